@@ -1,0 +1,24 @@
+//! Configuration of a Conflux server: the command line's `-Dkey=value` system properties and
+//! `conf/deployment.toml` become one validated [`Config`], including the [`PortPlan`] that every
+//! listener takes its address from.
+//!
+//! The pipeline runs in stages, each testable on its own and none touching a socket:
+//! `deployment.toml` text -> [`document::Document`] (spanned, flattened, placeholders resolved)
+//! -> [`settings`] (typed values with MI's defaults, unknown keys reported)
+//! -> [`ports::PortPlan`] (offset resolved, arithmetic checked, clashes found).
+//! Every error names the key, where it came from (file:line:column or the command line), the value
+//! and what would be valid.
+
+#![forbid(unsafe_code)]
+
+pub mod document;
+pub mod error;
+pub mod known_keys;
+pub mod ports;
+pub mod properties;
+pub mod settings;
+
+pub use error::{ConfigError, ConfigErrors, ConfigWarning, Origin};
+pub use ports::{OffsetSource, PortEntry, PortPlan, Role};
+pub use properties::SystemProperties;
+pub use settings::{Config, load};

@@ -1,0 +1,611 @@
+//! The typed, validated configuration of one server: what `deployment.toml` and the `-D`
+//! properties say, with MI's defaults where they are silent.
+//!
+//! Reading a key marks it as used; whatever is left afterwards is either a key MI knows and
+//! Conflux does not implement yet (listed once) or an unknown key (warned about with its line).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::document::{Document, Value};
+use crate::error::{ConfigError, ConfigErrors, ConfigWarning, Origin};
+use crate::known_keys::{MI_TABLES, mi_keys_of_table, split_checked};
+use crate::ports::{DEFAULT_PORT_OFFSET, Offset, OffsetSource, PortPlan, PortSpec, Role};
+use crate::properties::{DEPLOYMENT_FILE_PROPERTY, PORT_OFFSET_PROPERTY, SystemProperties};
+
+/// Where deployment.toml lives inside a home.
+pub const DEPLOYMENT_TOML: &str = "conf/deployment.toml";
+/// MI's `[server] hostname` default.
+pub const DEFAULT_HOSTNAME: &str = "localhost";
+/// Pass-through listeners bind every interface unless a bind address is set.
+pub const DEFAULT_BIND_ADDRESS: &str = "0.0.0.0";
+/// MI's `[server] synapse_config_file_path` default (config-tool `default.json`).
+pub const DEFAULT_SYNAPSE_CONFIG_PATH: &str = "repository/deployment/server/synapse-configs";
+/// MI's primary keystore (config-tool `default.json`).
+pub const DEFAULT_KEYSTORE_FILE: &str = "repository/resources/security/wso2carbon.jks";
+/// MI's truststore.
+pub const DEFAULT_TRUSTSTORE_FILE: &str = "repository/resources/security/client-truststore.jks";
+/// MI's well-known keystore password (it ships in every MI deployment.toml).
+pub const DEFAULT_KEYSTORE_PASSWORD: &str = "wso2carbon";
+/// MI's keystore alias.
+pub const DEFAULT_KEYSTORE_ALIAS: &str = "wso2carbon";
+/// `[transport.http] socket_timeout`: MI's pass-through default, 180 s (passthru-http.properties
+/// `http.socket.timeout`).
+pub const DEFAULT_SOCKET_TIMEOUT_MS: u64 = 180_000;
+/// `[transport.http] connection_timeout`: MI's default, 90 s (shipped deployment.toml comment).
+pub const DEFAULT_CONNECTION_TIMEOUT_MS: u64 = 90_000;
+
+/// TLS key material as configured (`[keystore.primary]`), paths made absolute against the home.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeystoreConfig {
+    pub file: PathBuf,
+    pub password: String,
+    pub alias: Option<String>,
+    pub key_password: Option<String>,
+}
+
+/// Trusted certificates for HTTPS backends (`[truststore]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TruststoreConfig {
+    pub file: PathBuf,
+    pub password: String,
+}
+
+/// `[transport.http]` settings other than ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportConfig {
+    pub socket_timeout: Duration,
+    pub connection_timeout: Duration,
+    pub disable_keepalive: bool,
+}
+
+/// The validated configuration of a server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub home: PathBuf,
+    /// The deployment.toml that was read (it may not exist).
+    pub deployment_toml: PathBuf,
+    pub hostname: String,
+    pub ports: PortPlan,
+    pub transport: TransportConfig,
+    pub keystore: KeystoreConfig,
+    pub truststore: TruststoreConfig,
+    /// `<synapse_config_file_path>/default`, where artifacts are deployed from.
+    pub synapse_config_dir: PathBuf,
+    pub properties: SystemProperties,
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// Loads `home`'s configuration with the command line's `-D` properties.
+///
+/// # Errors
+/// Every problem found, each naming the key, its origin, the value and what is valid.
+pub fn load(home: &Path, properties: SystemProperties) -> Result<Config, ConfigErrors> {
+    let deployment_toml = match properties.value(DEPLOYMENT_FILE_PROPERTY) {
+        Some(p) => home.join(p),
+        None => home.join(DEPLOYMENT_TOML),
+    };
+    let mut warnings = properties.unknown_property_warnings();
+    let document = match std::fs::read_to_string(&deployment_toml) {
+        Ok(text) => {
+            let document =
+                Document::parse(&deployment_toml, &text, &properties).map_err(ConfigErrors)?;
+            warnings.extend(document.warnings.iter().cloned());
+            document
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            warnings.push(ConfigWarning::NoDeploymentToml {
+                path: deployment_toml.clone(),
+            });
+            Document::default()
+        }
+        Err(e) => {
+            return Err(ConfigError::Read {
+                path: deployment_toml,
+                reason: e.to_string(),
+            }
+            .into());
+        }
+    };
+    from_document(home, deployment_toml, &document, properties, warnings)
+}
+
+/// Builds the configuration from an already parsed document (tests use this with in-memory text).
+pub fn from_document(
+    home: &Path,
+    deployment_toml: PathBuf,
+    document: &Document,
+    properties: SystemProperties,
+    mut warnings: Vec<ConfigWarning>,
+) -> Result<Config, ConfigErrors> {
+    let mut r = Reader::new(document);
+
+    let hostname = r
+        .string("server.hostname")
+        .unwrap_or_else(|| DEFAULT_HOSTNAME.to_string());
+    let offset = resolve_offset(&mut r, &properties);
+
+    let http_enabled = r.boolean("transport.http.listener.enable", true);
+    let https_enabled = r.boolean("transport.http.listener.secured_enable", true);
+    let http_bind = r
+        .string("transport.http.listener.bind_address")
+        .unwrap_or_else(|| DEFAULT_BIND_ADDRESS.to_string());
+    let https_bind = r
+        .string("transport.http.listener.secured_bind_address")
+        .unwrap_or_else(|| DEFAULT_BIND_ADDRESS.to_string());
+    // MI: `internal_http_api_enable` is the master switch of both internal ports
+    // (internal/http/api/ConfigurationLoader#isInternalApiEnabled).
+    let internal_enabled = r.boolean("mediation.internal_http_api_enable", true);
+    let jmx_enabled = r.boolean("monitoring.jmx.rmi_server_start", true);
+    let jmx_bind = r
+        .string("monitoring.jmx.rmi_hostname")
+        .unwrap_or_else(|| hostname.clone());
+
+    let mut specs = Vec::new();
+    for role in Role::ALL {
+        let (base, origin) = r
+            .port(role.key())
+            .unwrap_or((role.default_base(), Origin::Default));
+        let (bind, enabled, opened) = match role {
+            Role::Http => (http_bind.clone(), http_enabled, true),
+            Role::Https => (https_bind.clone(), https_enabled, true),
+            Role::InternalHttp | Role::InternalHttps => {
+                (DEFAULT_BIND_ADDRESS.to_string(), internal_enabled, true)
+            }
+            Role::JmxRmiRegistry => (jmx_bind.clone(), jmx_enabled, true),
+            Role::JmxRmiServer => (jmx_bind.clone(), jmx_enabled, false),
+        };
+        specs.push(PortSpec {
+            role,
+            base,
+            origin,
+            bind,
+            enabled,
+            opened,
+        });
+    }
+
+    let transport = TransportConfig {
+        socket_timeout: Duration::from_millis(
+            r.millis("transport.http.socket_timeout", DEFAULT_SOCKET_TIMEOUT_MS),
+        ),
+        connection_timeout: Duration::from_millis(
+            r.millis("transport.http.connection_timeout", DEFAULT_CONNECTION_TIMEOUT_MS),
+        ),
+        disable_keepalive: r.boolean("transport.http.disable_connection_keepalive", false),
+    };
+
+    let keystore_password = r
+        .string("keystore.primary.password")
+        .unwrap_or_else(|| DEFAULT_KEYSTORE_PASSWORD.to_string());
+    let keystore = KeystoreConfig {
+        file: home.join(
+            r.string("keystore.primary.file_name")
+                .unwrap_or_else(|| DEFAULT_KEYSTORE_FILE.to_string()),
+        ),
+        alias: Some(
+            r.string("keystore.primary.alias")
+                .unwrap_or_else(|| DEFAULT_KEYSTORE_ALIAS.to_string()),
+        ),
+        key_password: r.string("keystore.primary.key_password"),
+        password: keystore_password,
+    };
+    let _ = r.string("keystore.primary.type");
+    let truststore = TruststoreConfig {
+        file: home.join(
+            r.string("truststore.file_name")
+                .unwrap_or_else(|| DEFAULT_TRUSTSTORE_FILE.to_string()),
+        ),
+        password: r
+            .string("truststore.password")
+            .unwrap_or_else(|| DEFAULT_KEYSTORE_PASSWORD.to_string()),
+    };
+    let _ = r.string("truststore.type");
+
+    let synapse_config_dir = home
+        .join(
+            r.string("server.synapse_config_file_path")
+                .unwrap_or_else(|| DEFAULT_SYNAPSE_CONFIG_PATH.to_string()),
+        )
+        .join("default");
+
+    let mut errors = std::mem::take(&mut r.errors);
+    warnings.extend(r.leftover_warnings());
+
+    let ports = match offset {
+        Some(offset) => match PortPlan::build(specs, offset) {
+            Ok(plan) => Some(plan),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        },
+        None => None,
+    };
+    match ports {
+        Some(ports) if errors.is_empty() => Ok(Config {
+            home: home.to_path_buf(),
+            deployment_toml,
+            hostname,
+            ports,
+            transport,
+            keystore,
+            truststore,
+            synapse_config_dir,
+            properties,
+            warnings,
+        }),
+        _ => Err(ConfigErrors(errors)),
+    }
+}
+
+const OFFSET_EXPECTED: &str = "a whole number from 0 to 65535, e.g. -DportOffset=3 or [server] offset = 3";
+
+/// `-DportOffset` beats `[server] offset`, which beats 10; a user offset replaces 10.
+fn resolve_offset(r: &mut Reader<'_>, properties: &SystemProperties) -> Option<Offset> {
+    let doc_offset = r.take("server.offset");
+    if let Some(p) = properties.get(PORT_OFFSET_PROPERTY) {
+        let origin = Origin::CommandLine(p.argument.clone());
+        return match parse_offset(&p.value) {
+            Some(value) => Some(Offset {
+                value,
+                source: OffsetSource::CommandLine,
+                origin,
+            }),
+            None => {
+                let expected = if p.argument == format!("-D{PORT_OFFSET_PROPERTY}") {
+                    format!("{OFFSET_EXPECTED} (a bare -DportOffset means \"true\" to MI's launcher)")
+                } else {
+                    OFFSET_EXPECTED.to_string()
+                };
+                r.errors.push(ConfigError::InvalidValue {
+                    key: "-DportOffset".into(),
+                    origin,
+                    value: format!("{:?}", p.value),
+                    expected,
+                });
+                None
+            }
+        };
+    }
+    match doc_offset {
+        Some((value, origin)) => {
+            let parsed = match &value {
+                Value::Integer(i) => u32::try_from(*i).ok().filter(|v| *v <= 65_535),
+                Value::String(s) => parse_offset(s),
+                _ => None,
+            };
+            match parsed {
+                Some(v) => Some(Offset {
+                    value: v,
+                    source: OffsetSource::DeploymentToml,
+                    origin,
+                }),
+                None => {
+                    r.errors.push(ConfigError::InvalidValue {
+                        key: "[server] offset".into(),
+                        origin,
+                        value: value.display(),
+                        expected: OFFSET_EXPECTED.into(),
+                    });
+                    None
+                }
+            }
+        }
+        None => Some(Offset {
+            value: DEFAULT_PORT_OFFSET,
+            source: OffsetSource::Default,
+            origin: Origin::Default,
+        }),
+    }
+}
+
+/// MI trims the offset text before parsing (`PersistenceUtils#getPortOffset`).
+fn parse_offset(text: &str) -> Option<u32> {
+    let t = text.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse::<u32>().ok().filter(|v| *v <= 65_535)
+}
+
+/// Typed access to the document that remembers which keys were read.
+struct Reader<'d> {
+    doc: &'d Document,
+    used: BTreeSet<String>,
+    errors: Vec<ConfigError>,
+}
+
+impl<'d> Reader<'d> {
+    fn new(doc: &'d Document) -> Self {
+        Reader {
+            doc,
+            used: BTreeSet::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, key: &str) -> Option<(Value, Origin)> {
+        self.used.insert(key.to_string());
+        self.doc
+            .get(key)
+            .map(|e| (e.value.clone(), e.origin.clone()))
+    }
+
+    fn invalid(&mut self, key: &str, origin: Origin, value: &Value, expected: &str) {
+        self.errors.push(ConfigError::InvalidValue {
+            key: display_key(key),
+            origin,
+            value: value.display(),
+            expected: expected.to_string(),
+        });
+    }
+
+    fn string(&mut self, key: &str) -> Option<String> {
+        let (value, origin) = self.take(key)?;
+        match value {
+            Value::String(s) => Some(s),
+            Value::Integer(i) => Some(i.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            other => {
+                self.invalid(key, origin, &other, "a string");
+                None
+            }
+        }
+    }
+
+    /// MI renders values into text files, so `"true"` works as well as `true`.
+    fn boolean(&mut self, key: &str, default: bool) -> bool {
+        let Some((value, origin)) = self.take(key) else {
+            return default;
+        };
+        match &value {
+            Value::Bool(b) => *b,
+            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => true,
+            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => false,
+            _ => {
+                self.invalid(key, origin, &value, "true or false");
+                default
+            }
+        }
+    }
+
+    fn unsigned(&mut self, key: &str, expected: &str) -> Option<(u64, Origin)> {
+        let (value, origin) = self.take(key)?;
+        let parsed = match &value {
+            Value::Integer(i) => u64::try_from(*i).ok(),
+            Value::String(s) => {
+                let t = s.trim();
+                if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+                    t.parse().ok()
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        match parsed {
+            Some(v) => Some((v, origin)),
+            None => {
+                self.invalid(key, origin, &value, expected);
+                None
+            }
+        }
+    }
+
+    /// A base port; the plan checks its range once the offset is known.
+    fn port(&mut self, key: &str) -> Option<(u32, Origin)> {
+        let (v, origin) = self.unsigned(key, "a port number from 1 to 65535 (before the offset)")?;
+        match u32::try_from(v) {
+            Ok(v) => Some((v, origin)),
+            Err(_) => Some((u32::MAX, origin)),
+        }
+    }
+
+    fn millis(&mut self, key: &str, default: u64) -> u64 {
+        self.unsigned(key, "a duration in milliseconds (a whole number)")
+            .map(|(v, _)| v)
+            .unwrap_or(default)
+    }
+
+    /// Warnings for every key nobody read.
+    fn leftover_warnings(&self) -> Vec<ConfigWarning> {
+        let mut warnings = Vec::new();
+        let mut not_yet = Vec::new();
+        for entry in self.doc.entries() {
+            if self.used.contains(&entry.key) {
+                continue;
+            }
+            let known = match split_checked(&entry.key) {
+                Some((table, rest)) => mi_keys_of_table(table)
+                    .iter()
+                    .any(|k| rest == *k || rest.starts_with(&format!("{k}."))),
+                None => {
+                    let top = entry.key.split('.').next().unwrap_or("");
+                    MI_TABLES.contains(&top)
+                }
+            };
+            if known {
+                not_yet.push(entry.key.clone());
+            } else {
+                warnings.push(ConfigWarning::UnknownKey {
+                    key: display_key(&entry.key),
+                    origin: entry.origin.clone(),
+                });
+            }
+        }
+        if !not_yet.is_empty() {
+            warnings.push(ConfigWarning::NotSupportedYet { keys: not_yet });
+        }
+        warnings
+    }
+}
+
+/// `transport.http.listener.port` -> `[transport.http] listener.port`, as the user wrote it.
+fn display_key(key: &str) -> String {
+    match split_checked(key) {
+        Some((table, rest)) => format!("[{table}] {rest}"),
+        None => match key.rsplit_once('.') {
+            Some((table, rest)) => format!("[{table}] {rest}"),
+            None => key.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str, defines: &[&str]) -> Result<Config, ConfigErrors> {
+        let props = SystemProperties::from_definitions(defines);
+        let path = PathBuf::from("/h/conf/deployment.toml");
+        let doc = Document::parse(&path, text, &props).map_err(ConfigErrors)?;
+        from_document(Path::new("/h"), path, &doc, props, Vec::new())
+    }
+
+    fn port(c: &Config, role: Role) -> u16 {
+        c.ports.get(role).unwrap().port
+    }
+
+    #[test]
+    fn empty_file_gives_mi_defaults() {
+        let c = load_text("", &[]).unwrap();
+        assert_eq!(c.ports.offset().value, 10);
+        assert_eq!(c.ports.offset().source, OffsetSource::Default);
+        assert_eq!(port(&c, Role::Http), 8290);
+        assert_eq!(port(&c, Role::InternalHttps), 9164);
+        assert_eq!(c.hostname, "localhost");
+        assert_eq!(c.ports.get(Role::JmxRmiRegistry).unwrap().bind, "localhost");
+        assert_eq!(c.transport.socket_timeout, Duration::from_secs(180));
+        assert_eq!(
+            c.synapse_config_dir,
+            PathBuf::from("/h/repository/deployment/server/synapse-configs/default")
+        );
+    }
+
+    // MI: the system property wins outright over [server] offset (core Activator).
+    #[test]
+    fn command_line_beats_file_beats_default() {
+        let c = load_text("[server]\noffset = 3\n", &["portOffset=5"]).unwrap();
+        assert_eq!(c.ports.offset().value, 5);
+        assert_eq!(c.ports.offset().source, OffsetSource::CommandLine);
+        assert_eq!(port(&c, Role::Http), 8285);
+        let c = load_text("[server]\noffset = 3\n", &[]).unwrap();
+        assert_eq!(c.ports.offset().source, OffsetSource::DeploymentToml);
+        assert_eq!(port(&c, Role::Https), 8246);
+        let c = load_text("[server]\noffset = \" 0 \"\n", &[]).unwrap();
+        assert_eq!(port(&c, Role::Http), 8280);
+    }
+
+    #[test]
+    fn explicit_ports_still_get_the_offset() {
+        let c = load_text("[mediation]\ninternal_https_api_port = 9154\n", &[]).unwrap();
+        assert_eq!(port(&c, Role::InternalHttps), 9164);
+        let c = load_text("[mediation]\ninternal_https_api_port = 9300\n", &[]).unwrap();
+        assert_eq!(port(&c, Role::InternalHttps), 9310);
+        // MI renders values as text, so a quoted port works (corpus: listener.port = "8290").
+        let c = load_text("[transport.http]\nlistener.port = \"8290\"\n", &[]).unwrap();
+        assert_eq!(port(&c, Role::Http), 8300);
+    }
+
+    #[test]
+    fn bad_offsets_are_rejected_with_key_origin_value() {
+        for (text, defines, needle) in [
+            ("[server]\noffset = \"abc\"\n", vec![], "deployment.toml:2:10"),
+            ("[server]\noffset = -1\n", vec![], "-1"),
+            ("[server]\noffset = 1.5\n", vec![], "1.5"),
+            ("", vec!["portOffset=abc"], "-DportOffset=abc"),
+            ("", vec!["portOffset=-3"], "-DportOffset=-3"),
+            ("", vec!["portOffset"], "bare -DportOffset"),
+        ] {
+            let err = load_text(text, &defines).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err}");
+            assert!(err.contains("whole number from 0 to 65535"), "{err}");
+        }
+    }
+
+    #[test]
+    fn offset_pushing_a_port_past_65535_is_rejected() {
+        let err = load_text("", &["portOffset=65300"]).unwrap_err().to_string();
+        assert!(err.contains("8280 + offset 65300 = 73580"), "{err}");
+    }
+
+    #[test]
+    fn switches_turn_roles_off() {
+        let c = load_text(
+            "[transport.http]\nlistener.enable = false\nlistener.secured_enable = \"false\"\n[mediation]\ninternal_http_api_enable = false\n[monitoring.jmx]\nrmi_server_start = false\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.ports.listeners().count(), 0);
+        assert!(c.ports.entries().iter().all(|e| !e.enabled));
+    }
+
+    #[test]
+    fn bind_addresses_come_from_their_keys() {
+        let c = load_text(
+            "[server]\nhostname = \"example\"\n[transport.http]\nlistener.bind_address = \"127.0.0.1\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.ports.get(Role::Http).unwrap().bind, "127.0.0.1");
+        assert_eq!(c.ports.get(Role::Https).unwrap().bind, "0.0.0.0");
+        assert_eq!(c.ports.get(Role::JmxRmiRegistry).unwrap().bind, "example");
+    }
+
+    #[test]
+    fn misspelt_key_is_warned_with_its_line_and_mi_keys_are_quiet() {
+        let c = load_text(
+            "[server]\nhostnmae = \"x\"\nhot_deployment = false\n[transport.jms]\nsender_enable = true\n[nonsense]\na = 1\n",
+            &[],
+        )
+        .unwrap();
+        let text: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
+        assert!(
+            text.iter().any(|w| w.contains("[server] hostnmae") && w.contains("deployment.toml:2:12")),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|w| w.contains("[nonsense] a")), "{text:?}");
+        let not_yet = text.iter().find(|w| w.contains("not supported by Conflux yet")).unwrap();
+        assert!(not_yet.contains("server.hot_deployment"), "{not_yet}");
+        assert!(not_yet.contains("transport.jms.sender_enable"), "{not_yet}");
+        assert_eq!(text.len(), 3, "{text:?}");
+    }
+
+    #[test]
+    fn wrong_types_are_errors_naming_the_key() {
+        let err = load_text("[transport.http]\nlistener.enable = 3\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[transport.http] listener.enable"), "{err}");
+        assert!(err.contains("true or false"), "{err}");
+        let err = load_text("[transport.http]\nlistener.port = \"http\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[transport.http] listener.port"), "{err}");
+    }
+
+    #[test]
+    fn all_errors_are_reported_together() {
+        let err = load_text(
+            "[transport.http]\nlistener.enable = 3\nsocket_timeout = \"soon\"\n[server]\noffset = \"x\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.0.len(), 3, "{err}");
+    }
+
+    #[test]
+    fn keystore_paths_are_resolved_against_the_home() {
+        let c = load_text(
+            "[keystore.primary]\nfile_name = \"repository/resources/security/a.p12\"\npassword = \"p\"\nalias = \"k\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.keystore.file, PathBuf::from("/h/repository/resources/security/a.p12"));
+        assert_eq!(c.keystore.password, "p");
+        assert_eq!(c.keystore.alias.as_deref(), Some("k"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Endpoint suspension state machine (placeholder, being written).

@@ -1,0 +1,1 @@
+//! TLS material (placeholder, being written).
