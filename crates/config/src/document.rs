@@ -140,7 +140,10 @@ impl Document {
         self.entries.values()
     }
 
-    fn resolve_placeholders(&mut self, properties: &SystemProperties) -> Result<(), Vec<ConfigError>> {
+    fn resolve_placeholders(
+        &mut self,
+        properties: &SystemProperties,
+    ) -> Result<(), Vec<ConfigError>> {
         let snapshot = self.entries.clone();
         let mut errors = Vec::new();
         for entry in self.entries.values_mut() {
@@ -154,7 +157,11 @@ impl Document {
                 errors.push(e);
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -208,7 +215,10 @@ impl Resolver<'_> {
             let placeholder = format!("{kind}{{{name}}}");
             let replacement = match *kind {
                 "$env" => std::env::var(name).map_err(|_| {
-                    self.error(&placeholder, &format!("environment variable {name} is not set"))
+                    self.error(
+                        &placeholder,
+                        &format!("environment variable {name} is not set"),
+                    )
                 })?,
                 "$sys" => self
                     .properties
@@ -217,7 +227,9 @@ impl Resolver<'_> {
                     .ok_or_else(|| {
                         self.error(
                             &placeholder,
-                            &format!("system property {name} is not set (give it with -D{name}=...)"),
+                            &format!(
+                                "system property {name} is not set (give it with -D{name}=...)"
+                            ),
                         )
                     })?,
                 "$ref" => {
@@ -282,9 +294,11 @@ fn enclosing_table(text: &str, offset: usize) -> String {
 
 fn is_checked_table(table: &str) -> bool {
     table.is_empty()
-        || CHECKED_TABLES
-            .iter()
-            .any(|t| table == *t || table.starts_with(&format!("{t}.")) || t.starts_with(&format!("{table}.")))
+        || CHECKED_TABLES.iter().any(|t| {
+            table == *t
+                || table.starts_with(&format!("{t}."))
+                || t.starts_with(&format!("{table}."))
+        })
 }
 
 fn find_placeholder(s: &str) -> Option<usize> {
@@ -381,7 +395,11 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Document, Vec<ConfigError>> {
-        Document::parse(Path::new("deployment.toml"), text, &SystemProperties::default())
+        Document::parse(
+            Path::new("deployment.toml"),
+            text,
+            &SystemProperties::default(),
+        )
     }
 
     fn at(line: usize, column: usize) -> Origin {
@@ -394,18 +412,25 @@ mod tests {
 
     #[test]
     fn tables_and_dotted_keys_flatten_with_positions() {
-        let doc = parse("[server]\nhostname = \"h\"\n\n[transport.http]\nlistener.port = 8300\n").unwrap();
+        let doc = parse("[server]\nhostname = \"h\"\n\n[transport.http]\nlistener.port = 8300\n")
+            .unwrap();
         let e = doc.get("transport.http.listener.port").unwrap();
         assert_eq!(e.value, Value::Integer(8300));
         assert_eq!(e.origin, at(5, 17));
-        assert_eq!(doc.get("server.hostname").unwrap().value, Value::String("h".into()));
+        assert_eq!(
+            doc.get("server.hostname").unwrap().value,
+            Value::String("h".into())
+        );
     }
 
     // MI config-mapper TomlParser keeps a quoted key containing dots as one segment.
     #[test]
     fn quoted_key_with_dots_is_one_segment() {
         let doc = parse("[synapse_properties]\n'internal.http.api.port' = 9100\n").unwrap();
-        assert!(doc.get("synapse_properties.'internal.http.api.port'").is_some());
+        assert!(
+            doc.get("synapse_properties.'internal.http.api.port'")
+                .is_some()
+        );
     }
 
     #[test]
@@ -438,7 +463,10 @@ mod tests {
         let doc = parse("[[transport.modules]]\nref = \"a\"\nref = \"b\"\n").unwrap();
         assert_eq!(doc.warnings.len(), 1);
         let text = doc.warnings[0].to_string();
-        assert!(text.contains("transport.modules") && text.contains("deployment.toml:3:1"), "{text}");
+        assert!(
+            text.contains("transport.modules") && text.contains("deployment.toml:3:1"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -450,7 +478,10 @@ mod tests {
             &props,
         )
         .unwrap();
-        assert_eq!(doc.get("server.offset").unwrap().value, Value::String("7".into()));
+        assert_eq!(
+            doc.get("server.offset").unwrap().value,
+            Value::String("7".into())
+        );
         assert_eq!(
             doc.get("monitoring.jmx.rmi_hostname").unwrap().value,
             Value::String("example.org".into())
@@ -471,7 +502,8 @@ mod tests {
 
     #[test]
     fn missing_env_variable_is_a_located_error() {
-        let errors = parse("[server]\noffset = \"$env{CONFLUX_SURELY_UNSET_VARIABLE}\"\n").unwrap_err();
+        let errors =
+            parse("[server]\noffset = \"$env{CONFLUX_SURELY_UNSET_VARIABLE}\"\n").unwrap_err();
         let text = errors[0].to_string();
         assert!(text.contains("server.offset"), "{text}");
         assert!(text.contains("CONFLUX_SURELY_UNSET_VARIABLE"), "{text}");

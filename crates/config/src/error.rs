@@ -10,7 +10,11 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     /// A position in a file (1-based line and column).
-    File { path: PathBuf, line: usize, column: usize },
+    File {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
     /// A command-line argument, as typed (`-DportOffset=abc`).
     CommandLine(String),
     /// The built-in default.
@@ -122,7 +126,9 @@ pub enum ConfigWarning {
     #[error("unknown system property -D{key} at {origin} is accepted and ignored")]
     UnknownProperty { key: String, origin: Origin },
 
-    #[error("repeated key in [{table}] at {origin} (invalid TOML; Conflux does not read this table, so it is ignored)")]
+    #[error(
+        "repeated key in [{table}] at {origin} (invalid TOML; Conflux does not read this table, so it is ignored)"
+    )]
     DuplicateKey { table: String, origin: Origin },
 
     #[error("{path} not found; starting with built-in defaults", path = path.display())]

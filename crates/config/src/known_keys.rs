@@ -206,7 +206,7 @@ pub const MI_TABLES: &[&str] = &[
 ];
 
 /// The checked table a flattened key belongs to, and the rest of the key.
-pub fn split_checked<'k>(key: &'k str) -> Option<(&'static str, &'k str)> {
+pub fn split_checked(key: &str) -> Option<(&'static str, &str)> {
     CHECKED_TABLES
         .iter()
         .filter_map(|table| {
@@ -223,8 +223,14 @@ mod tests {
 
     #[test]
     fn longest_checked_table_wins() {
-        assert_eq!(split_checked("monitoring.jmx.rmi_hostname"), Some(("monitoring.jmx", "rmi_hostname")));
-        assert_eq!(split_checked("transport.http.listener.port"), Some(("transport.http", "listener.port")));
+        assert_eq!(
+            split_checked("monitoring.jmx.rmi_hostname"),
+            Some(("monitoring.jmx", "rmi_hostname"))
+        );
+        assert_eq!(
+            split_checked("transport.http.listener.port"),
+            Some(("transport.http", "listener.port"))
+        );
         assert_eq!(split_checked("transport.jms.listener_enable"), None);
         assert_eq!(split_checked("serverx.a"), None);
     }

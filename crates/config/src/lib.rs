@@ -10,6 +10,9 @@
 //! and what would be valid.
 
 #![forbid(unsafe_code)]
+// Configuration errors are built once, at start-up, and carry every detail a user needs; their size
+// does not matter, their completeness does.
+#![allow(clippy::result_large_err)]
 
 pub mod document;
 pub mod error;

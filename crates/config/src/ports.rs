@@ -251,11 +251,13 @@ impl PortPlan {
         self.entries.iter().filter(|e| e.is_listener())
     }
 
-    /// The smallest offset other than the current one at which `is_free` holds for every listener,
-    /// trying offsets from 0 upwards.
+    /// The smallest offset above the current one at which `is_free` holds for every listener (so
+    /// that instances keep their order on the host), else the smallest below it.
     pub fn smallest_free_offset(&self, mut is_free: impl FnMut(&PortEntry) -> bool) -> Option<u32> {
-        (0..MAX_OFFSET_SEARCH)
-            .filter(|&o| o != self.offset.value)
+        let current = self.offset.value;
+        let above = current + 1..current.saturating_add(MAX_OFFSET_SEARCH);
+        above
+            .chain(0..current)
             .find(|&o| match self.with_offset(o) {
                 Ok(plan) => plan.listeners().all(&mut is_free),
                 Err(_) => false,
@@ -298,8 +300,8 @@ impl PortPlan {
         );
         let _ = writeln!(
             out,
-            "  {:<17} {:>6} {:>6}  {:<10} {:<9} {}",
-            "ROLE", "BASE", "PORT", "BIND", "STATE", "KEY / PURPOSE"
+            "  {:<17} {:>6} {:>6}  {:<10} {:<9} KEY / PURPOSE",
+            "ROLE", "BASE", "PORT", "BIND", "STATE"
         );
         for e in &self.entries {
             let state = match (e.enabled, e.opened) {
@@ -399,8 +401,14 @@ mod tests {
         let errors = PortPlan::build(s, offset(10)).unwrap_err();
         let text = errors[0].to_string();
         assert!(text.contains("port 8290"), "{text}");
-        assert!(text.contains("http (transport.http.listener.port"), "{text}");
-        assert!(text.contains("internal_http (mediation.internal_http_api_port"), "{text}");
+        assert!(
+            text.contains("http (transport.http.listener.port"),
+            "{text}"
+        );
+        assert!(
+            text.contains("internal_http (mediation.internal_http_api_port"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -410,16 +418,23 @@ mod tests {
         s[2].enabled = false;
         let plan = PortPlan::build(s, offset(10)).unwrap();
         assert!(plan.listeners().all(|e| e.role != Role::InternalHttp));
-        assert_eq!(plan.listeners().count(), 4, "jmx_rmi_server is reserved, not opened");
+        assert_eq!(
+            plan.listeners().count(),
+            4,
+            "jmx_rmi_server is reserved, not opened"
+        );
     }
 
     #[test]
     fn smallest_free_offset_skips_taken_ports() {
         let plan = PortPlan::build(specs(), offset(10)).unwrap();
-        // Pretend 8280..=8285 are taken: offsets 0..=5 fail, 6 is the first free one.
-        let found = plan.smallest_free_offset(|e| !(8280..=8285).contains(&e.port));
-        assert_eq!(found, Some(6));
-        assert_eq!(plan.smallest_free_offset(|_| true), Some(0));
+        // Pretend 8290..=8295 are taken: offsets 11..=15 fail for http, 16 is the first free one.
+        let found = plan.smallest_free_offset(|e| !(8290..=8295).contains(&e.port));
+        assert_eq!(found, Some(16));
+        assert_eq!(plan.smallest_free_offset(|_| true), Some(11));
+        // Nothing free above: fall back below the current offset.
+        let top = PortPlan::build(specs(), offset(MAX_PORT - 11_111)).unwrap();
+        assert_eq!(top.smallest_free_offset(|_| true), Some(0));
     }
 
     #[test]

@@ -104,7 +104,8 @@ impl SystemProperties {
 
     /// MI's `Boolean.parseBoolean`: only `true`, in any case, is true.
     pub fn is_true(&self, key: &str) -> bool {
-        self.value(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        self.value(key)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
     /// Warnings for properties that neither MI nor Conflux documents.
@@ -120,7 +121,9 @@ impl SystemProperties {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.values.iter().map(|(k, p)| (k.as_str(), p.value.as_str()))
+        self.values
+            .iter()
+            .map(|(k, p)| (k.as_str(), p.value.as_str()))
     }
 }
 
@@ -131,7 +134,8 @@ mod tests {
     // MI: components/org.wso2.micro.integrator.server/.../Main.java processCmdLineArgs
     #[test]
     fn bare_define_means_true_and_value_may_contain_equals() {
-        let p = SystemProperties::from_definitions(["portOffset=3", "enablePrometheusApi", "a.b=x=y"]);
+        let p =
+            SystemProperties::from_definitions(["portOffset=3", "enablePrometheusApi", "a.b=x=y"]);
         assert_eq!(p.value("portOffset"), Some("3"));
         assert_eq!(p.value("enablePrometheusApi"), Some("true"));
         assert!(p.is_true("enablePrometheusApi"));

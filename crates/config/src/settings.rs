@@ -170,9 +170,10 @@ pub fn from_document(
         socket_timeout: Duration::from_millis(
             r.millis("transport.http.socket_timeout", DEFAULT_SOCKET_TIMEOUT_MS),
         ),
-        connection_timeout: Duration::from_millis(
-            r.millis("transport.http.connection_timeout", DEFAULT_CONNECTION_TIMEOUT_MS),
-        ),
+        connection_timeout: Duration::from_millis(r.millis(
+            "transport.http.connection_timeout",
+            DEFAULT_CONNECTION_TIMEOUT_MS,
+        )),
         disable_keepalive: r.boolean("transport.http.disable_connection_keepalive", false),
     };
 
@@ -240,7 +241,8 @@ pub fn from_document(
     }
 }
 
-const OFFSET_EXPECTED: &str = "a whole number from 0 to 65535, e.g. -DportOffset=3 or [server] offset = 3";
+const OFFSET_EXPECTED: &str =
+    "a whole number from 0 to 65535, e.g. -DportOffset=3 or [server] offset = 3";
 
 /// `-DportOffset` beats `[server] offset`, which beats 10; a user offset replaces 10.
 fn resolve_offset(r: &mut Reader<'_>, properties: &SystemProperties) -> Option<Offset> {
@@ -255,7 +257,9 @@ fn resolve_offset(r: &mut Reader<'_>, properties: &SystemProperties) -> Option<O
             }),
             None => {
                 let expected = if p.argument == format!("-D{PORT_OFFSET_PROPERTY}") {
-                    format!("{OFFSET_EXPECTED} (a bare -DportOffset means \"true\" to MI's launcher)")
+                    format!(
+                        "{OFFSET_EXPECTED} (a bare -DportOffset means \"true\" to MI's launcher)"
+                    )
                 } else {
                     OFFSET_EXPECTED.to_string()
                 };
@@ -397,7 +401,8 @@ impl<'d> Reader<'d> {
 
     /// A base port; the plan checks its range once the offset is known.
     fn port(&mut self, key: &str) -> Option<(u32, Origin)> {
-        let (v, origin) = self.unsigned(key, "a port number from 1 to 65535 (before the offset)")?;
+        let (v, origin) =
+            self.unsigned(key, "a port number from 1 to 65535 (before the offset)")?;
         match u32::try_from(v) {
             Ok(v) => Some((v, origin)),
             Err(_) => Some((u32::MAX, origin)),
@@ -513,7 +518,11 @@ mod tests {
     #[test]
     fn bad_offsets_are_rejected_with_key_origin_value() {
         for (text, defines, needle) in [
-            ("[server]\noffset = \"abc\"\n", vec![], "deployment.toml:2:10"),
+            (
+                "[server]\noffset = \"abc\"\n",
+                vec![],
+                "deployment.toml:2:10",
+            ),
             ("[server]\noffset = -1\n", vec![], "-1"),
             ("[server]\noffset = 1.5\n", vec![], "1.5"),
             ("", vec!["portOffset=abc"], "-DportOffset=abc"),
@@ -528,7 +537,9 @@ mod tests {
 
     #[test]
     fn offset_pushing_a_port_past_65535_is_rejected() {
-        let err = load_text("", &["portOffset=65300"]).unwrap_err().to_string();
+        let err = load_text("", &["portOffset=65300"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("8280 + offset 65300 = 73580"), "{err}");
     }
 
@@ -564,11 +575,15 @@ mod tests {
         .unwrap();
         let text: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
         assert!(
-            text.iter().any(|w| w.contains("[server] hostnmae") && w.contains("deployment.toml:2:12")),
+            text.iter()
+                .any(|w| w.contains("[server] hostnmae") && w.contains("deployment.toml:2:12")),
             "{text:?}"
         );
         assert!(text.iter().any(|w| w.contains("[nonsense] a")), "{text:?}");
-        let not_yet = text.iter().find(|w| w.contains("not supported by Conflux yet")).unwrap();
+        let not_yet = text
+            .iter()
+            .find(|w| w.contains("not supported by Conflux yet"))
+            .unwrap();
         assert!(not_yet.contains("server.hot_deployment"), "{not_yet}");
         assert!(not_yet.contains("transport.jms.sender_enable"), "{not_yet}");
         assert_eq!(text.len(), 3, "{text:?}");
@@ -604,7 +619,10 @@ mod tests {
             &[],
         )
         .unwrap();
-        assert_eq!(c.keystore.file, PathBuf::from("/h/repository/resources/security/a.p12"));
+        assert_eq!(
+            c.keystore.file,
+            PathBuf::from("/h/repository/resources/security/a.p12")
+        );
         assert_eq!(c.keystore.password, "p");
         assert_eq!(c.keystore.alias.as_deref(), Some("k"));
     }

@@ -32,7 +32,12 @@ fn check_all(files: Vec<PathBuf>) -> usize {
             Err(e) => failures.push(format!("{}:\n{e}", file.display())),
         }
     }
-    assert!(failures.is_empty(), "{} files failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} files failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     files.len()
 }
 
@@ -53,5 +58,8 @@ fn every_corpus_deployment_toml_loads() {
 fn mi_shipped_deployment_tomls_load() {
     let Some(dir) = corpus() else { return };
     let dir = dir.join("mi-default-conf");
-    check_all(vec![dir.join("deployment.toml"), dir.join("deployment-full.toml")]);
+    check_all(vec![
+        dir.join("deployment.toml"),
+        dir.join("deployment-full.toml"),
+    ]);
 }

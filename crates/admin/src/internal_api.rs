@@ -1,0 +1,164 @@
+//! MI's internal APIs as served on the internal HTTP port (9191 + offset) and, in Conflux, also on
+//! the internal HTTPS port: the liveness and readiness probes.
+//!
+//! Bodies follow MI byte for byte where clients may parse them:
+//! `LivenessResource` answers `{"server" : "started"}`; `ReadinessResource` answers
+//! `{"version":"<v>","status" : "ready"}` with 200, or 500 and the faulty list
+//! (wso2/micro-integrator `components/org.wso2.micro.integrator.extensions/
+//! org.wso2.micro.integrator.probes/.../ReadinessResource.java`). MI lists only faulty CApps; Conflux
+//! lists every artifact that failed to deploy.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Response, StatusCode, header};
+use http_body_util::Full;
+
+use crate::status::ServerStatus;
+
+/// The internal API router.
+#[derive(Debug, Clone)]
+pub struct InternalApi {
+    status: Arc<ServerStatus>,
+}
+
+impl InternalApi {
+    pub fn new(status: Arc<ServerStatus>) -> Self {
+        InternalApi { status }
+    }
+
+    /// Answers one request from its method and path (the probes need nothing else).
+    pub fn handle(&self, method: &Method, path: &str) -> Response<Full<Bytes>> {
+        let path = path.split('?').next().unwrap_or("");
+        match path.trim_end_matches('/') {
+            "/liveness" => get_only(method, || self.liveness()),
+            "/healthz" => get_only(method, || self.readiness()),
+            _ => {
+                // MI: InternalAPIDispatcher logs "No Internal API found to dispatch the message to".
+                tracing::warn!(target: "conflux::internal_api", "No Internal API found to dispatch the message to : {path}");
+                empty(StatusCode::NOT_FOUND)
+            }
+        }
+    }
+
+    fn liveness(&self) -> Response<Full<Bytes>> {
+        if self.status.is_started() {
+            json(StatusCode::OK, r#"{"server" : "started"}"#.to_string())
+        } else {
+            empty(StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
+
+    fn readiness(&self) -> Response<Full<Bytes>> {
+        let version = serde_json::to_string(self.status.version).unwrap_or_default();
+        let faulty = self.status.faulty_artifacts();
+        if !self.status.is_started() {
+            let body = format!(r#"{{"version":{version},"status" : "not ready, starting"}}"#);
+            return json(StatusCode::SERVICE_UNAVAILABLE, body);
+        }
+        if faulty.is_empty() {
+            json(
+                StatusCode::OK,
+                format!(r#"{{"version":{version},"status" : "ready"}}"#),
+            )
+        } else {
+            let list = serde_json::to_string(&faulty).unwrap_or_else(|_| "[]".into());
+            json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    r#"{{"version":{version},"status": "not ready, faulty artifacts detected", "Faulty artifacts" : {list}}}"#
+                ),
+            )
+        }
+    }
+}
+
+fn get_only(method: &Method, f: impl FnOnce() -> Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    if method == Method::GET || method == Method::HEAD {
+        f()
+    } else {
+        let mut r = empty(StatusCode::METHOD_NOT_ALLOWED);
+        r.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("GET"));
+        r
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn empty(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = status;
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    fn body(r: Response<Full<Bytes>>) -> String {
+        let bytes = futures_executor(r.into_body().collect())
+            .unwrap()
+            .to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    fn futures_executor<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn api() -> (InternalApi, Arc<ServerStatus>) {
+        let status = Arc::new(ServerStatus::new("1.2.3", 10));
+        (InternalApi::new(status.clone()), status)
+    }
+
+    #[test]
+    fn liveness_matches_mi_once_started() {
+        let (api, status) = api();
+        assert_eq!(api.handle(&Method::GET, "/liveness").status(), 503);
+        status.set_started();
+        let r = api.handle(&Method::GET, "/liveness");
+        assert_eq!(r.status(), 200);
+        assert_eq!(body(r), r#"{"server" : "started"}"#);
+    }
+
+    #[test]
+    fn readiness_matches_mi_and_lists_faulty_artifacts() {
+        let (api, status) = api();
+        status.set_started();
+        let r = api.handle(&Method::GET, "/healthz");
+        assert_eq!(r.status(), 200);
+        assert_eq!(body(r), r#"{"version":"1.2.3","status" : "ready"}"#);
+        status.set_faulty_artifacts(vec!["api/Bad.xml: unsupported mediator <xquery>".into()]);
+        let r = api.handle(&Method::GET, "/healthz");
+        assert_eq!(r.status(), 500);
+        let text = body(r);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v["Faulty artifacts"][0],
+            "api/Bad.xml: unsupported mediator <xquery>"
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_404_and_wrong_methods_405() {
+        let (api, status) = api();
+        status.set_started();
+        assert_eq!(api.handle(&Method::GET, "/nope").status(), 404);
+        assert_eq!(api.handle(&Method::GET, "/management").status(), 404);
+        assert_eq!(api.handle(&Method::POST, "/healthz").status(), 405);
+        assert_eq!(api.handle(&Method::GET, "/healthz?x=1").status(), 200);
+    }
+}

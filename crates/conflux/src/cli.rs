@@ -1,0 +1,184 @@
+//! The command line, shaped after MI's launcher so that MI's documented commands work:
+//!
+//! ```text
+//! conflux [run] [--home DIR] [-DportOffset=N | --port-offset N] [-Dkey[=value] ...]
+//! conflux ports [--home DIR] [-DportOffset=N] [--json] [--check]
+//! conflux check [--home DIR]
+//! conflux version
+//! ```
+//!
+//! Exit codes: 0 success, 1 the server could not start or stopped on an error (a port taken, a
+//! keystore that cannot be read), 2 invalid configuration or artifacts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use conflux_config::{Config, ConfigErrors, SystemProperties, properties::PORT_OFFSET_PROPERTY};
+
+use crate::{bind, server, sockets};
+
+/// The home used when neither `--home` nor `CONFLUX_HOME` is given.
+pub const DEFAULT_HOME: &str = "home";
+
+/// Exit code for configuration and artifact errors.
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit code for a server that could not start or failed while running.
+pub const EXIT_FAILURE: u8 = 1;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "conflux",
+    version = crate::VERSION,
+    about = "Conflux: a Micro Integrator in Rust (MI's deployment.toml, port model and Synapse artifacts)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+struct CommonArgs {
+    /// The MI-shaped home (conf/deployment.toml, repository/...).
+    #[arg(long, global = true, env = "CONFLUX_HOME", value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// A system property, as MI's launcher takes it: -DportOffset=3, or a bare -Dkey meaning true.
+    #[arg(short = 'D', global = true, value_name = "KEY[=VALUE]", action = clap::ArgAction::Append)]
+    define: Vec<String>,
+    /// The port offset (same as -DportOffset=N; this one wins if both are given).
+    #[arg(
+        long = "port-offset",
+        global = true,
+        value_name = "N",
+        allow_hyphen_values = true
+    )]
+    port_offset: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the server (the default).
+    Run,
+    /// Print the port plan without binding anything.
+    Ports {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Also try each enabled port and report which are taken, and by whom.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Validate deployment.toml and every artifact; exit 0 if all is well, 2 otherwise.
+    Check,
+    /// Print the version.
+    Version,
+}
+
+/// Runs the command line of this process.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let home = cli
+        .common
+        .home
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_HOME));
+    let mut properties = SystemProperties::from_definitions(&cli.common.define);
+    if let Some(offset) = &cli.common.port_offset {
+        properties.set(
+            PORT_OFFSET_PROPERTY,
+            offset,
+            &format!("--port-offset {offset}"),
+        );
+    }
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Version => {
+            println!("Conflux {}", crate::VERSION);
+            ExitCode::SUCCESS
+        }
+        Command::Run => match load(&home, properties) {
+            Ok(config) => server::run(config),
+            Err(code) => code,
+        },
+        Command::Ports { json, check } => match load(&home, properties) {
+            Ok(config) => ports(&config, json, check),
+            Err(code) => code,
+        },
+        Command::Check => match load(&home, properties) {
+            Ok(config) => server::check(&config),
+            Err(code) => code,
+        },
+    }
+}
+
+fn load(home: &std::path::Path, properties: SystemProperties) -> Result<Config, ExitCode> {
+    conflux_config::load(home, properties).map_err(|errors: ConfigErrors| {
+        eprintln!("{errors}");
+        eprintln!(
+            "conflux: {} configuration error(s) in {}; nothing was started",
+            errors.0.len(),
+            home.display()
+        );
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+fn ports(config: &Config, json: bool, check: bool) -> ExitCode {
+    for w in &config.warnings {
+        eprintln!("warning: {w}");
+    }
+    let plan = &config.ports;
+    let mut taken = Vec::new();
+    if check {
+        for entry in plan.listeners() {
+            if !bind::is_free(entry) {
+                taken.push((entry.clone(), sockets::tcp_listener_holder(entry.port)));
+            }
+        }
+    }
+    let free_offset = if check && !taken.is_empty() {
+        plan.smallest_free_offset(bind::is_free)
+    } else {
+        None
+    };
+    if json {
+        let mut value = plan.to_json();
+        if check {
+            value["check"] = serde_json::json!({
+                "taken": taken.iter().map(|(e, holder)| serde_json::json!({
+                    "role": e.role.name(),
+                    "port": e.port,
+                    "holder": holder.as_ref().map(|h| serde_json::json!({"pid": h.pid, "command": h.command})),
+                })).collect::<Vec<_>>(),
+                "free_offset": free_offset,
+            });
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    } else {
+        print!("{}", plan.render_table());
+        if check {
+            if taken.is_empty() {
+                println!("check: every enabled port is free");
+            }
+            for (e, holder) in &taken {
+                let who = holder
+                    .as_ref()
+                    .map(|h| format!(" by pid {} `{}`", h.pid, h.command))
+                    .unwrap_or_default();
+                println!("check: port {} ({}) is taken{who}", e.port, e.role.name());
+            }
+            if let Some(o) = free_offset {
+                println!("check: the whole plan is free at offset {o}: try -DportOffset={o}");
+            }
+        }
+    }
+    if taken.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
+    }
+}

@@ -1,0 +1,16 @@
+//! The Conflux server binary as a library: the command line ([`cli`]), the server lifecycle
+//! ([`server`]: load, bind every port of the plan or none, serve, drain on a signal), the
+//! all-or-nothing binder ([`bind`]), what the kernel says about sockets ([`sockets`]) and the log
+//! layout ([`logging`]).
+
+#![forbid(unsafe_code)]
+
+pub mod bind;
+pub mod cli;
+pub mod logging;
+pub mod serve;
+pub mod server;
+pub mod sockets;
+
+/// The version printed by `conflux version` and reported by the probes.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,217 @@
+//! The server lifecycle: configuration -> TLS material -> artifacts -> bind every port of the plan
+//! (or none) -> serve -> on SIGTERM/SIGINT stop accepting, drain in-flight requests within
+//! [`DRAIN_TIMEOUT`], exit 0.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use conflux_admin::{InternalApi, Monitoring, ServerStatus};
+use conflux_config::{Config, Role};
+use http::{Response, StatusCode};
+use http_body_util::Full;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::bind;
+use crate::cli::{EXIT_CONFIG, EXIT_FAILURE};
+use crate::logging;
+use crate::serve::{InternalRequest, serve_internal};
+
+/// How long in-flight requests may take to finish after a stop signal.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+const LOG: &str = "conflux::server";
+
+/// Starts the server and runs it until a stop signal.
+pub fn run(config: Config) -> ExitCode {
+    let started = Instant::now();
+    logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("conflux-worker")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(target: LOG, "cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    runtime.block_on(run_async(config, started))
+}
+
+async fn run_async(config: Config, started: Instant) -> ExitCode {
+    tracing::info!(target: LOG, "Starting Conflux {} (home {})", crate::VERSION, config.home.display());
+    for w in &config.warnings {
+        tracing::warn!(target: "conflux::config", "{w}");
+    }
+    for line in config.ports.render_table().lines() {
+        tracing::info!(target: "conflux::ports", "{line}");
+    }
+
+    let needs_tls = config
+        .ports
+        .listeners()
+        .any(|e| matches!(e.role, Role::Https | Role::InternalHttps));
+    let tls = if needs_tls {
+        match crate::server::load_tls(&config) {
+            Ok(tls) => Some(tls),
+            Err(e) => {
+                tracing::error!(target: LOG, "{e}; nothing was started");
+                return ExitCode::from(EXIT_FAILURE);
+            }
+        }
+    } else {
+        None
+    };
+
+    let bound = match bind::bind_all(&config.ports) {
+        Ok(bound) => bound,
+        Err(e) => {
+            tracing::error!(target: LOG, "{e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+
+    let status = Arc::new(ServerStatus::new(
+        crate::VERSION,
+        config.ports.offset().value,
+    ));
+    let internal = InternalApi::new(status.clone());
+    let monitoring = Monitoring::new(status.clone());
+    let shutdown = CancellationToken::new();
+    let tracker = TaskTracker::new();
+
+    for b in bound {
+        let listener = match tokio::net::TcpListener::from_std(b.listener) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(target: LOG, "cannot register {} with the runtime: {e}", b.address);
+                return ExitCode::from(EXIT_FAILURE);
+            }
+        };
+        let token = shutdown.clone();
+        let (name, tls) = match b.entry.role {
+            Role::Http => ("Pass-through HTTP", None),
+            Role::Https => ("Pass-through HTTPS", tls.clone()),
+            Role::InternalHttp => ("Pass-through EI_INTERNAL_HTTP_INBOUND_ENDPOINT", None),
+            Role::InternalHttps => (
+                "Pass-through EI_INTERNAL_HTTPS_INBOUND_ENDPOINT",
+                tls.clone(),
+            ),
+            Role::JmxRmiRegistry => ("Remote monitoring (Jolokia)", None),
+            Role::JmxRmiServer => continue,
+        };
+        match b.entry.role {
+            Role::Http | Role::Https => {
+                tracker.spawn(serve_internal(
+                    listener,
+                    tls,
+                    |_req: InternalRequest| async { no_api_matched() },
+                    token,
+                ));
+            }
+            Role::InternalHttp | Role::InternalHttps => {
+                let api = internal.clone();
+                tracker.spawn(serve_internal(
+                    listener,
+                    tls,
+                    move |req: InternalRequest| {
+                        let api = api.clone();
+                        async move { api.handle(&req.method, &req.path) }
+                    },
+                    token,
+                ));
+            }
+            Role::JmxRmiRegistry => {
+                let monitoring = monitoring.clone();
+                tracker.spawn(serve_internal(
+                    listener,
+                    None,
+                    move |req: InternalRequest| {
+                        let monitoring = monitoring.clone();
+                        async move { monitoring.handle(&req.method, &req.path, &req.body) }
+                    },
+                    token,
+                ));
+            }
+            Role::JmxRmiServer => {}
+        }
+        // MI's shape: "Pass-through HTTP Listener started on 0.0.0.0:8290".
+        tracing::info!(target: LOG, "{name} Listener started on {}", b.address);
+    }
+    if let Some(e) = config.ports.get(Role::JmxRmiServer).filter(|e| e.enabled) {
+        tracing::info!(target: LOG, "jmx_rmi_server port {} is reserved in the plan and not opened", e.port);
+    }
+
+    status.set_started();
+    tracing::info!(target: LOG, "Conflux started in {} ms", started.elapsed().as_millis());
+
+    let signal = wait_for_stop_signal().await;
+    tracing::info!(target: LOG, "Received {signal}: no longer accepting connections; draining in-flight requests (up to {} s)", DRAIN_TIMEOUT.as_secs());
+    shutdown.cancel();
+    tracker.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(target: LOG, "drain deadline passed; closing the remaining connections");
+    }
+    tracing::info!(target: LOG, "Conflux stopped");
+    ExitCode::SUCCESS
+}
+
+/// MI with no API for the path runs the `main` sequence, whose shipped version answers 404 with
+/// no body (synapse-configs/default/sequences/main.xml; synapse-subset.md §3.1).
+fn no_api_matched() -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}
+
+async fn wait_for_stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without signal handlers the server can only be killed; keep serving.
+        std::future::pending::<()>().await;
+        return "no signal";
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}
+
+/// Loads (or, when the keystore file is missing, generates) the server's TLS material.
+// TEMPORARY until conflux-transport::tls lands: an in-memory self-signed certificate.
+pub fn load_tls(config: &Config) -> Result<Arc<rustls::ServerConfig>, String> {
+    let cert = rcgen::generate_simple_self_signed(vec![config.hostname.clone()])
+        .map_err(|e| e.to_string())?;
+    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der())
+        .map_err(|e| e.to_string())?;
+    let mut c = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert.der().clone()], key)
+    .map_err(|e| e.to_string())?;
+    c.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(c))
+}
+
+/// `conflux check`: validates the configuration (already loaded by the caller) and reports.
+pub fn check(config: &Config) -> ExitCode {
+    for w in &config.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!("{}: configuration OK", config.deployment_toml.display());
+    let _ = EXIT_CONFIG;
+    ExitCode::SUCCESS
+}
