@@ -188,22 +188,28 @@ async fn wait_for_stop_signal() -> &'static str {
 }
 
 /// Loads (or, when the keystore file is missing, generates) the server's TLS material.
-// TEMPORARY until conflux-transport::tls lands: an in-memory self-signed certificate.
 pub fn load_tls(config: &Config) -> Result<Arc<rustls::ServerConfig>, String> {
-    let cert = rcgen::generate_simple_self_signed(vec![config.hostname.clone()])
+    let settings = conflux_transport::tls::KeystoreSettings {
+        path: config.keystore.file.clone(),
+        password: config.keystore.password.clone(),
+        alias: config.keystore.alias.clone(),
+        key_password: config.keystore.key_password.clone(),
+    };
+    let loaded = conflux_transport::tls::load_server_config(&settings, &config.hostname)
         .map_err(|e| e.to_string())?;
-    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der())
-        .map_err(|e| e.to_string())?;
-    let mut c = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_no_client_auth()
-    .with_single_cert(vec![cert.cert.der().clone()], key)
-    .map_err(|e| e.to_string())?;
-    c.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(c))
+    if loaded.generated {
+        tracing::warn!(
+            target: LOG,
+            "[keystore.primary] file_name {} did not exist: generated a self-signed certificate for {} there. Replace it with your own keystore for production.",
+            config.keystore.file.display(),
+            config.hostname
+        );
+    }
+    for w in &loaded.warnings {
+        tracing::warn!(target: LOG, "{w}");
+    }
+    tracing::info!(target: LOG, "TLS: {}", loaded.description);
+    Ok(loaded.config)
 }
 
 /// `conflux check`: validates the configuration (already loaded by the caller) and reports.

@@ -7,5 +7,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod body;
+pub mod client;
+pub mod conn_io;
 pub mod endpoint_state;
+pub mod error;
+pub mod fault;
+pub mod forward;
+pub mod framing;
+pub mod headers;
+pub mod server;
 pub mod tls;

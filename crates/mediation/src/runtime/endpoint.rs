@@ -1,0 +1,104 @@
+//! Endpoints as mediation sees them: where a message goes (`address` URI, or an `http`
+//! uri-template and method), how long to wait, and the faults a send can end in. The sending
+//! itself, with connection pooling and the suspension state machine, is the transport's
+//! [`Sender`].
+//!
+//! MI semantics (synapse-subset.md §3.7): an address endpoint gets the axis2 property
+//! `REST_URL_POSTFIX` appended (SYN `Axis2FlexibleMEPClient`); an http endpoint expands its
+//! uri-template from `uri.var.*` / `query.param.*` and never appends the postfix
+//! (SYN `endpoints/HTTPEndpoint.java`).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Method, Request, Response};
+
+use crate::dispatch::UriTemplate;
+use crate::runtime::body::MessageBody;
+
+/// MI error codes a send can end in (SYN `SynapseConstants`).
+pub mod error_codes {
+    /// Connection to the backend failed (refused, reset, DNS).
+    pub const CONNECTION_FAILED: u32 = 101_503;
+    /// The backend did not answer in time.
+    pub const TIMEOUT: u32 = 101_504;
+    /// The backend closed the connection before the response was complete.
+    pub const CONNECTION_CLOSED: u32 = 101_505;
+    /// The backend broke the HTTP protocol.
+    pub const PROTOCOL_VIOLATION: u32 = 101_506;
+    /// Connecting took too long.
+    pub const CONNECT_TIMEOUT: u32 = 101_508;
+    /// The endpoint is suspended after earlier failures and was not tried.
+    pub const ENDPOINT_NOT_READY: u32 = 303_001;
+}
+
+/// What the endpoint's `<timeout><responseAction>` says to do when the backend is late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutAction {
+    /// Run the fault handler with 101504.
+    Fault,
+    /// Drop the late reply (the client gets the implicit 202).
+    Discard,
+    /// No action configured: the fault handler runs, as for Fault.
+    Never,
+}
+
+/// How an endpoint computes its target.
+#[derive(Debug, Clone)]
+pub enum EndpointKind {
+    /// `<address uri>`: the URI, with `REST_URL_POSTFIX` appended.
+    Address { uri: String },
+    /// `<http uri-template method>`.
+    Http {
+        template: UriTemplate,
+        method: Option<Method>,
+    },
+}
+
+/// Suspension settings as the endpoint declares them (`<suspendOnFailure>`, `<markForSuspension>`);
+/// the transport's state machine interprets them. Empty code lists mean MI's defaults.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SuspensionSettings {
+    pub suspend_error_codes: Vec<i32>,
+    /// `None`: MI's 30 s default.
+    pub initial_duration_ms: Option<u64>,
+    pub progression_factor: Option<f32>,
+    pub maximum_duration_ms: Option<u64>,
+    pub timeout_error_codes: Vec<i32>,
+    pub retries_before_suspension: u32,
+    pub retry_delay_ms: u64,
+}
+
+/// A deployed endpoint definition (named or inline).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Index in the deployment's endpoint table: the transport keeps one state per index.
+    pub id: usize,
+    /// The endpoint's name, or `anonymous` for an inline one (MI's name for them).
+    pub name: Arc<str>,
+    pub kind: EndpointKind,
+    pub timeout: Option<Duration>,
+    pub timeout_action: TimeoutAction,
+    pub suspension: SuspensionSettings,
+}
+
+/// A send that did not produce a response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (error code {code})")]
+pub struct SendFault {
+    /// MI's error code ([`error_codes`]).
+    pub code: u32,
+    pub message: String,
+}
+
+/// A response future from the transport.
+pub type SendFuture<'a, B> = Pin<Box<dyn Future<Output = Result<Response<B>, SendFault>> + Send + 'a>>;
+
+/// Sends a request to an endpoint: implemented by the transport (connection pool, TLS, endpoint
+/// suspension), and by tests.
+pub trait Sender<B: MessageBody>: Send + Sync {
+    /// `request` already carries the absolute target URI and the method to use.
+    fn send<'a>(&'a self, endpoint: &'a Endpoint, request: Request<B>) -> SendFuture<'a, B>;
+}

@@ -1,0 +1,375 @@
+//! Runs a request through its route: the in-sequence, a send to an endpoint, the out-sequence, the
+//! fault sequence, and the answer to the client. MI's message flow (synapse-subset.md §3.6):
+//!
+//! ```text
+//! request -> inSequence --send--> endpoint --reply--> outSequence --send/respond--> client
+//!               |  respond / loopback / drop / call (reply becomes the message, continue)
+//!               `- error --> onError | faultSequence | global `fault` --> client
+//! nothing answered -> 202 Accepted, empty (passthru ServerWorker#sendAck)
+//! ```
+//!
+//! Bodies are never read here: a body is handed from the client to the backend and back as a
+//! stream unless a mediator replaced it.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Uri};
+
+use crate::runtime::body::MessageBody;
+use crate::runtime::context::{MessageContext, Scope, props};
+use crate::runtime::endpoint::{Endpoint, EndpointKind, SendFault, Sender, TimeoutAction, error_codes};
+use crate::runtime::fault;
+use crate::runtime::mediators::Mediator;
+
+/// How deep `<sequence key>` calls may nest before the message fails (a loop of references).
+pub const MAX_SEQUENCE_DEPTH: usize = 64;
+
+/// A named or inline sequence of mediators.
+#[derive(Debug, Clone)]
+pub struct Sequence {
+    pub name: Arc<str>,
+    pub mediators: Vec<Mediator>,
+    /// `onError`: the sequence that handles a fault inside this one.
+    pub on_error: Option<String>,
+}
+
+impl Sequence {
+    /// Whether any mediator here reads or replaces the body (then the body is built; otherwise it
+    /// streams through).
+    pub fn touches_body(&self) -> bool {
+        self.mediators.iter().any(Mediator::touches_body)
+    }
+}
+
+/// What a dispatched request runs: an API resource or a proxy service.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    /// `api:NAME` or `proxy:NAME`: the log prefix.
+    pub artifact: String,
+    pub in_sequence: Option<Arc<Sequence>>,
+    pub out_sequence: Option<Arc<Sequence>>,
+    pub fault_sequence: Option<Arc<Sequence>>,
+    /// A proxy's `<target>` endpoint: used when the in-sequence did not end the flow.
+    pub target: Option<Arc<Endpoint>>,
+}
+
+/// Why mediation of a message failed.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub code: u32,
+    pub message: String,
+}
+
+impl From<SendFault> for Fault {
+    fn from(f: SendFault) -> Self {
+        Fault { code: f.code, message: f.message }
+    }
+}
+
+/// How a sequence ended.
+enum Ended<B> {
+    /// Ran to the end: the caller decides what comes next.
+    Continue,
+    /// The client's answer is ready.
+    Responded(Response<B>),
+    /// Dropped: nothing more happens to this message.
+    Dropped,
+}
+
+type Step<'a, B> = Pin<Box<dyn Future<Output = Result<Ended<B>, Fault>> + Send + 'a>>;
+
+/// The engine over one deployment: named sequences, the global fault sequence, and the sender.
+pub struct Engine<'d, B: MessageBody> {
+    pub sequences: &'d HashMap<String, Arc<Sequence>>,
+    pub sender: &'d dyn Sender<B>,
+}
+
+impl<'d, B: MessageBody> Engine<'d, B> {
+    /// Mediates one request to the client's answer.
+    pub async fn mediate(&self, route: &Route, mut ctx: MessageContext<B>) -> Response<B> {
+        let result = match &route.in_sequence {
+            Some(seq) => self.run_guarded(seq.clone(), &mut ctx, route, 0).await,
+            None => Ok(Ended::Continue),
+        };
+        let result = match (result, &route.target) {
+            (Ok(Ended::Continue), Some(target)) => self.send_then_out(target.clone(), &mut ctx, route, 0).await,
+            (other, _) => other,
+        };
+        match result {
+            Ok(Ended::Responded(response)) => response,
+            Ok(Ended::Continue) | Ok(Ended::Dropped) => accepted(),
+            Err(fault) => self.handle_fault(fault, &mut ctx, route).await,
+        }
+    }
+
+    /// Runs `seq`; a fault inside it goes to its `onError` sequence when it has one.
+    fn run_guarded<'a>(&'a self, seq: Arc<Sequence>, ctx: &'a mut MessageContext<B>, route: &'a Route, depth: usize) -> Step<'a, B> {
+        Box::pin(async move {
+            match self.run_sequence(seq.clone(), ctx, route, depth).await {
+                Err(fault) => match seq.on_error.as_deref().and_then(|n| self.sequences.get(n)) {
+                    Some(handler) => {
+                        set_error(ctx, &fault);
+                        match self.run_sequence(handler.clone(), ctx, route, depth + 1).await? {
+                            Ended::Continue => Ok(Ended::Dropped),
+                            other => Ok(other),
+                        }
+                    }
+                    None => Err(fault),
+                },
+                ok => ok,
+            }
+        })
+    }
+
+    fn run_sequence<'a>(&'a self, seq: Arc<Sequence>, ctx: &'a mut MessageContext<B>, route: &'a Route, depth: usize) -> Step<'a, B> {
+        Box::pin(async move {
+            if depth > MAX_SEQUENCE_DEPTH {
+                return Err(Fault {
+                    code: 0,
+                    message: format!("sequences nested deeper than {MAX_SEQUENCE_DEPTH} (a loop of <sequence key> references?) at {}", seq.name),
+                });
+            }
+            for mediator in &seq.mediators {
+                match mediator {
+                    Mediator::Respond(_) => return Ok(Ended::Responded(response_from(ctx))),
+                    Mediator::Drop(_) => return Ok(Ended::Dropped),
+                    Mediator::Loopback(_) => {
+                        ctx.is_response = true;
+                        return self.out_flow(ctx, route, depth).await;
+                    }
+                    Mediator::Send(send) => {
+                        return match &send.endpoint {
+                            Some(endpoint) if !ctx.is_response => self.send_then_out(endpoint.clone(), ctx, route, depth).await,
+                            // In the response flow, or the legacy echo idiom (RESPONSE=true), a
+                            // send without endpoint answers the client.
+                            _ if ctx.is_response || ctx.is_true(Scope::Default, props::RESPONSE) => {
+                                Ok(Ended::Responded(response_from(ctx)))
+                            }
+                            Some(endpoint) => self.send_then_out(endpoint.clone(), ctx, route, depth).await,
+                            None => Err(Fault {
+                                code: 0,
+                                message: "<send/> without an endpoint in the request flow has no To address to send to".into(),
+                            }),
+                        };
+                    }
+                    Mediator::Call(call) => {
+                        let endpoint = call.endpoint.clone();
+                        match self.send(&endpoint, ctx).await {
+                            Ok(response) => become_response(ctx, response),
+                            Err(f) if f.code == error_codes::TIMEOUT && endpoint.timeout_action == TimeoutAction::Discard => {
+                                return Ok(Ended::Dropped);
+                            }
+                            Err(f) => return Err(f.into()),
+                        }
+                    }
+                    Mediator::Sequence(call) => {
+                        let Some(target) = self.sequences.get(&call.key) else {
+                            return Err(Fault { code: 0, message: format!("sequence {} is not deployed", call.key) });
+                        };
+                        match self.run_guarded(target.clone(), ctx, route, depth + 1).await? {
+                            Ended::Continue => {}
+                            other => return Ok(other),
+                        }
+                    }
+                    other => other.apply(ctx).map_err(|message| Fault { code: 0, message })?,
+                }
+            }
+            Ok(Ended::Continue)
+        })
+    }
+
+    /// Sends the current message to `endpoint`; the reply runs through the out-sequence, or goes
+    /// straight back to the client when there is none.
+    fn send_then_out<'a>(&'a self, endpoint: Arc<Endpoint>, ctx: &'a mut MessageContext<B>, route: &'a Route, depth: usize) -> Step<'a, B> {
+        Box::pin(async move {
+            match self.send(&endpoint, ctx).await {
+                Ok(response) => {
+                    become_response(ctx, response);
+                    self.out_flow(ctx, route, depth).await
+                }
+                Err(f) if f.code == error_codes::TIMEOUT && endpoint.timeout_action == TimeoutAction::Discard => Ok(Ended::Dropped),
+                Err(f) => Err(f.into()),
+            }
+        })
+    }
+
+    fn out_flow<'a>(&'a self, ctx: &'a mut MessageContext<B>, route: &'a Route, depth: usize) -> Step<'a, B> {
+        Box::pin(async move {
+            match &route.out_sequence {
+                None => Ok(Ended::Responded(response_from(ctx))),
+                Some(out) => match self.run_guarded(out.clone(), ctx, route, depth + 1).await? {
+                    // MI leaves the client waiting when an out-sequence neither sends nor responds;
+                    // Conflux answers with the message as it stands.
+                    Ended::Continue => Ok(Ended::Responded(response_from(ctx))),
+                    other => Ok(other),
+                },
+            }
+        })
+    }
+
+    async fn send(&self, endpoint: &Endpoint, ctx: &mut MessageContext<B>) -> Result<Response<B>, SendFault> {
+        let request = outbound_request(endpoint, ctx).map_err(|message| SendFault {
+            code: error_codes::CONNECTION_FAILED,
+            message,
+        })?;
+        self.sender.send(endpoint, request).await
+    }
+
+    async fn handle_fault(&self, fault: Fault, ctx: &mut MessageContext<B>, route: &Route) -> Response<B> {
+        set_error(ctx, &fault);
+        let handler = route
+            .fault_sequence
+            .clone()
+            .or_else(|| self.sequences.get("fault").cloned());
+        if let Some(handler) = handler {
+            match self.run_sequence(handler, ctx, route, 1).await {
+                Ok(Ended::Responded(response)) => return response,
+                Ok(_) => {}
+                Err(inner) => tracing::error!(target: "conflux::mediation", "{{{}}} the fault sequence failed too: {}", ctx.artifact, inner.message),
+            }
+        }
+        tracing::warn!(target: "conflux::mediation", "{{{}}} {} (error code {}); no fault sequence answered the client", ctx.artifact, fault.message, fault.code);
+        fault::default_response(fault.code, &fault.message)
+    }
+}
+
+fn set_error<B: MessageBody>(ctx: &mut MessageContext<B>, fault: &Fault) {
+    ctx.properties.insert(props::ERROR_CODE.into(), fault.code.to_string());
+    ctx.properties.insert(props::ERROR_MESSAGE.into(), fault.message.clone());
+    ctx.properties.insert(props::ERROR_DETAIL.into(), fault.message.clone());
+}
+
+/// The message becomes the backend's reply.
+fn become_response<B: MessageBody>(ctx: &mut MessageContext<B>, response: Response<B>) {
+    let (parts, body) = response.into_parts();
+    ctx.is_response = true;
+    ctx.status = parts.status;
+    ctx.headers = parts.headers;
+    ctx.body = body;
+    ctx.axis2.insert(props::HTTP_SC.into(), parts.status.as_u16().to_string());
+    ctx.axis2.remove(props::NO_ENTITY_BODY);
+    ctx.axis2.remove(props::CONTENT_TYPE);
+    ctx.axis2.remove(props::MESSAGE_TYPE);
+}
+
+/// MI's implicit acknowledgement: 202 with an empty body.
+pub fn accepted<B: MessageBody>() -> Response<B> {
+    let mut r = Response::new(B::default());
+    *r.status_mut() = StatusCode::ACCEPTED;
+    r
+}
+
+/// The client's answer from the current message.
+fn response_from<B: MessageBody>(ctx: &mut MessageContext<B>) -> Response<B> {
+    let status = ctx
+        .get(Scope::Axis2, props::HTTP_SC)
+        .and_then(|s| s.trim().parse::<u16>().ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(if ctx.is_response { ctx.status } else { StatusCode::OK });
+    let no_body = ctx.is_true(Scope::Axis2, props::NO_ENTITY_BODY);
+    let mut headers = if ctx.is_response {
+        std::mem::take(&mut ctx.headers)
+    } else {
+        // A request turned into a response keeps only the headers mediators set on it.
+        let mut h = http::HeaderMap::new();
+        for name in &ctx.headers_set {
+            if let Some(v) = ctx.headers.get(name) {
+                h.insert(name.clone(), v.clone());
+            }
+        }
+        h
+    };
+    if let Some(ct) = ctx
+        .get(Scope::Axis2, props::CONTENT_TYPE)
+        .or_else(|| ctx.get(Scope::Axis2, props::MESSAGE_TYPE))
+        .and_then(|v| HeaderValue::try_from(v).ok())
+    {
+        headers.insert(CONTENT_TYPE, ct);
+    }
+    let body = if no_body {
+        headers.remove(CONTENT_LENGTH);
+        B::default()
+    } else {
+        ctx.take_body()
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// The request to send to `endpoint` from the current message.
+fn outbound_request<B: MessageBody>(endpoint: &Endpoint, ctx: &mut MessageContext<B>) -> Result<Request<B>, String> {
+    let (uri, method) = match &endpoint.kind {
+        EndpointKind::Address { uri } => (append_postfix(uri, ctx.get(Scope::Axis2, props::REST_URL_POSTFIX).as_deref()), None),
+        EndpointKind::Http { template, method } => {
+            let expanded = template.expand(|name| {
+                ctx.get(Scope::Default, name)
+                    .or_else(|| name.strip_prefix("uri.var.").and_then(|n| ctx.get(Scope::Default, &format!("uri.var.{n}"))))
+            });
+            (expanded, method.clone())
+        }
+    };
+    let uri: Uri = uri.parse().map_err(|e| format!("endpoint {} target {uri:?} is not a valid URI: {e}", endpoint.name))?;
+    let method = ctx
+        .get(Scope::Axis2, props::HTTP_METHOD)
+        .and_then(|m| Method::from_bytes(m.trim().to_ascii_uppercase().as_bytes()).ok())
+        .or(method)
+        .unwrap_or_else(|| ctx.method.clone());
+    let mut headers = ctx.headers.clone();
+    if let Some(ct) = ctx
+        .get(Scope::Axis2, props::CONTENT_TYPE)
+        .or_else(|| ctx.get(Scope::Axis2, props::MESSAGE_TYPE))
+        .and_then(|v| HeaderValue::try_from(v).ok())
+    {
+        headers.insert(CONTENT_TYPE, ct);
+    }
+    let body = if ctx.is_true(Scope::Axis2, props::NO_ENTITY_BODY) {
+        headers.remove(CONTENT_LENGTH);
+        B::default()
+    } else {
+        ctx.take_body()
+    };
+    let mut request = Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+/// Appends `REST_URL_POSTFIX` to an address as Synapse does: a query postfix is added as a query,
+/// a path postfix joined with exactly one `/` (SYN `Axis2FlexibleMEPClient`, MI test `RestPostFixUrlTest`).
+pub fn append_postfix(address: &str, postfix: Option<&str>) -> String {
+    let Some(postfix) = postfix.filter(|p| !p.is_empty()) else {
+        return address.to_string();
+    };
+    if let Some(query) = postfix.strip_prefix('?') {
+        let sep = if address.contains('?') { '&' } else { '?' };
+        return format!("{address}{sep}{query}");
+    }
+    match (address.ends_with('/'), postfix.starts_with('/')) {
+        (true, true) => format!("{address}{}", &postfix[1..]),
+        (false, false) => format!("{address}/{postfix}"),
+        _ => format!("{address}{postfix}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // MI RestPostFixUrlTest: /client/x?y=1 against http://b/svc -> http://b/svc/x?y=1
+    #[test]
+    fn postfix_is_joined_like_synapse() {
+        assert_eq!(append_postfix("http://b/svc", Some("/x?y=1")), "http://b/svc/x?y=1");
+        assert_eq!(append_postfix("http://b/svc/", Some("/x")), "http://b/svc/x");
+        assert_eq!(append_postfix("http://b/svc", Some("?y=1")), "http://b/svc?y=1");
+        assert_eq!(append_postfix("http://b/svc?a=1", Some("?y=1")), "http://b/svc?a=1&y=1");
+        assert_eq!(append_postfix("http://b/svc", None), "http://b/svc");
+        assert_eq!(append_postfix("http://b/svc", Some("")), "http://b/svc");
+    }
+}

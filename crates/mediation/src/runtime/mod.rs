@@ -1,0 +1,15 @@
+//! The mediation runtime: the message context, the mediators, endpoints as mediation sees them,
+//! and the engine that runs a request through in-, out- and fault sequences.
+
+pub mod body;
+pub mod context;
+pub mod endpoint;
+pub mod engine;
+pub mod fault;
+pub mod mediators;
+pub mod value;
+
+pub use body::MessageBody;
+pub use context::{MessageContext, Scope};
+pub use endpoint::{Endpoint, EndpointKind, SendFault, Sender};
+pub use engine::{Engine, Route, Sequence};

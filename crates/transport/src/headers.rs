@@ -1,0 +1,205 @@
+//! Header rules of the pass-through path as a transparent proxy (RFC 9110 §7.6.1, RFC 9112 §6-7):
+//! which headers are hop-by-hop and never cross the proxy, how the outgoing request's Host is
+//! chosen, and which request shapes are refused before anything is forwarded.
+//!
+//! MI compatibility (wso2-synapse `passthru/util/TargetRequestFactory.java`,
+//! `PassThroughTransportUtils.removeUnwantedHeaders`): MI drops the client's `Host` and lets the
+//! HTTP client write the backend's authority (unless `http.headers.preserve` lists Host or the
+//! `REQUEST_HOST_HEADER` property is set), drops `Transfer-Encoding`, `Connection`, `Keep-Alive`
+//! and re-frames the body, and adds no `X-Forwarded-For` (only `DynamicLoadbalanceEndpoint` does).
+//! Conflux does the same. Unlike MI it keeps `User-Agent`, `Date` and `Server` (MI replaces them
+//! unless preserved), because a transparent pass-through should not rewrite end-to-end headers.
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, Uri};
+
+/// Hop-by-hop headers that never cross the proxy (RFC 9110 §7.6.1, plus the legacy
+/// `Proxy-Connection` and the proxy credentials, which belong to the client-proxy hop).
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::PROXY_AUTHORIZATION,
+    header::PROXY_AUTHENTICATE,
+];
+
+/// Removes hop-by-hop headers, including every header named in `Connection`.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Names listed in Connection are hop-by-hop too (RFC 9110 §7.6.1). Collect them first: the
+    // header map cannot be borrowed while it is being modified. The list is tiny (usually empty),
+    // so the vector only allocates when a client actually lists names.
+    let listed: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in listed {
+        headers.remove(name);
+    }
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+/// Why a request is refused before forwarding (400, connection closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RequestRejection {
+    /// More than one `Host` header (RFC 9112 §3.2).
+    #[error("more than one Host header")]
+    MultipleHost,
+    /// An absolute-form target whose authority differs from the Host header (RFC 9112 §3.2.2).
+    #[error("the request target's authority differs from the Host header")]
+    HostMismatch,
+    /// More than one `Content-Length` value (duplicates that hyper folded are refused too).
+    #[error("more than one Content-Length value")]
+    DuplicateContentLength,
+}
+
+/// Checks the request shapes hyper accepts but a proxy must refuse (reliability.md §4).
+///
+/// # Errors
+/// The first rule the request breaks.
+pub fn validate_request<B>(req: &Request<B>) -> Result<(), RequestRejection> {
+    let headers = req.headers();
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Err(RequestRejection::MultipleHost);
+    }
+    if headers
+        .get_all(header::CONTENT_LENGTH)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return Err(RequestRejection::DuplicateContentLength);
+    }
+    if let (Some(authority), Some(host)) = (req.uri().authority(), host)
+        && req.version() < http::Version::HTTP_2
+        && !authority
+            .as_str()
+            .eq_ignore_ascii_case(host.to_str().unwrap_or(""))
+    {
+        return Err(RequestRejection::HostMismatch);
+    }
+    Ok(())
+}
+
+/// Turns a client's request into the request for `target`: hop-by-hop headers and
+/// `Expect: 100-continue` removed (the proxy already answered the expectation when it started
+/// reading the body, and hyper's client does not wait for a 100), the URI set to `target` (the
+/// client connector needs the absolute form; hyper writes origin-form on the wire), the version
+/// left to the connection, and `Host` set to the backend's authority as MI does.
+pub fn prepare_backend_request<B>(req: &mut Request<B>, target: &Uri) {
+    let headers = req.headers_mut();
+    strip_hop_by_hop(headers);
+    if headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+    {
+        headers.remove(header::EXPECT);
+    }
+    if let Some(authority) = target.authority() {
+        let host = host_header_for(target, authority.as_str());
+        if let Ok(value) = HeaderValue::from_str(host) {
+            headers.insert(header::HOST, value);
+        }
+    }
+    *req.uri_mut() = target.clone();
+    // Let the pooled connection decide between HTTP/1.1 and h2; an h2 client's request must not
+    // force h2 onto an HTTP/1.1 backend.
+    *req.version_mut() = http::Version::HTTP_11;
+}
+
+/// The Host value for `target`: its authority without userinfo, and without the port when it is
+/// the scheme's default (what HTTP clients, and MI's httpcore, write).
+fn host_header_for<'a>(target: &Uri, authority: &'a str) -> &'a str {
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let default_port = match target.scheme_str() {
+        Some("https") => ":443",
+        _ => ":80",
+    };
+    authority.strip_suffix(default_port).unwrap_or(authority)
+}
+
+/// Turns a backend's response into the response for the client: hop-by-hop headers removed;
+/// `Content-Length` is kept, and a response without one is re-framed chunked by hyper.
+pub fn prepare_client_response<B>(resp: &mut Response<B>) {
+    strip_hop_by_hop(resp.headers_mut());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_hop_by_hop_and_connection_listed_names() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("x-secret, keep-alive"),
+        );
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(header::TE, HeaderValue::from_static("trailers"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        h.insert("proxy-connection", HeaderValue::from_static("keep-alive"));
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        h.insert("x-end-to-end", HeaderValue::from_static("kept"));
+        strip_hop_by_hop(&mut h);
+        let names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, vec!["content-length", "x-end-to-end"]);
+    }
+
+    #[test]
+    fn host_is_the_backend_authority_without_default_port() {
+        let mut req = Request::builder()
+            .uri("/a?b=1")
+            .header(header::HOST, "client.example")
+            .header(header::EXPECT, "100-continue")
+            .body(())
+            .unwrap_or_default();
+        let target: Uri = "http://backend:80/svc/a?b=1".parse().unwrap_or_default();
+        prepare_backend_request(&mut req, &target);
+        assert_eq!(req.headers()[header::HOST], "backend");
+        assert!(req.headers().get(header::EXPECT).is_none());
+        assert_eq!(req.uri(), &target);
+        let target: Uri = "https://user@backend:8443/x".parse().unwrap_or_default();
+        prepare_backend_request(&mut req, &target);
+        assert_eq!(req.headers()[header::HOST], "backend:8443");
+    }
+
+    #[test]
+    fn rejects_two_hosts_and_mismatched_absolute_form() {
+        let req = Request::builder()
+            .uri("/")
+            .header(header::HOST, "a")
+            .header(header::HOST, "b")
+            .body(())
+            .unwrap_or_default();
+        assert_eq!(validate_request(&req), Err(RequestRejection::MultipleHost));
+        let req = Request::builder()
+            .uri("http://a.example/")
+            .header(header::HOST, "b.example")
+            .body(())
+            .unwrap_or_default();
+        assert_eq!(validate_request(&req), Err(RequestRejection::HostMismatch));
+        let req = Request::builder()
+            .uri("http://a.example/")
+            .header(header::HOST, "A.example")
+            .body(())
+            .unwrap_or_default();
+        assert_eq!(validate_request(&req), Ok(()));
+    }
+}

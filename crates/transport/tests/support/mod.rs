@@ -1,0 +1,226 @@
+//! Test toolkit for the pass-through core: in-process hyper backends with scripted behaviours
+//! (echo, fixed sizes, trickled chunks, close mid-body, stall, 204/304/HEAD, header recording), a
+//! proxy that forwards every request to one backend through `BackendClient`, and raw-socket
+//! helpers. Everything listens on 127.0.0.1 port 0.
+
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use conflux_transport::body::ProxyBody;
+use conflux_transport::client::{BackendClient, ClientOptions};
+use conflux_transport::forward::pass_through;
+use conflux_transport::server::{ConnInfo, ServerLimits, serve};
+use http::{HeaderMap, Request, Response};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+/// What a backend saw.
+#[derive(Default)]
+pub struct BackendLog {
+    pub connections: AtomicUsize,
+    pub requests: Mutex<Vec<(http::Method, String, HeaderMap)>>,
+}
+
+impl BackendLog {
+    pub fn request_count(&self) -> usize {
+        self.requests.lock().map(|r| r.len()).unwrap_or(0)
+    }
+    pub fn last_headers(&self) -> HeaderMap {
+        self.requests
+            .lock()
+            .ok()
+            .and_then(|r| r.last().map(|(_, _, h)| h.clone()))
+            .unwrap_or_default()
+    }
+}
+
+pub type BackendFn = Arc<
+    dyn Fn(Request<Incoming>) -> std::pin::Pin<Box<dyn Future<Output = Response<ProxyBody>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// A hyper HTTP/1.1 backend answering with `behaviour`; returns its address and log.
+pub async fn backend<F, Fut>(behaviour: F) -> (SocketAddr, Arc<BackendLog>)
+where
+    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<ProxyBody>> + Send + 'static,
+{
+    let listener = bind().await;
+    let addr = listener.local_addr().expect("backend address");
+    let log = Arc::new(BackendLog::default());
+    let behaviour = Arc::new(behaviour);
+    let log2 = log.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            log2.connections.fetch_add(1, Ordering::SeqCst);
+            let behaviour = behaviour.clone();
+            let log = log2.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    if let Ok(mut r) = log.requests.lock() {
+                        r.push((
+                            req.method().clone(),
+                            req.uri().to_string(),
+                            req.headers().clone(),
+                        ));
+                    }
+                    let fut = behaviour(req);
+                    async move { Ok::<_, Infallible>(fut.await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    (addr, log)
+}
+
+/// A raw TCP backend: each connection gets `script` run on it.
+pub async fn raw_backend<F, Fut>(script: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = bind().await;
+    let addr = listener.local_addr().expect("raw backend address");
+    let script = Arc::new(script);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(script(tcp));
+        }
+    });
+    addr
+}
+
+pub async fn bind() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0")
+}
+
+/// A backend echoing the request body (streamed) with the request's content type.
+pub async fn echo_backend() -> (SocketAddr, Arc<BackendLog>) {
+    backend(|req: Request<Incoming>| async move { Response::new(ProxyBody::from(req.into_body())) })
+        .await
+}
+
+pub fn test_client_tls() -> Arc<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
+/// A running proxy forwarding everything to `backend` + the request's path and query.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub done: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub async fn proxy(backend: SocketAddr, timeout: Option<Duration>) -> Proxy {
+    proxy_with(backend, timeout, ServerLimits::default(), None).await
+}
+
+pub async fn proxy_with(
+    backend: SocketAddr,
+    timeout: Option<Duration>,
+    limits: ServerLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Proxy {
+    let listener = bind().await;
+    let addr = listener.local_addr().expect("proxy address");
+    let client = BackendClient::new(test_client_tls(), ClientOptions::default());
+    let shutdown = CancellationToken::new();
+    let handler = move |req: Request<Incoming>, _conn: ConnInfo| {
+        let client = client.clone();
+        async move {
+            let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+            let target: http::Uri = match format!("http://{backend}{path}").parse() {
+                Ok(uri) => uri,
+                Err(_) => return Response::new(ProxyBody::Empty),
+            };
+            match pass_through(&client, req, &target, timeout).await {
+                Ok(resp) => resp,
+                Err((_, fault)) => fault,
+            }
+        }
+    };
+    let done = tokio::spawn(serve(listener, tls, handler, limits, shutdown.clone()));
+    Proxy {
+        addr,
+        shutdown,
+        done,
+    }
+}
+
+/// An HTTP/1.1 hyper client.
+pub fn h1_client()
+-> hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, ProxyBody>
+{
+    hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// Sends raw bytes and reads until the peer closes or `limit` passes; returns what came back.
+pub async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> String {
+    let Ok(mut tcp) = TcpStream::connect(addr).await else {
+        return String::new();
+    };
+    let _ = tcp.write_all(bytes).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Deterministic pseudo-random bytes (xorshift) for large-body tests.
+pub fn pattern_chunk(seed: u64, len: usize) -> Bytes {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    Bytes::from(out)
+}
+
+/// Streaming FNV-1a 64: the same value whatever the chunking.
+#[derive(Clone, Copy)]
+pub struct Fnv(pub u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    pub fn update(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
