@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
-use http_body_util::Full;
 
 use crate::status::ServerStatus;
 
@@ -28,7 +27,7 @@ impl InternalApi {
     }
 
     /// Answers one request from its method and path (the probes need nothing else).
-    pub fn handle(&self, method: &Method, path: &str) -> Response<Full<Bytes>> {
+    pub fn handle(&self, method: &Method, path: &str) -> Response<Bytes> {
         let path = path.split('?').next().unwrap_or("");
         match path.trim_end_matches('/') {
             "/liveness" => get_only(method, || self.liveness()),
@@ -41,7 +40,7 @@ impl InternalApi {
         }
     }
 
-    fn liveness(&self) -> Response<Full<Bytes>> {
+    fn liveness(&self) -> Response<Bytes> {
         if self.status.is_started() {
             json(StatusCode::OK, r#"{"server" : "started"}"#.to_string())
         } else {
@@ -49,7 +48,7 @@ impl InternalApi {
         }
     }
 
-    fn readiness(&self) -> Response<Full<Bytes>> {
+    fn readiness(&self) -> Response<Bytes> {
         let version = serde_json::to_string(self.status.version).unwrap_or_default();
         let faulty = self.status.faulty_artifacts();
         if !self.status.is_started() {
@@ -73,7 +72,7 @@ impl InternalApi {
     }
 }
 
-fn get_only(method: &Method, f: impl FnOnce() -> Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+fn get_only(method: &Method, f: impl FnOnce() -> Response<Bytes>) -> Response<Bytes> {
     if method == Method::GET || method == Method::HEAD {
         f()
     } else {
@@ -84,8 +83,8 @@ fn get_only(method: &Method, f: impl FnOnce() -> Response<Full<Bytes>>) -> Respo
     }
 }
 
-fn json(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+fn json(status: StatusCode, body: String) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -94,8 +93,8 @@ fn json(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     r
 }
 
-fn empty(status: StatusCode) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::new()));
+fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::new());
     *r.status_mut() = status;
     r
 }
@@ -103,20 +102,9 @@ fn empty(status: StatusCode) -> Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt;
 
-    fn body(r: Response<Full<Bytes>>) -> String {
-        let bytes = futures_executor(r.into_body().collect())
-            .unwrap()
-            .to_bytes();
-        String::from_utf8(bytes.to_vec()).unwrap()
-    }
-
-    fn futures_executor<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(f)
+    fn body(r: Response<Bytes>) -> String {
+        String::from_utf8(r.into_body().to_vec()).unwrap()
     }
 
     fn api() -> (InternalApi, Arc<ServerStatus>) {

@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
-use http_body_util::Full;
 use serde_json::{Value, json};
 
 use crate::status::ServerStatus;
@@ -36,7 +35,7 @@ impl Monitoring {
     }
 
     /// Answers a GET-form request (`path` after the host) or a POST body.
-    pub fn handle(&self, method: &Method, path: &str, body: &[u8]) -> Response<Full<Bytes>> {
+    pub fn handle(&self, method: &Method, path: &str, body: &[u8]) -> Response<Bytes> {
         let path = path.split('?').next().unwrap_or("");
         let Some(rest) = path.strip_prefix("/jolokia") else {
             return respond(
@@ -82,7 +81,7 @@ impl Monitoring {
         self.reply(answer)
     }
 
-    fn reply(&self, mut answer: Value) -> Response<Full<Bytes>> {
+    fn reply(&self, mut answer: Value) -> Response<Bytes> {
         let now = self.status.started_at_epoch_ms() / 1000 + self.status.uptime_ms() / 1000;
         match &mut answer {
             Value::Object(o) => {
@@ -244,8 +243,8 @@ fn error_value(request: &Value, status: u16, error_type: &str, message: &str) ->
     })
 }
 
-fn respond(status: StatusCode, value: Value) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(value.to_string())));
+fn respond(status: StatusCode, value: Value) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from(value.to_string()));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -257,17 +256,10 @@ fn respond(status: StatusCode, value: Value) -> Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt;
 
     fn call(m: &Monitoring, method: Method, path: &str, body: &str) -> Value {
         let r = m.handle(&method, path, body.as_bytes());
-        let bytes = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(r.into_body().collect())
-            .unwrap()
-            .to_bytes();
-        serde_json::from_slice(&bytes).unwrap()
+        serde_json::from_slice(r.body()).unwrap()
     }
 
     fn monitoring() -> Monitoring {

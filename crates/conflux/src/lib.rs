@@ -8,7 +8,6 @@
 pub mod bind;
 pub mod cli;
 pub mod logging;
-pub mod serve;
 pub mod server;
 pub mod sockets;
 

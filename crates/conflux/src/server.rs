@@ -9,15 +9,20 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use conflux_admin::{InternalApi, Monitoring, ServerStatus};
 use conflux_config::{Config, Role};
-use http::{Response, StatusCode};
-use http_body_util::Full;
+use conflux_transport::body::ProxyBody;
+use conflux_transport::server::{ConnInfo, ServerLimits, serve};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::bind;
 use crate::cli::{EXIT_CONFIG, EXIT_FAILURE};
 use crate::logging;
-use crate::serve::{InternalRequest, serve_internal};
+
+/// Largest request body the internal listeners read (Jolokia requests are small JSON objects).
+pub const MAX_INTERNAL_BODY_BYTES: usize = 64 * 1024;
 
 /// How long in-flight requests may take to finish after a stop signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -104,38 +109,48 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
             Role::JmxRmiRegistry => ("Remote monitoring (Jolokia)", None),
             Role::JmxRmiServer => continue,
         };
+        let limits = ServerLimits {
+            socket_timeout: config.transport.socket_timeout,
+            ..ServerLimits::default()
+        };
         match b.entry.role {
             Role::Http | Role::Https => {
-                tracker.spawn(serve_internal(
+                tracker.spawn(serve(
                     listener,
                     tls,
-                    |_req: InternalRequest| async { no_api_matched() },
+                    |_req: Request<Incoming>, _conn: ConnInfo| async { complete(no_api_matched()) },
+                    limits,
                     token,
                 ));
             }
             Role::InternalHttp | Role::InternalHttps => {
                 let api = internal.clone();
-                tracker.spawn(serve_internal(
-                    listener,
-                    tls,
-                    move |req: InternalRequest| {
-                        let api = api.clone();
-                        async move { api.handle(&req.method, &req.path) }
-                    },
-                    token,
-                ));
+                let handler = move |req: Request<Incoming>, _conn: ConnInfo| {
+                    let api = api.clone();
+                    async move { complete(api.handle(req.method(), path_of(&req))) }
+                };
+                tracker.spawn(serve(listener, tls, handler, limits, token));
             }
             Role::JmxRmiRegistry => {
                 let monitoring = monitoring.clone();
-                tracker.spawn(serve_internal(
-                    listener,
-                    None,
-                    move |req: InternalRequest| {
-                        let monitoring = monitoring.clone();
-                        async move { monitoring.handle(&req.method, &req.path, &req.body) }
-                    },
-                    token,
-                ));
+                let handler = move |req: Request<Incoming>, _conn: ConnInfo| {
+                    let monitoring = monitoring.clone();
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let path = parts
+                            .uri
+                            .path_and_query()
+                            .map(|p| p.as_str().to_string())
+                            .unwrap_or_default();
+                        match Limited::new(body, MAX_INTERNAL_BODY_BYTES).collect().await {
+                            Ok(body) => {
+                                complete(monitoring.handle(&parts.method, &path, &body.to_bytes()))
+                            }
+                            Err(_) => status_only(StatusCode::PAYLOAD_TOO_LARGE),
+                        }
+                    }
+                };
+                tracker.spawn(serve(listener, None, handler, limits, token));
             }
             Role::JmxRmiServer => {}
         }
@@ -165,9 +180,27 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
 
 /// MI with no API for the path runs the `main` sequence, whose shipped version answers 404 with
 /// no body (synapse-configs/default/sequences/main.xml; synapse-subset.md §3.1).
-fn no_api_matched() -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::new()));
+fn no_api_matched() -> Response<Bytes> {
+    let mut r = Response::new(Bytes::new());
     *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}
+
+fn path_of<B>(req: &Request<B>) -> &str {
+    req.uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+}
+
+/// A complete response in the transport's body type.
+fn complete(response: Response<Bytes>) -> Response<ProxyBody> {
+    response.map(ProxyBody::full)
+}
+
+fn status_only(status: StatusCode) -> Response<ProxyBody> {
+    let mut r = Response::new(ProxyBody::Empty);
+    *r.status_mut() = status;
     r
 }
 
