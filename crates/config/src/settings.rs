@@ -82,6 +82,10 @@ pub struct Config {
 /// # Errors
 /// Every problem found, each naming the key, its origin, the value and what is valid.
 pub fn load(home: &Path, properties: SystemProperties) -> Result<Config, ConfigErrors> {
+    // Paths in the configuration (keystores, artifacts) are relative to the home; make it absolute
+    // once so that nothing depends on the working directory later.
+    let home = std::path::absolute(home).unwrap_or_else(|_| home.to_path_buf());
+    let home = home.as_path();
     let deployment_toml = match properties.value(DEPLOYMENT_FILE_PROPERTY) {
         Some(p) => home.join(p),
         None => home.join(DEPLOYMENT_TOML),

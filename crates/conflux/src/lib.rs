@@ -7,6 +7,7 @@
 
 pub mod bind;
 pub mod cli;
+pub mod deploy;
 pub mod logging;
 pub mod server;
 pub mod sockets;

@@ -6,10 +6,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use conflux_admin::{InternalApi, Monitoring, ServerStatus};
 use conflux_config::{Config, Role};
 use conflux_transport::body::ProxyBody;
+use conflux_transport::client::{BackendClient, ClientOptions};
+use conflux_transport::passthrough::{EndpointSender, Live, PassThrough};
 use conflux_transport::server::{ConnInfo, ServerLimits, serve};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
@@ -19,6 +22,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::bind;
 use crate::cli::{EXIT_CONFIG, EXIT_FAILURE};
+use crate::deploy::deploy;
 use crate::logging;
 
 /// Largest request body the internal listeners read (Jolokia requests are small JSON objects).
@@ -72,6 +76,25 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
         None
     };
 
+    let deployed = deploy(&config);
+    for failure in &deployed.failures {
+        tracing::error!(target: "conflux::deployer", "{failure}");
+    }
+    tracing::info!(target: "conflux::deployer", "{}", deployed.summary());
+    let client = match backend_client(&config) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(target: LOG, "{e}; nothing was started");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let sender = EndpointSender::new(client, &deployed.deployment.endpoints);
+    let failures = deployed.failures.clone();
+    let passthrough = PassThrough::new(Arc::new(ArcSwap::from_pointee(Live {
+        deployment: deployed.deployment,
+        sender,
+    })));
+
     let bound = match bind::bind_all(&config.ports) {
         Ok(bound) => bound,
         Err(e) => {
@@ -84,6 +107,7 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
         crate::VERSION,
         config.ports.offset().value,
     ));
+    status.set_faulty_artifacts(failures);
     let internal = InternalApi::new(status.clone());
     let monitoring = Monitoring::new(status.clone());
     let shutdown = CancellationToken::new();
@@ -115,13 +139,12 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
         };
         match b.entry.role {
             Role::Http | Role::Https => {
-                tracker.spawn(serve(
-                    listener,
-                    tls,
-                    |_req: Request<Incoming>, _conn: ConnInfo| async { complete(no_api_matched()) },
-                    limits,
-                    token,
-                ));
+                let passthrough = passthrough.clone();
+                let handler = move |req: Request<Incoming>, conn: ConnInfo| {
+                    let passthrough = passthrough.clone();
+                    async move { passthrough.handle(req, conn).await }
+                };
+                tracker.spawn(serve(listener, tls, handler, limits, token));
             }
             Role::InternalHttp | Role::InternalHttps => {
                 let api = internal.clone();
@@ -178,12 +201,26 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// MI with no API for the path runs the `main` sequence, whose shipped version answers 404 with
-/// no body (synapse-configs/default/sequences/main.xml; synapse-subset.md §3.1).
-fn no_api_matched() -> Response<Bytes> {
-    let mut r = Response::new(Bytes::new());
-    *r.status_mut() = StatusCode::NOT_FOUND;
-    r
+/// The pooled client to backends, trusting the system roots and `[truststore]` when it exists.
+fn backend_client(config: &Config) -> Result<BackendClient, String> {
+    let truststore = conflux_transport::tls::TruststoreSettings {
+        path: config.truststore.file.clone(),
+        password: config.truststore.password.clone(),
+    };
+    let trust = if truststore.path.exists() {
+        Some(&truststore)
+    } else {
+        tracing::info!(target: LOG, "[truststore] file_name {} does not exist: HTTPS backends are verified against the system roots only", truststore.path.display());
+        None
+    };
+    let tls = conflux_transport::tls::client_config(trust).map_err(|e| e.to_string())?;
+    Ok(BackendClient::new(
+        tls,
+        ClientOptions {
+            connect_timeout: config.transport.connection_timeout,
+            ..ClientOptions::default()
+        },
+    ))
 }
 
 fn path_of<B>(req: &Request<B>) -> &str {
@@ -245,12 +282,24 @@ pub fn load_tls(config: &Config) -> Result<Arc<rustls::ServerConfig>, String> {
     Ok(loaded.config)
 }
 
-/// `conflux check`: validates the configuration (already loaded by the caller) and reports.
+/// `conflux check`: the configuration (already loaded by the caller) and every artifact.
 pub fn check(config: &Config) -> ExitCode {
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
     println!("{}: configuration OK", config.deployment_toml.display());
-    let _ = EXIT_CONFIG;
-    ExitCode::SUCCESS
+    let deployed = deploy(config);
+    for failure in &deployed.failures {
+        eprintln!("error: {failure}");
+    }
+    println!(
+        "{}: {}",
+        config.synapse_config_dir.display(),
+        deployed.summary()
+    );
+    if deployed.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CONFIG)
+    }
 }

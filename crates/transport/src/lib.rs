@@ -16,5 +16,6 @@ pub mod fault;
 pub mod forward;
 pub mod framing;
 pub mod headers;
+pub mod passthrough;
 pub mod server;
 pub mod tls;

@@ -1,18 +1,29 @@
 //! The glue between listeners and mediation: [`EndpointSender`] sends mediation's requests to
 //! backends through the pooled [`BackendClient`], honouring each endpoint's timeout and its
 //! suspension state (ACTIVE -> TIMEOUT -> SUSPENDED -> ACTIVE, [`crate::endpoint_state`]); a
-//! suspended endpoint fails fast with MI's 303001 without connecting.
+//! suspended endpoint fails fast with MI's 303001 without connecting. [`PassThrough`] is the
+//! handler of the HTTP/HTTPS listeners: it runs each request through the current deployment.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use conflux_mediation::runtime::endpoint::{Endpoint, SendFault, SendFuture, Sender, SuspensionSettings, error_codes};
-use http::Request;
+use arc_swap::ArcSwap;
+use conflux_mediation::dispatch::Protocol;
+use conflux_mediation::runtime::deployment::Deployment;
+use conflux_mediation::runtime::endpoint::{
+    Endpoint, SendFault, SendFuture, Sender, SuspensionSettings, error_codes,
+};
+use http::{Request, Response};
+use hyper::body::Incoming;
 
 use crate::body::ProxyBody;
 use crate::client::BackendClient;
-use crate::endpoint_state::{DEFAULT_MAXIMUM_DURATION_MS, DEFAULT_PROGRESSION_FACTOR, EndpointState, SuspensionPolicy};
+use crate::endpoint_state::{
+    DEFAULT_MAXIMUM_DURATION_MS, DEFAULT_PROGRESSION_FACTOR, EndpointState, SuspensionPolicy,
+};
 use crate::forward::client_response;
+use crate::headers::prepare_client_response;
+use crate::server::ConnInfo;
 
 /// Sends to endpoints of one deployment; holds one suspension state per endpoint definition.
 pub struct EndpointSender {
@@ -49,21 +60,35 @@ fn policy(s: &SuspensionSettings) -> SuspensionPolicy {
 }
 
 impl Sender<ProxyBody> for EndpointSender {
-    fn send<'a>(&'a self, endpoint: &'a Endpoint, request: Request<ProxyBody>) -> SendFuture<'a, ProxyBody> {
+    fn send<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        request: Request<ProxyBody>,
+    ) -> SendFuture<'a, ProxyBody> {
         Box::pin(async move {
             let state = self.state(endpoint);
             if let Some(state) = state {
-                let ready = state.lock().map(|s| s.is_ready(Instant::now())).unwrap_or(true);
+                let ready = state
+                    .lock()
+                    .map(|s| s.is_ready(Instant::now()))
+                    .unwrap_or(true);
                 if !ready {
                     // SYN AbstractEndpoint: a leaf that is not ready fails with 303001.
                     return Err(SendFault {
                         code: error_codes::ENDPOINT_NOT_READY,
-                        message: format!("Currently , Address endpoint : [ Name : {} ] [ State : SUSPENDED ]", endpoint.name),
+                        message: format!(
+                            "Currently , Address endpoint : [ Name : {} ] [ State : SUSPENDED ]",
+                            endpoint.name
+                        ),
                     });
                 }
             }
             let target = request.uri().clone();
-            match self.client.forward(request, &target, endpoint.timeout).await {
+            match self
+                .client
+                .forward(request, &target, endpoint.timeout)
+                .await
+            {
                 Ok(response) => {
                     if let Some(state) = state {
                         if let Ok(mut s) = state.lock() {
@@ -87,5 +112,41 @@ impl Sender<ProxyBody> for EndpointSender {
                 }
             }
         })
+    }
+}
+
+/// What the pass-through listeners serve: one deployment and the sender of its endpoints.
+pub struct Live {
+    pub deployment: Deployment,
+    pub sender: EndpointSender,
+}
+
+/// The handler of the HTTP and HTTPS pass-through listeners. Cloning is cheap; every clone sees
+/// the snapshot swapped in last.
+#[derive(Clone)]
+pub struct PassThrough {
+    live: Arc<ArcSwap<Live>>,
+}
+
+impl PassThrough {
+    pub fn new(live: Arc<ArcSwap<Live>>) -> Self {
+        PassThrough { live }
+    }
+
+    /// Mediates one client request; the response's hop-by-hop headers are removed.
+    pub async fn handle(&self, request: Request<Incoming>, conn: ConnInfo) -> Response<ProxyBody> {
+        // An owned snapshot: a redeploy during this request does not disturb it.
+        let live = self.live.load_full();
+        let scheme = if conn.tls {
+            Protocol::Https
+        } else {
+            Protocol::Http
+        };
+        let mut response = live
+            .deployment
+            .handle(&live.sender, request.map(ProxyBody::from), scheme)
+            .await;
+        prepare_client_response(&mut response);
+        response
     }
 }

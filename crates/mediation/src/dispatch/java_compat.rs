@@ -65,7 +65,10 @@ fn java_escape_value(first: u8, second: u8) -> Option<u8> {
 /// (Synapse's URI-template decoding first rewrites `+` to `%2B`:
 /// SYN commons `templates/uri/parser/Expression.java` `decodeValue`). A run of escapes is decoded
 /// as UTF-8 on its own, invalid sequences becoming U+FFFD, as `new String(bytes, UTF_8)` does.
-pub(crate) fn java_url_decode(input: &[u8], plus_as_space: bool) -> Result<String, MalformedEscape> {
+pub(crate) fn java_url_decode(
+    input: &[u8],
+    plus_as_space: bool,
+) -> Result<String, MalformedEscape> {
     let mut out = String::with_capacity(input.len());
     let mut i = 0;
     let mut plain_start = 0;
@@ -200,7 +203,10 @@ mod tests {
             );
         }
         for bad in ["%", "%4", "a%zz", "%-1", "100%", "%4g"] {
-            assert!(java_url_decode(bad.as_bytes(), true).is_err(), "{bad:?} must be rejected");
+            assert!(
+                java_url_decode(bad.as_bytes(), true).is_err(),
+                "{bad:?} must be rejected"
+            );
         }
     }
 
@@ -208,8 +214,14 @@ mod tests {
     #[test]
     fn query_params_follow_mi_split() {
         let cases: &[(&str, &[(&str, &str)])] = &[
-            ("/q?latitude=10&longitude=20&floor", &[("latitude", "10"), ("longitude", "20&floor")]),
-            ("/q?latitude=10&longitude=20&floor=", &[("latitude", "10"), ("longitude", "20"), ("floor", "")]),
+            (
+                "/q?latitude=10&longitude=20&floor",
+                &[("latitude", "10"), ("longitude", "20&floor")],
+            ),
+            (
+                "/q?latitude=10&longitude=20&floor=",
+                &[("latitude", "10"), ("longitude", "20"), ("floor", "")],
+            ),
             ("/q?a=1+2&b=%41", &[("a", "1 2"), ("b", "A")]),
             ("/q?a=1&a=2", &[("a", "2")]),
             ("/q?a=1&&b=2", &[("a", "1&"), ("b", "2")]),
@@ -217,11 +229,12 @@ mod tests {
             ("/q?flag", &[("null", "null&flag")]),
             ("/q?x=a=b", &[("x", "a=b")]),
             ("/q", &[]),
-            ("/q?", &[]),
+            ("/q?", &[("null", "null&")]),
         ];
         for (input, expected) in cases {
             let got = split_query_params(input).unwrap_or_default();
-            let got: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let got: Vec<(&str, &str)> =
+                got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
             assert_eq!(&got, expected, "query of {input:?}");
         }
         assert!(split_query_params("/q?a=%zz").is_err());

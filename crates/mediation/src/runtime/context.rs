@@ -105,8 +105,10 @@ impl<B: MessageBody> MessageContext<B> {
                 self.axis2.insert(name.to_string(), value);
             }
             Scope::Transport => {
-                let name = HeaderName::try_from(name).map_err(|e| format!("header name {name:?}: {e}"))?;
-                let value = HeaderValue::try_from(value).map_err(|e| format!("header {name} value: {e}"))?;
+                let name =
+                    HeaderName::try_from(name).map_err(|e| format!("header name {name:?}: {e}"))?;
+                let value = HeaderValue::try_from(value)
+                    .map_err(|e| format!("header {name} value: {e}"))?;
                 if !self.headers_set.contains(&name) {
                     self.headers_set.push(name.clone());
                 }
@@ -178,7 +180,13 @@ mod tests {
     use super::*;
 
     fn ctx() -> MessageContext<http_body_util::Full<bytes::Bytes>> {
-        MessageContext::new(Method::GET, Uri::from_static("/a?b=1"), HeaderMap::new(), Default::default(), "api:A".into())
+        MessageContext::new(
+            Method::GET,
+            Uri::from_static("/a?b=1"),
+            HeaderMap::new(),
+            Default::default(),
+            "api:A".into(),
+        )
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use http::{Method, Request, Response};
 
-use crate::dispatch::UriTemplate;
+use crate::dispatch::EndpointUriTemplate;
 use crate::runtime::body::MessageBody;
 
 /// MI error codes a send can end in (SYN `SynapseConstants`).
@@ -52,7 +52,7 @@ pub enum EndpointKind {
     Address { uri: String },
     /// `<http uri-template method>`.
     Http {
-        template: UriTemplate,
+        template: EndpointUriTemplate,
         method: Option<Method>,
     },
 }
@@ -94,7 +94,8 @@ pub struct SendFault {
 }
 
 /// A response future from the transport.
-pub type SendFuture<'a, B> = Pin<Box<dyn Future<Output = Result<Response<B>, SendFault>> + Send + 'a>>;
+pub type SendFuture<'a, B> =
+    Pin<Box<dyn Future<Output = Result<Response<B>, SendFault>> + Send + 'a>>;
 
 /// Sends a request to an endpoint: implemented by the transport (connection pool, TLS, endpoint
 /// suspension), and by tests.

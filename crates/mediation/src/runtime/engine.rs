@@ -21,7 +21,9 @@ use http::{Method, Request, Response, StatusCode, Uri};
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
-use crate::runtime::endpoint::{Endpoint, EndpointKind, SendFault, Sender, TimeoutAction, error_codes};
+use crate::runtime::endpoint::{
+    Endpoint, EndpointKind, SendFault, Sender, TimeoutAction, error_codes,
+};
 use crate::runtime::fault;
 use crate::runtime::mediators::Mediator;
 
@@ -66,7 +68,10 @@ pub struct Fault {
 
 impl From<SendFault> for Fault {
     fn from(f: SendFault) -> Self {
-        Fault { code: f.code, message: f.message }
+        Fault {
+            code: f.code,
+            message: f.message,
+        }
     }
 }
 
@@ -96,7 +101,9 @@ impl<'d, B: MessageBody> Engine<'d, B> {
             None => Ok(Ended::Continue),
         };
         let result = match (result, &route.target) {
-            (Ok(Ended::Continue), Some(target)) => self.send_then_out(target.clone(), &mut ctx, route, 0).await,
+            (Ok(Ended::Continue), Some(target)) => {
+                self.send_then_out(target.clone(), &mut ctx, route, 0).await
+            }
             (other, _) => other,
         };
         match result {
@@ -107,13 +114,22 @@ impl<'d, B: MessageBody> Engine<'d, B> {
     }
 
     /// Runs `seq`; a fault inside it goes to its `onError` sequence when it has one.
-    fn run_guarded<'a>(&'a self, seq: Arc<Sequence>, ctx: &'a mut MessageContext<B>, route: &'a Route, depth: usize) -> Step<'a, B> {
+    fn run_guarded<'a>(
+        &'a self,
+        seq: Arc<Sequence>,
+        ctx: &'a mut MessageContext<B>,
+        route: &'a Route,
+        depth: usize,
+    ) -> Step<'a, B> {
         Box::pin(async move {
             match self.run_sequence(seq.clone(), ctx, route, depth).await {
                 Err(fault) => match seq.on_error.as_deref().and_then(|n| self.sequences.get(n)) {
                     Some(handler) => {
                         set_error(ctx, &fault);
-                        match self.run_sequence(handler.clone(), ctx, route, depth + 1).await? {
+                        match self
+                            .run_sequence(handler.clone(), ctx, route, depth + 1)
+                            .await?
+                        {
                             Ended::Continue => Ok(Ended::Dropped),
                             other => Ok(other),
                         }
@@ -125,12 +141,21 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         })
     }
 
-    fn run_sequence<'a>(&'a self, seq: Arc<Sequence>, ctx: &'a mut MessageContext<B>, route: &'a Route, depth: usize) -> Step<'a, B> {
+    fn run_sequence<'a>(
+        &'a self,
+        seq: Arc<Sequence>,
+        ctx: &'a mut MessageContext<B>,
+        route: &'a Route,
+        depth: usize,
+    ) -> Step<'a, B> {
         Box::pin(async move {
             if depth > MAX_SEQUENCE_DEPTH {
                 return Err(Fault {
                     code: 0,
-                    message: format!("sequences nested deeper than {MAX_SEQUENCE_DEPTH} (a loop of <sequence key> references?) at {}", seq.name),
+                    message: format!(
+                        "sequences nested deeper than {MAX_SEQUENCE_DEPTH} (a loop of <sequence key> references?) at {}",
+                        seq.name
+                    ),
                 });
             }
             for mediator in &seq.mediators {
@@ -160,7 +185,10 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                         let endpoint = call.endpoint.clone();
                         match self.send(&endpoint, ctx).await {
                             Ok(response) => become_response(ctx, response),
-                            Err(f) if f.code == error_codes::TIMEOUT && endpoint.timeout_action == TimeoutAction::Discard => {
+                            Err(f)
+                                if f.code == error_codes::TIMEOUT
+                                    && endpoint.timeout_action == TimeoutAction::Discard =>
+                            {
                                 return Ok(Ended::Dropped);
                             }
                             Err(f) => return Err(f.into()),
@@ -168,14 +196,22 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                     }
                     Mediator::Sequence(call) => {
                         let Some(target) = self.sequences.get(&call.key) else {
-                            return Err(Fault { code: 0, message: format!("sequence {} is not deployed", call.key) });
+                            return Err(Fault {
+                                code: 0,
+                                message: format!("sequence {} is not deployed", call.key),
+                            });
                         };
-                        match self.run_guarded(target.clone(), ctx, route, depth + 1).await? {
+                        match self
+                            .run_guarded(target.clone(), ctx, route, depth + 1)
+                            .await?
+                        {
                             Ended::Continue => {}
                             other => return Ok(other),
                         }
                     }
-                    other => other.apply(ctx).map_err(|message| Fault { code: 0, message })?,
+                    other => other
+                        .apply(ctx)
+                        .map_err(|message| Fault { code: 0, message })?,
                 }
             }
             Ok(Ended::Continue)
@@ -184,20 +220,36 @@ impl<'d, B: MessageBody> Engine<'d, B> {
 
     /// Sends the current message to `endpoint`; the reply runs through the out-sequence, or goes
     /// straight back to the client when there is none.
-    fn send_then_out<'a>(&'a self, endpoint: Arc<Endpoint>, ctx: &'a mut MessageContext<B>, route: &'a Route, depth: usize) -> Step<'a, B> {
+    fn send_then_out<'a>(
+        &'a self,
+        endpoint: Arc<Endpoint>,
+        ctx: &'a mut MessageContext<B>,
+        route: &'a Route,
+        depth: usize,
+    ) -> Step<'a, B> {
         Box::pin(async move {
             match self.send(&endpoint, ctx).await {
                 Ok(response) => {
                     become_response(ctx, response);
                     self.out_flow(ctx, route, depth).await
                 }
-                Err(f) if f.code == error_codes::TIMEOUT && endpoint.timeout_action == TimeoutAction::Discard => Ok(Ended::Dropped),
+                Err(f)
+                    if f.code == error_codes::TIMEOUT
+                        && endpoint.timeout_action == TimeoutAction::Discard =>
+                {
+                    Ok(Ended::Dropped)
+                }
                 Err(f) => Err(f.into()),
             }
         })
     }
 
-    fn out_flow<'a>(&'a self, ctx: &'a mut MessageContext<B>, route: &'a Route, depth: usize) -> Step<'a, B> {
+    fn out_flow<'a>(
+        &'a self,
+        ctx: &'a mut MessageContext<B>,
+        route: &'a Route,
+        depth: usize,
+    ) -> Step<'a, B> {
         Box::pin(async move {
             match &route.out_sequence {
                 None => Ok(Ended::Responded(response_from(ctx))),
@@ -211,7 +263,11 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         })
     }
 
-    async fn send(&self, endpoint: &Endpoint, ctx: &mut MessageContext<B>) -> Result<Response<B>, SendFault> {
+    async fn send(
+        &self,
+        endpoint: &Endpoint,
+        ctx: &mut MessageContext<B>,
+    ) -> Result<Response<B>, SendFault> {
         let request = outbound_request(endpoint, ctx).map_err(|message| SendFault {
             code: error_codes::CONNECTION_FAILED,
             message,
@@ -219,7 +275,12 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         self.sender.send(endpoint, request).await
     }
 
-    async fn handle_fault(&self, fault: Fault, ctx: &mut MessageContext<B>, route: &Route) -> Response<B> {
+    async fn handle_fault(
+        &self,
+        fault: Fault,
+        ctx: &mut MessageContext<B>,
+        route: &Route,
+    ) -> Response<B> {
         set_error(ctx, &fault);
         let handler = route
             .fault_sequence
@@ -229,7 +290,9 @@ impl<'d, B: MessageBody> Engine<'d, B> {
             match self.run_sequence(handler, ctx, route, 1).await {
                 Ok(Ended::Responded(response)) => return response,
                 Ok(_) => {}
-                Err(inner) => tracing::error!(target: "conflux::mediation", "{{{}}} the fault sequence failed too: {}", ctx.artifact, inner.message),
+                Err(inner) => {
+                    tracing::error!(target: "conflux::mediation", "{{{}}} the fault sequence failed too: {}", ctx.artifact, inner.message)
+                }
             }
         }
         tracing::warn!(target: "conflux::mediation", "{{{}}} {} (error code {}); no fault sequence answered the client", ctx.artifact, fault.message, fault.code);
@@ -238,9 +301,12 @@ impl<'d, B: MessageBody> Engine<'d, B> {
 }
 
 fn set_error<B: MessageBody>(ctx: &mut MessageContext<B>, fault: &Fault) {
-    ctx.properties.insert(props::ERROR_CODE.into(), fault.code.to_string());
-    ctx.properties.insert(props::ERROR_MESSAGE.into(), fault.message.clone());
-    ctx.properties.insert(props::ERROR_DETAIL.into(), fault.message.clone());
+    ctx.properties
+        .insert(props::ERROR_CODE.into(), fault.code.to_string());
+    ctx.properties
+        .insert(props::ERROR_MESSAGE.into(), fault.message.clone());
+    ctx.properties
+        .insert(props::ERROR_DETAIL.into(), fault.message.clone());
 }
 
 /// The message becomes the backend's reply.
@@ -250,7 +316,8 @@ fn become_response<B: MessageBody>(ctx: &mut MessageContext<B>, response: Respon
     ctx.status = parts.status;
     ctx.headers = parts.headers;
     ctx.body = body;
-    ctx.axis2.insert(props::HTTP_SC.into(), parts.status.as_u16().to_string());
+    ctx.axis2
+        .insert(props::HTTP_SC.into(), parts.status.as_u16().to_string());
     ctx.axis2.remove(props::NO_ENTITY_BODY);
     ctx.axis2.remove(props::CONTENT_TYPE);
     ctx.axis2.remove(props::MESSAGE_TYPE);
@@ -269,7 +336,11 @@ fn response_from<B: MessageBody>(ctx: &mut MessageContext<B>) -> Response<B> {
         .get(Scope::Axis2, props::HTTP_SC)
         .and_then(|s| s.trim().parse::<u16>().ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(if ctx.is_response { ctx.status } else { StatusCode::OK });
+        .unwrap_or(if ctx.is_response {
+            ctx.status
+        } else {
+            StatusCode::OK
+        });
     let no_body = ctx.is_true(Scope::Axis2, props::NO_ENTITY_BODY);
     let mut headers = if ctx.is_response {
         std::mem::take(&mut ctx.headers)
@@ -303,18 +374,36 @@ fn response_from<B: MessageBody>(ctx: &mut MessageContext<B>) -> Response<B> {
 }
 
 /// The request to send to `endpoint` from the current message.
-fn outbound_request<B: MessageBody>(endpoint: &Endpoint, ctx: &mut MessageContext<B>) -> Result<Request<B>, String> {
+fn outbound_request<B: MessageBody>(
+    endpoint: &Endpoint,
+    ctx: &mut MessageContext<B>,
+) -> Result<Request<B>, String> {
     let (uri, method) = match &endpoint.kind {
-        EndpointKind::Address { uri } => (append_postfix(uri, ctx.get(Scope::Axis2, props::REST_URL_POSTFIX).as_deref()), None),
+        EndpointKind::Address { uri } => (
+            append_postfix(
+                uri,
+                ctx.get(Scope::Axis2, props::REST_URL_POSTFIX).as_deref(),
+            ),
+            None,
+        ),
         EndpointKind::Http { template, method } => {
-            let expanded = template.expand(|name| {
-                ctx.get(Scope::Default, name)
-                    .or_else(|| name.strip_prefix("uri.var.").and_then(|n| ctx.get(Scope::Default, &format!("uri.var.{n}"))))
-            });
+            // MI expands only when the message carries uri.var.* / query.param.* properties
+            // (SYN endpoints/HTTPEndpoint.java).
+            let has_variables = ctx
+                .properties
+                .keys()
+                .any(|k| k.starts_with("uri.var.") || k.starts_with("query.param."));
+            let expanded = template
+                .expand_for_http_endpoint(has_variables, |name| ctx.get(Scope::Default, name));
             (expanded, method.clone())
         }
     };
-    let uri: Uri = uri.parse().map_err(|e| format!("endpoint {} target {uri:?} is not a valid URI: {e}", endpoint.name))?;
+    let uri: Uri = uri.parse().map_err(|e| {
+        format!(
+            "endpoint {} target {uri:?} is not a valid URI: {e}",
+            endpoint.name
+        )
+    })?;
     let method = ctx
         .get(Scope::Axis2, props::HTTP_METHOD)
         .and_then(|m| Method::from_bytes(m.trim().to_ascii_uppercase().as_bytes()).ok())
@@ -365,10 +454,22 @@ mod tests {
     // MI RestPostFixUrlTest: /client/x?y=1 against http://b/svc -> http://b/svc/x?y=1
     #[test]
     fn postfix_is_joined_like_synapse() {
-        assert_eq!(append_postfix("http://b/svc", Some("/x?y=1")), "http://b/svc/x?y=1");
-        assert_eq!(append_postfix("http://b/svc/", Some("/x")), "http://b/svc/x");
-        assert_eq!(append_postfix("http://b/svc", Some("?y=1")), "http://b/svc?y=1");
-        assert_eq!(append_postfix("http://b/svc?a=1", Some("?y=1")), "http://b/svc?a=1&y=1");
+        assert_eq!(
+            append_postfix("http://b/svc", Some("/x?y=1")),
+            "http://b/svc/x?y=1"
+        );
+        assert_eq!(
+            append_postfix("http://b/svc/", Some("/x")),
+            "http://b/svc/x"
+        );
+        assert_eq!(
+            append_postfix("http://b/svc", Some("?y=1")),
+            "http://b/svc?y=1"
+        );
+        assert_eq!(
+            append_postfix("http://b/svc?a=1", Some("?y=1")),
+            "http://b/svc?a=1&y=1"
+        );
         assert_eq!(append_postfix("http://b/svc", None), "http://b/svc");
         assert_eq!(append_postfix("http://b/svc", Some("")), "http://b/svc");
     }

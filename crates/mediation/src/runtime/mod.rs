@@ -2,7 +2,9 @@
 //! and the engine that runs a request through in-, out- and fault sequences.
 
 pub mod body;
+pub mod compile;
 pub mod context;
+pub mod deployment;
 pub mod endpoint;
 pub mod engine;
 pub mod fault;

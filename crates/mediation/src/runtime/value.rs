@@ -19,7 +19,11 @@ impl ValueSource {
     /// Compiles an expression text; `Err` says why it is not supported yet.
     pub fn parse_expression(text: &str) -> Result<ValueSource, String> {
         let t = text.trim();
-        for (prefix, scope) in [("$ctx:", Scope::Default), ("$axis2:", Scope::Axis2), ("$trp:", Scope::Transport)] {
+        for (prefix, scope) in [
+            ("$ctx:", Scope::Default),
+            ("$axis2:", Scope::Axis2),
+            ("$trp:", Scope::Transport),
+        ] {
             if let Some(name) = t.strip_prefix(prefix) {
                 if is_name(name) {
                     return Ok(ValueSource::Property(scope, name.to_string()));
@@ -31,7 +35,10 @@ impl ValueSource {
                 return Ok(ValueSource::QueryParam(name.to_string()));
             }
         }
-        if let Some(args) = t.strip_prefix("get-property(").and_then(|r| r.strip_suffix(')')) {
+        if let Some(args) = t
+            .strip_prefix("get-property(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
             let parts: Vec<&str> = args.split(',').map(str::trim).collect();
             let unquote = |s: &str| {
                 s.strip_prefix('\'')
@@ -77,7 +84,9 @@ impl ValueSource {
 }
 
 fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 #[cfg(test)]
@@ -98,7 +107,10 @@ mod tests {
             ValueSource::parse_expression("$trp:Content-Type").unwrap(),
             ValueSource::Property(Scope::Transport, "Content-Type".into())
         );
-        assert_eq!(ValueSource::parse_expression("$url:q").unwrap(), ValueSource::QueryParam("q".into()));
+        assert_eq!(
+            ValueSource::parse_expression("$url:q").unwrap(),
+            ValueSource::QueryParam("q".into())
+        );
         assert!(ValueSource::parse_expression("//a/b").is_err());
         assert!(ValueSource::parse_expression("json-eval($.a)").is_err());
     }

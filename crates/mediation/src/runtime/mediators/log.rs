@@ -39,11 +39,18 @@ impl Log {
     pub fn line<B: MessageBody>(&self, ctx: &MessageContext<B>) -> String {
         let mut parts: Vec<String> = Vec::new();
         if matches!(self.level, LogLevel::Simple | LogLevel::Full) {
-            parts.push(format!("To: {}", if ctx.is_response { "" } else { ctx.to() }));
+            parts.push(format!(
+                "To: {}",
+                if ctx.is_response { "" } else { ctx.to() }
+            ));
             parts.push(format!("MessageID: {}", ctx.message_id));
             parts.push(format!(
                 "Direction: {}",
-                if ctx.is_response { "response" } else { "request" }
+                if ctx.is_response {
+                    "response"
+                } else {
+                    "request"
+                }
             ));
         }
         if self.level == LogLevel::Headers {
@@ -64,7 +71,9 @@ impl Log {
             LogCategory::Debug => tracing::debug!(target: "LogMediator", "{line}"),
             LogCategory::Info => tracing::info!(target: "LogMediator", "{line}"),
             LogCategory::Warn => tracing::warn!(target: "LogMediator", "{line}"),
-            LogCategory::Error | LogCategory::Fatal => tracing::error!(target: "LogMediator", "{line}"),
+            LogCategory::Error | LogCategory::Fatal => {
+                tracing::error!(target: "LogMediator", "{line}")
+            }
         }
     }
 }

@@ -45,7 +45,12 @@ impl PayloadFactory {
                     digits.push(d);
                     chars.next();
                 }
-                if let Some(v) = digits.parse::<usize>().ok().and_then(|n| n.checked_sub(1)).and_then(|i| values.get(i)) {
+                if let Some(v) = digits
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|i| values.get(i))
+                {
                     match self.media_type {
                         MediaType::Xml => out.push_str(&escape_xml(v)),
                         MediaType::Json | MediaType::Text => out.push_str(v),
@@ -95,16 +100,32 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled_in_order_and_escaped_for_xml() {
-        let mut ctx: MessageContext<http_body_util::Full<bytes::Bytes>> =
-            MessageContext::new(Method::GET, Uri::from_static("/"), HeaderMap::new(), Default::default(), "api:A".into());
-        ctx.set(Scope::Default, "uri.var.name", "<Tom & Jerry>".into()).unwrap();
+        let mut ctx: MessageContext<http_body_util::Full<bytes::Bytes>> = MessageContext::new(
+            Method::GET,
+            Uri::from_static("/"),
+            HeaderMap::new(),
+            Default::default(),
+            "api:A".into(),
+        );
+        ctx.set(Scope::Default, "uri.var.name", "<Tom & Jerry>".into())
+            .unwrap();
         let pf = PayloadFactory {
             media_type: MediaType::Xml,
             format: "<hello><name>$1</name><cost>$10 $2</cost></hello>".into(),
-            args: vec![ValueSource::Property(Scope::Default, "uri.var.name".into()), ValueSource::Literal("x".into())],
+            args: vec![
+                ValueSource::Property(Scope::Default, "uri.var.name".into()),
+                ValueSource::Literal("x".into()),
+            ],
         };
-        assert_eq!(pf.render(&ctx), "<hello><name>&lt;Tom &amp; Jerry&gt;</name><cost>$10 x</cost></hello>");
-        let json = PayloadFactory { media_type: MediaType::Json, format: "{\"n\":\"$1\"}".into(), args: vec![ValueSource::Literal("a".into())] };
+        assert_eq!(
+            pf.render(&ctx),
+            "<hello><name>&lt;Tom &amp; Jerry&gt;</name><cost>$10 x</cost></hello>"
+        );
+        let json = PayloadFactory {
+            media_type: MediaType::Json,
+            format: "{\"n\":\"$1\"}".into(),
+            args: vec![ValueSource::Literal("a".into())],
+        };
         assert_eq!(json.render(&ctx), "{\"n\":\"a\"}");
     }
 }

@@ -1,0 +1,796 @@
+#!/usr/bin/env bash
+# Load benchmark of Conflux's pass-through against the backend alone (direct, the upper bound) and
+# nginx as a reverse proxy, on this machine's loopback. See bench/BENCHMARKS.md for the method and
+# the results; `bench/run.sh --help` for the options.
+#
+# Every target is measured the same way in the same run, in alternation: wrk (closed loop, HTTP/1.1
+# keep-alive) -> target -> nginx backend with fixed bodies. Each point is repeated and the median is
+# reported, with the proxy's CPU seconds per 100k requests from /proc/PID/stat and its peak RSS.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+COMMAND_LINE="bench/run.sh${*:+ $*}"
+
+usage() {
+    cat <<'EOF'
+Usage: bench/run.sh [--quick] [--targets LIST] [--no-build] [--no-write] [--profile]
+
+  --quick         one short scenario (GET 1 KiB, 50 connections, 1 run of 2 s per target) and the
+                  1-API start-up time: checks that the harness still works. Does not touch BENCHMARKS.md.
+  --targets LIST  comma-separated subset of direct,nginx,conflux (default: all three). Without
+                  conflux the run does not fail when Conflux cannot serve the bench API.
+  --no-build      do not run `cargo build --release -p conflux` (use target/release/conflux as is).
+  --no-write      do not rewrite the generated block of bench/BENCHMARKS.md after a full run.
+  --profile       after the load runs, one extra run per proxy of GET 1 KiB and 100 KiB at 50
+                  connections under `perf stat` (syscalls, context switches per request) and
+                  `perf record -e cpu-clock` (flat profile by DSO and symbol); needs linux-perf.
+
+Environment (defaults in brackets):
+  CONFLUX_BIN          Conflux binary [target/release/conflux]; setting it implies --no-build
+  BENCH_DURATION       seconds per measured run [5; 2 with --quick]
+  BENCH_WARMUP         seconds of warm-up per scenario and target [2; 1 with --quick]
+  BENCH_REPS           measured runs per scenario and target [3; 1 with --quick]
+  BENCH_LAYOUT         CPU layout [A]: A = wrk cpu0, backend+proxy cpu1; B = wrk+backend cpu0, proxy
+                       cpu1; S = wrk cpu0, backend cpu1, proxy spread over cpus 0-1. The proxy's worker
+                       count follows its CPU set (tokio's default), and nginx gets the same count.
+  BENCH_PORT_OFFSET    Conflux -DportOffset [12000: HTTP 20280, HTTPS 20243, probes 21191]
+  BENCH_PORT_BASE      first of the 4 ports of backend and nginx proxy [22000]
+  BENCH_MAX_FOREIGN    % of busy CPU used by other processes above which a run is repeated [12]
+  BENCH_KEEP=1         keep the temp dir (configs, logs, raw wrk output)
+
+Exit status: 0 all targets measured without errors; 3 Conflux did not serve the bench API;
+4 some runs had errors or wrong bodies; 1 the harness itself failed.
+EOF
+}
+
+MODE=full
+TARGETS="direct nginx conflux"
+BUILD=1
+WRITE=1
+PROFILE=0
+while (($#)); do
+    case $1 in
+        --quick) MODE=quick ;;
+        --targets)
+            [[ $# -ge 2 ]] || { echo "run.sh: --targets needs a value (direct,nginx,conflux)" >&2; exit 1; }
+            TARGETS=${2//,/ }
+            shift
+            ;;
+        --no-build) BUILD=0 ;;
+        --no-write) WRITE=0 ;;
+        --profile) PROFILE=1 ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 1 ;;
+    esac
+    shift
+done
+for t in $TARGETS; do
+    case $t in direct | nginx | conflux) ;; *) echo "run.sh: unknown target '$t' (valid: direct, nginx, conflux)" >&2; exit 1 ;; esac
+done
+
+if [[ $MODE == quick ]]; then
+    DURATION=${BENCH_DURATION:-2}
+    WARMUP=${BENCH_WARMUP:-1}
+    REPS=${BENCH_REPS:-1}
+    STARTUP_REPS=3
+else
+    DURATION=${BENCH_DURATION:-5}
+    WARMUP=${BENCH_WARMUP:-2}
+    REPS=${BENCH_REPS:-3}
+    STARTUP_REPS=5
+fi
+LAYOUT=${BENCH_LAYOUT:-A}
+OFFSET=${BENCH_PORT_OFFSET:-12000}
+PORT_BASE=${BENCH_PORT_BASE:-22000}
+MAX_FOREIGN=${BENCH_MAX_FOREIGN:-12}
+# How long a run may wait for the machine to be quiet (other jobs share it) before it goes anyway.
+QUIET_MAX_S=20
+# A run whose foreign CPU share is above MAX_FOREIGN is repeated at most this many times.
+MAX_RETRIES=2
+# wrk's per-request timeout: far above any healthy latency here, so a timeout is an error, not load.
+WRK_TIMEOUT=5s
+# Start-up: give up waiting for the first successful request after this long.
+READY_TIMEOUT_US=10000000
+# Once /healthz answers, how long the bench API may still return non-200 before it counts as absent.
+API_GRACE_US=1500000
+
+CONFLUX_HTTP=$((8280 + OFFSET))
+CONFLUX_HTTPS=$((8243 + OFFSET))
+CONFLUX_PROBES=$((9191 + OFFSET))
+BACKEND_PORT=$((PORT_BASE + 1))
+BACKEND_TLS_PORT=$((PORT_BASE + 2))
+PROXY_PORT=$((PORT_BASE + 3))
+PROXY_TLS_PORT=$((PORT_BASE + 4))
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Tools, build, CPU layout
+
+ensure_tools() {
+    local need=()
+    command -v wrk >/dev/null || need+=(wrk)
+    command -v nginx >/dev/null || need+=(nginx)
+    [[ -f /usr/lib/nginx/modules/ngx_http_echo_module.so ]] || need+=(libnginx-mod-http-echo)
+    command -v curl >/dev/null || need+=(curl)
+    command -v openssl >/dev/null || need+=(openssl)
+    command -v taskset >/dev/null || need+=(util-linux)
+    ((PROFILE)) && { command -v perf >/dev/null || need+=(linux-perf); }
+    ((${#need[@]} == 0)) && return 0
+    log "installing from Debian: ${need[*]}"
+    [[ $(id -u) == 0 ]] || die "missing ${need[*]} and not root: install them with apt-get"
+    apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
+        die "apt-get install ${need[*]} failed"
+}
+
+ensure_tools
+NCPU=$(nproc)
+if ((NCPU >= 2)); then
+    case $LAYOUT in
+        A) WRK_CPUS=0 BACKEND_CPUS=1 PROXY_CPUS=1 ;;
+        B) WRK_CPUS=0 BACKEND_CPUS=0 PROXY_CPUS=1 ;;
+        S) WRK_CPUS=0 BACKEND_CPUS=1 PROXY_CPUS=0-1 ;;
+        *) die "BENCH_LAYOUT must be A, B or S, not '$LAYOUT'" ;;
+    esac
+else
+    log "warning: only $NCPU CPU; everything shares cpu0"
+    WRK_CPUS=0 BACKEND_CPUS=0 PROXY_CPUS=0
+fi
+
+if [[ -n ${CONFLUX_BIN:-} ]]; then
+    BUILD=0
+else
+    CONFLUX_BIN=$REPO/target/release/conflux
+fi
+if [[ " $TARGETS " == *" conflux "* ]]; then
+    if ((BUILD)); then
+        log "cargo build --release -p conflux"
+        (cd "$REPO" && cargo build --release -p conflux) || die "cargo build --release -p conflux failed"
+    fi
+    [[ -x $CONFLUX_BIN ]] || die "no Conflux binary at $CONFLUX_BIN (build it or set CONFLUX_BIN)"
+fi
+
+for p in "$CONFLUX_HTTP" "$CONFLUX_HTTPS" "$CONFLUX_PROBES" "$BACKEND_PORT" "$BACKEND_TLS_PORT" "$PROXY_PORT" "$PROXY_TLS_PORT"; do
+    if [[ -n $(ss -Htln "sport = :$p") ]]; then
+        die "port $p is already in use (choose others with BENCH_PORT_OFFSET / BENCH_PORT_BASE)"
+    fi
+done
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# The script itself (probes, bookkeeping) runs on the load generator's CPU.
+taskset -pc "$WRK_CPUS" $$ >/dev/null
+
+# ---------------------------------------------------------------------------------------------
+# Temp dir, process bookkeeping, cleanup
+
+RUN=$(mktemp -d /tmp/conflux-bench.XXXXXX)
+STARTED_PIDS=()
+
+stop_pid() { # PID: TERM, wait up to 12 s (Conflux drains up to 10 s), then KILL
+    local pid=$1 i
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 1200; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep_ms 10
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "pid $pid did not stop after SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$? pid
+    trap - EXIT INT TERM
+    for pid in "${STARTED_PIDS[@]}"; do
+        stop_pid "$pid"
+    done
+    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+        log "kept $RUN"
+    else
+        rm -rf "$RUN"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkfifo "$RUN/sleep.fifo"
+exec {SLEEP_FD}<>"$RUN/sleep.fifo"
+sleep_ms() { # sleep without forking (keeps probes and bookkeeping cheap)
+    read -r -t "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))" -u "$SLEEP_FD" _ || true
+}
+
+forget_pid() { # PID: remove from STARTED_PIDS after it was stopped
+    local keep=() p
+    for p in "${STARTED_PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+    STARTED_PIDS=("${keep[@]}")
+}
+
+now_us() { NOW_US=${EPOCHREALTIME/./}; }
+
+# HTTP_STATUS <- status of GET PATH on 127.0.0.1:PORT ("" when nothing answers). No fork.
+http_status() {
+    local port=$1 path=$2 fd line
+    HTTP_STATUS=""
+    { exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 0
+    trap '' PIPE
+    { printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&"$fd"; } 2>/dev/null || true
+    if IFS= read -r -t 2 line <&"$fd"; then
+        [[ $line =~ ^HTTP/1\.[01]\ ([0-9]{3}) ]] && HTTP_STATUS=${BASH_REMATCH[1]}
+    fi
+    trap - PIPE
+    exec {fd}>&-
+    return 0
+}
+
+# ---------------------------------------------------------------------------------------------
+# Files: TLS, backend content, nginx configs, Conflux homes
+
+mkdir -p "$RUN/tls" "$RUN/www"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$RUN/tls/key.pem" -out "$RUN/tls/cert.pem" 2>/dev/null || die "openssl could not make a certificate"
+head -c 76800 /dev/urandom | base64 -w 0 | head -c 102400 >"$RUN/www/100k.bin"
+BODY_1K=$(head -c 768 /dev/urandom | base64 -w 0 | head -c 1024)
+head -c 10240 /dev/zero | tr '\0' x >"$RUN/post-10k.bin"
+
+render() { # TEMPLATE OUT: fill @NAME@ placeholders
+    sed -e "s|@RUN@|$RUN|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@BACKEND_TLS_PORT@|$BACKEND_TLS_PORT|g" \
+        -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@PROXY_TLS_PORT@|$PROXY_TLS_PORT|g" \
+        -e "s|@WORKERS@|${PROXY_WORKERS:-1}|g" -e "s|@BODY_1K@|$BODY_1K|g" "$1" >"$2"
+}
+
+write_api() { # FILE NAME CONTEXT
+    cat >"$1" <<EOF
+<api xmlns="http://ws.apache.org/ns/synapse" name="$2" context="$3">
+  <resource methods="GET POST" url-mapping="/*">
+    <inSequence><send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/"/></endpoint></send></inSequence>
+  </resource>
+</api>
+EOF
+}
+
+make_home() { # DIR N_APIS: an MI-shaped home with the Bench API and N-1 more pass-through APIs
+    local home=$1 n=$2 api i
+    api=$home/repository/deployment/server/synapse-configs/default/api
+    mkdir -p "$home/conf" "$api" "$home/repository/logs" "$home/repository/resources/security"
+    cat >"$home/conf/deployment.toml" <<EOF
+# Generated by bench/run.sh.
+[server]
+hostname = "localhost"
+offset = $OFFSET
+EOF
+    write_api "$api/Bench.xml" Bench /bench
+    for ((i = 1; i < n; i++)); do
+        write_api "$api/Api$(printf %04d "$i").xml" "Api$(printf %04d "$i")" "/api$(printf %04d "$i")"
+    done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Processes: /proc readings without forks
+
+# TICKS <- utime+stime (clock ticks) summed over PIDS
+proc_ticks() {
+    local pid line rest
+    local -a f
+    TICKS=0
+    for pid; do
+        [[ -r /proc/$pid/stat ]] || continue
+        read -r line <"/proc/$pid/stat" || continue
+        rest=${line##*) }
+        read -r -a f <<<"$rest"
+        TICKS=$((TICKS + f[11] + f[12]))
+    done
+}
+
+# KB <- sum of the /proc/PID/status field NAME (VmRSS, VmHWM) over PIDS
+proc_status_kb() {
+    local name=$1 pid key value unit
+    shift
+    KB=0
+    for pid; do
+        [[ -r /proc/$pid/status ]] || continue
+        while read -r key value unit; do
+            [[ $key == "$name:" ]] && KB=$((KB + value))
+        done <"/proc/$pid/status"
+    done
+    return 0
+}
+
+reset_peak_rss() { # PIDS: VmHWM := VmRSS (needs root; otherwise the peak is since start)
+    local pid
+    for pid; do { echo 5 >"/proc/$pid/clear_refs"; } 2>/dev/null || true; done
+}
+
+# BOX_BUSY, BOX_ALL <- machine-wide CPU ticks (busy excludes idle, iowait and steal)
+box_ticks() {
+    local cpu user nice system idle iowait irq softirq steal rest
+    read -r cpu user nice system idle iowait irq softirq steal rest </proc/stat
+    BOX_BUSY=$((user + nice + system + irq + softirq))
+    BOX_ALL=$((BOX_BUSY + idle + iowait))
+}
+
+# CHILD_MS <- CPU ms used by reaped children of this shell so far (bash `times`, no fork)
+children_ms() {
+    local line1 line2
+    times >"$RUN/times"
+    { read -r line1; read -r line2; } <"$RUN/times"
+    CHILD_MS=0
+    local t m s
+    for t in $line2; do
+        [[ $t =~ ^([0-9]+)m([0-9]+)[.,]([0-9]+)s$ ]] || continue
+        m=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]}
+        CHILD_MS=$((CHILD_MS + 10#$m * 60000 + 10#$s * 1000 + 10#${BASH_REMATCH[3]}))
+    done
+}
+
+wait_quiet() { # wait until other jobs leave the machine mostly idle (at most QUIET_MAX_S)
+    local start b0 a0 busy_pct waited=0
+    while ((waited < QUIET_MAX_S * 2)); do
+        box_ticks; b0=$BOX_BUSY a0=$BOX_ALL
+        sleep_ms 500
+        box_ticks
+        if ((BOX_ALL > a0)); then
+            busy_pct=$(((BOX_BUSY - b0) * 100 / (BOX_ALL - a0)))
+            ((busy_pct <= 10)) && return 0
+        fi
+        ((waited++)) || true
+    done
+    log "machine still busy (${busy_pct:-?}% CPU by others); measuring anyway"
+}
+
+nginx_pids() { # PIDS <- nginx master PID and its workers
+    local children=""
+    [[ -r /proc/$1/task/$1/children ]] && read -r children <"/proc/$1/task/$1/children" || true
+    PIDS="$1 $children"
+}
+
+BACKEND_PID="" BACKEND_PIDS="" PROXY_PID="" CONFLUX_PID=""
+
+start_backend() {
+    render "$BENCH_DIR/nginx-backend.conf.in" "$RUN/backend.conf"
+    taskset -c "$BACKEND_CPUS" nginx -p "$RUN" -c "$RUN/backend.conf" >"$RUN/backend.out" 2>&1 &
+    BACKEND_PID=$!
+    STARTED_PIDS+=("$BACKEND_PID")
+    wait_http "$BACKEND_PORT" /1k "$BACKEND_PID" backend
+    nginx_pids "$BACKEND_PID"
+    BACKEND_PIDS=$PIDS
+}
+
+start_nginx_proxy() {
+    render "$BENCH_DIR/nginx-proxy.conf.in" "$RUN/proxy.conf"
+    taskset -c "$PROXY_CPUS" nginx -p "$RUN" -c "$RUN/proxy.conf" >"$RUN/proxy.out" 2>&1 &
+    PROXY_PID=$!
+    STARTED_PIDS+=("$PROXY_PID")
+    wait_http "$PROXY_PORT" /bench/1k "$PROXY_PID" "nginx proxy"
+}
+
+wait_http() { # PORT PATH PID NAME: wait (<= 10 s) for a 200
+    local i
+    for ((i = 0; i < 1000; i++)); do
+        kill -0 "$3" 2>/dev/null || die "$4 exited at start; see $RUN/*.out and $RUN/*error.log (BENCH_KEEP=1 keeps them)"
+        http_status "$1" "$2"
+        [[ $HTTP_STATUS == 200 ]] && return 0
+        sleep_ms 10
+    done
+    die "$4 did not answer 200 on 127.0.0.1:$1$2 within 10 s (last status '${HTTP_STATUS:-none}')"
+}
+
+start_conflux() { # HOME LOG: start in the background; CONFLUX_PID
+    taskset -c "$PROXY_CPUS" "$CONFLUX_BIN" --home "$1" -DportOffset="$OFFSET" >"$2" 2>&1 &
+    CONFLUX_PID=$!
+    STARTED_PIDS+=("$CONFLUX_PID")
+}
+
+stop_conflux() {
+    [[ -n $CONFLUX_PID ]] || return 0
+    stop_pid "$CONFLUX_PID"
+    forget_pid "$CONFLUX_PID"
+    CONFLUX_PID=""
+}
+
+worker_threads() { # WORKERS <- threads of PID named conflux-worker (tokio's workers)
+    local comm t
+    WORKERS=0
+    for t in /proc/"$1"/task/*; do
+        read -r comm <"$t/comm" || continue
+        [[ $comm == conflux-worker ]] && WORKERS=$((WORKERS + 1))
+    done
+    return 0
+}
+
+# ---------------------------------------------------------------------------------------------
+# Start-up: process start -> first 200 on the bench API; /healthz; the log's own figure; idle RSS
+
+STARTUP_TSV=$RUN/startup.tsv
+: >"$STARTUP_TSV"
+
+measure_start() { # LABEL HOME REP: one start-up measurement, appended to STARTUP_TSV
+    local label=$1 home=$2 rep=$3 t0 api_us=-1 health_us=-1 logged=-1 rss=-1 line
+    local log=$RUN/conflux-start-$label-$rep.log
+    now_us; t0=$NOW_US
+    start_conflux "$home" "$log"
+    while :; do
+        now_us
+        if ! kill -0 "$CONFLUX_PID" 2>/dev/null; then
+            log "Conflux exited during start-up ($label); last log lines:"
+            tail -n 5 "$log" >&2
+            break
+        fi
+        if ((health_us < 0)); then
+            http_status "$CONFLUX_PROBES" /healthz
+            [[ $HTTP_STATUS == 200 ]] && health_us=$((NOW_US - t0))
+        fi
+        http_status "$CONFLUX_HTTP" /bench/1k
+        if [[ $HTTP_STATUS == 200 ]]; then
+            now_us
+            api_us=$((NOW_US - t0))
+            ((health_us < 0)) && health_us=$api_us
+            break
+        fi
+        ((NOW_US - t0 > READY_TIMEOUT_US)) && break
+        ((health_us >= 0 && NOW_US - t0 - health_us > API_GRACE_US)) && break
+        sleep_ms 1
+    done
+    sleep_ms 1000
+    proc_status_kb VmRSS "$CONFLUX_PID"; rss=$KB
+    stop_conflux
+    line=$(grep -o 'Conflux started in [0-9]* ms' "$log" | head -n 1 || true)
+    [[ $line =~ ([0-9]+)\ ms ]] && logged=${BASH_REMATCH[1]}
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rep" "$api_us" "$health_us" "$logged" "$rss" >>"$STARTUP_TSV"
+    log "start-up $label #$rep: first 200 on /bench/1k $( ((api_us >= 0)) && echo "$((api_us / 1000)) ms" || echo never), /healthz $((health_us / 1000)) ms, log says ${logged} ms, RSS ${rss} kB after 1 s"
+}
+
+measure_nginx_start() { # REP: nginx proxy start -> first 200 through it (a reference point)
+    local t0 ms=-1 rss pid
+    render "$BENCH_DIR/nginx-proxy.conf.in" "$RUN/proxy-start.conf"
+    now_us; t0=$NOW_US
+    taskset -c "$PROXY_CPUS" nginx -p "$RUN" -c "$RUN/proxy-start.conf" >"$RUN/proxy-start.out" 2>&1 &
+    pid=$!
+    STARTED_PIDS+=("$pid")
+    while kill -0 "$pid" 2>/dev/null; do
+        http_status "$PROXY_PORT" /bench/1k
+        now_us
+        [[ $HTTP_STATUS == 200 ]] && { ms=$((NOW_US - t0)); break; }
+        ((NOW_US - t0 > READY_TIMEOUT_US)) && break
+        sleep_ms 1
+    done
+    sleep_ms 1000
+    nginx_pids "$pid"; proc_status_kb VmRSS $PIDS; rss=$KB
+    stop_pid "$pid"; forget_pid "$pid"
+    printf 'nginx\t%s\t%s\t-1\t-1\t%s\n' "$1" "$ms" "$rss" >>"$STARTUP_TSV"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Load scenarios
+
+# name | path | POST bytes (0 = GET) | connections | scheme | expected body bytes
+SCENARIOS_FULL=(
+    "get-1k-c50|/1k|0|50|http|1024"
+    "get-100k-c50|/100k|0|50|http|102400"
+    "get-1k-c500|/1k|0|500|http|1024"
+    "get-100k-c500|/100k|0|500|http|102400"
+    "post-echo-10k-c50|/echo|10240|50|http|10240"
+    "https-get-1k-c50|/1k|0|50|https|1024"
+)
+SCENARIOS_QUICK=("get-1k-c50|/1k|0|50|http|1024")
+
+target_url() { # TARGET SCHEME PATH -> URL
+    case $1/$2 in
+        direct/http) URL=http://127.0.0.1:$BACKEND_PORT$3 ;;
+        direct/https) URL=https://127.0.0.1:$BACKEND_TLS_PORT$3 ;;
+        nginx/http) URL=http://127.0.0.1:$PROXY_PORT/bench$3 ;;
+        nginx/https) URL=https://127.0.0.1:$PROXY_TLS_PORT/bench$3 ;;
+        conflux/http) URL=http://127.0.0.1:$CONFLUX_HTTP/bench$3 ;;
+        conflux/https) URL=https://127.0.0.1:$CONFLUX_HTTPS/bench$3 ;;
+    esac
+}
+
+target_pids() { # TARGET -> PIDS of the proxy under test ("" for direct)
+    case $1 in
+        direct) PIDS="" ;;
+        nginx) nginx_pids "$PROXY_PID" ;;
+        conflux) PIDS=$CONFLUX_PID ;;
+    esac
+}
+
+check_body() { # TARGET SCENARIO-FIELDS...: one request through curl; body size and status must match
+    local target=$1 path=$2 post=$3 scheme=$5 expect=$6 out args=(-s -k -o "$RUN/check.body" -w '%{http_code} %{size_download}')
+    target_url "$target" "$scheme" "$path"
+    ((post > 0)) && args+=(--data-binary "@$RUN/post-10k.bin" -H 'Content-Type: application/octet-stream')
+    out=$(curl "${args[@]}" "$URL" || true)
+    if [[ $out != "200 $expect" ]]; then
+        log "FAIL $target $URL: expected '200 $expect' (status, body bytes), got '${out:-no answer}'"
+        return 1
+    fi
+    if ((post > 0)) && ! cmp -s "$RUN/check.body" "$RUN/post-10k.bin"; then
+        log "FAIL $target $URL: the echoed body differs from the POSTed one"
+        return 1
+    fi
+}
+
+RUNS_TSV=$RUN/runs.tsv
+: >"$RUNS_TSV"
+HAD_ERRORS=0
+
+run_wrk() { # OUT CONNS SECONDS POST URL
+    BENCH_POST_BYTES=$4 taskset -c "$WRK_CPUS" wrk -t1 -c"$2" -d"$3"s --timeout "$WRK_TIMEOUT" \
+        -s "$BENCH_DIR/report.lua" "$5" >"$1" 2>&1 || true
+}
+
+measure() { # SCENARIO TARGET REP name path post conns scheme expect
+    local scenario=$1 target=$2 rep=$3 path=$5 post=$6 conns=$7 scheme=$8
+    local attempt p0 p1 b0 b1 c0 c1 box0 box1 hwm=-1 out foreign line
+    local requests duration p50 p99 errs
+    target_url "$target" "$scheme" "$path"
+    for ((attempt = 1; attempt <= MAX_RETRIES + 1; attempt++)); do
+        wait_quiet
+        target_pids "$target"
+        [[ -n $PIDS ]] && reset_peak_rss $PIDS
+        out=$RUN/wrk-$scenario-$target-$rep-$attempt.out
+        proc_ticks $PIDS; p0=$TICKS
+        proc_ticks $BACKEND_PIDS; b0=$TICKS
+        children_ms; c0=$CHILD_MS
+        box_ticks; box0=$BOX_BUSY
+        run_wrk "$out" "$conns" "$DURATION" "$post" "$URL"
+        box_ticks; box1=$BOX_BUSY
+        children_ms; c1=$CHILD_MS
+        proc_ticks $BACKEND_PIDS; b1=$TICKS
+        proc_ticks $PIDS; p1=$TICKS
+        if [[ -n $PIDS ]]; then proc_status_kb VmHWM $PIDS; hwm=$KB; fi
+        line=$(grep '^BENCH ' "$out" || true)
+        if [[ -z $line ]]; then
+            log "FAIL $scenario $target: wrk printed no result:"
+            tail -n 5 "$out" >&2
+            HAD_ERRORS=1
+            return 0
+        fi
+        # requests duration p50 p99 and the error counts from report.lua's line
+        [[ $line =~ requests=([0-9]+)\ duration_us=([0-9]+) ]] && requests=${BASH_REMATCH[1]} duration=${BASH_REMATCH[2]}
+        [[ $line =~ p50_us=([0-9]+) ]] && p50=${BASH_REMATCH[1]}
+        [[ $line =~ p99_us=([0-9]+) ]] && p99=${BASH_REMATCH[1]}
+        [[ $line =~ err_connect=([0-9]+)\ err_read=([0-9]+)\ err_write=([0-9]+)\ err_status=([0-9]+)\ err_timeout=([0-9]+) ]]
+        errs=$((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3] + BASH_REMATCH[4] + BASH_REMATCH[5]))
+        # Share of busy CPU that was neither wrk, the backend nor the proxy (other jobs on the box).
+        local own=$(((p1 - p0) + (b1 - b0) + (c1 - c0) / 10)) busy=$((box1 - box0))
+        foreign=0
+        ((busy > 0 && busy > own)) && foreign=$(((busy - own) * 100 / busy))
+        if ((foreign > MAX_FOREIGN && attempt <= MAX_RETRIES)); then
+            log "  $scenario $target #$rep: ${foreign}% of the CPU went to other processes; repeating"
+            continue
+        fi
+        break
+    done
+    ((errs > 0)) && { log "  $scenario $target #$rep: $errs errors (see $out)"; HAD_ERRORS=1; }
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$rep" "$requests" "$duration" \
+        "$p50" "$p99" "$(((p1 - p0)))" "$((b1 - b0))" "$hwm" "$errs" "$foreign" "$attempt" >>"$RUNS_TSV"
+    log "  $scenario $target #$rep: $((requests * 1000000 / duration)) req/s, p50 $((p50 / 1000)).$(printf %03d $((p50 % 1000))) ms, p99 $((p99 / 1000)).$(printf %03d $((p99 % 1000))) ms, CPU ticks: proxy $((p1 - p0)), backend $((b1 - b0)), wrk $(((c1 - c0) / 10)), box $((box1 - box0)) (foreign ${foreign}%)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Main
+
+log "mode $MODE, layout $LAYOUT (wrk cpu $WRK_CPUS, backend cpu $BACKEND_CPUS, proxy cpu $PROXY_CPUS), targets: $TARGETS"
+log "temp dir $RUN"
+start_backend
+log "backend nginx on 127.0.0.1:$BACKEND_PORT (https $BACKEND_TLS_PORT), pids $BACKEND_PIDS"
+
+CONFLUX_OK=1
+CONFLUX_FAILURE=""
+ACTIVE_TARGETS=""
+PROXY_WORKERS=1
+if [[ " $TARGETS " == *" conflux "* ]]; then
+    make_home "$RUN/home-1" 1
+    # First start generates the TLS certificate into the home; not part of the start-up figure.
+    start_conflux "$RUN/home-1" "$RUN/conflux-first.log"
+    for ((i = 0; i < 1000; i++)); do
+        kill -0 "$CONFLUX_PID" 2>/dev/null || break
+        http_status "$CONFLUX_PROBES" /healthz
+        [[ $HTTP_STATUS == 200 ]] && break
+        sleep_ms 10
+    done
+    if [[ $HTTP_STATUS != 200 ]]; then
+        tail -n 20 "$RUN/conflux-first.log" >&2
+        die "Conflux did not become ready (/healthz on $CONFLUX_PROBES) within 10 s"
+    fi
+    worker_threads "$CONFLUX_PID"
+    PROXY_WORKERS=$WORKERS
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$CONFLUX_HTTP/bench/1k" || true)
+    if [[ $code != 200 ]]; then
+        CONFLUX_OK=0
+        CONFLUX_FAILURE="GET http://127.0.0.1:$CONFLUX_HTTP/bench/1k answered ${code:-nothing}, not 200: this Conflux build does not pass the bench API through to the backend"
+        log "CONFLUX FAILED: $CONFLUX_FAILURE"
+    fi
+    stop_conflux
+fi
+((PROXY_WORKERS >= 1)) || PROXY_WORKERS=1
+log "proxy worker count: $PROXY_WORKERS (Conflux's tokio worker threads on cpu $PROXY_CPUS; nginx gets the same)"
+
+for t in $TARGETS; do
+    [[ $t == conflux && $CONFLUX_OK == 0 ]] && continue
+    ACTIVE_TARGETS+="$t "
+done
+
+# Start-up and idle RSS.
+if [[ $CONFLUX_OK == 1 && " $TARGETS " == *" conflux "* ]]; then
+    for ((r = 1; r <= STARTUP_REPS; r++)); do measure_start 1-api "$RUN/home-1" "$r"; done
+    if [[ $MODE == full ]]; then
+        make_home "$RUN/home-500" 500
+        start_conflux "$RUN/home-500" "$RUN/conflux-first-500.log"   # its own first start (certificate)
+        sleep_ms 1500
+        stop_conflux
+        for ((r = 1; r <= STARTUP_REPS; r++)); do measure_start 500-apis "$RUN/home-500" "$r"; done
+    fi
+fi
+if [[ " $ACTIVE_TARGETS " == *" nginx "* ]]; then
+    for ((r = 1; r <= STARTUP_REPS; r++)); do measure_nginx_start "$r"; done
+fi
+
+# Long-running proxies for the load scenarios.
+if [[ " $ACTIVE_TARGETS " == *" nginx "* ]]; then
+    start_nginx_proxy
+    nginx_pids "$PROXY_PID"
+    log "nginx proxy on 127.0.0.1:$PROXY_PORT (https $PROXY_TLS_PORT), pids $PIDS"
+fi
+if [[ " $ACTIVE_TARGETS " == *" conflux "* ]]; then
+    start_conflux "$RUN/home-1" "$RUN/conflux-load.log"
+    wait_http "$CONFLUX_HTTP" /bench/1k "$CONFLUX_PID" Conflux
+    log "Conflux on 127.0.0.1:$CONFLUX_HTTP (https $CONFLUX_HTTPS), pid $CONFLUX_PID"
+fi
+
+if [[ $MODE == quick ]]; then SCENARIOS=("${SCENARIOS_QUICK[@]}"); else SCENARIOS=("${SCENARIOS_FULL[@]}"); fi
+read -r -a TARGET_LIST <<<"$ACTIVE_TARGETS"
+N_TARGETS=${#TARGET_LIST[@]}
+log "${#SCENARIOS[@]} scenario(s) x $N_TARGETS target(s) x $REPS run(s) of ${DURATION} s (+ ${WARMUP} s warm-up each)"
+
+declare -A BROKEN=()
+for spec in "${SCENARIOS[@]}"; do
+    IFS='|' read -r name path post conns scheme expect <<<"$spec"
+    log "scenario $name"
+    for t in "${TARGET_LIST[@]}"; do
+        if ! check_body "$t" "$path" "$post" "$conns" "$scheme" "$expect"; then
+            BROKEN[$name/$t]=1
+            HAD_ERRORS=1
+            continue
+        fi
+        target_url "$t" "$scheme" "$path"
+        run_wrk "$RUN/warmup-$name-$t.out" "$conns" "$WARMUP" "$post" "$URL"
+    done
+    for ((rep = 1; rep <= REPS; rep++)); do
+        # Rotate the order so that no target always runs first or last.
+        for ((k = 0; k < N_TARGETS; k++)); do
+            t=${TARGET_LIST[$(((k + rep - 1) % N_TARGETS))]}
+            [[ -n ${BROKEN[$name/$t]:-} ]] && continue
+            measure "$name" "$t" "$rep" "$name" "$path" "$post" "$conns" "$scheme"
+        done
+    done
+done
+
+# ---------------------------------------------------------------------------------------------
+# Profile (--profile): where the proxy's CPU goes
+
+PROFILE_MD=$RUN/profile.md
+: >"$PROFILE_MD"
+
+profile_point() { # SCENARIO PATH TARGET: one extra run under perf stat, one under perf record
+    local name=$1 path=$2 t=$3 pids_csv out line requests syscalls switches kernel
+    target_url "$t" http "$path"
+    target_pids "$t"
+    pids_csv=${PIDS// /,}; pids_csv=${pids_csv%,}
+    out=$RUN/profile-$name-$t
+    perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$pids_csv" -o "$out.stat" -- sleep "$DURATION" &
+    run_wrk "$out.wrk1" 50 "$DURATION" 0 "$URL"
+    wait $! || true
+    [[ $(grep '^BENCH ' "$out.wrk1") =~ requests=([0-9]+) ]] && requests=${BASH_REMATCH[1]}
+    syscalls=$(awk -F, '/raw_syscalls:sys_enter/ {print $1}' "$out.stat")
+    switches=$(awk -F, '/context-switches/ {print $1}' "$out.stat")
+    perf record -q -e cpu-clock -F 1999 -p "$pids_csv" -o "$out.data" -- sleep "$DURATION" 2>/dev/null &
+    run_wrk "$out.wrk2" 50 "$DURATION" 0 "$URL"
+    wait $! || true
+    perf report -i "$out.data" --stdio --no-children --sort dso,sym --percent-limit 1.5 2>/dev/null |
+        grep -v '^#' | grep -v '^$' | head -n 14 >"$out.top" || true
+    kernel=$(perf report -i "$out.data" --stdio --no-children --sort dso 2>/dev/null |
+        awk '/\[kernel/ {gsub("%", "", $1); print $1}' | head -n 1)
+    {
+        echo "#### $name, $t"
+        echo
+        echo "- syscalls per request: $(awk -v a="${syscalls:-0}" -v b="${requests:-1}" 'BEGIN {printf "%.2f", a / b}');" \
+            "context switches per request: $(awk -v a="${switches:-0}" -v b="${requests:-1}" 'BEGIN {printf "%.3f", a / b}');" \
+            "kernel share of the proxy's samples: ${kernel:-?} %"
+        echo
+        echo '```text'
+        cat "$out.top"
+        echo '```'
+        echo
+    } >>"$PROFILE_MD"
+    log "  profiled $name $t: ${requests:-?} requests, ${syscalls:-?} syscalls, kernel ${kernel:-?} %"
+}
+
+if ((PROFILE)); then
+    log "profiling (perf)"
+    for t in "${TARGET_LIST[@]}"; do
+        [[ $t == direct ]] && continue
+        profile_point get-1k-c50 /1k "$t"
+        profile_point get-100k-c50 /100k "$t"
+    done
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+CLK_TCK=$(getconf CLK_TCK)
+CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+NGINX_VERSION=$(nginx -v 2>&1 | sed 's/.*nginx\///')
+WRK_VERSION=$( (wrk -v 2>&1 || true) | head -n 1 | awk '{print $2}')
+GIT_REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null) ]]; then GIT_REV+=" (with uncommitted changes)"; fi
+STAMP=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+REPORT=$RUN/report.md
+{
+    echo "### Run of $STAMP ($MODE)"
+    echo
+    echo "- Command: \`$COMMAND_LINE\`${CONFLUX_BIN:+ (Conflux binary \`${CONFLUX_BIN#"$REPO"/}\`, commit $GIT_REV)}"
+    echo "- Machine: \`nproc\` = $NCPU, $CPU_MODEL, kernel $(uname -r); nginx $NGINX_VERSION, wrk $WRK_VERSION"
+    echo "- Layout $LAYOUT: wrk on cpu $WRK_CPUS, backend (nginx, 1 worker) on cpu $BACKEND_CPUS, proxy on cpu $PROXY_CPUS;" \
+        "proxy workers: $PROXY_WORKERS (Conflux's tokio worker threads; nginx \`worker_processes\` set to match)"
+    echo "- Each point: median of $REPS run(s) of ${DURATION} s after ${WARMUP} s of warm-up, \`wrk -t1 -cN --timeout $WRK_TIMEOUT\`, targets in rotating order"
+    [[ $CONFLUX_OK == 0 && " $TARGETS " == *" conflux "* ]] && echo "- **Conflux was not measured:** $CONFLUX_FAILURE"
+    echo
+    awk -F'\t' -v tck="$CLK_TCK" -f "$BENCH_DIR/report.awk" "$RUNS_TSV"
+    if [[ -s $STARTUP_TSV ]]; then
+        echo
+        echo "Start-up (process start to the first 200 through the proxy; median of the runs) and idle RSS (1 s after that request):"
+        echo
+        awk -F'\t' -f "$BENCH_DIR/startup.awk" "$STARTUP_TSV"
+    fi
+    if [[ -s $PROFILE_MD ]]; then
+        echo
+        echo "Profiles (\`perf stat\` and \`perf record -e cpu-clock -F 1999\` of the proxy during one extra ${DURATION} s run at 50 connections; top symbols by share of the proxy's samples):"
+        echo
+        cat "$PROFILE_MD"
+    fi
+} >"$REPORT"
+
+if [[ $MODE == full ]]; then
+    mkdir -p "$BENCH_DIR/results"
+    RESULT_BASE=$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ)
+    cp "$REPORT" "$RESULT_BASE.md"
+    {
+        printf 'scenario\ttarget\trep\trequests\tduration_us\tp50_us\tp99_us\tproxy_ticks\tbackend_ticks\tpeak_rss_kb\terrors\tforeign_pct\tattempts\n'
+        cat "$RUNS_TSV"
+    } >"$RESULT_BASE.runs.tsv"
+    {
+        printf 'label\trep\tfirst_200_us\thealthz_us\tlogged_ms\tidle_rss_kb\n'
+        cat "$STARTUP_TSV"
+    } >"$RESULT_BASE.startup.tsv"
+    log "results: ${RESULT_BASE#"$REPO"/}.{md,runs.tsv,startup.tsv}"
+fi
+cat "$REPORT"
+
+if [[ $MODE == full && $WRITE == 1 && -f $BENCH_DIR/BENCHMARKS.md ]]; then
+    if grep -q '^<!-- BEGIN GENERATED' "$BENCH_DIR/BENCHMARKS.md"; then
+        awk -v report="$REPORT" '
+            /^<!-- BEGIN GENERATED/ { print; while ((getline l < report) > 0) print l; skip = 1; next }
+            /^<!-- END GENERATED/ { skip = 0 }
+            !skip { print }' "$BENCH_DIR/BENCHMARKS.md" >"$RUN/BENCHMARKS.md"
+        cp "$RUN/BENCHMARKS.md" "$BENCH_DIR/BENCHMARKS.md"
+        log "updated the generated block of bench/BENCHMARKS.md"
+    fi
+fi
+
+if [[ $CONFLUX_OK == 0 && " $TARGETS " == *" conflux "* ]]; then
+    log "CONFLUX FAILED: $CONFLUX_FAILURE"
+    exit 3
+fi
+if ((HAD_ERRORS)); then
+    log "some runs had errors or wrong bodies (see above)"
+    exit 4
+fi
+exit 0

@@ -1,0 +1,224 @@
+//! `Artifact` and `parse_artifact`: one Synapse XML file (one artifact) to its typed model,
+//! dispatched on the root element.
+
+use std::sync::Arc;
+
+use crate::api::{Api, parse_api};
+use crate::endpoint::{Endpoint, parse_endpoint};
+use crate::error::ArtifactError;
+use crate::local_entry::{LocalEntry, parse_local_entry};
+use crate::proxy::{ProxyService, parse_proxy};
+use crate::sequence::{Sequence, parse_sequence};
+use crate::span::Span;
+use crate::xml::{Ctx, SYNAPSE_NS, element_name, parse_document};
+
+/// Largest artifact file accepted (MI's own artifacts are a few KiB; inline WSDLs reach ~100 KiB).
+pub const MAX_ARTIFACT_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Artifact {
+    Api(Api),
+    ProxyService(ProxyService),
+    /// A named endpoint.
+    Endpoint(Endpoint),
+    /// A named sequence.
+    Sequence(Sequence),
+    LocalEntry(LocalEntry),
+}
+
+/// The five artifact kinds Conflux deploys, with their folder and root element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArtifactKind {
+    Api,
+    ProxyService,
+    Endpoint,
+    Sequence,
+    LocalEntry,
+}
+
+impl ArtifactKind {
+    pub const ALL: [ArtifactKind; 5] = [
+        ArtifactKind::LocalEntry,
+        ArtifactKind::Endpoint,
+        ArtifactKind::Sequence,
+        ArtifactKind::ProxyService,
+        ArtifactKind::Api,
+    ];
+
+    /// Folder under `synapse-configs/default/`.
+    pub fn folder(self) -> &'static str {
+        match self {
+            ArtifactKind::Api => "api",
+            ArtifactKind::ProxyService => "proxy-services",
+            ArtifactKind::Endpoint => "endpoints",
+            ArtifactKind::Sequence => "sequences",
+            ArtifactKind::LocalEntry => "local-entries",
+        }
+    }
+
+    pub fn root_element(self) -> &'static str {
+        match self {
+            ArtifactKind::Api => "api",
+            ArtifactKind::ProxyService => "proxy",
+            ArtifactKind::Endpoint => "endpoint",
+            ArtifactKind::Sequence => "sequence",
+            ArtifactKind::LocalEntry => "localEntry",
+        }
+    }
+}
+
+impl Artifact {
+    pub fn kind(&self) -> ArtifactKind {
+        match self {
+            Artifact::Api(_) => ArtifactKind::Api,
+            Artifact::ProxyService(_) => ArtifactKind::ProxyService,
+            Artifact::Endpoint(_) => ArtifactKind::Endpoint,
+            Artifact::Sequence(_) => ArtifactKind::Sequence,
+            Artifact::LocalEntry(_) => ArtifactKind::LocalEntry,
+        }
+    }
+
+    /// The name (key for local entries).
+    pub fn name(&self) -> &str {
+        match self {
+            Artifact::Api(a) => &a.name,
+            Artifact::ProxyService(p) => &p.name,
+            Artifact::Endpoint(e) => e.name.as_deref().unwrap_or_default(),
+            Artifact::Sequence(s) => s.name.as_deref().unwrap_or_default(),
+            Artifact::LocalEntry(l) => &l.key,
+        }
+    }
+
+    pub fn span(&self) -> &Span {
+        match self {
+            Artifact::Api(a) => &a.span,
+            Artifact::ProxyService(p) => &p.span,
+            Artifact::Endpoint(e) => &e.span,
+            Artifact::Sequence(s) => &s.span,
+            Artifact::LocalEntry(l) => &l.span,
+        }
+    }
+}
+
+/// Root elements of artifact kinds Synapse knows but Conflux does not deploy (synapse-subset §1.2).
+const UNSUPPORTED_ROOTS: &[(&str, &str)] = &[
+    ("template", "Tier 2: templates"),
+    ("inboundEndpoint", "Tier 2/3: inbound endpoints"),
+    ("task", "Tier 2: tasks"),
+    ("messageStore", "Tier 2: message stores"),
+    ("messageProcessor", "Tier 2: message processors"),
+    (
+        "definitions",
+        "legacy <definitions> bundle; use one artifact per file",
+    ),
+    ("import", "Tier 3: connector imports"),
+    ("eventSource", "Tier 3"),
+    ("priorityExecutor", "Tier 3"),
+    ("registry", "registry configuration"),
+];
+
+/// Parses one artifact file. `file_label` names it in every span (e.g. `api/Foo.xml`); the raw
+/// `xml` is kept in the artifact as its `source`.
+pub fn parse_artifact(file_label: &str, xml: &str) -> Result<Artifact, ArtifactError> {
+    let file: Arc<str> = Arc::from(file_label);
+    if xml.len() as u64 > MAX_ARTIFACT_BYTES {
+        return Err(ArtifactError::TooLarge {
+            size: xml.len() as u64,
+            limit: MAX_ARTIFACT_BYTES,
+            span: Span::whole_file(file_label),
+        });
+    }
+    let doc = parse_document(&file, xml)?;
+    let ctx = Ctx { file, doc: &doc };
+    let root = doc.root_element();
+    let local = root.tag_name().name();
+    // MI's local-entry deployer builds the entry without checking the element's namespace
+    // (SYN:`config/xml/EntryFactory.java`), so a bare `<localEntry>` deploys; other roots are
+    // looked up by qualified name and must be in the Synapse namespace.
+    let bare_local_entry = local == "localEntry" && root.tag_name().namespace().is_none();
+    if root.tag_name().namespace() != Some(SYNAPSE_NS) && !bare_local_entry {
+        return Err(ctx.invalid(
+            root,
+            format!(
+                "root element <{}> is not in the Synapse namespace (xmlns=\"{SYNAPSE_NS}\")",
+                element_name(root)
+            ),
+        ));
+    }
+    match local {
+        "api" => Ok(Artifact::Api(parse_api(&ctx, root, xml)?)),
+        "proxy" => Ok(Artifact::ProxyService(parse_proxy(&ctx, root, xml)?)),
+        "endpoint" => Ok(Artifact::Endpoint(parse_endpoint(&ctx, root, true)?)),
+        "sequence" => Ok(Artifact::Sequence(parse_sequence(&ctx, root, true)?)),
+        "localEntry" => Ok(Artifact::LocalEntry(parse_local_entry(&ctx, root, xml)?)),
+        other => match UNSUPPORTED_ROOTS.iter().find(|(name, _)| *name == other) {
+            Some((_, why)) => Err(ctx.unsupported(root, format!("artifact kind <{other}>"), why)),
+            None => Err(ctx.invalid(
+                root,
+                format!("<{other}> is not a Synapse artifact root element"),
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let err = parse_artifact("api/Bad.xml", "<api>\n  <resource>\n</api>").unwrap_err();
+        assert_eq!(err.kind(), "xml-syntax");
+        assert!(err.to_string().ends_with("at api/Bad.xml:3:1"), "{err}");
+    }
+
+    #[test]
+    fn foreign_and_unsupported_roots() {
+        let err = parse_artifact("api/A.xml", "<api name=\"a\" context=\"/a\"/>").unwrap_err();
+        assert!(
+            err.to_string().contains("not in the Synapse namespace"),
+            "{err}"
+        );
+        assert!(
+            parse_artifact(
+                "local-entries/L.xml",
+                "<localEntry key=\"k\"><x/></localEntry>"
+            )
+            .is_ok()
+        );
+        let err = parse_artifact(
+            "templates/T.xml",
+            "<template xmlns=\"http://ws.apache.org/ns/synapse\" name=\"T\"/>",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unsupported artifact kind <template> (Tier 2: templates) at templates/T.xml:1:1"
+        );
+    }
+
+    #[test]
+    fn size_limit_plus_one_is_rejected() {
+        let body = "x".repeat(
+            MAX_ARTIFACT_BYTES as usize + 1
+                - "<localEntry xmlns=\"http://ws.apache.org/ns/synapse\" key=\"k\"></localEntry>"
+                    .len(),
+        );
+        let xml = format!(
+            "<localEntry xmlns=\"http://ws.apache.org/ns/synapse\" key=\"k\">{body}</localEntry>"
+        );
+        assert_eq!(xml.len() as u64, MAX_ARTIFACT_BYTES + 1);
+        assert_eq!(
+            parse_artifact("local-entries/L.xml", &xml)
+                .unwrap_err()
+                .kind(),
+            "too-large"
+        );
+        assert!(parse_artifact("local-entries/L.xml", &xml[..0].to_string()).is_err());
+        let at_limit = format!(
+            "<localEntry xmlns=\"http://ws.apache.org/ns/synapse\" key=\"k\">{}</localEntry>",
+            &body[1..]
+        );
+        assert!(parse_artifact("local-entries/L.xml", &at_limit).is_ok());
+    }
+}

@@ -1,0 +1,619 @@
+//! Endpoints: `<endpoint>` with an `address`, `http` or `default` leaf, its QoS options (timeout,
+//! suspendOnFailure, markForSuspension, legacy suspendDurationOnFailure, retryConfig) with MI's
+//! defaults, and `<endpoint key>` references. Checked against
+//! SYN:`config/xml/endpoints/EndpointDefinitionFactory.java` and SYN:`endpoints/EndpointDefinition.java`.
+
+use roxmltree::Node;
+
+use crate::expression::{Expression, ValueOrExpression};
+use crate::span::Span;
+use crate::xml::{Ctx, Result, element_children, is_synapse, is_synapse_named, text_of};
+
+/// MI's default `markForSuspension` error codes: 101504 (timeout) and 101505 (connection closed)
+/// (synapse-subset.md §3.7; `AbstractEndpoint.isTimeout`).
+pub const DEFAULT_TIMEOUT_ERROR_CODES: [i32; 2] = [101504, 101505];
+/// `EndpointDefinition.initialSuspendDuration` is -1 (unset); the endpoint context then suspends for
+/// 30 s (synapse-subset.md §3.7).
+pub const DEFAULT_INITIAL_SUSPEND_MS: u64 = 30_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    /// `Some` for a named (top-level) endpoint, `None` for an inline one.
+    pub name: Option<String>,
+    pub kind: EndpointKind,
+    pub timeout: Option<Timeout>,
+    pub suspend_on_failure: SuspendOnFailure,
+    pub mark_for_suspension: MarkForSuspension,
+    /// `retryConfig` (only meaningful inside failover groups).
+    pub retry_disabled_error_codes: Vec<i32>,
+    pub retry_enabled_error_codes: Vec<i32>,
+    /// `<property name value|expression scope>` children of `<endpoint>`.
+    pub properties: Vec<EndpointProperty>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EndpointKind {
+    Address {
+        uri: String,
+        format: Option<MessageFormat>,
+    },
+    /// `uri_template` as written (expanded at send time); `method` upper-cased, `None` keeps the
+    /// incoming method.
+    Http {
+        uri_template: String,
+        method: Option<String>,
+    },
+    /// The target is the message's `To`.
+    Default { format: Option<MessageFormat> },
+}
+
+/// `format` attribute of address/default endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageFormat {
+    Soap11,
+    Soap12,
+    Pox,
+    Rest,
+    Get,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeout {
+    /// `None`: no `<duration>`, the global socket timeout applies.
+    pub duration: Option<TimeoutDuration>,
+    pub response_action: ResponseAction,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeoutDuration {
+    Millis(u64),
+    /// `<duration>{expr}</duration>`, evaluated per message.
+    Dynamic(Expression),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseAction {
+    /// Run the fault handler with ERROR_CODE 101504.
+    Fault,
+    /// Drop the late reply.
+    Discard,
+    /// No `<responseAction>` (Synapse `NONE`).
+    Never,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuspendOnFailure {
+    /// Empty: any error suspends.
+    pub error_codes: Vec<i32>,
+    pub initial_duration_ms: u64,
+    pub progression_factor: f64,
+    /// `None`: unbounded (`Long.MAX_VALUE` in MI).
+    pub maximum_duration_ms: Option<u64>,
+}
+
+impl Default for SuspendOnFailure {
+    fn default() -> Self {
+        SuspendOnFailure {
+            error_codes: Vec::new(),
+            initial_duration_ms: DEFAULT_INITIAL_SUSPEND_MS,
+            progression_factor: 1.0,
+            maximum_duration_ms: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkForSuspension {
+    pub error_codes: Vec<i32>,
+    pub retries_before_suspension: u32,
+    pub retry_delay_ms: u64,
+}
+
+impl Default for MarkForSuspension {
+    fn default() -> Self {
+        MarkForSuspension {
+            error_codes: DEFAULT_TIMEOUT_ERROR_CODES.to_vec(),
+            retries_before_suspension: 0,
+            retry_delay_ms: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointProperty {
+    pub name: String,
+    pub value: ValueOrExpression,
+    pub scope: Option<String>,
+    pub span: Span,
+}
+
+/// An endpoint used by `send`, `call` or a proxy target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EndpointRef {
+    Inline(Box<Endpoint>),
+    /// `<endpoint key="name"/>` or `<target endpoint="name">`.
+    Key(String, Span),
+}
+
+/// Parses `<endpoint key=".."/>` as a reference, anything else as an inline endpoint.
+pub(crate) fn parse_endpoint_ref(ctx: &Ctx, node: Node) -> Result<EndpointRef> {
+    if let Some(key) = ctx.attr(node, "key") {
+        if key.trim().is_empty() {
+            return Err(ctx.invalid_attr(node, "key", key, "the name of an endpoint"));
+        }
+        if key.trim().starts_with('{') {
+            return Err(ctx.unsupported(node, "dynamic endpoint key".into(), "Tier 2"));
+        }
+        return Ok(EndpointRef::Key(
+            key.trim().to_string(),
+            ctx.attr_span(node, "key"),
+        ));
+    }
+    Ok(EndpointRef::Inline(Box::new(parse_endpoint(
+        ctx, node, false,
+    )?)))
+}
+
+/// Parses an `<endpoint>` element; `named` requires the `name` attribute (top-level artifacts).
+pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpoint> {
+    let span = ctx.span(node);
+    let name = match ctx.attr(node, "name") {
+        Some(n) if !n.trim().is_empty() => Some(n.trim().to_string()),
+        _ if named => return Err(ctx.missing(node, "attribute 'name'", "the endpoint's name")),
+        _ => None,
+    };
+    if ctx.attr(node, "template").is_some() {
+        return Err(ctx.unsupported(node, "endpoint template".into(), "Tier 2: templates"));
+    }
+    if ctx.attr(node, "key-expression").is_some() {
+        return Err(ctx.unsupported(node, "endpoint key-expression".into(), "Tier 2"));
+    }
+    if ctx.attr(node, "key").is_some() {
+        return Err(ctx.invalid(node, "a named endpoint cannot be a reference (key=)".into()));
+    }
+    let mut leaf: Option<Node> = None;
+    let mut properties = Vec::new();
+    for child in element_children(node) {
+        if !is_synapse(child) {
+            return Err(ctx.unknown(child, node, "address, http, default or property"));
+        }
+        match child.tag_name().name() {
+            "address" | "http" | "default" => {
+                if leaf.is_some() {
+                    return Err(ctx.invalid(
+                        child,
+                        "an endpoint has exactly one of <address>, <http>, <default>".into(),
+                    ));
+                }
+                leaf = Some(child);
+            }
+            "property" => properties.push(parse_endpoint_property(ctx, child)?),
+            kind @ ("loadbalance" | "failover" | "wsdl" | "recipientlist") => {
+                return Err(ctx.unsupported(child, format!("endpoint <{kind}>"), "Tier 2"));
+            }
+            "parameter" => {
+                return Err(ctx.unsupported(
+                    child,
+                    "endpoint template <parameter>".into(),
+                    "Tier 2: templates",
+                ));
+            }
+            _ => return Err(ctx.unknown(child, node, "address, http, default or property")),
+        }
+    }
+    let Some(leaf) = leaf else {
+        return Err(ctx.missing(node, "a child <address>, <http> or <default>", ""));
+    };
+    let kind = match leaf.tag_name().name() {
+        "address" => EndpointKind::Address {
+            uri: ctx
+                .required_attr(leaf, "uri", "the backend URL")?
+                .trim()
+                .to_string(),
+            format: parse_format(ctx, leaf)?,
+        },
+        "http" => EndpointKind::Http {
+            uri_template: ctx
+                .required_attr(leaf, "uri-template", "the backend URL template")?
+                .trim()
+                .to_string(),
+            method: parse_http_method(ctx, leaf)?,
+        },
+        _ => EndpointKind::Default {
+            format: parse_format(ctx, leaf)?,
+        },
+    };
+    let qos = parse_qos(ctx, leaf)?;
+    Ok(Endpoint {
+        name,
+        kind,
+        timeout: qos.timeout,
+        suspend_on_failure: qos.suspend_on_failure,
+        mark_for_suspension: qos.mark_for_suspension,
+        retry_disabled_error_codes: qos.retry_disabled,
+        retry_enabled_error_codes: qos.retry_enabled,
+        properties,
+        span,
+    })
+}
+
+fn parse_format(ctx: &Ctx, leaf: Node) -> Result<Option<MessageFormat>> {
+    let Some(value) = ctx.attr(leaf, "format") else {
+        return Ok(None);
+    };
+    let format = match value.trim() {
+        "soap11" => MessageFormat::Soap11,
+        "soap12" => MessageFormat::Soap12,
+        "pox" => MessageFormat::Pox,
+        "rest" => MessageFormat::Rest,
+        "get" => MessageFormat::Get,
+        _ => {
+            return Err(ctx.invalid_attr(leaf, "format", value, "soap11, soap12, pox, rest or get"));
+        }
+    };
+    Ok(Some(format))
+}
+
+const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"];
+
+fn parse_http_method(ctx: &Ctx, leaf: Node) -> Result<Option<String>> {
+    let Some(value) = ctx.attr(leaf, "method") else {
+        return Ok(None);
+    };
+    let upper = value.trim().to_ascii_uppercase();
+    if upper.is_empty() {
+        return Ok(None);
+    }
+    if !HTTP_METHODS.contains(&upper.as_str()) {
+        return Err(ctx.invalid_attr(
+            leaf,
+            "method",
+            value,
+            "GET, POST, PUT, DELETE, HEAD, OPTIONS or PATCH",
+        ));
+    }
+    Ok(Some(upper))
+}
+
+fn parse_endpoint_property(ctx: &Ctx, node: Node) -> Result<EndpointProperty> {
+    let name = ctx
+        .required_attr(node, "name", "the property name")?
+        .to_string();
+    let value = if let Some(expr) = ctx.expression_attr(node, "expression")? {
+        ValueOrExpression::Expression(expr)
+    } else if let Some(v) = ctx.attr(node, "value") {
+        ValueOrExpression::Value(v.to_string())
+    } else {
+        return Err(ctx.missing(node, "attribute 'value' or 'expression'", ""));
+    };
+    Ok(EndpointProperty {
+        name,
+        value,
+        scope: ctx.attr(node, "scope").map(str::to_string),
+        span: ctx.span(node),
+    })
+}
+
+struct Qos {
+    timeout: Option<Timeout>,
+    suspend_on_failure: SuspendOnFailure,
+    mark_for_suspension: MarkForSuspension,
+    retry_disabled: Vec<i32>,
+    retry_enabled: Vec<i32>,
+}
+
+fn parse_qos(ctx: &Ctx, leaf: Node) -> Result<Qos> {
+    let mut qos = Qos {
+        timeout: None,
+        suspend_on_failure: SuspendOnFailure::default(),
+        mark_for_suspension: MarkForSuspension::default(),
+        retry_disabled: Vec::new(),
+        retry_enabled: Vec::new(),
+    };
+    // The legacy element is read before suspendOnFailure, which overrides it (factory order).
+    for child in element_children(leaf) {
+        if !is_synapse(child) {
+            return Err(ctx.unknown(child, leaf, "QoS options"));
+        }
+        match child.tag_name().name() {
+            "timeout" => qos.timeout = Some(parse_timeout(ctx, child)?),
+            "markForSuspension" => {
+                for opt in element_children(child) {
+                    match opt.tag_name().name() {
+                        "errorCodes" if is_synapse(opt) => {
+                            qos.mark_for_suspension.error_codes = parse_codes(ctx, opt)?
+                        }
+                        "retriesBeforeSuspension" if is_synapse(opt) => {
+                            qos.mark_for_suspension.retries_before_suspension =
+                                parse_number(ctx, opt)?
+                        }
+                        "retryDelay" if is_synapse(opt) => {
+                            qos.mark_for_suspension.retry_delay_ms = parse_number(ctx, opt)?
+                        }
+                        _ => {
+                            return Err(ctx.unknown(
+                                opt,
+                                child,
+                                "errorCodes, retriesBeforeSuspension or retryDelay",
+                            ));
+                        }
+                    }
+                }
+            }
+            "suspendDurationOnFailure" => {
+                // Legacy Synapse 1.2 form: seconds, progression factor 1.
+                let seconds: i64 = parse_number(ctx, child)?;
+                if seconds >= 0 {
+                    qos.suspend_on_failure.initial_duration_ms =
+                        (seconds as u64).saturating_mul(1000);
+                }
+                qos.suspend_on_failure.progression_factor = 1.0;
+            }
+            "suspendOnFailure" => {}
+            "retryConfig" => {
+                for opt in element_children(child) {
+                    match opt.tag_name().name() {
+                        "disabledErrorCodes" if is_synapse(opt) => {
+                            qos.retry_disabled = parse_codes(ctx, opt)?
+                        }
+                        "enabledErrorCodes" if is_synapse(opt) => {
+                            qos.retry_enabled = parse_codes(ctx, opt)?
+                        }
+                        _ => {
+                            return Err(ctx.unknown(
+                                opt,
+                                child,
+                                "disabledErrorCodes or enabledErrorCodes",
+                            ));
+                        }
+                    }
+                }
+            }
+            "enableAddressing" => {
+                return Err(ctx.unsupported(
+                    child,
+                    "endpoint <enableAddressing>".into(),
+                    "Tier 3: WS-Addressing",
+                ));
+            }
+            "enableSec" => {
+                return Err(ctx.unsupported(
+                    child,
+                    "endpoint <enableSec>".into(),
+                    "Tier 3: WS-Security",
+                ));
+            }
+            "enableRM" => {
+                return Err(ctx.unsupported(
+                    child,
+                    "endpoint <enableRM>".into(),
+                    "Tier 3: WS-ReliableMessaging",
+                ));
+            }
+            "authentication" => {
+                return Err(ctx.unsupported(child, "endpoint <authentication>".into(), "Tier 2"));
+            }
+            _ => {
+                return Err(ctx.unknown(
+                    child,
+                    leaf,
+                    "timeout, suspendOnFailure, markForSuspension, retryConfig",
+                ));
+            }
+        }
+    }
+    if let Some(child) = element_children(leaf).find(|c| is_synapse_named(*c, "suspendOnFailure")) {
+        for opt in element_children(child) {
+            match opt.tag_name().name() {
+                "errorCodes" if is_synapse(opt) => {
+                    qos.suspend_on_failure.error_codes = parse_codes(ctx, opt)?
+                }
+                "initialDuration" if is_synapse(opt) => {
+                    // MI stores -1 as "unset"; any negative value keeps the default.
+                    let ms: i64 = parse_number(ctx, opt)?;
+                    if ms >= 0 {
+                        qos.suspend_on_failure.initial_duration_ms = ms as u64;
+                    }
+                }
+                "progressionFactor" if is_synapse(opt) => {
+                    let text = text_of(opt);
+                    let factor: f64 = text
+                        .trim()
+                        .parse()
+                        .map_err(|_| ctx.invalid_text(opt, &text, "a decimal number"))?;
+                    if !factor.is_finite() {
+                        return Err(ctx.invalid_text(opt, &text, "a finite decimal number"));
+                    }
+                    qos.suspend_on_failure.progression_factor = factor;
+                }
+                "maximumDuration" if is_synapse(opt) => {
+                    let ms: i64 = parse_number(ctx, opt)?;
+                    qos.suspend_on_failure.maximum_duration_ms = u64::try_from(ms).ok();
+                }
+                _ => {
+                    return Err(ctx.unknown(
+                        opt,
+                        child,
+                        "errorCodes, initialDuration, progressionFactor or maximumDuration",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(qos)
+}
+
+fn parse_timeout(ctx: &Ctx, node: Node) -> Result<Timeout> {
+    let mut timeout = Timeout {
+        duration: None,
+        response_action: ResponseAction::Never,
+    };
+    for child in element_children(node) {
+        match child.tag_name().name() {
+            "duration" if is_synapse(child) => {
+                let text = text_of(child);
+                let trimmed = text.trim();
+                timeout.duration = Some(
+                    if trimmed.starts_with('{') && trimmed.ends_with('}') && trimmed.len() >= 2 {
+                        let inner = &trimmed[1..trimmed.len() - 1];
+                        TimeoutDuration::Dynamic(ctx.expression(child, inner, ctx.span(child)))
+                    } else {
+                        TimeoutDuration::Millis(trimmed.parse().map_err(|_| {
+                            ctx.invalid_text(child, &text, "milliseconds or {expression}")
+                        })?)
+                    },
+                );
+            }
+            "responseAction" if is_synapse(child) => {
+                let text = text_of(child);
+                timeout.response_action = match text.trim().to_ascii_lowercase().as_str() {
+                    "fault" => ResponseAction::Fault,
+                    "discard" => ResponseAction::Discard,
+                    // Only discard and fault are accepted by EndpointDefinitionFactory.
+                    _ => return Err(ctx.invalid_text(child, &text, "fault or discard")),
+                };
+            }
+            _ => return Err(ctx.unknown(child, node, "duration or responseAction")),
+        }
+    }
+    Ok(timeout)
+}
+
+/// Comma/space separated integers (`StringTokenizer(text, ", ")` in the factory).
+fn parse_codes(ctx: &Ctx, node: Node) -> Result<Vec<i32>> {
+    let text = text_of(node);
+    text.split([',', ' ', '\t', '\n', '\r'])
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| ctx.invalid_text(node, &text, "error codes separated by commas"))
+        })
+        .collect()
+}
+
+fn parse_number<T: std::str::FromStr>(ctx: &Ctx, node: Node) -> Result<T> {
+    let text = text_of(node);
+    text.trim()
+        .parse()
+        .map_err(|_| ctx.invalid_text(node, &text, "an integer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::{Artifact, parse_artifact};
+
+    fn endpoint(xml: &str) -> Endpoint {
+        match parse_artifact("endpoints/E.xml", xml) {
+            Ok(Artifact::Endpoint(e)) => e,
+            other => panic!("expected endpoint, got {other:?}"),
+        }
+    }
+
+    fn error(xml: &str) -> String {
+        parse_artifact("endpoints/E.xml", xml)
+            .unwrap_err()
+            .to_string()
+    }
+
+    const NS: &str = r#"xmlns="http://ws.apache.org/ns/synapse""#;
+
+    #[test]
+    fn address_endpoint_with_mi_defaults() {
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="E"><address uri="http://b/svc"/></endpoint>"#
+        ));
+        assert_eq!(e.name.as_deref(), Some("E"));
+        assert_eq!(
+            e.kind,
+            EndpointKind::Address {
+                uri: "http://b/svc".into(),
+                format: None
+            }
+        );
+        assert_eq!(e.timeout, None);
+        assert_eq!(e.suspend_on_failure, SuspendOnFailure::default());
+        assert_eq!(e.suspend_on_failure.initial_duration_ms, 30_000);
+        assert_eq!(e.mark_for_suspension.error_codes, vec![101504, 101505]);
+        assert_eq!(e.span.to_string(), "endpoints/E.xml:1:1");
+    }
+
+    #[test]
+    fn http_endpoint_with_qos() {
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="E"><http method="get" uri-template="http://b/{{uri.var.id}}">
+  <timeout><duration>{{get-property('t')}}</duration><responseAction>Fault</responseAction></timeout>
+  <suspendOnFailure><errorCodes>-1</errorCodes><initialDuration>0</initialDuration>
+    <progressionFactor>2.0</progressionFactor><maximumDuration>60000</maximumDuration></suspendOnFailure>
+  <markForSuspension><errorCodes>101504, 101505,101507</errorCodes><retriesBeforeSuspension>3</retriesBeforeSuspension><retryDelay>10</retryDelay></markForSuspension>
+</http></endpoint>"#
+        ));
+        assert_eq!(
+            e.kind,
+            EndpointKind::Http {
+                uri_template: "http://b/{uri.var.id}".into(),
+                method: Some("GET".into())
+            }
+        );
+        let t = e.timeout.unwrap();
+        assert_eq!(t.response_action, ResponseAction::Fault);
+        assert!(
+            matches!(t.duration, Some(TimeoutDuration::Dynamic(ref x)) if x.text == "get-property('t')")
+        );
+        assert_eq!(e.suspend_on_failure.error_codes, vec![-1]);
+        assert_eq!(e.suspend_on_failure.initial_duration_ms, 0);
+        assert_eq!(e.suspend_on_failure.progression_factor, 2.0);
+        assert_eq!(e.suspend_on_failure.maximum_duration_ms, Some(60_000));
+        assert_eq!(
+            e.mark_for_suspension.error_codes,
+            vec![101504, 101505, 101507]
+        );
+        assert_eq!(e.mark_for_suspension.retries_before_suspension, 3);
+        assert_eq!(e.mark_for_suspension.retry_delay_ms, 10);
+    }
+
+    #[test]
+    fn legacy_suspend_duration_is_seconds() {
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="E"><default format="soap11"><suspendDurationOnFailure>5</suspendDurationOnFailure></default></endpoint>"#
+        ));
+        assert_eq!(
+            e.kind,
+            EndpointKind::Default {
+                format: Some(MessageFormat::Soap11)
+            }
+        );
+        assert_eq!(e.suspend_on_failure.initial_duration_ms, 5_000);
+    }
+
+    #[test]
+    fn located_errors() {
+        let msg = error(&format!(
+            "<endpoint {NS} name=\"E\">\n  <failover/></endpoint>"
+        ));
+        assert_eq!(
+            msg,
+            "unsupported endpoint <failover> (Tier 2) at endpoints/E.xml:2:3"
+        );
+        let msg = error(&format!(
+            "<endpoint {NS} name=\"E\"><address uri=\"http://x\"><timeout><responseAction>never</responseAction></timeout></address></endpoint>"
+        ));
+        assert!(msg.starts_with("invalid value \"never\" for text of <responseAction>: expected fault or discard at endpoints/E.xml:1:"), "{msg}");
+        let msg = error(&format!(
+            "<endpoint {NS}><address uri=\"http://x\"/></endpoint>"
+        ));
+        assert!(msg.contains("requires attribute 'name'"), "{msg}");
+        let msg = error(&format!(
+            "<endpoint {NS} name=\"E\"><address format=\"json\" uri=\"http://x\"/></endpoint>"
+        ));
+        assert!(msg.contains("attribute 'format' of <address>"), "{msg}");
+        let msg = error(&format!(
+            "<endpoint {NS} name=\"E\"><address uri=\"http://x\"><enableAddressing/></address></endpoint>"
+        ));
+        assert!(
+            msg.starts_with("unsupported endpoint <enableAddressing>"),
+            "{msg}"
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! The `Mediator` enum and its dispatch: one file per Tier-1 mediator (log, property, propertyGroup,
+//! respond, send, call, payloadFactory, header, filter, switch, drop, loopback, sequence, in, out,
+//! makefault, enrich); every other Synapse mediator is a located "unsupported" error and anything
+//! else an "unknown element" error.
+
+pub mod call;
+pub mod drop;
+pub mod enrich;
+pub mod filter;
+pub mod header;
+pub mod in_mediator;
+pub mod log;
+pub mod loopback;
+pub mod makefault;
+pub mod out_mediator;
+pub mod payload_factory;
+pub mod property;
+pub mod property_group;
+pub mod respond;
+pub mod send;
+pub mod sequence;
+pub mod switch;
+
+use roxmltree::Node;
+
+use crate::span::Span;
+use crate::xml::{Ctx, Result, element_children, is_synapse};
+
+pub use call::Call;
+pub use drop::Drop;
+pub use enrich::{
+    Enrich, EnrichAction, EnrichSource, EnrichSourceKind, EnrichTarget, EnrichTargetKind,
+};
+pub use filter::{Filter, FilterCondition};
+pub use header::{Header, HeaderAction, HeaderScope, HeaderValue};
+pub use in_mediator::In;
+pub use log::{Log, LogCategory, LogLevel, LogProperty};
+pub use loopback::Loopback;
+pub use makefault::{FaultCode, FaultDetail, FaultVersion, MakeFault};
+pub use out_mediator::Out;
+pub use payload_factory::{Arg, ArgValue, Evaluator, Format, MediaType, PayloadFactory};
+pub use property::{Property, PropertyAction, PropertyScope, PropertyType, PropertyValue};
+pub use property_group::PropertyGroup;
+pub use respond::Respond;
+pub use send::Send;
+pub use sequence::{SequenceMediator, SequenceTarget};
+pub use switch::{Switch, SwitchCase};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mediator {
+    Log(Log),
+    Property(Property),
+    PropertyGroup(PropertyGroup),
+    Respond(Respond),
+    Send(Send),
+    Call(Call),
+    PayloadFactory(PayloadFactory),
+    Header(Header),
+    Filter(Filter),
+    Switch(Switch),
+    Drop(Drop),
+    Loopback(Loopback),
+    Sequence(SequenceMediator),
+    In(In),
+    Out(Out),
+    MakeFault(MakeFault),
+    Enrich(Enrich),
+}
+
+/// Synapse/MI mediators Conflux does not implement (synapse-subset.md §1.3 and §2.1), with the tier.
+const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
+    ("iterate", "Tier 2"),
+    ("aggregate", "Tier 2"),
+    ("clone", "Tier 2"),
+    ("foreach", "Tier 2"),
+    ("scatter-gather", "Tier 2"),
+    ("xslt", "Tier 2"),
+    ("fastXSLT", "Tier 2"),
+    ("script", "Tier 2"),
+    ("datamapper", "Tier 2"),
+    ("validate", "Tier 2"),
+    ("jsontransform", "Tier 2"),
+    ("store", "Tier 2"),
+    ("callout", "Tier 2"),
+    ("cache", "Tier 2"),
+    ("throttle", "Tier 2"),
+    ("rewrite", "Tier 2"),
+    ("builder", "Tier 2"),
+    ("variable", "Tier 2"),
+    ("throwError", "Tier 2"),
+    ("call-template", "Tier 2: templates"),
+    ("dblookup", "Tier 3"),
+    ("dbreport", "Tier 3"),
+    ("dataServiceCall", "Tier 3"),
+    ("xquery", "Tier 3"),
+    ("smooks", "Tier 3"),
+    ("transaction", "Tier 3"),
+    ("conditionalRouter", "Tier 3"),
+    ("router", "Tier 3"),
+    ("entitlementService", "Tier 3"),
+    ("oauthService", "Tier 3"),
+    ("event", "Tier 3"),
+    ("enqueue", "Tier 3"),
+    ("ntlm", "Tier 3"),
+    ("class", "needs a Java plug-in"),
+    ("spring", "needs a Java plug-in"),
+    ("bean", "needs a Java plug-in"),
+    ("ejb", "needs a Java plug-in"),
+    ("pojoCommand", "needs a Java plug-in"),
+    ("endpoint", "not a mediator outside send/call"),
+];
+
+/// Parses one mediator element.
+pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Mediator> {
+    let local = node.tag_name().name();
+    if !is_synapse(node) {
+        return Err(ctx.unknown(node, parent, "a mediator in the Synapse namespace"));
+    }
+    Ok(match local {
+        "log" => Mediator::Log(log::parse(ctx, node)?),
+        "property" => Mediator::Property(property::parse(ctx, node)?),
+        "propertyGroup" => Mediator::PropertyGroup(property_group::parse(ctx, node)?),
+        "respond" => Mediator::Respond(respond::parse(ctx, node)?),
+        "send" => Mediator::Send(send::parse(ctx, node)?),
+        "call" => Mediator::Call(call::parse(ctx, node)?),
+        "payloadFactory" => Mediator::PayloadFactory(payload_factory::parse(ctx, node)?),
+        "header" => Mediator::Header(header::parse(ctx, node)?),
+        "filter" => Mediator::Filter(filter::parse(ctx, node)?),
+        "switch" => Mediator::Switch(switch::parse(ctx, node)?),
+        "drop" => Mediator::Drop(drop::parse(ctx, node)?),
+        "loopback" => Mediator::Loopback(loopback::parse(ctx, node)?),
+        "sequence" => Mediator::Sequence(sequence::parse(ctx, node)?),
+        "in" => Mediator::In(in_mediator::parse(ctx, node)?),
+        "out" => Mediator::Out(out_mediator::parse(ctx, node)?),
+        "makefault" => Mediator::MakeFault(makefault::parse(ctx, node)?),
+        "enrich" => Mediator::Enrich(enrich::parse(ctx, node)?),
+        other => {
+            if let Some((_, why)) = UNSUPPORTED_MEDIATORS
+                .iter()
+                .find(|(name, _)| *name == other)
+            {
+                return Err(ctx.unsupported(node, format!("mediator <{other}>"), why));
+            }
+            if other.contains('.') {
+                return Err(ctx.unsupported(
+                    node,
+                    format!("connector operation <{other}>"),
+                    "needs a connector",
+                ));
+            }
+            return Err(ctx.unknown(node, parent, "a mediator"));
+        }
+    })
+}
+
+/// Parses every element child of `parent` as a mediator (`<description>` skipped, text ignored).
+pub(crate) fn parse_mediator_list(ctx: &Ctx, parent: Node) -> Result<Vec<Mediator>> {
+    element_children(parent)
+        .map(|child| parse_mediator(ctx, child, parent))
+        .collect()
+}
+
+impl Mediator {
+    pub fn span(&self) -> &Span {
+        match self {
+            Mediator::Log(m) => &m.span,
+            Mediator::Property(m) => &m.span,
+            Mediator::PropertyGroup(m) => &m.span,
+            Mediator::Respond(m) => &m.span,
+            Mediator::Send(m) => &m.span,
+            Mediator::Call(m) => &m.span,
+            Mediator::PayloadFactory(m) => &m.span,
+            Mediator::Header(m) => &m.span,
+            Mediator::Filter(m) => &m.span,
+            Mediator::Switch(m) => &m.span,
+            Mediator::Drop(m) => &m.span,
+            Mediator::Loopback(m) => &m.span,
+            Mediator::Sequence(m) => &m.span,
+            Mediator::In(m) => &m.span,
+            Mediator::Out(m) => &m.span,
+            Mediator::MakeFault(m) => &m.span,
+            Mediator::Enrich(m) => &m.span,
+        }
+    }
+
+    /// The element name, for logs and statistics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mediator::Log(_) => "log",
+            Mediator::Property(_) => "property",
+            Mediator::PropertyGroup(_) => "propertyGroup",
+            Mediator::Respond(_) => "respond",
+            Mediator::Send(_) => "send",
+            Mediator::Call(_) => "call",
+            Mediator::PayloadFactory(_) => "payloadFactory",
+            Mediator::Header(_) => "header",
+            Mediator::Filter(_) => "filter",
+            Mediator::Switch(_) => "switch",
+            Mediator::Drop(_) => "drop",
+            Mediator::Loopback(_) => "loopback",
+            Mediator::Sequence(_) => "sequence",
+            Mediator::In(_) => "in",
+            Mediator::Out(_) => "out",
+            Mediator::MakeFault(_) => "makefault",
+            Mediator::Enrich(_) => "enrich",
+        }
+    }
+
+    /// The nested mediator lists (filter branches, switch cases, in/out, inline sequences).
+    pub fn children(&self) -> Vec<&[Mediator]> {
+        match self {
+            Mediator::Filter(f) => {
+                let mut out: Vec<&[Mediator]> = vec![&f.then];
+                if let Some(e) = &f.otherwise {
+                    out.push(e);
+                }
+                out
+            }
+            Mediator::Switch(s) => {
+                let mut out: Vec<&[Mediator]> =
+                    s.cases.iter().map(|c| c.mediators.as_slice()).collect();
+                if let Some(d) = &s.default {
+                    out.push(d);
+                }
+                out
+            }
+            Mediator::In(m) => vec![&m.mediators],
+            Mediator::Out(m) => vec![&m.mediators],
+            Mediator::Sequence(SequenceMediator {
+                target: SequenceTarget::Inline(list),
+                ..
+            }) => vec![list],
+            Mediator::PropertyGroup(_) => Vec::new(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Visits every mediator in `list`, depth first (nesting is bounded by `MAX_NESTING_DEPTH`).
+pub fn walk_mediators<'a>(list: &'a [Mediator], visit: &mut dyn FnMut(&'a Mediator)) {
+    for mediator in list {
+        visit(mediator);
+        for nested in mediator.children() {
+            walk_mediators(nested, visit);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Parses a mediator snippet inside a named sequence, for the per-mediator tests.
+    use super::Mediator;
+    use crate::artifact::{Artifact, parse_artifact};
+
+    pub const FILE: &str = "sequences/S.xml";
+
+    pub fn wrap(body: &str) -> String {
+        format!(
+            "<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"S\">\n{body}\n</sequence>"
+        )
+    }
+
+    pub fn parse_one(body: &str) -> Mediator {
+        match parse_artifact(FILE, &wrap(body)) {
+            Ok(Artifact::Sequence(mut s)) if s.mediators.len() == 1 => s.mediators.remove(0),
+            other => panic!("expected one mediator, got {other:?}"),
+        }
+    }
+
+    pub fn parse_err(body: &str) -> String {
+        match parse_artifact(FILE, &wrap(body)) {
+            Err(e) => e.to_string(),
+            Ok(a) => panic!("expected an error, got {a:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+
+    #[test]
+    fn unsupported_and_unknown_mediators_are_located() {
+        assert_eq!(
+            parse_err("  <xquery key=\"k\"/>"),
+            "unsupported mediator <xquery> (Tier 3) at sequences/S.xml:2:3"
+        );
+        assert_eq!(
+            parse_err("<foo/>"),
+            "unknown element <foo> in <sequence>: expected a mediator at sequences/S.xml:2:1"
+        );
+        assert!(
+            parse_err("<x:bar xmlns:x=\"urn:x\"/>")
+                .starts_with("unknown element <x:bar> in <sequence>")
+        );
+        assert!(
+            parse_err("<hello.sayHello/>")
+                .starts_with("unsupported connector operation <hello.sayHello>")
+        );
+    }
+
+    #[test]
+    fn description_is_ignored() {
+        let m = parse_one("<description>text</description><drop/>");
+        assert_eq!(m.name(), "drop");
+    }
+}

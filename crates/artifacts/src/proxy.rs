@@ -1,0 +1,244 @@
+//! Proxy services: `<proxy name transports startOnLoad>` with `<target>` (in/out/fault sequences and
+//! endpoint, each inline or by name), `<parameter>`s and `<publishWSDL>` (kept as written).
+//! SYN:`config/xml/ProxyServiceFactory.java`; WS-Security/Addressing/RM and policies are Tier 3.
+
+use roxmltree::Node;
+
+use crate::endpoint::{EndpointRef, parse_endpoint_ref};
+use crate::sequence::{SequenceRef, parse_sequence_slot};
+use crate::span::Span;
+use crate::xml::{Ctx, Result, element_children, is_synapse, is_synapse_named, text_of};
+
+/// Transports Conflux serves proxies on; MI exposes a proxy on every transport when the attribute
+/// is absent, which for Conflux means these two.
+pub const SUPPORTED_PROXY_TRANSPORTS: [&str; 2] = ["http", "https"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyService {
+    pub name: String,
+    pub transports: Vec<String>,
+    pub target: ProxyTarget,
+    pub parameters: Vec<ProxyParameter>,
+    pub publish_wsdl: Option<PublishWsdl>,
+    pub start_on_load: bool,
+    pub span: Span,
+    /// The file as written (returned by the Management API as `configuration`).
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProxyTarget {
+    pub in_sequence: SequenceRef,
+    pub out_sequence: SequenceRef,
+    pub fault_sequence: SequenceRef,
+    pub endpoint: Option<EndpointRef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyParameter {
+    pub name: String,
+    /// `value=` or the element content (text, or XML as written).
+    pub value: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishWsdl {
+    pub uri: Option<String>,
+    pub key: Option<String>,
+    pub endpoint: Option<String>,
+    /// Inline WSDL document, as written.
+    pub inline: Option<String>,
+    /// The whole `<publishWSDL>` element as written.
+    pub source: String,
+    pub span: Span,
+}
+
+pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxyService> {
+    let name = ctx
+        .required_attr(node, "name", "the proxy service's name")?
+        .trim()
+        .to_string();
+    let transports: Vec<String> = match ctx.attr(node, "transports") {
+        None => SUPPORTED_PROXY_TRANSPORTS
+            .iter()
+            .map(|t| t.to_string())
+            .collect(),
+        Some(list) => list
+            .split([' ', ','])
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+    };
+    for transport in &transports {
+        if transport == "all" {
+            continue;
+        }
+        if !SUPPORTED_PROXY_TRANSPORTS.contains(&transport.as_str()) {
+            return Err(crate::error::ArtifactError::Unsupported {
+                what: format!("proxy transport '{transport}'"),
+                why: "only http and https are served".into(),
+                span: ctx.attr_span(node, "transports"),
+            });
+        }
+    }
+    let mut target = None;
+    let mut parameters = Vec::new();
+    let mut publish_wsdl = None;
+    for child in element_children(node) {
+        if !is_synapse(child) {
+            return Err(ctx.unknown(child, node, "target, parameter or publishWSDL"));
+        }
+        match child.tag_name().name() {
+            "target" => target = Some(parse_target(ctx, child)?),
+            "parameter" => parameters.push(ProxyParameter {
+                name: ctx
+                    .required_attr(child, "name", "the parameter name")?
+                    .to_string(),
+                value: match ctx.attr(child, "value") {
+                    Some(v) => v.to_string(),
+                    None if element_children(child).next().is_some() => {
+                        ctx.inner_source(child).trim().to_string()
+                    }
+                    None => text_of(child).trim().to_string(),
+                },
+                span: ctx.span(child),
+            }),
+            "publishWSDL" => {
+                publish_wsdl = Some(PublishWsdl {
+                    uri: ctx.attr(child, "uri").map(str::to_string),
+                    key: ctx.attr(child, "key").map(str::to_string),
+                    endpoint: ctx.attr(child, "endpoint").map(str::to_string),
+                    inline: element_children(child)
+                        .find(|c| !is_synapse_named(*c, "resource"))
+                        .map(|c| ctx.source(c)),
+                    source: ctx.source(child),
+                    span: ctx.span(child),
+                })
+            }
+            kind @ ("policy" | "enableSec" | "enableAddressing" | "enableRM") => {
+                return Err(ctx.unsupported(
+                    child,
+                    format!("proxy <{kind}>"),
+                    "Tier 3: WS-* policies",
+                ));
+            }
+            _ => return Err(ctx.unknown(child, node, "target, parameter or publishWSDL")),
+        }
+    }
+    let Some(target) = target else {
+        return Err(ctx.missing(
+            node,
+            "a child <target>",
+            "what the proxy does with a request",
+        ));
+    };
+    Ok(ProxyService {
+        name,
+        transports,
+        target,
+        parameters,
+        publish_wsdl,
+        start_on_load: ctx.bool_attr(node, "startOnLoad", true)?,
+        span: ctx.span(node),
+        source: source.to_string(),
+    })
+}
+
+fn parse_target(ctx: &Ctx, node: Node) -> Result<ProxyTarget> {
+    for child in element_children(node) {
+        let known = is_synapse(child)
+            && matches!(
+                child.tag_name().name(),
+                "inSequence" | "outSequence" | "faultSequence" | "endpoint"
+            );
+        if !known {
+            return Err(ctx.unknown(
+                child,
+                node,
+                "inSequence, outSequence, faultSequence or endpoint",
+            ));
+        }
+    }
+    let endpoint_element = element_children(node).find(|c| is_synapse_named(*c, "endpoint"));
+    let endpoint = match (
+        ctx.attr(node, "endpoint").filter(|v| !v.trim().is_empty()),
+        endpoint_element,
+    ) {
+        (Some(_), Some(el)) => {
+            return Err(ctx.invalid(
+                el,
+                "<endpoint> given both as attribute 'endpoint' and as an element".into(),
+            ));
+        }
+        (Some(name), None) => Some(EndpointRef::Key(
+            name.trim().to_string(),
+            ctx.attr_span(node, "endpoint"),
+        )),
+        (None, Some(el)) => Some(parse_endpoint_ref(ctx, el)?),
+        (None, None) => None,
+    };
+    Ok(ProxyTarget {
+        in_sequence: parse_sequence_slot(ctx, node, "inSequence", "inSequence")?,
+        out_sequence: parse_sequence_slot(ctx, node, "outSequence", "outSequence")?,
+        fault_sequence: parse_sequence_slot(ctx, node, "faultSequence", "faultSequence")?,
+        endpoint,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::{Artifact, parse_artifact};
+
+    fn proxy(xml: &str) -> std::result::Result<ProxyService, String> {
+        match parse_artifact("proxy-services/P.xml", xml) {
+            Ok(Artifact::ProxyService(p)) => Ok(p),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn target_forms_and_parameters() {
+        let p = proxy(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P" transports="https http" startOnLoad="true">
+  <target inSequence="In" endpoint="Ep"><faultSequence><drop/></faultSequence></target>
+  <publishWSDL uri="file:a.wsdl"/>
+  <parameter name="serviceType">proxy</parameter>
+  <description>d</description>
+</proxy>"#)
+        .unwrap();
+        assert_eq!(p.transports, ["https", "http"]);
+        assert!(matches!(p.target.in_sequence, SequenceRef::Named(ref n, _) if n == "In"));
+        assert!(
+            matches!(p.target.endpoint, Some(EndpointRef::Key(ref n, ref s)) if n == "Ep" && s.to_string() == "proxy-services/P.xml:2:27")
+        );
+        assert!(matches!(p.target.fault_sequence, SequenceRef::Inline(_)));
+        assert_eq!(p.parameters[0].value, "proxy");
+        assert_eq!(
+            p.publish_wsdl.as_ref().and_then(|w| w.uri.as_deref()),
+            Some("file:a.wsdl")
+        );
+        assert!(p.start_on_load);
+        let p = proxy(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P"><target><endpoint><address uri="http://b"/></endpoint></target></proxy>"#)
+            .unwrap();
+        assert_eq!(p.transports, ["http", "https"]);
+        assert!(matches!(p.target.endpoint, Some(EndpointRef::Inline(_))));
+    }
+
+    #[test]
+    fn located_errors() {
+        assert_eq!(
+            proxy("<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"P\">\n  <enableSec/><target/></proxy>").unwrap_err(),
+            "unsupported proxy <enableSec> (Tier 3: WS-* policies) at proxy-services/P.xml:2:3"
+        );
+        assert!(proxy(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P" transports="jms"><target/></proxy>"#)
+            .unwrap_err()
+            .starts_with("unsupported proxy transport 'jms'"));
+        assert!(
+            proxy(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P"/>"#)
+                .unwrap_err()
+                .contains("requires a child <target>")
+        );
+    }
+}

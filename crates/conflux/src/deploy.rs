@@ -1,0 +1,40 @@
+//! Start-up deployment: reads the Synapse artifacts of the home, compiles them, and reports every
+//! artifact that failed with its location. A broken artifact never stops the others.
+
+use conflux_artifacts::load_synapse_dir;
+use conflux_config::Config;
+use conflux_mediation::runtime::compile::compile;
+use conflux_mediation::runtime::deployment::Deployment;
+
+/// What was deployed and what failed (`reason at file:line:column`).
+pub struct Deployed {
+    pub deployment: Deployment,
+    pub failures: Vec<String>,
+}
+
+/// Loads and compiles the artifacts under the configuration's synapse-configs directory.
+pub fn deploy(config: &Config) -> Deployed {
+    let report = load_synapse_dir(&config.synapse_config_dir);
+    let mut failures: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
+    let (deployment, errors) = compile(&report.artifacts);
+    failures.extend(errors.iter().map(|e| e.to_string()));
+    Deployed {
+        deployment,
+        failures,
+    }
+}
+
+impl Deployed {
+    /// `APIs: 2, proxy services: 1, ...` for the start-up log.
+    pub fn summary(&self) -> String {
+        let d = &self.deployment;
+        format!(
+            "{} APIs, {} proxy services, {} sequences, {} endpoints deployed; {} artifacts failed",
+            d.apis.len(),
+            d.proxies.len(),
+            d.sequences.len(),
+            d.named_endpoints.len(),
+            self.failures.len()
+        )
+    }
+}
