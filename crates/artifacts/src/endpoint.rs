@@ -249,7 +249,12 @@ fn parse_format(ctx: &Ctx, leaf: Node) -> Result<Option<MessageFormat>> {
         "rest" => MessageFormat::Rest,
         "get" => MessageFormat::Get,
         _ => {
-            return Err(ctx.invalid_attr(leaf, "format", value, "soap11, soap12, pox, rest or get"));
+            return Err(ctx.invalid_attr(
+                leaf,
+                "format",
+                value,
+                "soap11, soap12, pox, rest or get",
+            ));
         }
     };
     Ok(Some(format))

@@ -235,28 +235,14 @@ impl Artifacts {
         };
         let check_sequence_body = |seq: &Sequence, errors: &mut Vec<ArtifactError>| {
             if let Some((name, span)) = &seq.on_error {
-                if self.sequence(name).is_none() && !IMPLICIT_SEQUENCES.contains(&name.as_str()) {
-                    errors.push(ArtifactError::UnresolvedReference {
-                        kind: "sequence".into(),
-                        name: name.clone(),
-                        span: span.clone(),
-                    });
-                }
+                check_sequence(name, span, errors);
             }
             check_list(&seq.mediators, errors);
         };
         let check_slot = |slot: &SequenceRef, errors: &mut Vec<ArtifactError>| match slot {
             SequenceRef::None => {}
             SequenceRef::Inline(seq) => check_sequence_body(seq, errors),
-            SequenceRef::Named(name, span) => {
-                if self.sequence(name).is_none() && !IMPLICIT_SEQUENCES.contains(&name.as_str()) {
-                    errors.push(ArtifactError::UnresolvedReference {
-                        kind: "sequence".into(),
-                        name: name.clone(),
-                        span: span.clone(),
-                    });
-                }
-            }
+            SequenceRef::Named(name, span) => check_sequence(name, span, errors),
         };
         for sequence in &self.sequences {
             check_sequence_body(sequence, &mut errors);

@@ -82,7 +82,6 @@ pub(crate) fn parse_sequence_slot(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::artifact::{Artifact, parse_artifact};
 
     #[test]

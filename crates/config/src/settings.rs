@@ -35,6 +35,10 @@ pub const DEFAULT_KEYSTORE_ALIAS: &str = "wso2carbon";
 pub const DEFAULT_SOCKET_TIMEOUT_MS: u64 = 180_000;
 /// `[transport.http] connection_timeout`: MI's default, 90 s (shipped deployment.toml comment).
 pub const DEFAULT_CONNECTION_TIMEOUT_MS: u64 = 90_000;
+/// `[mediation] synapse.global_timeout_interval`: how long a backend may take to answer when its
+/// endpoint sets no `<timeout>`; MI's default, 120 s (synapse.properties
+/// `synapse.global_timeout_interval`).
+pub const DEFAULT_GLOBAL_TIMEOUT_MS: u64 = 120_000;
 
 /// TLS key material as configured (`[keystore.primary]`), paths made absolute against the home.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +62,8 @@ pub struct TransportConfig {
     pub socket_timeout: Duration,
     pub connection_timeout: Duration,
     pub disable_keepalive: bool,
+    /// Backend answer deadline for endpoints without `<timeout>`.
+    pub global_timeout: Duration,
 }
 
 /// The validated configuration of a server.
@@ -179,6 +185,10 @@ pub fn from_document(
             DEFAULT_CONNECTION_TIMEOUT_MS,
         )),
         disable_keepalive: r.boolean("transport.http.disable_connection_keepalive", false),
+        global_timeout: Duration::from_millis(r.millis(
+            "mediation.synapse.global_timeout_interval",
+            DEFAULT_GLOBAL_TIMEOUT_MS,
+        )),
     };
 
     let keystore_password = r

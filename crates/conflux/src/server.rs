@@ -88,7 +88,11 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let sender = EndpointSender::new(client, &deployed.deployment.endpoints);
+    let sender = EndpointSender::new(
+        client,
+        &deployed.deployment.endpoints,
+        config.transport.global_timeout,
+    );
     let failures = deployed.failures.clone();
     let passthrough = PassThrough::new(Arc::new(ArcSwap::from_pointee(Live {
         deployment: deployed.deployment,

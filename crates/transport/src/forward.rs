@@ -26,7 +26,7 @@ pub async fn pass_through(
     target: &Uri,
     timeout: Option<Duration>,
 ) -> Result<Response<ProxyBody>, (BackendError, Response<ProxyBody>)> {
-    let format = FaultFormat::for_request(&req);
+    let format = FaultFormat::for_request(req.headers());
     match client
         .forward(req.map(ProxyBody::from), target, timeout)
         .await

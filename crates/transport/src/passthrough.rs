@@ -5,7 +5,7 @@
 //! handler of the HTTP/HTTPS listeners: it runs each request through the current deployment.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use conflux_mediation::dispatch::Protocol;
@@ -28,18 +28,28 @@ use crate::server::ConnInfo;
 /// Sends to endpoints of one deployment; holds one suspension state per endpoint definition.
 pub struct EndpointSender {
     client: BackendClient,
+    /// Answer deadline for endpoints without `<timeout>` (MI's `synapse.global_timeout_interval`).
+    default_timeout: Duration,
     /// Indexed by `Endpoint::id`.
     states: Vec<Mutex<EndpointState>>,
 }
 
 impl EndpointSender {
     /// `endpoints` are the deployment's endpoint definitions, in `id` order.
-    pub fn new(client: BackendClient, endpoints: &[Arc<Endpoint>]) -> Self {
+    pub fn new(
+        client: BackendClient,
+        endpoints: &[Arc<Endpoint>],
+        default_timeout: Duration,
+    ) -> Self {
         let states = endpoints
             .iter()
             .map(|e| Mutex::new(EndpointState::new(policy(&e.suspension))))
             .collect();
-        EndpointSender { client, states }
+        EndpointSender {
+            client,
+            default_timeout,
+            states,
+        }
     }
 
     fn state(&self, endpoint: &Endpoint) -> Option<&Mutex<EndpointState>> {
@@ -86,24 +96,28 @@ impl Sender<ProxyBody> for EndpointSender {
             let target = request.uri().clone();
             match self
                 .client
-                .forward(request, &target, endpoint.timeout)
+                .forward(
+                    request,
+                    &target,
+                    Some(endpoint.timeout.unwrap_or(self.default_timeout)),
+                )
                 .await
             {
                 Ok(response) => {
-                    if let Some(state) = state {
-                        if let Ok(mut s) = state.lock() {
-                            s.on_success();
-                        }
+                    if let Some(state) = state
+                        && let Ok(mut s) = state.lock()
+                    {
+                        s.on_success();
                     }
                     Ok(client_response(response))
                 }
                 Err(error) => {
                     let code = error.mi_error_code();
-                    if let Some(state) = state {
-                        if let Ok(mut s) = state.lock() {
-                            let class = s.on_failure(code as i32, Instant::now());
-                            tracing::warn!(target: "conflux::endpoint", "endpoint {} failed with {code} ({error}); state now {:?} ({class:?})", endpoint.name, s.state());
-                        }
+                    if let Some(state) = state
+                        && let Ok(mut s) = state.lock()
+                    {
+                        let class = s.on_failure(code as i32, Instant::now());
+                        tracing::warn!(target: "conflux::endpoint", "endpoint {} failed with {code} ({error}); state now {:?} ({class:?})", endpoint.name, s.state());
                     }
                     Err(SendFault {
                         code,

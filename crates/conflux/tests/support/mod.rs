@@ -294,3 +294,5 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 pub fn bundled_home() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../home")
 }
+
+pub mod backend;

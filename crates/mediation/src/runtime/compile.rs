@@ -263,13 +263,13 @@ impl Compiler {
     }
 
     fn sequence(&mut self, s: &art::Sequence, name: &str) -> Result<Sequence> {
-        if let Some((handler, span)) = &s.on_error {
-            if !self.sequence_names.contains(handler) {
-                return Err(CompileError::at(
-                    span,
-                    format!("onError sequence {handler} is not deployed"),
-                ));
-            }
+        if let Some((handler, span)) = &s.on_error
+            && !self.sequence_names.contains(handler)
+        {
+            return Err(CompileError::at(
+                span,
+                format!("onError sequence {handler} is not deployed"),
+            ));
         }
         Ok(Sequence {
             name: Arc::from(name),
@@ -449,8 +449,8 @@ impl Compiler {
                 art::Mediator::Switch(s) => return Err(not_yet("switch", &s.span)),
                 art::Mediator::Enrich(e) => return Err(not_yet("enrich", &e.span)),
                 art::Mediator::MakeFault(f) => return Err(not_yet("makefault", &f.span)),
-                art::Mediator::In(i) => return Err(not_yet("in", &i.span)),
-                art::Mediator::Out(o) => return Err(not_yet("out", &o.span)),
+                art::Mediator::In(i) => out.push(Mediator::In(self.mediators(&i.mediators)?)),
+                art::Mediator::Out(o) => out.push(Mediator::Out(self.mediators(&o.mediators)?)),
             }
         }
         Ok(out)

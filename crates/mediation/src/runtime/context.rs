@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 
 use crate::runtime::body::MessageBody;
+use crate::runtime::fault::FaultFormat;
 
 /// Well-known axis2-scope property names.
 pub mod props {
@@ -64,10 +65,13 @@ pub struct MessageContext<B> {
     pub artifact: String,
     /// Headers set by mediators: what a request turned into a response (respond) carries back.
     pub headers_set: Vec<HeaderName>,
+    /// How the client wants an unhandled fault reported, judged from its request.
+    pub fault_format: FaultFormat,
 }
 
 impl<B: MessageBody> MessageContext<B> {
     pub fn new(method: Method, uri: Uri, headers: HeaderMap, body: B, artifact: String) -> Self {
+        let fault_format = FaultFormat::for_request(&headers);
         MessageContext {
             method,
             uri,
@@ -80,6 +84,7 @@ impl<B: MessageBody> MessageContext<B> {
             message_id: next_message_id(),
             artifact,
             headers_set: Vec::new(),
+            fault_format,
         }
     }
 

@@ -77,20 +77,20 @@ impl Deployment {
             sender,
         };
 
-        if let Some(proxy) = self.proxy_table.dispatch(&path_and_query) {
-            if let Some(route) = self.proxies.get(proxy.proxy) {
-                let postfix = proxy.rest_url_postfix.to_string();
-                let mut ctx = MessageContext::new(
-                    parts.method,
-                    parts.uri,
-                    parts.headers,
-                    body,
-                    route.artifact.clone(),
-                );
-                ctx.axis2.insert(props::REST_URL_POSTFIX.into(), postfix);
-                set_no_entity_body(&mut ctx);
-                return engine.mediate(route, ctx).await;
-            }
+        if let Some(proxy) = self.proxy_table.dispatch(&path_and_query)
+            && let Some(route) = self.proxies.get(proxy.proxy)
+        {
+            let postfix = proxy.rest_url_postfix.to_string();
+            let mut ctx = MessageContext::new(
+                parts.method,
+                parts.uri,
+                parts.headers,
+                body,
+                route.artifact.clone(),
+            );
+            ctx.axis2.insert(props::REST_URL_POSTFIX.into(), postfix);
+            set_no_entity_body(&mut ctx);
+            return engine.mediate(route, ctx).await;
         }
 
         let head = RequestHead {

@@ -158,8 +158,30 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                     ),
                 });
             }
-            for mediator in &seq.mediators {
+            self.run_list(&seq.mediators, ctx, route, depth).await
+        })
+    }
+
+    /// Runs mediators in order until one ends the flow.
+    fn run_list<'a>(
+        &'a self,
+        mediators: &'a [Mediator],
+        ctx: &'a mut MessageContext<B>,
+        route: &'a Route,
+        depth: usize,
+    ) -> Step<'a, B> {
+        Box::pin(async move {
+            for mediator in mediators {
                 match mediator {
+                    // `<in>` / `<out>`: their children run only in the request / response flow.
+                    Mediator::In(children) | Mediator::Out(children) => {
+                        if matches!(mediator, Mediator::In(_)) != ctx.is_response {
+                            match self.run_list(children, ctx, route, depth).await? {
+                                Ended::Continue => {}
+                                other => return Ok(other),
+                            }
+                        }
+                    }
                     Mediator::Respond(_) => return Ok(Ended::Responded(response_from(ctx))),
                     Mediator::Drop(_) => return Ok(Ended::Dropped),
                     Mediator::Loopback(_) => {
@@ -296,7 +318,7 @@ impl<'d, B: MessageBody> Engine<'d, B> {
             }
         }
         tracing::warn!(target: "conflux::mediation", "{{{}}} {} (error code {}); no fault sequence answered the client", ctx.artifact, fault.message, fault.code);
-        fault::default_response(fault.code, &fault.message)
+        fault::default_response(fault.code, &fault.message, ctx.fault_format)
     }
 }
 

@@ -24,16 +24,16 @@ impl ValueSource {
             ("$axis2:", Scope::Axis2),
             ("$trp:", Scope::Transport),
         ] {
-            if let Some(name) = t.strip_prefix(prefix) {
-                if is_name(name) {
-                    return Ok(ValueSource::Property(scope, name.to_string()));
-                }
+            if let Some(name) = t.strip_prefix(prefix)
+                && is_name(name)
+            {
+                return Ok(ValueSource::Property(scope, name.to_string()));
             }
         }
-        if let Some(name) = t.strip_prefix("$url:") {
-            if is_name(name) {
-                return Ok(ValueSource::QueryParam(name.to_string()));
-            }
+        if let Some(name) = t.strip_prefix("$url:")
+            && is_name(name)
+        {
+            return Ok(ValueSource::QueryParam(name.to_string()));
         }
         if let Some(args) = t
             .strip_prefix("get-property(")

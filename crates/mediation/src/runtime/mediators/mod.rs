@@ -40,6 +40,10 @@ pub enum Mediator {
     Drop(Drop),
     Loopback(Loopback),
     Sequence(SequenceCall),
+    /// `<in>`: children run in the request flow only.
+    In(Vec<Mediator>),
+    /// `<out>`: children run in the response flow only.
+    Out(Vec<Mediator>),
 }
 
 impl Mediator {
@@ -61,13 +65,21 @@ impl Mediator {
             | Mediator::Call(_)
             | Mediator::Drop(_)
             | Mediator::Loopback(_)
-            | Mediator::Sequence(_) => Ok(()),
+            | Mediator::Sequence(_)
+            | Mediator::In(_)
+            | Mediator::Out(_) => Ok(()),
         }
     }
 
     /// Whether this mediator reads or replaces the message body (decided at deploy time: a
     /// sequence without such a mediator streams the body through untouched).
     pub fn touches_body(&self) -> bool {
-        matches!(self, Mediator::PayloadFactory(_))
+        match self {
+            Mediator::PayloadFactory(_) => true,
+            Mediator::In(children) | Mediator::Out(children) => {
+                children.iter().any(Mediator::touches_body)
+            }
+            _ => false,
+        }
     }
 }
