@@ -161,7 +161,10 @@ fn api_send_to_address_appends_postfix_and_runs_out_sequence() {
     assert_eq!(r.status, 200);
     assert!(r.body.is_empty());
     let s = &backend.requests()[1];
-    assert_eq!((s.method.as_str(), s.path_and_query.as_str()), ("GET", "/base"));
+    assert_eq!(
+        (s.method.as_str(), s.path_and_query.as_str()),
+        ("GET", "/base")
+    );
     assert_eq!(s.body_len, 0);
 
     // No outSequence: the backend's response goes straight back.
@@ -356,7 +359,11 @@ fn dispatch_answers_404_405_main_and_versioned_api() {
     let r = get(port, "/disp/nothing");
     assert_eq!(r.status, 404);
     assert!(r.body.is_empty());
-    assert_eq!(r.header("x-main"), None, "an API claimed it; main must not run");
+    assert_eq!(
+        r.header("x-main"),
+        None,
+        "an API claimed it; main must not run"
+    );
     // MI quirk: a GET resource is acceptable, so a POST-only path gives 404, not 405.
     assert_eq!(get(port, "/disp/only-post").status, 404);
     // No resource accepts DELETE and a path matches: 405.
@@ -378,7 +385,8 @@ fn dispatch_answers_404_405_main_and_versioned_api() {
 }
 
 // 6. Backend faults: error codes of SYN SynapseConstants, suspension of SYN
-//    endpoints/AbstractEndpoint + EndpointContext (default: suspend on any error, 30 s), timeout
+//    endpoints/AbstractEndpoint + EndpointContext (default: suspend on any error; an unset
+//    initialDuration (-1) becomes SynapseConstants.DEFAULT_ENDPOINT_SUSPEND_TIME = 30 s), timeout
 //    with responseAction fault, and a resource faultSequence that sees ERROR_CODE.
 #[test]
 fn backend_faults_suspension_timeout_and_fault_sequence() {
@@ -410,6 +418,18 @@ fn backend_faults_suspension_timeout_and_fault_sequence() {
                     r#"<address uri="{dead}">
                 <suspendOnFailure><errorCodes>-1</errorCodes></suspendOnFailure>
                 <markForSuspension><errorCodes>-1</errorCodes></markForSuspension>
+            </address>"#
+                )),
+            ),
+        ),
+        (
+            "api/RecoverApi.xml",
+            api(
+                "RecoverApi",
+                "/recover",
+                &send_to(&format!(
+                    r#"<address uri="{dead}">
+                <suspendOnFailure><initialDuration>100</initialDuration></suspendOnFailure>
             </address>"#
                 )),
             ),
@@ -473,6 +493,16 @@ fn backend_faults_suspension_timeout_and_fault_sequence() {
         assert_eq!(r.status, 502, "{r:?}");
         assert!(r.text().contains("101503"), "{}", r.text());
     }
+
+    // A short initialDuration: the endpoint is tried again once it has passed (no assertion on
+    // the short window itself: that would depend on timing).
+    assert!(get(port, "/recover").text().contains("101503"));
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let again = get(port, "/recover");
+    assert!(
+        again.text().contains("101503"),
+        "not retried after the suspension: {again:?}"
+    );
 
     let slow = get(port, "/slow");
     assert_eq!(slow.status, 504, "{slow:?}");
@@ -544,7 +574,10 @@ fn streams_64_mib_both_ways_and_keeps_request_framing() {
     assert_eq!(seen[0].path_and_query, "/sink/big");
     assert_eq!(seen[0].body_len, BIG);
     assert_eq!(seen[0].body_sha256, pattern_sha256(BIG, 42));
-    assert_eq!(seen[0].header("content-length"), Some(BIG.to_string().as_str()));
+    assert_eq!(
+        seen[0].header("content-length"),
+        Some(BIG.to_string().as_str())
+    );
     assert_eq!(seen[0].header("transfer-encoding"), None);
 
     let small = 300_000;
@@ -553,7 +586,11 @@ fn streams_64_mib_both_ways_and_keeps_request_framing() {
     let seen = &sink.requests()[1];
     assert_eq!(seen.body_len, small);
     assert_eq!(seen.body_sha256, pattern_sha256(small, 3));
-    assert_eq!(seen.header("transfer-encoding"), Some("chunked"), "{seen:?}");
+    assert_eq!(
+        seen.header("transfer-encoding"),
+        Some("chunked"),
+        "{seen:?}"
+    );
     assert_eq!(seen.header("content-length"), None);
 
     let d = stream_download(port, "/download/file");
@@ -598,7 +635,10 @@ fn https_listener_serves_apis_with_a_generated_keystore() {
     let r = https_request("POST", server.port(HTTPS), "/tls/you", b"ignored");
     assert_eq!(r.text(), r#"{"secure": "you"}"#);
     // The same API on plain HTTP.
-    assert_eq!(get(server.port(HTTP), "/tls/me").text(), r#"{"secure": "me"}"#);
+    assert_eq!(
+        get(server.port(HTTP), "/tls/me").text(),
+        r#"{"secure": "me"}"#
+    );
 }
 
 // 9. A broken artifact never takes the server down (DESIGN.md §5); /healthz reports faulty
@@ -672,8 +712,370 @@ fn bundled_home_answers_hello_world() {
     let server = Server::start(dir.path(), free_offset(), &[]);
     let r = get(server.port(HTTP), "/hello/world");
     assert_eq!(r.status, 200, "{r:?}");
-    let json: serde_json::Value = serde_json::from_slice(&r.body)
-        .unwrap_or_else(|e| panic!("{e}: {}", r.text()));
+    let json: serde_json::Value =
+        serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.text()));
     assert_eq!(json, serde_json::json!({"hello": "world"}));
     assert_eq!(r.header("content-type"), Some("application/json"));
+}
+
+// 11. Message-flow details of synapse-subset §3.3/§3.6: the implicit 202 (passthru
+//     ServerWorker.sendAck, MI test ESBJAVA4852URITemplateWithCompleteURLTestCase), call resumes
+//     with the reply (the postfix applies to it too), loopback runs the outSequence, a backend's
+//     HTTP error status is a reply and not an endpoint fault (no suspension), response hop-by-hop
+//     headers are dropped, the query-parameter quirk (MI test LastQueryParamEmptyTestCase), and
+//     keep-alive with pipelined requests.
+#[test]
+fn message_flow_call_loopback_accept_and_backend_errors() {
+    let echo = Backend::start(Behaviour::Echo);
+    let failing = Backend::start(Behaviour::Fixed {
+        status: 500,
+        headers: vec![
+            ("Connection".into(), "X-Secret".into()),
+            ("X-Secret".into(), "s".into()),
+            ("X-Kept".into(), "k".into()),
+        ],
+        body: "boom".into(),
+    });
+    let resources = format!(
+        r#"<resource methods="GET" uri-template="/accept">
+        <inSequence><log level="custom"><property name="x" value="y"/></log></inSequence>
+    </resource>
+    <resource methods="GET" uri-template="/call">
+        <inSequence>
+            <call><endpoint><address uri="{echo}/called"/></endpoint></call>
+            <header name="X-After-Call" scope="transport" value="yes"/>
+            <respond/>
+        </inSequence>
+    </resource>
+    <resource methods="GET" uri-template="/loop">
+        <inSequence>
+            <payloadFactory media-type="text"><format>looped</format><args/></payloadFactory>
+            <loopback/>
+        </inSequence>
+        <outSequence>
+            <header name="X-Out" scope="transport" value="ran"/>
+            <send/>
+        </outSequence>
+    </resource>
+    <resource methods="GET" uri-template="/status">
+        <inSequence><send><endpoint><address uri="{failing}/s"/></endpoint></send></inSequence>
+    </resource>
+    <resource methods="GET" uri-template="/geo">
+        <inSequence>
+            <payloadFactory media-type="text">
+                <format>$1|$2|$3</format>
+                <args>
+                    <arg expression="get-property('query.param.latitude')"/>
+                    <arg expression="get-property('query.param.longitude')"/>
+                    <arg expression="get-property('query.param.floor')"/>
+                </args>
+            </payloadFactory>
+            <respond/>
+        </inSequence>
+    </resource>"#,
+        echo = echo.url(),
+        failing = failing.url()
+    );
+    let home = home_with(&[("api/FlowApi.xml", api("FlowApi", "/flow", &resources))]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+
+    let r = get(port, "/flow/accept");
+    assert_eq!(r.status, 202, "{r:?}");
+    assert!(r.body.is_empty());
+
+    let r = get(port, "/flow/call");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("x-after-call"), Some("yes"));
+    assert_eq!(r.header("x-echo-path"), Some("/called/call"));
+
+    let r = get(port, "/flow/loop");
+    assert_eq!((r.status, r.text().as_str()), (200, "looped"), "{r:?}");
+    assert_eq!(r.header("x-out"), Some("ran"));
+
+    for _ in 0..2 {
+        let r = get(port, "/flow/status");
+        assert_eq!((r.status, r.text().as_str()), (500, "boom"), "{r:?}");
+        assert_eq!(r.header("x-kept"), Some("k"));
+        assert_eq!(r.header("x-secret"), None, "{r:?}");
+    }
+    assert_eq!(failing.requests().len(), 2, "a 500 reply must not suspend");
+
+    let r = get(port, "/flow/geo?latitude=10&longitude=20&floor");
+    assert_eq!(r.text(), "10|20&floor|", "{r:?}");
+
+    let pipelined = format!(
+        "GET /flow/loop HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n\
+         GET /flow/geo?latitude=1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    );
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    std::io::Write::write_all(&mut stream, pipelined.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut stream, &mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    assert_eq!(text.matches("HTTP/1.1 200").count(), 2, "{text}");
+    assert!(text.contains("looped") && text.contains("1||"), "{text}");
+}
+
+// 12. Endpoint and framing edge cases: a named endpoint is one object, so its suspension is shared
+//     by every artifact that references it (SYN endpoints/AbstractEndpoint keeps one
+//     EndpointContext per definition); removing REST_URL_POSTFIX stops the append
+//     (synapse-subset §3.7); HTTP_SC set in an outSequence is the client's status; a proxy's
+//     `<target endpoint="name">`; HEAD; Expect: 100-continue; an EOF-delimited backend body; a
+//     malformed backend response is 101506 (SYN SynapseConstants).
+#[test]
+fn endpoint_sharing_postfix_removal_and_framing_edges() {
+    let echo = Backend::start(Behaviour::Echo);
+    let eof_body = Backend::start(Behaviour::Raw(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nuntil the end"
+            .into(),
+    ));
+    let garbage = Backend::start(Behaviour::Raw("this is not HTTP\r\n\r\n".into()));
+    let dead = format!("http://127.0.0.1:{}/dead", closed_port());
+    let send_key = |key: &str| {
+        format!(
+            r#"<resource url-mapping="/*">
+        <inSequence><send><endpoint key="{key}"/></send></inSequence>
+    </resource>"#
+        )
+    };
+    let send_to = |uri: &str| {
+        format!(
+            r#"<resource url-mapping="/*">
+        <inSequence><send><endpoint><address uri="{uri}"/></endpoint></send></inSequence>
+    </resource>"#
+        )
+    };
+    let home = home_with(&[
+        (
+            "endpoints/DeadShared.xml",
+            format!(
+                r#"<endpoint xmlns="http://ws.apache.org/ns/synapse" name="DeadShared"><address uri="{dead}"/></endpoint>"#
+            ),
+        ),
+        (
+            "endpoints/EchoNamed.xml",
+            format!(
+                r#"<endpoint xmlns="http://ws.apache.org/ns/synapse" name="EchoNamed"><address uri="{}/named"/></endpoint>"#,
+                echo.url()
+            ),
+        ),
+        ("api/SharedA.xml", api("SharedA", "/shared-a", &send_key("DeadShared"))),
+        ("api/SharedB.xml", api("SharedB", "/shared-b", &send_key("DeadShared"))),
+        (
+            "api/NoPostfixApi.xml",
+            api(
+                "NoPostfixApi",
+                "/nopostfix",
+                &format!(
+                    r#"<resource url-mapping="/*">
+        <inSequence>
+            <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
+            <send><endpoint><address uri="{}/fixed"/></endpoint></send>
+        </inSequence>
+        <outSequence>
+            <property name="HTTP_SC" scope="axis2" value="299"/>
+            <send/>
+        </outSequence>
+    </resource>"#,
+                    echo.url()
+                ),
+            ),
+        ),
+        ("api/EchoApi.xml", api("EchoApi", "/echo", &send_to(&echo.url()))),
+        ("api/EofApi.xml", api("EofApi", "/eof", &send_to(&eof_body.url()))),
+        ("api/GarbageApi.xml", api("GarbageApi", "/garbage", &send_to(&garbage.url()))),
+        (
+            "proxy-services/KeyProxy.xml",
+            r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="KeyProxy" transports="http https" startOnLoad="true">
+    <target endpoint="EchoNamed"/>
+</proxy>"#
+                .to_string(),
+        ),
+    ]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+
+    let a = get(port, "/shared-a");
+    assert_eq!(a.status, 502, "{a:?}");
+    assert!(a.text().contains("101503"), "{}", a.text());
+    let b = get(port, "/shared-b");
+    assert!(
+        b.text().contains("303001"),
+        "shared endpoint not suspended: {b:?}"
+    );
+
+    let r = get(port, "/nopostfix/a/b?c=d");
+    assert_eq!(r.status, 299, "{r:?}");
+    assert_eq!(r.header("x-echo-path"), Some("/fixed"));
+
+    let r = get(port, "/services/KeyProxy/k?v=1");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("x-echo-path"), Some("/named/k?v=1"));
+
+    let r = request("HEAD", port, "/echo/h", &[], b"");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.body.is_empty());
+    assert_eq!(
+        echo.requests().last().map(|s| s.method.clone()),
+        Some("HEAD".into())
+    );
+
+    let body = b"expecting";
+    let raw = format!(
+        "POST /echo/expect HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut bytes = raw.into_bytes();
+    bytes.extend_from_slice(body);
+    let r = raw_exchange(port, &bytes);
+    // A 100 Continue may come first; the final answer carries the echo.
+    let final_text = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(
+        r.status == 200 || (r.status == 100 && final_text.contains("expecting")),
+        "{r:?}"
+    );
+    let seen = echo.requests();
+    let expect = seen
+        .iter()
+        .find(|s| s.path_and_query == "/expect")
+        .expect("expect request");
+    assert_eq!(expect.body_len, body.len() as u64);
+    assert_eq!(expect.header("expect"), None);
+
+    let r = get(port, "/eof/x");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "until the end"),
+        "{r:?}"
+    );
+
+    let r = get(port, "/garbage/x");
+    assert_eq!(r.status, 502, "{r:?}");
+    assert!(r.text().contains("101506"), "{}", r.text());
+}
+
+// 13. What passes through untouched: the raw (still percent-encoded) postfix, repeated headers
+//     both ways, Content-Type parameters; the longest context wins (SYN SynapseConfiguration
+//     reconstructAPITable); context versioning (SYN api/version/ContextVersionStrategy); reserved
+//     characters in {uri.var.x} are encoded, in {+uri.var.x} not (MI test
+//     ESBJAVA3751UriTemplateReservedCharacterEncodingTest).
+#[test]
+fn raw_postfix_repeated_headers_longest_context_and_template_encoding() {
+    let echo = Backend::start(Behaviour::Echo);
+    let cookies = Backend::start(Behaviour::Fixed {
+        status: 200,
+        headers: vec![
+            ("Set-Cookie".into(), "a=1".into()),
+            ("Set-Cookie".into(), "b=2".into()),
+        ],
+        body: "cookies".into(),
+    });
+    let send_to = |uri: &str| {
+        format!(
+            r#"<resource url-mapping="/*">
+        <inSequence><send><endpoint><address uri="{uri}"/></endpoint></send></inSequence>
+    </resource>"#
+        )
+    };
+    let url = echo.url();
+    let home = home_with(&[
+        (
+            "api/Outer.xml",
+            api("Outer", "/nest", &send_to(&format!("{url}/outer"))),
+        ),
+        (
+            "api/Inner.xml",
+            api("Inner", "/nest/inner", &send_to(&format!("{url}/inner"))),
+        ),
+        (
+            "api/Cookies.xml",
+            api("Cookies", "/cookies", &send_to(&cookies.url())),
+        ),
+        (
+            "api/CtxVersion.xml",
+            format!(
+                r#"<api xmlns="http://ws.apache.org/ns/synapse" name="CtxVersion" context="/v{{version}}/cv" version="2.0" version-type="context">
+    {}
+</api>"#,
+                send_to(&format!("{url}/cv"))
+            ),
+        ),
+        (
+            "api/Enc.xml",
+            api(
+                "Enc",
+                "/enc",
+                &format!(
+                    r#"<resource methods="GET" uri-template="/plain/{{id}}">
+        <inSequence><send><endpoint><http uri-template="{url}/p/{{uri.var.id}}"/></endpoint></send></inSequence>
+    </resource>
+    <resource methods="GET" uri-template="/reserved/{{id}}">
+        <inSequence><send><endpoint><http uri-template="{url}/r/{{+uri.var.id}}"/></endpoint></send></inSequence>
+    </resource>"#
+                ),
+            ),
+        ),
+    ]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+
+    let r = request(
+        "POST",
+        port,
+        "/nest/a%2Fb/c%20d?x=%20&y=a+b",
+        &[
+            ("X-Multi", "one"),
+            ("X-Multi", "two"),
+            ("Content-Type", "application/json; charset=UTF-8"),
+        ],
+        b"{}",
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.header("x-echo-path"),
+        Some("/outer/a%2Fb/c%20d?x=%20&y=a+b")
+    );
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=UTF-8")
+    );
+    let seen = echo.requests();
+    let multi: Vec<&str> = seen[0]
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "x-multi")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(multi, ["one", "two"]);
+
+    assert_eq!(
+        get(port, "/nest/inner/z").header("x-echo-path"),
+        Some("/inner/z")
+    );
+    assert_eq!(
+        get(port, "/nest/innerz").header("x-echo-path"),
+        Some("/outer/innerz")
+    );
+
+    let r = get(port, "/cookies");
+    let set: Vec<&str> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(set, ["a=1", "b=2"], "{r:?}");
+
+    let r = get(port, "/v2.0/cv/q");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("x-echo-path"), Some("/cv/q"));
+
+    let r = get(port, "/enc/plain/a%2Fb%20c");
+    assert_eq!(r.header("x-echo-path"), Some("/p/a%2Fb%20c"), "{r:?}");
+    let r = get(port, "/enc/reserved/a%2Fb");
+    assert_eq!(r.header("x-echo-path"), Some("/r/a/b"), "{r:?}");
 }

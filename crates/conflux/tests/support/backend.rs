@@ -19,7 +19,7 @@ use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{HttpResponse, parse_response};
 
@@ -47,6 +47,9 @@ pub enum Behaviour {
     Stall,
     /// Reads the request head and closes the connection without answering.
     Close,
+    /// Reads the request head, writes these bytes verbatim and closes the connection (for
+    /// EOF-delimited bodies and malformed responses).
+    Raw(String),
 }
 
 /// One request as the backend received it.
@@ -98,9 +101,16 @@ impl Backend {
                     let records = records.clone();
                     let behaviour = behaviour.clone();
                     tokio::spawn(async move {
-                        if let Behaviour::Close = *behaviour {
-                            close_after_head(stream, &records).await;
-                            return;
+                        match &*behaviour {
+                            Behaviour::Close => {
+                                raw_after_head(stream, &records, "").await;
+                                return;
+                            }
+                            Behaviour::Raw(answer) => {
+                                raw_after_head(stream, &records, answer).await;
+                                return;
+                            }
+                            _ => {}
                         }
                         let service = hyper::service::service_fn(move |req| {
                             answer(req, behaviour.clone(), records.clone())
@@ -148,7 +158,11 @@ pub fn closed_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
-async fn close_after_head(mut stream: tokio::net::TcpStream, records: &Mutex<Vec<Recorded>>) {
+async fn raw_after_head(
+    mut stream: tokio::net::TcpStream,
+    records: &Mutex<Vec<Recorded>>,
+    answer: &str,
+) {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -173,7 +187,9 @@ async fn close_after_head(mut stream: tokio::net::TcpStream, records: &Mutex<Vec
         body_len: 0,
         body_sha256: sha256_hex(&[]),
     });
-    // Dropping the stream closes the connection with no answer.
+    let _ = stream.write_all(answer.as_bytes()).await;
+    let _ = stream.shutdown().await;
+    // Dropping the stream closes the connection.
 }
 
 type BackendBody = BoxBody<Bytes, Infallible>;
@@ -247,7 +263,7 @@ async fn answer(
             .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
             .body(PatternBody::new(*len, *seed).boxed()),
         Behaviour::Stall => std::future::pending().await,
-        Behaviour::Close => unreachable!("handled before hyper"),
+        Behaviour::Close | Behaviour::Raw(_) => unreachable!("handled before hyper"),
     };
     Ok(response.unwrap_or_else(|e| {
         Response::builder()
