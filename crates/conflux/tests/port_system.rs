@@ -525,3 +525,58 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAny {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+/// A backend that answers every request after `delay`, on a thread; returns its port.
+fn slow_backend(delay: Duration) -> u16 {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                std::thread::sleep(delay);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nslow",
+                );
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn sigterm_lets_in_flight_requests_finish() {
+    let backend = slow_backend(Duration::from_millis(1500));
+    let home = Home::new(DEFAULT_TOML);
+    home.write(
+        "repository/deployment/server/synapse-configs/default/api/Slow.xml",
+        &format!(
+            r#"<api xmlns="http://ws.apache.org/ns/synapse" name="Slow" context="/slow">
+  <resource methods="GET"><inSequence><send><endpoint><address uri="http://127.0.0.1:{backend}/"/></endpoint></send></inSequence></resource>
+</api>"#
+        ),
+    );
+    let mut server = Server::start(home.path(), free_offset(), &[]);
+    let port = server.port(HTTP);
+    let in_flight = std::thread::spawn(move || get(port, "/slow/x"));
+    // Let the request reach the backend, then ask the server to stop.
+    std::thread::sleep(Duration::from_millis(500));
+    signal(server.pid(), "TERM");
+    let response = in_flight.join().unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.text(), "slow");
+    assert!(server.wait(Duration::from_secs(20)).success());
+    let out = server.output();
+    assert!(
+        out.contains("Received SIGTERM") && out.contains("Conflux stopped"),
+        "{out}"
+    );
+    // New connections are refused once it stopped.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
