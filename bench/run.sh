@@ -632,17 +632,19 @@ if [[ " $ACTIVE_TARGETS " == *" nginx "* ]]; then
     for ((r = 1; r <= STARTUP_REPS; r++)); do measure_nginx_start "$r"; done
 fi
 
-# Long-running proxies for the load scenarios.
-if [[ " $ACTIVE_TARGETS " == *" nginx "* ]]; then
-    start_nginx_proxy
-    nginx_pids "$PROXY_PID"
-    log "nginx proxy on 127.0.0.1:$PROXY_PORT (https $PROXY_TLS_PORT), pids $PIDS"
-fi
-if [[ " $ACTIVE_TARGETS " == *" conflux "* ]]; then
-    start_conflux "$RUN/home-1" "$RUN/conflux-load.log"
-    wait_http "$CONFLUX_HTTP" /bench/1k "$CONFLUX_PID" Conflux
-    log "Conflux on 127.0.0.1:$CONFLUX_HTTP (https $CONFLUX_HTTPS), pid $CONFLUX_PID"
-fi
+# Fresh proxies for each scenario, so that its peak RSS is its own (an allocator keeps what an
+# earlier scenario grew to) and no scenario inherits another's connections.
+restart_proxies() { # SCENARIO
+    if [[ " $ACTIVE_TARGETS " == *" nginx "* ]]; then
+        if [[ -n $PROXY_PID ]]; then stop_pid "$PROXY_PID"; forget_pid "$PROXY_PID"; fi
+        start_nginx_proxy
+    fi
+    if [[ " $ACTIVE_TARGETS " == *" conflux "* ]]; then
+        stop_conflux
+        start_conflux "$RUN/home-1" "$RUN/conflux-load-$1.log"
+        wait_http "$CONFLUX_HTTP" /bench/1k "$CONFLUX_PID" Conflux
+    fi
+}
 
 if [[ $MODE == quick ]]; then SCENARIOS=("${SCENARIOS_QUICK[@]}"); else SCENARIOS=("${SCENARIOS_FULL[@]}"); fi
 read -r -a TARGET_LIST <<<"$ACTIVE_TARGETS"
@@ -652,7 +654,8 @@ log "${#SCENARIOS[@]} scenario(s) x $N_TARGETS target(s) x $REPS run(s) of ${DUR
 declare -A BROKEN=()
 for spec in "${SCENARIOS[@]}"; do
     IFS='|' read -r name path post conns scheme expect <<<"$spec"
-    log "scenario $name"
+    restart_proxies "$name"
+    log "scenario $name (nginx proxy pid ${PROXY_PID:-none}, Conflux pid ${CONFLUX_PID:-none})"
     for t in "${TARGET_LIST[@]}"; do
         if ! check_body "$t" "$path" "$post" "$conns" "$scheme" "$expect"; then
             BROKEN[$name/$t]=1

@@ -7,31 +7,98 @@
 //! (wso2/micro-integrator `components/org.wso2.micro.integrator.extensions/
 //! org.wso2.micro.integrator.probes/.../ReadinessResource.java`). MI lists only faulty CApps; Conflux
 //! lists every artifact that failed to deploy.
+//!
+//! [`InternalApi::handle_request`] also routes `/management...` to the Management API
+//! ([`crate::management`]) on the listeners `[management_api] protocols` allows (404 elsewhere).
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
 
+use crate::management::{CONTEXT as MANAGEMENT_CONTEXT, ManagementApi, ManagementRequest};
+use crate::metrics::{METRICS_PATH, Metrics};
 use crate::status::ServerStatus;
 
 /// The internal API router.
 #[derive(Debug, Clone)]
 pub struct InternalApi {
     status: Arc<ServerStatus>,
+    /// Prometheus metrics at [`METRICS_PATH`]; `None` when switched off (404 as in MI).
+    metrics: Option<Metrics>,
+    /// The Management API under `/management`; `None` answers 404 there.
+    management: Option<ManagementApi>,
 }
 
 impl InternalApi {
     pub fn new(status: Arc<ServerStatus>) -> Self {
-        InternalApi { status }
+        InternalApi {
+            status,
+            metrics: None,
+            management: None,
+        }
+    }
+
+    /// Serves the Management API under `/management` (on the listeners its protocols allow).
+    pub fn with_management(mut self, management: ManagementApi) -> Self {
+        self.management = Some(management);
+        self
+    }
+
+    /// Answers one complete request: `/management...` goes to the Management API when it is
+    /// served on this kind of listener (`tls`), everything else to [`InternalApi::handle`].
+    pub async fn handle_request(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+        client: std::net::IpAddr,
+        tls: bool,
+    ) -> Response<Bytes> {
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let path = path_and_query.split('?').next().unwrap_or("");
+        let under_management =
+            path == MANAGEMENT_CONTEXT || path.starts_with(&format!("{MANAGEMENT_CONTEXT}/"));
+        if under_management {
+            return match &self.management {
+                Some(m) if m.serves(tls) => {
+                    m.handle(ManagementRequest {
+                        method: &parts.method,
+                        path_and_query,
+                        headers: &parts.headers,
+                        body,
+                        client,
+                    })
+                    .await
+                }
+                _ => empty(StatusCode::NOT_FOUND),
+            };
+        }
+        self.handle(&parts.method, path_and_query)
+    }
+
+    /// Serves Prometheus metrics at `/metric-service/metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Answers one request from its method and path (the probes need nothing else).
     pub fn handle(&self, method: &Method, path: &str) -> Response<Bytes> {
-        let path = path.split('?').next().unwrap_or("");
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path, None),
+        };
         match path.trim_end_matches('/') {
             "/liveness" => get_only(method, || self.liveness()),
             "/healthz" => get_only(method, || self.readiness()),
+            METRICS_PATH if self.metrics.is_some() => get_only(method, || match &self.metrics {
+                Some(m) => m.handle(query),
+                None => empty(StatusCode::NOT_FOUND),
+            }),
             _ => {
                 // MI: InternalAPIDispatcher logs "No Internal API found to dispatch the message to".
                 tracing::warn!(target: "conflux::internal_api", "No Internal API found to dispatch the message to : {path}");

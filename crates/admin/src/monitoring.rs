@@ -2,11 +2,16 @@
 //! HTTP/JSON, <https://jolokia.org/reference/html/manual/jolokia_protocol.html>): a native server has
 //! no JVM and so no RMI; MI itself never opens these ports (mi-ports.md §1.5).
 //!
-//! Implemented so far: `version`, and `read` / `search` over the server MBean
-//! `org.wso2.conflux:type=Server` (attributes Status, Version, StartTime, Uptime, PortOffset), in the
-//! GET form (`/jolokia/version`, `/jolokia/read/<mbean>[/<attribute>]`, `/jolokia/search/<pattern>`)
-//! and the POST form (a JSON request object). Per-transport and per-artifact MBeans come with the
-//! observability work.
+//! Requests: `version`, `read` (one, several or all attributes), `list` (with a path), `search`
+//! (ObjectName patterns) and `exec` (only the read-only operations listed per MBean), in the GET form
+//! (`/jolokia/read/<mbean>[/<attribute>]`, ...) and the POST form (one JSON request or a bulk list).
+//!
+//! MBeans mirror MI's names where MI has one (Synapse's `org.apache.synapse:Type=ServerManager`,
+//! `Type=Transport,Name=passthru-http-receiver`, `Type=Endpoint,Name=<endpoint>`, as listed in MI's
+//! "JMX Monitoring" documentation), plus Conflux's `org.wso2.conflux:type=Server` and
+//! per-API / per-proxy counters (`org.apache.synapse:Type=API|ProxyService,Name=<name>`), read from
+//! [`Observed`] snapshots. Names are matched and reported in canonical form (keys sorted), as JMX's
+//! `ObjectName.getCanonicalName` does.
 
 use std::sync::Arc;
 
@@ -14,24 +19,120 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
 use serde_json::{Value, json};
 
+use crate::metrics::Observed;
 use crate::status::ServerStatus;
 
 /// The Jolokia protocol version these answers follow.
 pub const JOLOKIA_PROTOCOL: &str = "7.2";
-/// The one MBean served so far.
+/// Conflux's own server MBean.
 pub const SERVER_MBEAN: &str = "org.wso2.conflux:type=Server";
+/// Synapse's server manager MBean (attribute `ServerState`).
+pub const SERVER_MANAGER_MBEAN: &str = "org.apache.synapse:Name=ServerManager,Type=ServerManager";
 /// Largest POST body accepted (Jolokia requests are small JSON objects).
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// Most requests in one bulk POST.
+pub const MAX_BULK_REQUESTS: usize = 100;
 
 /// The monitoring router.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Monitoring {
     status: Arc<ServerStatus>,
+    observed: Option<Arc<dyn Observed>>,
+    /// `user:password` for HTTP Basic auth; `None` lets every caller in.
+    credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Monitoring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitoring")
+            .field("auth", &self.credentials.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One MBean as served: canonical name, attributes (read-only) and read-only operations.
+#[derive(Debug, Clone)]
+struct MBean {
+    domain: String,
+    /// Key properties, sorted by key.
+    keys: Vec<(String, String)>,
+    desc: &'static str,
+    attributes: serde_json::Map<String, Value>,
+    /// Operation name -> its answer (operations here take no arguments and change nothing).
+    operations: Vec<(&'static str, &'static str, Value)>,
+}
+
+impl MBean {
+    fn new(name: &str, desc: &'static str) -> MBean {
+        let (domain, keys) = parse_object_name(name).unwrap_or_default();
+        MBean {
+            domain,
+            keys,
+            desc,
+            attributes: serde_json::Map::new(),
+            operations: Vec::new(),
+        }
+    }
+
+    fn attr(mut self, name: &str, value: Value) -> MBean {
+        self.attributes.insert(name.to_string(), value);
+        self
+    }
+
+    fn canonical(&self) -> String {
+        canonical(&self.domain, &self.keys)
+    }
 }
 
 impl Monitoring {
     pub fn new(status: Arc<ServerStatus>) -> Self {
-        Monitoring { status }
+        Monitoring {
+            status,
+            observed: None,
+            credentials: None,
+        }
+    }
+
+    /// Serves the transport, endpoint, API and proxy MBeans from `observed`.
+    pub fn with_observed(mut self, observed: Arc<dyn Observed>) -> Self {
+        self.observed = Some(observed);
+        self
+    }
+
+    /// Requires HTTP Basic auth with these credentials on every request.
+    pub fn with_basic_auth(mut self, user: String, password: String) -> Self {
+        self.credentials = Some((user, password));
+        self
+    }
+
+    /// [`Monitoring::handle`] after checking the `Authorization` header when auth is configured:
+    /// 401 with a `WWW-Authenticate` challenge otherwise (Jolokia's agent does the same).
+    pub fn handle_authorized(
+        &self,
+        method: &Method,
+        path: &str,
+        authorization: Option<&str>,
+        body: &[u8],
+    ) -> Response<Bytes> {
+        if let Some((user, password)) = &self.credentials {
+            let given = authorization
+                .and_then(|h| h.strip_prefix("Basic "))
+                .and_then(|b| base64_decode(b.trim()))
+                .and_then(|raw| String::from_utf8(raw).ok());
+            let expected = format!("{user}:{password}");
+            if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
+                let mut r = respond(
+                    StatusCode::UNAUTHORIZED,
+                    json!({"error": "authentication required", "status": 401}),
+                );
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Basic realm=\"jolokia\""),
+                );
+                return r;
+            }
+        }
+        self.handle(method, path, body)
     }
 
     /// Answers a GET-form request (`path` after the host) or a POST body.
@@ -74,9 +175,18 @@ impl Monitoring {
                 json!({"error": "use GET or POST", "status": 405}),
             );
         };
+        let beans = self.mbeans();
         let answer = match &request {
-            Value::Array(items) => Value::Array(items.iter().map(|r| self.execute(r)).collect()),
-            single => self.execute(single),
+            Value::Array(items) if items.len() > MAX_BULK_REQUESTS => error_value(
+                &Value::Null,
+                400,
+                "java.lang.IllegalArgumentException",
+                &format!("a bulk request may hold at most {MAX_BULK_REQUESTS} requests"),
+            ),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|r| self.execute(r, &beans)).collect())
+            }
+            single => self.execute(single, &beans),
         };
         self.reply(answer)
     }
@@ -100,7 +210,98 @@ impl Monitoring {
         respond(StatusCode::OK, answer)
     }
 
-    fn execute(&self, request: &Value) -> Value {
+    /// Every MBean with its current attribute values.
+    fn mbeans(&self) -> Vec<MBean> {
+        let st = &self.status;
+        let mut beans = vec![
+            MBean::new(SERVER_MBEAN, "Conflux server status")
+                .attr(
+                    "Status",
+                    json!(if st.is_started() {
+                        "started"
+                    } else {
+                        "starting"
+                    }),
+                )
+                .attr("Version", json!(st.version))
+                .attr("StartTime", json!(st.started_at_epoch_ms() as u64))
+                .attr("Uptime", json!(st.uptime_ms() as u64))
+                .attr("PortOffset", json!(st.port_offset))
+                .attr("FaultyArtifacts", json!(st.faulty_artifacts().len())),
+            MBean::new(SERVER_MANAGER_MBEAN, "Synapse server manager").attr(
+                "ServerState",
+                json!(if st.is_started() {
+                    "STARTED"
+                } else {
+                    "INITIALIZED"
+                }),
+            ),
+        ];
+        beans[0].operations.push((
+            "faultyArtifacts",
+            "The artifacts that failed to deploy, as file: reason",
+            json!(st.faulty_artifacts()),
+        ));
+        let Some(observed) = &self.observed else {
+            return beans;
+        };
+        for t in observed.transports() {
+            beans.push(
+                MBean::new(
+                    &format!(
+                        "org.apache.synapse:Type=Transport,Name=passthru-{}-receiver",
+                        t.name
+                    ),
+                    "Pass-through listener counters",
+                )
+                .attr("MessagesReceived", json!(t.requests))
+                .attr("FaultsReceiving", json!(t.faults))
+                .attr("Port", json!(t.port)),
+            );
+        }
+        for e in observed.endpoints() {
+            if e.name == "anonymous" {
+                continue;
+            }
+            beans.push(
+                MBean::new(
+                    &format!(
+                        "org.apache.synapse:Type=Endpoint,Name={}",
+                        quote_value(&e.name)
+                    ),
+                    "Endpoint state",
+                )
+                .attr("Active", json!(e.state == "ACTIVE"))
+                .attr("Timedout", json!(e.state == "TIMEOUT"))
+                .attr("Suspended", json!(e.state == "SUSPENDED"))
+                .attr("SwitchedOff", json!(e.state == "OFF"))
+                .attr("State", json!(e.state)),
+            );
+        }
+        for s in observed.services() {
+            let kind = match s.service_type {
+                "api" => "API",
+                "proxy" => "ProxyService",
+                _ => "InboundEndpoint",
+            };
+            beans.push(
+                MBean::new(
+                    &format!(
+                        "org.apache.synapse:Type={kind},Name={}",
+                        quote_value(&s.name)
+                    ),
+                    "Request counters",
+                )
+                .attr("Requests", json!(s.requests))
+                .attr("Errors", json!(s.errors))
+                .attr("LatencySumSeconds", json!(s.latency_sum_seconds))
+                .attr("InvocationUrl", json!(s.invocation_url)),
+            );
+        }
+        beans
+    }
+
+    fn execute(&self, request: &Value, beans: &[MBean]) -> Value {
         match request.get("type").and_then(Value::as_str) {
             Some("version") => json!({
                 "request": request,
@@ -112,22 +313,24 @@ impl Monitoring {
                 },
                 "status": 200,
             }),
-            Some("read") => self.read(request),
+            Some("read") => read(request, beans),
             Some("search") => {
                 let pattern = request.get("mbean").and_then(Value::as_str).unwrap_or("");
-                let found: Vec<&str> = if matches_pattern(pattern, SERVER_MBEAN) {
-                    vec![SERVER_MBEAN]
-                } else {
-                    vec![]
-                };
+                let found: Vec<String> = beans
+                    .iter()
+                    .filter(|b| matches_pattern(pattern, &b.canonical()))
+                    .map(MBean::canonical)
+                    .collect();
                 json!({"request": request, "value": found, "status": 200})
             }
+            Some("list") => list(request, beans),
+            Some("exec") => exec(request, beans),
             Some(other) => error_value(
                 request,
                 400,
                 "java.lang.UnsupportedOperationException",
                 &format!(
-                    "request type {other} is not supported (supported: version, read, search)"
+                    "request type {other} is not supported (supported: version, read, list, search, exec)"
                 ),
             ),
             None => error_value(
@@ -138,70 +341,246 @@ impl Monitoring {
             ),
         }
     }
+}
 
-    fn read(&self, request: &Value) -> Value {
-        let mbean = request.get("mbean").and_then(Value::as_str).unwrap_or("");
-        if mbean != SERVER_MBEAN {
-            return error_value(
+/// The MBean a request names (any key order), or Jolokia's 404.
+fn find<'a>(request: &Value, beans: &'a [MBean]) -> Result<&'a MBean, Value> {
+    let mbean = request.get("mbean").and_then(Value::as_str).unwrap_or("");
+    let wanted = parse_object_name(mbean).map(|(d, k)| canonical(&d, &k));
+    beans
+        .iter()
+        .find(|b| Some(b.canonical()) == wanted)
+        .ok_or_else(|| {
+            error_value(
                 request,
                 404,
                 "javax.management.InstanceNotFoundException",
                 &format!("{mbean} is not registered"),
-            );
+            )
+        })
+}
+
+fn read(request: &Value, beans: &[MBean]) -> Value {
+    let mbean = request.get("mbean").and_then(Value::as_str).unwrap_or("");
+    if mbean.contains('*') {
+        // A pattern read answers every matching MBean's attributes, keyed by name (Jolokia).
+        let mut value = serde_json::Map::new();
+        for b in beans
+            .iter()
+            .filter(|b| matches_pattern(mbean, &b.canonical()))
+        {
+            value.insert(b.canonical(), Value::Object(b.attributes.clone()));
         }
-        let attributes = json!({
-            "Status": if self.status.is_started() { "started" } else { "starting" },
-            "Version": self.status.version,
-            "StartTime": self.status.started_at_epoch_ms() as u64,
-            "Uptime": self.status.uptime_ms() as u64,
-            "PortOffset": self.status.port_offset,
-            "FaultyArtifacts": self.status.faulty_artifacts().len(),
-        });
-        match request.get("attribute") {
-            None | Some(Value::Null) => {
-                json!({"request": request, "value": attributes, "status": 200})
-            }
-            Some(Value::String(name)) => match attributes.get(name) {
-                Some(v) => json!({"request": request, "value": v, "status": 200}),
-                None => error_value(
-                    request,
-                    404,
-                    "javax.management.AttributeNotFoundException",
-                    &format!("No such attribute: {name}"),
-                ),
-            },
-            Some(Value::Array(names)) => {
-                let mut value = serde_json::Map::new();
-                for n in names.iter().filter_map(Value::as_str) {
-                    match attributes.get(n) {
-                        Some(v) => {
-                            value.insert(n.to_string(), v.clone());
-                        }
-                        None => {
-                            return error_value(
-                                request,
-                                404,
-                                "javax.management.AttributeNotFoundException",
-                                &format!("No such attribute: {n}"),
-                            );
-                        }
+        return json!({"request": request, "value": value, "status": 200});
+    }
+    let bean = match find(request, beans) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let attributes = &bean.attributes;
+    match request.get("attribute") {
+        None | Some(Value::Null) => {
+            json!({"request": request, "value": attributes, "status": 200})
+        }
+        Some(Value::String(name)) => match attributes.get(name) {
+            Some(v) => json!({"request": request, "value": v, "status": 200}),
+            None => error_value(
+                request,
+                404,
+                "javax.management.AttributeNotFoundException",
+                &format!("No such attribute: {name}"),
+            ),
+        },
+        Some(Value::Array(names)) => {
+            let mut value = serde_json::Map::new();
+            for n in names.iter().filter_map(Value::as_str) {
+                match attributes.get(n) {
+                    Some(v) => {
+                        value.insert(n.to_string(), v.clone());
+                    }
+                    None => {
+                        return error_value(
+                            request,
+                            404,
+                            "javax.management.AttributeNotFoundException",
+                            &format!("No such attribute: {n}"),
+                        );
                     }
                 }
-                json!({"request": request, "value": value, "status": 200})
             }
-            Some(_) => error_value(
-                request,
-                400,
-                "java.lang.IllegalArgumentException",
-                "attribute must be a string or a list",
-            ),
+            json!({"request": request, "value": value, "status": 200})
+        }
+        Some(_) => error_value(
+            request,
+            400,
+            "java.lang.IllegalArgumentException",
+            "attribute must be a string or a list",
+        ),
+    }
+}
+
+/// Jolokia `list`: `{domain: {keys: {desc, attr: {name: {type, desc, rw}}, op: {...}}}}`, narrowed
+/// by `path` (`domain`, `domain/keys`, ...).
+fn list(request: &Value, beans: &[MBean]) -> Value {
+    let mut tree = serde_json::Map::new();
+    for b in beans {
+        let attr: serde_json::Map<String, Value> = b
+            .attributes
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    json!({"type": java_type(v), "desc": k, "rw": false}),
+                )
+            })
+            .collect();
+        let op: serde_json::Map<String, Value> = b
+            .operations
+            .iter()
+            .map(|(name, desc, v)| {
+                (
+                    (*name).to_string(),
+                    json!({"args": [], "ret": java_type(v), "desc": desc}),
+                )
+            })
+            .collect();
+        let keys = b
+            .keys
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let domain = tree
+            .entry(b.domain.clone())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Value::Object(d) = domain {
+            d.insert(keys, json!({"desc": b.desc, "attr": attr, "op": op}));
         }
     }
+    let mut value = Value::Object(tree);
+    let path = request.get("path").and_then(Value::as_str).unwrap_or("");
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        // Keys in a path segment may come in any order.
+        let segment_canonical = parse_object_name(&format!("d:{segment}")).map(|(_, k)| {
+            k.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        let next = value
+            .get(segment)
+            .or_else(|| segment_canonical.as_deref().and_then(|c| value.get(c)))
+            .cloned();
+        match next {
+            Some(v) => value = v,
+            None => {
+                return error_value(
+                    request,
+                    404,
+                    "java.lang.IllegalArgumentException",
+                    &format!("Illegal path: {path}"),
+                );
+            }
+        }
+    }
+    json!({"request": request, "value": value, "status": 200})
+}
+
+fn exec(request: &Value, beans: &[MBean]) -> Value {
+    let bean = match find(request, beans) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let operation = request
+        .get("operation")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let name = operation.split('(').next().unwrap_or("");
+    match bean.operations.iter().find(|(n, _, _)| *n == name) {
+        Some((_, _, value)) => json!({"request": request, "value": value, "status": 200}),
+        None => error_value(
+            request,
+            404,
+            "java.lang.IllegalArgumentException",
+            &format!(
+                "No operation {operation} found on MBean {}; Conflux exposes only read-only operations",
+                bean.canonical()
+            ),
+        ),
+    }
+}
+
+fn java_type(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_f64() => "double",
+        Value::Number(_) => "long",
+        Value::Array(_) => "[Ljava.lang.String;",
+        _ => "java.lang.String",
+    }
+}
+
+/// `domain:k=v,k2=v2` -> (domain, keys sorted); `None` when malformed.
+fn parse_object_name(name: &str) -> Option<(String, Vec<(String, String)>)> {
+    let (domain, rest) = name.split_once(':')?;
+    let mut keys = Vec::new();
+    for prop in rest.split(',').filter(|p| !p.is_empty()) {
+        let (k, v) = prop.split_once('=')?;
+        keys.push((k.to_string(), v.to_string()));
+    }
+    keys.sort();
+    Some((domain.to_string(), keys))
+}
+
+fn canonical(domain: &str, keys: &[(String, String)]) -> String {
+    let props: Vec<String> = keys.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{domain}:{}", props.join(","))
+}
+
+/// ObjectName values with `,=:"*?` or newlines must be quoted.
+fn quote_value(v: &str) -> String {
+    if v.contains([',', '=', ':', '"', '*', '?', '\n']) {
+        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        v.to_string()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Standard base64 (RFC 4648 §4) as HTTP Basic uses it; `None` on bad input.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in text.bytes().take_while(|c| *c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
 }
 
 /// `/version`, `/read/<mbean>[/<attribute>]`, `/search/<pattern>` -> a request object.
 fn get_form(rest: &str) -> Value {
-    let parts: Vec<&str> = rest.trim_start_matches('/').splitn(3, '/').collect();
+    let decoded = split_get_path(&percent_decode(rest.trim_start_matches('/')));
+    let parts: Vec<&str> = decoded.iter().map(String::as_str).collect();
     match parts.as_slice() {
         [""] | ["version", ..] => json!({"type": "version"}),
         ["read", mbean] => json!({"type": "read", "mbean": mbean}),
@@ -209,9 +588,62 @@ fn get_form(rest: &str) -> Value {
             json!({"type": "read", "mbean": mbean, "attribute": attribute})
         }
         ["search", pattern, ..] => json!({"type": "search", "mbean": pattern}),
+        ["list"] => json!({"type": "list"}),
+        ["list", path] => json!({"type": "list", "path": path}),
+        ["list", a, b] => json!({"type": "list", "path": format!("{a}/{b}")}),
+        ["exec", mbean, operation] => {
+            json!({"type": "exec", "mbean": mbean, "operation": operation.split('/').next().unwrap_or("")})
+        }
         [other, ..] => json!({"type": other}),
         [] => json!({"type": "version"}),
     }
+}
+
+/// Splits a GET-form path at `/`, honouring Jolokia's escapes (`!/` is a slash inside a part, `!!`
+/// a `!`, `!"` a quote), into at most three parts (`type`, `mbean`, the rest).
+fn split_get_path(path: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = path.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '!' => {
+                if let (Some(next), Some(p)) = (chars.next(), parts.last_mut()) {
+                    p.push(next);
+                }
+            }
+            '/' if parts.len() < 3 => parts.push(String::new()),
+            c => {
+                if let Some(p) = parts.last_mut() {
+                    p.push(c);
+                }
+            }
+        }
+    }
+    if parts.len() > 1 && parts.last().is_some_and(String::is_empty) {
+        parts.pop();
+    }
+    parts
+}
+
+/// `%XX` escapes of a URL path (clients escape `:`, `,` and `=` in MBean names).
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// JMX ObjectName patterns as Jolokia's search uses them: `domain:key=value,*`, `*:*`.
@@ -346,5 +778,186 @@ mod tests {
             r#"[{"type":"version"},{"type":"search","mbean":"*:*"}]"#,
         );
         assert_eq!(v[1]["value"][0], SERVER_MBEAN);
+    }
+
+    struct Fixed;
+    impl Observed for Fixed {
+        fn services(&self) -> Vec<crate::metrics::ServiceStats> {
+            vec![crate::metrics::ServiceStats {
+                service_type: "api",
+                name: "HelloApi".into(),
+                invocation_url: "/hello".into(),
+                requests: 5,
+                errors: 2,
+                latency_bounds: &[1.0],
+                cumulative_buckets: vec![5, 5],
+                latency_sum_seconds: 0.5,
+            }]
+        }
+        fn transports(&self) -> Vec<crate::metrics::TransportStats> {
+            vec![crate::metrics::TransportStats {
+                name: "http",
+                port: 8290,
+                requests: 9,
+                faults: 1,
+            }]
+        }
+        fn endpoints(&self) -> Vec<crate::metrics::EndpointStats> {
+            vec![crate::metrics::EndpointStats {
+                name: "Backend".into(),
+                state: "SUSPENDED".into(),
+            }]
+        }
+    }
+
+    fn observed() -> Monitoring {
+        monitoring().with_observed(Arc::new(Fixed))
+    }
+
+    #[test]
+    fn mi_style_mbeans_in_any_key_order_and_url_encoded() {
+        let m = observed();
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/read/org.apache.synapse%3AType%3DTransport%2CName%3Dpassthru-http-receiver/MessagesReceived",
+            "",
+        );
+        assert_eq!(v["value"], 9, "{v}");
+        let v = call(
+            &m,
+            Method::POST,
+            "/jolokia",
+            r#"{"type":"read","mbean":"org.apache.synapse:Type=API,Name=HelloApi"}"#,
+        );
+        assert_eq!(v["value"]["Requests"], 5);
+        assert_eq!(v["value"]["Errors"], 2);
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/read/org.apache.synapse:Name=Backend,Type=Endpoint/Suspended",
+            "",
+        );
+        assert_eq!(v["value"], true);
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/read/org.apache.synapse:Type=ServerManager,Name=ServerManager/ServerState",
+            "",
+        );
+        assert_eq!(v["value"], "STARTED");
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/search/org.apache.synapse:Type=Endpoint,*",
+            "",
+        );
+        assert_eq!(
+            v["value"][0],
+            "org.apache.synapse:Name=Backend,Type=Endpoint"
+        );
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/read/org.apache.synapse:Type=API,*",
+            "",
+        );
+        assert_eq!(
+            v["value"]["org.apache.synapse:Name=HelloApi,Type=API"]["Requests"],
+            5
+        );
+    }
+
+    #[test]
+    fn list_and_exec() {
+        let m = observed();
+        let v = call(&m, Method::GET, "/jolokia/list", "");
+        assert_eq!(
+            v["value"]["org.apache.synapse"]["Name=HelloApi,Type=API"]["attr"]["Requests"]["type"],
+            "long"
+        );
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/list/org.wso2.conflux/type=Server",
+            "",
+        );
+        assert!(v["value"]["op"]["faultyArtifacts"].is_object(), "{v}");
+        let v = call(&m, Method::GET, "/jolokia/list/nope", "");
+        assert_eq!(v["status"], 404);
+        let v = call(
+            &m,
+            Method::POST,
+            "/jolokia",
+            r#"{"type":"exec","mbean":"org.wso2.conflux:type=Server","operation":"faultyArtifacts"}"#,
+        );
+        assert_eq!(v["status"], 200);
+        assert_eq!(v["value"], json!([]));
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/exec/org.wso2.conflux:type=Server/shutdown",
+            "",
+        );
+        assert_eq!(v["status"], 404);
+    }
+
+    #[test]
+    fn get_paths_honour_jolokia_escapes() {
+        assert_eq!(
+            split_get_path("read/a:Name=x!/y,Type=T/Attr"),
+            ["read", "a:Name=x/y,Type=T", "Attr"]
+        );
+        assert_eq!(split_get_path("version/"), ["version"]);
+        assert_eq!(
+            split_get_path("list/d/k=v/extra"),
+            ["list", "d", "k=v/extra"]
+        );
+    }
+
+    #[test]
+    fn bulk_size_is_limited() {
+        let m = observed();
+        let at = format!(
+            "[{}]",
+            vec![r#"{"type":"version"}"#; MAX_BULK_REQUESTS].join(",")
+        );
+        assert_eq!(
+            call(&m, Method::POST, "/jolokia", &at)
+                .as_array()
+                .unwrap()
+                .len(),
+            MAX_BULK_REQUESTS
+        );
+        let over = format!(
+            "[{}]",
+            vec![r#"{"type":"version"}"#; MAX_BULK_REQUESTS + 1].join(",")
+        );
+        assert_eq!(call(&m, Method::POST, "/jolokia", &over)["status"], 400);
+    }
+
+    #[test]
+    fn basic_auth_when_configured() {
+        let m = observed().with_basic_auth("admin".into(), "s3cret".into());
+        let r = m.handle_authorized(&Method::GET, "/jolokia/version", None, b"");
+        assert_eq!(r.status(), 401);
+        assert!(r.headers().contains_key(header::WWW_AUTHENTICATE));
+        // "admin:s3cret"
+        let ok = m.handle_authorized(
+            &Method::GET,
+            "/jolokia/version",
+            Some("Basic YWRtaW46czNjcmV0"),
+            b"",
+        );
+        assert_eq!(ok.status(), 200);
+        // "admin:wrong"
+        let bad = m.handle_authorized(
+            &Method::GET,
+            "/jolokia/version",
+            Some("Basic YWRtaW46d3Jvbmc="),
+            b"",
+        );
+        assert_eq!(bad.status(), 401);
+        assert_eq!(base64_decode("YWRtaW46czNjcmV0").unwrap(), b"admin:s3cret");
     }
 }

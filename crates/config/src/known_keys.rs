@@ -12,9 +12,12 @@ pub const CHECKED_TABLES: &[&str] = &[
     "transport.http",
     "mediation",
     "monitoring.jmx",
+    "monitoring.jolokia",
     "keystore.primary",
     "truststore",
 ];
+// `management_api` and `internal_apis` are read but not checked: MI's own deployment-full.toml
+// repeats `[management_api.jwt_token_security_handler]`, which is an error in a checked table.
 
 /// MI's documented keys of each checked table (the keys Conflux uses are among them).
 pub fn mi_keys_of_table(table: &str) -> &'static [&'static str] {
@@ -142,6 +145,8 @@ pub fn mi_keys_of_table(table: &str) -> &'static [&'static str] {
             "synapse.enable_xml_nil",
             "synapse.response_timeout",
         ],
+        // Conflux's own table beside [monitoring.jmx]: Basic auth of the Jolokia port.
+        "monitoring.jolokia" => &["username", "password"],
         "monitoring.jmx" => &[
             "rmi_hostname",
             "rmi_registry_port",

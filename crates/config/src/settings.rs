@@ -40,6 +40,78 @@ pub const DEFAULT_CONNECTION_TIMEOUT_MS: u64 = 90_000;
 /// `synapse.global_timeout_interval`).
 pub const DEFAULT_GLOBAL_TIMEOUT_MS: u64 = 120_000;
 
+/// `[management_api.jwt_token_security_handler] token_config.expiry`: MI's default, 3600 s.
+pub const DEFAULT_TOKEN_EXPIRY_SECS: u64 = 3600;
+/// `token_store_config.max_size`: MI's default, 200 live tokens.
+pub const DEFAULT_TOKEN_STORE_MAX_SIZE: u64 = 200;
+/// `token_store_config.clean_up_interval`: MI's default, 600 s.
+pub const DEFAULT_TOKEN_CLEAN_UP_SECS: u64 = 600;
+/// `[management_api.cors] allowed_headers`: MI's default (`internal-apis.xml.j2`).
+pub const DEFAULT_CORS_ALLOWED_HEADERS: &str = "Authorization, Content-Type";
+/// MI's default file user store: one admin, `admin`/`admin` (config-tool `default.json`).
+pub const DEFAULT_ADMIN_USER: &str = "admin";
+
+/// One `[[internal_apis.users]]` entry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiUser {
+    pub name: String,
+    pub password: String,
+    pub is_admin: bool,
+}
+
+impl std::fmt::Debug for ApiUser {
+    // The password stays out of logs and test output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiUser")
+            .field("name", &self.name)
+            .field("is_admin", &self.is_admin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Management API (`[management_api]`, `[internal_apis]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagementApiConfig {
+    /// `protocols` contains `https`. Conflux's default is `"https"` only; MI's is `"https http"`.
+    pub https: bool,
+    /// `protocols` contains `http` (credentials and tokens then cross the network in the clear).
+    pub http: bool,
+    pub token_expiry: Duration,
+    pub token_store_max_size: usize,
+    pub token_clean_up_interval: Duration,
+    pub remove_oldest_token_on_overflow: bool,
+    /// `[[internal_apis.users]]`, or the default `admin`/`admin` administrator.
+    pub users: Vec<ApiUser>,
+    /// True when `users` is the built-in default (admin/admin).
+    pub default_users: bool,
+    pub cors_enabled: bool,
+    /// Comma-separated in the file; `*` allows every origin.
+    pub cors_allowed_origins: Vec<String>,
+    pub cors_allowed_headers: String,
+}
+
+impl Default for ManagementApiConfig {
+    fn default() -> Self {
+        ManagementApiConfig {
+            https: true,
+            http: false,
+            token_expiry: Duration::from_secs(DEFAULT_TOKEN_EXPIRY_SECS),
+            token_store_max_size: DEFAULT_TOKEN_STORE_MAX_SIZE as usize,
+            token_clean_up_interval: Duration::from_secs(DEFAULT_TOKEN_CLEAN_UP_SECS),
+            remove_oldest_token_on_overflow: true,
+            users: vec![ApiUser {
+                name: DEFAULT_ADMIN_USER.into(),
+                password: DEFAULT_ADMIN_USER.into(),
+                is_admin: true,
+            }],
+            default_users: true,
+            cors_enabled: true,
+            cors_allowed_origins: vec!["*".into()],
+            cors_allowed_headers: DEFAULT_CORS_ALLOWED_HEADERS.into(),
+        }
+    }
+}
+
 /// TLS key material as configured (`[keystore.primary]`), paths made absolute against the home.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeystoreConfig {
@@ -79,8 +151,22 @@ pub struct Config {
     pub truststore: TruststoreConfig,
     /// `<synapse_config_file_path>/default`, where artifacts are deployed from.
     pub synapse_config_dir: PathBuf,
+    pub management_api: ManagementApiConfig,
+    /// `[monitoring.jolokia]`: optional Basic auth of the Jolokia monitoring port.
+    pub jolokia: JolokiaConfig,
     pub properties: SystemProperties,
     pub warnings: Vec<ConfigWarning>,
+}
+
+/// MI's Prometheus handler class (`[[synapse_handlers]] class`), from MI's observability docs.
+pub const METRIC_HANDLER_CLASS: &str =
+    "org.wso2.micro.integrator.observability.metric.handler.MetricHandler";
+
+/// `[monitoring.jolokia] username` / `password` (a Conflux table beside MI's `[monitoring.jmx]`):
+/// when both are set, the monitoring port requires HTTP Basic auth with them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JolokiaConfig {
+    pub credentials: Option<(String, String)>,
 }
 
 /// Loads `home`'s configuration with the command line's `-D` properties.
@@ -151,6 +237,26 @@ pub fn from_document(
     let jmx_bind = r
         .string("monitoring.jmx.rmi_hostname")
         .unwrap_or_else(|| hostname.clone());
+    // MI's `[[synapse_handlers]]` entry for Prometheus metrics (the MetricHandler) is what Conflux
+    // does by default: accept it as understood. Any other handler stays "not supported yet".
+    if let Some(entry) = r.doc.get("synapse_handlers")
+        && let Value::Array(handlers) = &entry.value
+        && !handlers.is_empty()
+        && handlers.iter().all(|h| {
+            matches!(h, Value::Table(t) if matches!(t.get("class"), Some(Value::String(c)) if c == METRIC_HANDLER_CLASS))
+        })
+    {
+        let _ = r.take("synapse_handlers");
+    }
+    let jolokia = JolokiaConfig {
+        credentials: match (
+            r.string("monitoring.jolokia.username"),
+            r.string("monitoring.jolokia.password"),
+        ) {
+            (Some(user), Some(password)) => Some((user, password)),
+            _ => None,
+        },
+    };
 
     let mut specs = Vec::new();
     for role in Role::ALL {
@@ -225,6 +331,8 @@ pub fn from_document(
         )
         .join("default");
 
+    let management_api = management_api(&mut r);
+
     let mut errors = std::mem::take(&mut r.errors);
     warnings.extend(r.leftover_warnings());
 
@@ -248,11 +356,163 @@ pub fn from_document(
             keystore,
             truststore,
             synapse_config_dir,
+            management_api,
+            jolokia,
             properties,
             warnings,
         }),
         _ => Err(ConfigErrors(errors)),
     }
+}
+
+/// `[management_api]` and `[internal_apis]` (MI: `internal-apis.xml.j2`, config-tool `default.json`).
+fn management_api(r: &mut Reader<'_>) -> ManagementApiConfig {
+    let defaults = ManagementApiConfig::default();
+    let mut config = ManagementApiConfig::default();
+    if let Some((value, origin)) = r.take("management_api.protocols") {
+        match &value {
+            Value::String(s) => {
+                let words: Vec<&str> = s.split_whitespace().collect();
+                if words.is_empty() || words.iter().any(|w| *w != "http" && *w != "https") {
+                    r.invalid(
+                        "management_api.protocols",
+                        origin,
+                        &value,
+                        "\"https\", \"http\" or \"https http\"",
+                    );
+                } else {
+                    config.https = words.contains(&"https");
+                    config.http = words.contains(&"http");
+                }
+            }
+            _ => r.invalid(
+                "management_api.protocols",
+                origin,
+                &value,
+                "a string: \"https\", \"http\" or \"https http\"",
+            ),
+        }
+    }
+    const JWT: &str = "management_api.jwt_token_security_handler";
+    let _ = r.boolean(&format!("{JWT}.enable"), true);
+    if let Some((v, _)) = r.unsigned(
+        &format!("{JWT}.token_config.expiry"),
+        "a token lifetime in seconds (a whole number)",
+    ) {
+        config.token_expiry = Duration::from_secs(v);
+    }
+    // MI signs every token with a fresh RSA key of this size; Conflux signs with HMAC-SHA256.
+    let _ = r.unsigned(&format!("{JWT}.token_config.size"), "a key size in bits");
+    if let Some((v, _)) = r.unsigned(
+        &format!("{JWT}.token_store_config.max_size"),
+        "the number of tokens kept (a whole number)",
+    ) {
+        config.token_store_max_size = usize::try_from(v).unwrap_or(usize::MAX);
+    }
+    if let Some((v, _)) = r.unsigned(
+        &format!("{JWT}.token_store_config.clean_up_interval"),
+        "an interval in seconds (a whole number)",
+    ) {
+        config.token_clean_up_interval = Duration::from_secs(v);
+    }
+    config.remove_oldest_token_on_overflow = r.boolean(
+        &format!("{JWT}.token_store_config.remove_oldest_token_on_overflow"),
+        defaults.remove_oldest_token_on_overflow,
+    );
+    config.cors_enabled = r.boolean("management_api.cors.enable", defaults.cors_enabled);
+    if let Some(origins) = r.string("management_api.cors.allowed_origins") {
+        config.cors_allowed_origins = origins
+            .split(',')
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
+    }
+    if let Some(headers) = r.string("management_api.cors.allowed_headers") {
+        config.cors_allowed_headers = headers;
+    }
+    let _ = r.boolean("internal_apis.file_user_store.enable", true);
+    if let Some((value, origin)) = r.take("internal_apis.users")
+        && let Some(users) = api_users(r, &value, &origin)
+    {
+        config.users = users;
+        config.default_users = false;
+    }
+    config
+}
+
+/// `[[internal_apis.users]]` entries: `user.name`, `user.password`, `user.is_admin` (default false).
+fn api_users(r: &mut Reader<'_>, value: &Value, origin: &Origin) -> Option<Vec<ApiUser>> {
+    const KEY: &str = "[[internal_apis.users]]";
+    let Value::Array(items) = value else {
+        r.errors.push(ConfigError::InvalidValue {
+            key: KEY.into(),
+            origin: origin.clone(),
+            value: value.display(),
+            expected: "an array of tables with user.name, user.password and user.is_admin".into(),
+        });
+        return None;
+    };
+    let mut users = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let user = match item {
+            Value::Table(t) => t.get("user"),
+            _ => None,
+        };
+        let field = |name: &str| match user {
+            Some(Value::Table(u)) => u.get(name),
+            _ => None,
+        };
+        let text = |v: Option<&Value>| match v {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Integer(i)) => Some(i.to_string()),
+            _ => None,
+        };
+        let key = |field: &str| format!("{KEY} entry {} user.{field}", index + 1);
+        let name = text(field("name"));
+        let password = text(field("password"));
+        let is_admin = match field("is_admin") {
+            None => Some(false),
+            Some(Value::Bool(b)) => Some(*b),
+            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+            Some(other) => {
+                r.errors.push(ConfigError::InvalidValue {
+                    key: key("is_admin"),
+                    origin: origin.clone(),
+                    value: other.display(),
+                    expected: "true or false".into(),
+                });
+                None
+            }
+        };
+        for (field_name, present) in [("name", name.is_some()), ("password", password.is_some())] {
+            if !present {
+                r.errors.push(ConfigError::InvalidValue {
+                    key: key(field_name),
+                    origin: origin.clone(),
+                    value: field(field_name).map_or("nothing".into(), Value::display),
+                    expected: "a non-empty string".into(),
+                });
+            }
+        }
+        if let (Some(name), Some(password), Some(is_admin)) = (name, password, is_admin) {
+            if users.iter().any(|u: &ApiUser| u.name == name) {
+                r.errors.push(ConfigError::InvalidValue {
+                    key: key("name"),
+                    origin: origin.clone(),
+                    value: format!("{name:?}"),
+                    expected: "a user name not given twice".into(),
+                });
+                continue;
+            }
+            users.push(ApiUser {
+                name,
+                password,
+                is_admin,
+            });
+        }
+    }
+    Some(users)
 }
 
 const OFFSET_EXPECTED: &str =
@@ -627,6 +887,53 @@ mod tests {
     }
 
     #[test]
+    fn management_api_defaults_are_https_only_and_admin_admin() {
+        let c = load_text("", &[]).unwrap();
+        let m = &c.management_api;
+        assert!(m.https && !m.http);
+        assert!(m.default_users);
+        assert_eq!(m.users[0].name, "admin");
+        assert!(m.users[0].is_admin);
+        assert_eq!(m.token_expiry, Duration::from_secs(3600));
+        assert_eq!(m.token_store_max_size, 200);
+        assert_eq!(m.cors_allowed_origins, vec!["*".to_string()]);
+    }
+
+    // MI: internal-apis.xml.j2 renders these keys; a [[internal_apis.users]] list replaces the
+    // default admin.
+    #[test]
+    fn management_api_keys_are_read() {
+        let c = load_text(
+            "[management_api]\nprotocols = \"https http\"\n[management_api.jwt_token_security_handler]\ntoken_config.expiry = 60\ntoken_store_config.max_size = \"5\"\ntoken_store_config.remove_oldest_token_on_overflow = false\n[management_api.cors]\nenable = false\nallowed_origins = \"https://a.example, https://b.example\"\n[[internal_apis.users]]\nuser.name = \"ops\"\nuser.password = \"s3cret\"\nuser.is_admin = \"true\"\n[[internal_apis.users]]\nuser.name = \"viewer\"\nuser.password = \"v\"\n",
+            &[],
+        )
+        .unwrap();
+        let m = &c.management_api;
+        assert!(m.https && m.http);
+        assert_eq!(m.token_expiry, Duration::from_secs(60));
+        assert_eq!(m.token_store_max_size, 5);
+        assert!(!m.remove_oldest_token_on_overflow);
+        assert!(!m.cors_enabled);
+        assert_eq!(m.cors_allowed_origins.len(), 2);
+        assert!(!m.default_users);
+        assert_eq!(m.users.len(), 2);
+        assert!(m.users[0].is_admin && !m.users[1].is_admin);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn bad_management_api_values_are_errors() {
+        let err = load_text("[management_api]\nprotocols = \"ftp\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[management_api] protocols"), "{err}");
+        let err = load_text("[[internal_apis.users]]\nuser.name = \"a\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("user.password"), "{err}");
+    }
+
+    #[test]
     fn keystore_paths_are_resolved_against_the_home() {
         let c = load_text(
             "[keystore.primary]\nfile_name = \"repository/resources/security/a.p12\"\npassword = \"p\"\nalias = \"k\"\n",
@@ -639,5 +946,31 @@ mod tests {
         );
         assert_eq!(c.keystore.password, "p");
         assert_eq!(c.keystore.alias.as_deref(), Some("k"));
+    }
+
+    #[test]
+    fn jolokia_credentials_and_the_metric_handler() {
+        let c = load_text("", &[]).unwrap();
+        assert_eq!(c.jolokia.credentials, None);
+        let c = load_text(
+            "[monitoring.jolokia]\nusername = \"ops\"\npassword = \"pw\"\n[[synapse_handlers]]\nname = \"CustomObservabilityHandler\"\nclass = \"org.wso2.micro.integrator.observability.metric.handler.MetricHandler\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.jolokia.credentials, Some(("ops".into(), "pw".into())));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        // A misspelt key in the Conflux table is warned about; another handler is "not yet".
+        let c = load_text(
+            "[monitoring.jolokia]\nusernme = \"ops\"\n[[synapse_handlers]]\nname = \"x\"\nclass = \"com.example.Other\"\n",
+            &[],
+        )
+        .unwrap();
+        let text: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
+        assert!(text.iter().any(|w| w.contains("usernme")), "{text:?}");
+        assert!(
+            text.iter().any(|w| w.contains("synapse_handlers")),
+            "{text:?}"
+        );
+        assert_eq!(c.jolokia.credentials, None);
     }
 }

@@ -1,7 +1,7 @@
 //! Start-up deployment: reads the Synapse artifacts of the home, compiles them, and reports every
 //! artifact that failed with its location. A broken artifact never stops the others.
 
-use conflux_artifacts::load_synapse_dir;
+use conflux_artifacts::{Artifacts, load_synapse_dir};
 use conflux_config::Config;
 use conflux_mediation::runtime::compile::compile;
 use conflux_mediation::runtime::deployment::Deployment;
@@ -9,6 +9,8 @@ use conflux_mediation::runtime::deployment::Deployment;
 /// What was deployed and what failed (`reason at file:line:column`).
 pub struct Deployed {
     pub deployment: Deployment,
+    /// The parsed artifacts (the Management API shows their configuration).
+    pub artifacts: Artifacts,
     pub failures: Vec<String>,
 }
 
@@ -20,6 +22,7 @@ pub fn deploy(config: &Config) -> Deployed {
     failures.extend(errors.iter().map(|e| e.to_string()));
     Deployed {
         deployment,
+        artifacts: report.artifacts,
         failures,
     }
 }

@@ -5,12 +5,17 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod bind;
 pub mod cli;
 pub mod deploy;
+pub mod log4j2;
 pub mod logging;
+pub mod management;
+pub mod observe;
 pub mod server;
 pub mod sockets;
+pub mod syslog;
 
 /// The version printed by `conflux version` and reported by the probes.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

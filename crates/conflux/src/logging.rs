@@ -1,19 +1,54 @@
 //! Log output in MI's layout, `[2026-11-26 22:08:48,123]  INFO {conflux::server} - message`
-//! (MI's `CARBON_CONSOLE` pattern `[%d] %5p {%c{1}} - %m%ex%n` in `conf/log4j2.properties`), to
-//! standard output, with levels from `RUST_LOG`-style directives (default `info`).
-//! Per-logger levels from log4j2.properties, log files and syslog come with the observability work.
+//! (MI's `CARBON_CONSOLE` / `CARBON_LOGFILE` pattern `[%d] %5p {%c} - %m%ex%n` in
+//! `conf/log4j2.properties`), to the appenders that file gives the root logger: the console, log
+//! files under `repository/logs/` (default `wso2carbon.log`, rolled by size) and syslog
+//! ([`crate::syslog`]). Levels per logger come from the same file ([`crate::log4j2`]) and can be
+//! changed at run time through [`LogLevels`] (the Management API's logging resource uses it).
+//! `CONFLUX_LOG` (`RUST_LOG`-style directives) is applied on top, for debugging.
+//!
+//! Logger names map to tracing targets by reading `.` as `::` (`conflux.server` is the target
+//! `conflux::server`), plus a few MI names with a Conflux equivalent ([`MI_LOGGER_ALIASES`]).
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tracing::{Event, Subscriber};
+use tracing::level_filters::LevelFilter;
+use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{Layer, Registry, reload};
 
-/// Directives used when `CONFLUX_LOG` is not set.
+use crate::log4j2::{Appender, AppenderKind, Log4j2Config, ROOT_LOGGER, level_name, parse_level};
+use crate::syslog::SyslogSender;
+
+/// Directives used when `CONFLUX_LOG` is not set and there is no log4j2.properties.
 pub const DEFAULT_LOG_DIRECTIVES: &str = "info";
+/// The log4j2 file read from the home, as in MI.
+pub const LOG4J2_FILE: &str = "conf/log4j2.properties";
+/// Where MI writes its logs (`${sys:logfiles.home}`).
+pub const LOGS_DIR: &str = "repository/logs";
+/// MI logger names that have a Conflux target of another name.
+pub const MI_LOGGER_ALIASES: &[(&str, &str)] = &[
+    (
+        "org.apache.synapse.mediators.builtin.LogMediator",
+        "LogMediator",
+    ),
+    ("org.apache.synapse.transport.http.access", "http_access"),
+    (
+        "org.apache.synapse.transport.passthru",
+        "conflux::transport",
+    ),
+];
+/// Most loggers the run-time handle accepts (each is a filter directive).
+pub const MAX_LOGGERS: usize = 1024;
 
 /// Formats events like MI's console appender.
 struct MiLayout;
@@ -42,15 +77,464 @@ where
     }
 }
 
-/// Installs the global subscriber. Safe to call once per process.
-pub fn init() {
-    let filter = EnvFilter::try_from_env("CONFLUX_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_DIRECTIVES));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .event_format(MiLayout)
-        .with_writer(std::io::stdout)
-        .try_init();
+/// A run-time level change that cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LogLevelError {
+    #[error(
+        "logger {0:?} is not configured; configured loggers are listed in conf/log4j2.properties `loggers =` (or add it with a logger class)"
+    )]
+    UnknownLogger(String),
+    #[error("{0:?} is not a log level; valid: OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL")]
+    BadLevel(String),
+    #[error("logger name {name:?} cannot be a filter target: {reason}")]
+    BadName { name: String, reason: String },
+    #[error("at most {MAX_LOGGERS} loggers can be configured")]
+    TooMany,
+    #[error("the log filter could not be replaced: {0}")]
+    Reload(String),
+}
+
+/// One logger's level, as the Management API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggerLevel {
+    /// The id in `loggers =` (`rootLogger` for the root).
+    pub id: String,
+    /// The logger name (a Java package in MI's file, or a Conflux target); empty for the root.
+    pub name: String,
+    /// `OFF`, `ERROR`, `WARN`, `INFO`, `DEBUG` or `TRACE`.
+    pub level: &'static str,
+}
+
+#[derive(Debug)]
+struct LevelsState {
+    root: LevelFilter,
+    /// id -> (name, level)
+    loggers: BTreeMap<String, (String, LevelFilter)>,
+    /// `CONFLUX_LOG`, applied after the configured levels.
+    overrides: Option<String>,
+}
+
+impl LevelsState {
+    fn filter(&self) -> Result<EnvFilter, LogLevelError> {
+        let mut directives = vec![self.root.to_string().to_lowercase()];
+        for (name, level) in self.loggers.values() {
+            directives.push(format!(
+                "{}={}",
+                target_of(name),
+                level.to_string().to_lowercase()
+            ));
+        }
+        if let Some(o) = &self.overrides {
+            directives.push(o.clone());
+        }
+        EnvFilter::builder()
+            .parse(directives.join(","))
+            .map_err(|e| LogLevelError::Reload(e.to_string()))
+    }
+}
+
+/// The run-time handle to logger levels: read and change them without a restart.
+#[derive(Clone)]
+pub struct LogLevels {
+    state: Arc<Mutex<LevelsState>>,
+    reload: Option<reload::Handle<EnvFilter, Registry>>,
+}
+
+impl fmt::Debug for LogLevels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogLevels").finish_non_exhaustive()
+    }
+}
+
+impl LogLevels {
+    /// The level of logger `id` (`rootLogger` for the root).
+    pub fn get(&self, id: &str) -> Option<LoggerLevel> {
+        let state = self.state.lock().ok()?;
+        if id == ROOT_LOGGER {
+            return Some(LoggerLevel {
+                id: ROOT_LOGGER.into(),
+                name: String::new(),
+                level: level_name(state.root),
+            });
+        }
+        state.loggers.get(id).map(|(name, level)| LoggerLevel {
+            id: id.to_string(),
+            name: name.clone(),
+            level: level_name(*level),
+        })
+    }
+
+    /// Every configured logger, the root first.
+    pub fn list(&self) -> Vec<LoggerLevel> {
+        let Ok(state) = self.state.lock() else {
+            return Vec::new();
+        };
+        let mut out = vec![LoggerLevel {
+            id: ROOT_LOGGER.into(),
+            name: String::new(),
+            level: level_name(state.root),
+        }];
+        out.extend(state.loggers.iter().map(|(id, (name, level))| LoggerLevel {
+            id: id.clone(),
+            name: name.clone(),
+            level: level_name(*level),
+        }));
+        out
+    }
+
+    /// Sets the level of a configured logger (`rootLogger` for the root), effective at once.
+    ///
+    /// # Errors
+    /// Unknown logger id or level name.
+    pub fn set(&self, id: &str, level: &str) -> Result<(), LogLevelError> {
+        let level = parse_level(level).ok_or_else(|| LogLevelError::BadLevel(level.into()))?;
+        self.update(|state| {
+            if id == ROOT_LOGGER {
+                state.root = level;
+                return Ok(());
+            }
+            match state.loggers.get_mut(id) {
+                Some((_, l)) => {
+                    *l = level;
+                    Ok(())
+                }
+                None => Err(LogLevelError::UnknownLogger(id.into())),
+            }
+        })
+    }
+
+    /// Adds (or replaces) logger `id` for logger name `name` (MI: `loggingClass`) at `level`.
+    ///
+    /// # Errors
+    /// A bad level, a name that is not a filter target, or more than [`MAX_LOGGERS`].
+    pub fn add(&self, id: &str, name: &str, level: &str) -> Result<(), LogLevelError> {
+        let level = parse_level(level).ok_or_else(|| LogLevelError::BadLevel(level.into()))?;
+        let target = target_of(name);
+        if target.is_empty()
+            || !target
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, ':' | '_' | '-' | '$'))
+        {
+            return Err(LogLevelError::BadName {
+                name: name.into(),
+                reason: "use letters, digits, '.', '_', '-' or '::'".into(),
+            });
+        }
+        self.update(|state| {
+            if !state.loggers.contains_key(id) && state.loggers.len() >= MAX_LOGGERS {
+                return Err(LogLevelError::TooMany);
+            }
+            state
+                .loggers
+                .insert(id.to_string(), (name.to_string(), level));
+            Ok(())
+        })
+    }
+
+    fn update(
+        &self,
+        change: impl FnOnce(&mut LevelsState) -> Result<(), LogLevelError>,
+    ) -> Result<(), LogLevelError> {
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| LogLevelError::Reload("the level table is poisoned".into()))?;
+        let before = (state.root, state.loggers.clone());
+        change(&mut state)?;
+        let applied = state.filter().and_then(|filter| match &self.reload {
+            Some(handle) => handle
+                .reload(filter)
+                .map_err(|e| LogLevelError::Reload(e.to_string())),
+            None => Ok(()),
+        });
+        if applied.is_err() {
+            state.root = before.0;
+            state.loggers = before.1;
+        }
+        applied
+    }
+}
+
+/// The target a logger name filters: an MI alias, else the name with `.` read as `::`.
+fn target_of(name: &str) -> String {
+    MI_LOGGER_ALIASES
+        .iter()
+        .find(|(mi, _)| *mi == name)
+        .map(|(_, ours)| (*ours).to_string())
+        .unwrap_or_else(|| name.replace('.', "::"))
+}
+
+/// What [`init`] set up.
+#[derive(Debug)]
+pub struct LogSetup {
+    pub levels: LogLevels,
+    /// Problems found in log4j2.properties or while opening sinks; the server logs them.
+    pub warnings: Vec<String>,
+}
+
+/// Reads `<home>/conf/log4j2.properties` (MI's defaults without it).
+pub fn load_config(home: &Path) -> (Log4j2Config, Vec<String>) {
+    let logs = home.join(LOGS_DIR);
+    let path = home.join(LOG4J2_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => match Log4j2Config::parse(&path.to_string_lossy(), &text, home, &logs) {
+            Ok(c) => {
+                let w = c.warnings.clone();
+                (c, w)
+            }
+            Err(e) => (
+                Log4j2Config::defaults(&logs),
+                vec![format!(
+                    "{e}; using the default logging (INFO to the console and {}/wso2carbon.log)",
+                    logs.display()
+                )],
+            ),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            (Log4j2Config::defaults(&logs), Vec::new())
+        }
+        Err(e) => (
+            Log4j2Config::defaults(&logs),
+            vec![format!(
+                "{}: cannot read: {e}; using the default logging",
+                path.display()
+            )],
+        ),
+    }
+}
+
+/// Builds the subscriber for `config` without installing it (tests install it per thread).
+pub fn build(
+    config: &Log4j2Config,
+    hostname: &str,
+    overrides: Option<String>,
+) -> (impl Subscriber + Send + Sync + 'static, LogSetup) {
+    let mut warnings = Vec::new();
+    let mut state = LevelsState {
+        root: config.root_level,
+        loggers: config
+            .loggers
+            .iter()
+            .take(MAX_LOGGERS)
+            .map(|l| (l.id.clone(), (l.name.clone(), l.level)))
+            .collect(),
+        overrides,
+    };
+    let filter = match state.filter() {
+        Ok(f) => f,
+        Err(e) => {
+            warnings.push(format!("{e}; CONFLUX_LOG ignored"));
+            state.overrides = None;
+            state
+                .filter()
+                .unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_DIRECTIVES))
+        }
+    };
+    let (filter, handle) = reload::Layer::new(filter);
+    let mut sinks: Vec<Box<dyn Layer<_> + Send + Sync>> = Vec::new();
+    for appender in &config.appenders {
+        match sink(appender, hostname) {
+            Ok(layer) => sinks.push(layer),
+            Err(e) => warnings.push(format!("appender {}: {e}; not used", appender.name)),
+        }
+    }
+    let subscriber = tracing_subscriber::registry().with(filter).with(sinks);
+    let levels = LogLevels {
+        state: Arc::new(Mutex::new(state)),
+        reload: Some(handle),
+    };
+    (subscriber, LogSetup { levels, warnings })
+}
+
+type Filtered = tracing_subscriber::layer::Layered<reload::Layer<EnvFilter, Registry>, Registry>;
+
+fn sink(
+    appender: &Appender,
+    hostname: &str,
+) -> Result<Box<dyn Layer<Filtered> + Send + Sync>, String> {
+    let threshold = appender.threshold;
+    Ok(match &appender.kind {
+        AppenderKind::Console => tracing_subscriber::fmt::layer()
+            .event_format(MiLayout)
+            .with_writer(std::io::stdout)
+            .with_filter(threshold)
+            .boxed(),
+        AppenderKind::File {
+            path,
+            roll_bytes,
+            roll_max,
+        } => {
+            let file = RollingFile::open(path.clone(), *roll_bytes, *roll_max)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            tracing_subscriber::fmt::layer()
+                .event_format(MiLayout)
+                .with_ansi(false)
+                .with_writer(file)
+                .with_filter(threshold)
+                .boxed()
+        }
+        AppenderKind::Syslog(target) => {
+            let sender = SyslogSender::new(target.clone(), hostname).map_err(|e| e.to_string())?;
+            tracing_subscriber::fmt::layer()
+                .event_format(MiLayout)
+                .with_ansi(false)
+                .with_writer(SyslogWriter(Arc::new(sender)))
+                .with_filter(threshold)
+                .boxed()
+        }
+    })
+}
+
+/// Installs the global subscriber for `home` and returns the run-time level handle. Call once.
+pub fn init(home: &Path, hostname: &str) -> LogSetup {
+    let (config, mut warnings) = load_config(home);
+    let overrides = std::env::var("CONFLUX_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let (subscriber, mut setup) = build(&config, hostname, overrides);
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        warnings.push("a logger was already installed; log4j2.properties not applied".into());
+    }
+    warnings.append(&mut setup.warnings);
+    setup.warnings = warnings;
+    setup
+}
+
+/// A log file that rolls by size like Log4j2's `SizeBasedTriggeringPolicy` +
+/// `DefaultRolloverStrategy`: `wso2carbon.log` -> `wso2carbon.log.1` ... `.N` (max N kept).
+#[derive(Clone)]
+pub struct RollingFile {
+    inner: Arc<Mutex<RollingState>>,
+}
+
+struct RollingState {
+    path: PathBuf,
+    file: File,
+    written: u64,
+    roll_bytes: u64,
+    roll_max: u32,
+}
+
+impl RollingFile {
+    /// Opens (appending) `path`, creating its directory.
+    ///
+    /// # Errors
+    /// The directory or file cannot be created.
+    pub fn open(path: PathBuf, roll_bytes: u64, roll_max: u32) -> std::io::Result<RollingFile> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let written = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(RollingFile {
+            inner: Arc::new(Mutex::new(RollingState {
+                path,
+                file,
+                written,
+                roll_bytes,
+                roll_max,
+            })),
+        })
+    }
+
+    pub(crate) fn write_line(&self, line: &[u8]) {
+        let Ok(mut s) = self.inner.lock() else {
+            return;
+        };
+        if s.written > 0 && s.written + line.len() as u64 > s.roll_bytes {
+            s.roll();
+        }
+        if s.file.write_all(line).is_ok() {
+            s.written += line.len() as u64;
+        }
+    }
+}
+
+impl RollingState {
+    fn roll(&mut self) {
+        let numbered = |n: u32| {
+            let mut p = self.path.clone().into_os_string();
+            p.push(format!(".{n}"));
+            PathBuf::from(p)
+        };
+        if self.roll_max == 0 {
+            let _ = self.file.set_len(0);
+        } else {
+            let _ = std::fs::remove_file(numbered(self.roll_max));
+            for n in (1..self.roll_max).rev() {
+                let _ = std::fs::rename(numbered(n), numbered(n + 1));
+            }
+            let _ = std::fs::rename(&self.path, numbered(1));
+        }
+        if let Ok(f) = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+        {
+            self.file = f;
+            self.written = 0;
+        }
+    }
+}
+
+/// Where a finished line goes (a file, a syslog socket).
+type FlushLine<'a> = Box<dyn Fn(&[u8]) + 'a>;
+
+/// One event's bytes, written to the file in one piece when dropped.
+pub struct LineBuffer<F: Fn(&[u8])> {
+    buf: Vec<u8>,
+    flush: F,
+}
+
+impl<F: Fn(&[u8])> Write for LineBuffer<F> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<F: Fn(&[u8])> Drop for LineBuffer<F> {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            (self.flush)(&self.buf);
+        }
+    }
+}
+
+impl<'a> MakeWriter<'a> for RollingFile {
+    type Writer = LineBuffer<FlushLine<'a>>;
+    fn make_writer(&'a self) -> Self::Writer {
+        LineBuffer {
+            buf: Vec::with_capacity(256),
+            flush: Box::new(move |b| self.write_line(b)),
+        }
+    }
+}
+
+/// Sends each formatted event as one syslog message at the event's level.
+#[derive(Clone)]
+struct SyslogWriter(Arc<SyslogSender>);
+
+impl<'a> MakeWriter<'a> for SyslogWriter {
+    type Writer = LineBuffer<FlushLine<'a>>;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.writer_at(Level::INFO)
+    }
+    fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Self::Writer {
+        self.writer_at(*meta.level())
+    }
+}
+
+impl SyslogWriter {
+    fn writer_at(&self, level: Level) -> LineBuffer<FlushLine<'_>> {
+        LineBuffer {
+            buf: Vec::with_capacity(256),
+            flush: Box::new(move |b| self.0.send(level, &String::from_utf8_lossy(b))),
+        }
+    }
 }
 
 /// `yyyy-MM-dd HH:mm:ss,SSS` in UTC, log4j's default `%d` layout.
@@ -69,7 +553,7 @@ fn timestamp(now: SystemTime) -> String {
 }
 
 /// Days since 1970-01-01 to (year, month, day), Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -93,5 +577,116 @@ mod tests {
         // 2024-02-29 12:34:56.789 UTC, a leap day.
         let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789);
         assert_eq!(timestamp(t), "2024-02-29 12:34:56,789");
+    }
+
+    fn file_config(dir: &Path, text: &str) -> Log4j2Config {
+        Log4j2Config::parse("log4j2.properties", text, dir, &dir.join("logs")).unwrap()
+    }
+
+    const FILE_ONLY: &str = "appenders = F\nappender.F.type = RollingFile\nappender.F.name = F\n\
+        appender.F.fileName = ${sys:logfiles.home}/wso2carbon.log\nrootLogger.level = INFO\n\
+        rootLogger.appenderRef.f.ref = F\nloggers = quiet\nlogger.quiet.name = conflux.quiet\n\
+        logger.quiet.level = WARN\n";
+
+    #[test]
+    fn levels_from_log4j2_and_changed_at_run_time_without_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = file_config(dir.path(), FILE_ONLY);
+        let (subscriber, setup) = build(&config, "localhost", None);
+        assert!(setup.warnings.is_empty(), "{:?}", setup.warnings);
+        let levels = setup.levels.clone();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "conflux::quiet", "first-info");
+            tracing::warn!(target: "conflux::quiet", "first-warn");
+            tracing::debug!(target: "conflux::server", "first-debug");
+            levels.set("quiet", "DEBUG").unwrap();
+            levels.set(ROOT_LOGGER, "debug").unwrap();
+            tracing::info!(target: "conflux::quiet", "second-info");
+            tracing::debug!(target: "conflux::server", "second-debug");
+            levels.add("new", "conflux.server", "ERROR").unwrap();
+            tracing::info!(target: "conflux::server", "third-info");
+        });
+        let text = std::fs::read_to_string(dir.path().join("logs/wso2carbon.log")).unwrap();
+        assert!(!text.contains("first-info"), "{text}");
+        assert!(
+            text.contains("WARN {conflux::quiet} - first-warn"),
+            "{text}"
+        );
+        assert!(!text.contains("first-debug"), "{text}");
+        assert!(
+            text.contains("]  INFO {conflux::quiet} - second-info"),
+            "{text}"
+        );
+        assert!(
+            text.contains("DEBUG {conflux::server} - second-debug"),
+            "{text}"
+        );
+        assert!(!text.contains("third-info"), "{text}");
+        assert_eq!(setup.levels.get("quiet").unwrap().level, "DEBUG");
+        assert_eq!(setup.levels.get(ROOT_LOGGER).unwrap().level, "DEBUG");
+        assert_eq!(setup.levels.list().len(), 3);
+    }
+
+    #[test]
+    fn bad_changes_are_refused_and_change_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_subscriber, setup) = build(&file_config(dir.path(), FILE_ONLY), "h", None);
+        let levels = setup.levels;
+        assert_eq!(
+            levels.set("nope", "INFO"),
+            Err(LogLevelError::UnknownLogger("nope".into()))
+        );
+        assert_eq!(
+            levels.set("quiet", "LOUD"),
+            Err(LogLevelError::BadLevel("LOUD".into()))
+        );
+        assert!(matches!(
+            levels.add("x", "a b", "INFO"),
+            Err(LogLevelError::BadName { .. })
+        ));
+        assert_eq!(levels.get("quiet").unwrap().level, "WARN");
+        // MI's names map to Conflux targets.
+        assert_eq!(
+            target_of("org.apache.synapse.mediators.builtin.LogMediator"),
+            "LogMediator"
+        );
+        assert_eq!(target_of("conflux.server"), "conflux::server");
+    }
+
+    #[test]
+    fn logger_count_is_limited() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_s, setup) = build(&file_config(dir.path(), FILE_ONLY), "h", None);
+        // One logger (`quiet`) is configured already.
+        for i in 1..MAX_LOGGERS {
+            setup
+                .levels
+                .add(&format!("l{i}"), &format!("t{i}"), "INFO")
+                .unwrap();
+        }
+        assert_eq!(
+            setup.levels.add("over", "over", "INFO"),
+            Err(LogLevelError::TooMany)
+        );
+        // Replacing an existing one is still allowed at the limit.
+        setup.levels.add("l1", "t1", "DEBUG").unwrap();
+    }
+
+    #[test]
+    fn files_roll_by_size_keeping_max() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let file = RollingFile::open(path.clone(), 10, 2).unwrap();
+        file.write_line(b"0123456789"); // exactly the limit: no roll
+        assert!(!dir.path().join("x.log.1").exists());
+        file.write_line(b"a"); // limit + 1: rolls first
+        file.write_line(b"bcdefghijk");
+        file.write_line(b"c");
+        file.write_line(b"dddddddddd");
+        file.write_line(b"e");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "e");
+        assert!(dir.path().join("x.log.1").exists());
+        assert!(dir.path().join("x.log.2").exists());
+        assert!(!dir.path().join("x.log.3").exists());
     }
 }

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use conflux_admin::{InternalApi, Monitoring, ServerStatus};
+use conflux_admin::{InternalApi, Metrics, Monitoring, ServerStatus};
 use conflux_config::{Config, Role};
+use conflux_mediation::runtime::deployment::DeploymentCounters;
 use conflux_transport::body::ProxyBody;
 use conflux_transport::client::{BackendClient, ClientOptions};
 use conflux_transport::passthrough::{EndpointSender, Live, PassThrough};
@@ -36,7 +37,7 @@ const LOG: &str = "conflux::server";
 /// Starts the server and runs it until a stop signal.
 pub fn run(config: Config) -> ExitCode {
     let started = Instant::now();
-    logging::init();
+    let log = logging::init(&config.home, &config.hostname);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("conflux-worker")
@@ -48,11 +49,16 @@ pub fn run(config: Config) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    runtime.block_on(run_async(config, started))
+    runtime.block_on(run_async(config, started, log))
 }
 
-async fn run_async(config: Config, started: Instant) -> ExitCode {
+async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> ExitCode {
     tracing::info!(target: LOG, "Starting Conflux {} (home {})", crate::VERSION, config.home.display());
+    for w in &log.warnings {
+        tracing::warn!(target: "conflux::logging", "{w}");
+    }
+    // The run-time level handle; the Management API's logging resource reads and changes it.
+    let log_levels = log.levels;
     for w in &config.warnings {
         tracing::warn!(target: "conflux::config", "{w}");
     }
@@ -94,10 +100,29 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
         config.transport.global_timeout,
     );
     let failures = deployed.failures.clone();
-    let passthrough = PassThrough::new(Arc::new(ArcSwap::from_pointee(Live {
+    let counters = DeploymentCounters::for_deployment(&deployed.deployment);
+    let proxy_running =
+        crate::management::proxy_switches(&deployed.deployment, &deployed.artifacts);
+    let live = Arc::new(ArcSwap::from_pointee(Live {
         deployment: deployed.deployment,
         sender,
-    })));
+        counters,
+        artifacts: deployed.artifacts,
+        proxy_running,
+    }));
+    let mut passthrough = PassThrough::new(live.clone());
+    match crate::access_log::load(&config.home, &config.hostname) {
+        Ok(Some(access_log)) => {
+            tracing::info!(target: LOG, "HTTP access log: {}", access_log.path.display());
+            passthrough = passthrough.with_access_log(Arc::new(access_log));
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(target: LOG, "{e}; the HTTP access log is off"),
+    }
+    let observed = Arc::new(crate::observe::LiveObserved::new(
+        passthrough.clone(),
+        &config,
+    ));
 
     let bound = match bind::bind_all(&config.ports) {
         Ok(bound) => bound,
@@ -112,8 +137,25 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
         config.ports.offset().value,
     ));
     status.set_faulty_artifacts(failures);
-    let internal = InternalApi::new(status.clone());
-    let monitoring = Monitoring::new(status.clone());
+    let mut internal = InternalApi::new(status.clone());
+    if crate::observe::prometheus_enabled(&config) {
+        let http_port = config.ports.get(Role::Http).map(|e| e.port).unwrap_or(0);
+        internal = internal.with_metrics(Metrics::new(
+            status.clone(),
+            observed.clone(),
+            config.hostname.clone(),
+            http_port,
+        ));
+    }
+    if let Some(management) =
+        crate::management::management_api(&config, status.clone(), live.clone(), log_levels.clone())
+    {
+        internal = internal.with_management(management);
+    }
+    let mut monitoring = Monitoring::new(status.clone()).with_observed(observed.clone());
+    if let Some((user, password)) = config.jolokia.credentials.clone() {
+        monitoring = monitoring.with_basic_auth(user, password);
+    }
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
 
@@ -152,9 +194,23 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
             }
             Role::InternalHttp | Role::InternalHttps => {
                 let api = internal.clone();
-                let handler = move |req: Request<Incoming>, _conn: ConnInfo| {
+                let handler = move |req: Request<Incoming>, conn: ConnInfo| {
                     let api = api.clone();
-                    async move { complete(api.handle(req.method(), path_of(&req))) }
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        match Limited::new(body, MAX_INTERNAL_BODY_BYTES).collect().await {
+                            Ok(body) => complete(
+                                api.handle_request(
+                                    &parts,
+                                    &body.to_bytes(),
+                                    conn.remote.ip(),
+                                    conn.tls,
+                                )
+                                .await,
+                            ),
+                            Err(_) => status_only(StatusCode::PAYLOAD_TOO_LARGE),
+                        }
+                    }
                 };
                 tracker.spawn(serve(listener, tls, handler, limits, token));
             }
@@ -171,7 +227,16 @@ async fn run_async(config: Config, started: Instant) -> ExitCode {
                             .unwrap_or_default();
                         match Limited::new(body, MAX_INTERNAL_BODY_BYTES).collect().await {
                             Ok(body) => {
-                                complete(monitoring.handle(&parts.method, &path, &body.to_bytes()))
+                                let authorization = parts
+                                    .headers
+                                    .get(http::header::AUTHORIZATION)
+                                    .and_then(|h| h.to_str().ok());
+                                complete(monitoring.handle_authorized(
+                                    &parts.method,
+                                    &path,
+                                    authorization,
+                                    &body.to_bytes(),
+                                ))
                             }
                             Err(_) => status_only(StatusCode::PAYLOAD_TOO_LARGE),
                         }
@@ -225,13 +290,6 @@ fn backend_client(config: &Config) -> Result<BackendClient, String> {
             ..ClientOptions::default()
         },
     ))
-}
-
-fn path_of<B>(req: &Request<B>) -> &str {
-    req.uri()
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/")
 }
 
 /// A complete response in the transport's body type.

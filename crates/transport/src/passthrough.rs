@@ -4,12 +4,13 @@
 //! suspended endpoint fails fast with MI's 303001 without connecting. [`PassThrough`] is the
 //! handler of the HTTP/HTTPS listeners: it runs each request through the current deployment.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use conflux_mediation::dispatch::Protocol;
-use conflux_mediation::runtime::deployment::Deployment;
+use conflux_mediation::runtime::deployment::{Deployment, DeploymentCounters};
 use conflux_mediation::runtime::endpoint::{
     Endpoint, SendFault, SendFuture, Sender, SuspensionSettings, error_codes,
 };
@@ -19,7 +20,8 @@ use hyper::body::Incoming;
 use crate::body::ProxyBody;
 use crate::client::BackendClient;
 use crate::endpoint_state::{
-    DEFAULT_MAXIMUM_DURATION_MS, DEFAULT_PROGRESSION_FACTOR, EndpointState, SuspensionPolicy,
+    DEFAULT_MAXIMUM_DURATION_MS, DEFAULT_PROGRESSION_FACTOR, EndpointState, EndpointStatus,
+    SuspensionPolicy,
 };
 use crate::forward::client_response;
 use crate::headers::prepare_client_response;
@@ -54,6 +56,42 @@ impl EndpointSender {
 
     fn state(&self, endpoint: &Endpoint) -> Option<&Mutex<EndpointState>> {
         self.states.get(endpoint.id)
+    }
+
+    /// The state of the endpoint with this `Endpoint::id` (Management API `isActive`).
+    pub fn endpoint_status(&self, id: usize) -> Option<EndpointStatus> {
+        self.states
+            .get(id)
+            .and_then(|s| s.lock().ok().map(|s| s.state()))
+    }
+
+    /// Switches an endpoint on (ACTIVE) or off (maintenance), as MI's `EndpointContext.switchOn`
+    /// and `switchOff` do for the Management API. False when there is no such endpoint.
+    pub fn switch_endpoint(&self, id: usize, on: bool) -> bool {
+        match self.states.get(id).and_then(|s| s.lock().ok()) {
+            Some(mut state) => {
+                if on {
+                    state.switch_on();
+                } else {
+                    state.switch_off();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The state (`ACTIVE`, `TIMEOUT`, `SUSPENDED`, ...) of each endpoint, in `id` order, for
+    /// monitoring; read under each endpoint's lock, off the request path.
+    pub fn endpoint_states(&self) -> Vec<String> {
+        self.states
+            .iter()
+            .map(|s| {
+                s.lock()
+                    .map(|s| format!("{:?}", s.state()).to_uppercase())
+                    .unwrap_or_else(|_| "UNKNOWN".into())
+            })
+            .collect()
     }
 }
 
@@ -133,6 +171,69 @@ impl Sender<ProxyBody> for EndpointSender {
 pub struct Live {
     pub deployment: Deployment,
     pub sender: EndpointSender,
+    /// Per-API and per-proxy counters of `deployment` ([`DeploymentCounters::for_deployment`]).
+    pub counters: DeploymentCounters,
+    /// The parsed artifacts `deployment` was compiled from (the Management API shows them).
+    pub artifacts: conflux_artifacts::Artifacts,
+    /// Which proxy services run, indexed like `deployment.proxies`; an operator stops one through
+    /// the Management API (MI: `ProxyServiceResource` stop/start).
+    pub proxy_running: ProxySwitches,
+}
+
+/// Run/stop switches of the deployed proxy services.
+#[derive(Debug, Default)]
+pub struct ProxySwitches {
+    running: Vec<AtomicBool>,
+    /// True while any proxy is stopped, so that the request path checks nothing otherwise.
+    any_stopped: AtomicBool,
+}
+
+impl ProxySwitches {
+    /// Every proxy running, except those deployed with `startOnLoad="false"`.
+    pub fn new(start_on_load: impl IntoIterator<Item = bool>) -> Self {
+        let running: Vec<AtomicBool> = start_on_load.into_iter().map(AtomicBool::new).collect();
+        let any_stopped = running.iter().any(|r| !r.load(Ordering::Relaxed));
+        ProxySwitches {
+            running,
+            any_stopped: AtomicBool::new(any_stopped),
+        }
+    }
+
+    pub fn is_running(&self, index: usize) -> bool {
+        self.running
+            .get(index)
+            .is_some_and(|r| r.load(Ordering::Acquire))
+    }
+
+    /// False when there is no such proxy.
+    pub fn set_running(&self, index: usize, on: bool) -> bool {
+        let Some(flag) = self.running.get(index) else {
+            return false;
+        };
+        flag.store(on, Ordering::Release);
+        let any = self.running.iter().any(|r| !r.load(Ordering::Acquire));
+        self.any_stopped.store(any, Ordering::Release);
+        true
+    }
+
+    pub fn any_stopped(&self) -> bool {
+        self.any_stopped.load(Ordering::Acquire)
+    }
+}
+
+/// Requests received per pass-through listener (MI's transport MBean counters), relaxed atomics.
+#[derive(Debug, Default)]
+pub struct ListenerCounters {
+    pub http_requests: AtomicU64,
+    pub https_requests: AtomicU64,
+    /// Answers with a 5xx status, either listener.
+    pub faults: AtomicU64,
+}
+
+impl ListenerCounters {
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
 }
 
 /// The handler of the HTTP and HTTPS pass-through listeners. Cloning is cheap; every clone sees
@@ -140,26 +241,118 @@ pub struct Live {
 #[derive(Clone)]
 pub struct PassThrough {
     live: Arc<ArcSwap<Live>>,
+    listeners: Arc<ListenerCounters>,
+    /// The HTTP access log, when configured (off by default).
+    access_log: Option<Arc<dyn AccessLog>>,
+}
+
+/// One exchange as the HTTP access log sees it (built only when an access log is configured).
+pub struct AccessRecord<'a> {
+    pub conn: &'a ConnInfo,
+    pub method: &'a http::Method,
+    pub uri: &'a http::Uri,
+    pub version: http::Version,
+    pub request_headers: &'a http::HeaderMap,
+    pub status: http::StatusCode,
+    pub response_headers: &'a http::HeaderMap,
+    pub received_at: std::time::SystemTime,
+    /// From the request head to the response head.
+    pub elapsed: Duration,
+}
+
+/// Where access records go (the binary writes `http_access.log`).
+pub trait AccessLog: Send + Sync {
+    fn record(&self, record: &AccessRecord<'_>);
 }
 
 impl PassThrough {
     pub fn new(live: Arc<ArcSwap<Live>>) -> Self {
-        PassThrough { live }
+        PassThrough {
+            live,
+            listeners: Arc::default(),
+            access_log: None,
+        }
+    }
+
+    /// Records every exchange of the pass-through listeners in `log`.
+    pub fn with_access_log(mut self, log: Arc<dyn AccessLog>) -> Self {
+        self.access_log = Some(log);
+        self
+    }
+
+    /// The snapshot the listeners serve now.
+    pub fn live(&self) -> Arc<Live> {
+        self.live.load_full()
+    }
+
+    /// The per-listener request counters.
+    pub fn listener_counters(&self) -> Arc<ListenerCounters> {
+        self.listeners.clone()
     }
 
     /// Mediates one client request; the response's hop-by-hop headers are removed.
     pub async fn handle(&self, request: Request<Incoming>, conn: ConnInfo) -> Response<ProxyBody> {
+        let Some(access_log) = &self.access_log else {
+            return self.respond(request, conn).await;
+        };
+        // Only with an access log configured: keep what the log line needs from the request.
+        let received_at = std::time::SystemTime::now();
+        let started = Instant::now();
+        let (method, uri, version) = (
+            request.method().clone(),
+            request.uri().clone(),
+            request.version(),
+        );
+        let request_headers = request.headers().clone();
+        let response = self.respond(request, conn).await;
+        access_log.record(&AccessRecord {
+            conn: &conn,
+            method: &method,
+            uri: &uri,
+            version,
+            request_headers: &request_headers,
+            status: response.status(),
+            response_headers: response.headers(),
+            received_at,
+            elapsed: started.elapsed(),
+        });
+        response
+    }
+
+    async fn respond(&self, request: Request<Incoming>, conn: ConnInfo) -> Response<ProxyBody> {
         // An owned snapshot: a redeploy during this request does not disturb it.
         let live = self.live.load_full();
         let scheme = if conn.tls {
+            self.listeners
+                .https_requests
+                .fetch_add(1, Ordering::Relaxed);
             Protocol::Https
         } else {
+            self.listeners.http_requests.fetch_add(1, Ordering::Relaxed);
             Protocol::Http
         };
+        if live.proxy_running.any_stopped()
+            && let Some(path) = request.uri().path_and_query().map(|p| p.as_str())
+            && let Some(proxy) = live.deployment.proxy_table.dispatch(path)
+            && !live.proxy_running.is_running(proxy.proxy)
+        {
+            // A stopped proxy service takes no messages (its Axis2 service is inactive in MI).
+            let mut response = Response::new(ProxyBody::Empty);
+            *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+            return response;
+        }
         let mut response = live
             .deployment
-            .handle(&live.sender, request.map(ProxyBody::from), scheme)
+            .handle_counted(
+                &live.sender,
+                request.map(ProxyBody::from),
+                scheme,
+                Some(&live.counters),
+            )
             .await;
+        if response.status().is_server_error() {
+            self.listeners.faults.fetch_add(1, Ordering::Relaxed);
+        }
         prepare_client_response(&mut response);
         response
     }

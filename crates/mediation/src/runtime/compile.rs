@@ -158,6 +158,24 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         endpoints: c.endpoints,
         named_endpoints: c.named_endpoints,
         failures: c.errors.iter().map(|e| e.to_string()).collect(),
+        has_fault_handlers: false,
+    };
+    let has_fault_handlers = deployment.sequences.contains_key("fault")
+        || deployment.sequences.values().any(|s| s.on_error.is_some())
+        || deployment
+            .apis
+            .iter()
+            .flat_map(|a| a.resources.iter())
+            .chain(deployment.proxies.iter())
+            .any(|r| {
+                r.fault_sequence.is_some()
+                    || [&r.in_sequence, &r.out_sequence]
+                        .iter()
+                        .any(|s| s.as_ref().is_some_and(|s| s.on_error.is_some()))
+            });
+    let deployment = Deployment {
+        has_fault_handlers,
+        ..deployment
     };
     (deployment, c.errors)
 }
@@ -300,7 +318,7 @@ impl Compiler {
         api: &art::Api,
         named: &HashMap<String, Arc<Sequence>>,
     ) -> Result<(DeployedApi, ApiRoute)> {
-        let artifact = format!("api:{}", api.name);
+        let artifact: Arc<str> = Arc::from(format!("api:{}", api.name));
         let mut routes = Vec::new();
         let mut resources = Vec::new();
         for r in &api.resources {
@@ -366,7 +384,7 @@ impl Compiler {
         p: &art::ProxyService,
         named: &HashMap<String, Arc<Sequence>>,
     ) -> Result<Route> {
-        let artifact = format!("proxy:{}", p.name);
+        let artifact: Arc<str> = Arc::from(format!("proxy:{}", p.name));
         let target = match &p.target.endpoint {
             Some(r) => Some(self.endpoint_ref(r)?),
             None => None,

@@ -6,6 +6,7 @@
 //! `NO_ENTITY_BODY`, `HTTP_METHOD`); `transport` is the current message's HTTP headers.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -59,10 +60,12 @@ pub struct MessageContext<B> {
     pub properties: HashMap<String, String>,
     /// `axis2` scope.
     pub axis2: HashMap<String, String>,
-    /// `urn:uuid:...`, as MI logs it.
-    pub message_id: String,
+    /// Sequence number of this message in the process; formatted as MI's `urn:uuid:` id only when
+    /// something asks for it ([`MessageContext::message_id`]), which keeps formatting off the
+    /// pass-through path.
+    sequence: u64,
     /// `api:NAME` or `proxy:NAME`, the prefix of log mediator lines.
-    pub artifact: String,
+    pub artifact: Arc<str>,
     /// Headers set by mediators: what a request turned into a response (respond) carries back.
     pub headers_set: Vec<HeaderName>,
     /// How the client wants an unhandled fault reported, judged from its request.
@@ -70,7 +73,7 @@ pub struct MessageContext<B> {
 }
 
 impl<B: MessageBody> MessageContext<B> {
-    pub fn new(method: Method, uri: Uri, headers: HeaderMap, body: B, artifact: String) -> Self {
+    pub fn new(method: Method, uri: Uri, headers: HeaderMap, body: B, artifact: Arc<str>) -> Self {
         let fault_format = FaultFormat::for_request(&headers);
         MessageContext {
             method,
@@ -81,7 +84,7 @@ impl<B: MessageBody> MessageContext<B> {
             is_response: false,
             properties: HashMap::new(),
             axis2: HashMap::new(),
-            message_id: next_message_id(),
+            sequence: MESSAGE_COUNTER.fetch_add(1, Ordering::Relaxed),
             artifact,
             headers_set: Vec::new(),
             fault_format,
@@ -158,26 +161,30 @@ impl<B: MessageBody> MessageContext<B> {
     }
 }
 
-/// A process-unique message id in MI's `urn:uuid:` shape (random per process, then counted).
-fn next_message_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let seed = *SEED.get_or_init(|| {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        t ^ (u64::from(std::process::id()) << 32)
-    });
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        (seed >> 32) as u32,
-        (seed >> 16) as u16,
-        (seed & 0xfff) as u16,
-        (n >> 48) as u16 & 0xfff,
-        n & 0xffff_ffff_ffff
-    )
+/// Counts messages in this process.
+static MESSAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl<B> MessageContext<B> {
+    /// MI's `urn:uuid:` message id: random per process, then the message's sequence number.
+    pub fn message_id(&self) -> String {
+        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let seed = *SEED.get_or_init(|| {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0);
+            t ^ (u64::from(std::process::id()) << 32)
+        });
+        let n = self.sequence;
+        format!(
+            "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            (seed >> 32) as u32,
+            (seed >> 16) as u16,
+            (seed & 0xfff) as u16,
+            (n >> 48) as u16 & 0xfff,
+            n & 0xffff_ffff_ffff
+        )
+    }
 }
 
 #[cfg(test)]
@@ -210,8 +217,8 @@ mod tests {
 
     #[test]
     fn message_ids_are_unique_and_uuid_shaped() {
-        let a = ctx().message_id;
-        let b = ctx().message_id;
+        let a = ctx().message_id();
+        let b = ctx().message_id();
         assert_ne!(a, b);
         assert!(a.starts_with("urn:uuid:") && a.len() == 45, "{a}");
     }

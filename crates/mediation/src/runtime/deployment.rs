@@ -4,9 +4,15 @@
 //! `main` sequence), the properties MI sets on a dispatched message, then the engine.
 //!
 //! A hot redeploy builds a new snapshot and swaps it in; requests in flight keep the old one.
+//!
+//! Also owns the per-artifact traffic counters ([`ArtifactCounters`], [`DeploymentCounters`]) that
+//! Prometheus metrics and Jolokia monitoring read: allocated once per deployment, updated with
+//! relaxed atomics on the request path (no lock, no allocation, no map look-up per request).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use http::header::{ALLOW, HeaderValue};
 use http::{Request, Response, StatusCode};
@@ -41,6 +47,9 @@ pub struct Deployment {
     pub named_endpoints: HashMap<String, Arc<Endpoint>>,
     /// Artifacts that failed to deploy, as `file:line:column: reason`.
     pub failures: Vec<String>,
+    /// Whether any fault handler is deployed (a fault sequence, a global `fault`, an `onError`):
+    /// only then does a send keep a copy of the request headers for it.
+    pub has_fault_handlers: bool,
 }
 
 impl Deployment {
@@ -55,6 +64,7 @@ impl Deployment {
             endpoints: Vec::new(),
             named_endpoints: HashMap::new(),
             failures: Vec::new(),
+            has_fault_handlers: false,
         }
     }
 
@@ -65,6 +75,19 @@ impl Deployment {
         request: Request<B>,
         scheme: Protocol,
     ) -> Response<B> {
+        self.handle_counted(sender, request, scheme, None).await
+    }
+
+    /// [`Deployment::handle`], counting the request against the API or proxy service it reaches
+    /// in `counters` (built by [`DeploymentCounters::for_deployment`] from this deployment).
+    pub async fn handle_counted<B: MessageBody>(
+        &self,
+        sender: &dyn Sender<B>,
+        request: Request<B>,
+        scheme: Protocol,
+        counters: Option<&DeploymentCounters>,
+    ) -> Response<B> {
+        let started = Instant::now();
         let (parts, body) = request.into_parts();
         let path_and_query = parts
             .uri
@@ -75,6 +98,7 @@ impl Deployment {
         let engine = Engine {
             sequences: &self.sequences,
             sender,
+            keep_request_headers: self.has_fault_handlers,
         };
 
         if let Some(proxy) = self.proxy_table.dispatch(&path_and_query)
@@ -90,7 +114,11 @@ impl Deployment {
             );
             ctx.axis2.insert(props::REST_URL_POSTFIX.into(), postfix);
             set_no_entity_body(&mut ctx);
-            return engine.mediate(route, ctx).await;
+            let response = engine.mediate(route, ctx).await;
+            if let Some(c) = counters.and_then(|c| c.proxies.get(proxy.proxy)) {
+                c.counters.record(started, response.status());
+            }
+            return response;
         }
 
         let head = RequestHead {
@@ -152,7 +180,11 @@ impl Deployment {
                 ctx.axis2
                     .insert(props::REST_URL_POSTFIX.into(), m.rest_url_postfix.clone());
                 set_no_entity_body(&mut ctx);
-                engine.mediate(route, ctx).await
+                let response = engine.mediate(route, ctx).await;
+                if let Some(c) = counters.and_then(|c| c.apis.get(m.api)) {
+                    c.counters.record(started, response.status());
+                }
+                response
             }
             ApiDispatch::NoResource { status, .. } => {
                 status_only(StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND))
@@ -189,6 +221,158 @@ impl Deployment {
     }
 }
 
+/// MI's default latency histogram buckets in seconds, for APIs, proxy services and inbound
+/// endpoints alike (wso2/micro-integrator `PrometheusReporter.initMetric`:
+/// `{0.19, 0.20, 0.25, 0.30, 0.35, 0.40, 0.50, 0.60, 1, 5}`).
+pub const LATENCY_BUCKETS_SECONDS: [f64; 10] =
+    [0.19, 0.20, 0.25, 0.30, 0.35, 0.40, 0.50, 0.60, 1.0, 5.0];
+
+/// The same bounds in microseconds, which is what the request path compares against.
+const LATENCY_BUCKETS_MICROS: [u64; 10] = [
+    190_000, 200_000, 250_000, 300_000, 350_000, 400_000, 500_000, 600_000, 1_000_000, 5_000_000,
+];
+
+/// Request, error and latency counters of one API or proxy service. Every update is a relaxed
+/// atomic add; readers see a consistent-enough picture for monitoring (MI's simpleclient gives no
+/// stronger guarantee).
+#[derive(Debug, Default)]
+pub struct ArtifactCounters {
+    requests: AtomicU64,
+    errors: AtomicU64,
+    /// Non-cumulative: `buckets[i]` counts observations in `(bound[i-1], bound[i]]`; the last slot
+    /// is `+Inf`.
+    buckets: [AtomicU64; LATENCY_BUCKETS_MICROS.len() + 1],
+    latency_sum_micros: AtomicU64,
+}
+
+/// A point-in-time copy of [`ArtifactCounters`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CountersSnapshot {
+    pub requests: u64,
+    pub errors: u64,
+    /// Cumulative counts per bound of [`LATENCY_BUCKETS_SECONDS`], then `+Inf` (= all observed).
+    pub cumulative_buckets: Vec<u64>,
+    pub latency_sum_seconds: f64,
+}
+
+impl ArtifactCounters {
+    /// Counts one finished request. An error is a server-side failure answer (5xx): a mediation
+    /// fault, an unreachable or timed-out endpoint, or a backend's 5xx passed through.
+    pub fn record(&self, started: Instant, status: StatusCode) {
+        self.observe(
+            started.elapsed().as_micros() as u64,
+            status.is_server_error(),
+        );
+    }
+
+    fn observe(&self, micros: u64, error: bool) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        if error {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        let slot = LATENCY_BUCKETS_MICROS
+            .iter()
+            .position(|&bound| micros <= bound)
+            .unwrap_or(LATENCY_BUCKETS_MICROS.len());
+        self.buckets[slot].fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> CountersSnapshot {
+        let mut running = 0;
+        let cumulative_buckets = self
+            .buckets
+            .iter()
+            .map(|b| {
+                running += b.load(Ordering::Relaxed);
+                running
+            })
+            .collect();
+        CountersSnapshot {
+            requests: self.requests.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            cumulative_buckets,
+            latency_sum_seconds: self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
+        }
+    }
+}
+
+/// Which kind of service an artifact is, with MI's `service_type` label value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceKind {
+    Api,
+    Proxy,
+    InboundEndpoint,
+}
+
+impl ServiceKind {
+    /// MI's `service_type` label (`MetricHandler`: "api", "proxy", "inbound-endpoint").
+    pub fn label(self) -> &'static str {
+        match self {
+            ServiceKind::Api => "api",
+            ServiceKind::Proxy => "proxy",
+            ServiceKind::InboundEndpoint => "inbound-endpoint",
+        }
+    }
+}
+
+/// One counted service: its identity and its counters.
+#[derive(Debug)]
+pub struct CountedService {
+    pub kind: ServiceKind,
+    pub name: String,
+    /// The API's context (MI's `invocation_url` label); the proxy's `/services/NAME` path.
+    pub invocation_url: String,
+    pub counters: ArtifactCounters,
+}
+
+/// The counters of every API and proxy service of one deployment, indexed like
+/// [`Deployment::apis`] and [`Deployment::proxies`].
+#[derive(Debug, Default)]
+pub struct DeploymentCounters {
+    pub apis: Vec<CountedService>,
+    pub proxies: Vec<CountedService>,
+}
+
+impl DeploymentCounters {
+    /// Allocates one set of counters per API and proxy service of `deployment`.
+    pub fn for_deployment(deployment: &Deployment) -> DeploymentCounters {
+        let apis = deployment
+            .apis
+            .iter()
+            .map(|api| CountedService {
+                kind: ServiceKind::Api,
+                name: api.name.clone(),
+                invocation_url: api.context.clone(),
+                counters: ArtifactCounters::default(),
+            })
+            .collect();
+        let proxies = deployment
+            .proxies
+            .iter()
+            .map(|route| {
+                let name = route
+                    .artifact
+                    .strip_prefix("proxy:")
+                    .unwrap_or(&route.artifact)
+                    .to_string();
+                CountedService {
+                    kind: ServiceKind::Proxy,
+                    invocation_url: format!("/services/{name}"),
+                    name,
+                    counters: ArtifactCounters::default(),
+                }
+            })
+            .collect();
+        DeploymentCounters { apis, proxies }
+    }
+
+    /// Every counted service, APIs first.
+    pub fn services(&self) -> impl Iterator<Item = &CountedService> {
+        self.apis.iter().chain(self.proxies.iter())
+    }
+}
+
 /// MI's listener sets NO_ENTITY_BODY when the request has no body (e.g. a GET).
 fn set_no_entity_body<B: MessageBody>(ctx: &mut MessageContext<B>) {
     if !has_body(&ctx.headers) {
@@ -208,4 +392,37 @@ fn status_only<B: MessageBody>(status: StatusCode) -> Response<B> {
     let mut r = Response::new(B::default());
     *r.status_mut() = status;
     r
+}
+
+#[cfg(test)]
+mod counter_tests {
+    use super::*;
+
+    #[test]
+    fn observations_land_in_cumulative_buckets_like_simpleclient() {
+        let c = ArtifactCounters::default();
+        c.observe(1_000, false); // 0.001 s -> first bucket
+        c.observe(190_000, false); // exactly on the 0.19 bound: le is inclusive
+        c.observe(190_001, true); // just above -> 0.20
+        c.observe(6_000_000, true); // above 5 s -> +Inf only
+        let s = c.snapshot();
+        assert_eq!(s.requests, 4);
+        assert_eq!(s.errors, 2);
+        assert_eq!(
+            s.cumulative_buckets.len(),
+            LATENCY_BUCKETS_SECONDS.len() + 1
+        );
+        assert_eq!(s.cumulative_buckets[0], 2);
+        assert_eq!(s.cumulative_buckets[1], 3);
+        assert_eq!(s.cumulative_buckets[9], 3);
+        assert_eq!(s.cumulative_buckets[10], 4);
+        assert!((s.latency_sum_seconds - 6.381_001).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bucket_bounds_agree() {
+        for (s, us) in LATENCY_BUCKETS_SECONDS.iter().zip(LATENCY_BUCKETS_MICROS) {
+            assert_eq!((s * 1e6).round() as u64, us);
+        }
+    }
 }

@@ -51,7 +51,7 @@ impl Sequence {
 #[derive(Debug, Clone, Default)]
 pub struct Route {
     /// `api:NAME` or `proxy:NAME`: the log prefix.
-    pub artifact: String,
+    pub artifact: Arc<str>,
     pub in_sequence: Option<Arc<Sequence>>,
     pub out_sequence: Option<Arc<Sequence>>,
     pub fault_sequence: Option<Arc<Sequence>>,
@@ -91,6 +91,9 @@ type Step<'a, B> = Pin<Box<dyn Future<Output = Result<Ended<B>, Fault>> + Send +
 pub struct Engine<'d, B: MessageBody> {
     pub sequences: &'d HashMap<String, Arc<Sequence>>,
     pub sender: &'d dyn Sender<B>,
+    /// Copy the request headers before a send, because a fault handler may read them after the
+    /// send failed; without fault handlers the headers move to the backend request uncopied.
+    pub keep_request_headers: bool,
 }
 
 impl<'d, B: MessageBody> Engine<'d, B> {
@@ -290,10 +293,13 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         endpoint: &Endpoint,
         ctx: &mut MessageContext<B>,
     ) -> Result<Response<B>, SendFault> {
-        let request = outbound_request(endpoint, ctx).map_err(|message| SendFault {
-            code: error_codes::CONNECTION_FAILED,
-            message,
-        })?;
+        let request =
+            outbound_request(endpoint, ctx, self.keep_request_headers).map_err(|message| {
+                SendFault {
+                    code: error_codes::CONNECTION_FAILED,
+                    message,
+                }
+            })?;
         self.sender.send(endpoint, request).await
     }
 
@@ -367,12 +373,16 @@ fn response_from<B: MessageBody>(ctx: &mut MessageContext<B>) -> Response<B> {
     let mut headers = if ctx.is_response {
         std::mem::take(&mut ctx.headers)
     } else {
-        // A request turned into a response keeps only the headers mediators set on it.
+        // A request turned into a response keeps the headers mediators set on it, and the type
+        // of the body it carries back (the echo idiom returns the request's own content).
         let mut h = http::HeaderMap::new();
         for name in &ctx.headers_set {
             if let Some(v) = ctx.headers.get(name) {
                 h.insert(name.clone(), v.clone());
             }
+        }
+        if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {
+            h.entry(CONTENT_TYPE).or_insert_with(|| ct.clone());
         }
         h
     };
@@ -399,6 +409,7 @@ fn response_from<B: MessageBody>(ctx: &mut MessageContext<B>) -> Response<B> {
 fn outbound_request<B: MessageBody>(
     endpoint: &Endpoint,
     ctx: &mut MessageContext<B>,
+    keep_request_headers: bool,
 ) -> Result<Request<B>, String> {
     let (uri, method) = match &endpoint.kind {
         EndpointKind::Address { uri } => (
@@ -431,7 +442,11 @@ fn outbound_request<B: MessageBody>(
         .and_then(|m| Method::from_bytes(m.trim().to_ascii_uppercase().as_bytes()).ok())
         .or(method)
         .unwrap_or_else(|| ctx.method.clone());
-    let mut headers = ctx.headers.clone();
+    let mut headers = if keep_request_headers {
+        ctx.headers.clone()
+    } else {
+        std::mem::take(&mut ctx.headers)
+    };
     if let Some(ct) = ctx
         .get(Scope::Axis2, props::CONTENT_TYPE)
         .or_else(|| ctx.get(Scope::Axis2, props::MESSAGE_TYPE))
@@ -494,5 +509,249 @@ mod tests {
         );
         assert_eq!(append_postfix("http://b/svc", None), "http://b/svc");
         assert_eq!(append_postfix("http://b/svc", Some("")), "http://b/svc");
+    }
+}
+
+#[cfg(test)]
+mod flow_tests {
+    //! The message flow of synapse-subset.md §3.6 over an in-memory sender.
+
+    use std::sync::Mutex;
+
+    use bytes::Bytes;
+    use http::HeaderMap;
+    use http_body_util::{BodyExt, Full};
+
+    use super::*;
+    use crate::runtime::endpoint::{SendFuture, SuspensionSettings};
+    use crate::runtime::mediators::{
+        Header, Loopback, MediaType, PayloadFactory, Property, PropertyAction, Respond, Send,
+    };
+    use crate::runtime::value::ValueSource;
+
+    type B = Full<Bytes>;
+
+    /// Answers every send with a fixed result and records the URIs it was asked for.
+    struct FakeSender {
+        result: Result<(u16, &'static str), u32>,
+        seen: Mutex<Vec<String>>,
+    }
+
+    impl Sender<B> for FakeSender {
+        fn send<'a>(&'a self, _endpoint: &'a Endpoint, request: Request<B>) -> SendFuture<'a, B> {
+            self.seen.lock().unwrap().push(request.uri().to_string());
+            let result = self.result;
+            Box::pin(async move {
+                match result {
+                    Ok((status, body)) => {
+                        let mut r = Response::new(B::from(Bytes::from_static(body.as_bytes())));
+                        *r.status_mut() = StatusCode::from_u16(status).unwrap();
+                        Ok(r)
+                    }
+                    Err(code) => Err(SendFault {
+                        code,
+                        message: "Error connecting to the back end".into(),
+                    }),
+                }
+            })
+        }
+    }
+
+    fn endpoint() -> Arc<Endpoint> {
+        Arc::new(Endpoint {
+            id: 0,
+            name: "be".into(),
+            kind: EndpointKind::Address {
+                uri: "http://backend/svc".into(),
+            },
+            timeout: None,
+            timeout_action: TimeoutAction::Never,
+            suspension: SuspensionSettings::default(),
+        })
+    }
+
+    fn seq(mediators: Vec<Mediator>) -> Option<Arc<Sequence>> {
+        Some(Arc::new(Sequence {
+            name: "s".into(),
+            mediators,
+            on_error: None,
+        }))
+    }
+
+    fn ctx() -> MessageContext<B> {
+        let mut c = MessageContext::new(
+            Method::GET,
+            Uri::from_static("/api/x?y=1"),
+            HeaderMap::new(),
+            B::default(),
+            "api:A".into(),
+        );
+        c.axis2
+            .insert(props::REST_URL_POSTFIX.into(), "/x?y=1".into());
+        c
+    }
+
+    async fn run(
+        route: &Route,
+        sender: &FakeSender,
+        sequences: &HashMap<String, Arc<Sequence>>,
+    ) -> (StatusCode, HeaderMap, String) {
+        let engine = Engine {
+            sequences,
+            sender,
+            keep_request_headers: true,
+        };
+        let r = engine.mediate(route, ctx()).await;
+        let (parts, body) = r.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    fn sender(result: Result<(u16, &'static str), u32>) -> FakeSender {
+        FakeSender {
+            result,
+            seen: Mutex::new(Vec::new()),
+        }
+    }
+
+    // passthru ServerWorker#sendAck: nothing answered -> 202, empty.
+    #[tokio::test]
+    async fn a_sequence_that_answers_nothing_gets_the_implicit_202() {
+        let route = Route {
+            in_sequence: seq(vec![]),
+            ..Route::default()
+        };
+        let (status, _, body) = run(&route, &sender(Ok((200, ""))), &HashMap::new()).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert!(body.is_empty());
+    }
+
+    #[tokio::test]
+    async fn payload_factory_and_respond_answer_by_themselves() {
+        let route = Route {
+            in_sequence: seq(vec![
+                Mediator::PayloadFactory(PayloadFactory {
+                    media_type: MediaType::Json,
+                    format: r#"{"a":"$1"}"#.into(),
+                    args: vec![ValueSource::Literal("b".into())],
+                }),
+                Mediator::Property(Property {
+                    name: props::HTTP_SC.into(),
+                    scope: Scope::Axis2,
+                    action: PropertyAction::Set(ValueSource::Literal("201".into())),
+                }),
+                Mediator::Respond(Respond),
+            ]),
+            ..Route::default()
+        };
+        let (status, headers, body) = run(&route, &sender(Ok((200, ""))), &HashMap::new()).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(headers[CONTENT_TYPE], "application/json");
+        assert_eq!(body, r#"{"a":"b"}"#);
+    }
+
+    #[tokio::test]
+    async fn send_appends_the_postfix_and_the_out_sequence_sees_the_reply() {
+        let route = Route {
+            in_sequence: seq(vec![Mediator::Send(Send {
+                endpoint: Some(endpoint()),
+            })]),
+            out_sequence: seq(vec![
+                Mediator::Header(Header {
+                    name: "X-Out".into(),
+                    value: Some(ValueSource::Property(Scope::Axis2, props::HTTP_SC.into())),
+                }),
+                Mediator::Send(Send { endpoint: None }),
+            ]),
+            ..Route::default()
+        };
+        let s = sender(Ok((200, "reply")));
+        let (status, headers, body) = run(&route, &s, &HashMap::new()).await;
+        assert_eq!(
+            s.seen.lock().unwrap().as_slice(),
+            ["http://backend/svc/x?y=1"]
+        );
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["x-out"], "200");
+        assert_eq!(body, "reply");
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_runs_the_fault_sequence_with_error_code() {
+        let route = Route {
+            in_sequence: seq(vec![Mediator::Send(Send {
+                endpoint: Some(endpoint()),
+            })]),
+            fault_sequence: seq(vec![
+                Mediator::PayloadFactory(PayloadFactory {
+                    media_type: MediaType::Text,
+                    format: "failed $1".into(),
+                    args: vec![ValueSource::Property(
+                        Scope::Default,
+                        props::ERROR_CODE.into(),
+                    )],
+                }),
+                Mediator::Respond(Respond),
+            ]),
+            ..Route::default()
+        };
+        let (status, _, body) = run(&route, &sender(Err(101_503)), &HashMap::new()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "failed 101503");
+    }
+
+    #[tokio::test]
+    async fn without_a_fault_sequence_the_client_gets_a_gateway_status() {
+        let route = Route {
+            in_sequence: seq(vec![Mediator::Send(Send {
+                endpoint: Some(endpoint()),
+            })]),
+            ..Route::default()
+        };
+        let (status, _, body) = run(&route, &sender(Err(101_504)), &HashMap::new()).await;
+        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+        assert!(body.contains("101504"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn loopback_runs_the_out_sequence() {
+        let route = Route {
+            in_sequence: seq(vec![Mediator::Loopback(Loopback)]),
+            out_sequence: seq(vec![
+                Mediator::Header(Header {
+                    name: "X-Looped".into(),
+                    value: Some(ValueSource::Literal("yes".into())),
+                }),
+                Mediator::Respond(Respond),
+            ]),
+            ..Route::default()
+        };
+        let (status, headers, _) = run(&route, &sender(Ok((200, ""))), &HashMap::new()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["x-looped"], "yes");
+    }
+
+    #[tokio::test]
+    async fn a_loop_of_sequence_references_fails_instead_of_overflowing() {
+        let looping = Arc::new(Sequence {
+            name: "loop".into(),
+            mediators: vec![Mediator::Sequence(
+                crate::runtime::mediators::SequenceCall { key: "loop".into() },
+            )],
+            on_error: None,
+        });
+        let mut sequences = HashMap::new();
+        sequences.insert("loop".to_string(), looping.clone());
+        let route = Route {
+            in_sequence: Some(looping),
+            ..Route::default()
+        };
+        let (status, _, body) = run(&route, &sender(Ok((200, ""))), &sequences).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(body.contains("nested deeper"), "{body}");
     }
 }

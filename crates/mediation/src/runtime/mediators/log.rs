@@ -43,7 +43,7 @@ impl Log {
                 "To: {}",
                 if ctx.is_response { "" } else { ctx.to() }
             ));
-            parts.push(format!("MessageID: {}", ctx.message_id));
+            parts.push(format!("MessageID: {}", ctx.message_id()));
             parts.push(format!(
                 "Direction: {}",
                 if ctx.is_response {
