@@ -541,6 +541,17 @@ pub fn stream_download(port: u16, path: &str) -> StreamedResponse {
 /// One request over TLS (`Connection: close`, Content-Length body) that accepts any server
 /// certificate: the server's is self-signed.
 pub fn https_request(method: &str, port: u16, path: &str, body: &[u8]) -> HttpResponse {
+    https_request_with(method, port, path, &[], body)
+}
+
+/// [`https_request`] with extra request headers.
+pub fn https_request_with(
+    method: &str,
+    port: u16,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> HttpResponse {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -552,12 +563,15 @@ pub fn https_request(method: &str, port: u16, path: &str, body: &[u8]) -> HttpRe
     let mut conn = rustls::ClientConnection::new(Arc::new(config), name).expect("tls client");
     let mut sock = connect(port);
     let mut tls = rustls::Stream::new(&mut conn, &mut sock);
-    write!(
-        tls,
-        "{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
-    )
-    .expect("write head");
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    tls.write_all(head.as_bytes()).expect("write head");
     tls.write_all(body).expect("write body");
     let mut raw = Vec::new();
     let _ = tls.read_to_end(&mut raw);
