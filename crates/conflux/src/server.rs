@@ -29,6 +29,20 @@ use crate::logging;
 /// Largest request body the internal listeners read (Jolokia requests are small JSON objects).
 pub const MAX_INTERNAL_BODY_BYTES: usize = 64 * 1024;
 
+/// One worker thread per CPU this process may run on. With a single CPU (a container limit, a
+/// `taskset`), a current-thread runtime serves everything on that thread: the same work without
+/// the work-stealing scheduler's cross-thread hand-offs.
+fn runtime_builder() -> tokio::runtime::Builder {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(cpus);
+        builder
+    }
+}
+
 /// How long in-flight requests may take to finish after a stop signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -38,11 +52,7 @@ const LOG: &str = "conflux::server";
 pub fn run(config: Config) -> ExitCode {
     let started = Instant::now();
     let log = logging::init(&config.home, &config.hostname);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("conflux-worker")
-        .build()
-    {
+    let runtime = match runtime_builder().enable_all().thread_name("conflux-worker").build() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(target: LOG, "cannot start the async runtime: {e}");
