@@ -52,7 +52,11 @@ const LOG: &str = "conflux::server";
 pub fn run(config: Config) -> ExitCode {
     let started = Instant::now();
     let log = logging::init(&config.home, &config.hostname);
-    let runtime = match runtime_builder().enable_all().thread_name("conflux-worker").build() {
+    let runtime = match runtime_builder()
+        .enable_all()
+        .thread_name("conflux-worker")
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(target: LOG, "cannot start the async runtime: {e}");
