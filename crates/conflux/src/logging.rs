@@ -552,22 +552,30 @@ fn timestamp(now: SystemTime) -> String {
     )
 }
 
-/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's `civil_from_days`.
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
 pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    match time::OffsetDateTime::from_unix_timestamp(days.saturating_mul(86_400)) {
+        Ok(t) => (
+            i64::from(t.year()),
+            u32::from(u8::from(t.month())),
+            u32::from(t.day()),
+        ),
+        Err(_) => (1970, 1, 1),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(59), (1970, 3, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_819), (2027, 1, 1));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+
     use super::*;
     use std::time::Duration;
 

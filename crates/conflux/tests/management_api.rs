@@ -16,7 +16,6 @@ use serde_json::Value;
 use support::backend::*;
 use support::*;
 
-const SYNAPSE: &str = "repository/deployment/server/synapse-configs/default";
 const NS: &str = "http://ws.apache.org/ns/synapse";
 
 const USERS: &str = "[[internal_apis.users]]\nuser.name = \"ops\"\nuser.password = \"ops-pass\"\nuser.is_admin = true\n\n[[internal_apis.users]]\nuser.name = \"viewer\"\nuser.password = \"viewer-pass\"\n";

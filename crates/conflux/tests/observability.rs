@@ -8,17 +8,6 @@ mod support;
 use support::backend::*;
 use support::*;
 
-const TOML: &str = "[server]\nhostname = \"localhost\"\n";
-const SYNAPSE: &str = "repository/deployment/server/synapse-configs/default";
-
-fn home_with(artifacts: &[(&str, String)]) -> Home {
-    let home = Home::new(TOML);
-    for (path, xml) in artifacts {
-        home.write(&format!("{SYNAPSE}/{path}"), xml);
-    }
-    home
-}
-
 fn observed_home() -> Home {
     let dead = format!("http://127.0.0.1:{}/x", closed_port());
     home_with(&[

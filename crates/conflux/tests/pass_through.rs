@@ -10,18 +10,6 @@ mod support;
 use support::backend::*;
 use support::*;
 
-const TOML: &str = "[server]\nhostname = \"localhost\"\n";
-const SYNAPSE: &str = "repository/deployment/server/synapse-configs/default";
-
-/// A home with these artifacts (`("api/X.xml", xml)`, relative to synapse-configs/default).
-fn home_with(artifacts: &[(&str, String)]) -> Home {
-    let home = Home::new(TOML);
-    for (path, xml) in artifacts {
-        home.write(&format!("{SYNAPSE}/{path}"), xml);
-    }
-    home
-}
-
 fn start(home: &Home) -> Server {
     Server::start(home.path(), free_offset(), &[])
 }

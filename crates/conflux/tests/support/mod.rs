@@ -25,6 +25,19 @@ pub const INTERNAL_HTTP: u16 = 9191;
 pub const INTERNAL_HTTPS: u16 = 9154;
 pub const JMX: u16 = 9999;
 
+/// Where a home's Synapse artifacts live.
+pub const SYNAPSE: &str = "repository/deployment/server/synapse-configs/default";
+
+/// A home with a minimal deployment.toml and these artifacts (`("api/X.xml", xml)`, relative to
+/// [`SYNAPSE`]).
+pub fn home_with(artifacts: &[(&str, String)]) -> Home {
+    let home = Home::new("[server]\nhostname = \"localhost\"\n");
+    for (path, xml) in artifacts {
+        home.write(&format!("{SYNAPSE}/{path}"), xml);
+    }
+    home
+}
+
 /// A temporary MI home with a deployment.toml.
 pub struct Home {
     pub dir: tempfile::TempDir,

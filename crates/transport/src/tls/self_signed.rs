@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair};
 
@@ -53,11 +52,9 @@ pub fn generate_keystore(
     subject.push(DnType::OrganizationName, "Conflux self-signed");
     params.distinguished_name = subject;
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let today = days_since_epoch_now();
-    let (year, month, day) = civil_from_days(today - 1);
-    params.not_before = rcgen::date_time_ymd(year, month, day);
-    let (year, month, day) = civil_from_days(today + GENERATED_VALIDITY_DAYS);
-    params.not_after = rcgen::date_time_ymd(year, month, day);
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(GENERATED_VALIDITY_DAYS);
 
     let key_pair = KeyPair::generate().map_err(|error| fail(format!("key generation: {error}")))?;
     let certificate = params
@@ -102,45 +99,4 @@ fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temporary);
     }
     result
-}
-
-fn days_since_epoch_now() -> i64 {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0);
-    i64::try_from(seconds / 86_400).unwrap_or(0)
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day) (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i32, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year as i32, month as u8, day as u8)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(59), (1970, 3, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(20_819), (2027, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-    }
 }
