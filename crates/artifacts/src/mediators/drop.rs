@@ -2,8 +2,9 @@
 
 use roxmltree::Node;
 
+use crate::mediators::parse_leaf;
 use crate::span::Span;
-use crate::xml::{Ctx, Result, element_children};
+use crate::xml::{Ctx, Result};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drop {
@@ -11,11 +12,8 @@ pub struct Drop {
 }
 
 pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Drop> {
-    if let Some(child) = element_children(node).next() {
-        return Err(ctx.unknown(child, node, "no children"));
-    }
     Ok(Drop {
-        span: ctx.span(node),
+        span: parse_leaf(ctx, node)?,
     })
 }
 

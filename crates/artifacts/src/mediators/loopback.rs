@@ -2,8 +2,9 @@
 
 use roxmltree::Node;
 
+use crate::mediators::parse_leaf;
 use crate::span::Span;
-use crate::xml::{Ctx, Result, element_children};
+use crate::xml::{Ctx, Result};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loopback {
@@ -11,11 +12,8 @@ pub struct Loopback {
 }
 
 pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Loopback> {
-    if let Some(child) = element_children(node).next() {
-        return Err(ctx.unknown(child, node, "no children"));
-    }
     Ok(Loopback {
-        span: ctx.span(node),
+        span: parse_leaf(ctx, node)?,
     })
 }
 

@@ -67,6 +67,15 @@ pub enum Mediator {
     Enrich(Enrich),
 }
 
+/// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
+/// any child element is an error. Returns the element's position.
+pub(crate) fn parse_leaf(ctx: &Ctx, node: Node) -> Result<Span> {
+    if let Some(child) = element_children(node).next() {
+        return Err(ctx.unknown(child, node, "no children"));
+    }
+    Ok(ctx.span(node))
+}
+
 /// Synapse/MI mediators Conflux does not implement (synapse-subset.md §1.3 and §2.1), with the tier.
 const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
     ("iterate", "Tier 2"),

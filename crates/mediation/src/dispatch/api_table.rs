@@ -515,33 +515,20 @@ impl CompiledApi {
     fn process(&self, full_path: &str, req: &RequestHead<'_>) -> ApiDispatch {
         let api = self.index;
         let sub_path = self.sub_path(full_path);
-        let mut acceptable = self
+        let acceptable: Vec<usize> = self
             .acceptable_order
             .iter()
             .copied()
             .filter(|&i| self.resources[i].can_process(req))
-            .peekable();
-        if acceptable.peek().is_some() {
-            let candidates: Vec<usize> = acceptable.collect();
-            return match self.find_resource(&candidates, sub_path) {
-                Err(e) => ApiDispatch::BadRequest {
-                    api,
-                    resource: None,
-                    message: self.escape_message(req, full_path, &e),
-                },
-                Ok(None) => ApiDispatch::NoResource {
-                    api,
-                    status: 404,
-                    allow: Vec::new(),
-                },
-                Ok(Some((resource, uri_vars))) => {
-                    self.matched(resource, uri_vars, sub_path, full_path, req)
-                }
-            };
-        }
+            .collect();
+        let any_acceptable = !acceptable.is_empty();
         // No acceptable resource: look at all of them to choose 404, 405 or 400.
-        let all: Vec<usize> = (0..self.resources.len()).collect();
-        match self.find_resource(&all, sub_path) {
+        let candidates = if any_acceptable {
+            acceptable
+        } else {
+            (0..self.resources.len()).collect()
+        };
+        match self.find_resource(&candidates, sub_path) {
             Err(e) => ApiDispatch::BadRequest {
                 api,
                 resource: None,
@@ -552,6 +539,9 @@ impl CompiledApi {
                 status: 404,
                 allow: Vec::new(),
             },
+            Ok(Some((resource, uri_vars))) if any_acceptable => {
+                self.matched(resource, uri_vars, sub_path, full_path, req)
+            }
             Ok(Some((resource, _))) => {
                 let found = &self.resources[resource];
                 if found.has_matching_method(req.method) {
