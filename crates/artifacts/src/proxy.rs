@@ -123,6 +123,11 @@ pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxySe
                     "Tier 3: WS-* policies",
                 ));
             }
+            // A `<registry>` definition belongs to `<definitions>`/`registry.xml`; MI's
+            // SYN:`config/xml/ProxyServiceFactory.java` reads only the children it knows, so one
+            // pasted into a proxy configures nothing there and the proxy still deploys (MI test
+            // artifact `MtomEnabledBackEndOUT.xml`). Unknown names stay errors: they are typos.
+            "registry" => {}
             _ => return Err(ctx.unknown(child, node, "target, parameter or publishWSDL")),
         }
     }
@@ -224,6 +229,27 @@ mod tests {
             .unwrap();
         assert_eq!(p.transports, ["http", "https"]);
         assert!(matches!(p.target.endpoint, Some(EndpointRef::Inline(_))));
+    }
+
+    /// SYN:`config/xml/ProxyServiceFactory.java` looks its children up by name and never sees a
+    /// `<registry>`; MI deploys such a proxy.
+    #[test]
+    fn registry_definition_inside_a_proxy_is_ignored_as_in_proxy_service_factory() {
+        let p = proxy(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P">
+  <registry provider="org.wso2.carbon.mediation.registry.WSO2Registry"><parameter name="cachableDuration">15000</parameter></registry>
+  <target><inSequence><drop/></inSequence></target>
+</proxy>"#)
+        .unwrap();
+        assert!(
+            p.parameters.is_empty(),
+            "the registry's parameter is not the proxy's"
+        );
+        assert!(matches!(p.target.in_sequence, SequenceRef::Inline(_)));
+        assert_eq!(
+            proxy(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P"><registri/><target/></proxy>"#)
+                .unwrap_err(),
+            "unknown element <registri> in <proxy>: expected target, parameter or publishWSDL at proxy-services/P.xml:1:57"
+        );
     }
 
     #[test]

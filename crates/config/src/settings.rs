@@ -40,6 +40,11 @@ pub const DEFAULT_CONNECTION_TIMEOUT_MS: u64 = 90_000;
 /// `synapse.global_timeout_interval`).
 pub const DEFAULT_GLOBAL_TIMEOUT_MS: u64 = 120_000;
 
+/// `[mediation] max_message_size` (a Conflux key, in bytes): the most of a body mediation reads
+/// into memory when a mediator needs the content; a larger request is answered 413. Bodies of
+/// sequences that never read the content stream through at any size.
+pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 10 * 1024 * 1024;
+
 /// `[management_api.jwt_token_security_handler] token_config.expiry`: MI's default, 3600 s.
 pub const DEFAULT_TOKEN_EXPIRY_SECS: u64 = 3600;
 /// `token_store_config.max_size`: MI's default, 200 live tokens.
@@ -136,6 +141,8 @@ pub struct TransportConfig {
     pub disable_keepalive: bool,
     /// Backend answer deadline for endpoints without `<timeout>`.
     pub global_timeout: Duration,
+    /// `[mediation] max_message_size`.
+    pub max_message_bytes: u64,
 }
 
 /// The validated configuration of a server.
@@ -295,6 +302,7 @@ pub fn from_document(
             "mediation.synapse.global_timeout_interval",
             DEFAULT_GLOBAL_TIMEOUT_MS,
         )),
+        max_message_bytes: r.message_size("mediation.max_message_size"),
     };
 
     let keystore_password = r
@@ -683,6 +691,18 @@ impl<'d> Reader<'d> {
         }
     }
 
+    fn message_size(&mut self, key: &str) -> u64 {
+        let expected = "a size in bytes from 1 (a whole number, e.g. 10485760 for 10 MiB)";
+        match self.unsigned(key, expected) {
+            Some((0, origin)) => {
+                self.invalid(key, origin, &Value::Integer(0), expected);
+                DEFAULT_MAX_MESSAGE_BYTES
+            }
+            Some((v, _)) => v,
+            None => DEFAULT_MAX_MESSAGE_BYTES,
+        }
+    }
+
     fn millis(&mut self, key: &str, default: u64) -> u64 {
         self.unsigned(key, "a duration in milliseconds (a whole number)")
             .map(|(v, _)| v)
@@ -762,6 +782,23 @@ mod tests {
             c.synapse_config_dir,
             PathBuf::from("/h/repository/deployment/server/synapse-configs/default")
         );
+    }
+
+    #[test]
+    fn max_message_size_defaults_reads_and_rejects_zero_with_its_line() {
+        let c = load_text("", &[]).unwrap();
+        assert_eq!(c.transport.max_message_bytes, DEFAULT_MAX_MESSAGE_BYTES);
+        let c = load_text("[mediation]\nmax_message_size = 1024\n", &[]).unwrap();
+        assert_eq!(c.transport.max_message_bytes, 1024);
+        for bad in ["0", "\"big\"", "-1"] {
+            let err = load_text(&format!("[mediation]\nmax_message_size = {bad}\n"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("max_message_size") && err.contains("deployment.toml:2"),
+                "{err}"
+            );
+        }
     }
 
     // MI: the system property wins outright over [server] offset (core Activator).

@@ -18,7 +18,9 @@ pub struct Deployed {
 pub fn deploy(config: &Config) -> Deployed {
     let report = load_synapse_dir(&config.synapse_config_dir);
     let mut failures: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
-    let (deployment, errors) = compile(&report.artifacts);
+    let (mut deployment, errors) = compile(&report.artifacts);
+    deployment.max_message_bytes =
+        usize::try_from(config.transport.max_message_bytes).unwrap_or(usize::MAX);
     failures.extend(errors.iter().map(|e| e.to_string()));
     Deployed {
         deployment,

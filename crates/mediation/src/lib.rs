@@ -1,9 +1,11 @@
-//! `conflux-mediation`: what happens to a request between the transport and the backend. Today
-//! the crate owns request **dispatch** ([`dispatch`]): choosing the proxy service or the REST API
-//! and resource exactly as WSO2 MI (Synapse) does, with MI's 404/405/400/OPTIONS answers, and the
-//! URI templates (resource matching, HTTP-endpoint expansion). Later it also owns the message
-//! context, the mediators and the expressions that run the chosen sequences. Pure logic: no
-//! sockets, no async.
+//! `conflux-mediation`: what happens to a request between the transport and the backend: request
+//! **dispatch** ([`dispatch`]) choosing the proxy service or the REST API and resource exactly as
+//! WSO2 MI (Synapse) does; the **runtime** ([`runtime`]) with the message context, the mediators
+//! and the engine that runs sequences; and the expression languages mediators use, **XPath 1.0**
+//! with Synapse's extensions ([`xpath`]) and **JSONPath** plus MI's JSON/XML mapping ([`json`]).
+//! No sockets: the transport hands requests in and sends what the engine asks it to.
 
 pub mod dispatch;
+pub mod json;
 pub mod runtime;
+pub mod xpath;

@@ -22,6 +22,7 @@ use crate::runtime::deployment::{DeployedApi, Deployment};
 use crate::runtime::endpoint::{Endpoint, EndpointKind, SuspensionSettings, TimeoutAction};
 use crate::runtime::engine::{Route, Sequence};
 use crate::runtime::mediators::{self as rt, Mediator};
+use crate::runtime::payload;
 use crate::runtime::value::ValueSource;
 
 /// The separator of log mediator properties when none is given (SYN LogMediator).
@@ -59,7 +60,18 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
             .iter()
             .filter_map(|s| s.name.clone())
             .collect(),
+        local_entries: artifacts
+            .local_entries
+            .iter()
+            .filter_map(|e| match &e.value {
+                art::LocalEntryValue::Text(t) | art::LocalEntryValue::Xml(t) => {
+                    Some((e.key.clone(), t.clone()))
+                }
+                art::LocalEntryValue::Src(_) => None,
+            })
+            .collect(),
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
 
     for endpoint in &artifacts.endpoints {
@@ -158,7 +170,9 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         endpoints: c.endpoints,
         named_endpoints: c.named_endpoints,
         failures: c.errors.iter().map(|e| e.to_string()).collect(),
+        warnings: c.warnings,
         has_fault_handlers: false,
+        max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
     };
     let has_fault_handlers = deployment.sequences.contains_key("fault")
         || deployment.sequences.values().any(|s| s.on_error.is_some())
@@ -185,7 +199,18 @@ struct Compiler {
     endpoints: Vec<Arc<Endpoint>>,
     named_endpoints: HashMap<String, Arc<Endpoint>>,
     sequence_names: HashSet<String>,
+    /// Local entries with inline content, by key.
+    local_entries: HashMap<String, String>,
     errors: Vec<CompileError>,
+    /// Deployed, but worth an operator's attention (`file:line:column` included).
+    warnings: Vec<String>,
+}
+
+/// A key that names a registry resource (`conf:`, `gov:`, `local:` paths) rather than an artifact.
+fn is_registry_key(key: &str) -> bool {
+    ["conf:", "gov:", "local:", "file:"]
+        .iter()
+        .any(|p| key.starts_with(p))
 }
 
 impl Compiler {
@@ -221,12 +246,8 @@ impl Compiler {
                 };
                 EndpointKind::Http { template, method }
             }
-            art::EndpointKind::Default { .. } => {
-                return Err(CompileError::at(
-                    &e.span,
-                    "unsupported endpoint <default> (it sends to the message's To address, which REST requests do not carry)",
-                ));
-            }
+            // Sends to the message's To address (set with <header name="To">).
+            art::EndpointKind::Default { .. } => EndpointKind::Default,
         };
         let (timeout, timeout_action) = match &e.timeout {
             None => (None, TimeoutAction::Never),
@@ -272,22 +293,59 @@ impl Compiler {
     fn endpoint_ref(&mut self, r: &art::EndpointRef) -> Result<Arc<Endpoint>> {
         match r {
             art::EndpointRef::Inline(e) => self.endpoint(e),
-            art::EndpointRef::Key(name, span) => self
-                .named_endpoints
-                .get(name)
-                .cloned()
-                .ok_or_else(|| CompileError::at(span, format!("endpoint {name} is not deployed (no endpoints/{name}.xml, or it failed)"))),
+            art::EndpointRef::Key(name, span) => {
+                if let Some(e) = self.named_endpoints.get(name) {
+                    return Ok(e.clone());
+                }
+                if is_registry_key(name) {
+                    return Err(CompileError::at(
+                        span,
+                        format!(
+                            "endpoint {name} is a registry key (registry resources are not supported)"
+                        ),
+                    ));
+                }
+                // MI resolves an endpoint key when a message is sent (SYN endpoints/IndirectEndpoint.java):
+                // the artifact deploys and each send to the missing endpoint is a fault. Conflux does the
+                // same, and says so when deploying.
+                self.warnings.push(format!(
+                    "endpoint {name} is not deployed (no endpoints/{name}.xml, or it failed): messages sent to it fail at {span}"
+                ));
+                let missing = Arc::new(Endpoint {
+                    id: usize::MAX,
+                    name: Arc::from(name.as_str()),
+                    kind: EndpointKind::Missing,
+                    timeout: None,
+                    timeout_action: TimeoutAction::Never,
+                    suspension: Default::default(),
+                });
+                Ok(missing)
+            }
         }
+    }
+
+    /// A reference to a sequence that is not deployed. MI looks sequences up when a message
+    /// needs them (SYN `mediators/base/SequenceMediator.java`, `ProxyService`, `Resource`), so the
+    /// artifact deploys and the message that reaches the reference faults; Conflux does the same
+    /// and warns when deploying. A registry key (`conf:`, `gov:`) is an error: there is no registry.
+    fn missing_sequence(&mut self, what: &str, name: &str, span: &Span) -> Result<()> {
+        if is_registry_key(name) {
+            return Err(CompileError::at(
+                span,
+                format!("{what} {name} is a registry key (registry resources are not supported)"),
+            ));
+        }
+        self.warnings.push(format!(
+            "{what} {name} is not deployed (no sequences/{name}.xml, or it failed): messages that reach it fail at {span}"
+        ));
+        Ok(())
     }
 
     fn sequence(&mut self, s: &art::Sequence, name: &str) -> Result<Sequence> {
         if let Some((handler, span)) = &s.on_error
             && !self.sequence_names.contains(handler)
         {
-            return Err(CompileError::at(
-                span,
-                format!("onError sequence {handler} is not deployed"),
-            ));
+            self.missing_sequence("onError sequence", handler, span)?;
         }
         Ok(Sequence {
             name: Arc::from(name),
@@ -305,11 +363,20 @@ impl Compiler {
         match r {
             art::SequenceRef::None => Ok(None),
             art::SequenceRef::Inline(s) => Ok(Some(Arc::new(self.sequence(s, owner)?))),
-            art::SequenceRef::Named(name, span) => named
-                .get(name)
-                .cloned()
-                .map(Some)
-                .ok_or_else(|| CompileError::at(span, format!("sequence {name} is not deployed (no sequences/{name}.xml, or it failed)"))),
+            art::SequenceRef::Named(name, span) => match named.get(name) {
+                Some(seq) => Ok(Some(seq.clone())),
+                None => {
+                    self.missing_sequence("sequence", name, span)?;
+                    // Looked up per message, which then faults as MI's missing sequence does.
+                    Ok(Some(Arc::new(Sequence {
+                        name: Arc::from(name.as_str()),
+                        mediators: vec![Mediator::Sequence(rt::SequenceCall::Named(
+                            ValueSource::Literal(name.clone()),
+                        ))],
+                        on_error: None,
+                    })))
+                }
+            },
         }
     }
 
@@ -411,62 +478,99 @@ impl Compiler {
                 }
                 art::Mediator::Header(h) => out.push(Mediator::Header(header(h)?)),
                 art::Mediator::PayloadFactory(p) => {
-                    out.push(Mediator::PayloadFactory(payload_factory(p)?))
+                    out.push(Mediator::PayloadFactory(self.payload_factory(p)?))
                 }
                 art::Mediator::Respond(_) => out.push(Mediator::Respond(rt::Respond)),
                 art::Mediator::Drop(_) => out.push(Mediator::Drop(rt::Drop)),
                 art::Mediator::Loopback(_) => out.push(Mediator::Loopback(rt::Loopback)),
                 art::Mediator::Send(s) => {
-                    if let Some(receive) = &s.receive {
-                        return Err(CompileError::at(
-                            receive.span(),
-                            "unsupported send attribute receive= (mediation tier 1)",
-                        ));
-                    }
+                    let receive = match &s.receive {
+                        None => None,
+                        Some(art::Value::Literal(name, span)) => {
+                            if !self.sequence_names.contains(name) {
+                                self.missing_sequence("receive sequence", name, span)?;
+                            }
+                            Some(ValueSource::Literal(name.clone()))
+                        }
+                        Some(art::Value::Dynamic(expr)) => Some(expression(expr)?),
+                    };
                     let endpoint = match &s.endpoint {
                         Some(r) => Some(self.endpoint_ref(r)?),
                         None => None,
                     };
-                    out.push(Mediator::Send(rt::Send { endpoint }));
+                    out.push(Mediator::Send(rt::Send { endpoint, receive }));
                 }
                 art::Mediator::Call(call) => {
-                    let Some(r) = &call.endpoint else {
-                        return Err(CompileError::at(
-                            &call.span,
-                            "unsupported <call> without an endpoint (it would send to the To address)",
-                        ));
+                    let endpoint = match &call.endpoint {
+                        Some(r) => self.endpoint_ref(r)?,
+                        // Without an endpoint, call goes to the message's To address.
+                        None => crate::runtime::engine::to_address_endpoint(),
                     };
-                    out.push(Mediator::Call(rt::Call {
-                        endpoint: self.endpoint_ref(r)?,
-                    }));
+                    out.push(Mediator::Call(rt::Call { endpoint }));
                 }
                 art::Mediator::Sequence(s) => match &s.target {
                     am::SequenceTarget::Key(art::Value::Literal(key, span)) => {
                         if !self.sequence_names.contains(key) {
-                            return Err(CompileError::at(
-                                span,
-                                format!("sequence {key} is not deployed"),
-                            ));
+                            self.missing_sequence("sequence", key, span)?;
                         }
-                        out.push(Mediator::Sequence(rt::SequenceCall { key: key.clone() }));
+                        out.push(Mediator::Sequence(rt::SequenceCall::Named(
+                            ValueSource::Literal(key.clone()),
+                        )));
                     }
                     am::SequenceTarget::Key(art::Value::Dynamic(expr)) => {
-                        return Err(CompileError::at(
-                            &expr.span,
-                            "unsupported dynamic sequence key (mediation tier 1)",
-                        ));
+                        out.push(Mediator::Sequence(rt::SequenceCall::Named(expression(
+                            expr,
+                        )?)));
                     }
-                    am::SequenceTarget::Inline(_) => {
-                        return Err(CompileError::at(
-                            &s.span,
-                            "unsupported inline <sequence> mediator (mediation tier 1)",
-                        ));
+                    am::SequenceTarget::Inline(mediators) => {
+                        out.push(Mediator::Sequence(rt::SequenceCall::Inline(Arc::new(
+                            Sequence {
+                                name: Arc::from("anonymous"),
+                                mediators: self.mediators(mediators)?,
+                                on_error: None,
+                            },
+                        ))));
                     }
                 },
-                art::Mediator::Filter(f) => return Err(not_yet("filter", &f.span)),
-                art::Mediator::Switch(s) => return Err(not_yet("switch", &s.span)),
-                art::Mediator::Enrich(e) => return Err(not_yet("enrich", &e.span)),
-                art::Mediator::MakeFault(f) => return Err(not_yet("makefault", &f.span)),
+                art::Mediator::Filter(f) => {
+                    let condition = match &f.condition {
+                        am::FilterCondition::Xpath(e) => rt::Condition::Boolean(expression(e)?),
+                        am::FilterCondition::SourceRegex {
+                            source,
+                            regex,
+                            regex_span,
+                        } => rt::Condition::matches(expression(source)?, regex)
+                            .map_err(|e| CompileError::at(regex_span, e))?,
+                    };
+                    out.push(Mediator::Filter(rt::Filter {
+                        condition,
+                        then: self.mediators(&f.then)?,
+                        otherwise: match &f.otherwise {
+                            Some(list) => self.mediators(list)?,
+                            None => Vec::new(),
+                        },
+                    }));
+                }
+                art::Mediator::Switch(s) => {
+                    let mut cases = Vec::with_capacity(s.cases.len());
+                    for case in &s.cases {
+                        let mediators = self.mediators(&case.mediators)?;
+                        cases.push(
+                            rt::Case::new(&case.regex, mediators)
+                                .map_err(|e| CompileError::at(&case.span, e))?,
+                        );
+                    }
+                    out.push(Mediator::Switch(rt::Switch {
+                        source: expression(&s.source)?,
+                        cases,
+                        default: match &s.default {
+                            Some(list) => self.mediators(list)?,
+                            None => Vec::new(),
+                        },
+                    }));
+                }
+                art::Mediator::Enrich(e) => out.push(Mediator::Enrich(self.enrich(e)?)),
+                art::Mediator::MakeFault(f) => out.push(Mediator::MakeFault(makefault(f)?)),
                 art::Mediator::In(i) => out.push(Mediator::In(self.mediators(&i.mediators)?)),
                 art::Mediator::Out(o) => out.push(Mediator::Out(self.mediators(&o.mediators)?)),
             }
@@ -495,22 +599,214 @@ impl Compiler {
                 am::LogCategory::Error => rt::LogCategory::Error,
                 am::LogCategory::Fatal => rt::LogCategory::Fatal,
             },
+            // LogMediator.setSeparator: a written `\n` / `\t` is a newline / tab.
             separator: l
                 .separator
-                .clone()
+                .as_deref()
+                .map(|s| s.replace("\\n", "\n").replace("\\t", "\t"))
                 .unwrap_or_else(|| DEFAULT_LOG_SEPARATOR.to_string()),
             properties,
         })
     }
+
+    /// The text of a local entry used as a key (payloadFactory format, enrich inline key).
+    fn local_entry(&self, key: &art::Value) -> Result<String> {
+        match key {
+            art::Value::Literal(name, span) => match self.local_entries.get(name) {
+                Some(text) => Ok(text.clone()),
+                None => Err(CompileError::at(
+                    span,
+                    format!(
+                        "key {name} is not a deployed local entry (registry keys such as conf:/gov: are not supported)"
+                    ),
+                )),
+            },
+            art::Value::Dynamic(expr) => Err(CompileError::at(
+                &expr.span,
+                "unsupported dynamic key (name a local entry)",
+            )),
+        }
+    }
+
+    fn payload_factory(&mut self, p: &am::PayloadFactory) -> Result<rt::PayloadFactory> {
+        let media_type = match p.media_type {
+            am::MediaType::Xml => rt::MediaType::Xml,
+            am::MediaType::Json => rt::MediaType::Json,
+            am::MediaType::Text => rt::MediaType::Text,
+        };
+        let format = match &p.format {
+            am::Format::Inline {
+                raw,
+                text,
+                namespaces,
+                span,
+            } => match media_type {
+                rt::MediaType::Xml => xml_format(raw, namespaces)
+                    .map_err(|e| CompileError::at(span, format!("payloadFactory <format>: {e}")))?,
+                rt::MediaType::Json | rt::MediaType::Text => text.trim().to_string(),
+            },
+            am::Format::Key(v) => self.local_entry(v)?.trim().to_string(),
+        };
+        let args = p
+            .args
+            .iter()
+            .map(|a| {
+                let value = match &a.value {
+                    am::ArgValue::Literal(s) => ValueSource::Literal(s.clone()),
+                    am::ArgValue::Expression {
+                        expression: e,
+                        evaluator: am::Evaluator::Json,
+                    } if !e.is_json_eval() => ValueSource::compile_json_path(&e.text)
+                        .map_err(|err| CompileError::at(&e.span, err))?,
+                    am::ArgValue::Expression { expression: e, .. } => expression(e)?,
+                };
+                Ok(rt::Arg {
+                    value,
+                    literal: a.literal,
+                    deep_check: a.deep_check,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(rt::PayloadFactory {
+            media_type,
+            format,
+            args,
+        })
+    }
+
+    fn enrich(&mut self, e: &am::Enrich) -> Result<rt::Enrich> {
+        let source = match &e.source.kind {
+            am::EnrichSourceKind::Custom(x) => rt::EnrichSource::Custom(enrich_path(x)?),
+            am::EnrichSourceKind::Envelope => rt::EnrichSource::Envelope,
+            am::EnrichSourceKind::Body => rt::EnrichSource::Body,
+            am::EnrichSourceKind::Property(p) => rt::EnrichSource::Property(p.clone()),
+            am::EnrichSourceKind::InlineXml(x) => rt::EnrichSource::InlineXml(
+                xml_format(x, &[]).map_err(|err| CompileError::at(&e.source.span, err))?,
+            ),
+            am::EnrichSourceKind::InlineText(t) => rt::EnrichSource::InlineText(t.clone()),
+            am::EnrichSourceKind::InlineKey(k) => {
+                let text = self.local_entry(k)?;
+                if payload::parse_document(text.trim()).is_ok() {
+                    rt::EnrichSource::InlineXml(text.trim().to_string())
+                } else {
+                    rt::EnrichSource::InlineText(text)
+                }
+            }
+        };
+        let target = match &e.target.kind {
+            am::EnrichTargetKind::Custom(x) => rt::EnrichTarget::Custom(enrich_path(x)?),
+            am::EnrichTargetKind::Envelope => rt::EnrichTarget::Envelope,
+            am::EnrichTargetKind::Body => rt::EnrichTarget::Body,
+            am::EnrichTargetKind::Property(p) => rt::EnrichTarget::Property(p.clone()),
+            am::EnrichTargetKind::Key(k) => {
+                return Err(CompileError::at(
+                    &k.span,
+                    "unsupported enrich target type=\"key\" (registry resources)",
+                ));
+            }
+        };
+        Ok(rt::Enrich {
+            source,
+            target,
+            action: match e.target.action {
+                am::EnrichAction::Replace => rt::EnrichAction::Replace,
+                am::EnrichAction::Child => rt::EnrichAction::Child,
+                am::EnrichAction::Sibling => rt::EnrichAction::Sibling,
+                am::EnrichAction::Remove => rt::EnrichAction::Remove,
+            },
+        })
+    }
 }
 
-fn not_yet(name: &str, span: &Span) -> CompileError {
-    CompileError::at(
-        span,
-        format!(
-            "unsupported mediator <{name}> (parsed, but the runtime does not execute it yet: mediation tier 1)"
-        ),
-    )
+/// The namespace of Synapse configuration, which the elements of an XML `<format>` inherit unless
+/// they declare another (`xmlns=""` for none).
+pub const SYNAPSE_NS: &str = "http://ws.apache.org/ns/synapse";
+
+/// An XML `<format>` as MI writes it out: each element serialised with the namespaces it inherits
+/// from the artifact (so an element without `xmlns=""` is in the Synapse namespace, as MI's output
+/// shows: synapse-subset.md §3.11); comments dropped.
+fn xml_format(raw: &str, namespaces: &[(String, String)]) -> std::result::Result<String, String> {
+    let default = namespaces
+        .iter()
+        .find(|(prefix, _)| prefix.is_empty())
+        .map_or(SYNAPSE_NS, |(_, uri)| uri.as_str());
+    let mut wrapper = format!("<w xmlns=\"{}\"", payload::escape_attribute(default));
+    for (prefix, uri) in namespaces {
+        if prefix.is_empty() || prefix == "xml" {
+            continue;
+        }
+        wrapper.push_str(&format!(
+            " xmlns:{prefix}=\"{}\"",
+            payload::escape_attribute(uri)
+        ));
+    }
+    wrapper.push('>');
+    wrapper.push_str(raw);
+    wrapper.push_str("</w>");
+    let doc = payload::parse_document(&wrapper)?;
+    let mut out = String::new();
+    for child in doc.root_element().children() {
+        if child.is_element() {
+            let xml = crate::xpath::serialize(child);
+            // A standalone element in no namespace needs no `xmlns=""` undeclaration.
+            match (child.tag_name().namespace(), xml.find('>')) {
+                (None | Some(""), Some(end)) if xml[..end].contains(" xmlns=\"\"") => {
+                    let at = xml[..end].find(" xmlns=\"\"").unwrap_or(0);
+                    out.push_str(&xml[..at]);
+                    out.push_str(&xml[at + " xmlns=\"\"".len()..]);
+                }
+                _ => out.push_str(&xml),
+            }
+        } else if child.is_text() {
+            out.push_str(&payload::escape_text(child.text().unwrap_or("")));
+        }
+    }
+    Ok(out.trim().to_string())
+}
+
+/// An enrich `xpath=` value: XPath, `json-eval(...)`, or a bare JSONPath (`$.a`), which MI's
+/// EnrichMediator also accepts.
+fn enrich_path(x: &art::Expression) -> Result<ValueSource> {
+    let t = x.text.trim();
+    if t.starts_with("$.") || t == "$" || t.starts_with("$[") {
+        return ValueSource::compile_json_path(t).map_err(|e| CompileError::at(&x.span, e));
+    }
+    expression(x)
+}
+
+fn makefault(f: &am::MakeFault) -> Result<rt::MakeFault> {
+    Ok(rt::MakeFault {
+        version: match f.version {
+            am::FaultVersion::Soap11 => rt::FaultVersion::Soap11,
+            am::FaultVersion::Soap12 => rt::FaultVersion::Soap12,
+            am::FaultVersion::Pox => rt::FaultVersion::Pox,
+        },
+        code: match &f.code {
+            None => None,
+            Some(am::FaultCode::Value { namespace, local }) => Some(rt::FaultCodeValue::QName {
+                namespace: namespace.clone().unwrap_or_default(),
+                local: local.clone(),
+            }),
+            Some(am::FaultCode::Expression(e)) => {
+                Some(rt::FaultCodeValue::Expression(expression(e)?))
+            }
+        },
+        reason: match &f.reason {
+            None => None,
+            Some(v) => Some(value(v, &f.span)?),
+        },
+        role: f.role.clone(),
+        node: f.node.clone(),
+        detail: match &f.detail {
+            None => None,
+            Some(am::FaultDetail::Text(t)) => Some(rt::FaultDetailValue::Text(t.clone())),
+            Some(am::FaultDetail::Xml(x)) => Some(rt::FaultDetailValue::Xml(x.clone())),
+            Some(am::FaultDetail::Expression(e)) => {
+                Some(rt::FaultDetailValue::Expression(expression(e)?))
+            }
+        },
+        response: f.response,
+    })
 }
 
 fn protocol(p: art::Protocol) -> Protocol {
@@ -521,7 +817,7 @@ fn protocol(p: art::Protocol) -> Protocol {
 }
 
 fn expression(expr: &art::Expression) -> Result<ValueSource> {
-    ValueSource::parse_expression(&expr.text).map_err(|e| CompileError::at(&expr.span, e))
+    ValueSource::compile(expr).map_err(|e| CompileError::at(&expr.span, e))
 }
 
 fn value(v: &art::ValueOrExpression, span: &Span) -> Result<ValueSource> {
@@ -541,29 +837,38 @@ fn scope(s: am::PropertyScope, span: &Span) -> Result<Scope> {
         am::PropertyScope::Default => Ok(Scope::Default),
         am::PropertyScope::Axis2 => Ok(Scope::Axis2),
         am::PropertyScope::Transport => Ok(Scope::Transport),
+        am::PropertyScope::Operation => Ok(Scope::Operation),
+        am::PropertyScope::Axis2Client => Ok(Scope::Axis2Client),
         other => Err(CompileError::at(
             span,
-            format!("unsupported property scope {other:?} (supported: default, axis2, transport)"),
+            format!(
+                "unsupported property scope {other:?} (supported: default, axis2, transport, operation, axis2-client)"
+            ),
         )),
     }
 }
 
 fn property(p: &am::Property) -> Result<rt::Property> {
     let name = match &p.name {
-        art::Value::Literal(n, _) => n.clone(),
-        art::Value::Dynamic(e) => {
-            return Err(CompileError::at(
-                &e.span,
-                "unsupported dynamic property name (mediation tier 1)",
-            ));
-        }
+        art::Value::Literal(n, _) => rt::PropertyName::Fixed(n.clone()),
+        art::Value::Dynamic(e) => rt::PropertyName::Dynamic(expression(e)?),
     };
-    if p.pattern.is_some() || p.group.is_some() {
-        return Err(CompileError::at(
-            &p.span,
-            "unsupported property pattern/group (mediation tier 1)",
-        ));
-    }
+    let label = match &p.name {
+        art::Value::Literal(n, _) => n.clone(),
+        art::Value::Dynamic(e) => format!("{{{}}}", e.text),
+    };
+    let pattern = match &p.pattern {
+        None => None,
+        Some(pat) => Some((
+            regex::Regex::new(&format!("^(?:{pat})$")).map_err(|e| {
+                CompileError::at(
+                    &p.span,
+                    format!("property {label}: invalid pattern {pat:?}: {e}"),
+                )
+            })?,
+            p.group.unwrap_or(0) as usize,
+        )),
+    };
     let action = match p.action {
         am::PropertyAction::Remove => rt::PropertyAction::Remove,
         am::PropertyAction::Set => match &p.value {
@@ -571,82 +876,94 @@ fn property(p: &am::Property) -> Result<rt::Property> {
                 rt::PropertyAction::Set(ValueSource::Literal(s.clone()))
             }
             Some(am::PropertyValue::Expression(e)) => rt::PropertyAction::Set(expression(e)?),
-            Some(am::PropertyValue::Xml(_)) => {
-                return Err(CompileError::at(
-                    &p.span,
-                    "unsupported inline XML property value (type OM: mediation tier 1)",
-                ));
+            Some(am::PropertyValue::Xml(x)) => {
+                rt::PropertyAction::Set(ValueSource::Literal(x.clone()))
             }
             None => {
                 return Err(CompileError::at(
                     &p.span,
-                    format!("property {name} has neither value nor expression"),
+                    format!("property {label} has neither value nor expression"),
                 ));
             }
         },
     };
+    let value_type = match p.value_type {
+        am::PropertyType::String => rt::PropertyType::String,
+        am::PropertyType::Integer => rt::PropertyType::Integer,
+        am::PropertyType::Long => rt::PropertyType::Long,
+        am::PropertyType::Short => rt::PropertyType::Short,
+        am::PropertyType::Float => rt::PropertyType::Float,
+        am::PropertyType::Double => rt::PropertyType::Double,
+        am::PropertyType::Boolean => rt::PropertyType::Boolean,
+        am::PropertyType::Om => rt::PropertyType::Om,
+        am::PropertyType::Json => rt::PropertyType::Json,
+    };
+    // A literal of the wrong type fails at deploy time rather than on every message.
+    if let rt::PropertyAction::Set(ValueSource::Literal(v)) = &action
+        && p.pattern.is_none()
+    {
+        let probe = rt::Property {
+            name: rt::PropertyName::Fixed(label.clone()),
+            scope: Scope::Default,
+            action: rt::PropertyAction::Set(ValueSource::Literal(v.clone())),
+            value_type,
+            pattern: None,
+        };
+        probe
+            .check_literal()
+            .map_err(|e| CompileError::at(&p.span, e))?;
+    }
     Ok(rt::Property {
         name,
         scope: scope(p.scope, &p.span)?,
         action,
+        value_type,
+        pattern,
     })
 }
 
 fn header(h: &am::Header) -> Result<rt::Header> {
-    if h.scope != am::HeaderScope::Transport {
-        return Err(CompileError::at(
-            &h.span,
-            "unsupported SOAP header (scope=\"default\"): only scope=\"transport\" headers so far",
-        ));
-    }
     let Some(name) = h.name.clone() else {
         return Err(CompileError::at(&h.span, "header without a name"));
     };
-    let value = match h.action {
+    let content = match h.action {
         am::HeaderAction::Remove => None,
         am::HeaderAction::Set => Some(match &h.value {
-            Some(am::HeaderValue::Literal(s)) => ValueSource::Literal(s.clone()),
-            Some(am::HeaderValue::Expression(e)) => expression(e)?,
-            Some(am::HeaderValue::Xml(_)) | None => {
+            Some(am::HeaderValue::Literal(s)) => {
+                rt::HeaderContent::Value(ValueSource::Literal(s.clone()))
+            }
+            Some(am::HeaderValue::Expression(e)) => rt::HeaderContent::Value(expression(e)?),
+            Some(am::HeaderValue::Xml(x)) => rt::HeaderContent::Xml(x.clone()),
+            None => {
                 return Err(CompileError::at(
                     &h.span,
-                    "transport header needs a value or an expression",
+                    format!("header {name} needs a value, an expression or inline XML"),
                 ));
             }
         }),
     };
-    Ok(rt::Header { name, value })
-}
-
-fn payload_factory(p: &am::PayloadFactory) -> Result<rt::PayloadFactory> {
-    let media_type = match p.media_type {
-        am::MediaType::Xml => rt::MediaType::Xml,
-        am::MediaType::Json => rt::MediaType::Json,
-        am::MediaType::Text => rt::MediaType::Text,
-    };
-    let format = match &p.format {
-        am::Format::Inline { raw, text, .. } => match media_type {
-            rt::MediaType::Xml => raw.trim().to_string(),
-            rt::MediaType::Json | rt::MediaType::Text => text.trim().to_string(),
-        },
-        am::Format::Key(v) => {
+    let target = if h.scope == am::HeaderScope::Transport {
+        if matches!(content, Some(rt::HeaderContent::Xml(_))) {
             return Err(CompileError::at(
-                v.span(),
-                "unsupported payloadFactory <format key=...> (mediation tier 1)",
+                &h.span,
+                "a transport header takes a value, not XML",
             ));
         }
+        rt::HeaderTarget::Transport(name)
+    } else {
+        let (prefix, local) = match name.split_once(':') {
+            Some((p, l)) => (p.to_string(), l.to_string()),
+            None => (String::new(), name.clone()),
+        };
+        if h.namespace.is_none() && rt::ADDRESSING_HEADERS.contains(&local.as_str()) {
+            rt::HeaderTarget::Addressing(local)
+        } else {
+            rt::HeaderTarget::SoapBlock {
+                prefix,
+                namespace: h.namespace.clone().unwrap_or_default(),
+                local,
+            }
+        }
     };
-    let args = p
-        .args
-        .iter()
-        .map(|a| match &a.value {
-            am::ArgValue::Literal(s) => Ok(ValueSource::Literal(s.clone())),
-            am::ArgValue::Expression { expression: e, .. } => expression(e),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(rt::PayloadFactory {
-        media_type,
-        format,
-        args,
-    })
+    Ok(rt::Header { target, content })
 }

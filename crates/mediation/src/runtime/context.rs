@@ -3,7 +3,12 @@
 //!
 //! Scopes (synapse-subset.md §3.9): `default` survives from request to response; `axis2` belongs to
 //! the current message (`HTTP_SC`, `messageType`, `ContentType`, `REST_URL_POSTFIX`,
-//! `NO_ENTITY_BODY`, `HTTP_METHOD`); `transport` is the current message's HTTP headers.
+//! `NO_ENTITY_BODY`, `HTTP_METHOD`); `transport` is the current message's HTTP headers;
+//! `operation` and `axis2-client` are kept for the whole exchange like `default`.
+//!
+//! The body is a stream until a mediator needs its content: [`MessageContext::build_payload`] then
+//! reads it once into a [`Payload`], and [`MessageContext::take_outgoing_body`] writes that payload
+//! back out in the format `messageType` asks for.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,8 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 
-use crate::runtime::body::MessageBody;
+use crate::runtime::body::{MessageBody, read_limited};
 use crate::runtime::fault::FaultFormat;
+use crate::runtime::payload::{ContentKind, Payload, PayloadError};
 
 /// Well-known axis2-scope property names.
 pub mod props {
@@ -32,6 +38,8 @@ pub mod props {
     pub const ERROR_MESSAGE: &str = "ERROR_MESSAGE";
     pub const ERROR_DETAIL: &str = "ERROR_DETAIL";
     pub const ERROR_EXCEPTION: &str = "ERROR_EXCEPTION";
+    /// Default scope: a SOAP fault reply goes to the fault handler.
+    pub const FORCE_ERROR_ON_SOAP_FAULT: &str = "FORCE_ERROR_ON_SOAP_FAULT";
 }
 
 /// Where a property lives.
@@ -40,6 +48,10 @@ pub enum Scope {
     Default,
     Axis2,
     Transport,
+    /// Lives for the whole request/response exchange, like `default` (MI: the operation context).
+    Operation,
+    /// The axis2 scope of the outgoing client request (MI: `axis2-client`).
+    Axis2Client,
 }
 
 /// The message being mediated and its properties.
@@ -70,6 +82,19 @@ pub struct MessageContext<B> {
     pub headers_set: Vec<HeaderName>,
     /// How the client wants an unhandled fault reported, judged from its request.
     pub fault_format: FaultFormat,
+    /// The body's content once a mediator needed it; then `body` is empty and this is what is
+    /// sent on.
+    pub payload: Option<Payload>,
+    /// WS-Addressing fields set by `<header name="To|Action|ReplyTo|...">` (`To` overrides the
+    /// address a `<send/>` without endpoint goes to).
+    pub addressing: HashMap<String, String>,
+    /// `operation` scope.
+    pub operation: HashMap<String, String>,
+    /// `axis2-client` scope.
+    pub axis2_client: HashMap<String, String>,
+    /// Set by `makefault`: the message is a fault, sent with status 500 unless `HTTP_SC` is set
+    /// (MI: `setProcessingFault(true)`).
+    pub fault_response: bool,
 }
 
 impl<B: MessageBody> MessageContext<B> {
@@ -88,19 +113,78 @@ impl<B: MessageBody> MessageContext<B> {
             artifact,
             headers_set: Vec::new(),
             fault_format,
+            payload: None,
+            addressing: HashMap::new(),
+            operation: HashMap::new(),
+            axis2_client: HashMap::new(),
+            fault_response: false,
         }
     }
 
-    pub fn get(&self, scope: Scope, name: &str) -> Option<String> {
-        match scope {
-            Scope::Default => self.properties.get(name).cloned(),
-            Scope::Axis2 => self.axis2.get(name).cloned(),
-            Scope::Transport => self
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+    /// Reads the body into a [`Payload`] unless that was done already; at most `limit` bytes.
+    pub async fn build_payload(&mut self, limit: usize) -> Result<(), PayloadError> {
+        if self.payload.is_some() {
+            return Ok(());
         }
+        if let Some(length) = self
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            && length > limit as u64
+        {
+            return Err(PayloadError::TooLarge { limit });
+        }
+        let bytes = read_limited(self.take_body(), limit).await?;
+        let content_type = self
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        self.payload = Some(Payload::parse(bytes, content_type)?);
+        Ok(())
+    }
+
+    /// The payload, built or not: a mediator that replaces the body calls this after
+    /// [`Self::build_payload`] or on a message whose old body it discards.
+    pub fn payload_mut(&mut self) -> &mut Payload {
+        self.payload.get_or_insert(Payload::Empty)
+    }
+
+    /// Replaces the message's content with a built payload (the old body is dropped).
+    pub fn set_payload(&mut self, payload: Payload) {
+        self.body = B::default();
+        self.payload = Some(payload);
+        self.headers.remove(http::header::CONTENT_LENGTH);
+        self.headers.remove(http::header::TRANSFER_ENCODING);
+    }
+
+    /// The body to send on: the stream untouched, or the built payload written in the format
+    /// `messageType` (else the message's content type) asks for, with `Content-Type` and
+    /// framing headers set to match.
+    pub fn take_outgoing_body(&mut self) -> Result<B, PayloadError> {
+        let Some(payload) = self.payload.take() else {
+            return Ok(self.take_body());
+        };
+        let message_type = self.axis2.get(props::MESSAGE_TYPE).cloned().or_else(|| {
+            self.headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+        let kind = message_type.as_deref().map(ContentKind::of);
+        let bytes = payload.serialize(kind)?;
+        self.headers.remove(http::header::CONTENT_LENGTH);
+        self.headers.remove(http::header::TRANSFER_ENCODING);
+        if self.headers.get(http::header::CONTENT_TYPE).is_none()
+            && let Some(ct) = message_type
+                .as_deref()
+                .or(payload.natural_content_type())
+                .and_then(|v| HeaderValue::try_from(v).ok())
+        {
+            self.headers.insert(http::header::CONTENT_TYPE, ct);
+        }
+        self.payload = Some(payload);
+        Ok(B::from(bytes))
     }
 
     /// Sets a property. A transport-scope value that is not a valid header is reported.
@@ -111,6 +195,12 @@ impl<B: MessageBody> MessageContext<B> {
             }
             Scope::Axis2 => {
                 self.axis2.insert(name.to_string(), value);
+            }
+            Scope::Operation => {
+                self.operation.insert(name.to_string(), value);
+            }
+            Scope::Axis2Client => {
+                self.axis2_client.insert(name.to_string(), value);
             }
             Scope::Transport => {
                 let name =
@@ -134,15 +224,16 @@ impl<B: MessageBody> MessageContext<B> {
             Scope::Axis2 => {
                 self.axis2.remove(name);
             }
+            Scope::Operation => {
+                self.operation.remove(name);
+            }
+            Scope::Axis2Client => {
+                self.axis2_client.remove(name);
+            }
             Scope::Transport => {
                 self.headers.remove(name);
             }
         }
-    }
-
-    pub fn is_true(&self, scope: Scope, name: &str) -> bool {
-        self.get(scope, name)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
     /// Replaces the current message's body.
@@ -154,17 +245,65 @@ impl<B: MessageBody> MessageContext<B> {
     pub fn take_body(&mut self) -> B {
         std::mem::take(&mut self.body)
     }
-
-    /// MI's `To` of the current request: the request path as received.
-    pub fn to(&self) -> &str {
-        self.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
-    }
 }
 
 /// Counts messages in this process.
 static MESSAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl<B> MessageContext<B> {
+    pub fn get(&self, scope: Scope, name: &str) -> Option<String> {
+        match scope {
+            Scope::Default => self.properties.get(name).cloned(),
+            Scope::Axis2 => self.axis2.get(name).cloned(),
+            Scope::Operation => self.operation.get(name).cloned(),
+            Scope::Axis2Client => self.axis2_client.get(name).cloned(),
+            Scope::Transport => self
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        }
+    }
+
+    /// MI's `To` of the current message: an address set with `<header name="To">`, else the
+    /// request path as received.
+    pub fn to_address(&self) -> &str {
+        match self.addressing.get("To") {
+            Some(to) => to,
+            None => self.to(),
+        }
+    }
+
+    /// MI's `MESSAGE_FORMAT` (`get-property('MESSAGE_FORMAT')`): `soap11`, `soap12`, `pox` or
+    /// `get` (SYN `mediators/GetPropertyFunction.java`).
+    pub fn message_format(&self) -> &'static str {
+        let content_type = self
+            .axis2
+            .get(props::MESSAGE_TYPE)
+            .map(String::as_str)
+            .or_else(|| {
+                self.headers
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+            });
+        match content_type.map(ContentKind::of) {
+            Some(ContentKind::Soap11) => "soap11",
+            Some(ContentKind::Soap12) => "soap12",
+            _ if self.method == Method::GET && !self.is_response => "get",
+            _ => "pox",
+        }
+    }
+
+    pub fn is_true(&self, scope: Scope, name: &str) -> bool {
+        self.get(scope, name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    /// MI's `To` of the current request: the request path as received.
+    pub fn to(&self) -> &str {
+        self.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    }
+
     /// MI's `urn:uuid:` message id: random per process, then the message's sequence number.
     pub fn message_id(&self) -> String {
         static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();

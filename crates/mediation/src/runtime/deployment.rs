@@ -47,9 +47,15 @@ pub struct Deployment {
     pub named_endpoints: HashMap<String, Arc<Endpoint>>,
     /// Artifacts that failed to deploy, as `file:line:column: reason`.
     pub failures: Vec<String>,
+    /// Artifacts that deployed with something to warn about (e.g. a reference to an endpoint that
+    /// is not deployed, which fails per message as in MI).
+    pub warnings: Vec<String>,
     /// Whether any fault handler is deployed (a fault sequence, a global `fault`, an `onError`):
     /// only then does a send keep a copy of the request headers for it.
     pub has_fault_handlers: bool,
+    /// The most bytes of a body mediation reads when a mediator needs the content
+    /// (`[mediation] max_message_size`); larger requests get 413.
+    pub max_message_bytes: usize,
 }
 
 impl Deployment {
@@ -64,7 +70,9 @@ impl Deployment {
             endpoints: Vec::new(),
             named_endpoints: HashMap::new(),
             failures: Vec::new(),
+            warnings: Vec::new(),
             has_fault_handlers: false,
+            max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
         }
     }
 
@@ -99,6 +107,7 @@ impl Deployment {
             sequences: &self.sequences,
             sender,
             keep_request_headers: self.has_fault_handlers,
+            max_message_bytes: self.max_message_bytes,
         };
 
         if let Some(proxy) = self.proxy_table.dispatch(&path_and_query)

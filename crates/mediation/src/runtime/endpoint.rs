@@ -55,6 +55,12 @@ pub enum EndpointKind {
         template: EndpointUriTemplate,
         method: Option<Method>,
     },
+    /// `<default/>`: the message's own `To` address (set with `<header name="To">`), which must be
+    /// an absolute http(s) URL.
+    Default,
+    /// A key that names no deployed endpoint: every send to it is a fault, as MI's
+    /// `IndirectEndpoint` does when its key does not resolve.
+    Missing,
 }
 
 /// Suspension settings as the endpoint declares them (`<suspendOnFailure>`, `<markForSuspension>`);

@@ -19,13 +19,15 @@ use std::sync::Arc;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri};
 
+use crate::runtime::payload::PayloadError;
+
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
 use crate::runtime::endpoint::{
     Endpoint, EndpointKind, SendFault, Sender, TimeoutAction, error_codes,
 };
 use crate::runtime::fault;
-use crate::runtime::mediators::Mediator;
+use crate::runtime::mediators::{Mediator, SequenceCall};
 
 /// How deep `<sequence key>` calls may nest before the message fails (a loop of references).
 pub const MAX_SEQUENCE_DEPTH: usize = 64;
@@ -64,6 +66,35 @@ pub struct Route {
 pub struct Fault {
     pub code: u32,
     pub message: String,
+    /// The status for the client when no fault sequence answers, when it is not the one MI's
+    /// error code implies (413 for a body over the limit, 400 for a malformed one).
+    pub status: Option<StatusCode>,
+}
+
+impl Fault {
+    /// A mediation error (MI logs these with no error code of their own).
+    pub fn mediation(message: impl Into<String>) -> Fault {
+        Fault {
+            code: 0,
+            message: message.into(),
+            status: None,
+        }
+    }
+
+    fn payload(e: PayloadError, is_response: bool) -> Fault {
+        let status = match (&e, is_response) {
+            // The backend's reply is the problem: a gateway error, whatever its size or shape.
+            (_, true) => StatusCode::BAD_GATEWAY,
+            (PayloadError::TooLarge { .. }, false) => StatusCode::PAYLOAD_TOO_LARGE,
+            (PayloadError::Malformed { .. }, false) => StatusCode::BAD_REQUEST,
+            (PayloadError::Read(_), false) => StatusCode::BAD_REQUEST,
+        };
+        Fault {
+            code: 0,
+            message: e.to_string(),
+            status: Some(status),
+        }
+    }
 }
 
 impl From<SendFault> for Fault {
@@ -71,6 +102,7 @@ impl From<SendFault> for Fault {
         Fault {
             code: f.code,
             message: f.message,
+            status: None,
         }
     }
 }
@@ -94,6 +126,8 @@ pub struct Engine<'d, B: MessageBody> {
     /// Copy the request headers before a send, because a fault handler may read them after the
     /// send failed; without fault handlers the headers move to the backend request uncopied.
     pub keep_request_headers: bool,
+    /// The most bytes a body is read into memory when a mediator needs its content.
+    pub max_message_bytes: usize,
 }
 
 impl<'d, B: MessageBody> Engine<'d, B> {
@@ -105,11 +139,16 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         };
         let result = match (result, &route.target) {
             (Ok(Ended::Continue), Some(target)) => {
-                self.send_then_out(target.clone(), &mut ctx, route, 0).await
+                self.send_then_out(target.clone(), None, &mut ctx, route, 0)
+                    .await
             }
             (other, _) => other,
         };
+        // axis2 FORCE_SC_ACCEPTED: the client gets 202 whatever the backend answered (MI sends it
+        // before the backend replies; Conflux after, with the same answer).
+        let forced = ctx.is_true(Scope::Axis2, props::FORCE_SC_ACCEPTED);
         match result {
+            Ok(Ended::Responded(_)) if forced => accepted(),
             Ok(Ended::Responded(response)) => response,
             Ok(Ended::Continue) | Ok(Ended::Dropped) => accepted(),
             Err(fault) => self.handle_fault(fault, &mut ctx, route).await,
@@ -153,13 +192,10 @@ impl<'d, B: MessageBody> Engine<'d, B> {
     ) -> Step<'a, B> {
         Box::pin(async move {
             if depth > MAX_SEQUENCE_DEPTH {
-                return Err(Fault {
-                    code: 0,
-                    message: format!(
-                        "sequences nested deeper than {MAX_SEQUENCE_DEPTH} (a loop of <sequence key> references?) at {}",
-                        seq.name
-                    ),
-                });
+                return Err(Fault::mediation(format!(
+                    "sequences nested deeper than {MAX_SEQUENCE_DEPTH} (a loop of <sequence key> references?) at {}",
+                    seq.name
+                )));
             }
             self.run_list(&seq.mediators, ctx, route, depth).await
         })
@@ -175,6 +211,11 @@ impl<'d, B: MessageBody> Engine<'d, B> {
     ) -> Step<'a, B> {
         Box::pin(async move {
             for mediator in mediators {
+                if mediator.needs_payload() {
+                    ctx.build_payload(self.max_message_bytes)
+                        .await
+                        .map_err(|e| Fault::payload(e, ctx.is_response))?;
+                }
                 match mediator {
                     // `<in>` / `<out>`: their children run only in the request / response flow.
                     Mediator::In(children) | Mediator::Out(children) => {
@@ -185,30 +226,74 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             }
                         }
                     }
-                    Mediator::Respond(_) => return Ok(Ended::Responded(response_from(ctx))),
+                    Mediator::Filter(filter) => {
+                        let branch = filter.branch(ctx).map_err(Fault::mediation)?;
+                        match self.run_list(branch, ctx, route, depth).await? {
+                            Ended::Continue => {}
+                            other => return Ok(other),
+                        }
+                    }
+                    Mediator::Switch(switch) => {
+                        let branch = switch.branch(ctx).map_err(Fault::mediation)?;
+                        match self.run_list(branch, ctx, route, depth).await? {
+                            Ended::Continue => {}
+                            other => return Ok(other),
+                        }
+                    }
+                    Mediator::Respond(_) => return Ok(Ended::Responded(response_from(ctx)?)),
                     Mediator::Drop(_) => return Ok(Ended::Dropped),
                     Mediator::Loopback(_) => {
                         ctx.is_response = true;
-                        return self.out_flow(ctx, route, depth).await;
+                        return self.out_flow(None, ctx, route, depth).await;
                     }
                     Mediator::Send(send) => {
+                        let receive = match &send.receive {
+                            Some(name) => {
+                                let name = name.resolve(ctx).map_err(Fault::mediation)?;
+                                Some(self.sequences.get(&name).cloned().ok_or_else(|| {
+                                    Fault::mediation(format!(
+                                        "receive sequence {name} is not deployed"
+                                    ))
+                                })?)
+                            }
+                            None => None,
+                        };
                         return match &send.endpoint {
-                            Some(endpoint) if !ctx.is_response => self.send_then_out(endpoint.clone(), ctx, route, depth).await,
+                            Some(endpoint) if !ctx.is_response => {
+                                self.send_then_out(endpoint.clone(), receive, ctx, route, depth)
+                                    .await
+                            }
                             // In the response flow, or the legacy echo idiom (RESPONSE=true), a
                             // send without endpoint answers the client.
-                            _ if ctx.is_response || ctx.is_true(Scope::Default, props::RESPONSE) => {
-                                Ok(Ended::Responded(response_from(ctx)))
+                            _ if ctx.is_response
+                                || ctx.is_true(Scope::Default, props::RESPONSE) =>
+                            {
+                                Ok(Ended::Responded(response_from(ctx)?))
                             }
-                            Some(endpoint) => self.send_then_out(endpoint.clone(), ctx, route, depth).await,
-                            None => Err(Fault {
-                                code: 0,
-                                message: "<send/> without an endpoint in the request flow has no To address to send to".into(),
-                            }),
+                            Some(endpoint) => {
+                                self.send_then_out(endpoint.clone(), receive, ctx, route, depth)
+                                    .await
+                            }
+                            // No endpoint: the message's own To address, when a header set one.
+                            None => {
+                                self.send_then_out(
+                                    to_address_endpoint(),
+                                    receive,
+                                    ctx,
+                                    route,
+                                    depth,
+                                )
+                                .await
+                            }
                         };
                     }
                     Mediator::Call(call) => {
                         let endpoint = call.endpoint.clone();
+                        let out_only = ctx.is_true(Scope::Default, props::OUT_ONLY);
                         match self.send(&endpoint, ctx).await {
+                            // OUT_ONLY: the reply is not awaited as the message; mediation
+                            // continues with the request as it was sent.
+                            Ok(_) if out_only => {}
                             Ok(response) => become_response(ctx, response),
                             Err(f)
                                 if f.code == error_codes::TIMEOUT
@@ -220,11 +305,14 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                         }
                     }
                     Mediator::Sequence(call) => {
-                        let Some(target) = self.sequences.get(&call.key) else {
-                            return Err(Fault {
-                                code: 0,
-                                message: format!("sequence {} is not deployed", call.key),
-                            });
+                        let target = match call {
+                            SequenceCall::Inline(seq) => seq.clone(),
+                            SequenceCall::Named(key) => {
+                                let key = key.resolve(ctx).map_err(Fault::mediation)?;
+                                self.sequences.get(&key).cloned().ok_or_else(|| {
+                                    Fault::mediation(format!("sequence {key} is not deployed"))
+                                })?
+                            }
                         };
                         match self
                             .run_guarded(target.clone(), ctx, route, depth + 1)
@@ -234,9 +322,7 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             other => return Ok(other),
                         }
                     }
-                    other => other
-                        .apply(ctx)
-                        .map_err(|message| Fault { code: 0, message })?,
+                    other => other.apply(ctx).map_err(Fault::mediation)?,
                 }
             }
             Ok(Ended::Continue)
@@ -248,15 +334,19 @@ impl<'d, B: MessageBody> Engine<'d, B> {
     fn send_then_out<'a>(
         &'a self,
         endpoint: Arc<Endpoint>,
+        receive: Option<Arc<Sequence>>,
         ctx: &'a mut MessageContext<B>,
         route: &'a Route,
         depth: usize,
     ) -> Step<'a, B> {
         Box::pin(async move {
+            let out_only = ctx.is_true(Scope::Default, props::OUT_ONLY);
             match self.send(&endpoint, ctx).await {
+                // OUT_ONLY: no reply is expected; the client gets MI's 202.
+                Ok(_) if out_only => Ok(Ended::Dropped),
                 Ok(response) => {
                     become_response(ctx, response);
-                    self.out_flow(ctx, route, depth).await
+                    self.out_flow(receive, ctx, route, depth).await
                 }
                 Err(f)
                     if f.code == error_codes::TIMEOUT
@@ -269,19 +359,21 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         })
     }
 
+    /// The response flow: `receive` (a send's `receive=` sequence) or the route's out-sequence.
     fn out_flow<'a>(
         &'a self,
+        receive: Option<Arc<Sequence>>,
         ctx: &'a mut MessageContext<B>,
         route: &'a Route,
         depth: usize,
     ) -> Step<'a, B> {
         Box::pin(async move {
-            match &route.out_sequence {
-                None => Ok(Ended::Responded(response_from(ctx))),
-                Some(out) => match self.run_guarded(out.clone(), ctx, route, depth + 1).await? {
+            match receive.or_else(|| route.out_sequence.clone()) {
+                None => Ok(Ended::Responded(response_from(ctx)?)),
+                Some(out) => match self.run_guarded(out, ctx, route, depth + 1).await? {
                     // MI leaves the client waiting when an out-sequence neither sends nor responds;
                     // Conflux answers with the message as it stands.
-                    Ended::Continue => Ok(Ended::Responded(response_from(ctx))),
+                    Ended::Continue => Ok(Ended::Responded(response_from(ctx)?)),
                     other => Ok(other),
                 },
             }
@@ -315,6 +407,8 @@ impl<'d, B: MessageBody> Engine<'d, B> {
             .clone()
             .or_else(|| self.sequences.get("fault").cloned());
         if let Some(handler) = handler {
+            // A fault handler sees the request as it was; a half-built reply is not its message.
+            ctx.payload.take_if(|_| fault.status.is_some());
             match self.run_sequence(handler, ctx, route, 1).await {
                 Ok(Ended::Responded(response)) => return response,
                 Ok(_) => {}
@@ -324,7 +418,11 @@ impl<'d, B: MessageBody> Engine<'d, B> {
             }
         }
         tracing::warn!(target: "conflux::mediation", "{{{}}} {} (error code {}); no fault sequence answered the client", ctx.artifact, fault.message, fault.code);
-        fault::default_response(fault.code, &fault.message, ctx.fault_format)
+        let mut response = fault::default_response(fault.code, &fault.message, ctx.fault_format);
+        if let Some(status) = fault.status {
+            *response.status_mut() = status;
+        }
+        response
     }
 }
 
@@ -349,6 +447,26 @@ fn become_response<B: MessageBody>(ctx: &mut MessageContext<B>, response: Respon
     ctx.axis2.remove(props::NO_ENTITY_BODY);
     ctx.axis2.remove(props::CONTENT_TYPE);
     ctx.axis2.remove(props::MESSAGE_TYPE);
+    ctx.payload = None;
+    ctx.fault_response = false;
+}
+
+/// The endpoint a `<send/>` without one uses: the message's `To` address.
+pub(crate) fn to_address_endpoint() -> Arc<Endpoint> {
+    static DEFAULT: std::sync::OnceLock<Arc<Endpoint>> = std::sync::OnceLock::new();
+    DEFAULT
+        .get_or_init(|| {
+            Arc::new(Endpoint {
+                // No state in the transport's table: an implicit endpoint is never suspended.
+                id: usize::MAX,
+                name: Arc::from("AnonymousEndpoint"),
+                kind: EndpointKind::Default,
+                timeout: None,
+                timeout_action: TimeoutAction::Never,
+                suspension: Default::default(),
+            })
+        })
+        .clone()
 }
 
 /// MI's implicit acknowledgement: 202 with an empty body.
@@ -359,12 +477,21 @@ pub fn accepted<B: MessageBody>() -> Response<B> {
 }
 
 /// The client's answer from the current message.
-fn response_from<B: MessageBody>(ctx: &mut MessageContext<B>) -> Response<B> {
+fn response_from<B: MessageBody>(ctx: &mut MessageContext<B>) -> Result<Response<B>, Fault> {
+    let body = if ctx.is_true(Scope::Axis2, props::NO_ENTITY_BODY) {
+        ctx.payload = None;
+        B::default()
+    } else {
+        ctx.take_outgoing_body()
+            .map_err(|e| Fault::mediation(e.to_string()))?
+    };
     let status = ctx
         .get(Scope::Axis2, props::HTTP_SC)
         .and_then(|s| s.trim().parse::<u16>().ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(if ctx.is_response {
+        .unwrap_or(if ctx.fault_response {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else if ctx.is_response {
             ctx.status
         } else {
             StatusCode::OK
@@ -393,16 +520,13 @@ fn response_from<B: MessageBody>(ctx: &mut MessageContext<B>) -> Response<B> {
     {
         headers.insert(CONTENT_TYPE, ct);
     }
-    let body = if no_body {
+    if no_body {
         headers.remove(CONTENT_LENGTH);
-        B::default()
-    } else {
-        ctx.take_body()
-    };
+    }
     let mut response = Response::new(body);
     *response.status_mut() = status;
     *response.headers_mut() = headers;
-    response
+    Ok(response)
 }
 
 /// The request to send to `endpoint` from the current message.
@@ -430,6 +554,28 @@ fn outbound_request<B: MessageBody>(
                 .expand_for_http_endpoint(has_variables, |name| ctx.get(Scope::Default, name));
             (expanded, method.clone())
         }
+        EndpointKind::Missing => {
+            return Err(format!(
+                "reference to non-existent endpoint for key : {}",
+                endpoint.name
+            ));
+        }
+        EndpointKind::Default => {
+            let to = ctx.to_address();
+            if !(to.starts_with("http://") || to.starts_with("https://")) {
+                return Err(format!(
+                    "send to the message's To address {to:?}: a default endpoint needs an absolute http(s) address (set one with <header name=\"To\" value=\"http://...\"/>)"
+                ));
+            }
+            (to.to_string(), None)
+        }
+    };
+    let body = if ctx.is_true(Scope::Axis2, props::NO_ENTITY_BODY) {
+        ctx.payload = None;
+        ctx.headers.remove(CONTENT_LENGTH);
+        B::default()
+    } else {
+        ctx.take_outgoing_body().map_err(|e| e.to_string())?
     };
     let uri: Uri = uri.parse().map_err(|e| {
         format!(
@@ -454,12 +600,6 @@ fn outbound_request<B: MessageBody>(
     {
         headers.insert(CONTENT_TYPE, ct);
     }
-    let body = if ctx.is_true(Scope::Axis2, props::NO_ENTITY_BODY) {
-        headers.remove(CONTENT_LENGTH);
-        B::default()
-    } else {
-        ctx.take_body()
-    };
     let mut request = Request::new(body);
     *request.method_mut() = method;
     *request.uri_mut() = uri;
@@ -525,7 +665,8 @@ mod flow_tests {
     use super::*;
     use crate::runtime::endpoint::{SendFuture, SuspensionSettings};
     use crate::runtime::mediators::{
-        Header, Loopback, MediaType, PayloadFactory, Property, PropertyAction, Respond, Send,
+        Arg, Header, HeaderContent, HeaderTarget, Loopback, MediaType, PayloadFactory, Property,
+        PropertyAction, PropertyName, PropertyType, Respond, Send,
     };
     use crate::runtime::value::ValueSource;
 
@@ -600,6 +741,7 @@ mod flow_tests {
             sequences,
             sender,
             keep_request_headers: true,
+            max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
         };
         let r = engine.mediate(route, ctx()).await;
         let (parts, body) = r.into_parts();
@@ -637,12 +779,14 @@ mod flow_tests {
                 Mediator::PayloadFactory(PayloadFactory {
                     media_type: MediaType::Json,
                     format: r#"{"a":"$1"}"#.into(),
-                    args: vec![ValueSource::Literal("b".into())],
+                    args: vec![Arg::literal(ValueSource::Literal("b".into()))],
                 }),
                 Mediator::Property(Property {
-                    name: props::HTTP_SC.into(),
+                    name: PropertyName::Fixed(props::HTTP_SC.into()),
                     scope: Scope::Axis2,
                     action: PropertyAction::Set(ValueSource::Literal("201".into())),
+                    value_type: PropertyType::String,
+                    pattern: None,
                 }),
                 Mediator::Respond(Respond),
             ]),
@@ -659,13 +803,20 @@ mod flow_tests {
         let route = Route {
             in_sequence: seq(vec![Mediator::Send(Send {
                 endpoint: Some(endpoint()),
+                receive: None,
             })]),
             out_sequence: seq(vec![
                 Mediator::Header(Header {
-                    name: "X-Out".into(),
-                    value: Some(ValueSource::Property(Scope::Axis2, props::HTTP_SC.into())),
+                    target: HeaderTarget::Transport("X-Out".into()),
+                    content: Some(HeaderContent::Value(ValueSource::Property(
+                        Scope::Axis2,
+                        props::HTTP_SC.into(),
+                    ))),
                 }),
-                Mediator::Send(Send { endpoint: None }),
+                Mediator::Send(Send {
+                    endpoint: None,
+                    receive: None,
+                }),
             ]),
             ..Route::default()
         };
@@ -685,15 +836,16 @@ mod flow_tests {
         let route = Route {
             in_sequence: seq(vec![Mediator::Send(Send {
                 endpoint: Some(endpoint()),
+                receive: None,
             })]),
             fault_sequence: seq(vec![
                 Mediator::PayloadFactory(PayloadFactory {
                     media_type: MediaType::Text,
                     format: "failed $1".into(),
-                    args: vec![ValueSource::Property(
+                    args: vec![Arg::literal(ValueSource::Property(
                         Scope::Default,
                         props::ERROR_CODE.into(),
-                    )],
+                    ))],
                 }),
                 Mediator::Respond(Respond),
             ]),
@@ -709,6 +861,7 @@ mod flow_tests {
         let route = Route {
             in_sequence: seq(vec![Mediator::Send(Send {
                 endpoint: Some(endpoint()),
+                receive: None,
             })]),
             ..Route::default()
         };
@@ -717,14 +870,63 @@ mod flow_tests {
         assert!(body.contains("101504"), "{body}");
     }
 
+    fn set(scope: Scope, name: &str, value: &str) -> Mediator {
+        Mediator::Property(Property {
+            name: PropertyName::Fixed(name.into()),
+            scope,
+            action: PropertyAction::Set(ValueSource::Literal(value.into())),
+            value_type: PropertyType::String,
+            pattern: None,
+        })
+    }
+
+    // OUT_ONLY (default scope): the backend gets the message, the client MI's 202 (DOCS
+    // property-reference/generic-properties).
+    #[tokio::test]
+    async fn out_only_sends_and_answers_202() {
+        let route = Route {
+            in_sequence: seq(vec![
+                set(Scope::Default, props::OUT_ONLY, "true"),
+                Mediator::Send(Send {
+                    endpoint: Some(endpoint()),
+                    receive: None,
+                }),
+            ]),
+            ..Route::default()
+        };
+        let s = sender(Ok((200, "ignored")));
+        let (status, _, body) = run(&route, &s, &HashMap::new()).await;
+        assert_eq!(s.seen.lock().unwrap().len(), 1);
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert!(body.is_empty());
+    }
+
+    // FORCE_SC_ACCEPTED (axis2): the client's answer is 202 whatever the backend said.
+    #[tokio::test]
+    async fn force_sc_accepted_answers_202() {
+        let route = Route {
+            in_sequence: seq(vec![
+                set(Scope::Axis2, props::FORCE_SC_ACCEPTED, "true"),
+                Mediator::Send(Send {
+                    endpoint: Some(endpoint()),
+                    receive: None,
+                }),
+            ]),
+            ..Route::default()
+        };
+        let (status, _, body) = run(&route, &sender(Ok((500, "boom"))), &HashMap::new()).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert!(body.is_empty());
+    }
+
     #[tokio::test]
     async fn loopback_runs_the_out_sequence() {
         let route = Route {
             in_sequence: seq(vec![Mediator::Loopback(Loopback)]),
             out_sequence: seq(vec![
                 Mediator::Header(Header {
-                    name: "X-Looped".into(),
-                    value: Some(ValueSource::Literal("yes".into())),
+                    target: HeaderTarget::Transport("X-Looped".into()),
+                    content: Some(HeaderContent::Value(ValueSource::Literal("yes".into()))),
                 }),
                 Mediator::Respond(Respond),
             ]),
@@ -739,9 +941,9 @@ mod flow_tests {
     async fn a_loop_of_sequence_references_fails_instead_of_overflowing() {
         let looping = Arc::new(Sequence {
             name: "loop".into(),
-            mediators: vec![Mediator::Sequence(
-                crate::runtime::mediators::SequenceCall { key: "loop".into() },
-            )],
+            mediators: vec![Mediator::Sequence(SequenceCall::Named(
+                ValueSource::Literal("loop".into()),
+            ))],
             on_error: None,
         });
         let mut sequences = HashMap::new();

@@ -9,6 +9,7 @@ pub mod endpoint;
 pub mod engine;
 pub mod fault;
 pub mod mediators;
+pub mod payload;
 pub mod value;
 
 pub use body::MessageBody;

@@ -1,86 +1,193 @@
-//! Values that mediators read: a literal, or a property reference in one of MI's short forms
-//! (`get-property('name')`, `get-property('scope', 'name')`, `$ctx:name`, `$axis2:name`,
-//! `$trp:name`, `$url:name`). Full XPath and JSONPath come with the expression engine; until then
-//! any other expression is rejected when the artifact deploys, with its location.
+//! Values that mediators read, compiled when the artifact deploys: a literal; a property reference
+//! in one of MI's short forms (`get-property('name')`, `get-property('scope', 'name')`, `$ctx:name`,
+//! `$axis2:name`, `$trp:name`, `$url:name`), answered without any parsing per message; an XPath 1.0
+//! expression with Synapse's functions and variables ([`crate::xpath`]); or a `json-eval(...)`
+//! JSONPath ([`crate::json`]).
+//!
+//! Whether a value needs the message payload is known at deploy time ([`ValueSource::needs_payload`]):
+//! the engine reads a body only for a mediator that needs it, so sequences of property references
+//! keep the body streaming.
 
+use std::borrow::Cow;
+
+use conflux_artifacts::Expression;
+
+use crate::json::{JsonEval, JsonSource};
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope};
+use crate::runtime::payload::{Payload, parse_document};
+use crate::xpath::{XPath, XPathEnv};
 
 /// A value resolved per message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ValueSource {
     Literal(String),
     Property(Scope, String),
     /// A query parameter of the request (`$url:name`).
     QueryParam(String),
+    XPath(XPath),
+    Json(JsonEval),
 }
 
 impl ValueSource {
-    /// Compiles an expression text; `Err` says why it is not supported yet.
-    pub fn parse_expression(text: &str) -> Result<ValueSource, String> {
+    /// Compiles an expression as written in an artifact; `Err` says what is wrong with it.
+    pub fn compile(expr: &Expression) -> Result<ValueSource, String> {
+        Self::compile_text(&expr.text, &expr.namespaces)
+    }
+
+    /// Compiles expression text with the namespace prefixes in scope where it was written.
+    pub fn compile_text(
+        text: &str,
+        namespaces: &[(String, String)],
+    ) -> Result<ValueSource, String> {
+        if let Some(short) = short_form(text) {
+            return Ok(short);
+        }
         let t = text.trim();
-        for (prefix, scope) in [
-            ("$ctx:", Scope::Default),
-            ("$axis2:", Scope::Axis2),
-            ("$trp:", Scope::Transport),
-        ] {
-            if let Some(name) = t.strip_prefix(prefix)
-                && is_name(name)
-            {
-                return Ok(ValueSource::Property(scope, name.to_string()));
+        if t.starts_with("json-eval(") {
+            return JsonEval::compile(t)
+                .map(ValueSource::Json)
+                .map_err(|e| format!("invalid json-eval expression {t:?}: {e}"));
+        }
+        XPath::compile(t, namespaces)
+            .map(ValueSource::XPath)
+            .map_err(|e| format!("invalid XPath expression: {e}"))
+    }
+
+    /// Compiles a JSONPath given without the `json-eval(...)` wrapper (`evaluator="json"`).
+    pub fn compile_json_path(text: &str) -> Result<ValueSource, String> {
+        JsonEval::compile(text.trim())
+            .map(ValueSource::Json)
+            .map_err(|e| format!("invalid JSONPath {:?}: {e}", text.trim()))
+    }
+
+    /// Whether resolving this value reads the message payload.
+    pub fn needs_payload(&self) -> bool {
+        match self {
+            ValueSource::Literal(_) | ValueSource::Property(..) | ValueSource::QueryParam(_) => {
+                false
             }
+            ValueSource::XPath(x) => x.needs_payload(),
+            ValueSource::Json(j) => matches!(j.source(), JsonSource::Body),
         }
-        if let Some(name) = t.strip_prefix("$url:")
-            && is_name(name)
-        {
-            return Ok(ValueSource::QueryParam(name.to_string()));
-        }
-        if let Some(args) = t
-            .strip_prefix("get-property(")
-            .and_then(|r| r.strip_suffix(')'))
-        {
-            let parts: Vec<&str> = args.split(',').map(str::trim).collect();
-            let unquote = |s: &str| {
-                s.strip_prefix('\'')
-                    .and_then(|s| s.strip_suffix('\''))
-                    .or_else(|| s.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
-                    .map(str::to_string)
-            };
-            match parts.as_slice() {
-                [name] => {
-                    if let Some(name) = unquote(name) {
-                        return Ok(ValueSource::Property(Scope::Default, name));
-                    }
-                }
-                [scope, name] => {
-                    let scope = match unquote(scope).as_deref() {
-                        Some("default") => Some(Scope::Default),
-                        Some("axis2") => Some(Scope::Axis2),
-                        Some("transport") => Some(Scope::Transport),
-                        _ => None,
-                    };
-                    if let (Some(scope), Some(name)) = (scope, unquote(name)) {
-                        return Ok(ValueSource::Property(scope, name));
-                    }
-                }
-                _ => {}
-            }
-        }
-        Err(format!(
-            "expression {t:?} is not supported yet (supported so far: get-property('name'), get-property('scope','name'), $ctx:, $axis2:, $trp:, $url:)"
-        ))
     }
 
     /// The value for this message; an unset property reads as the empty string, as in MI.
-    pub fn resolve<B: MessageBody>(&self, ctx: &MessageContext<B>) -> String {
+    pub fn resolve<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<String, String> {
         match self {
-            ValueSource::Literal(s) => s.clone(),
-            ValueSource::Property(scope, name) => ctx.get(*scope, name).unwrap_or_default(),
-            ValueSource::QueryParam(name) => ctx
-                .get(Scope::Default, &format!("query.param.{name}"))
-                .unwrap_or_default(),
+            ValueSource::Literal(s) => Ok(s.clone()),
+            ValueSource::Property(scope, name) => Ok(ctx.get(*scope, name).unwrap_or_default()),
+            ValueSource::QueryParam(name) => Ok(query_param(ctx, name).unwrap_or_default()),
+            ValueSource::XPath(x) => with_envelope(ctx, x.needs_payload(), |doc| {
+                x.string_value(doc, &CtxEnv(ctx)).map_err(|e| e.to_string())
+            }),
+            ValueSource::Json(j) => Ok(match json_input(ctx, j.source()) {
+                Some(root) => j.string_value(&root),
+                None => String::new(),
+            }),
         }
     }
+
+    /// The value as a condition (filter `xpath=`): XPath's boolean(), or a JSONPath result that
+    /// is `true` or non-empty.
+    pub fn truth<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<bool, String> {
+        match self {
+            ValueSource::XPath(x) => with_envelope(ctx, x.needs_payload(), |doc| {
+                x.boolean_value(doc, &CtxEnv(ctx))
+                    .map_err(|e| e.to_string())
+            }),
+            ValueSource::Json(j) => Ok(match json_input(ctx, j.source()) {
+                Some(root) => match j.evaluate(&root) {
+                    Some(serde_json::Value::Bool(b)) => b,
+                    Some(serde_json::Value::Array(a)) => !a.is_empty(),
+                    Some(serde_json::Value::Null) | None => false,
+                    Some(_) => true,
+                },
+                None => false,
+            }),
+            other => {
+                let v = other.resolve(ctx)?;
+                Ok(!v.is_empty() && !v.eq_ignore_ascii_case("false"))
+            }
+        }
+    }
+
+    /// The expression's text, for messages.
+    pub fn describe(&self) -> Cow<'_, str> {
+        match self {
+            ValueSource::Literal(s) => Cow::Borrowed(s),
+            ValueSource::Property(_, name) => Cow::Owned(format!("get-property('{name}')")),
+            ValueSource::QueryParam(name) => Cow::Owned(format!("$url:{name}")),
+            ValueSource::XPath(x) => Cow::Borrowed(x.text()),
+            ValueSource::Json(j) => Cow::Borrowed(j.text()),
+        }
+    }
+}
+
+/// The short property-reference forms, recognised before anything is parsed as XPath so that
+/// the common case costs one map look-up per message.
+fn short_form(text: &str) -> Option<ValueSource> {
+    let t = text.trim();
+    for (prefix, scope) in [
+        ("$ctx:", Scope::Default),
+        ("$axis2:", Scope::Axis2),
+        ("$trp:", Scope::Transport),
+    ] {
+        if let Some(name) = t.strip_prefix(prefix)
+            && is_name(name)
+        {
+            return Some(ValueSource::Property(scope, name.to_string()));
+        }
+    }
+    if let Some(name) = t.strip_prefix("$url:")
+        && is_name(name)
+    {
+        return Some(ValueSource::QueryParam(name.to_string()));
+    }
+    let args = t.strip_prefix("get-property(")?.strip_suffix(')')?;
+    let parts: Vec<&str> = args.split(',').map(str::trim).collect();
+    let unquote = |s: &str| {
+        s.strip_prefix('\'')
+            .and_then(|s| s.strip_suffix('\''))
+            .or_else(|| s.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
+            .filter(|s| is_name(s))
+            .map(str::to_string)
+    };
+    match parts.as_slice() {
+        // Special names (To, MessageID, SYSTEM_DATE, ...) are the XPath layer's.
+        [name] => unquote(name)
+            .filter(|n| !is_special_name(n))
+            .map(|n| ValueSource::Property(Scope::Default, n)),
+        [scope, name] => {
+            let scope = match unquote(scope)?.to_ascii_lowercase().as_str() {
+                "default" => Scope::Default,
+                "axis2" => Scope::Axis2,
+                "transport" => Scope::Transport,
+                _ => return None,
+            };
+            Some(ValueSource::Property(scope, unquote(name)?))
+        }
+        _ => None,
+    }
+}
+
+/// Names `get-property('X')` answers from the message rather than from the default scope
+/// (SYN `mediators/GetPropertyFunction.java`).
+fn is_special_name(name: &str) -> bool {
+    matches!(
+        name,
+        "To" | "From"
+            | "Action"
+            | "FaultTo"
+            | "ReplyTo"
+            | "RelatesTo"
+            | "MessageID"
+            | "FAULT"
+            | "MESSAGE_FORMAT"
+            | "OperationName"
+            | "SYSTEM_DATE"
+            | "SYSTEM_TIME"
+    )
 }
 
 fn is_name(s: &str) -> bool {
@@ -89,29 +196,138 @@ fn is_name(s: &str) -> bool {
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
+/// A query parameter of the request URI, decoded.
+fn query_param<B>(ctx: &MessageContext<B>, name: &str) -> Option<String> {
+    let query = ctx.uri.query()?;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(k) == name).then(|| decode(v))
+    })
+}
+
+fn decode(s: &str) -> String {
+    let plus = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Runs `f` over the message as a SOAP envelope document (an empty envelope when the payload is
+/// not needed or there is none).
+pub fn with_envelope<B, R>(
+    ctx: &MessageContext<B>,
+    needs_payload: bool,
+    f: impl FnOnce(&roxmltree::Document) -> Result<R, String>,
+) -> Result<R, String> {
+    let empty = Payload::Empty;
+    let payload = match (&ctx.payload, needs_payload) {
+        (Some(p), true) => p,
+        _ => &empty,
+    };
+    let text = payload.envelope_xml();
+    let doc =
+        parse_document(&text).map_err(|e| format!("the message is not well-formed XML: {e}"))?;
+    f(&doc)
+}
+
+/// The JSON a `json-eval` reads: the payload (an XML payload converted as MI's JSON formatter
+/// would), or a property's value parsed as JSON (a value that is not JSON is a JSON string).
+fn json_input<B>(ctx: &MessageContext<B>, source: &JsonSource) -> Option<serde_json::Value> {
+    match source {
+        JsonSource::Body => match ctx.payload.as_ref()? {
+            Payload::Json(v) => Some(v.value.clone()),
+            Payload::Empty => None,
+            other => {
+                let xml = other.body_xml();
+                let doc = parse_document(&xml).ok()?;
+                Some(crate::json::xml_to_json(doc.root_element()))
+            }
+        },
+        JsonSource::Property { scope, name } => {
+            let scope = match scope.as_str() {
+                "axis2" => Scope::Axis2,
+                "transport" => Scope::Transport,
+                _ => Scope::Default,
+            };
+            let raw = ctx.get(scope, name)?;
+            Some(serde_json::from_str(&raw).unwrap_or(serde_json::Value::String(raw)))
+        }
+    }
+}
+
+/// The message context as XPath's `get-property()` and `$ctx:`-style variables see it.
+pub struct CtxEnv<'c, B>(pub &'c MessageContext<B>);
+
+impl<B> XPathEnv for CtxEnv<'_, B> {
+    fn property(&self, scope: &str, name: &str) -> Option<String> {
+        let ctx = self.0;
+        match scope {
+            "default" => match name {
+                "To" => Some(if ctx.is_response {
+                    String::new()
+                } else {
+                    ctx.to_address().to_string()
+                }),
+                "MessageID" => Some(ctx.message_id()),
+                "MESSAGE_FORMAT" => Some(ctx.message_format().to_string()),
+                "FAULT" => ctx.properties.get("FAULT").cloned(),
+                _ => ctx
+                    .properties
+                    .get(name)
+                    .or_else(|| ctx.addressing.get(name))
+                    .cloned(),
+            },
+            "axis2" => ctx.axis2.get(name).cloned(),
+            "transport" | "trp" => ctx
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            "url" => query_param(ctx, name),
+            "operation" => ctx.operation.get(name).cloned(),
+            "axis2-client" => ctx.axis2_client.get(name).cloned(),
+            "env" | "system" => std::env::var(name).ok(),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn short_forms_parse() {
-        assert_eq!(
-            ValueSource::parse_expression("get-property('uri.var.id')").unwrap(),
-            ValueSource::Property(Scope::Default, "uri.var.id".into())
-        );
-        assert_eq!(
-            ValueSource::parse_expression("get-property('axis2', 'HTTP_SC')").unwrap(),
-            ValueSource::Property(Scope::Axis2, "HTTP_SC".into())
-        );
-        assert_eq!(
-            ValueSource::parse_expression("$trp:Content-Type").unwrap(),
-            ValueSource::Property(Scope::Transport, "Content-Type".into())
-        );
-        assert_eq!(
-            ValueSource::parse_expression("$url:q").unwrap(),
-            ValueSource::QueryParam("q".into())
-        );
-        assert!(ValueSource::parse_expression("//a/b").is_err());
-        assert!(ValueSource::parse_expression("json-eval($.a)").is_err());
+    fn short_forms_skip_the_xpath_engine() {
+        assert!(matches!(
+            ValueSource::compile_text("get-property('uri.var.id')", &[]).unwrap(),
+            ValueSource::Property(Scope::Default, n) if n == "uri.var.id"
+        ));
+        assert!(matches!(
+            ValueSource::compile_text("get-property('axis2', 'HTTP_SC')", &[]).unwrap(),
+            ValueSource::Property(Scope::Axis2, n) if n == "HTTP_SC"
+        ));
+        assert!(matches!(
+            ValueSource::compile_text("$trp:Content-Type", &[]).unwrap(),
+            ValueSource::Property(Scope::Transport, n) if n == "Content-Type"
+        ));
+        assert!(matches!(
+            ValueSource::compile_text("$url:q", &[]).unwrap(),
+            ValueSource::QueryParam(n) if n == "q"
+        ));
+        // Special names and everything else go to the XPath engine.
+        assert!(matches!(
+            ValueSource::compile_text("get-property('MessageID')", &[]).unwrap(),
+            ValueSource::XPath(_)
+        ));
+        assert!(matches!(
+            ValueSource::compile_text("//a/b", &[]).unwrap(),
+            ValueSource::XPath(_)
+        ));
+        assert!(matches!(
+            ValueSource::compile_text("json-eval($.a)", &[]).unwrap(),
+            ValueSource::Json(_)
+        ));
+        assert!(ValueSource::compile_text("//a[", &[]).is_err());
+        assert!(ValueSource::compile_text("json-eval($.[)", &[]).is_err());
     }
 }

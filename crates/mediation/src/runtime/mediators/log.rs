@@ -1,12 +1,60 @@
 //! `<log>`: one line per message in MI's format (SYN `mediators/builtin/LogMediator.java`;
 //! synapse-subset.md §3.8): `{api:NAME} To: /path, MessageID: urn:uuid:..., Direction: request,
 //! NAME = value`. Levels `simple` (default), `headers`, `full`, `custom`; categories map to log
-//! levels. The payload of `full` is logged only when the body is already built (never buffered
-//! for logging).
+//! levels. `full` appends `Payload: <json>` for JSON messages and `Envelope: <soap envelope>`
+//! otherwise (so it reads the body); `headers` lists the SOAP header blocks.
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
+use crate::runtime::payload::{Payload, parse_document, soap_version};
 use crate::runtime::value::ValueSource;
+
+/// The request's SOAP action (the `SOAPAction` header, unquoted), which MI logs as both
+/// `WSAction` and `SOAPAction`.
+fn soap_action<B>(ctx: &MessageContext<B>) -> Option<String> {
+    let v = ctx
+        .headers
+        .get("soapaction")?
+        .to_str()
+        .ok()?
+        .trim()
+        .trim_matches('"');
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+/// `(localName, text)` of each SOAP header block of a SOAP message.
+fn soap_header_blocks<B>(ctx: &MessageContext<B>) -> Vec<(String, String)> {
+    let Some(Payload::Xml {
+        text,
+        soap: Some(_),
+    }) = &ctx.payload
+    else {
+        return Vec::new();
+    };
+    let Ok(doc) = parse_document(text) else {
+        return Vec::new();
+    };
+    let root = doc.root_element();
+    let Some(ns) = soap_version(root).map(|v| v.namespace()) else {
+        return Vec::new();
+    };
+    root.children()
+        .filter(|n| {
+            n.is_element()
+                && n.tag_name().name() == "Header"
+                && n.tag_name().namespace() == Some(ns)
+        })
+        .flat_map(|h| h.children().filter(|n| n.is_element()))
+        .map(|b| {
+            let text: String = b
+                .children()
+                .filter(|n| n.is_text())
+                .filter_map(|n| n.text())
+                .collect();
+            (b.tag_name().name().to_string(), text)
+        })
+        .collect()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
@@ -35,14 +83,32 @@ pub struct Log {
 }
 
 impl Log {
-    /// The message part of the log line.
+    pub fn needs_payload(&self) -> bool {
+        matches!(self.level, LogLevel::Full | LogLevel::Headers)
+            || self.properties.iter().any(|(_, v)| v.needs_payload())
+    }
+
+    /// The message part of the log line, as LogMediator builds it for each level.
     pub fn line<B: MessageBody>(&self, ctx: &MessageContext<B>) -> String {
         let mut parts: Vec<String> = Vec::new();
         if matches!(self.level, LogLevel::Simple | LogLevel::Full) {
             parts.push(format!(
                 "To: {}",
-                if ctx.is_response { "" } else { ctx.to() }
+                if ctx.is_response {
+                    ""
+                } else {
+                    ctx.to_address()
+                }
             ));
+            for (label, name) in [("From: ", "From"), ("ReplyTo: ", "ReplyTo")] {
+                if let Some(v) = ctx.addressing.get(name) {
+                    parts.push(format!("{label}{v}"));
+                }
+            }
+            if let Some(action) = soap_action(ctx) {
+                parts.push(format!("WSAction: {action}"));
+                parts.push(format!("SOAPAction: {action}"));
+            }
             parts.push(format!("MessageID: {}", ctx.message_id()));
             parts.push(format!(
                 "Direction: {}",
@@ -54,12 +120,23 @@ impl Log {
             ));
         }
         if self.level == LogLevel::Headers {
-            for (name, value) in &ctx.headers {
-                parts.push(format!("{name} : {}", value.to_str().unwrap_or("")));
+            // LogMediator.getHeadersLogMessage: the SOAP header blocks, `localName : text`.
+            for (name, text) in soap_header_blocks(ctx) {
+                parts.push(format!("{name} : {text}"));
             }
         }
         for (name, value) in &self.properties {
-            parts.push(format!("{name} = {}", value.resolve(ctx)));
+            let v = value
+                .resolve(ctx)
+                .unwrap_or_else(|e| format!("<error: {e}>"));
+            parts.push(format!("{name} = {v}"));
+        }
+        if self.level == LogLevel::Full {
+            match &ctx.payload {
+                Some(Payload::Json(v)) => parts.push(format!("Payload: {v}")),
+                Some(p) => parts.push(format!("Envelope: {}", p.envelope_xml())),
+                None => parts.push(format!("Envelope: {}", Payload::Empty.envelope_xml())),
+            }
         }
         format!("{{{}}} {}", ctx.artifact, parts.join(&self.separator))
     }
@@ -75,5 +152,88 @@ impl Log {
                 tracing::error!(target: "LogMediator", "{line}")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{HeaderMap, HeaderValue, Method, Uri};
+
+    fn ctx() -> MessageContext<http_body_util::Full<bytes::Bytes>> {
+        let mut headers = HeaderMap::new();
+        headers.insert("soapaction", HeaderValue::from_static("\"urn:getQuote\""));
+        MessageContext::new(
+            Method::POST,
+            Uri::from_static("/stock/quote"),
+            headers,
+            Default::default(),
+            "api:Stock".into(),
+        )
+    }
+
+    fn log(level: LogLevel, properties: Vec<(String, ValueSource)>) -> Log {
+        Log {
+            level,
+            category: LogCategory::Info,
+            separator: ", ".into(),
+            properties,
+        }
+    }
+
+    // LogMediator.getSimpleLogMessage: To, WSAction, SOAPAction, MessageID, Direction, then properties.
+    #[test]
+    fn simple_and_custom_lines_follow_log_mediator() {
+        let c = ctx();
+        let props = vec![("SYMBOL".to_string(), ValueSource::Literal("IBM".into()))];
+        let simple = log(LogLevel::Simple, props.clone()).line(&c);
+        assert!(
+            simple.starts_with("{api:Stock} To: /stock/quote, WSAction: urn:getQuote, SOAPAction: urn:getQuote, MessageID: urn:uuid:"),
+            "{simple}"
+        );
+        assert!(
+            simple.ends_with(", Direction: request, SYMBOL = IBM"),
+            "{simple}"
+        );
+        assert_eq!(
+            log(LogLevel::Custom, props).line(&c),
+            "{api:Stock} SYMBOL = IBM"
+        );
+    }
+
+    // LogMediator.getFullLogMessage: `Payload: <json>` for JSON, else `Envelope: <envelope>`.
+    #[test]
+    fn full_appends_the_payload_or_the_envelope() {
+        let mut c = ctx();
+        c.payload = Some(Payload::Json(serde_json::json!({"a": 1}).into()));
+        assert!(
+            log(LogLevel::Full, vec![])
+                .line(&c)
+                .ends_with("Direction: request, Payload: {\"a\":1}")
+        );
+        c.payload = Some(Payload::xml("<a>1</a>".into()).unwrap());
+        let line = log(LogLevel::Full, vec![]).line(&c);
+        assert!(line.contains("Envelope: <soapenv:Envelope"), "{line}");
+        assert!(
+            line.ends_with("<soapenv:Body><a>1</a></soapenv:Body></soapenv:Envelope>"),
+            "{line}"
+        );
+    }
+
+    // LogMediator.getHeadersLogMessage: the SOAP header blocks as `localName : text`.
+    #[test]
+    fn headers_lists_soap_header_blocks() {
+        let mut c = ctx();
+        c.payload = Some(
+            Payload::xml(format!(
+                "<s:Envelope xmlns:s=\"{}\"><s:Header><h:Token xmlns:h=\"urn:h\">t1</h:Token></s:Header><s:Body/></s:Envelope>",
+                crate::runtime::payload::SOAP11_NS
+            ))
+            .unwrap(),
+        );
+        assert_eq!(
+            log(LogLevel::Headers, vec![]).line(&c),
+            "{api:Stock} Token : t1"
+        );
     }
 }

@@ -1,28 +1,38 @@
 //! The mediators the runtime executes, one file each, behind the [`Mediator`] enum. Mediators that
-//! only change the message context implement `apply`; those that end or redirect the flow (send,
-//! call, respond, drop, loopback, sequence) are interpreted by the engine.
+//! only change the message context implement `apply`; those that end, redirect or branch the flow
+//! (send, call, respond, drop, loopback, sequence, in, out, filter, switch) are interpreted by the
+//! engine, which also reads the body first for any mediator whose [`Mediator::needs_payload`] says
+//! so.
 
 mod call;
 mod drop;
+mod enrich;
+mod filter;
 mod header;
 mod log;
 mod loopback;
+mod makefault;
 mod payload_factory;
 mod property;
 mod respond;
 mod send;
 mod sequence;
+mod switch;
 
 pub use call::Call;
 pub use drop::Drop;
-pub use header::Header;
+pub use enrich::{Enrich, EnrichAction, EnrichSource, EnrichTarget};
+pub use filter::{Condition, Filter};
+pub use header::{ADDRESSING_HEADERS, Header, HeaderContent, HeaderTarget};
 pub use log::{Log, LogCategory, LogLevel};
 pub use loopback::Loopback;
-pub use payload_factory::{MediaType, PayloadFactory};
-pub use property::{Property, PropertyAction};
+pub use makefault::{FaultCodeValue, FaultDetailValue, FaultVersion, MakeFault};
+pub use payload_factory::{Arg, MediaType, PayloadFactory};
+pub use property::{Property, PropertyAction, PropertyName, PropertyType};
 pub use respond::Respond;
 pub use send::Send;
 pub use sequence::SequenceCall;
+pub use switch::{Case, Switch};
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
@@ -34,6 +44,8 @@ pub enum Mediator {
     Property(Property),
     Header(Header),
     PayloadFactory(PayloadFactory),
+    Enrich(Enrich),
+    MakeFault(MakeFault),
     Respond(Respond),
     Send(Send),
     Call(Call),
@@ -44,6 +56,8 @@ pub enum Mediator {
     In(Vec<Mediator>),
     /// `<out>`: children run in the response flow only.
     Out(Vec<Mediator>),
+    Filter(Filter),
+    Switch(Switch),
 }
 
 impl Mediator {
@@ -56,10 +70,9 @@ impl Mediator {
             }
             Mediator::Property(m) => m.apply(ctx),
             Mediator::Header(m) => m.apply(ctx),
-            Mediator::PayloadFactory(m) => {
-                m.apply(ctx);
-                Ok(())
-            }
+            Mediator::PayloadFactory(m) => m.apply(ctx),
+            Mediator::Enrich(m) => m.apply(ctx),
+            Mediator::MakeFault(m) => m.apply(ctx),
             Mediator::Respond(_)
             | Mediator::Send(_)
             | Mediator::Call(_)
@@ -67,19 +80,54 @@ impl Mediator {
             | Mediator::Loopback(_)
             | Mediator::Sequence(_)
             | Mediator::In(_)
-            | Mediator::Out(_) => Ok(()),
+            | Mediator::Out(_)
+            | Mediator::Filter(_)
+            | Mediator::Switch(_) => Ok(()),
         }
     }
 
-    /// Whether this mediator reads or replaces the message body (decided at deploy time: a
-    /// sequence without such a mediator streams the body through untouched).
-    pub fn touches_body(&self) -> bool {
+    /// Whether this mediator itself (not its children) reads or replaces the message content:
+    /// decided at deploy time, so a sequence without such a mediator streams the body through.
+    pub fn needs_payload(&self) -> bool {
         match self {
-            Mediator::PayloadFactory(_) => true,
-            Mediator::In(children) | Mediator::Out(children) => {
-                children.iter().any(Mediator::touches_body)
-            }
-            _ => false,
+            Mediator::Log(m) => m.needs_payload(),
+            Mediator::Property(m) => m.needs_payload(),
+            Mediator::Header(m) => m.needs_payload(),
+            Mediator::PayloadFactory(m) => m.needs_payload(),
+            Mediator::Enrich(m) => m.needs_payload(),
+            Mediator::MakeFault(_) => true,
+            Mediator::Filter(m) => m.needs_payload(),
+            Mediator::Switch(m) => m.source.needs_payload(),
+            Mediator::Respond(_)
+            | Mediator::Send(_)
+            | Mediator::Call(_)
+            | Mediator::Drop(_)
+            | Mediator::Loopback(_)
+            | Mediator::Sequence(_)
+            | Mediator::In(_)
+            | Mediator::Out(_) => false,
         }
+    }
+
+    /// Whether this mediator or any nested one reads the content.
+    pub fn touches_body(&self) -> bool {
+        self.needs_payload()
+            || match self {
+                Mediator::In(children) | Mediator::Out(children) => {
+                    children.iter().any(Mediator::touches_body)
+                }
+                Mediator::Filter(f) => f
+                    .then
+                    .iter()
+                    .chain(f.otherwise.iter())
+                    .any(Mediator::touches_body),
+                Mediator::Switch(s) => s
+                    .cases
+                    .iter()
+                    .flat_map(|c| c.mediators.iter())
+                    .chain(s.default.iter())
+                    .any(Mediator::touches_body),
+                _ => false,
+            }
     }
 }

@@ -1,10 +1,17 @@
-//! `<payloadFactory media-type>`: replaces the body with a format whose `$1..$n` are filled from
-//! the arguments (SYN `mediators/transform/PayloadFactoryMediator.java`; synapse-subset.md §3.11),
-//! and sets `messageType`/`ContentType` and clears `NO_ENTITY_BODY`. Arguments are escaped for XML
-//! formats; JSON string escaping and XPath/JSONPath arguments come with the expression engine.
+//! `<payloadFactory>` (legacy `$n` form; SYN `mediators/transform/PayloadFactoryMediator.java` and
+//! `pfutils/*`): the `<format>` template with `$1..$n` replaced by the `<arg>` values in order, set
+//! as the new payload, with `messageType`/`ContentType` set to the media type and `NO_ENTITY_BODY`
+//! cleared.
+//!
+//! Argument values as MI inserts them: for `media-type="xml"` a value that is itself XML is inserted
+//! as markup (unless `literal="true"` or `deepCheck="false"`) and any other value is escaped; for
+//! `json`, a value that is XML (an XPath selecting an element) is converted to JSON, and strings
+//! are inserted with JSON's special characters escaped but without quotes (templates write `"$1"`);
+//! for `text` values go in as they are.
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
+use crate::runtime::payload::{Payload, escape_text, parse_document};
 use crate::runtime::value::ValueSource;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,17 +32,44 @@ impl MediaType {
 }
 
 #[derive(Debug, Clone)]
+pub struct Arg {
+    pub value: ValueSource,
+    /// `literal="true"`: never treat the value as XML/JSON.
+    pub literal: bool,
+    /// `deepCheck="false"`: do not look for XML inside string values.
+    pub deep_check: bool,
+}
+
+impl Arg {
+    pub fn literal(value: ValueSource) -> Arg {
+        Arg {
+            value,
+            literal: false,
+            deep_check: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct PayloadFactory {
     pub media_type: MediaType,
     pub format: String,
-    pub args: Vec<ValueSource>,
+    pub args: Vec<Arg>,
 }
 
 impl PayloadFactory {
-    /// The payload for this message: `$n` replaced by argument n (1-based), `$` followed by
-    /// anything else kept as written.
-    pub fn render<B: MessageBody>(&self, ctx: &MessageContext<B>) -> String {
-        let values: Vec<String> = self.args.iter().map(|a| a.resolve(ctx)).collect();
+    pub fn needs_payload(&self) -> bool {
+        // It replaces the body, so it always builds the message (also dropping the old body).
+        true
+    }
+
+    /// The new payload's text.
+    pub fn render<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<String, String> {
+        let values = self
+            .args
+            .iter()
+            .map(|a| Ok(self.insertable(a, a.value.resolve(ctx)?)))
+            .collect::<Result<Vec<String>, String>>()?;
         let mut out = String::with_capacity(self.format.len());
         let mut chars = self.format.char_indices().peekable();
         while let Some((_, c)) = chars.next() {
@@ -51,10 +85,7 @@ impl PayloadFactory {
                     .and_then(|n| n.checked_sub(1))
                     .and_then(|i| values.get(i))
                 {
-                    match self.media_type {
-                        MediaType::Xml => out.push_str(&escape_xml(v)),
-                        MediaType::Json | MediaType::Text => out.push_str(v),
-                    }
+                    out.push_str(v);
                     continue;
                 }
                 out.push('$');
@@ -63,34 +94,92 @@ impl PayloadFactory {
             }
             out.push(c);
         }
-        out
+        Ok(out)
     }
 
-    pub fn apply<B: MessageBody>(&self, ctx: &mut MessageContext<B>) {
-        let payload = self.render(ctx);
-        ctx.set_body(B::from(bytes::Bytes::from(payload)));
-        ctx.headers.remove(http::header::CONTENT_LENGTH);
-        ctx.headers.remove(http::header::TRANSFER_ENCODING);
-        let ct = self.media_type.content_type().to_string();
-        let _ = ctx.set(Scope::Axis2, props::MESSAGE_TYPE, ct.clone());
-        let _ = ctx.set(Scope::Axis2, props::CONTENT_TYPE, ct);
+    /// An argument's value as it goes into the template.
+    fn insertable(&self, arg: &Arg, value: String) -> String {
+        let looks_xml = !arg.literal
+            && value.trim_start().starts_with('<')
+            && parse_document(value.trim()).is_ok();
+        match self.media_type {
+            MediaType::Xml => {
+                if looks_xml && arg.deep_check {
+                    value
+                } else if !arg.literal
+                    && matches!(arg.value, ValueSource::Json(_))
+                    && let Ok(json @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) =
+                        serde_json::from_str::<serde_json::Value>(&value)
+                {
+                    strip_json_root(&crate::runtime::payload::json_as_xml(&json))
+                } else {
+                    escape_text(&value).into_owned()
+                }
+            }
+            MediaType::Json => {
+                if looks_xml && let Ok(doc) = parse_document(value.trim()) {
+                    crate::json::xml_to_json(doc.root_element()).to_string()
+                } else if matches!(arg.value, ValueSource::Json(_))
+                    && serde_json::from_str::<serde_json::Value>(&value)
+                        .is_ok_and(|v| v.is_object() || v.is_array())
+                {
+                    value
+                } else {
+                    escape_json(&value)
+                }
+            }
+            MediaType::Text => value,
+        }
+    }
+
+    pub fn apply<B: MessageBody>(&self, ctx: &mut MessageContext<B>) -> Result<(), String> {
+        let text = self.render(ctx)?;
+        let payload = match self.media_type {
+            MediaType::Xml => {
+                let mut p = ctx.payload.take().unwrap_or(Payload::Empty);
+                // A format that is a whole envelope replaces the envelope; otherwise the body.
+                p.set_body_xml(text.trim()).map_err(|e| {
+                    format!("payloadFactory produced XML that is not well-formed: {e}")
+                })?;
+                p
+            }
+            MediaType::Json => {
+                let value = serde_json::from_str(&text).map_err(|e| {
+                    format!("payloadFactory produced JSON that is not valid: {e}: {text}")
+                })?;
+                Payload::Json(crate::runtime::payload::JsonPayload::with_text(value, text))
+            }
+            MediaType::Text => Payload::Text(text),
+        };
+        let soap = matches!(payload, Payload::Xml { soap: Some(_), .. });
+        ctx.set_payload(payload);
+        // MI keeps an XML/SOAP message type for XML output (PayloadFactoryMediator.mediate).
+        let current_is_xml = ctx
+            .get(Scope::Axis2, props::MESSAGE_TYPE)
+            .or_else(|| ctx.get(Scope::Transport, "Content-Type"))
+            .is_some_and(|t| crate::runtime::payload::ContentKind::of(&t).is_xml());
+        if !(self.media_type == MediaType::Xml && (current_is_xml || soap)) {
+            let ct = self.media_type.content_type().to_string();
+            ctx.set(Scope::Axis2, props::MESSAGE_TYPE, ct.clone())?;
+            ctx.set(Scope::Axis2, props::CONTENT_TYPE, ct)?;
+        }
         ctx.remove(Scope::Axis2, props::NO_ENTITY_BODY);
+        Ok(())
     }
 }
 
-fn escape_xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// `<jsonObject>..</jsonObject>` -> its content, for a JSON object inserted into an XML template.
+fn strip_json_root(xml: &str) -> String {
+    xml.strip_prefix("<jsonObject>")
+        .and_then(|s| s.strip_suffix("</jsonObject>"))
+        .unwrap_or(xml)
+        .to_string()
+}
+
+/// JSON string escaping without the quotes.
+fn escape_json(s: &str) -> String {
+    let quoted = serde_json::Value::String(s.to_string()).to_string();
+    quoted[1..quoted.len() - 1].to_string()
 }
 
 #[cfg(test)]
@@ -98,34 +187,85 @@ mod tests {
     use super::*;
     use http::{HeaderMap, Method, Uri};
 
-    #[test]
-    fn placeholders_are_filled_in_order_and_escaped_for_xml() {
-        let mut ctx: MessageContext<http_body_util::Full<bytes::Bytes>> = MessageContext::new(
+    fn ctx() -> MessageContext<http_body_util::Full<bytes::Bytes>> {
+        MessageContext::new(
             Method::GET,
             Uri::from_static("/"),
             HeaderMap::new(),
             Default::default(),
             "api:A".into(),
-        );
+        )
+    }
+
+    #[test]
+    fn placeholders_are_filled_in_order_and_escaped_for_xml() {
+        let mut ctx = ctx();
         ctx.set(Scope::Default, "uri.var.name", "<Tom & Jerry>".into())
             .unwrap();
         let pf = PayloadFactory {
             media_type: MediaType::Xml,
             format: "<hello><name>$1</name><cost>$10 $2</cost></hello>".into(),
             args: vec![
-                ValueSource::Property(Scope::Default, "uri.var.name".into()),
-                ValueSource::Literal("x".into()),
+                Arg::literal(ValueSource::Property(Scope::Default, "uri.var.name".into())),
+                Arg::literal(ValueSource::Literal("x".into())),
             ],
         };
         assert_eq!(
-            pf.render(&ctx),
+            pf.render(&ctx).unwrap(),
             "<hello><name>&lt;Tom &amp; Jerry&gt;</name><cost>$10 x</cost></hello>"
+        );
+    }
+
+    // pfutils: XML values go in as markup for xml, JSON strings are escaped but not quoted.
+    #[test]
+    fn values_cross_media_types_as_mi_does() {
+        let ctx = ctx();
+        let xml = PayloadFactory {
+            media_type: MediaType::Xml,
+            format: "<r>$1</r>".into(),
+            args: vec![Arg::literal(ValueSource::Literal("<a>1</a>".into()))],
+        };
+        assert_eq!(xml.render(&ctx).unwrap(), "<r><a>1</a></r>");
+        let mut literal = Arg::literal(ValueSource::Literal("<a>1</a>".into()));
+        literal.literal = true;
+        let xml_literal = PayloadFactory {
+            args: vec![literal],
+            ..xml
+        };
+        assert_eq!(
+            xml_literal.render(&ctx).unwrap(),
+            "<r>&lt;a&gt;1&lt;/a&gt;</r>"
         );
         let json = PayloadFactory {
             media_type: MediaType::Json,
             format: "{\"n\":\"$1\"}".into(),
-            args: vec![ValueSource::Literal("a".into())],
+            args: vec![Arg::literal(ValueSource::Literal("say \"hi\"".into()))],
         };
-        assert_eq!(json.render(&ctx), "{\"n\":\"a\"}");
+        assert_eq!(json.render(&ctx).unwrap(), "{\"n\":\"say \\\"hi\\\"\"}");
+    }
+
+    #[test]
+    fn applying_sets_the_payload_and_message_type() {
+        let mut c = ctx();
+        let json = PayloadFactory {
+            media_type: MediaType::Json,
+            format: "{\"a\": $1}".into(),
+            args: vec![Arg::literal(ValueSource::Literal("5".into()))],
+        };
+        json.apply(&mut c).unwrap();
+        assert_eq!(
+            c.payload,
+            Some(Payload::Json(serde_json::json!({"a": 5}).into()))
+        );
+        assert_eq!(
+            c.get(Scope::Axis2, props::MESSAGE_TYPE).as_deref(),
+            Some("application/json")
+        );
+        let broken = PayloadFactory {
+            media_type: MediaType::Json,
+            format: "{\"a\": $1".into(),
+            args: vec![Arg::literal(ValueSource::Literal("5".into()))],
+        };
+        assert!(broken.apply(&mut c).is_err());
     }
 }

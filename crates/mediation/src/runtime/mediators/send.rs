@@ -10,4 +10,7 @@ use crate::runtime::endpoint::Endpoint;
 pub struct Send {
     /// `None`: reply to the client (response flow) or the legacy echo idiom (request flow).
     pub endpoint: Option<Arc<Endpoint>>,
+    /// `receive="seq"` (or `receive="{expr}"`): the reply runs this sequence instead of the
+    /// out-sequence.
+    pub receive: Option<crate::runtime::value::ValueSource>,
 }

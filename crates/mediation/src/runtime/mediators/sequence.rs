@@ -1,7 +1,15 @@
-//! `<sequence key="name"/>`: run a named sequence here. The name is checked when the artifact
-//! deploys; the engine bounds the nesting depth at run time.
+//! `<sequence key="name"/>`: runs a named sequence inline, then continues; `key="{expr}"` picks the
+//! sequence per message; `<sequence>` with mediators inside is an anonymous sequence run in place
+//! (SYN `mediators/base/SequenceMediator.java`, dynamic keys via `config/xml/ValueFactory.java`).
+
+use std::sync::Arc;
+
+use crate::runtime::engine::Sequence;
+use crate::runtime::value::ValueSource;
 
 #[derive(Debug, Clone)]
-pub struct SequenceCall {
-    pub key: String,
+pub enum SequenceCall {
+    /// A literal name, or an expression giving one.
+    Named(ValueSource),
+    Inline(Arc<Sequence>),
 }

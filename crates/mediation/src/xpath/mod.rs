@@ -1,0 +1,218 @@
+//! XPath 1.0 with Synapse's extensions, as WSO2 MI evaluates it in mediators (property
+//! `expression`, filter `xpath`, switch `source`, log properties, payloadFactory arguments, enrich
+//! custom source/target). Expressions are compiled once at deploy time ([`XPath::compile`]) and
+//! evaluated against a read-only `roxmltree` document holding the SOAP envelope, with the
+//! envelope element as the context node (SynapseXPath.getContext).
+//!
+//! Layout: `parser` (lexer, grammar, limits) builds the tree in `ast`; `eval` walks it;
+//! `functions` holds the core library and number formatting; `synapse` holds Synapse's
+//! functions, variables' scopes and the `stringValueOf` rule; [`serialize`](fn@serialize) writes
+//! XML as Axiom does.
+//!
+//! Left out (compile errors naming the function): Jaxen's `evaluate()` and `document()`,
+//! Synapse's `hmac-generate`, `encrypt`, `decrypt` (key-store), custom `XpathExtensionUtil`
+//! extensions, XPath 2.0 (`fn:` functions, Saxon fallback), and streaming XPath.
+
+mod ast;
+mod eval;
+mod functions;
+mod parser;
+mod serialize;
+mod synapse;
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod differential;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use eval::{MAX_EVALUATION_STEPS, XNode};
+pub use parser::{MAX_EXPRESSION_LEN, MAX_NESTING_DEPTH};
+pub use serialize::serialize;
+pub use synapse::{DEFAULT_SYSTEM_DATE_PATTERN, MAX_DATE_PATTERN_LEN};
+
+use eval::{Evaluator, Value};
+
+/// Longest slice of the expression quoted in an error message (characters).
+const MAX_QUOTED_EXPRESSION_CHARS: usize = 200;
+
+/// A compile or evaluation error: what went wrong and where in the expression text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", render(.message, *.column, .expression))]
+pub struct XPathError {
+    message: String,
+    column: Option<usize>,
+    expression: String,
+}
+
+fn render(message: &str, column: Option<usize>, expression: &str) -> String {
+    let quoted: String = expression
+        .chars()
+        .take(MAX_QUOTED_EXPRESSION_CHARS)
+        .collect();
+    let ellipsis = if expression.chars().count() > MAX_QUOTED_EXPRESSION_CHARS {
+        "..."
+    } else {
+        ""
+    };
+    match column {
+        Some(column) => format!("{message} at column {column} of \"{quoted}{ellipsis}\""),
+        None => format!("{message} in \"{quoted}{ellipsis}\""),
+    }
+}
+
+impl XPathError {
+    pub(crate) fn new(message: String, column: Option<usize>, expression: &str) -> XPathError {
+        XPathError {
+            message,
+            column,
+            expression: expression.to_string(),
+        }
+    }
+
+    /// What went wrong, without the location.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// 1-based column (in characters) in the expression text, when the error has one.
+    pub fn column(&self) -> Option<usize> {
+        self.column
+    }
+}
+
+/// The result of an evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum XValue<'a, 'i> {
+    /// A node-set of tree nodes (root, elements, text, comments, PIs), in document order.
+    Nodes(Vec<roxmltree::Node<'a, 'i>>),
+    /// A node-set that contains attribute or namespace nodes, which roxmltree does not model as
+    /// `Node`s (e.g. `//@id`), in document order.
+    NodeSet(Vec<XNode<'a, 'i>>),
+    String(String),
+    Number(f64),
+    Boolean(bool),
+}
+
+/// What an expression can ask of the message context.
+pub trait XPathEnv {
+    /// A property lookup: scope is "default", "axis2", "transport" (case-insensitive header name), "url"
+    /// (query parameter), "func", "system", "env", "registry", "operation"... as written (lowercased).
+    /// The one-argument get-property(name) calls this with scope "default" (the env resolves MI's special
+    /// names To, MessageID, MESSAGE_FORMAT, ... itself). None when unset.
+    fn property(&self, scope: &str, name: &str) -> Option<String>;
+}
+
+/// A compiled expression.
+#[derive(Debug, Clone)]
+pub struct XPath {
+    text: String,
+    expr: ast::Expr,
+    needs_payload: bool,
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl XPath {
+    /// `namespaces`: prefix -> URI in scope on the element that carried the expression.
+    pub fn compile(text: &str, namespaces: &[(String, String)]) -> Result<XPath, XPathError> {
+        let expr = parser::parse(text, namespaces)?;
+        let needs_payload = expr.reads_document();
+        Ok(XPath {
+            text: text.to_string(),
+            expr,
+            needs_payload,
+        })
+    }
+
+    /// The expression text as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn evaluate_value<'a, 'i>(
+        &self,
+        doc: &'a roxmltree::Document<'i>,
+        env: &dyn XPathEnv,
+        now: i64,
+    ) -> Result<Value<'a, 'i>, XPathError> {
+        let mut evaluator = Evaluator {
+            doc,
+            env,
+            text: &self.text,
+            now_millis: now,
+            steps: 0,
+        };
+        let ctx = evaluator.initial_context();
+        evaluator.eval(&self.expr, &ctx)
+    }
+
+    /// Evaluates against `doc` (the SOAP envelope; the context node is its root element).
+    pub fn evaluate<'a, 'i>(
+        &self,
+        doc: &'a roxmltree::Document<'i>,
+        env: &dyn XPathEnv,
+    ) -> Result<XValue<'a, 'i>, XPathError> {
+        Ok(match self.evaluate_value(doc, env, now_millis())? {
+            Value::Nodes(nodes) => {
+                if nodes.iter().all(|n| matches!(n, XNode::Node(_))) {
+                    XValue::Nodes(nodes.iter().map(XNode::tree_node).collect())
+                } else {
+                    XValue::NodeSet(nodes)
+                }
+            }
+            Value::String(s) => XValue::String(s),
+            Value::Number(n) => XValue::Number(n),
+            Value::Boolean(b) => XValue::Boolean(b),
+        })
+    }
+
+    /// Synapse's SynapseXPath.stringValueOf rule (NOT XPath's first-node rule): text -> text,
+    /// attribute -> value, one element -> its trimmed direct text or, when empty, its serialised
+    /// XML; several nodes -> concatenated (elements serialised); expressions containing node() ->
+    /// serialised XML. A number result is Java's `Double.toString` (`count(//a)` -> `"2.0"`),
+    /// because Synapse calls `toString()` on the Double Jaxen returns; `string(count(//a))` is
+    /// `"2"` (Jaxen's StringFunction). An unset property reads as "" (Synapse returns null).
+    pub fn string_value(
+        &self,
+        doc: &roxmltree::Document,
+        env: &dyn XPathEnv,
+    ) -> Result<String, XPathError> {
+        self.string_value_at(doc, env, now_millis())
+    }
+
+    /// [`XPath::string_value`] with the clock (milliseconds since the Unix epoch) passed in, for
+    /// `SYSTEM_DATE` / `SYSTEM_TIME`.
+    pub fn string_value_at(
+        &self,
+        doc: &roxmltree::Document,
+        env: &dyn XPathEnv,
+        now_millis: i64,
+    ) -> Result<String, XPathError> {
+        let value = self.evaluate_value(doc, env, now_millis)?;
+        Ok(synapse::string_value_of(&self.text, &value))
+    }
+
+    /// XPath boolean() of the result (what filter xpath="..." uses).
+    pub fn boolean_value(
+        &self,
+        doc: &roxmltree::Document,
+        env: &dyn XPathEnv,
+    ) -> Result<bool, XPathError> {
+        Ok(self.evaluate_value(doc, env, now_millis())?.to_boolean())
+    }
+
+    /// false when evaluating never looks at the document: only literals, numbers, get-property, the
+    /// $ctx/$axis2/$trp/$url/$func variables and functions of those. The lead uses it to keep messages
+    /// streaming when a sequence never reads the payload.
+    pub fn needs_payload(&self) -> bool {
+        self.needs_payload
+    }
+}
