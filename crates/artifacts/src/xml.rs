@@ -54,6 +54,54 @@ impl<'a, 'input> Ctx<'a, 'input> {
             .to_string()
     }
 
+    /// The source text of an element that is used on its own (inline XML values): the prefixed
+    /// namespace declarations it inherits from the artifact are added to its start tag, so that the
+    /// text parses by itself, as Axiom's serialisation of the element would (MI keeps inline values
+    /// as elements with their namespaces).
+    pub fn standalone_source(&self, node: Node) -> String {
+        let text = self.source(node);
+        if !node.is_element() {
+            return text;
+        }
+        let own: Vec<&str> = node
+            .namespaces()
+            .filter(|ns| {
+                node.parent_element()
+                    .is_none_or(|p| p.lookup_namespace_uri(ns.name()) != Some(ns.uri()))
+            })
+            .filter_map(|ns| ns.name())
+            .collect();
+        // Only the namespaces the element's subtree uses (for its names or attribute names).
+        let used: Vec<&str> = node
+            .descendants()
+            .filter(|n| n.is_element())
+            .flat_map(|n| {
+                n.tag_name()
+                    .namespace()
+                    .into_iter()
+                    .chain(n.attributes().filter_map(|a| a.namespace()))
+            })
+            .collect();
+        let mut declarations = String::new();
+        for ns in node.namespaces() {
+            let Some(prefix) = ns.name() else { continue };
+            if prefix == "xml" || own.contains(&prefix) || !used.contains(&ns.uri()) {
+                continue;
+            }
+            declarations.push_str(&format!(
+                " xmlns:{prefix}=\"{}\"",
+                ns.uri().replace('&', "&amp;").replace('"', "&quot;")
+            ));
+        }
+        if declarations.is_empty() {
+            return text;
+        }
+        let name_end = text[1..]
+            .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+            .map_or(text.len(), |i| i + 1);
+        format!("{}{declarations}{}", &text[..name_end], &text[name_end..])
+    }
+
     /// The source text between an element's start and end tags.
     pub fn inner_source(&self, node: Node) -> String {
         let (Some(first), Some(last)) = (node.first_child(), node.last_child()) else {

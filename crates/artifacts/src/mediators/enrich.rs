@@ -110,7 +110,11 @@ fn parse_source(ctx: &Ctx, node: Node) -> Result<EnrichSource> {
             if let Some(key) = ctx.value_attr(node, "key") {
                 EnrichSourceKind::InlineKey(key)
             } else if element_children(node).next().is_some() {
-                EnrichSourceKind::InlineXml(ctx.inner_source(node).trim().to_string())
+                EnrichSourceKind::InlineXml(
+                    element_children(node)
+                        .map(|c| ctx.standalone_source(c))
+                        .collect(),
+                )
             } else {
                 let text = text_of(node);
                 if text.trim().is_empty() {

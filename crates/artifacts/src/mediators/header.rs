@@ -88,7 +88,7 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Header> {
         Some(HeaderValue::Expression(expr))
     } else if !inline.is_empty() {
         Some(HeaderValue::Xml(
-            inline.iter().map(|n| ctx.source(*n)).collect(),
+            inline.iter().map(|n| ctx.standalone_source(*n)).collect(),
         ))
     } else if action == HeaderAction::Remove {
         None

@@ -122,7 +122,11 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<MakeFault> {
                     if let Some(expr) = ctx.expression_attr(child, "expression")? {
                         FaultDetail::Expression(expr)
                     } else if element_children(child).next().is_some() {
-                        FaultDetail::Xml(ctx.inner_source(child).trim().to_string())
+                        FaultDetail::Xml(
+                            element_children(child)
+                                .map(|c| ctx.standalone_source(c))
+                                .collect(),
+                        )
                     } else {
                         FaultDetail::Text(text_of(child))
                     },

@@ -101,7 +101,7 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Property> {
         check_literal(ctx, node, v, value_type)?;
         Some(PropertyValue::Literal(v.to_string()))
     } else if let Some(child) = child {
-        Some(PropertyValue::Xml(ctx.source(child)))
+        Some(PropertyValue::Xml(ctx.standalone_source(child)))
     } else if let Some(expr) = ctx.expression_attr(node, "expression")? {
         Some(PropertyValue::Expression(expr))
     } else if action == PropertyAction::Remove {
@@ -211,6 +211,21 @@ mod tests {
         assert!(matches!(p.name, Value::Dynamic(ref e) if e.text == "json-eval($.k)"));
         let p = prop(r#"<property name="x" type="OM"><a><b/></a></property>"#);
         assert_eq!(p.value, Some(PropertyValue::Xml("<a><b/></a>".into())));
+    }
+
+    // MI keeps an inline OM value as an element with its namespaces (PropertyMediatorFactory):
+    // a prefix declared on the artifact is declared on the value, so the value parses alone.
+    #[test]
+    fn inline_xml_values_carry_inherited_namespace_declarations() {
+        let p = prop(
+            r#"<property name="p" type="OM" xmlns:ns="urn:n"><ns:a xmlns:b="urn:b"><b:c/></ns:a></property>"#,
+        );
+        assert_eq!(
+            p.value,
+            Some(PropertyValue::Xml(
+                r#"<ns:a xmlns:ns="urn:n" xmlns:b="urn:b"><b:c/></ns:a>"#.into()
+            ))
+        );
     }
 
     #[test]
