@@ -18,7 +18,7 @@ use support::{BIN, Home, SYNAPSE, signal};
 use synapse_features::{FileFeatures, NotSynapse, RefKind, classify};
 
 /// The measured share of Tier-1-only files (whose closure is Tier 1) that deploy, as a floor just
-/// below today's measurement (822/837 = 98.2 %; it was 503/781 before the runtime executed
+/// below today's measurement (828/837 = 98.9 %; it was 503/781 before the runtime executed
 /// filter/switch/enrich/makefault/XPath/JSONPath). The target is 95 %.
 const MIN_TIER1_SHARE: f64 = 0.97;
 

@@ -510,3 +510,45 @@ fn bundled_home_mediation_examples() {
         serde_json::json!({"message": "hello world", "upstreamStatus": 200, "via": "conflux"})
     );
 }
+
+// An endpoint timeout given as an expression is evaluated per message (MI test
+// DynamicTimeoutEndpointTestCase): a stalled backend is cut off at the computed deadline.
+#[test]
+fn dynamic_endpoint_timeout_is_evaluated_per_message() {
+    let stall = Backend::start(Behaviour::Stall);
+    let home = home_with(&[
+        (
+            "endpoints/Slow.xml",
+            format!(
+                r#"<endpoint xmlns="http://ws.apache.org/ns/synapse" name="Slow">
+    <address uri="{}/slow">
+        <timeout>
+            <duration>{{get-property('tmo')}}</duration>
+            <responseAction>fault</responseAction>
+        </timeout>
+    </address>
+</endpoint>"#,
+                stall.url()
+            ),
+        ),
+        (
+            "api/SlowApi.xml",
+            api(
+                "SlowApi",
+                "/slow",
+                r#"<resource methods="GET" url-mapping="/*">
+        <inSequence>
+            <property name="tmo" expression="$url:ms"/>
+            <call><endpoint key="Slow"/></call>
+            <respond/>
+        </inSequence>
+    </resource>"#,
+            ),
+        ),
+    ]);
+    let server = start(&home);
+    // Without the per-message 300 ms the default deadline (120 s) would apply.
+    let r = get(server.port(HTTP), "/slow?ms=300");
+    assert_eq!(r.status, 504, "{r:?}");
+    assert!(r.text().contains("101504"), "{}", r.text());
+}

@@ -12,7 +12,7 @@ use arc_swap::ArcSwap;
 use conflux_mediation::dispatch::Protocol;
 use conflux_mediation::runtime::deployment::{Deployment, DeploymentCounters};
 use conflux_mediation::runtime::endpoint::{
-    Endpoint, SendFault, SendFuture, Sender, SuspensionSettings, error_codes,
+    Endpoint, ResponseTimeout, SendFault, SendFuture, Sender, SuspensionSettings, error_codes,
 };
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -132,13 +132,16 @@ impl Sender<ProxyBody> for EndpointSender {
                 }
             }
             let target = request.uri().clone();
+            // A per-message deadline (a dynamic `<duration>`) wins over the endpoint's own.
+            let timeout = request
+                .extensions()
+                .get::<ResponseTimeout>()
+                .map(|t| t.0)
+                .or(endpoint.timeout)
+                .unwrap_or(self.default_timeout);
             match self
                 .client
-                .forward(
-                    request,
-                    &target,
-                    Some(endpoint.timeout.unwrap_or(self.default_timeout)),
-                )
+                .forward(request, &target, Some(timeout))
                 .await
             {
                 Ok(response) => {

@@ -249,6 +249,7 @@ impl Compiler {
             // Sends to the message's To address (set with <header name="To">).
             art::EndpointKind::Default { .. } => EndpointKind::Default,
         };
+        let mut dynamic_timeout = None;
         let (timeout, timeout_action) = match &e.timeout {
             None => (None, TimeoutAction::Never),
             Some(t) => {
@@ -256,10 +257,8 @@ impl Compiler {
                     None => None,
                     Some(art::TimeoutDuration::Millis(ms)) => Some(Duration::from_millis(*ms)),
                     Some(art::TimeoutDuration::Dynamic(expr)) => {
-                        return Err(CompileError::at(
-                            &expr.span,
-                            "unsupported dynamic endpoint timeout (expressions come with mediation tier 1)",
-                        ));
+                        dynamic_timeout = Some(expression(expr)?);
+                        None
                     }
                 };
                 let action = match t.response_action {
@@ -275,6 +274,7 @@ impl Compiler {
             name: Arc::from(e.name.as_deref().unwrap_or("anonymous")),
             kind,
             timeout,
+            dynamic_timeout,
             timeout_action,
             suspension: SuspensionSettings {
                 suspend_error_codes: e.suspend_on_failure.error_codes.clone(),
@@ -316,6 +316,7 @@ impl Compiler {
                     name: Arc::from(name.as_str()),
                     kind: EndpointKind::Missing,
                     timeout: None,
+                    dynamic_timeout: None,
                     timeout_action: TimeoutAction::Never,
                     suspension: Default::default(),
                 });

@@ -86,9 +86,17 @@ pub struct Endpoint {
     pub name: Arc<str>,
     pub kind: EndpointKind,
     pub timeout: Option<Duration>,
+    /// `<duration>{expr}</duration>`: the deadline in milliseconds, computed per message (MI test
+    /// `DynamicTimeoutEndpointTestCase`); it travels with the request as [`ResponseTimeout`].
+    pub dynamic_timeout: Option<crate::runtime::value::ValueSource>,
     pub timeout_action: TimeoutAction,
     pub suspension: SuspensionSettings,
 }
+
+/// A per-message answer deadline, set as a request extension when an endpoint's timeout is an
+/// expression; the transport prefers it over [`Endpoint::timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseTimeout(pub Duration);
 
 /// A send that did not produce a response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

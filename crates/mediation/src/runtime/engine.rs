@@ -24,7 +24,7 @@ use crate::runtime::payload::PayloadError;
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
 use crate::runtime::endpoint::{
-    Endpoint, EndpointKind, SendFault, Sender, TimeoutAction, error_codes,
+    Endpoint, EndpointKind, ResponseTimeout, SendFault, Sender, TimeoutAction, error_codes,
 };
 use crate::runtime::fault;
 use crate::runtime::mediators::{Mediator, SequenceCall};
@@ -385,13 +385,21 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         endpoint: &Endpoint,
         ctx: &mut MessageContext<B>,
     ) -> Result<Response<B>, SendFault> {
-        let request =
+        // A dynamic timeout is evaluated before the message is taken apart for the send.
+        let timeout = match &endpoint.dynamic_timeout {
+            Some(expr) => Some(dynamic_timeout(expr, ctx)?),
+            None => None,
+        };
+        let mut request =
             outbound_request(endpoint, ctx, self.keep_request_headers).map_err(|message| {
                 SendFault {
                     code: error_codes::CONNECTION_FAILED,
                     message,
                 }
             })?;
+        if let Some(timeout) = timeout {
+            request.extensions_mut().insert(timeout);
+        }
         self.sender.send(endpoint, request).await
     }
 
@@ -451,6 +459,30 @@ fn become_response<B: MessageBody>(ctx: &mut MessageContext<B>, response: Respon
     ctx.fault_response = false;
 }
 
+/// An endpoint's `<duration>{expr}</duration>` for this message, in milliseconds.
+fn dynamic_timeout<B: MessageBody>(
+    expr: &crate::runtime::value::ValueSource,
+    ctx: &MessageContext<B>,
+) -> Result<ResponseTimeout, SendFault> {
+    let text = expr.resolve(ctx).map_err(|message| SendFault {
+        code: error_codes::CONNECTION_FAILED,
+        message,
+    })?;
+    // XPath numbers come as Java doubles ("3000.0").
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .map(|ms| ResponseTimeout(std::time::Duration::from_millis(ms as u64)))
+        .ok_or_else(|| SendFault {
+            code: error_codes::CONNECTION_FAILED,
+            message: format!(
+                "the endpoint timeout {} gave {text:?}, not a number of milliseconds",
+                expr.describe()
+            ),
+        })
+}
+
 /// The endpoint a `<send/>` without one uses: the message's `To` address.
 pub(crate) fn to_address_endpoint() -> Arc<Endpoint> {
     static DEFAULT: std::sync::OnceLock<Arc<Endpoint>> = std::sync::OnceLock::new();
@@ -462,6 +494,7 @@ pub(crate) fn to_address_endpoint() -> Arc<Endpoint> {
                 name: Arc::from("AnonymousEndpoint"),
                 kind: EndpointKind::Default,
                 timeout: None,
+                dynamic_timeout: None,
                 timeout_action: TimeoutAction::Never,
                 suspension: Default::default(),
             })
@@ -706,6 +739,7 @@ mod flow_tests {
                 uri: "http://backend/svc".into(),
             },
             timeout: None,
+            dynamic_timeout: None,
             timeout_action: TimeoutAction::Never,
             suspension: SuspensionSettings::default(),
         })
