@@ -5,7 +5,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::*;
@@ -33,25 +32,7 @@ fn conflux_check_over_the_corpus_terminates_and_locates_every_error() {
             copied += 1;
         }
     }
-    let child = Command::new(BIN)
-        .args(["check", "--home", home.path().to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    // Read the pipes while waiting (thousands of error lines would fill them otherwise).
-    let (done, finished) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(child.wait_with_output());
-    });
-    let out = match finished.recv_timeout(CHECK_DEADLINE) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            signal(pid, "KILL");
-            panic!("conflux check did not finish within {CHECK_DEADLINE:?}");
-        }
-    };
+    let out = check_home(home.path(), CHECK_DEADLINE);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");

@@ -9,12 +9,10 @@ mod synapse_features;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use support::{BIN, Home, SYNAPSE, signal};
+use support::{Home, SYNAPSE, check_home};
 use synapse_features::{FileFeatures, NotSynapse, RefKind, classify};
 
 /// The measured share of Tier-1-only files (whose closure is Tier 1) that deploy, as a floor just
@@ -214,24 +212,7 @@ fn check(members: &[usize], files: &[CorpusFile]) -> CheckRun {
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
         std::fs::copy(&files[i].path, dest).unwrap();
     }
-    let child = Command::new(BIN)
-        .args(["check", "--home", home.path().to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let (done, finished) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(child.wait_with_output());
-    });
-    let out = match finished.recv_timeout(CHECK_DEADLINE) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            signal(pid, "KILL");
-            panic!("conflux check did not finish within {CHECK_DEADLINE:?}");
-        }
-    };
+    let out = check_home(home.path(), CHECK_DEADLINE);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let rejections = stderr
         .lines()

@@ -11,19 +11,6 @@ mod support;
 use support::backend::*;
 use support::*;
 
-fn start(home: &Home) -> Server {
-    Server::start(home.path(), free_offset(), &[])
-}
-
-fn api(name: &str, context: &str, body: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<api xmlns="http://ws.apache.org/ns/synapse" name="{name}" context="{context}">
-{body}
-</api>"#
-    )
-}
-
 fn post(port: u16, path: &str, content_type: &str, body: &str) -> HttpResponse {
     request(
         "POST",

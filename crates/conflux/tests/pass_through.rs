@@ -10,19 +10,6 @@ mod support;
 use support::backend::*;
 use support::*;
 
-fn start(home: &Home) -> Server {
-    Server::start(home.path(), free_offset(), &[])
-}
-
-fn api(name: &str, context: &str, body: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<api xmlns="http://ws.apache.org/ns/synapse" name="{name}" context="{context}">
-{body}
-</api>"#
-    )
-}
-
 // 1. An API answering by itself (synapse-subset §3.11 payloadFactory, §3.6 respond; uri.var.* and
 //    query.param.* as SYN api/Resource.java sets them).
 #[test]

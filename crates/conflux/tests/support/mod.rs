@@ -30,6 +30,44 @@ pub const SYNAPSE: &str = "repository/deployment/server/synapse-configs/default"
 
 /// A home with a minimal deployment.toml and these artifacts (`("api/X.xml", xml)`, relative to
 /// [`SYNAPSE`]).
+/// Starts the binary on `home` at a free port offset.
+pub fn start(home: &Home) -> Server {
+    Server::start(home.path(), free_offset(), &[])
+}
+
+/// An `<api>` artifact with these resources (`body`).
+pub fn api(name: &str, context: &str, body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<api xmlns="http://ws.apache.org/ns/synapse" name="{name}" context="{context}">
+{body}
+</api>"#
+    )
+}
+
+/// Runs `conflux check` on `home`, reading its output while it runs (a large corpus writes more
+/// than a pipe holds); kills it and fails the test if it takes longer than `deadline` (a hang).
+pub fn check_home(home: &Path, deadline: Duration) -> std::process::Output {
+    let child = Command::new(BIN)
+        .args(["check", "--home", home.to_str().expect("utf-8 path")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn conflux check");
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match finished.recv_timeout(deadline) {
+        Ok(out) => out.expect("conflux check output"),
+        Err(_) => {
+            signal(pid, "KILL");
+            panic!("conflux check did not finish within {deadline:?}");
+        }
+    }
+}
+
 pub fn home_with(artifacts: &[(&str, String)]) -> Home {
     let home = Home::new("[server]\nhostname = \"localhost\"\n");
     for (path, xml) in artifacts {

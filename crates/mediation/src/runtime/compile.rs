@@ -709,12 +709,7 @@ impl Compiler {
         Ok(rt::Enrich {
             source,
             target,
-            action: match e.target.action {
-                am::EnrichAction::Replace => rt::EnrichAction::Replace,
-                am::EnrichAction::Child => rt::EnrichAction::Child,
-                am::EnrichAction::Sibling => rt::EnrichAction::Sibling,
-                am::EnrichAction::Remove => rt::EnrichAction::Remove,
-            },
+            action: e.target.action,
         })
     }
 }
@@ -777,11 +772,7 @@ fn enrich_path(x: &art::Expression) -> Result<ValueSource> {
 
 fn makefault(f: &am::MakeFault) -> Result<rt::MakeFault> {
     Ok(rt::MakeFault {
-        version: match f.version {
-            am::FaultVersion::Soap11 => rt::FaultVersion::Soap11,
-            am::FaultVersion::Soap12 => rt::FaultVersion::Soap12,
-            am::FaultVersion::Pox => rt::FaultVersion::Pox,
-        },
+        version: f.version,
         code: match &f.code {
             None => None,
             Some(am::FaultCode::Value { namespace, local }) => Some(rt::FaultCodeValue::QName {
@@ -888,17 +879,7 @@ fn property(p: &am::Property) -> Result<rt::Property> {
             }
         },
     };
-    let value_type = match p.value_type {
-        am::PropertyType::String => rt::PropertyType::String,
-        am::PropertyType::Integer => rt::PropertyType::Integer,
-        am::PropertyType::Long => rt::PropertyType::Long,
-        am::PropertyType::Short => rt::PropertyType::Short,
-        am::PropertyType::Float => rt::PropertyType::Float,
-        am::PropertyType::Double => rt::PropertyType::Double,
-        am::PropertyType::Boolean => rt::PropertyType::Boolean,
-        am::PropertyType::Om => rt::PropertyType::Om,
-        am::PropertyType::Json => rt::PropertyType::Json,
-    };
+    let value_type = p.value_type;
     // A literal of the wrong type fails at deploy time rather than on every message.
     if let rt::PropertyAction::Set(ValueSource::Literal(v)) = &action
         && p.pattern.is_none()

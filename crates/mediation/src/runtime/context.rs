@@ -247,6 +247,21 @@ impl<B: MessageBody> MessageContext<B> {
     }
 }
 
+/// A context for unit tests: a request with this method and URI to `api:A`, no headers, no body.
+#[cfg(test)]
+pub(crate) fn test_context(
+    method: Method,
+    uri: &'static str,
+) -> MessageContext<http_body_util::Full<bytes::Bytes>> {
+    MessageContext::new(
+        method,
+        Uri::from_static(uri),
+        HeaderMap::new(),
+        Default::default(),
+        "api:A".into(),
+    )
+}
+
 /// Counts messages in this process.
 static MESSAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -331,13 +346,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> MessageContext<http_body_util::Full<bytes::Bytes>> {
-        MessageContext::new(
-            Method::GET,
-            Uri::from_static("/a?b=1"),
-            HeaderMap::new(),
-            Default::default(),
-            "api:A".into(),
-        )
+        crate::runtime::context::test_context(Method::GET, "/a?b=1")
     }
 
     #[test]

@@ -266,32 +266,11 @@ impl Payload {
             Payload::Xml {
                 text,
                 soap: Some(_),
-            } => match parse_document(text) {
-                Ok(doc) => body_element(&doc)
-                    .map(|body| {
-                        body.children()
-                            .filter(|n| n.is_element())
-                            .map(crate::xpath::serialize)
-                            .collect::<String>()
-                    })
-                    .unwrap_or_default(),
-                Err(_) => String::new(),
-            },
+            } => body_children_xml(text),
             Payload::Xml { text, soap: None } => strip_prolog(text).to_string(),
             Payload::Json(value) => json_as_xml(value),
             Payload::Text(_) | Payload::Binary(_) | Payload::Empty => {
-                let envelope = self.envelope_xml();
-                match parse_document(&envelope) {
-                    Ok(doc) => body_element(&doc)
-                        .map(|body| {
-                            body.children()
-                                .filter(|n| n.is_element())
-                                .map(crate::xpath::serialize)
-                                .collect::<String>()
-                        })
-                        .unwrap_or_default(),
-                    Err(_) => String::new(),
-                }
+                body_children_xml(&self.envelope_xml())
             }
         }
     }
@@ -474,6 +453,21 @@ pub fn soap_version(root: roxmltree::Node) -> Option<SoapVersion> {
         Some(SOAP12_NS) => Some(SoapVersion::Soap12),
         _ => None,
     }
+}
+
+/// The element children of a SOAP envelope's body, serialised one after the other.
+fn body_children_xml(envelope: &str) -> String {
+    let Ok(doc) = parse_document(envelope) else {
+        return String::new();
+    };
+    body_element(&doc)
+        .map(|body| {
+            body.children()
+                .filter(|n| n.is_element())
+                .map(crate::xpath::serialize)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The `Body` element of a SOAP envelope document.

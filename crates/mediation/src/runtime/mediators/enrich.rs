@@ -42,13 +42,8 @@ pub enum EnrichTarget {
     Property(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EnrichAction {
-    Replace,
-    Child,
-    Sibling,
-    Remove,
-}
+/// Replace, child, sibling or remove, as the artifact declares it.
+pub use conflux_artifacts::mediators::EnrichAction;
 
 #[derive(Debug, Clone)]
 pub struct Enrich {
@@ -422,16 +417,10 @@ fn json_payload<B>(ctx: &MessageContext<B>) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::{HeaderMap, Method, Uri};
+    use http::Method;
 
     fn ctx(payload: Payload) -> MessageContext<http_body_util::Full<bytes::Bytes>> {
-        let mut c = MessageContext::new(
-            Method::POST,
-            Uri::from_static("/a"),
-            HeaderMap::new(),
-            Default::default(),
-            "api:A".into(),
-        );
+        let mut c = crate::runtime::context::test_context(Method::POST, "/a");
         c.payload = Some(payload);
         c
     }

@@ -63,16 +63,10 @@ impl Filter {
 mod tests {
     use super::*;
     use crate::runtime::context::Scope;
-    use http::{HeaderMap, Method, Uri};
+    use http::Method;
 
     fn ctx() -> MessageContext<http_body_util::Full<bytes::Bytes>> {
-        MessageContext::new(
-            Method::GET,
-            Uri::from_static("/a"),
-            HeaderMap::new(),
-            Default::default(),
-            "api:A".into(),
-        )
+        crate::runtime::context::test_context(Method::GET, "/a")
     }
 
     // FilterMediator uses Matcher.matches(): "abc" does not match "b", "abc" matches "a.*".

@@ -195,7 +195,7 @@ fn edit_soap_header(
 mod tests {
     use super::*;
     use crate::runtime::payload::SOAP11_NS;
-    use http::{HeaderMap, Method, Uri};
+    use http::Method;
 
     #[test]
     fn soap_header_blocks_are_added_and_removed() {
@@ -213,13 +213,8 @@ mod tests {
 
     #[test]
     fn addressing_to_is_set_and_cleared() {
-        let mut c: MessageContext<http_body_util::Full<bytes::Bytes>> = MessageContext::new(
-            Method::GET,
-            Uri::from_static("/a"),
-            HeaderMap::new(),
-            Default::default(),
-            "api:A".into(),
-        );
+        let mut c: MessageContext<http_body_util::Full<bytes::Bytes>> =
+            crate::runtime::context::test_context(Method::GET, "/a");
         let set = Header {
             target: HeaderTarget::Addressing("To".into()),
             content: Some(HeaderContent::Value(ValueSource::Literal(

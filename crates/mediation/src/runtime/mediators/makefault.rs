@@ -11,12 +11,8 @@ use crate::runtime::context::MessageContext;
 use crate::runtime::payload::{Payload, SOAP11_NS, SOAP12_NS, escape_attribute, escape_text};
 use crate::runtime::value::ValueSource;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaultVersion {
-    Soap11,
-    Soap12,
-    Pox,
-}
+/// SOAP 1.1, SOAP 1.2 or POX, as the artifact declares it.
+pub use conflux_artifacts::mediators::FaultVersion;
 
 #[derive(Debug, Clone)]
 pub enum FaultCodeValue {
@@ -137,16 +133,10 @@ impl MakeFault {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::{HeaderMap, Method, Uri};
+    use http::Method;
 
     fn ctx() -> MessageContext<http_body_util::Full<bytes::Bytes>> {
-        MessageContext::new(
-            Method::POST,
-            Uri::from_static("/a"),
-            HeaderMap::new(),
-            Default::default(),
-            "api:A".into(),
-        )
+        crate::runtime::context::test_context(Method::POST, "/a")
     }
 
     fn text(ctx: &MessageContext<http_body_util::Full<bytes::Bytes>>) -> String {

@@ -185,16 +185,10 @@ fn escape_json(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::{HeaderMap, Method, Uri};
+    use http::Method;
 
     fn ctx() -> MessageContext<http_body_util::Full<bytes::Bytes>> {
-        MessageContext::new(
-            Method::GET,
-            Uri::from_static("/"),
-            HeaderMap::new(),
-            Default::default(),
-            "api:A".into(),
-        )
+        crate::runtime::context::test_context(Method::GET, "/")
     }
 
     #[test]

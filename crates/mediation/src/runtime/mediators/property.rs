@@ -15,19 +15,8 @@ pub enum PropertyAction {
     Remove,
 }
 
-/// MI's property data types (`XMLConfigConstants.DATA_TYPES`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PropertyType {
-    String,
-    Integer,
-    Long,
-    Short,
-    Float,
-    Double,
-    Boolean,
-    Om,
-    Json,
-}
+/// MI's property data types (`XMLConfigConstants.DATA_TYPES`), as the artifact declares them.
+pub use conflux_artifacts::mediators::PropertyType;
 
 #[derive(Debug, Clone)]
 pub enum PropertyName {
@@ -148,16 +137,10 @@ fn convert(value: &str, value_type: PropertyType) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::{HeaderMap, Method, Uri};
+    use http::Method;
 
     fn ctx() -> MessageContext<http_body_util::Full<bytes::Bytes>> {
-        MessageContext::new(
-            Method::GET,
-            Uri::from_static("/a"),
-            HeaderMap::new(),
-            Default::default(),
-            "api:A".into(),
-        )
+        crate::runtime::context::test_context(Method::GET, "/a")
     }
 
     fn set(name: &str, value: &str, value_type: PropertyType) -> Property {

@@ -46,17 +46,12 @@ mod tests {
     use super::*;
     use crate::runtime::context::Scope;
     use crate::runtime::mediators::{Drop, Loopback};
-    use http::{HeaderMap, Method, Uri};
+    use http::Method;
 
     #[test]
     fn the_first_whole_match_wins_else_default() {
-        let mut c: MessageContext<http_body_util::Full<bytes::Bytes>> = MessageContext::new(
-            Method::GET,
-            Uri::from_static("/a"),
-            HeaderMap::new(),
-            Default::default(),
-            "api:A".into(),
-        );
+        let mut c: MessageContext<http_body_util::Full<bytes::Bytes>> =
+            crate::runtime::context::test_context(Method::GET, "/a");
         let s = Switch {
             source: ValueSource::Property(Scope::Default, "sym".into()),
             cases: vec![
