@@ -283,20 +283,6 @@ pub(crate) fn url_encode(value: &str, charset_name: &str) -> Result<String, Stri
     Ok(out)
 }
 
-/// Civil date from days since 1970-01-01 (proleptic Gregorian), as (year, month 1-12, day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 const MONTHS: [&str; 12] = [
     "January",
     "February",
@@ -330,16 +316,17 @@ pub(crate) fn format_date(millis: i64, pattern: &str) -> Result<String, String> 
             "date pattern is longer than {MAX_DATE_PATTERN_LEN} characters"
         ));
     }
-    let days = millis.div_euclid(86_400_000);
-    let ms_of_day = millis.rem_euclid(86_400_000);
-    let (year, month, day) = civil_from_days(days);
-    let hour = ms_of_day / 3_600_000;
-    let minute = (ms_of_day / 60_000) % 60;
-    let second = (ms_of_day / 1000) % 60;
-    let milli = ms_of_day % 1000;
-    // 1970-01-01 was a Thursday (index 3 from Monday).
-    let weekday = (days + 3).rem_euclid(7) as usize;
-    let day_of_year = days - days_from_civil(year, 1, 1) + 1;
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .map_err(|e| format!("the time {millis} ms is out of range: {e}"))?;
+    let year = i64::from(at.year());
+    let month = u32::from(u8::from(at.month()));
+    let day = u32::from(at.day());
+    let hour = i64::from(at.hour());
+    let minute = i64::from(at.minute());
+    let second = i64::from(at.second());
+    let milli = i64::from(at.millisecond());
+    let weekday = usize::from(at.weekday().number_days_from_monday());
+    let day_of_year = i64::from(at.ordinal());
     let chars: Vec<char> = pattern.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -428,16 +415,6 @@ pub(crate) fn format_date(millis: i64, pattern: &str) -> Result<String, String> 
         }
     }
     Ok(out)
-}
-
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Java's `Double.toString`: plain notation with at least one fraction digit for
