@@ -440,7 +440,7 @@ fn header_to_and_soap_header_blocks() {
     let t = r.text();
     assert!(
         t.contains(
-            "<s:Header><Trace xmlns=\"urn:trace\">abc</Trace></s:Header><s:Body><ping/></s:Body>"
+            "<s:Header><t:Trace xmlns:t=\"urn:trace\">abc</t:Trace></s:Header><s:Body><ping/></s:Body>"
         ),
         "{t}"
     );

@@ -10,7 +10,8 @@ use crate::xml::{Ctx, Result, element_children};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
-    /// The local name (prefix stripped); `None` only for an inline XML header block.
+    /// The name as written (`p:local` for a SOAP header block, whose prefix MI keeps); `None` only
+    /// for an inline XML header block.
     pub name: Option<String>,
     /// Namespace of a prefixed name (`wsse:Security`), resolved where it was written.
     pub namespace: Option<String>,
@@ -59,7 +60,7 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Header> {
         Some(raw) if !raw.trim().is_empty() => {
             let raw = raw.trim();
             match raw.split_once(':') {
-                Some((prefix, local)) => {
+                Some((prefix, _local)) => {
                     let Some(uri) = node.lookup_namespace_uri(Some(prefix)) else {
                         return Err(ctx.invalid_attr(
                             node,
@@ -68,7 +69,8 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Header> {
                             "a header name whose prefix is declared",
                         ));
                     };
-                    (Some(local.to_string()), Some(uri.to_string()))
+                    // The prefix is kept (`p:local`): MI writes the header block with it.
+                    (Some(raw.to_string()), Some(uri.to_string()))
                 }
                 None => (Some(raw.to_string()), None),
             }
@@ -133,7 +135,7 @@ mod tests {
         };
         assert_eq!(
             (h.name.as_deref(), h.namespace.as_deref()),
-            (Some("Sec"), Some("urn:w"))
+            (Some("w:Sec"), Some("urn:w"))
         );
         let Mediator::Header(h) =
             parse_one(r#"<header><a:MessageID xmlns:a="urn:a">1</a:MessageID></header>"#)
