@@ -12,6 +12,9 @@ pub struct Deployed {
     /// The parsed artifacts (the Management API shows their configuration).
     pub artifacts: Artifacts,
     pub failures: Vec<String>,
+    /// Deployed artifacts with something to say (a reference to an endpoint or sequence that is
+    /// not deployed, which faults per message as in MI).
+    pub warnings: Vec<String>,
 }
 
 /// Loads and compiles the artifacts under the configuration's synapse-configs directory.
@@ -22,10 +25,12 @@ pub fn deploy(config: &Config) -> Deployed {
     deployment.max_message_bytes =
         usize::try_from(config.transport.max_message_bytes).unwrap_or(usize::MAX);
     failures.extend(errors.iter().map(|e| e.to_string()));
+    let warnings = deployment.warnings.clone();
     Deployed {
         deployment,
         artifacts: report.artifacts,
         failures,
+        warnings,
     }
 }
 

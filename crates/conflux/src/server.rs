@@ -100,6 +100,9 @@ async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> 
     for failure in &deployed.failures {
         tracing::error!(target: "conflux::deployer", "{failure}");
     }
+    for warning in &deployed.warnings {
+        tracing::warn!(target: "conflux::deployer", "{warning}");
+    }
     tracing::info!(target: "conflux::deployer", "{}", deployed.summary());
     let client = match backend_client(&config) {
         Ok(client) => client,
@@ -367,6 +370,9 @@ pub fn check(config: &Config) -> ExitCode {
     let deployed = deploy(config);
     for failure in &deployed.failures {
         eprintln!("error: {failure}");
+    }
+    for warning in &deployed.warnings {
+        eprintln!("warning: {warning}");
     }
     println!(
         "{}: {}",

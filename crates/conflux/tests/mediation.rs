@@ -539,3 +539,40 @@ fn dynamic_endpoint_timeout_is_evaluated_per_message() {
     assert_eq!(r.status, 504, "{r:?}");
     assert!(r.text().contains("101504"), "{}", r.text());
 }
+
+// A key naming an endpoint that is not deployed: MI deploys the artifact and faults the messages
+// that reach it (SYN endpoints/IndirectEndpoint.java); Conflux does the same and warns.
+#[test]
+fn a_missing_endpoint_deploys_with_a_warning_and_faults_per_message() {
+    let home = home_with(&[(
+        "api/LazyApi.xml",
+        api(
+            "LazyApi",
+            "/lazy",
+            r#"<resource methods="GET" uri-template="/">
+        <inSequence>
+            <send><endpoint key="NotThere"/></send>
+        </inSequence>
+        <faultSequence>
+            <payloadFactory media-type="json">
+                <format>{"error": "$1"}</format>
+                <args><arg expression="$ctx:ERROR_MESSAGE"/></args>
+            </payloadFactory>
+            <property name="HTTP_SC" scope="axis2" value="503"/>
+            <respond/>
+        </faultSequence>
+    </resource>"#,
+        ),
+    )]);
+    let (code, _, stderr) = run(&["check", "--home", home.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning: endpoint NotThere is not deployed")
+            && stderr.contains("api/LazyApi.xml:"),
+        "{stderr}"
+    );
+    let server = start(&home);
+    let r = get(server.port(HTTP), "/lazy");
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(r.text().contains("NotThere"), "{}", r.text());
+}
