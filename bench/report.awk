@@ -28,12 +28,12 @@ function verdict(ok) { return ok ? "**met**" : "**MISSED**" }
 }
 END {
     if (ns == 0) { print "No load runs were measured."; exit }
-    split("direct nginx conflux", targets, " ")
+    nt = split("direct nginx conflux baseline", targets, " ")
     print "| Scenario | Target | req/s | p50 ms | p99 ms | proxy CPU-s /100k req | backend CPU-s /100k req | proxy peak RSS MB | errors | max foreign CPU % |"
     print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= ns; i++) {
         s = order[i]
-        for (k = 1; k <= 3; k++) {
+        for (k = 1; k <= nt; k++) {
             t = targets[k]
             if (!has(s, t)) continue
             rps[s, t] = median(s SUBSEP t, "rps"); p50[s, t] = median(s SUBSEP t, "p50"); p99[s, t] = median(s SUBSEP t, "p99")
@@ -56,6 +56,22 @@ END {
             nd ? sprintf("%.2f", rps[s, "nginx"] / rps[s, "direct"]) : "–",
             cd ? sprintf("%+.2f ms", p99[s, "conflux"] - p99[s, "direct"]) : "–",
             nd ? sprintf("%+.2f ms", p99[s, "nginx"] - p99[s, "direct"]) : "–"
+    }
+    # A baseline Conflux (BASELINE_BIN) measured in the same run: the measured build against it.
+    nb = 0
+    for (i = 1; i <= ns; i++) if (has(order[i], "baseline") && has(order[i], "conflux")) nb++
+    if (nb > 0) {
+        print ""
+        print "| Scenario | Conflux/baseline req/s | Conflux/baseline CPU per req | CPU-s /100k: baseline -> Conflux | peak RSS MB: baseline -> Conflux | baseline/nginx CPU per req |"
+        print "|---|---:|---:|---:|---:|---:|"
+        for (i = 1; i <= ns; i++) {
+            s = order[i]
+            if (!(has(s, "baseline") && has(s, "conflux"))) continue
+            printf "| %s | %.2f | %.2f | %.2f -> %.2f | %.1f -> %.1f | %s |\n", s,
+                rps[s, "conflux"] / rps[s, "baseline"], cpu[s, "conflux"] / cpu[s, "baseline"],
+                cpu[s, "baseline"], cpu[s, "conflux"], rss[s, "baseline"] / 1024, rss[s, "conflux"] / 1024,
+                has(s, "nginx") ? sprintf("%.2f", cpu[s, "baseline"] / cpu[s, "nginx"]) : "–"
+        }
     }
     # The issue's load targets, for the GET scenarios (both body sizes, 50 and 500 connections).
     lines = 0

@@ -14,12 +14,14 @@ COMMAND_LINE="bench/run.sh${*:+ $*}"
 
 usage() {
     cat <<'EOF'
-Usage: bench/run.sh [--quick] [--targets LIST] [--no-build] [--no-write] [--profile]
+Usage: bench/run.sh [--quick] [--targets LIST] [--scenarios LIST] [--no-build] [--no-write] [--profile]
 
   --quick         one short scenario (GET 1 KiB, 50 connections, 1 run of 2 s per target) and the
                   1-API start-up time: checks that the harness still works. Does not touch BENCHMARKS.md.
   --targets LIST  comma-separated subset of direct,nginx,conflux (default: all three). Without
                   conflux the run does not fail when Conflux cannot serve the bench API.
+  --scenarios LIST  comma-separated subset of the full run's scenarios (get-1k-c50, get-100k-c50,
+                  get-1k-c500, get-100k-c500, post-echo-10k-c50, https-get-1k-c50); implies --no-write.
   --no-build      do not run `cargo build --release -p conflux` (use target/release/conflux as is).
   --no-write      do not rewrite the generated block of bench/BENCHMARKS.md after a full run.
   --profile       after the load runs, one extra run per proxy of GET 1 KiB and 100 KiB at 50
@@ -28,6 +30,9 @@ Usage: bench/run.sh [--quick] [--targets LIST] [--no-build] [--no-write] [--prof
 
 Environment (defaults in brackets):
   CONFLUX_BIN          Conflux binary [target/release/conflux]; setting it implies --no-build
+  BASELINE_BIN         a second Conflux binary (say, a saved build from before a change), measured as
+                       the extra target `baseline` in the same run, in alternation with the others,
+                       on port offset BENCH_PORT_OFFSET+1000 (implies --no-write)
   BENCH_DURATION       seconds per measured run [5; 2 with --quick]
   BENCH_WARMUP         seconds of warm-up per scenario and target [2; 1 with --quick]
   BENCH_REPS           measured runs per scenario and target [3; 1 with --quick]
@@ -49,12 +54,19 @@ TARGETS="direct nginx conflux"
 BUILD=1
 WRITE=1
 PROFILE=0
+SCENARIO_FILTER=""
 while (($#)); do
     case $1 in
         --quick) MODE=quick ;;
         --targets)
             [[ $# -ge 2 ]] || { echo "run.sh: --targets needs a value (direct,nginx,conflux)" >&2; exit 1; }
             TARGETS=${2//,/ }
+            shift
+            ;;
+        --scenarios)
+            [[ $# -ge 2 ]] || { echo "run.sh: --scenarios needs a value (e.g. get-1k-c50,get-100k-c500)" >&2; exit 1; }
+            SCENARIO_FILTER=${2//,/ }
+            WRITE=0
             shift
             ;;
         --no-build) BUILD=0 ;;
@@ -65,8 +77,13 @@ while (($#)); do
     esac
     shift
 done
+if [[ -n ${BASELINE_BIN:-} ]]; then
+    [[ -x $BASELINE_BIN ]] || { echo "run.sh: BASELINE_BIN '$BASELINE_BIN' is not an executable" >&2; exit 1; }
+    [[ " $TARGETS " == *" baseline "* ]] || TARGETS+=" baseline"
+    WRITE=0
+fi
 for t in $TARGETS; do
-    case $t in direct | nginx | conflux) ;; *) echo "run.sh: unknown target '$t' (valid: direct, nginx, conflux)" >&2; exit 1 ;; esac
+    case $t in direct | nginx | conflux | baseline) ;; *) echo "run.sh: unknown target '$t' (valid: direct, nginx, conflux)" >&2; exit 1 ;; esac
 done
 
 if [[ $MODE == quick ]]; then
@@ -100,6 +117,11 @@ API_GRACE_US=1500000
 CONFLUX_HTTP=$((8280 + OFFSET))
 CONFLUX_HTTPS=$((8243 + OFFSET))
 CONFLUX_PROBES=$((9191 + OFFSET))
+# The baseline Conflux (BASELINE_BIN) runs next to the measured one on its own ports.
+BASELINE_OFFSET=$((OFFSET + 1000))
+BASELINE_HTTP=$((8280 + BASELINE_OFFSET))
+BASELINE_HTTPS=$((8243 + BASELINE_OFFSET))
+BASELINE_PROBES=$((9191 + BASELINE_OFFSET))
 BACKEND_PORT=$((PORT_BASE + 1))
 BACKEND_TLS_PORT=$((PORT_BASE + 2))
 PROXY_PORT=$((PORT_BASE + 3))
@@ -155,7 +177,7 @@ if [[ " $TARGETS " == *" conflux "* ]]; then
     [[ -x $CONFLUX_BIN ]] || die "no Conflux binary at $CONFLUX_BIN (build it or set CONFLUX_BIN)"
 fi
 
-for p in "$CONFLUX_HTTP" "$CONFLUX_HTTPS" "$CONFLUX_PROBES" "$BACKEND_PORT" "$BACKEND_TLS_PORT" "$PROXY_PORT" "$PROXY_TLS_PORT"; do
+for p in "$CONFLUX_HTTP" "$CONFLUX_HTTPS" "$CONFLUX_PROBES" ${BASELINE_BIN:+"$BASELINE_HTTP" "$BASELINE_HTTPS" "$BASELINE_PROBES"} "$BACKEND_PORT" "$BACKEND_TLS_PORT" "$PROXY_PORT" "$PROXY_TLS_PORT"; do
     if [[ -n $(ss -Htln "sport = :$p") ]]; then
         die "port $p is already in use (choose others with BENCH_PORT_OFFSET / BENCH_PORT_BASE)"
     fi
@@ -353,7 +375,7 @@ nginx_pids() { # PIDS <- nginx master PID and its workers
     PIDS="$1 $children"
 }
 
-BACKEND_PID="" BACKEND_PIDS="" PROXY_PID="" CONFLUX_PID=""
+BACKEND_PID="" BACKEND_PIDS="" PROXY_PID="" CONFLUX_PID="" BASELINE_PID=""
 
 start_backend() {
     render "$BENCH_DIR/nginx-backend.conf.in" "$RUN/backend.conf"
@@ -395,6 +417,19 @@ stop_conflux() {
     stop_pid "$CONFLUX_PID"
     forget_pid "$CONFLUX_PID"
     CONFLUX_PID=""
+}
+
+start_baseline() { # HOME LOG: BASELINE_BIN in the background on its own port offset; BASELINE_PID
+    taskset -c "$PROXY_CPUS" "$BASELINE_BIN" --home "$1" -DportOffset="$BASELINE_OFFSET" >"$2" 2>&1 &
+    BASELINE_PID=$!
+    STARTED_PIDS+=("$BASELINE_PID")
+}
+
+stop_baseline() {
+    [[ -n $BASELINE_PID ]] || return 0
+    stop_pid "$BASELINE_PID"
+    forget_pid "$BASELINE_PID"
+    BASELINE_PID=""
 }
 
 worker_threads() { # WORKERS <- threads of PID named conflux-worker (tokio's workers)
@@ -491,6 +526,8 @@ target_url() { # TARGET SCHEME PATH -> URL
         nginx/https) URL=https://127.0.0.1:$PROXY_TLS_PORT/bench$3 ;;
         conflux/http) URL=http://127.0.0.1:$CONFLUX_HTTP/bench$3 ;;
         conflux/https) URL=https://127.0.0.1:$CONFLUX_HTTPS/bench$3 ;;
+        baseline/http) URL=http://127.0.0.1:$BASELINE_HTTP/bench$3 ;;
+        baseline/https) URL=https://127.0.0.1:$BASELINE_HTTPS/bench$3 ;;
     esac
 }
 
@@ -499,6 +536,7 @@ target_pids() { # TARGET -> PIDS of the proxy under test ("" for direct)
         direct) PIDS="" ;;
         nginx) nginx_pids "$PROXY_PID" ;;
         conflux) PIDS=$CONFLUX_PID ;;
+        baseline) PIDS=$BASELINE_PID ;;
     esac
 }
 
@@ -614,6 +652,13 @@ fi
 ((PROXY_WORKERS >= 1)) || PROXY_WORKERS=1
 log "proxy worker count: $PROXY_WORKERS (Conflux's tokio worker threads on cpu $PROXY_CPUS; nginx gets the same)"
 
+if [[ " $TARGETS " == *" baseline "* ]]; then
+    # Its own home (logs, certificate), started once here so the certificate exists before the load.
+    make_home "$RUN/home-1b" 1
+    start_baseline "$RUN/home-1b" "$RUN/baseline-first.log"
+    wait_http "$BASELINE_HTTP" /bench/1k "$BASELINE_PID" "baseline Conflux"
+    stop_baseline
+fi
 for t in $TARGETS; do
     [[ $t == conflux && $CONFLUX_OK == 0 ]] && continue
     ACTIVE_TARGETS+="$t "
@@ -646,9 +691,24 @@ restart_proxies() { # SCENARIO
         start_conflux "$RUN/home-1" "$RUN/conflux-load-$1.log"
         wait_http "$CONFLUX_HTTP" /bench/1k "$CONFLUX_PID" Conflux
     fi
+    if [[ " $ACTIVE_TARGETS " == *" baseline "* ]]; then
+        stop_baseline
+        start_baseline "$RUN/home-1b" "$RUN/baseline-load-$1.log"
+        wait_http "$BASELINE_HTTP" /bench/1k "$BASELINE_PID" "baseline Conflux"
+    fi
 }
 
 if [[ $MODE == quick ]]; then SCENARIOS=("${SCENARIOS_QUICK[@]}"); else SCENARIOS=("${SCENARIOS_FULL[@]}"); fi
+if [[ -n $SCENARIO_FILTER ]]; then
+    CHOSEN=()
+    for name in $SCENARIO_FILTER; do
+        found=""
+        for spec in "${SCENARIOS_FULL[@]}"; do [[ ${spec%%|*} == "$name" ]] && found=$spec; done
+        [[ -n $found ]] || die "unknown scenario '$name' (see --help)"
+        CHOSEN+=("$found")
+    done
+    SCENARIOS=("${CHOSEN[@]}")
+fi
 read -r -a TARGET_LIST <<<"$ACTIVE_TARGETS"
 N_TARGETS=${#TARGET_LIST[@]}
 log "${#SCENARIOS[@]} scenario(s) x $N_TARGETS target(s) x $REPS run(s) of ${DURATION} s (+ ${WARMUP} s warm-up each)"
@@ -763,7 +823,8 @@ REPORT=$RUN/report.md
     fi
 } >"$REPORT"
 
-if [[ $MODE == full ]]; then
+# Raw data of runs over every scenario are kept; --scenarios runs are spot checks.
+if [[ $MODE == full && -z $SCENARIO_FILTER ]]; then
     mkdir -p "$BENCH_DIR/results"
     RESULT_BASE=$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ)
     cp "$REPORT" "$RESULT_BASE.md"

@@ -1,5 +1,6 @@
 //! The body type every response of the pass-through path carries, [`ProxyBody`]: a stream that is
-//! either a backend's (or client's) `Incoming` body passed on untouched, a small in-memory body
+//! either a backend's (or client's) `Incoming` body passed on untouched, a backend's HTTP/1.1
+//! response body that drives its pooled connection ([`BackendBody`]), a small in-memory body
 //! (fault payloads, `respond` output), nothing at all, or any other boxed stream a mediator builds.
 //!
 //! An enum rather than one boxed trait object so the common pass-through case costs no allocation
@@ -12,6 +13,8 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
+
+pub use crate::pool::BackendBody;
 
 /// The error type of streaming bodies: any error, sendable across tasks.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -26,6 +29,8 @@ pub enum ProxyBody {
     Full(Option<Bytes>),
     /// A body streamed from a peer without buffering.
     Incoming(Incoming),
+    /// A backend's HTTP/1.1 response body, read through its pooled connection.
+    Backend(BackendBody),
     /// Any other stream (for example a transformed payload).
     Boxed(UnsyncBoxBody<Bytes, BoxError>),
 }
@@ -49,6 +54,19 @@ impl ProxyBody {
     {
         use http_body_util::BodyExt;
         ProxyBody::Boxed(body.map_err(Into::into).boxed_unsync())
+    }
+}
+
+impl std::fmt::Debug for ProxyBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            ProxyBody::Empty => "Empty",
+            ProxyBody::Full(_) => "Full",
+            ProxyBody::Incoming(_) => "Incoming",
+            ProxyBody::Backend(_) => "Backend",
+            ProxyBody::Boxed(_) => "Boxed",
+        };
+        f.debug_tuple("ProxyBody").field(&kind).finish()
     }
 }
 
@@ -90,6 +108,7 @@ impl Body for ProxyBody {
             ProxyBody::Incoming(body) => Pin::new(body)
                 .poll_frame(cx)
                 .map(|frame| frame.map(|r| r.map_err(BoxError::from))),
+            ProxyBody::Backend(body) => Pin::new(body).poll_frame(cx),
             ProxyBody::Boxed(body) => Pin::new(body).poll_frame(cx),
         }
     }
@@ -99,6 +118,7 @@ impl Body for ProxyBody {
             ProxyBody::Empty => true,
             ProxyBody::Full(bytes) => bytes.is_none(),
             ProxyBody::Incoming(body) => body.is_end_stream(),
+            ProxyBody::Backend(body) => body.is_end_stream(),
             ProxyBody::Boxed(body) => body.is_end_stream(),
         }
     }
@@ -110,6 +130,7 @@ impl Body for ProxyBody {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
             ProxyBody::Incoming(body) => body.size_hint(),
+            ProxyBody::Backend(body) => body.size_hint(),
             ProxyBody::Boxed(body) => body.size_hint(),
         }
     }

@@ -3,23 +3,23 @@
 //! [`BackendClient::forward`] sends one request with its body streamed from the client and returns
 //! the response with its body still streaming from the backend.
 //!
-//! Failures become [`BackendError`]s carrying MI's classification (see [`crate::error`]).
+//! The pool and the connections are [`crate::pool`]'s: an HTTP/1.1 exchange runs in the caller's
+//! task, with no hand-off to a connection task. Failures become [`BackendError`]s carrying MI's
+//! classification (see [`crate::error`]).
 
 use std::error::Error as StdError;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::uri::Parts;
 use http::{Request, Response, Uri};
-use hyper::body::Incoming;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::client::conn::http1;
 
 use crate::body::ProxyBody;
 use crate::error::{BackendError, ProtocolState};
 use crate::headers::prepare_backend_request;
+use crate::pool::{ConnectError, Connected, Connector, H1Outcome, Pool, PoolKey, send_h1};
 
 /// Default connect timeout. MI bounds a connect only by its 180 s socket timeout
 /// (`http.socket.timeout`); a connect that takes longer than this is a dead host, so Conflux fails
@@ -33,6 +33,11 @@ pub const DEFAULT_POOL_MAX_IDLE_PER_HOST: usize = 256;
 pub const DEFAULT_MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
 /// hyper refuses read buffers smaller than this.
 const MIN_RESPONSE_BUF_BYTES: usize = 8 * 1024;
+/// ALPN offered to HTTPS backends: h2 when the backend prefers it, else HTTP/1.1.
+const BACKEND_ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+/// How many pooled connections one request may find stale (closed by the backend after they were
+/// checked out, before the request started) before it gets a fresh connection.
+const MAX_STALE_RETRIES: usize = 3;
 
 /// Settings of the backend client pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +66,8 @@ impl Default for ClientOptions {
 /// A pooled HTTP/HTTPS client for backends; cheap to clone (the pool is shared).
 #[derive(Clone)]
 pub struct BackendClient {
-    client: Client<HttpsConnector<HttpConnector>, ProxyBody>,
+    pool: Arc<Pool>,
+    connector: Arc<Connector>,
 }
 
 impl std::fmt::Debug for BackendClient {
@@ -74,36 +80,26 @@ impl BackendClient {
     /// A client trusting what `tls` trusts; ALPN offers `h2` and `http/1.1` (any list in `tls` is
     /// replaced).
     pub fn new(tls: Arc<rustls::ClientConfig>, opts: ClientOptions) -> Self {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(opts.connect_timeout));
-        http.set_keepalive(Some(Duration::from_secs(60)));
-        // hyper-rustls writes ALPN (`h2`, `http/1.1`) itself and panics when the config already
-        // lists protocols, so a caller's list is cleared on this copy.
         let mut tls = (*tls).clone();
-        tls.alpn_protocols.clear();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(opts.pool_idle_timeout)
-            .pool_max_idle_per_host(opts.pool_max_idle_per_host)
-            .http1_max_buf_size(opts.max_response_header_bytes.max(MIN_RESPONSE_BUF_BYTES))
-            .build(connector);
-        Self { client }
+        tls.alpn_protocols = BACKEND_ALPN.iter().map(|p| p.to_vec()).collect();
+        let mut h1 = http1::Builder::new();
+        h1.max_buf_size(opts.max_response_header_bytes.max(MIN_RESPONSE_BUF_BYTES));
+        let connector = Connector {
+            tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
+            connect_timeout: opts.connect_timeout,
+            h1,
+        };
+        Self {
+            pool: Pool::new(opts.pool_idle_timeout, opts.pool_max_idle_per_host),
+            connector: Arc::new(connector),
+        }
     }
 
     /// Sends `req` to `target` (an absolute `http://` or `https://` URI) and returns the response
     /// once its head has arrived; both bodies stream. Hop-by-hop headers are removed and `Host`
     /// becomes the backend's authority (see [`crate::headers::prepare_backend_request`]).
-    /// `timeout` bounds the wait for the response head (MI's endpoint timeout); `None` waits as
-    /// long as the connection lives.
+    /// `timeout` bounds the wait for the response head (MI's endpoint timeout), connecting
+    /// included; `None` waits as long as the connection lives.
     ///
     /// # Errors
     /// A [`BackendError`] classified as MI classifies it.
@@ -112,23 +108,109 @@ impl BackendClient {
         mut req: Request<ProxyBody>,
         target: &Uri,
         timeout: Option<Duration>,
-    ) -> Result<Response<Incoming>, BackendError> {
+    ) -> Result<Response<ProxyBody>, BackendError> {
         check_target(target)?;
+        let Some(key) = PoolKey::for_target(target) else {
+            return Err(BackendError::InvalidTarget {
+                target: target.to_string(),
+                reason: "it has no host",
+            });
+        };
         prepare_backend_request(&mut req, target);
-        let sending = self.client.request(req);
-        let result = match timeout {
+        let sending = self.send(req, key, target);
+        match timeout {
             Some(limit) => match tokio::time::timeout(limit, sending).await {
                 Ok(result) => result,
-                Err(_) => {
-                    return Err(BackendError::ResponseTimeout {
-                        target: target.to_string(),
-                        timeout: limit,
-                    });
-                }
+                Err(_) => Err(BackendError::ResponseTimeout {
+                    target: target.to_string(),
+                    timeout: limit,
+                }),
             },
             None => sending.await,
-        };
-        result.map_err(|error| classify(error, target))
+        }
+    }
+
+    async fn send(
+        &self,
+        mut req: Request<ProxyBody>,
+        key: PoolKey,
+        target: &Uri,
+    ) -> Result<Response<ProxyBody>, BackendError> {
+        if key.https
+            && let Some(sender) = self.pool.h2(&key)
+        {
+            return send_h2(sender, req, target).await;
+        }
+        // HTTP/1.1 writes the request target in origin form (RFC 9112 §3.2.1).
+        *req.uri_mut() = origin_form(target);
+        let mut stale = 0;
+        loop {
+            let pooled = if stale < MAX_STALE_RETRIES {
+                self.pool.checkout(&key).await
+            } else {
+                None
+            };
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => match self.connector.connect(&key).await {
+                    Ok(Connected::Http1(conn)) => conn,
+                    Ok(Connected::Http2(sender)) => {
+                        self.pool.put_h2(key, sender.clone());
+                        *req.uri_mut() = target.clone();
+                        return send_h2(sender, req, target).await;
+                    }
+                    Err(ConnectError::TimedOut) => {
+                        return Err(BackendError::ConnectTimeout {
+                            target: target.to_string(),
+                        });
+                    }
+                    Err(ConnectError::Failed(source)) => {
+                        return Err(classify_connect(source, target));
+                    }
+                },
+            };
+            // Yielding before the request is written lets the runtime first finish the other
+            // ready connections' work (reading their requests), so that the writes to the
+            // backend go out in a run: a backend already awake for the previous write needs no
+            // new wake-up, and on loopback a wake-up costs the writer more CPU than the yield
+            // does. A second yield before answering the client helped at 50 connections and
+            // hurt at 500 (measured in bench/BENCHMARKS.md).
+            tokio::task::yield_now().await;
+            match send_h1(&self.pool, conn, req).await {
+                H1Outcome::Response(response) => return Ok(response),
+                H1Outcome::Retry(unsent) => {
+                    stale += 1;
+                    req = unsent;
+                }
+                H1Outcome::Failed(error) => return Err(classify(error, target)),
+            }
+        }
+    }
+}
+
+/// `target`'s path and query as a URI of its own.
+fn origin_form(target: &Uri) -> Uri {
+    let mut parts = Parts::default();
+    parts.path_and_query = Some(
+        target
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
+    );
+    Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("/"))
+}
+
+async fn send_h2(
+    mut sender: hyper::client::conn::http2::SendRequest<ProxyBody>,
+    req: Request<ProxyBody>,
+    target: &Uri,
+) -> Result<Response<ProxyBody>, BackendError> {
+    if let Err(error) = sender.ready().await {
+        return Err(classify(error, target));
+    }
+    match sender.send_request(req).await {
+        Ok(response) => Ok(response.map(ProxyBody::from)),
+        Err(error) => Err(classify(error, target)),
     }
 }
 
@@ -148,50 +230,47 @@ fn check_target(target: &Uri) -> Result<(), BackendError> {
     }
 }
 
-/// Maps a client error to MI's classification by walking its source chain.
-fn classify(error: hyper_util::client::legacy::Error, target: &Uri) -> BackendError {
+/// A failed connect: a TLS handshake that timed out inside rustls counts as a connect timeout too.
+fn classify_connect(source: crate::body::BoxError, target: &Uri) -> BackendError {
     let target = target.to_string();
-    if error.is_connect() {
-        if find_io_kind(&error) == Some(io::ErrorKind::TimedOut) {
-            return BackendError::ConnectTimeout { target };
-        }
-        return BackendError::ConnectFailed {
+    if find_io_kind(source.as_ref()) == Some(io::ErrorKind::TimedOut) {
+        return BackendError::ConnectTimeout { target };
+    }
+    BackendError::ConnectFailed { target, source }
+}
+
+/// Maps an exchange error to MI's classification by what hyper says and the I/O error below.
+fn classify(error: hyper::Error, target: &Uri) -> BackendError {
+    let target = target.to_string();
+    if error.is_parse() || error.is_parse_status() || error.is_parse_too_large() {
+        return BackendError::ProtocolViolation {
             target,
-            source: error,
+            source: Box::new(error),
         };
     }
-    let hyper_error = find_source::<hyper::Error>(&error);
-    if let Some(h) = hyper_error {
-        if h.is_parse() || h.is_parse_status() || h.is_parse_too_large() {
-            return BackendError::ProtocolViolation {
-                target,
-                source: error,
-            };
-        }
-        if h.is_body_write_aborted() || h.is_user() {
-            // The client's body stream failed (client went away mid-upload).
-            return BackendError::RequestBody {
-                target,
-                source: error,
-            };
-        }
-        if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
-            return BackendError::ConnectionClosed {
-                target,
-                state: ProtocolState::RequestDone,
-                source: error,
-            };
-        }
+    if error.is_body_write_aborted() || error.is_user() {
+        // The client's body stream failed (client went away mid-upload).
+        return BackendError::RequestBody {
+            target,
+            source: Box::new(error),
+        };
+    }
+    if error.is_incomplete_message() || error.is_canceled() || error.is_closed() {
+        return BackendError::ConnectionClosed {
+            target,
+            state: ProtocolState::RequestDone,
+            source: Box::new(error),
+        };
     }
     match find_io_kind(&error) {
         Some(io::ErrorKind::UnexpectedEof) => BackendError::ConnectionClosed {
             target,
             state: ProtocolState::RequestDone,
-            source: error,
+            source: Box::new(error),
         },
         _ => BackendError::Io {
             target,
-            source: error,
+            source: Box::new(error),
         },
     }
 }

@@ -62,7 +62,7 @@ pub enum BackendError {
         target: String,
         /// The underlying connect error.
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: crate::body::BoxError,
     },
     /// The connect (TCP and TLS handshake) did not finish within the connect timeout.
     #[error("timed out connecting to the back end {target}")]
@@ -87,7 +87,7 @@ pub enum BackendError {
         state: ProtocolState,
         /// The underlying error.
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: crate::body::BoxError,
     },
     /// The backend's response was not valid HTTP (bad status line, bad framing, oversized head).
     #[error("HTTP protocol violation by the back end {target}: {source}")]
@@ -96,7 +96,7 @@ pub enum BackendError {
         target: String,
         /// The underlying error.
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: crate::body::BoxError,
     },
     /// Another I/O error (for example a reset) while exchanging data with the backend.
     #[error("I/O error with the back end {target}: {source}")]
@@ -105,7 +105,7 @@ pub enum BackendError {
         target: String,
         /// The underlying error.
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: crate::body::BoxError,
     },
     /// The client's request body failed while it was being streamed to the backend.
     #[error("reading the client's request body failed while forwarding to {target}: {source}")]
@@ -114,7 +114,7 @@ pub enum BackendError {
         target: String,
         /// The underlying error.
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: crate::body::BoxError,
     },
     /// The target URI cannot be used (no scheme/authority, unsupported scheme).
     #[error(

@@ -45,8 +45,7 @@ pub async fn pass_through(
 }
 
 /// The backend's response prepared for the client, its body still streaming.
-pub fn client_response(response: Response<Incoming>) -> Response<ProxyBody> {
-    let mut response = response.map(ProxyBody::from);
+pub fn client_response(mut response: Response<ProxyBody>) -> Response<ProxyBody> {
     prepare_client_response(&mut response);
     response
 }

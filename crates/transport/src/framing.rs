@@ -202,6 +202,22 @@ impl RequestFramingScanner {
                     };
                     continue;
                 }
+                State::RequestLine | State::HeaderValue(HeaderKind::Other)
+                    if self.state != State::RequestLine || self.method_len & (1 << 7) != 0 =>
+                {
+                    // Nothing in the rest of the request line (once the method is read) or in an
+                    // ordinary header value matters but the line end: skip to it.
+                    let rest = &bytes[i..];
+                    let skip = rest
+                        .iter()
+                        .position(|&b| b == b'\r' || b == b'\n')
+                        .unwrap_or(rest.len());
+                    i += skip;
+                    self.offset += skip as u64;
+                    if i == bytes.len() {
+                        break;
+                    }
+                }
                 _ => {}
             }
             let byte = bytes[i];

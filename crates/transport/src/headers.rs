@@ -29,21 +29,38 @@ const HOP_BY_HOP: [HeaderName; 9] = [
 
 /// Removes hop-by-hop headers, including every header named in `Connection`.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // One pass over the (few) names present, noting which hop-by-hop names occur, is much
+    // cheaper than removing each of the nine names (a hash each); most messages carry none of
+    // them, or only `Connection: keep-alive` (every nginx response).
+    let mut present = 0u16;
+    for name in headers.keys() {
+        if let Some(index) = HOP_BY_HOP.iter().position(|h| h == name) {
+            present |= 1 << index;
+        }
+    }
+    if present == 0 {
+        return;
+    }
     // Names listed in Connection are hop-by-hop too (RFC 9110 §7.6.1). Collect them first: the
-    // header map cannot be borrowed while it is being modified. The list is tiny (usually empty),
-    // so the vector only allocates when a client actually lists names.
+    // header map cannot be borrowed while it is being modified. The option `keep-alive` names a
+    // header of the fixed list (removed below when present), so the vector allocates only when a
+    // peer lists other names (`close` too: a header of that name must go as well).
     let listed: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .map(str::trim)
+        .filter(|name| !name.eq_ignore_ascii_case("keep-alive"))
+        .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
         .collect();
     for name in listed {
         headers.remove(name);
     }
-    for name in &HOP_BY_HOP {
-        headers.remove(name);
+    for (index, name) in HOP_BY_HOP.iter().enumerate() {
+        if present & (1 << index) != 0 {
+            headers.remove(name);
+        }
     }
 }
 
@@ -160,6 +177,27 @@ mod tests {
         strip_hop_by_hop(&mut h);
         let names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, vec!["content-length", "x-end-to-end"]);
+    }
+
+    #[test]
+    fn connection_keep_alive_strips_keep_alive_and_close_strips_a_close_header() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, HeaderValue::from_static("Keep-Alive"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(
+            "close",
+            HeaderValue::from_static("not listed, so end-to-end"),
+        );
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        strip_hop_by_hop(&mut h);
+        let mut names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, vec!["close", "content-type"]);
+        // RFC 9110 §7.6.1: a field named like a listed option goes, `close` included.
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        strip_hop_by_hop(&mut h);
+        let names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, vec!["content-type"]);
     }
 
     #[test]

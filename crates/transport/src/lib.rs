@@ -17,5 +17,6 @@ pub mod forward;
 pub mod framing;
 pub mod headers;
 pub mod passthrough;
+mod pool;
 pub mod server;
 pub mod tls;

@@ -139,11 +139,7 @@ impl Sender<ProxyBody> for EndpointSender {
                 .map(|t| t.0)
                 .or(endpoint.timeout)
                 .unwrap_or(self.default_timeout);
-            match self
-                .client
-                .forward(request, &target, Some(timeout))
-                .await
-            {
+            match self.client.forward(request, &target, Some(timeout)).await {
                 Ok(response) => {
                     if let Some(state) = state
                         && let Ok(mut s) = state.lock()

@@ -42,6 +42,8 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
 pub const MIN_MAX_HEADER_BYTES: usize = 8 * 1024;
 /// Default cap on the number of request headers (Envoy's `max_headers_count`); beyond it, 431.
 pub const DEFAULT_MAX_HEADERS: usize = 100;
+/// The header count hyper enforces when none is configured (`proto::h1::role::DEFAULT_MAX_HEADERS`).
+const HYPER_DEFAULT_MAX_HEADERS: usize = 100;
 /// Default deadline for a whole request head, from the moment the connection waits for it
 /// (reliability.md §5: 30 s; nginx `client_header_timeout` is 60 s). The connection is closed.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -229,8 +231,12 @@ fn http_builder(limits: &ServerLimits) -> auto::Builder<TokioExecutor> {
         // A cut stream (see conn_io) must still let the in-flight response finish.
         .half_close(true)
         .header_read_timeout(limits.header_read_timeout)
-        .max_headers(limits.max_headers)
         .max_buf_size(limits.effective_max_header_bytes());
+    if limits.max_headers != HYPER_DEFAULT_MAX_HEADERS {
+        // Setting the limit, even to hyper's own default, makes hyper allocate and fill two
+        // header arrays per request instead of using inline ones.
+        builder.http1().max_headers(limits.max_headers);
+    }
     builder
         .http2()
         .timer(TokioTimer::new())
