@@ -42,6 +42,11 @@ pub mod props {
     pub const FORCE_ERROR_ON_SOAP_FAULT: &str = "FORCE_ERROR_ON_SOAP_FAULT";
 }
 
+/// The properties of one scope. Looked up several times per message on the pass-through path, so
+/// with foldhash (fast on short keys, seeded per process) rather than SipHash; keys that come from
+/// a client (`query.param.*`) are bounded by the request-head limit.
+pub type PropertyMap = HashMap<String, String, foldhash::fast::RandomState>;
+
 /// Where a property lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -69,9 +74,9 @@ pub struct MessageContext<B> {
     /// Whether the current message is a response (after send/call/loopback).
     pub is_response: bool,
     /// `default` scope.
-    pub properties: HashMap<String, String>,
+    pub properties: PropertyMap,
     /// `axis2` scope.
-    pub axis2: HashMap<String, String>,
+    pub axis2: PropertyMap,
     /// Sequence number of this message in the process; formatted as MI's `urn:uuid:` id only when
     /// something asks for it ([`MessageContext::message_id`]), which keeps formatting off the
     /// pass-through path.
@@ -87,11 +92,11 @@ pub struct MessageContext<B> {
     pub payload: Option<Payload>,
     /// WS-Addressing fields set by `<header name="To|Action|ReplyTo|...">` (`To` overrides the
     /// address a `<send/>` without endpoint goes to).
-    pub addressing: HashMap<String, String>,
+    pub addressing: PropertyMap,
     /// `operation` scope.
-    pub operation: HashMap<String, String>,
+    pub operation: PropertyMap,
     /// `axis2-client` scope.
-    pub axis2_client: HashMap<String, String>,
+    pub axis2_client: PropertyMap,
     /// Set by `makefault`: the message is a fault, sent with status 500 unless `HTTP_SC` is set
     /// (MI: `setProcessingFault(true)`).
     pub fault_response: bool,
@@ -107,16 +112,16 @@ impl<B: MessageBody> MessageContext<B> {
             body,
             status: StatusCode::OK,
             is_response: false,
-            properties: HashMap::new(),
-            axis2: HashMap::new(),
+            properties: PropertyMap::default(),
+            axis2: PropertyMap::default(),
             sequence: MESSAGE_COUNTER.fetch_add(1, Ordering::Relaxed),
             artifact,
             headers_set: Vec::new(),
             fault_format,
             payload: None,
-            addressing: HashMap::new(),
-            operation: HashMap::new(),
-            axis2_client: HashMap::new(),
+            addressing: PropertyMap::default(),
+            operation: PropertyMap::default(),
+            axis2_client: PropertyMap::default(),
             fault_response: false,
         }
     }
