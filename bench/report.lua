@@ -1,7 +1,15 @@
 -- wrk script for bench/run.sh. With BENCH_POST_BYTES=N in the environment every request is a POST
--- with an N-byte body; done() prints one machine-readable line that run.sh parses.
+-- with an N-byte body; with BENCH_POST_FILE=PATH it POSTs that file as JSON. done() prints one
+-- machine-readable line that run.sh parses.
 local post_bytes = tonumber(os.getenv("BENCH_POST_BYTES") or "0") or 0
-if post_bytes > 0 then
+local post_file = os.getenv("BENCH_POST_FILE") or ""
+if post_file ~= "" then
+  local f = assert(io.open(post_file, "rb"))
+  wrk.method = "POST"
+  wrk.body = f:read("*a")
+  f:close()
+  wrk.headers["Content-Type"] = "application/json"
+elseif post_bytes > 0 then
   wrk.method = "POST"
   wrk.body = string.rep("x", post_bytes)
   wrk.headers["Content-Type"] = "application/octet-stream"

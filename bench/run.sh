@@ -21,7 +21,8 @@ Usage: bench/run.sh [--quick] [--targets LIST] [--scenarios LIST] [--no-build] [
   --targets LIST  comma-separated subset of direct,nginx,conflux (default: all three). Without
                   conflux the run does not fail when Conflux cannot serve the bench API.
   --scenarios LIST  comma-separated subset of the full run's scenarios (get-1k-c50, get-100k-c50,
-                  get-1k-c500, get-100k-c500, post-echo-10k-c50, https-get-1k-c50); implies --no-write.
+                  get-1k-c500, get-100k-c500, post-echo-10k-c50, https-get-1k-c50, mediate-json-c50,
+                  mediate-log-c50); implies --no-write.
   --no-build      do not run `cargo build --release -p conflux` (use target/release/conflux as is).
   --no-write      do not rewrite the generated block of bench/BENCHMARKS.md after a full run.
   --profile       after the load runs, one extra run per proxy of GET 1 KiB and 100 KiB at 50
@@ -263,6 +264,17 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 head -c 76800 /dev/urandom | base64 -w 0 | head -c 102400 >"$RUN/www/100k.bin"
 BODY_1K=$(head -c 768 /dev/urandom | base64 -w 0 | head -c 1024)
 head -c 10240 /dev/zero | tr '\0' x >"$RUN/post-10k.bin"
+# The order document of the JSON transformation scenario (about 1 KiB), and the size of what the
+# BenchMediation API makes of it.
+{
+    printf '{"id": "A-1001", "customer": {"name": "Ada Lovelace", "tier": "gold"}, "amount": 250.5, "items": ['
+    for i in $(seq 1 12); do
+        ((i > 1)) && printf ', '
+        printf '{"sku": "SKU-%04d", "qty": %d, "price": 19.99}' "$i" "$i"
+    done
+    printf ']}'
+} >"$RUN/order.json"
+JSON_OUT_BYTES=$(printf '%s' '{"order": {"id": "A-1001", "customer": "Ada Lovelace", "total": 250.5}, "source": "conflux"}' | wc -c)
 
 render() { # TEMPLATE OUT: fill @NAME@ placeholders
     sed -e "s|@RUN@|$RUN|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@BACKEND_TLS_PORT@|$BACKEND_TLS_PORT|g" \
@@ -280,6 +292,41 @@ write_api() { # FILE NAME CONTEXT
 EOF
 }
 
+write_mediation_api() { # FILE: the mediation scenarios (/bench/mediate/...; longest context wins)
+    cat >"$1" <<EOF
+<api xmlns="http://ws.apache.org/ns/synapse" name="BenchMediation" context="/bench/mediate">
+  <!-- A JSON payloadFactory transformation of the request, sent to the echo backend. -->
+  <resource methods="POST" uri-template="/json">
+    <inSequence>
+      <payloadFactory media-type="json">
+        <format>{"order": {"id": "\$1", "customer": "\$2", "total": \$3}, "source": "conflux"}</format>
+        <args>
+          <arg evaluator="json" expression="\$.id"/>
+          <arg evaluator="json" expression="\$.customer.name"/>
+          <arg evaluator="json" expression="\$.amount"/>
+        </args>
+      </payloadFactory>
+      <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
+      <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/echo"/></endpoint></send>
+    </inSequence>
+  </resource>
+  <!-- A log + property chain in front of a pass-through send. -->
+  <resource methods="GET" uri-template="/log">
+    <inSequence>
+      <property name="client" expression="\$trp:User-Agent"/>
+      <property name="started" expression="get-property('SYSTEM_TIME')"/>
+      <log level="custom">
+        <property name="path" expression="\$ctx:REST_FULL_REQUEST_PATH"/>
+        <property name="client" expression="\$ctx:client"/>
+      </log>
+      <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
+      <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/1k"/></endpoint></send>
+    </inSequence>
+  </resource>
+</api>
+EOF
+}
+
 make_home() { # DIR N_APIS: an MI-shaped home with the Bench API and N-1 more pass-through APIs
     local home=$1 n=$2 api i
     api=$home/repository/deployment/server/synapse-configs/default/api
@@ -291,6 +338,7 @@ hostname = "localhost"
 offset = $OFFSET
 EOF
     write_api "$api/Bench.xml" Bench /bench
+    write_mediation_api "$api/BenchMediation.xml"
     for ((i = 1; i < n; i++)); do
         write_api "$api/Api$(printf %04d "$i").xml" "Api$(printf %04d "$i")" "/api$(printf %04d "$i")"
     done
@@ -507,16 +555,19 @@ measure_nginx_start() { # REP: nginx proxy start -> first 200 through it (a refe
 # ---------------------------------------------------------------------------------------------
 # Load scenarios
 
-# name | path | POST bytes (0 = GET) | connections | scheme | expected body bytes
+# name | path | POST bytes (0 = GET; "json" = the JSON order document) | connections | scheme |
+# expected body bytes | targets (empty: all; mediation has no nginx or direct equivalent)
 SCENARIOS_FULL=(
-    "get-1k-c50|/1k|0|50|http|1024"
-    "get-100k-c50|/100k|0|50|http|102400"
-    "get-1k-c500|/1k|0|500|http|1024"
-    "get-100k-c500|/100k|0|500|http|102400"
-    "post-echo-10k-c50|/echo|10240|50|http|10240"
-    "https-get-1k-c50|/1k|0|50|https|1024"
+    "get-1k-c50|/1k|0|50|http|1024|"
+    "get-100k-c50|/100k|0|50|http|102400|"
+    "get-1k-c500|/1k|0|500|http|1024|"
+    "get-100k-c500|/100k|0|500|http|102400|"
+    "post-echo-10k-c50|/echo|10240|50|http|10240|"
+    "https-get-1k-c50|/1k|0|50|https|1024|"
+    "mediate-json-c50|/mediate/json|json|50|http|$JSON_OUT_BYTES|conflux,baseline"
+    "mediate-log-c50|/mediate/log|0|50|http|1024|conflux,baseline"
 )
-SCENARIOS_QUICK=("get-1k-c50|/1k|0|50|http|1024")
+SCENARIOS_QUICK=("get-1k-c50|/1k|0|50|http|1024|")
 
 target_url() { # TARGET SCHEME PATH -> URL
     case $1/$2 in
@@ -543,13 +594,17 @@ target_pids() { # TARGET -> PIDS of the proxy under test ("" for direct)
 check_body() { # TARGET SCENARIO-FIELDS...: one request through curl; body size and status must match
     local target=$1 path=$2 post=$3 scheme=$5 expect=$6 out args=(-s -k -o "$RUN/check.body" -w '%{http_code} %{size_download}')
     target_url "$target" "$scheme" "$path"
-    ((post > 0)) && args+=(--data-binary "@$RUN/post-10k.bin" -H 'Content-Type: application/octet-stream')
+    if [[ $post == json ]]; then
+        args+=(--data-binary "@$RUN/order.json" -H 'Content-Type: application/json')
+    elif ((post > 0)); then
+        args+=(--data-binary "@$RUN/post-10k.bin" -H 'Content-Type: application/octet-stream')
+    fi
     out=$(curl "${args[@]}" "$URL" || true)
     if [[ $out != "200 $expect" ]]; then
         log "FAIL $target $URL: expected '200 $expect' (status, body bytes), got '${out:-no answer}'"
         return 1
     fi
-    if ((post > 0)) && ! cmp -s "$RUN/check.body" "$RUN/post-10k.bin"; then
+    if [[ $post != json ]] && ((post > 0)) && ! cmp -s "$RUN/check.body" "$RUN/post-10k.bin"; then
         log "FAIL $target $URL: the echoed body differs from the POSTed one"
         return 1
     fi
@@ -560,7 +615,9 @@ RUNS_TSV=$RUN/runs.tsv
 HAD_ERRORS=0
 
 run_wrk() { # OUT CONNS SECONDS POST URL
-    BENCH_POST_BYTES=$4 taskset -c "$WRK_CPUS" wrk -t1 -c"$2" -d"$3"s --timeout "$WRK_TIMEOUT" \
+    local post_file=""
+    [[ $4 == json ]] && post_file=$RUN/order.json
+    BENCH_POST_FILE=$post_file BENCH_POST_BYTES=${4//json/0} taskset -c "$WRK_CPUS" wrk -t1 -c"$2" -d"$3"s --timeout "$WRK_TIMEOUT" \
         -s "$BENCH_DIR/report.lua" "$5" >"$1" 2>&1 || true
 }
 
@@ -715,10 +772,15 @@ log "${#SCENARIOS[@]} scenario(s) x $N_TARGETS target(s) x $REPS run(s) of ${DUR
 
 declare -A BROKEN=()
 for spec in "${SCENARIOS[@]}"; do
-    IFS='|' read -r name path post conns scheme expect <<<"$spec"
+    IFS='|' read -r name path post conns scheme expect only <<<"$spec"
     restart_proxies "$name"
     log "scenario $name (nginx proxy pid ${PROXY_PID:-none}, Conflux pid ${CONFLUX_PID:-none})"
     for t in "${TARGET_LIST[@]}"; do
+        # Mediation scenarios run on Conflux only: nginx has no equivalent to measure.
+        if [[ -n $only && ,$only, != *,$t,* ]]; then
+            BROKEN[$name/$t]=1
+            continue
+        fi
         if ! check_body "$t" "$path" "$post" "$conns" "$scheme" "$expect"; then
             BROKEN[$name/$t]=1
             HAD_ERRORS=1
