@@ -576,3 +576,41 @@ fn a_missing_endpoint_deploys_with_a_warning_and_faults_per_message() {
     assert_eq!(r.status, 503, "{r:?}");
     assert!(r.text().contains("NotThere"), "{}", r.text());
 }
+
+// The usual MI idiom: a backend's XML reply turned into JSON by setting axis2 messageType in the
+// out-sequence (SYN PropertyMediator.isContentAware + MediatorPropertyUtils.handleSpecialProperties).
+#[test]
+fn message_type_converts_an_xml_reply_to_json() {
+    let backend = Backend::start(Behaviour::Fixed {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/xml".into())],
+        body: "<quote><symbol>IBM</symbol><price>42.5</price></quote>".into(),
+    });
+    let home = home_with(&[(
+        "api/QuoteApi.xml",
+        api(
+            "QuoteApi",
+            "/quote",
+            &format!(
+                r#"<resource methods="GET" uri-template="/">
+        <inSequence>
+            <send><endpoint><address uri="{}/q"/></endpoint></send>
+        </inSequence>
+        <outSequence>
+            <property name="messageType" value="application/json" scope="axis2"/>
+            <send/>
+        </outSequence>
+    </resource>"#,
+                backend.url()
+            ),
+        ),
+    )]);
+    let server = start(&home);
+    let r = get(server.port(HTTP), "/quote");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        json(&r),
+        serde_json::json!({"quote": {"symbol": "IBM", "price": 42.5}})
+    );
+}

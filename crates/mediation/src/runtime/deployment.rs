@@ -214,13 +214,14 @@ impl Deployment {
                         in_sequence: Some(main.clone()),
                         ..Route::default()
                     };
-                    let ctx = MessageContext::new(
+                    let mut ctx = MessageContext::new(
                         parts.method,
                         parts.uri,
                         parts.headers,
                         body,
                         route.artifact.clone(),
                     );
+                    set_no_entity_body(&mut ctx);
                     engine.mediate(&route, ctx).await
                 }
                 // MI's shipped main sequence: 404 with no body.

@@ -172,7 +172,11 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             .run_sequence(handler.clone(), ctx, route, depth + 1)
                             .await?
                         {
-                            Ended::Continue => Ok(Ended::Dropped),
+                            // A handler that does not answer: the client gets the fault answer, as
+                            // after a fault sequence that does not answer (never a 202 for a failure).
+                            Ended::Continue => {
+                                Ok(Ended::Responded(self.default_fault(&fault, ctx)))
+                            }
                             other => Ok(other),
                         }
                     }
@@ -259,20 +263,18 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             None => None,
                         };
                         return match &send.endpoint {
-                            Some(endpoint) if !ctx.is_response => {
-                                self.send_then_out(endpoint.clone(), receive, ctx, route, depth)
+                            // An endpoint is sent to in either flow (SYN SendMediator: a response
+                            // sent on chains services; its reply runs the out-sequence again).
+                            Some(endpoint) => {
+                                self.send_then_out(endpoint.clone(), receive, ctx, route, depth + 1)
                                     .await
                             }
                             // In the response flow, or the legacy echo idiom (RESPONSE=true), a
                             // send without endpoint answers the client.
-                            _ if ctx.is_response
+                            None if ctx.is_response
                                 || ctx.is_true(Scope::Default, props::RESPONSE) =>
                             {
                                 Ok(Ended::Responded(response_from(ctx)?))
-                            }
-                            Some(endpoint) => {
-                                self.send_then_out(endpoint.clone(), receive, ctx, route, depth)
-                                    .await
                             }
                             // No endpoint: the message's own To address, when a header set one.
                             None => {
@@ -425,6 +427,11 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                 }
             }
         }
+        self.default_fault(&fault, ctx)
+    }
+
+    /// The answer to a failure no handler answered: MI's error code, the status for it.
+    fn default_fault(&self, fault: &Fault, ctx: &MessageContext<B>) -> Response<B> {
         tracing::warn!(target: "conflux::mediation", "{{{}}} {} (error code {}); no fault sequence answered the client", ctx.artifact, fault.message, fault.code);
         let mut response = fault::default_response(fault.code, &fault.message, ctx.fault_format);
         if let Some(status) = fault.status {

@@ -1,6 +1,6 @@
 //! `<header>` (SYN `mediators/transform/HeaderMediator.java`): with `scope="transport"` it sets or
 //! removes an HTTP header of the current message; otherwise it acts on the SOAP envelope: the
-//! WS-Addressing names `To`, `From`, `Action`, `FaultTo`, `ReplyTo`, `RelatesTo`, `MessageID` set
+//! WS-Addressing names `To`, `From`, `Action`, `FaultTo`, `ReplyTo`, `RelatesTo` set
 //! or clear the message's addressing fields (a `To` address is where `<send/>` without an endpoint
 //! goes), and any other name adds or removes a SOAP header block (SOAP messages only: a plain XML or
 //! JSON message has no envelope on the wire, so a header block would vanish as it does in MI).

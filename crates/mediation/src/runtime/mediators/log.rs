@@ -100,14 +100,16 @@ impl Log {
                     ctx.to_address()
                 }
             ));
-            for (label, name) in [("From: ", "From"), ("ReplyTo: ", "ReplyTo")] {
-                if let Some(v) = ctx.addressing.get(name) {
-                    parts.push(format!("{label}{v}"));
-                }
+            // LogMediator.getSimpleLogMessage order: To, From, WSAction, SOAPAction, ReplyTo.
+            if let Some(v) = ctx.addressing.get("From") {
+                parts.push(format!("From: {v}"));
             }
             if let Some(action) = soap_action(ctx) {
                 parts.push(format!("WSAction: {action}"));
                 parts.push(format!("SOAPAction: {action}"));
+            }
+            if let Some(v) = ctx.addressing.get("ReplyTo") {
+                parts.push(format!("ReplyTo: {v}"));
             }
             parts.push(format!("MessageID: {}", ctx.message_id()));
             parts.push(format!(

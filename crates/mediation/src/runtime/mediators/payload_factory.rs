@@ -65,10 +65,12 @@ impl PayloadFactory {
 
     /// The new payload's text.
     pub fn render<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<String, String> {
+        // QUOTE_STRING_IN_PAYLOAD_FACTORY_JSON (default scope): JSON strings get their quotes.
+        let quote_strings = ctx.is_true(Scope::Default, QUOTE_STRING_IN_PAYLOAD_FACTORY_JSON);
         let values = self
             .args
             .iter()
-            .map(|a| Ok(self.insertable(a, a.value.resolve(ctx)?)))
+            .map(|a| Ok(self.insertable(a, a.value.resolve(ctx)?, quote_strings)))
             .collect::<Result<Vec<String>, String>>()?;
         let mut out = String::with_capacity(self.format.len());
         let mut chars = self.format.char_indices().peekable();
@@ -97,14 +99,13 @@ impl PayloadFactory {
         Ok(out)
     }
 
-    /// An argument's value as it goes into the template.
-    fn insertable(&self, arg: &Arg, value: String) -> String {
-        let looks_xml = !arg.literal
-            && value.trim_start().starts_with('<')
-            && parse_document(value.trim()).is_ok();
+    /// An argument's value as it goes into the template (pfutils `TemplateProcessor.prepareReplacementValue`).
+    fn insertable(&self, arg: &Arg, value: String, quote_strings: bool) -> String {
+        let trimmed = value.trim();
+        let looks_xml = !arg.literal && trimmed.starts_with('<');
         match self.media_type {
             MediaType::Xml => {
-                if looks_xml && arg.deep_check {
+                if looks_xml && arg.deep_check && parse_document(trimmed).is_ok() {
                     value
                 } else if !arg.literal
                     && matches!(arg.value, ValueSource::Json(_))
@@ -117,13 +118,16 @@ impl PayloadFactory {
                 }
             }
             MediaType::Json => {
-                if looks_xml && let Ok(doc) = parse_document(value.trim()) {
+                // XML (one element or several, as an XPath selecting siblings gives) is converted
+                // inside a <jsonObject> wrapper, which the conversion unwraps (convertXmlArgumentToJson).
+                let wrapped = format!("<jsonObject>{trimmed}</jsonObject>");
+                if looks_xml && let Ok(doc) = parse_document(&wrapped) {
                     crate::json::xml_to_json(doc.root_element()).to_string()
-                } else if matches!(arg.value, ValueSource::Json(_))
-                    && serde_json::from_str::<serde_json::Value>(&value)
-                        .is_ok_and(|v| v.is_object() || v.is_array())
-                {
+                } else if !arg.literal && (trimmed.starts_with('{') || trimmed.starts_with('[')) {
+                    // JSON text (from json-eval, a property, an XPath) goes in as it is.
                     value
+                } else if quote_strings && !is_json_scalar(trimmed) {
+                    format!("\"{}\"", escape_json(&value))
                 } else {
                     escape_json(&value)
                 }
@@ -174,6 +178,15 @@ fn strip_json_root(xml: &str) -> String {
         .and_then(|s| s.strip_suffix("</jsonObject>"))
         .unwrap_or(xml)
         .to_string()
+}
+
+/// The property that makes payloadFactory quote string arguments in JSON templates.
+pub const QUOTE_STRING_IN_PAYLOAD_FACTORY_JSON: &str = "QUOTE_STRING_IN_PAYLOAD_FACTORY_JSON";
+
+/// `true`, `false`, `null` or a JSON number: what MI leaves unquoted (TemplateProcessor.validJsonNumber).
+fn is_json_scalar(s: &str) -> bool {
+    matches!(s, "true" | "false" | "null")
+        || (!s.is_empty() && serde_json::from_str::<serde_json::Number>(s).is_ok())
 }
 
 /// JSON string escaping without the quotes.
@@ -236,6 +249,44 @@ mod tests {
             args: vec![Arg::literal(ValueSource::Literal("say \"hi\"".into()))],
         };
         assert_eq!(json.render(&ctx).unwrap(), "{\"n\":\"say \\\"hi\\\"\"}");
+    }
+
+    // TemplateProcessor: JSON text from a property goes in raw; several elements convert together;
+    // QUOTE_STRING_IN_PAYLOAD_FACTORY_JSON quotes strings but not numbers/booleans/null.
+    #[test]
+    fn json_templates_take_json_text_xml_lists_and_quoted_strings() {
+        let mut c = ctx();
+        c.set(Scope::Default, "j", "{\"x\": 1}".into()).unwrap();
+        let pf = |format: &str, args: Vec<Arg>| PayloadFactory {
+            media_type: MediaType::Json,
+            format: format.into(),
+            args,
+        };
+        let property = Arg::literal(ValueSource::Property(Scope::Default, "j".into()));
+        assert_eq!(
+            pf("{\"wrap\": $1}", vec![property]).render(&c).unwrap(),
+            "{\"wrap\": {\"x\": 1}}"
+        );
+        let items = Arg::literal(ValueSource::Literal("<item>1</item><item>2</item>".into()));
+        assert_eq!(
+            pf("$1", vec![items]).render(&c).unwrap(),
+            "{\"item\":[1,2]}"
+        );
+        c.set(
+            Scope::Default,
+            QUOTE_STRING_IN_PAYLOAD_FACTORY_JSON,
+            "true".into(),
+        )
+        .unwrap();
+        let args = vec![
+            Arg::literal(ValueSource::Literal("x".into())),
+            Arg::literal(ValueSource::Literal("12.5".into())),
+            Arg::literal(ValueSource::Literal("true".into())),
+        ];
+        assert_eq!(
+            pf("[$1, $2, $3]", args).render(&c).unwrap(),
+            "[\"x\", 12.5, true]"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! `TRANSPORT_HEADERS` property drops every transport header, as in MI.
 
 use crate::runtime::body::MessageBody;
-use crate::runtime::context::{MessageContext, Scope};
+use crate::runtime::context::{MessageContext, Scope, props};
 use crate::runtime::value::ValueSource;
 
 #[derive(Debug, Clone)]
@@ -36,15 +36,19 @@ pub struct Property {
 
 impl Property {
     pub fn needs_payload(&self) -> bool {
-        let name = matches!(&self.name, PropertyName::Dynamic(v) if v.needs_payload());
+        // Setting axis2 `messageType` changes the format the message is written in, so the
+        // message must be built to be converted (SYN PropertyMediator.isContentAware).
+        let message_type = self.scope == Scope::Axis2
+            && matches!(&self.name, PropertyName::Fixed(n) if n == props::MESSAGE_TYPE);
+        let name = matches!(&self.name, PropertyName::Dynamic(_));
         let value = matches!(&self.action, PropertyAction::Set(v) if v.needs_payload());
-        name || value
+        message_type || name || value
     }
 
     /// For a literal value: whether it converts to the declared type (checked at deploy time).
     pub fn check_literal(&self) -> Result<(), String> {
         if let PropertyAction::Set(ValueSource::Literal(v)) = &self.action {
-            convert(v, self.value_type).map_err(|e| {
+            convert(v, self.value_type, false).map_err(|e| {
                 format!(
                     "the value {v:?} cannot be converted to {:?}: {e}",
                     self.value_type
@@ -69,12 +73,20 @@ impl Property {
                         .map(|m| m.as_str().to_string())
                         .unwrap_or_default();
                 }
-                let v = convert(&v, self.value_type).map_err(|e| {
+                let from_expression = !matches!(value, ValueSource::Literal(_));
+                let v = convert(&v, self.value_type, from_expression).map_err(|e| {
                     format!(
                         "property {name}: the value {v:?} cannot be converted to {:?}: {e}",
                         self.value_type
                     )
                 })?;
+                if self.scope == Scope::Axis2 && name == props::MESSAGE_TYPE {
+                    // MediatorPropertyUtils.handleSpecialProperties: the content type follows.
+                    ctx.set(Scope::Axis2, props::CONTENT_TYPE, v.clone())?;
+                    if let Ok(header) = http::HeaderValue::try_from(v.as_str()) {
+                        ctx.headers.insert(http::header::CONTENT_TYPE, header);
+                    }
+                }
                 ctx.set(self.scope, &name, v)
             }
             PropertyAction::Remove => {
@@ -89,9 +101,29 @@ impl Property {
     }
 }
 
-/// The value as MI stores it for `type` (PropertyMediator.convertValue), in its text form.
-fn convert(value: &str, value_type: PropertyType) -> Result<String, String> {
+/// The value as MI stores it for `type` (PropertyMediator.convertValue), in its text form. A number
+/// an expression gave (`count(//a)` is `"2.0"`) is truncated for the integer types, as
+/// PropertyMediator.parseInteger/parseShort do; a literal must be a plain integer.
+fn convert(value: &str, value_type: PropertyType, from_expression: bool) -> Result<String, String> {
     let v = value;
+    let truncated = |v: &str| -> Option<f64> {
+        (from_expression && v.contains('.'))
+            .then(|| v.trim().parse::<f64>().ok())
+            .flatten()
+            .filter(|n| n.is_finite())
+            .map(f64::trunc)
+    };
+    if let Some(n) = truncated(v) {
+        let fits = match value_type {
+            PropertyType::Integer => (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&n),
+            PropertyType::Short => (f64::from(i16::MIN)..=f64::from(i16::MAX)).contains(&n),
+            PropertyType::Long => (i64::MIN as f64..=i64::MAX as f64).contains(&n),
+            _ => false,
+        };
+        if fits {
+            return Ok(format!("{n:.0}"));
+        }
+    }
     Ok(match value_type {
         PropertyType::String => v.to_string(),
         // JavaUtils.isTrueExplicitly: "true", "1", "yes" (any case).
@@ -175,6 +207,41 @@ mod tests {
         );
         assert!(set("o", "<a>", PropertyType::Om).apply(&mut c).is_err());
         set("o", "<a/>", PropertyType::Om).apply(&mut c).unwrap();
+    }
+
+    // PropertyMediator.parseInteger: an expression's "2.0" truncates; a literal "2.0" does not parse.
+    #[test]
+    fn expression_numbers_truncate_for_integer_types() {
+        let mut c = ctx();
+        c.set(Scope::Default, "n", "2.0".into()).unwrap();
+        let mut p = set("i", "", PropertyType::Integer);
+        p.action = PropertyAction::Set(ValueSource::Property(Scope::Default, "n".into()));
+        p.apply(&mut c).unwrap();
+        assert_eq!(c.get(Scope::Default, "i").as_deref(), Some("2"));
+        assert!(
+            set("i", "2.0", PropertyType::Integer)
+                .apply(&mut c)
+                .is_err()
+        );
+    }
+
+    // MediatorPropertyUtils.handleSpecialProperties: messageType carries ContentType and the header.
+    #[test]
+    fn message_type_sets_content_type_and_needs_the_payload() {
+        let mut c = ctx();
+        let mut p = set(
+            props::MESSAGE_TYPE,
+            "application/json",
+            PropertyType::String,
+        );
+        p.scope = Scope::Axis2;
+        assert!(p.needs_payload());
+        p.apply(&mut c).unwrap();
+        assert_eq!(
+            c.get(Scope::Axis2, props::CONTENT_TYPE).as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(c.headers[http::header::CONTENT_TYPE], "application/json");
     }
 
     // PropertyMediator.getMatchedValue: whole match, chosen group, else "".
