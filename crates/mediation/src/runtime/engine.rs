@@ -29,6 +29,10 @@ use crate::runtime::endpoint::{
 use crate::runtime::fault;
 use crate::runtime::mediators::{Mediator, SequenceCall};
 
+/// The error code of an endpoint failure a mediation rule declared (a SOAP fault reply with
+/// `FORCE_ERROR_ON_SOAP_FAULT`): SYN `SynapseConstants.ENDPOINT_CUSTOM_ERROR`.
+pub const ENDPOINT_CUSTOM_ERROR: u32 = 500_000;
+
 /// How deep `<sequence key>` calls may nest before the message fails (a loop of references).
 pub const MAX_SEQUENCE_DEPTH: usize = 64;
 
@@ -296,7 +300,10 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             // OUT_ONLY: the reply is not awaited as the message; mediation
                             // continues with the request as it was sent.
                             Ok(_) if out_only => {}
-                            Ok(response) => become_response(ctx, response),
+                            Ok(response) => {
+                                become_response(ctx, response);
+                                self.soap_fault_is_an_error(ctx).await?;
+                            }
                             Err(f)
                                 if f.code == error_codes::TIMEOUT
                                     && endpoint.timeout_action == TimeoutAction::Discard =>
@@ -348,6 +355,7 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                 Ok(_) if out_only => Ok(Ended::Dropped),
                 Ok(response) => {
                     become_response(ctx, response);
+                    self.soap_fault_is_an_error(ctx).await?;
                     self.out_flow(receive, ctx, route, depth).await
                 }
                 Err(f)
@@ -430,6 +438,30 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         self.default_fault(&fault, ctx)
     }
 
+    /// With `FORCE_ERROR_ON_SOAP_FAULT` set, a SOAP fault reply is a failure of the endpoint: the
+    /// fault handler runs with ERROR_CODE 500000 (SYN `SynapseCallbackReceiver`,
+    /// `SynapseConstants.ENDPOINT_CUSTOM_ERROR`). Only then is the reply read.
+    async fn soap_fault_is_an_error(&self, ctx: &mut MessageContext<B>) -> Result<(), Fault> {
+        if !ctx.is_true(Scope::Default, props::FORCE_ERROR_ON_SOAP_FAULT) {
+            return Ok(());
+        }
+        ctx.build_payload(self.max_message_bytes)
+            .await
+            .map_err(|e| Fault::payload(e, true))?;
+        match ctx
+            .payload
+            .as_ref()
+            .and_then(crate::runtime::payload::soap_fault_reason)
+        {
+            Some(reason) => Err(Fault {
+                code: ENDPOINT_CUSTOM_ERROR,
+                message: reason,
+                status: None,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The answer to a failure no handler answered: MI's error code, the status for it.
     fn default_fault(&self, fault: &Fault, ctx: &MessageContext<B>) -> Response<B> {
         tracing::warn!(target: "conflux::mediation", "{{{}}} {} (error code {}); no fault sequence answered the client", ctx.artifact, fault.message, fault.code);
@@ -448,6 +480,8 @@ fn set_error<B: MessageBody>(ctx: &mut MessageContext<B>, fault: &Fault) {
         .insert(props::ERROR_MESSAGE.into(), fault.message.clone());
     ctx.properties
         .insert(props::ERROR_DETAIL.into(), fault.message.clone());
+    ctx.properties
+        .insert(props::ERROR_EXCEPTION.into(), fault.message.clone());
 }
 
 /// The message becomes the backend's reply.
@@ -940,6 +974,42 @@ mod flow_tests {
         assert_eq!(s.seen.lock().unwrap().len(), 1);
         assert_eq!(status, StatusCode::ACCEPTED);
         assert!(body.is_empty());
+    }
+
+    // FORCE_ERROR_ON_SOAP_FAULT: a SOAP fault reply runs the fault handler with 500000
+    // (SYN SynapseCallbackReceiver, SynapseConstants.ENDPOINT_CUSTOM_ERROR).
+    #[tokio::test]
+    async fn force_error_on_soap_fault_runs_the_fault_sequence() {
+        let route = Route {
+            in_sequence: seq(vec![
+                set(Scope::Default, props::FORCE_ERROR_ON_SOAP_FAULT, "true"),
+                Mediator::Send(Send {
+                    endpoint: Some(endpoint()),
+                    receive: None,
+                }),
+            ]),
+            fault_sequence: seq(vec![
+                Mediator::PayloadFactory(PayloadFactory {
+                    media_type: MediaType::Text,
+                    format: "failed $1: $2".into(),
+                    args: vec![
+                        Arg::literal(ValueSource::Property(
+                            Scope::Default,
+                            props::ERROR_CODE.into(),
+                        )),
+                        Arg::literal(ValueSource::Property(
+                            Scope::Default,
+                            props::ERROR_MESSAGE.into(),
+                        )),
+                    ],
+                }),
+                Mediator::Respond(Respond),
+            ]),
+            ..Route::default()
+        };
+        let fault = "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><s:Fault><faultcode>s:Server</faultcode><faultstring>down</faultstring></s:Fault></s:Body></s:Envelope>";
+        let (_, _, body) = run(&route, &sender(Ok((200, fault))), &HashMap::new()).await;
+        assert_eq!(body, "failed 500000: down");
     }
 
     // FORCE_SC_ACCEPTED (axis2): the client's answer is 202 whatever the backend said.

@@ -470,6 +470,30 @@ fn body_children_xml(envelope: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The reason of a SOAP fault message (`faultstring`, or SOAP 1.2 `Reason/Text`), when the payload
+/// is one; `None` for any other message.
+pub fn soap_fault_reason(payload: &Payload) -> Option<String> {
+    let Payload::Xml {
+        text,
+        soap: Some(version),
+    } = payload
+    else {
+        return None;
+    };
+    let doc = parse_document(text).ok()?;
+    let fault = body_element(&doc)?.first_element_child().filter(|f| {
+        f.tag_name().name() == "Fault" && f.tag_name().namespace() == Some(version.namespace())
+    })?;
+    let reason = fault
+        .descendants()
+        .find(|n| n.is_element() && matches!(n.tag_name().name(), "faultstring" | "Text"))
+        .and_then(|n| n.text())
+        .unwrap_or("SOAP fault")
+        .trim()
+        .to_string();
+    Some(reason)
+}
+
 /// The `Body` element of a SOAP envelope document.
 pub fn body_element<'a, 'i>(doc: &'a roxmltree::Document<'i>) -> Option<roxmltree::Node<'a, 'i>> {
     let root = doc.root_element();
@@ -658,6 +682,23 @@ mod tests {
     fn a_dtd_is_refused_so_entities_cannot_expand() {
         let bomb = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;\">]><a>&lol2;</a>";
         assert!(Payload::parse(Bytes::from(bomb), Some("application/xml")).is_err());
+    }
+
+    #[test]
+    fn soap_faults_are_recognised_by_their_body() {
+        let fault = format!(
+            "<s:Envelope xmlns:s=\"{SOAP11_NS}\"><s:Body><s:Fault><faultcode>s:Server</faultcode><faultstring>down</faultstring></s:Fault></s:Body></s:Envelope>"
+        );
+        assert_eq!(
+            soap_fault_reason(&Payload::xml(fault).unwrap()).as_deref(),
+            Some("down")
+        );
+        let ok = format!("<s:Envelope xmlns:s=\"{SOAP11_NS}\"><s:Body><r/></s:Body></s:Envelope>");
+        assert_eq!(soap_fault_reason(&Payload::xml(ok).unwrap()), None);
+        assert_eq!(
+            soap_fault_reason(&Payload::xml("<Fault/>".into()).unwrap()),
+            None
+        );
     }
 
     #[test]
