@@ -614,3 +614,72 @@ fn message_type_converts_an_xml_reply_to_json() {
         serde_json::json!({"quote": {"symbol": "IBM", "price": 42.5}})
     );
 }
+
+// propertyGroup, a dynamic sequence key, an inline sequence, and a named sequence's onError
+// (SYN PropertyGroupMediator, SequenceMediator with a {expr} key, onError handling).
+#[test]
+fn property_group_dynamic_and_inline_sequences_and_on_error() {
+    let home = home_with(&[
+        (
+            "sequences/Greet.xml",
+            r#"<sequence xmlns="http://ws.apache.org/ns/synapse" name="Greet">
+    <property name="said" expression="concat('hello ', $ctx:who)"/>
+</sequence>"#
+                .to_string(),
+        ),
+        (
+            "sequences/Broken.xml",
+            r#"<sequence xmlns="http://ws.apache.org/ns/synapse" name="Broken" onError="Recover">
+    <property name="n" type="INTEGER" expression="$ctx:who"/>
+</sequence>"#
+                .to_string(),
+        ),
+        (
+            "sequences/Recover.xml",
+            r#"<sequence xmlns="http://ws.apache.org/ns/synapse" name="Recover">
+    <payloadFactory media-type="text">
+        <format>recovered: $1</format>
+        <args><arg expression="$ctx:ERROR_MESSAGE"/></args>
+    </payloadFactory>
+    <property name="HTTP_SC" scope="axis2" value="409"/>
+    <respond/>
+</sequence>"#
+                .to_string(),
+        ),
+        (
+            "api/SeqApi.xml",
+            api(
+                "SeqApi",
+                "/seq",
+                r#"<resource methods="GET" uri-template="/{who}">
+        <inSequence>
+            <propertyGroup>
+                <property name="who" expression="$ctx:uri.var.who"/>
+                <property name="next" value="Greet"/>
+            </propertyGroup>
+            <filter source="$ctx:who" regex="broken">
+                <then><sequence key="Broken"/></then>
+            </filter>
+            <sequence key="{$ctx:next}"/>
+            <sequence>
+                <property name="said" expression="concat($ctx:said, '!')"/>
+            </sequence>
+            <payloadFactory media-type="json">
+                <format>{"said": "$1"}</format>
+                <args><arg expression="$ctx:said"/></args>
+            </payloadFactory>
+            <respond/>
+        </inSequence>
+    </resource>"#,
+            ),
+        ),
+    ]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+    let r = get(port, "/seq/ada");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(json(&r), serde_json::json!({"said": "hello ada!"}));
+    let r = get(port, "/seq/broken");
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(r.text().starts_with("recovered: "), "{}", r.text());
+}
