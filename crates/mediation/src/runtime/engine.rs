@@ -65,6 +65,31 @@ pub struct Route {
     pub target: Option<Arc<Endpoint>>,
 }
 
+impl Route {
+    /// The endpoint of a route that only forwards: an in-sequence that is a single `<send>` to an
+    /// endpoint (or a proxy with only a target), no out- or fault sequence, no `onError`. Such a
+    /// route is MI's pure pass-through: the reply goes back as it came, and the engine takes a
+    /// direct path for it (no sequence machinery per request).
+    fn plain_forward(&self) -> Option<&Arc<Endpoint>> {
+        if self.out_sequence.is_some() || self.fault_sequence.is_some() {
+            return None;
+        }
+        match (&self.in_sequence, &self.target) {
+            (Some(seq), None) if seq.on_error.is_none() => match seq.mediators.as_slice() {
+                [
+                    Mediator::Send(crate::runtime::mediators::Send {
+                        endpoint: Some(endpoint),
+                        receive: None,
+                    }),
+                ] => Some(endpoint),
+                _ => None,
+            },
+            (None, Some(target)) => Some(target),
+            _ => None,
+        }
+    }
+}
+
 /// Why mediation of a message failed.
 #[derive(Debug, Clone)]
 pub struct Fault {
@@ -137,6 +162,20 @@ pub struct Engine<'d, B: MessageBody> {
 impl<'d, B: MessageBody> Engine<'d, B> {
     /// Mediates one request to the client's answer.
     pub async fn mediate(&self, route: &Route, mut ctx: MessageContext<B>) -> Response<B> {
+        // The pass-through route: the same answers as the general flow below (the reply as it
+        // came, 202 for a discarded timeout, the fault answer), without boxing each step.
+        if let Some(endpoint) = route.plain_forward() {
+            return match self.send(endpoint, &mut ctx).await {
+                Ok(response) => response,
+                Err(f)
+                    if f.code == error_codes::TIMEOUT
+                        && endpoint.timeout_action == TimeoutAction::Discard =>
+                {
+                    accepted()
+                }
+                Err(f) => self.handle_fault(f.into(), &mut ctx, route).await,
+            };
+        }
         let result = match &route.in_sequence {
             Some(seq) => self.run_guarded(seq.clone(), &mut ctx, route, 0).await,
             None => Ok(Ended::Continue),
