@@ -39,6 +39,11 @@ const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 const REAP_INTERVAL_MIN: Duration = Duration::from_secs(1);
 const REAP_INTERVAL_MAX: Duration = Duration::from_secs(30);
 
+/// How often idle connections are swept: half their idle timeout, within the bounds above.
+fn reap_interval(idle_timeout: Duration) -> Duration {
+    (idle_timeout / 2).clamp(REAP_INTERVAL_MIN, REAP_INTERVAL_MAX)
+}
+
 /// The byte stream to a backend: plain TCP or TLS over TCP.
 pub(crate) enum BackendStream {
     Plain(TcpStream),
@@ -342,8 +347,7 @@ impl Pool {
             return;
         }
         let pool = Arc::downgrade(self);
-        let interval = (self.idle_timeout / 2).clamp(REAP_INTERVAL_MIN, REAP_INTERVAL_MAX);
-        runtime.spawn(reap(pool, interval));
+        runtime.spawn(reap(pool, reap_interval(self.idle_timeout)));
     }
 
     fn reap_once(&self) {
@@ -760,5 +764,20 @@ mod tests {
         );
         assert_eq!((a.as_str(), b.as_str()), ("ok", "ok"));
         assert_eq!(pool.idle_count(), 1);
+    }
+
+    #[test]
+    fn the_reap_interval_is_half_the_idle_timeout_within_its_bounds() {
+        assert_eq!(reap_interval(Duration::from_secs(10)), Duration::from_secs(5));
+        assert_eq!(reap_interval(REAP_INTERVAL_MIN * 2), REAP_INTERVAL_MIN);
+        assert_eq!(
+            reap_interval(REAP_INTERVAL_MIN * 2 - Duration::from_millis(2)),
+            REAP_INTERVAL_MIN
+        );
+        assert_eq!(reap_interval(REAP_INTERVAL_MAX * 2), REAP_INTERVAL_MAX);
+        assert_eq!(
+            reap_interval(REAP_INTERVAL_MAX * 2 + Duration::from_secs(2)),
+            REAP_INTERVAL_MAX
+        );
     }
 }
