@@ -768,7 +768,10 @@ mod tests {
 
     #[test]
     fn the_reap_interval_is_half_the_idle_timeout_within_its_bounds() {
-        assert_eq!(reap_interval(Duration::from_secs(10)), Duration::from_secs(5));
+        assert_eq!(
+            reap_interval(Duration::from_secs(10)),
+            Duration::from_secs(5)
+        );
         assert_eq!(reap_interval(REAP_INTERVAL_MIN * 2), REAP_INTERVAL_MIN);
         assert_eq!(
             reap_interval(REAP_INTERVAL_MIN * 2 - Duration::from_millis(2)),
