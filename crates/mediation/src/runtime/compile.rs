@@ -586,20 +586,8 @@ impl Compiler {
             .map(|p| Ok((p.name.clone(), value(&p.value, &p.span)?)))
             .collect::<Result<Vec<_>>>()?;
         Ok(rt::Log {
-            level: match l.level {
-                am::LogLevel::Simple => rt::LogLevel::Simple,
-                am::LogLevel::Headers => rt::LogLevel::Headers,
-                am::LogLevel::Full => rt::LogLevel::Full,
-                am::LogLevel::Custom => rt::LogLevel::Custom,
-            },
-            category: match l.category {
-                am::LogCategory::Trace => rt::LogCategory::Trace,
-                am::LogCategory::Debug => rt::LogCategory::Debug,
-                am::LogCategory::Info => rt::LogCategory::Info,
-                am::LogCategory::Warn => rt::LogCategory::Warn,
-                am::LogCategory::Error => rt::LogCategory::Error,
-                am::LogCategory::Fatal => rt::LogCategory::Fatal,
-            },
+            level: l.level,
+            category: l.category,
             // LogMediator.setSeparator: a written `\n` / `\t` is a newline / tab.
             separator: l
                 .separator

@@ -114,15 +114,8 @@ impl Deployment {
             && let Some(route) = self.proxies.get(proxy.proxy)
         {
             let postfix = proxy.rest_url_postfix.to_string();
-            let mut ctx = MessageContext::new(
-                parts.method,
-                parts.uri,
-                parts.headers,
-                body,
-                route.artifact.clone(),
-            );
+            let mut ctx = dispatched(parts, body, route);
             ctx.axis2.insert(props::REST_URL_POSTFIX.into(), postfix);
-            set_no_entity_body(&mut ctx);
             let response = engine.mediate(route, ctx).await;
             if let Some(c) = counters.and_then(|c| c.proxies.get(proxy.proxy)) {
                 c.counters.record(started, response.status());
@@ -156,13 +149,7 @@ impl Deployment {
             ApiDispatch::Matched(m) => {
                 let api = &self.apis[m.api];
                 let route = &api.resources[m.resource];
-                let mut ctx = MessageContext::new(
-                    parts.method,
-                    parts.uri,
-                    parts.headers,
-                    body,
-                    route.artifact.clone(),
-                );
+                let mut ctx = dispatched(parts, body, route);
                 // Properties MI sets on a dispatched REST request (SYN api/API.java, Resource.java).
                 for (name, value) in &m.uri_vars {
                     ctx.properties
@@ -188,7 +175,6 @@ impl Deployment {
                     .insert("REST_METHOD".into(), ctx.method.as_str().to_string());
                 ctx.axis2
                     .insert(props::REST_URL_POSTFIX.into(), m.rest_url_postfix.clone());
-                set_no_entity_body(&mut ctx);
                 let response = engine.mediate(route, ctx).await;
                 if let Some(c) = counters.and_then(|c| c.apis.get(m.api)) {
                     c.counters.record(started, response.status());
@@ -214,14 +200,7 @@ impl Deployment {
                         in_sequence: Some(main.clone()),
                         ..Route::default()
                     };
-                    let mut ctx = MessageContext::new(
-                        parts.method,
-                        parts.uri,
-                        parts.headers,
-                        body,
-                        route.artifact.clone(),
-                    );
-                    set_no_entity_body(&mut ctx);
+                    let ctx = dispatched(parts, body, &route);
                     engine.mediate(&route, ctx).await
                 }
                 // MI's shipped main sequence: 404 with no body.
@@ -384,6 +363,24 @@ impl DeploymentCounters {
 }
 
 /// MI's listener sets NO_ENTITY_BODY when the request has no body (e.g. a GET).
+/// The context of a dispatched request, with `NO_ENTITY_BODY` set when it carries no body (as
+/// MI's listener does).
+fn dispatched<B: MessageBody>(
+    parts: http::request::Parts,
+    body: B,
+    route: &Route,
+) -> MessageContext<B> {
+    let mut ctx = MessageContext::new(
+        parts.method,
+        parts.uri,
+        parts.headers,
+        body,
+        route.artifact.clone(),
+    );
+    set_no_entity_body(&mut ctx);
+    ctx
+}
+
 fn set_no_entity_body<B: MessageBody>(ctx: &mut MessageContext<B>) {
     if !has_body(&ctx.headers) {
         let _ = ctx.set(Scope::Axis2, props::NO_ENTITY_BODY, "true".into());

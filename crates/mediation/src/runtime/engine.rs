@@ -811,6 +811,26 @@ mod flow_tests {
         }
     }
 
+    /// `<send>` to the test backend.
+    fn send_to_backend() -> Mediator {
+        Mediator::Send(Send {
+            endpoint: Some(endpoint()),
+            receive: None,
+        })
+    }
+
+    /// A text payloadFactory whose `$n` are these default-scope properties.
+    fn text_of_properties(format: &str, names: &[&str]) -> Mediator {
+        Mediator::PayloadFactory(PayloadFactory {
+            media_type: MediaType::Text,
+            format: format.into(),
+            args: names
+                .iter()
+                .map(|n| Arg::literal(ValueSource::Property(Scope::Default, (*n).into())))
+                .collect(),
+        })
+    }
+
     fn endpoint() -> Arc<Endpoint> {
         Arc::new(Endpoint {
             id: 0,
@@ -915,10 +935,7 @@ mod flow_tests {
     #[tokio::test]
     async fn send_appends_the_postfix_and_the_out_sequence_sees_the_reply() {
         let route = Route {
-            in_sequence: seq(vec![Mediator::Send(Send {
-                endpoint: Some(endpoint()),
-                receive: None,
-            })]),
+            in_sequence: seq(vec![send_to_backend()]),
             out_sequence: seq(vec![
                 Mediator::Header(Header {
                     target: HeaderTarget::Transport("X-Out".into()),
@@ -948,19 +965,9 @@ mod flow_tests {
     #[tokio::test]
     async fn a_failed_send_runs_the_fault_sequence_with_error_code() {
         let route = Route {
-            in_sequence: seq(vec![Mediator::Send(Send {
-                endpoint: Some(endpoint()),
-                receive: None,
-            })]),
+            in_sequence: seq(vec![send_to_backend()]),
             fault_sequence: seq(vec![
-                Mediator::PayloadFactory(PayloadFactory {
-                    media_type: MediaType::Text,
-                    format: "failed $1".into(),
-                    args: vec![Arg::literal(ValueSource::Property(
-                        Scope::Default,
-                        props::ERROR_CODE.into(),
-                    ))],
-                }),
+                text_of_properties("failed $1", &[props::ERROR_CODE]),
                 Mediator::Respond(Respond),
             ]),
             ..Route::default()
@@ -973,10 +980,7 @@ mod flow_tests {
     #[tokio::test]
     async fn without_a_fault_sequence_the_client_gets_a_gateway_status() {
         let route = Route {
-            in_sequence: seq(vec![Mediator::Send(Send {
-                endpoint: Some(endpoint()),
-                receive: None,
-            })]),
+            in_sequence: seq(vec![send_to_backend()]),
             ..Route::default()
         };
         let (status, _, body) = run(&route, &sender(Err(101_504)), &HashMap::new()).await;
@@ -1001,10 +1005,7 @@ mod flow_tests {
         let route = Route {
             in_sequence: seq(vec![
                 set(Scope::Default, props::OUT_ONLY, "true"),
-                Mediator::Send(Send {
-                    endpoint: Some(endpoint()),
-                    receive: None,
-                }),
+                send_to_backend(),
             ]),
             ..Route::default()
         };
@@ -1022,26 +1023,10 @@ mod flow_tests {
         let route = Route {
             in_sequence: seq(vec![
                 set(Scope::Default, props::FORCE_ERROR_ON_SOAP_FAULT, "true"),
-                Mediator::Send(Send {
-                    endpoint: Some(endpoint()),
-                    receive: None,
-                }),
+                send_to_backend(),
             ]),
             fault_sequence: seq(vec![
-                Mediator::PayloadFactory(PayloadFactory {
-                    media_type: MediaType::Text,
-                    format: "failed $1: $2".into(),
-                    args: vec![
-                        Arg::literal(ValueSource::Property(
-                            Scope::Default,
-                            props::ERROR_CODE.into(),
-                        )),
-                        Arg::literal(ValueSource::Property(
-                            Scope::Default,
-                            props::ERROR_MESSAGE.into(),
-                        )),
-                    ],
-                }),
+                text_of_properties("failed $1: $2", &[props::ERROR_CODE, props::ERROR_MESSAGE]),
                 Mediator::Respond(Respond),
             ]),
             ..Route::default()
@@ -1057,10 +1042,7 @@ mod flow_tests {
         let route = Route {
             in_sequence: seq(vec![
                 set(Scope::Axis2, props::FORCE_SC_ACCEPTED, "true"),
-                Mediator::Send(Send {
-                    endpoint: Some(endpoint()),
-                    receive: None,
-                }),
+                send_to_backend(),
             ]),
             ..Route::default()
         };

@@ -232,15 +232,19 @@ pub fn with_envelope<B, R>(
 
 /// The JSON a `json-eval` reads: the payload (an XML payload converted as MI's JSON formatter
 /// would), or a property's value parsed as JSON (a value that is not JSON is a JSON string).
-fn json_input<B>(ctx: &MessageContext<B>, source: &JsonSource) -> Option<serde_json::Value> {
+/// A JSON payload is read in place, not copied per expression.
+fn json_input<'c, B>(
+    ctx: &'c MessageContext<B>,
+    source: &JsonSource,
+) -> Option<Cow<'c, serde_json::Value>> {
     match source {
         JsonSource::Body => match ctx.payload.as_ref()? {
-            Payload::Json(v) => Some(v.value.clone()),
+            Payload::Json(v) => Some(Cow::Borrowed(&v.value)),
             Payload::Empty => None,
             other => {
                 let xml = other.body_xml();
                 let doc = parse_document(&xml).ok()?;
-                Some(crate::json::xml_to_json(doc.root_element()))
+                Some(Cow::Owned(crate::json::xml_to_json(doc.root_element())))
             }
         },
         JsonSource::Property { scope, name } => {
@@ -250,7 +254,9 @@ fn json_input<B>(ctx: &MessageContext<B>, source: &JsonSource) -> Option<serde_j
                 _ => Scope::Default,
             };
             let raw = ctx.get(scope, name)?;
-            Some(serde_json::from_str(&raw).unwrap_or(serde_json::Value::String(raw)))
+            Some(Cow::Owned(
+                serde_json::from_str(&raw).unwrap_or(serde_json::Value::String(raw)),
+            ))
         }
     }
 }

@@ -56,23 +56,8 @@ fn soap_header_blocks<B>(ctx: &MessageContext<B>) -> Vec<(String, String)> {
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogLevel {
-    Simple,
-    Headers,
-    Full,
-    Custom,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogCategory {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-    Fatal,
-}
+/// Level and category as the artifact declares them.
+pub use conflux_artifacts::mediators::{LogCategory, LogLevel};
 
 #[derive(Debug, Clone)]
 pub struct Log {
