@@ -407,6 +407,10 @@ proptest! {
         prop_assume!(!matches!(&theirs, Err(e) if e.starts_with("ParserError")));
         // sxd prints negative zero as "-0"; XPath 1.0 and Jaxen print "0" (see spec_cases).
         prop_assume!(!matches!(&theirs, Ok(Outcome::String(s)) if s.contains("-0")));
+        // sxd turns the string "Infinity" (from `string(1 div 0)`) back into a number with Rust's
+        // f64 parser; XPath 1.0 §4.4 makes a string that is not a Number literal NaN.
+        prop_assume!(!(matches!(&theirs, Ok(Outcome::Number(Some(n))) if n.is_infinite())
+            && matches!(&mine, Ok(Outcome::Number(None)))));
         match (&mine, &theirs) {
             (Ok(a), Ok(b)) => prop_assert_eq!(a, b, "{}", expr),
             (Err(_), Err(_)) => {}
