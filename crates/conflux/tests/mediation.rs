@@ -683,3 +683,50 @@ fn property_group_dynamic_and_inline_sequences_and_on_error() {
     assert_eq!(r.status, 409, "{r:?}");
     assert!(r.text().starts_with("recovered: "), "{}", r.text());
 }
+
+// A pure pass-through resource does not build MI's REST properties per request (nothing on it can
+// read them), but a deployed global `fault` sequence can: then they are set as MI sets them
+// (SYN api/API.java, api/Resource.java: REST_METHOD, SYNAPSE_REST_API, uri.var.*, query.param.*).
+#[test]
+fn a_fault_sequence_behind_a_plain_forward_sees_the_rest_properties() {
+    let dead = format!("http://127.0.0.1:{}/x", closed_port());
+    let home = home_with(&[
+        (
+            "api/ItemApi.xml",
+            api(
+                "ItemApi",
+                "/items",
+                &format!(
+                    r#"<resource methods="GET" uri-template="/{{id}}?tag={{tag}}">
+        <inSequence><send><endpoint><address uri="{dead}"/></endpoint></send></inSequence>
+    </resource>"#
+                ),
+            ),
+        ),
+        (
+            "sequences/fault.xml",
+            r#"<sequence xmlns="http://ws.apache.org/ns/synapse" name="fault">
+    <payloadFactory media-type="text">
+        <format>$1 $2 $3 $4 $5</format>
+        <args>
+            <arg expression="$ctx:REST_METHOD"/>
+            <arg expression="$ctx:SYNAPSE_REST_API"/>
+            <arg expression="$ctx:uri.var.id"/>
+            <arg expression="$ctx:query.param.tag"/>
+            <arg expression="$ctx:REST_SUB_REQUEST_PATH"/>
+        </args>
+    </payloadFactory>
+    <respond/>
+</sequence>"#
+                .to_string(),
+        ),
+    ]);
+    let server = start(&home);
+    let r = get(server.port(HTTP), "/items/42?tag=red");
+    assert_eq!(
+        r.text(),
+        "GET ItemApi 42 red /42?tag=red",
+        "{}",
+        server.output()
+    );
+}

@@ -17,7 +17,7 @@ use std::time::Instant;
 use http::header::{ALLOW, HeaderValue};
 use http::{Request, Response, StatusCode};
 
-use crate::dispatch::{ApiDispatch, ApiTable, Protocol, ProxyTable, RequestHead};
+use crate::dispatch::{ApiDispatch, ApiMatch, ApiTable, Protocol, ProxyTable, RequestHead};
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
 use crate::runtime::endpoint::{Endpoint, Sender};
@@ -150,31 +150,13 @@ impl Deployment {
                 let api = &self.apis[m.api];
                 let route = &api.resources[m.resource];
                 let mut ctx = dispatched(parts, body, route);
-                // Properties MI sets on a dispatched REST request (SYN api/API.java, Resource.java).
-                for (name, value) in &m.uri_vars {
-                    ctx.properties
-                        .insert(format!("uri.var.{name}"), value.clone());
-                }
-                for (name, value) in &m.query_params {
-                    ctx.properties
-                        .insert(format!("query.param.{name}"), value.clone());
-                }
-                ctx.properties
-                    .insert("REST_API_CONTEXT".into(), api.context.clone());
-                ctx.properties
-                    .insert("SYNAPSE_REST_API".into(), api.name.clone());
-                if let Some(v) = &api.version {
-                    ctx.properties
-                        .insert("SYNAPSE_REST_API_VERSION".into(), v.clone());
-                }
-                ctx.properties
-                    .insert("REST_FULL_REQUEST_PATH".into(), m.full_path.clone());
-                ctx.properties
-                    .insert("REST_SUB_REQUEST_PATH".into(), m.sub_path.clone());
-                ctx.properties
-                    .insert("REST_METHOD".into(), ctx.method.as_str().to_string());
                 ctx.axis2
                     .insert(props::REST_URL_POSTFIX.into(), m.rest_url_postfix.clone());
+                // Properties MI sets on a dispatched REST request (SYN api/API.java, Resource.java),
+                // unless nothing on the route or in a fault handler could read them.
+                if !route.reads_no_properties() || self.has_fault_handlers {
+                    set_rest_properties(&mut ctx, api, &m);
+                }
                 let response = engine.mediate(route, ctx).await;
                 if let Some(c) = counters.and_then(|c| c.apis.get(m.api)) {
                     c.counters.record(started, response.status());
@@ -379,6 +361,36 @@ fn dispatched<B: MessageBody>(
     );
     set_no_entity_body(&mut ctx);
     ctx
+}
+
+/// The default-scope properties MI sets on a request dispatched to an API resource.
+fn set_rest_properties<B: MessageBody>(
+    ctx: &mut MessageContext<B>,
+    api: &DeployedApi,
+    m: &ApiMatch,
+) {
+    for (name, value) in &m.uri_vars {
+        ctx.properties
+            .insert(format!("uri.var.{name}"), value.clone());
+    }
+    for (name, value) in &m.query_params {
+        ctx.properties
+            .insert(format!("query.param.{name}"), value.clone());
+    }
+    ctx.properties
+        .insert("REST_API_CONTEXT".into(), api.context.clone());
+    ctx.properties
+        .insert("SYNAPSE_REST_API".into(), api.name.clone());
+    if let Some(v) = &api.version {
+        ctx.properties
+            .insert("SYNAPSE_REST_API_VERSION".into(), v.clone());
+    }
+    ctx.properties
+        .insert("REST_FULL_REQUEST_PATH".into(), m.full_path.clone());
+    ctx.properties
+        .insert("REST_SUB_REQUEST_PATH".into(), m.sub_path.clone());
+    ctx.properties
+        .insert("REST_METHOD".into(), ctx.method.as_str().to_string());
 }
 
 fn set_no_entity_body<B: MessageBody>(ctx: &mut MessageContext<B>) {

@@ -88,6 +88,17 @@ impl Route {
             _ => None,
         }
     }
+
+    /// Whether nothing on this route reads the message's properties: a plain forward to an
+    /// `<address>` (which reads only `REST_URL_POSTFIX` and `NO_ENTITY_BODY`) with a static
+    /// timeout. When no fault handler is deployed either, dispatch skips setting the REST
+    /// properties MI defines for mediators (`REST_METHOD`, `uri.var.*`, ...): nobody could see them.
+    pub fn reads_no_properties(&self) -> bool {
+        self.plain_forward().is_some_and(|endpoint| {
+            matches!(endpoint.kind, EndpointKind::Address { .. })
+                && endpoint.dynamic_timeout.is_none()
+        })
+    }
 }
 
 /// Why mediation of a message failed.
@@ -843,6 +854,40 @@ mod flow_tests {
             timeout_action: TimeoutAction::Never,
             suspension: SuspensionSettings::default(),
         })
+    }
+
+    #[test]
+    fn only_a_static_address_forward_reads_no_properties() {
+        let forward = |endpoint: Arc<Endpoint>| Route {
+            in_sequence: seq(vec![Mediator::Send(Send {
+                endpoint: Some(endpoint),
+                receive: None,
+            })]),
+            ..Route::default()
+        };
+        assert!(forward(endpoint()).reads_no_properties());
+        let mut template = (*endpoint()).clone();
+        template.kind = EndpointKind::Http {
+            template: crate::dispatch::EndpointUriTemplate::parse("http://b/{uri.var.id}").unwrap(),
+            method: None,
+        };
+        assert!(!forward(Arc::new(template)).reads_no_properties());
+        let mut dynamic = (*endpoint()).clone();
+        dynamic.dynamic_timeout = Some(ValueSource::Property(Scope::Default, "t".into()));
+        assert!(!forward(Arc::new(dynamic)).reads_no_properties());
+        let mediated = Route {
+            in_sequence: seq(vec![
+                text_of_properties("$1", &["REST_METHOD"]),
+                send_to_backend(),
+            ]),
+            ..Route::default()
+        };
+        assert!(!mediated.reads_no_properties());
+        let with_fault_sequence = Route {
+            fault_sequence: seq(vec![]),
+            ..forward(endpoint())
+        };
+        assert!(!with_fault_sequence.reads_no_properties());
     }
 
     fn seq(mediators: Vec<Mediator>) -> Option<Arc<Sequence>> {
