@@ -11,7 +11,7 @@ pub struct ServerStatus {
     pub version: &'static str,
     pub started_at: SystemTime,
     started: Instant,
-    pub port_offset: u32,
+    pub port_offset: i32,
     /// Set once every listener is up and the artifacts are deployed.
     ready: AtomicBool,
     /// Artifacts that failed to deploy, as `file: reason`; any of them makes the server not ready.
@@ -19,7 +19,7 @@ pub struct ServerStatus {
 }
 
 impl ServerStatus {
-    pub fn new(version: &'static str, port_offset: u32) -> Self {
+    pub fn new(version: &'static str, port_offset: i32) -> Self {
         ServerStatus {
             version,
             started_at: SystemTime::now(),

@@ -60,16 +60,17 @@ pub enum ConfigError {
 
     #[error(
         "{key} ({role}): port {base} + offset {offset} = {result} is outside 1..=65535 (base at {origin}); \
-         use an offset of at most {max_offset}"
+         use an offset from {min_offset} to {max_offset}"
     )]
     PortOutOfRange {
         role: &'static str,
         key: String,
         origin: Origin,
         base: u32,
-        offset: u32,
-        result: u64,
-        max_offset: u32,
+        offset: i32,
+        result: i64,
+        min_offset: i64,
+        max_offset: i64,
     },
 
     #[error(
@@ -78,7 +79,7 @@ pub enum ConfigError {
     )]
     PortClash {
         port: u16,
-        offset: u32,
+        offset: i32,
         first_role: &'static str,
         first_key: String,
         first_base: u32,
@@ -133,4 +134,15 @@ pub enum ConfigWarning {
 
     #[error("{path} not found; starting with built-in defaults", path = path.display())]
     NoDeploymentToml { path: PathBuf },
+
+    #[error(
+        "port offset {offset} at {origin} is negative: every port is lowered by {lowered} (HTTP on {http}); \
+         MI accepts this too, but ports below 1024 need privileges and low ports may clash with other services"
+    )]
+    NegativeOffset {
+        offset: i32,
+        lowered: u32,
+        origin: Origin,
+        http: u16,
+    },
 }

@@ -17,11 +17,11 @@ use serde_json::json;
 use crate::error::{ConfigError, Origin};
 
 /// MI's offset when none is configured (`carbon.xml.j2`: `Offset` defaults to 10).
-pub const DEFAULT_PORT_OFFSET: u32 = 10;
+pub const DEFAULT_PORT_OFFSET: i32 = 10;
 /// The largest port number.
 pub const MAX_PORT: u32 = 65_535;
 /// How many offsets `smallest_free_offset` tries before giving up.
-pub const MAX_OFFSET_SEARCH: u32 = 2_000;
+pub const MAX_OFFSET_SEARCH: i32 = 2_000;
 
 /// What a port is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -114,7 +114,8 @@ impl OffsetSource {
 /// The resolved offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offset {
-    pub value: u32,
+    /// Any integer, as MI parses it (`Integer.parseInt`): a negative offset lowers every port.
+    pub value: i32,
     pub source: OffsetSource,
     pub origin: Origin,
 }
@@ -169,8 +170,8 @@ impl PortPlan {
         let mut errors = Vec::new();
         let mut entries = Vec::with_capacity(specs.len());
         for spec in &specs {
-            let result = u64::from(spec.base) + u64::from(offset.value);
-            if spec.base == 0 || result > u64::from(MAX_PORT) {
+            let result = i64::from(spec.base) + i64::from(offset.value);
+            if spec.base == 0 || !(1..=i64::from(MAX_PORT)).contains(&result) {
                 errors.push(ConfigError::PortOutOfRange {
                     role: spec.role.name(),
                     key: spec.role.key().to_string(),
@@ -178,7 +179,8 @@ impl PortPlan {
                     base: spec.base,
                     offset: offset.value,
                     result,
-                    max_offset: MAX_PORT.saturating_sub(spec.base),
+                    min_offset: 1 - i64::from(spec.base),
+                    max_offset: i64::from(MAX_PORT) - i64::from(spec.base),
                 });
                 continue;
             }
@@ -223,7 +225,7 @@ impl PortPlan {
     }
 
     /// The same configuration with another offset (used to suggest a free one).
-    pub fn with_offset(&self, value: u32) -> Result<PortPlan, Vec<ConfigError>> {
+    pub fn with_offset(&self, value: i32) -> Result<PortPlan, Vec<ConfigError>> {
         PortPlan::build(
             self.specs.clone(),
             Offset {
@@ -253,9 +255,9 @@ impl PortPlan {
 
     /// The smallest offset above the current one at which `is_free` holds for every listener (so
     /// that instances keep their order on the host), else the smallest below it.
-    pub fn smallest_free_offset(&self, mut is_free: impl FnMut(&PortEntry) -> bool) -> Option<u32> {
+    pub fn smallest_free_offset(&self, mut is_free: impl FnMut(&PortEntry) -> bool) -> Option<i32> {
         let current = self.offset.value;
-        let above = current + 1..current.saturating_add(MAX_OFFSET_SEARCH);
+        let above = current.saturating_add(1)..current.saturating_add(MAX_OFFSET_SEARCH);
         above
             .chain(0..current)
             .find(|&o| match self.with_offset(o) {
@@ -344,7 +346,7 @@ mod tests {
             .collect()
     }
 
-    fn offset(value: u32) -> Offset {
+    fn offset(value: i32) -> Offset {
         Offset {
             value,
             source: OffsetSource::Default,
@@ -377,14 +379,29 @@ mod tests {
         let text = errors[0].to_string();
         assert!(text.contains("8280 + offset 65300 = 73580"), "{text}");
         assert!(text.contains("transport.http.listener.port"), "{text}");
-        assert!(text.contains("at most 57255"), "{text}");
+        assert!(text.contains("from -8279 to 57255"), "{text}");
+    }
+
+    // MI parses any integer as the offset (a public project runs `offset = -810`, HTTP on 7470);
+    // the plan checks the ports it gives: the lowest base (8243) sets the floor.
+    #[test]
+    fn a_negative_offset_lowers_every_port_down_to_port_1() {
+        let plan = PortPlan::build(specs(), offset(-810)).unwrap();
+        assert_eq!(plan.get(Role::Http).unwrap().port, 7470);
+        assert!(PortPlan::build(specs(), offset(1 - 8243)).is_ok());
+        let errors = PortPlan::build(specs(), offset(-8243)).unwrap_err();
+        assert!(
+            errors[0].to_string().contains("8243 + offset -8243 = 0"),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]
     fn highest_valid_offset_is_accepted_and_one_more_is_not() {
         // 11111 is the largest base, so 65535 - 11111 is the limit.
-        assert!(PortPlan::build(specs(), offset(MAX_PORT - 11_111)).is_ok());
-        assert!(PortPlan::build(specs(), offset(MAX_PORT - 11_111 + 1)).is_err());
+        assert!(PortPlan::build(specs(), offset(MAX_PORT as i32 - 11_111)).is_ok());
+        assert!(PortPlan::build(specs(), offset(MAX_PORT as i32 - 11_111 + 1)).is_err());
     }
 
     #[test]
@@ -433,7 +450,7 @@ mod tests {
         assert_eq!(found, Some(16));
         assert_eq!(plan.smallest_free_offset(|_| true), Some(11));
         // Nothing free above: fall back below the current offset.
-        let top = PortPlan::build(specs(), offset(MAX_PORT - 11_111)).unwrap();
+        let top = PortPlan::build(specs(), offset(MAX_PORT as i32 - 11_111)).unwrap();
         assert_eq!(top.smallest_free_offset(|_| true), Some(0));
     }
 
@@ -454,13 +471,13 @@ mod tests {
     proptest! {
         // Every port is base + offset, or the plan is rejected: never a wrapped or clamped port.
         #[test]
-        fn ports_are_base_plus_offset_or_rejected(off in 0u32..70_000, base in 0u32..70_000) {
+        fn ports_are_base_plus_offset_or_rejected(off in -70_000i32..70_000, base in 0u32..70_000) {
             let mut s = specs();
             s[0].base = base;
             match PortPlan::build(s, offset(off)) {
                 Ok(plan) => {
                     for e in plan.entries() {
-                        prop_assert_eq!(u32::from(e.port), e.base + off);
+                        prop_assert_eq!(i64::from(e.port), i64::from(e.base) + i64::from(off));
                         prop_assert!(e.port >= 1);
                     }
                 }

@@ -346,7 +346,17 @@ pub fn from_document(
 
     let ports = match offset {
         Some(offset) => match PortPlan::build(specs, offset) {
-            Ok(plan) => Some(plan),
+            Ok(plan) => {
+                if plan.offset().value < 0 {
+                    warnings.push(ConfigWarning::NegativeOffset {
+                        offset: plan.offset().value,
+                        lowered: plan.offset().value.unsigned_abs(),
+                        origin: plan.offset().origin.clone(),
+                        http: plan.get(Role::Http).map(|e| e.port).unwrap_or_default(),
+                    });
+                }
+                Some(plan)
+            }
             Err(e) => {
                 errors.extend(e);
                 None
@@ -523,8 +533,7 @@ fn api_users(r: &mut Reader<'_>, value: &Value, origin: &Origin) -> Option<Vec<A
     Some(users)
 }
 
-const OFFSET_EXPECTED: &str =
-    "a whole number from 0 to 65535, e.g. -DportOffset=3 or [server] offset = 3";
+const OFFSET_EXPECTED: &str = "a whole number (negative lowers every port, as in MI), e.g. -DportOffset=3 or [server] offset = 3";
 
 /// `-DportOffset` beats `[server] offset`, which beats 10; a user offset replaces 10.
 fn resolve_offset(r: &mut Reader<'_>, properties: &SystemProperties) -> Option<Offset> {
@@ -558,7 +567,7 @@ fn resolve_offset(r: &mut Reader<'_>, properties: &SystemProperties) -> Option<O
     match doc_offset {
         Some((value, origin)) => {
             let parsed = match &value {
-                Value::Integer(i) => u32::try_from(*i).ok().filter(|v| *v <= 65_535),
+                Value::Integer(i) => i32::try_from(*i).ok(),
                 Value::String(s) => parse_offset(s),
                 _ => None,
             };
@@ -587,13 +596,16 @@ fn resolve_offset(r: &mut Reader<'_>, properties: &SystemProperties) -> Option<O
     }
 }
 
-/// MI trims the offset text before parsing (`PersistenceUtils#getPortOffset`).
-fn parse_offset(text: &str) -> Option<u32> {
+/// MI trims the offset text and parses it with `Integer.parseInt` (`PersistenceUtils#getPortOffset`,
+/// `CarbonUtils#getPortFromServerConfig`): any integer, with an optional sign. Whether the ports it
+/// gives are valid is the port plan's check, not the offset's.
+fn parse_offset(text: &str) -> Option<i32> {
     let t = text.trim();
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    t.parse::<u32>().ok().filter(|v| *v <= 65_535)
+    t.parse::<i32>().ok()
 }
 
 /// Typed access to the document that remembers which keys were read.
@@ -834,15 +846,35 @@ mod tests {
                 vec![],
                 "deployment.toml:2:10",
             ),
-            ("[server]\noffset = -1\n", vec![], "-1"),
             ("[server]\noffset = 1.5\n", vec![], "1.5"),
             ("", vec!["portOffset=abc"], "-DportOffset=abc"),
-            ("", vec!["portOffset=-3"], "-DportOffset=-3"),
+            ("", vec!["portOffset=3-"], "-DportOffset=3-"),
             ("", vec!["portOffset"], "bare -DportOffset"),
         ] {
             let err = load_text(text, &defines).unwrap_err().to_string();
             assert!(err.contains(needle), "{err}");
-            assert!(err.contains("whole number from 0 to 65535"), "{err}");
+            assert!(err.contains("a whole number"), "{err}");
+        }
+    }
+
+    // MI reads the offset with Integer.parseInt, so `offset = -810` runs HTTP on 7470; Conflux
+    // accepts it too and warns that every port is lowered.
+    #[test]
+    fn a_negative_offset_is_accepted_with_a_warning() {
+        for (text, defines) in [
+            ("[server]\noffset = -810\n", vec![]),
+            ("", vec!["portOffset=-810"]),
+            ("[server]\noffset = \" -810 \"\n", vec![]),
+        ] {
+            let c = load_text(text, &defines).unwrap();
+            assert_eq!(port(&c, Role::Http), 7470);
+            let warnings: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.contains("offset -810") && w.contains("HTTP on 7470")),
+                "{warnings:?}"
+            );
         }
     }
 

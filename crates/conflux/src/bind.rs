@@ -38,8 +38,8 @@ pub enum BindError {
         address: SocketAddr,
         source: io::Error,
         holder: Option<ProcessInfo>,
-        offset: u32,
-        free_offset: Option<u32>,
+        offset: i32,
+        free_offset: Option<i32>,
     },
 }
 
@@ -48,8 +48,8 @@ fn describe_taken(
     address: &SocketAddr,
     source: &io::Error,
     holder: &Option<ProcessInfo>,
-    offset: u32,
-    free_offset: &Option<u32>,
+    offset: i32,
+    free_offset: &Option<i32>,
 ) -> String {
     let mut s = format!(
         "cannot listen on {address} for {role} ({key} = {base} + offset {offset} = {port}): {source}",

@@ -141,6 +141,22 @@ fn offset_resolution_matches_mi() {
     // Explicit ports get the offset too.
     let explicit = Home::new("[mediation]\ninternal_https_api_port = 9154\n");
     assert_eq!(ports_json(&explicit, &[])["ports"][3]["port"], 9164);
+    // MI parses any integer (Integer.parseInt): a public project runs `offset = -810`, HTTP on
+    // 7470. Accepted, with a warning that names the lowered ports.
+    let negative = Home::new("[server]\noffset = -810\n");
+    let v = ports_json(&negative, &[]);
+    assert_eq!(v["offset"], -810);
+    assert_eq!(v["ports"][0]["port"], 7470);
+    assert_eq!(
+        ports_json(&three, &["--port-offset", "-3"])["ports"][0]["port"],
+        8277
+    );
+    let (code, _, stderr) = run(&["check", "--home", negative.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("offset -810") && stderr.contains("HTTP on 7470"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -176,10 +192,14 @@ fn bad_configuration_exits_2_naming_key_location_value() {
                 "[server] offset",
                 "deployment.toml:2:10",
                 "\"abc\"",
-                "0 to 65535",
+                "a whole number",
             ],
         ),
-        ("[server]\noffset = -4\n", &[], &["[server] offset", "-4"]),
+        (
+            "[server]\noffset = -8300\n",
+            &[],
+            &["8280 + offset -8300 = -20", "from -8242 to"],
+        ),
         ("", &["-DportOffset"], &["-DportOffset", "bare"]),
         ("", &["-DportOffset=x1"], &["-DportOffset=x1"]),
         (

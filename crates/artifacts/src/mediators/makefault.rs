@@ -30,9 +30,12 @@ pub enum FaultVersion {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultCode {
-    /// `value="soap11Env:Client"`, prefix resolved against the namespaces in scope.
+    /// `value="soap11Env:Client"`, prefix resolved against the namespaces in scope. The prefix is
+    /// kept: MI writes the code with the prefix the artifact used (Axiom's `setText(QName)`
+    /// declares it on the code element when another prefix binds the namespace).
     Value {
         namespace: Option<String>,
+        prefix: Option<String>,
         local: String,
     },
     Expression(Expression),
@@ -91,11 +94,13 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<MakeFault> {
                                 };
                                 FaultCode::Value {
                                     namespace: Some(uri.to_string()),
+                                    prefix: Some(prefix.to_string()),
                                     local: local.to_string(),
                                 }
                             }
                             None => FaultCode::Value {
                                 namespace: None,
+                                prefix: None,
                                 local: value.to_string(),
                             },
                         }
@@ -165,6 +170,7 @@ mod tests {
             f.code,
             Some(FaultCode::Value {
                 namespace: Some("http://www.w3.org/2003/05/soap-envelope".into()),
+                prefix: Some("s12".into()),
                 local: "Receiver".into()
             })
         );

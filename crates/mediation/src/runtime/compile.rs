@@ -763,8 +763,13 @@ fn makefault(f: &am::MakeFault) -> Result<rt::MakeFault> {
         version: f.version,
         code: match &f.code {
             None => None,
-            Some(am::FaultCode::Value { namespace, local }) => Some(rt::FaultCodeValue::QName {
+            Some(am::FaultCode::Value {
+                namespace,
+                prefix,
+                local,
+            }) => Some(rt::FaultCodeValue::QName {
                 namespace: namespace.clone().unwrap_or_default(),
+                prefix: prefix.clone(),
                 local: local.clone(),
             }),
             Some(am::FaultCode::Expression(e)) => {

@@ -16,8 +16,12 @@ pub use conflux_artifacts::mediators::FaultVersion;
 
 #[derive(Debug, Clone)]
 pub enum FaultCodeValue {
-    /// A QName: `namespace` empty for none.
-    QName { namespace: String, local: String },
+    /// A QName: `namespace` empty for none; `prefix` as the artifact wrote it.
+    QName {
+        namespace: String,
+        prefix: Option<String>,
+        local: String,
+    },
     /// An expression giving the local name, in the envelope's namespace.
     Expression(ValueSource),
 }
@@ -67,18 +71,11 @@ impl MakeFault {
                         format!("soapenv:{}", if soap12 { "Receiver" } else { "Server" }),
                         String::new(),
                     ),
-                    Some(FaultCodeValue::QName { namespace, local })
-                        if namespace == envelope_ns =>
-                    {
-                        (format!("soapenv:{local}"), String::new())
-                    }
-                    Some(FaultCodeValue::QName { namespace, local }) if namespace.is_empty() => {
-                        (local.clone(), String::new())
-                    }
-                    Some(FaultCodeValue::QName { namespace, local }) => (
-                        format!("tns:{local}"),
-                        format!(" xmlns:tns=\"{}\"", escape_attribute(namespace)),
-                    ),
+                    Some(FaultCodeValue::QName {
+                        namespace,
+                        prefix,
+                        local,
+                    }) => fault_code_text(namespace, prefix.as_deref(), local, envelope_ns),
                     Some(FaultCodeValue::Expression(e)) => {
                         (format!("soapenv:{}", e.resolve(ctx)?), String::new())
                     }
@@ -130,6 +127,32 @@ impl MakeFault {
     }
 }
 
+/// The text of a fault code QName and the declaration it needs on its element, as Axiom's
+/// `OMElement.setText(QName)` writes it (FaultMediator.setFaultCode): the artifact's prefix when it
+/// has one, declared on the element unless it is the envelope's own `soapenv`; no prefix means the
+/// one in scope for the namespace (`soapenv` for the envelope's), else a generated `tns`.
+fn fault_code_text(
+    namespace: &str,
+    prefix: Option<&str>,
+    local: &str,
+    envelope_ns: &str,
+) -> (String, String) {
+    match prefix.filter(|p| !p.is_empty()) {
+        _ if namespace.is_empty() => (local.to_string(), String::new()),
+        Some("soapenv") | None if namespace == envelope_ns => {
+            (format!("soapenv:{local}"), String::new())
+        }
+        Some(prefix) => (
+            format!("{prefix}:{local}"),
+            format!(" xmlns:{prefix}=\"{}\"", escape_attribute(namespace)),
+        ),
+        None => (
+            format!("tns:{local}"),
+            format!(" xmlns:tns=\"{}\"", escape_attribute(namespace)),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +177,7 @@ mod tests {
             version: FaultVersion::Soap11,
             code: Some(FaultCodeValue::QName {
                 namespace: SOAP11_NS.into(),
+                prefix: None,
                 local: "Client".into(),
             }),
             reason: Some(ValueSource::Literal("bad <input>".into())),
@@ -169,6 +193,24 @@ mod tests {
         assert!(c.fault_response && c.is_response);
     }
 
+    // MI's Soap11FaultCodeServerTestCase expects `soap11Env:Server</faultcode>`: the artifact's
+    // prefix, declared on the code element (Axiom setText(QName)).
+    #[test]
+    fn a_fault_code_keeps_the_prefix_the_artifact_declared() {
+        assert_eq!(
+            fault_code_text(SOAP11_NS, Some("soap11Env"), "Server", SOAP11_NS),
+            (
+                "soap11Env:Server".to_string(),
+                format!(" xmlns:soap11Env=\"{SOAP11_NS}\"")
+            )
+        );
+        assert_eq!(
+            fault_code_text(SOAP12_NS, Some("soapenv"), "Receiver", SOAP12_NS).0,
+            "soapenv:Receiver"
+        );
+        assert_eq!(fault_code_text("", None, "Client", SOAP11_NS).0, "Client");
+    }
+
     // FaultMediator SOAP 1.2: Code/Value, Reason/Text xml:lang="en".
     #[test]
     fn soap12_fault_has_code_value_and_reason_text() {
@@ -177,6 +219,7 @@ mod tests {
             version: FaultVersion::Soap12,
             code: Some(FaultCodeValue::QName {
                 namespace: "urn:x".into(),
+                prefix: None,
                 local: "Custom".into(),
             }),
             reason: Some(ValueSource::Literal("r".into())),
