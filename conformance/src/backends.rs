@@ -19,6 +19,7 @@ use crate::case::{BackendKind, BackendSpec};
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub method: String,
+    /// The request-target as it came: `/path?query`, or the absolute URI.
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
@@ -83,11 +84,8 @@ async fn handle(
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let method = request.method().to_string();
-    let path = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| "/".into());
+    // The request-target as sent: origin form (`/a?b`) or, for POST_TO_URI, absolute form.
+    let path = request.uri().to_string();
     let headers: Vec<(String, String)> = request
         .headers()
         .iter()

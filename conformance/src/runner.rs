@@ -205,6 +205,8 @@ fn group(files: &[CaseFile], corpus: &Path) -> Vec<Vec<CaseFile>> {
 struct Stage {
     backends: BTreeMap<String, Backend>,
     server: Server,
+    /// Port in MI's tests -> real port, for addresses in requests and expectations.
+    ports: BTreeMap<u16, u16>,
 }
 
 fn run_group(
@@ -293,9 +295,16 @@ async fn start_stage(files: &[CaseFile], options: &Options) -> Result<Stage, Str
     // A port found free can be taken before the server binds it: try a few offsets.
     for _ in 0..3 {
         let offset = free_offset();
-        let home = build_home(files, options, &backends, offset)?;
+        let ports = port_map(&backends, offset);
+        let home = build_home(files, options, &ports)?;
         match Server::start(&options.bin, home, offset).await {
-            Ok(server) => return Ok(Stage { backends, server }),
+            Ok(server) => {
+                return Ok(Stage {
+                    backends,
+                    server,
+                    ports,
+                });
+            }
             Err(e) => last_error = e,
         }
     }
@@ -307,14 +316,9 @@ fn normal_address(address: &str) -> String {
     address.replace("127.0.0.1:", "localhost:")
 }
 
-fn build_home(
-    files: &[CaseFile],
-    options: &Options,
-    backends: &BTreeMap<String, Backend>,
-    offset: u32,
-) -> Result<tempfile::TempDir, String> {
-    let home = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let mut ports: BTreeMap<u16, u16> = BTreeMap::new();
+/// Where each port MI's tests name really is: the backends, and Conflux at `offset`.
+fn port_map(backends: &BTreeMap<String, Backend>, offset: u32) -> BTreeMap<u16, u16> {
+    let mut ports = BTreeMap::new();
     for (address, backend) in backends {
         if let Some(port) = address.rsplit(':').next().and_then(|p| p.parse().ok()) {
             ports.insert(port, backend.addr.port());
@@ -327,7 +331,16 @@ fn build_home(
     for port in MI_HTTPS_PORTS {
         ports.insert(port, shifted(8243));
     }
-    let rewrite = |text: &str| rewrite_addresses(text, &ports);
+    ports
+}
+
+fn build_home(
+    files: &[CaseFile],
+    options: &Options,
+    ports: &BTreeMap<u16, u16>,
+) -> Result<tempfile::TempDir, String> {
+    let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let rewrite = |text: &str| rewrite_addresses(text, ports);
     let mut toml = String::from("[server]\nhostname = \"localhost\"\n");
     let mut written = BTreeSet::new();
     for file in files {
@@ -387,7 +400,38 @@ async fn run_case(case: &Case, stage: &Stage) -> Vec<String> {
     problems
 }
 
+/// The exchange with the addresses of MI's tests (backends, the server itself) rewritten to the
+/// real ones, in what is sent and in what is expected.
+fn localised(exchange: &Exchange, ports: &BTreeMap<u16, u16>) -> Exchange {
+    let rewrite = |text: &String| rewrite_addresses(text, ports);
+    let mut e = exchange.clone();
+    let r = &mut e.request;
+    r.path = rewrite(&r.path);
+    r.body = r.body.as_ref().map(rewrite);
+    r.payload = r.payload.as_ref().map(rewrite);
+    r.addressing_to = r.addressing_to.as_ref().map(rewrite);
+    r.headers.values_mut().for_each(|v| *v = rewrite(v));
+    let x = &mut e.expect;
+    for list in [
+        &mut x.body_contains,
+        &mut x.body_not_contains,
+        &mut x.log_contains,
+        &mut x.log_not_contains,
+    ] {
+        list.iter_mut().for_each(|v| *v = rewrite(v));
+    }
+    for backend in &mut x.backend {
+        backend.path = backend.path.as_ref().map(rewrite);
+        backend
+            .body_contains
+            .iter_mut()
+            .for_each(|v| *v = rewrite(v));
+    }
+    e
+}
+
 async fn run_exchange(exchange: &Exchange, stage: &Stage) -> Vec<String> {
+    let exchange = &localised(exchange, &stage.ports);
     if exchange.request.wait_ms > 0 {
         tokio::time::sleep(Duration::from_millis(exchange.request.wait_ms)).await;
     }

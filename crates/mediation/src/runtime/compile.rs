@@ -630,7 +630,7 @@ impl Compiler {
                 namespaces,
                 span,
             } => match media_type {
-                rt::MediaType::Xml => xml_format(raw, namespaces)
+                rt::MediaType::Xml => payload_factory_xml_format(raw, text, namespaces)
                     .map_err(|e| CompileError::at(span, format!("payloadFactory <format>: {e}")))?,
                 rt::MediaType::Json | rt::MediaType::Text => text.trim().to_string(),
             },
@@ -709,7 +709,9 @@ pub const SYNAPSE_NS: &str = "http://ws.apache.org/ns/synapse";
 /// An XML `<format>` as MI writes it out: each element serialised with the namespaces it inherits
 /// from the artifact (so an element without `xmlns=""` is in the Synapse namespace, as MI's output
 /// shows: synapse-subset.md §3.11); comments dropped.
-fn xml_format(raw: &str, namespaces: &[(String, String)]) -> std::result::Result<String, String> {
+/// `raw` inside a wrapper element that declares `namespaces`, so that prefixes declared around
+/// `<format>` (or inherited from the artifact) resolve.
+fn wrapped_template(raw: &str, namespaces: &[(String, String)]) -> String {
     let default = namespaces
         .iter()
         .find(|(prefix, _)| prefix.is_empty())
@@ -727,25 +729,56 @@ fn xml_format(raw: &str, namespaces: &[(String, String)]) -> std::result::Result
     wrapper.push('>');
     wrapper.push_str(raw);
     wrapper.push_str("</w>");
+    wrapper
+}
+
+/// A standalone element in no namespace needs no `xmlns=""` undeclaration.
+fn without_empty_default_namespace(element: roxmltree::Node, xml: String) -> String {
+    match (element.tag_name().namespace(), xml.find('>')) {
+        (None | Some(""), Some(end)) if xml[..end].contains(" xmlns=\"\"") => {
+            let at = xml[..end].find(" xmlns=\"\"").unwrap_or(0);
+            format!("{}{}", &xml[..at], &xml[at + " xmlns=\"\"".len()..])
+        }
+        _ => xml,
+    }
+}
+
+/// Inline XML (an enrich source): its elements and text as written.
+fn xml_format(raw: &str, namespaces: &[(String, String)]) -> std::result::Result<String, String> {
+    let wrapper = wrapped_template(raw, namespaces);
     let doc = payload::parse_document(&wrapper)?;
     let mut out = String::new();
     for child in doc.root_element().children() {
         if child.is_element() {
-            let xml = crate::xpath::serialize(child);
-            // A standalone element in no namespace needs no `xmlns=""` undeclaration.
-            match (child.tag_name().namespace(), xml.find('>')) {
-                (None | Some(""), Some(end)) if xml[..end].contains(" xmlns=\"\"") => {
-                    let at = xml[..end].find(" xmlns=\"\"").unwrap_or(0);
-                    out.push_str(&xml[..at]);
-                    out.push_str(&xml[at + " xmlns=\"\"".len()..]);
-                }
-                _ => out.push_str(&xml),
-            }
+            out.push_str(&without_empty_default_namespace(
+                child,
+                crate::xpath::serialize(child),
+            ));
         } else if child.is_text() {
             out.push_str(&payload::escape_text(child.text().unwrap_or("")));
         }
     }
     Ok(out.trim().to_string())
+}
+
+/// The template of an XML `<format>` as Synapse's PayloadFactoryMediatorFactory reads it: every
+/// whitespace-only text node removed (`removeIndentations`), then the first element as Axiom
+/// writes it; a format with no element gives its decoded text instead (escaped markup or CDATA:
+/// `&lt;Result&gt;$1&lt;/Result&gt;`), which becomes XML when the message is built.
+fn payload_factory_xml_format(
+    raw: &str,
+    text: &str,
+    namespaces: &[(String, String)],
+) -> std::result::Result<String, String> {
+    let wrapper = wrapped_template(raw, namespaces);
+    let doc = payload::parse_document(&wrapper)?;
+    match doc.root_element().children().find(|c| c.is_element()) {
+        Some(first) => Ok(without_empty_default_namespace(
+            first,
+            crate::xpath::serialize_without_indentation(first),
+        )),
+        None => Ok(text.trim().to_string()),
+    }
 }
 
 /// An enrich `xpath=` value: XPath, `json-eval(...)`, or a bare JSONPath (`$.a`), which MI's
@@ -941,4 +974,31 @@ fn header(h: &am::Header) -> Result<rt::Header> {
         }
     };
     Ok(rt::Header { target, content })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // PayloadFactoryMediatorFactory: indentation removed, the first element only; a format with
+    // escaped markup or CDATA instead of elements is its decoded text.
+    #[test]
+    fn an_xml_format_is_read_as_synapse_reads_it() {
+        let ns = vec![(String::new(), SYNAPSE_NS.to_string())];
+        let raw = "\n   <m:r xmlns:m=\"urn:m\">\n      <m:a>$1</m:a>\n      <m:b> x </m:b>\n   </m:r>\n   <second/>\n";
+        assert_eq!(
+            payload_factory_xml_format(raw, "", &ns).unwrap(),
+            "<m:r xmlns:m=\"urn:m\"><m:a>$1</m:a><m:b> x </m:b></m:r>"
+        );
+        let escaped = "&lt;Result&gt;$1&lt;/Result&gt;";
+        assert_eq!(
+            payload_factory_xml_format(escaped, "<Result>$1</Result>", &ns).unwrap(),
+            "<Result>$1</Result>"
+        );
+        let cdata = "<![CDATA[<Result>$1</Result>]]>";
+        assert_eq!(
+            payload_factory_xml_format(cdata, " <Result>$1</Result> ", &ns).unwrap(),
+            "<Result>$1</Result>"
+        );
+    }
 }

@@ -134,6 +134,10 @@ pub(crate) enum Variable {
     Envelope,
     /// `$prefix:name`: a property lookup in `scope`.
     Property { scope: String, name: String },
+    /// A property a path starts from (`$ctx:msg/a`, `$ctx:msg//b`, `$ctx:msg[1]`): when it holds
+    /// XML (an OM property), MI hands the stored element to Jaxen, so the path walks it; any other
+    /// value is a string, and the path fails on it as in MI.
+    PropertyNode { scope: String, name: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -255,6 +259,55 @@ impl Function {
 }
 
 impl Expr {
+    /// Turns the property variables that start a path or carry predicates into
+    /// [`Variable::PropertyNode`]s and lists them (scope, name), so that evaluation can parse their
+    /// XML values once.
+    pub(crate) fn mark_property_nodes(&mut self, found: &mut Vec<(String, String)>) {
+        fn mark(start: &mut Expr, found: &mut Vec<(String, String)>) {
+            if let Expr::Variable(Variable::Property { scope, name }) = start {
+                let (scope, name) = (std::mem::take(scope), std::mem::take(name));
+                if !found.contains(&(scope.clone(), name.clone())) {
+                    found.push((scope.clone(), name.clone()));
+                }
+                *start = Expr::Variable(Variable::PropertyNode { scope, name });
+            } else {
+                start.mark_property_nodes(found);
+            }
+        }
+        match self {
+            Expr::Or(a, b)
+            | Expr::And(a, b)
+            | Expr::Compare(_, a, b)
+            | Expr::Arith(_, a, b)
+            | Expr::Union(a, b) => {
+                a.mark_property_nodes(found);
+                b.mark_property_nodes(found);
+            }
+            Expr::Negate(a) => a.mark_property_nodes(found),
+            Expr::Literal(_) | Expr::Number(_) | Expr::Variable(_) => {}
+            Expr::Call(call) => call
+                .args
+                .iter_mut()
+                .for_each(|a| a.mark_property_nodes(found)),
+            Expr::Filter(base, predicates) => {
+                mark(base, found);
+                predicates
+                    .iter_mut()
+                    .for_each(|p| p.mark_property_nodes(found));
+            }
+            Expr::Path(path) => {
+                if let PathStart::Expr(start) = &mut path.start {
+                    mark(start, found);
+                }
+                for step in &mut path.steps {
+                    step.predicates
+                        .iter_mut()
+                        .for_each(|p| p.mark_property_nodes(found));
+                }
+            }
+        }
+    }
+
     /// Whether evaluating can look at the document (see `XPath::needs_payload`).
     pub(crate) fn reads_document(&self) -> bool {
         match self {
@@ -265,7 +318,9 @@ impl Expr {
             | Expr::Union(a, b) => a.reads_document() || b.reads_document(),
             Expr::Negate(a) => a.reads_document(),
             Expr::Literal(_) | Expr::Number(_) => false,
-            Expr::Variable(v) => !matches!(v, Variable::Property { .. }),
+            Expr::Variable(v) => {
+                !matches!(v, Variable::Property { .. } | Variable::PropertyNode { .. })
+            }
             Expr::Call(call) => {
                 (call.args.is_empty() && call.function.reads_context_without_args())
                     || matches!(call.function, Function::Id | Function::Lang)

@@ -60,7 +60,7 @@ fn ours(xml: &str, expr: &str) -> Result<Outcome, String> {
     let doc = roxmltree::Document::parse(xml).map_err(|e| e.to_string())?;
     let xpath = XPath::compile(expr, &namespaces()).map_err(|e| e.to_string())?;
     let value = xpath
-        .evaluate_value(&doc, &NoEnv, 0)
+        .evaluate_value(&doc, &[], &NoEnv, 0)
         .map_err(|e| e.to_string())?;
     Ok(match value {
         Value::Nodes(nodes) => Outcome::Nodes(nodes.iter().map(XNode::string_value).collect()),

@@ -134,8 +134,17 @@ pub(crate) struct Context<'a, 'i> {
     pub size: usize,
 }
 
+/// A property whose value is XML, parsed for one evaluation.
+pub(crate) struct PropertyDoc<'i> {
+    pub scope: String,
+    pub name: String,
+    pub doc: Document<'i>,
+}
+
 pub(crate) struct Evaluator<'e, 'a, 'i> {
     pub doc: &'a Document<'i>,
+    /// The XML values of the properties paths start from (see `Variable::PropertyNode`), parsed.
+    pub property_docs: &'a [PropertyDoc<'i>],
     pub env: &'e dyn XPathEnv,
     pub text: &'e str,
     /// Milliseconds since the Unix epoch, for SYSTEM_DATE / SYSTEM_TIME.
@@ -266,6 +275,14 @@ impl<'e, 'a, 'i> Evaluator<'e, 'a, 'i> {
             Variable::Property { scope, name } => {
                 Value::String(self.env.property(scope, name).unwrap_or_default())
             }
+            Variable::PropertyNode { scope, name } => match self
+                .property_docs
+                .iter()
+                .find(|p| &p.scope == scope && &p.name == name)
+            {
+                Some(property) => Value::Nodes(vec![XNode::Node(property.doc.root_element())]),
+                None => Value::String(self.env.property(scope, name).unwrap_or_default()),
+            },
         }
     }
 

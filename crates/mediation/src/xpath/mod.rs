@@ -30,7 +30,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use eval::{MAX_EVALUATION_STEPS, XNode};
 pub use parser::{MAX_EXPRESSION_LEN, MAX_NESTING_DEPTH};
-pub use serialize::serialize;
+pub use serialize::{serialize, serialize_without_indentation};
 pub use synapse::{DEFAULT_SYSTEM_DATE_PATTERN, MAX_DATE_PATTERN_LEN};
 
 use eval::{Evaluator, Value};
@@ -96,6 +96,22 @@ pub enum XValue<'a, 'i> {
     Boolean(bool),
 }
 
+/// Parses the XML property values of [`XPath::node_property_texts`]; a value that does not parse
+/// stays a string.
+fn parse_property_docs(texts: &[(String, String, String)]) -> Vec<eval::PropertyDoc<'_>> {
+    texts
+        .iter()
+        .filter_map(|(scope, name, text)| {
+            let doc = roxmltree::Document::parse(text.trim()).ok()?;
+            Some(eval::PropertyDoc {
+                scope: scope.clone(),
+                name: name.clone(),
+                doc,
+            })
+        })
+        .collect()
+}
+
 /// What an expression can ask of the message context.
 pub trait XPathEnv {
     /// A property lookup: scope is "default", "axis2", "transport" (case-insensitive header name), "url"
@@ -111,6 +127,8 @@ pub struct XPath {
     text: String,
     expr: ast::Expr,
     needs_payload: bool,
+    /// Properties a path starts from, whose XML values are parsed for each evaluation.
+    node_properties: Vec<(String, String)>,
 }
 
 fn now_millis() -> i64 {
@@ -123,12 +141,15 @@ fn now_millis() -> i64 {
 impl XPath {
     /// `namespaces`: prefix -> URI in scope on the element that carried the expression.
     pub fn compile(text: &str, namespaces: &[(String, String)]) -> Result<XPath, XPathError> {
-        let expr = parser::parse(text, namespaces)?;
+        let mut expr = parser::parse(text, namespaces)?;
         let needs_payload = expr.reads_document();
+        let mut node_properties = Vec::new();
+        expr.mark_property_nodes(&mut node_properties);
         Ok(XPath {
             text: text.to_string(),
             expr,
             needs_payload,
+            node_properties,
         })
     }
 
@@ -140,11 +161,13 @@ impl XPath {
     fn evaluate_value<'a, 'i>(
         &self,
         doc: &'a roxmltree::Document<'i>,
+        property_docs: &'a [eval::PropertyDoc<'i>],
         env: &dyn XPathEnv,
         now: i64,
     ) -> Result<Value<'a, 'i>, XPathError> {
         let mut evaluator = Evaluator {
             doc,
+            property_docs,
             env,
             text: &self.text,
             now_millis: now,
@@ -160,7 +183,9 @@ impl XPath {
         doc: &'a roxmltree::Document<'i>,
         env: &dyn XPathEnv,
     ) -> Result<XValue<'a, 'i>, XPathError> {
-        Ok(match self.evaluate_value(doc, env, now_millis())? {
+        // Nodes handed back must live in `doc`: a path from an XML property is evaluated by
+        // string_value/boolean_value only, which parse the property for the evaluation.
+        Ok(match self.evaluate_value(doc, &[], env, now_millis())? {
             Value::Nodes(nodes) => {
                 if nodes.iter().all(|n| matches!(n, XNode::Node(_))) {
                     XValue::Nodes(nodes.iter().map(XNode::tree_node).collect())
@@ -196,7 +221,9 @@ impl XPath {
         env: &dyn XPathEnv,
         now_millis: i64,
     ) -> Result<String, XPathError> {
-        let value = self.evaluate_value(doc, env, now_millis)?;
+        let texts = self.node_property_texts(env);
+        let docs = parse_property_docs(&texts);
+        let value = self.evaluate_value(doc, &docs, env, now_millis)?;
         Ok(synapse::string_value_of(&self.text, &value))
     }
 
@@ -206,7 +233,25 @@ impl XPath {
         doc: &roxmltree::Document,
         env: &dyn XPathEnv,
     ) -> Result<bool, XPathError> {
-        Ok(self.evaluate_value(doc, env, now_millis())?.to_boolean())
+        let texts = self.node_property_texts(env);
+        let docs = parse_property_docs(&texts);
+        Ok(self
+            .evaluate_value(doc, &docs, env, now_millis())?
+            .to_boolean())
+    }
+
+    /// The values of the properties paths start from that look like XML.
+    fn node_property_texts(&self, env: &dyn XPathEnv) -> Vec<(String, String, String)> {
+        self.node_properties
+            .iter()
+            .filter_map(|(scope, name)| {
+                let value = env.property(scope, name)?;
+                value
+                    .trim_start()
+                    .starts_with('<')
+                    .then(|| (scope.clone(), name.clone(), value))
+            })
+            .collect()
     }
 
     /// false when evaluating never looks at the document: only literals, numbers, get-property, the

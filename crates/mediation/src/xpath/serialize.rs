@@ -78,13 +78,27 @@ pub fn serialize(node: Node) -> String {
         NodeType::Text => return node.text().unwrap_or("").to_string(),
         NodeType::Root => {
             for child in node.children() {
-                out.push_str(&serialize_tree(child));
+                out.push_str(&serialize_tree(child, Whitespace::Keep));
             }
             return out;
         }
-        _ => out.push_str(&serialize_tree(node)),
+        _ => out.push_str(&serialize_tree(node, Whitespace::Keep)),
     }
     out
+}
+
+/// An element as [`serialize`] writes it, less every whitespace-only text node inside it: what
+/// Synapse's PayloadFactoryMediatorFactory.removeIndentations does to a `<format>` before it
+/// takes the template's text.
+pub fn serialize_without_indentation(element: Node) -> String {
+    serialize_tree(element, Whitespace::DropIndentation)
+}
+
+/// Whether whitespace-only text nodes are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Whitespace {
+    Keep,
+    DropIndentation,
 }
 
 fn qualified(prefix: Option<&str>, local: &str) -> String {
@@ -94,7 +108,7 @@ fn qualified(prefix: Option<&str>, local: &str) -> String {
     }
 }
 
-fn serialize_tree(top: Node) -> String {
+fn serialize_tree(top: Node, whitespace: Whitespace) -> String {
     let mut out = String::new();
     // Output namespace scope: (prefix, uri); prefix None is the default namespace.
     let mut scope: Vec<(Option<String>, String)> = Vec::new();
@@ -111,7 +125,12 @@ fn serialize_tree(top: Node) -> String {
             Frame::Open(n) => n,
         };
         match node.node_type() {
-            NodeType::Text => escape_text(node.text().unwrap_or(""), &mut out),
+            NodeType::Text => {
+                let text = node.text().unwrap_or("");
+                if whitespace == Whitespace::Keep || !text.trim().is_empty() {
+                    escape_text(text, &mut out)
+                }
+            }
             NodeType::Comment => {
                 out.push_str("<!--");
                 out.push_str(node.text().unwrap_or(""));

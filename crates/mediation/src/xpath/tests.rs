@@ -603,3 +603,31 @@ fn fn_prefixed_core_functions_run_as_xpath_1_functions() {
     assert_eq!(string_of(xml, "fn:concat($ctx:a, '-', //v)", &env), "x-7");
     assert_eq!(string_of(xml, "fn:string-length('abc')", &env), "3.0");
 }
+
+// MI hands an OM property's element to Jaxen (SynapseXPathVariableContext returns the stored
+// OMElement), so a path can start from it: `$ctx:msg/a`, `$ctx:msg//x`, `$ctx:msg[b]`. A string
+// value stays a string, and a path on it fails as it does in MI.
+#[test]
+fn a_path_can_start_from_a_property_that_holds_xml() {
+    let env = MapEnv::with(&[
+        (
+            "default",
+            "msg",
+            "<m xmlns:p=\"urn:p\"><a>1</a><b><p:x>2</p:x></b></m>",
+        ),
+        ("default", "plain", "not xml"),
+    ]);
+    let xml = "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body/></soapenv:Envelope>";
+    assert_eq!(string_of(xml, "$ctx:msg/a", &env), "1");
+    assert_eq!(string_of(xml, "$ctx:msg//b/*", &env), "2");
+    assert_eq!(string_of(xml, "count($ctx:msg/*)", &env), "2.0");
+    assert_eq!(
+        string_of(xml, "concat($ctx:msg[a]/a, '-', $ctx:plain)", &env),
+        "1-not xml"
+    );
+    // Not at the start of a path, the property is still its text.
+    assert!(string_of(xml, "$ctx:msg", &env).starts_with("<m "));
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let on_string = XPath::compile("$ctx:plain/a", &ns()).unwrap();
+    assert!(on_string.string_value(&doc, &env).is_err());
+}

@@ -147,12 +147,29 @@ impl PayloadFactory {
                 })?;
                 p
             }
-            MediaType::Json => {
-                let value = serde_json::from_str(&text).map_err(|e| {
-                    format!("payloadFactory produced JSON that is not valid: {e}: {text}")
-                })?;
-                Payload::Json(crate::runtime::payload::JsonPayload::with_text(value, text))
-            }
+            MediaType::Json => match serde_json::from_str(&text) {
+                Ok(value) => {
+                    Payload::Json(crate::runtime::payload::JsonPayload::with_text(value, text))
+                }
+                // MI stores the rendered text as the JSON stream after looking at its first
+                // significant character only (JsonUtil.getNewJsonPayload), so templates such as
+                // `{Hello World}` or trailing commas go out as written. So does Conflux, with a
+                // warning; a mediator that later reads it as JSON fails, as in MI.
+                Err(e) if json_stream_can_start(&text) => {
+                    tracing::warn!(
+                        target: "conflux::mediation",
+                        "{{{}}} payloadFactory produced text that is not strict JSON ({e}); it is sent as it is, as MI does: {}",
+                        ctx.artifact,
+                        text.trim()
+                    );
+                    Payload::Text(text)
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "payloadFactory produced JSON that is not valid: {e}: {text}"
+                    ));
+                }
+            },
             MediaType::Text => Payload::Text(text),
         };
         let soap = matches!(payload, Payload::Xml { soap: Some(_), .. });
@@ -170,6 +187,14 @@ impl PayloadFactory {
         ctx.remove(Scope::Axis2, props::NO_ENTITY_BODY);
         Ok(())
     }
+}
+
+/// Whether MI's JSON builder accepts `text` as a JSON stream: it skips to the first character that
+/// can start a JSON value (`{`, `[`, `"`, `t`, `n`, `f`, `-` or a digit) and needs one
+/// (JsonUtil.getNewJsonPayload).
+fn json_stream_can_start(text: &str) -> bool {
+    text.chars()
+        .any(|c| matches!(c, '{' | '[' | '"' | 't' | 'n' | 'f' | '-' | '0'..='9'))
 }
 
 /// `<jsonObject>..</jsonObject>` -> its content, for a JSON object inserted into an XML template.
@@ -306,11 +331,36 @@ mod tests {
             c.get(Scope::Axis2, props::MESSAGE_TYPE).as_deref(),
             Some("application/json")
         );
-        let broken = PayloadFactory {
+    }
+
+    // MI looks only at the first significant character of a JSON template's output
+    // (JsonUtil.getNewJsonPayload): `{Hello World}`, unquoted strings and trailing commas go out
+    // as written, with application/json.
+    #[test]
+    fn json_that_is_not_strict_goes_out_as_written() {
+        let mut c = ctx();
+        for format in ["{Hello World}", "{\"a\": $1,}", "{\"a\": $1"] {
+            let lenient = PayloadFactory {
+                media_type: MediaType::Json,
+                format: format.into(),
+                args: vec![Arg::literal(ValueSource::Literal("5".into()))],
+            };
+            lenient.apply(&mut c).unwrap();
+            assert_eq!(
+                c.payload,
+                Some(Payload::Text(format.replace("$1", "5"))),
+                "{format}"
+            );
+            assert_eq!(
+                c.get(Scope::Axis2, props::MESSAGE_TYPE).as_deref(),
+                Some("application/json")
+            );
+        }
+        let nothing_json = PayloadFactory {
             media_type: MediaType::Json,
-            format: "{\"a\": $1".into(),
-            args: vec![Arg::literal(ValueSource::Literal("5".into()))],
+            format: "Hello World".into(),
+            args: vec![],
         };
-        assert!(broken.apply(&mut c).is_err());
+        assert!(nothing_json.apply(&mut c).is_err());
     }
 }
