@@ -141,8 +141,13 @@ impl BackendClient {
         {
             return send_h2(sender, req, target).await;
         }
-        // HTTP/1.1 writes the request target in origin form (RFC 9112 §3.2.1).
-        *req.uri_mut() = origin_form(target);
+        // HTTP/1.1 writes the request target in origin form (RFC 9112 §3.2.1), unless the
+        // message asked for the absolute form (MI's POST_TO_URI).
+        if req.extensions_mut().remove::<AbsoluteForm>().is_some() {
+            *req.uri_mut() = target.clone();
+        } else {
+            *req.uri_mut() = origin_form(target);
+        }
         let mut stale = 0;
         loop {
             let pooled = if stale < MAX_STALE_RETRIES {
@@ -187,6 +192,11 @@ impl BackendClient {
         }
     }
 }
+
+/// A request extension: write the request-target in absolute form (`POST http://host/path`), as
+/// MI does for a message with `POST_TO_URI` (some proxies and gateways require it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbsoluteForm;
 
 /// `target`'s path and query as a URI of its own.
 fn origin_form(target: &Uri) -> Uri {

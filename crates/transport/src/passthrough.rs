@@ -111,7 +111,7 @@ impl Sender<ProxyBody> for EndpointSender {
     fn send<'a>(
         &'a self,
         endpoint: &'a Endpoint,
-        request: Request<ProxyBody>,
+        mut request: Request<ProxyBody>,
     ) -> SendFuture<'a, ProxyBody> {
         Box::pin(async move {
             let state = self.state(endpoint);
@@ -132,6 +132,13 @@ impl Sender<ProxyBody> for EndpointSender {
                 }
             }
             let target = request.uri().clone();
+            if request
+                .extensions_mut()
+                .remove::<conflux_mediation::runtime::AbsoluteRequestTarget>()
+                .is_some()
+            {
+                request.extensions_mut().insert(crate::client::AbsoluteForm);
+            }
             // A per-message deadline (a dynamic `<duration>`) wins over the endpoint's own.
             let timeout = request
                 .extensions()

@@ -40,6 +40,8 @@ pub mod props {
     pub const ERROR_EXCEPTION: &str = "ERROR_EXCEPTION";
     /// Default scope: a SOAP fault reply goes to the fault handler.
     pub const FORCE_ERROR_ON_SOAP_FAULT: &str = "FORCE_ERROR_ON_SOAP_FAULT";
+    /// Axis2 scope: the request line carries the absolute URI.
+    pub const POST_TO_URI: &str = "POST_TO_URI";
 }
 
 /// The properties of one scope. Looked up several times per message on the pass-through path, so
@@ -100,6 +102,10 @@ pub struct MessageContext<B> {
     /// Set by `makefault`: the message is a fault, sent with status 500 unless `HTTP_SC` is set
     /// (MI: `setProcessingFault(true)`).
     pub fault_response: bool,
+    /// The transport the request came in on, `http` or `https`: the default-scope
+    /// `TRANSPORT_IN_NAME` MI sets on every message (Axis2SynapseEnvironment.injectMessage),
+    /// answered on demand rather than stored per message.
+    pub transport_in: &'static str,
 }
 
 impl<B: MessageBody> MessageContext<B> {
@@ -123,6 +129,7 @@ impl<B: MessageBody> MessageContext<B> {
             operation: PropertyMap::default(),
             axis2_client: PropertyMap::default(),
             fault_response: false,
+            transport_in: "http",
         }
     }
 
@@ -267,14 +274,23 @@ pub(crate) fn test_context(
     )
 }
 
+/// The default-scope property naming the transport a request came in on.
+pub const TRANSPORT_IN_NAME: &str = "TRANSPORT_IN_NAME";
+
 /// Counts messages in this process.
 static MESSAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl<B> MessageContext<B> {
     pub fn get(&self, scope: Scope, name: &str) -> Option<String> {
         match scope {
-            Scope::Default => self.properties.get(name).cloned(),
-            Scope::Axis2 => self.axis2.get(name).cloned(),
+            Scope::Default => self.default_property(name),
+            // Axis2's MessageContext.getProperty falls back to the client options, which is
+            // where MI's `axis2-client` scope lives (PropertyMediator).
+            Scope::Axis2 => self
+                .axis2
+                .get(name)
+                .or_else(|| self.axis2_client.get(name))
+                .cloned(),
             Scope::Operation => self.operation.get(name).cloned(),
             Scope::Axis2Client => self.axis2_client.get(name).cloned(),
             Scope::Transport => self
@@ -282,6 +298,15 @@ impl<B> MessageContext<B> {
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
+        }
+    }
+
+    /// A default-scope property, with the ones MI sets on every message answered on demand.
+    pub fn default_property(&self, name: &str) -> Option<String> {
+        match self.properties.get(name) {
+            Some(v) => Some(v.clone()),
+            None if name == TRANSPORT_IN_NAME => Some(self.transport_in.to_string()),
+            None => None,
         }
     }
 

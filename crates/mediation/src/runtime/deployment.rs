@@ -114,7 +114,7 @@ impl Deployment {
             && let Some(route) = self.proxies.get(proxy.proxy)
         {
             let postfix = proxy.rest_url_postfix.to_string();
-            let mut ctx = dispatched(parts, body, route);
+            let mut ctx = dispatched(parts, body, route, scheme);
             ctx.axis2.insert(props::REST_URL_POSTFIX.into(), postfix);
             let response = engine.mediate(route, ctx).await;
             if let Some(c) = counters.and_then(|c| c.proxies.get(proxy.proxy)) {
@@ -149,7 +149,7 @@ impl Deployment {
             ApiDispatch::Matched(m) => {
                 let api = &self.apis[m.api];
                 let route = &api.resources[m.resource];
-                let mut ctx = dispatched(parts, body, route);
+                let mut ctx = dispatched(parts, body, route, scheme);
                 ctx.axis2
                     .insert(props::REST_URL_POSTFIX.into(), m.rest_url_postfix.clone());
                 // Properties MI sets on a dispatched REST request (SYN api/API.java, Resource.java),
@@ -182,7 +182,7 @@ impl Deployment {
                         in_sequence: Some(main.clone()),
                         ..Route::default()
                     };
-                    let ctx = dispatched(parts, body, &route);
+                    let ctx = dispatched(parts, body, &route, scheme);
                     engine.mediate(&route, ctx).await
                 }
                 // MI's shipped main sequence: 404 with no body.
@@ -351,6 +351,7 @@ fn dispatched<B: MessageBody>(
     parts: http::request::Parts,
     body: B,
     route: &Route,
+    scheme: Protocol,
 ) -> MessageContext<B> {
     let mut ctx = MessageContext::new(
         parts.method,
@@ -359,6 +360,10 @@ fn dispatched<B: MessageBody>(
         body,
         route.artifact.clone(),
     );
+    ctx.transport_in = match scheme {
+        Protocol::Http => "http",
+        Protocol::Https => "https",
+    };
     set_no_entity_body(&mut ctx);
     ctx
 }

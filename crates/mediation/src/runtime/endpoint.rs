@@ -98,6 +98,12 @@ pub struct Endpoint {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResponseTimeout(pub Duration);
 
+/// Set as a request extension when the message has `POST_TO_URI` (axis2 scope): the request line
+/// carries the absolute URI instead of the path, as MI's pass-through sender writes it for
+/// proxies that want it (TargetRequest.java, MI test PropertyIntegrationPOST_TO_URI_PropertyTestCase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbsoluteRequestTarget;
+
 /// A send that did not produce a response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} (error code {code})")]

@@ -460,6 +460,11 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         if let Some(timeout) = timeout {
             request.extensions_mut().insert(timeout);
         }
+        if ctx.is_true(Scope::Axis2, props::POST_TO_URI) {
+            request
+                .extensions_mut()
+                .insert(crate::runtime::AbsoluteRequestTarget);
+        }
         self.sender.send(endpoint, request).await
     }
 

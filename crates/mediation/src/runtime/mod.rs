@@ -14,5 +14,5 @@ pub mod value;
 
 pub use body::MessageBody;
 pub use context::{MessageContext, Scope};
-pub use endpoint::{Endpoint, EndpointKind, SendFault, Sender};
+pub use endpoint::{AbsoluteRequestTarget, Endpoint, EndpointKind, SendFault, Sender};
 pub use engine::{Engine, Route, Sequence};

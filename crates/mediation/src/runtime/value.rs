@@ -88,6 +88,20 @@ impl ValueSource {
         }
     }
 
+    /// The value, or `None` for a property reference (`get-property`, `$ctx:`, `$trp:`...) that is
+    /// not set: Synapse's `SynapseXPath.stringValueOf` returns null for it, which the log mediator
+    /// writes as `null` (LogMediator.setCustomProperties appends the null).
+    pub fn resolve_optional<B: MessageBody>(
+        &self,
+        ctx: &MessageContext<B>,
+    ) -> Result<Option<String>, String> {
+        match self {
+            ValueSource::Property(scope, name) => Ok(ctx.get(*scope, name)),
+            ValueSource::QueryParam(name) => Ok(query_param(ctx, name)),
+            other => other.resolve(ctx).map(Some),
+        }
+    }
+
     /// The value as a condition (filter `xpath=`): XPath's boolean(), or a JSONPath result that
     /// is `true` or non-empty.
     pub fn truth<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<bool, String> {
@@ -163,6 +177,7 @@ fn short_form(text: &str) -> Option<ValueSource> {
                 "default" => Scope::Default,
                 "axis2" => Scope::Axis2,
                 "transport" => Scope::Transport,
+                "operation" => Scope::Operation,
                 _ => return None,
             };
             Some(ValueSource::Property(scope, unquote(name)?))
@@ -278,12 +293,10 @@ impl<B> XPathEnv for CtxEnv<'_, B> {
                 "MESSAGE_FORMAT" => Some(ctx.message_format().to_string()),
                 "FAULT" => ctx.properties.get("FAULT").cloned(),
                 _ => ctx
-                    .properties
-                    .get(name)
-                    .or_else(|| ctx.addressing.get(name))
-                    .cloned(),
+                    .default_property(name)
+                    .or_else(|| ctx.addressing.get(name).cloned()),
             },
-            "axis2" => ctx.axis2.get(name).cloned(),
+            "axis2" => ctx.get(Scope::Axis2, name),
             "transport" | "trp" => ctx
                 .headers
                 .get(name)

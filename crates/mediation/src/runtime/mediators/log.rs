@@ -113,9 +113,12 @@ impl Log {
             }
         }
         for (name, value) in &self.properties {
-            let v = value
-                .resolve(ctx)
-                .unwrap_or_else(|e| format!("<error: {e}>"));
+            // An unset property logs as `null`, as Java appends Synapse's null result.
+            let v = match value.resolve_optional(ctx) {
+                Ok(Some(v)) => v,
+                Ok(None) => "null".to_string(),
+                Err(e) => format!("<error: {e}>"),
+            };
             parts.push(format!("{name} = {v}"));
         }
         if self.level == LogLevel::Full {
@@ -145,6 +148,7 @@ impl Log {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::Scope;
     use http::{HeaderMap, HeaderValue, Method, Uri};
 
     fn ctx() -> MessageContext<http_body_util::Full<bytes::Bytes>> {
@@ -222,5 +226,26 @@ mod tests {
             log(LogLevel::Headers, vec![]).line(&c),
             "{api:Stock} Token : t1"
         );
+    }
+
+    // MI test PropertyIntegrationOperationScopeRemovePropertiesTestCase: a removed property logs
+    // `symbol = null` (SynapseXPath.stringValueOf returns null, StringBuffer appends "null").
+    #[test]
+    fn an_unset_property_logs_as_null() {
+        let mut c = ctx();
+        c.set(Scope::Operation, "IntVal", "123".into()).unwrap();
+        let expression = |text: &str| ValueSource::compile_text(text, &[]).unwrap();
+        let custom = log(
+            LogLevel::Custom,
+            vec![
+                (
+                    "a".into(),
+                    expression("get-property('operation', 'IntVal')"),
+                ),
+                ("b".into(), expression("get-property('operation', 'Gone')")),
+                ("c".into(), expression("$ctx:gone")),
+            ],
+        );
+        assert_eq!(custom.line(&c), "{api:Stock} a = 123, b = null, c = null");
     }
 }
