@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 
-use crate::axis2_sample::{SampleRequest, answer};
+use crate::axis2_sample::{SampleRequest, answer, requested_delay_ms};
 use crate::case::{BackendKind, BackendSpec};
 
 /// One request as a backend received it.
@@ -129,13 +129,18 @@ async fn handle(
             recorded.body.clone()
         }
         BackendKind::Stockquote => {
-            let sample = answer(&SampleRequest {
+            let request = SampleRequest {
                 method: &recorded.method,
                 path: &recorded.path,
                 content_type: recorded.header("content-type"),
                 soap_action: recorded.header("soapaction"),
                 body: recorded.body.as_bytes(),
-            });
+            };
+            // LBService1's sleepOperation answers after the <load> it was given.
+            if let Some(ms) = requested_delay_ms(&request) {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            let sample = answer(&request);
             response = response.status(sample.status);
             if !sample.content_type.is_empty() {
                 response = response.header("Content-Type", sample.content_type);

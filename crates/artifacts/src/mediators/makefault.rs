@@ -11,7 +11,8 @@ use crate::xml::{Ctx, Result, element_children, is_synapse, text_of};
 #[derive(Debug, Clone, PartialEq)]
 pub struct MakeFault {
     pub version: FaultVersion,
-    /// `response="true"`: send the fault back to the client.
+    /// Mark the fault as a response (`response`, default true as in Synapse's FaultMediator), so
+    /// that a `<send/>` without endpoint answers the client with it.
     pub response: bool,
     pub code: Option<FaultCode>,
     pub reason: Option<ValueOrExpression>,
@@ -61,7 +62,8 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<MakeFault> {
     };
     let mut fault = MakeFault {
         version,
-        response: ctx.bool_attr(node, "response", false)?,
+        // FaultMediator.markAsResponse starts true; only response="false" turns it off.
+        response: ctx.bool_attr(node, "response", true)?,
         code: None,
         reason: None,
         role: None,

@@ -12,6 +12,10 @@ use serde_json::{Number, Value};
 use serde_json_path::JsonPath;
 use std::sync::{Arc, LazyLock};
 
+/// InlineExpressionUtil.EXPRESSION_PATTERN: an inline `{expression}` in a JSONPath.
+static INLINE_EXPRESSION: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r#"\{[^\s",<>}\]]+\}"#).ok());
+
 /// SynapseJsonPath.EXTRACT_PROP_REGEX.
 static PROPERTY_PREFIX: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^(\$ctx|\$trp|\$axis2):([a-zA-Z0-9_-]+)").ok());
@@ -36,6 +40,9 @@ pub struct JsonEval {
 #[derive(Debug)]
 pub(super) struct Compiled {
     text: String,
+    /// The path as SynapseJsonPath receives it (without `json-eval(...)`), when it holds inline
+    /// `{...}` expressions (SynapseJsonPath.isJSONPathNeedsProcessing).
+    inline: Option<String>,
     source: JsonSource,
     /// The path after the property prefix is resolved (SynapseJsonPath.resolvedExpression).
     resolved: String,
@@ -120,12 +127,71 @@ impl JsonEval {
         let whole = translated.steps.is_empty()
             && translated.function.is_none()
             && translated.merge.is_none();
+        let has_inline = INLINE_EXPRESSION
+            .as_ref()
+            .is_some_and(|re| re.is_match(&resolved));
         let compiled = Compiled {
             text: text.to_string(),
+            inline: has_inline.then(|| inner.to_string()),
             source,
             resolved,
             whole,
             path,
+            translated,
+        };
+        Ok(JsonEval {
+            inner: Arc::new(compiled),
+        })
+    }
+
+    /// Whether the path holds inline `{expression}` parts (`json-eval({$ctx:name})`), which
+    /// [`JsonEval::with_inline_values`] must replace before each evaluation.
+    pub fn has_inline_expressions(&self) -> bool {
+        self.inner.inline.is_some()
+    }
+
+    /// The path with its inline `{expression}` parts replaced by their values, compiled, as
+    /// SynapseJsonPath.stringValueOf does for each message when the path has them:
+    /// InlineExpressionUtil.replaceDynamicValuesForJSONPath replaces every
+    /// `\{[^\s",<>}\]]+\}` by the value of the expression inside (`json-eval(..)` or XPath, an
+    /// unset value as ""; `value_of` evaluates it), then `JsonPath.compile` compiles the result
+    /// as a plain Jayway path (a `$ctx:` prefix is not resolved again, so Jayway refuses it).
+    /// Reads from where the original reads. `self` when there is nothing inline.
+    pub fn with_inline_values(
+        &self,
+        value_of: &mut dyn FnMut(&str) -> Result<String, String>,
+    ) -> Result<JsonEval, String> {
+        let (Some(expression), Some(re)) = (&self.inner.inline, INLINE_EXPRESSION.as_ref()) else {
+            return Ok(self.clone());
+        };
+        let mut replaced = String::with_capacity(expression.len());
+        let mut last = 0;
+        for found in re.find_iter(expression) {
+            replaced.push_str(&expression[last..found.start()]);
+            let inside = &found.as_str()[1..found.as_str().len() - 1];
+            replaced.push_str(&value_of(inside)?);
+            last = found.end();
+        }
+        replaced.push_str(&expression[last..]);
+        let mut path = replaced.trim();
+        if let Some(inner) = path.strip_prefix("json-eval(") {
+            path = inner.strip_suffix(')').unwrap_or(inner);
+        }
+        let translated = translate(path, path, 1).map_err(|e| e.to_string())?;
+        let rfc_path = JsonPath::parse(&translated.rfc).map_err(|e| {
+            format!(
+                "invalid JSONPath `{path}` (from `{expression}` after inline expressions): {}",
+                e.message()
+            )
+        })?;
+        let compiled = Compiled {
+            text: self.inner.text.clone(),
+            inline: None,
+            source: self.inner.source.clone(),
+            resolved: path.to_string(),
+            // SynapseJsonPath decides isWholeBody once, from the path it was built with.
+            whole: self.inner.whole,
+            path: rfc_path,
             translated,
         };
         Ok(JsonEval {
@@ -464,10 +530,72 @@ mod tests {
         );
     }
 
+    // Jayway's PathCompiler ends each token with `currentIsTail() || readNextToken(..)`: one
+    // character left after a token is ignored, and a name may follow `]` (MI tests
+    // PropertyJSONPathSupportTestCase and EnrichJSONPayloadWithSpaceTest).
+    #[test]
+    fn jayway_tolerates_a_stray_last_character_and_names_after_brackets() {
+        let tolkien = json!([{"category": "fiction", "author": "J. R. R. Tolkien", "title": "The Lord of the Rings", "isbn": "0-395-19395-8", "price": 22.99}]);
+        assert_eq!(
+            eval("$.store.book[?(@.price > 20)])"),
+            Some(tolkien.clone())
+        );
+        assert_eq!(eval("store.book[?(@.price > 20)])"), Some(tolkien));
+        assert_eq!(eval("$.store.book[0]x"), eval("$.store.book[0]"));
+        assert_eq!(eval("$.store.bicycle["), eval("$.store.bicycle"));
+        assert_eq!(
+            eval("$.store.book[3]title"),
+            Some(json!("The Lord of the Rings"))
+        );
+        let property =
+            JsonEval::compile("$trp:prop.store.book[?(@.price > 20)])").expect("compiles");
+        assert_eq!(property.path_text(), "$.store.book[?(@.price > 20)])");
+        // Two characters are not a tail: `)x` is read as a name, which no book has.
+        assert_eq!(eval("$.store.book[?(@.price > 20)])x"), Some(json!([])));
+        assert!(JsonEval::compile("$x").is_err());
+    }
+
+    // SynapseJsonPath.stringValueOf with InlineExpressionUtil.replaceDynamicValuesForJSONPath
+    // (proxy DynamicPropertiesJsonEval of MI test PropertyIntegrationDynamicNameTestCase).
+    #[test]
+    fn inline_expressions_are_replaced_for_each_evaluation() {
+        let eval = JsonEval::compile("json-eval({$ctx:which})").expect("deploys");
+        assert!(eval.has_inline_expressions());
+        let mut asked = Vec::new();
+        let resolved = eval
+            .with_inline_values(&mut |expr| {
+                asked.push(expr.to_string());
+                Ok("expensive".to_string())
+            })
+            .expect("resolves");
+        assert_eq!(asked, ["$ctx:which"]);
+        assert_eq!(resolved.string_value(&store()), "10");
+        let nested = JsonEval::compile("$.store.{$ctx:kind}.color").expect("deploys");
+        let resolved = nested
+            .with_inline_values(&mut |_| Ok("bicycle".to_string()))
+            .expect("resolves");
+        assert_eq!(resolved.string_value(&store()), "red");
+        // An error of the inline expression is the evaluation's error.
+        assert!(
+            nested
+                .with_inline_values(&mut |_| Err("boom".into()))
+                .is_err()
+        );
+        // Jayway compiles the replaced text as it is: a `$ctx:` prefix is not resolved again.
+        let prefixed = JsonEval::compile("json-eval($ctx:p.{$ctx:k})").expect("deploys");
+        assert!(
+            prefixed
+                .with_inline_values(&mut |_| Ok("a".into()))
+                .is_err()
+        );
+        assert!(!JsonEval::compile("$.a").unwrap().has_inline_expressions());
+    }
+
     #[test]
     fn compile_errors_carry_columns() {
         for (text, column) in [
-            ("json-eval($.a[)", 14),
+            // Jayway ignores a lone `[` at the end (currentIsTail), not an unclosed index.
+            ("json-eval($.a[0)", 14),
             ("json-eval($.a", 13),
             ("$.a[?(@.b =~ 'x')]", 6),
             ("json-eval($.a..)", 15),

@@ -81,6 +81,15 @@ pub(crate) fn translate(
         (owned.as_str(), column.saturating_sub(2))
     };
     let chars: Vec<char> = path.chars().collect();
+    // PathCompiler.compile: `if (ci.lastCharIs('.')) fail("Path must not end with a '.' or '..'")`,
+    // checked before any token (so the one-character tail rule never applies to it).
+    if path.ends_with('.') {
+        return Err(syntax(
+            full_text,
+            column + chars.len(),
+            "a path must not end with `.` or `..`",
+        ));
+    }
     let mut parser = PathParser {
         chars: &chars,
         pos: 1,
@@ -194,9 +203,6 @@ impl PathParser<'_> {
         if name.is_empty() {
             return Err(self.error("expected a property name"));
         }
-        if name.contains('{') {
-            return Err(self.error("inline expressions ({...}) in JSONPath are not supported"));
-        }
         Ok(name)
     }
 
@@ -209,8 +215,25 @@ impl PathParser<'_> {
     }
 
     /// Steps after the root; stops at the end or (in a filter) at a character that ends the path.
+    ///
+    /// Jayway's PathCompiler (com/jayway/jsonpath/internal/path/PathCompiler.java) ends every
+    /// token reader with `path.currentIsTail() || readNextToken(appender)`, and `currentIsTail` is
+    /// true when at most one character is left: so one stray character after a token is ignored
+    /// (`$.store.book[?(@.price > 20)])` in MI test PropertyJSONPathSupportTestCase), and a name
+    /// may follow `]` directly (`spo[0]spo_emad_spo_srs` in EnrichJSONPayloadWithSpaceTest), read
+    /// by readPropertyOrFunctionToken.
     fn steps(&mut self, t: &mut Translated) -> Result<(), JsonError> {
+        let mut after_token = false;
         while let Some(c) = self.peek() {
+            if !self.in_filter
+                && after_token
+                && t.function.is_none()
+                && self.pos + 1 == self.chars.len()
+            {
+                self.pos += 1;
+                return Ok(());
+            }
+            after_token = true;
             if t.function.is_some() {
                 if self.in_filter && !matches!(c, '.' | '[') {
                     return Ok(());
@@ -244,32 +267,39 @@ impl PathParser<'_> {
                     }
                     if self.peek() == Some('[') {
                         // Jayway tolerates `$.['a']`.
+                        after_token = false;
                         continue;
                     }
-                    let name = self.name()?;
-                    if self.peek() == Some('(') {
-                        if self.peek_at(1) != Some(')') {
-                            return Err(
-                                self.error("path functions with arguments are not supported")
-                            );
-                        }
-                        let Some(function) = PathFunction::from_name(&name) else {
-                            return Err(self.error("unknown path function (supported: length, size, min, max, avg, sum, stddev, keys, first, last)"));
-                        };
-                        self.pos += 2;
-                        t.function = Some(function);
-                        continue;
-                    }
-                    self.push(t, &format!("[{}]", quote(&name)), Step::Name(name), true);
+                    self.property_or_function(t)?;
                 }
                 '[' => {
                     let (rfc, step, definite) = self.bracket()?;
                     self.push(t, &rfc, step, definite);
                 }
                 _ if self.in_filter => return Ok(()),
+                // After `]` (or `*`) Jayway reads a name directly (readNextToken's default case).
+                _ if self.pos > 1 && !matches!(c, '*' | ' ') => self.property_or_function(t)?,
                 _ => return Err(self.error("expected `.`, `..` or `[`")),
             }
         }
+        Ok(())
+    }
+
+    /// `name` or `name()` (a path function) at `pos` (Jayway readPropertyOrFunctionToken).
+    fn property_or_function(&mut self, t: &mut Translated) -> Result<(), JsonError> {
+        let name = self.name()?;
+        if self.peek() == Some('(') {
+            if self.peek_at(1) != Some(')') {
+                return Err(self.error("path functions with arguments are not supported"));
+            }
+            let Some(function) = PathFunction::from_name(&name) else {
+                return Err(self.error("unknown path function (supported: length, size, min, max, avg, sum, stddev, keys, first, last)"));
+            };
+            self.pos += 2;
+            t.function = Some(function);
+            return Ok(());
+        }
+        self.push(t, &format!("[{}]", quote(&name)), Step::Name(name), true);
         Ok(())
     }
 
@@ -768,6 +798,7 @@ mod tests {
             })
         );
         assert!(translate("$.a[(@.length-1)]", "x", 1).is_err());
-        assert!(translate("$.{$ctx:p}", "x", 1).is_err());
+        // Jayway reads an inline `{$ctx:p}` as a name; SynapseJsonPath replaces it before use.
+        assert!(translate("$.{$ctx:p}", "x", 1).is_ok());
     }
 }

@@ -153,7 +153,44 @@ impl<B: MessageBody> MessageContext<B> {
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         self.payload = Some(Payload::parse(bytes, content_type)?);
+        if !self.is_response {
+            self.adopt_addressing();
+        }
         Ok(())
+    }
+
+    /// Whether this is a SOAP request whose WS-Addressing headers have not been read yet.
+    pub fn may_carry_addressing(&self) -> bool {
+        !self.is_response
+            && self.payload.is_none()
+            && !self.addressing.contains_key("To")
+            && self
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| {
+                    let t = t.to_ascii_lowercase();
+                    t.starts_with("text/xml") || t.starts_with("application/soap+xml")
+                })
+    }
+
+    /// Takes `To`, `Action`, `ReplyTo`, `FaultTo`, `From` and `RelatesTo` from the request's
+    /// WS-Addressing header blocks, as the addressing module MI engages globally does when a
+    /// message arrives (Axis2 AddressingInHandler); values a header mediator set win.
+    fn adopt_addressing(&mut self) {
+        let Some(Payload::Xml {
+            text,
+            soap: Some(_),
+        }) = &self.payload
+        else {
+            return;
+        };
+        if !text.contains("addressing") {
+            return;
+        }
+        for (name, value) in crate::runtime::payload::addressing_headers(text) {
+            self.addressing.entry(name).or_insert(value);
+        }
     }
 
     /// The payload, built or not: a mediator that replaces the body calls this after

@@ -330,8 +330,15 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             {
                                 Ok(Ended::Responded(response_from(ctx)?))
                             }
-                            // No endpoint: the message's own To address, when a header set one.
+                            // No endpoint: the message's own To address, set by a header
+                            // mediator or by the request's WS-Addressing headers (which MI's
+                            // addressing module reads on arrival, so the body is read for them).
                             None => {
+                                if ctx.may_carry_addressing() {
+                                    ctx.build_payload(self.max_message_bytes)
+                                        .await
+                                        .map_err(|e| Fault::payload(e, ctx.is_response))?;
+                                }
                                 self.send_then_out(
                                     to_address_endpoint(),
                                     receive,

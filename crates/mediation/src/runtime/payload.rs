@@ -623,6 +623,26 @@ pub fn escape_attribute(s: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
 
+    // Axis2 AddressingInHandler (final and submission namespaces): To, Action, MessageID by text,
+    // ReplyTo by its Address; other header blocks are not addressing.
+    #[test]
+    fn addressing_headers_are_read_from_the_soap_header() {
+        let envelope = format!(
+            r#"<s:Envelope xmlns:s="{SOAP11_NS}"><s:Header xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:To>http://localhost:9000/services/S</wsa:To><wsa:MessageID>urn:uuid:1</wsa:MessageID><wsa:Action>urn:getQuote</wsa:Action><wsa:ReplyTo><wsa:Address>http://r</wsa:Address></wsa:ReplyTo><x:Other xmlns:x="urn:x">o</x:Other></s:Header><s:Body/></s:Envelope>"#
+        );
+        assert_eq!(
+            addressing_headers(&envelope),
+            [
+                ("To", "http://localhost:9000/services/S"),
+                ("MessageID", "urn:uuid:1"),
+                ("Action", "urn:getQuote"),
+                ("ReplyTo", "http://r"),
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        assert!(addressing_headers("<a/>").is_empty());
+    }
+
     #[test]
     fn content_types_are_classified_like_mi_builders() {
         assert_eq!(
@@ -777,4 +797,56 @@ mod tests {
             "<r a=\"x>y\"><c>1</c><d/></r>"
         );
     }
+}
+
+/// The WS-Addressing namespaces MI's addressing module understands (final and submission).
+const WSA_NAMESPACES: [&str; 2] = [
+    "http://www.w3.org/2005/08/addressing",
+    "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+];
+
+/// The WS-Addressing header blocks of a SOAP envelope as (field, value): `To`, `Action`,
+/// `MessageID` and `RelatesTo` by their text, `ReplyTo`/`FaultTo`/`From` by their `Address`.
+pub fn addressing_headers(envelope: &str) -> Vec<(String, String)> {
+    let Ok(doc) = parse_document(envelope) else {
+        return Vec::new();
+    };
+    let root = doc.root_element();
+    let Some(ns) = soap_version(root).map(|v| v.namespace()) else {
+        return Vec::new();
+    };
+    let is_wsa = |n: &roxmltree::Node| {
+        n.is_element()
+            && n.tag_name()
+                .namespace()
+                .is_some_and(|uri| WSA_NAMESPACES.contains(&uri))
+    };
+    let text = |n: roxmltree::Node| -> String {
+        n.descendants()
+            .filter(|d| d.is_text())
+            .filter_map(|d| d.text())
+            .collect::<String>()
+            .trim()
+            .to_string()
+    };
+    let mut out = Vec::new();
+    let headers = root.children().filter(|n| {
+        n.is_element() && n.tag_name().name() == "Header" && n.tag_name().namespace() == Some(ns)
+    });
+    for block in headers.flat_map(|h| h.children()).filter(is_wsa) {
+        let name = block.tag_name().name();
+        let value = match name {
+            "To" | "Action" | "MessageID" | "RelatesTo" => text(block),
+            "ReplyTo" | "FaultTo" | "From" => match block
+                .children()
+                .find(|c| is_wsa(c) && c.tag_name().name() == "Address")
+            {
+                Some(address) => text(address),
+                None => continue,
+            },
+            _ => continue,
+        };
+        out.push((name.to_string(), value));
+    }
+    out
 }

@@ -81,10 +81,13 @@ impl ValueSource {
             ValueSource::XPath(x) => with_envelope(ctx, x.needs_payload(), |doc| {
                 x.string_value(doc, &CtxEnv(ctx)).map_err(|e| e.to_string())
             }),
-            ValueSource::Json(j) => Ok(match json_input(ctx, j.source()) {
-                Some(root) => j.string_value(&root),
-                None => String::new(),
-            }),
+            ValueSource::Json(j) => {
+                let j = inline_resolved(j, ctx)?;
+                Ok(match json_input(ctx, j.source()) {
+                    Some(root) => j.string_value(&root),
+                    None => String::new(),
+                })
+            }
         }
     }
 
@@ -110,15 +113,18 @@ impl ValueSource {
                 x.boolean_value(doc, &CtxEnv(ctx))
                     .map_err(|e| e.to_string())
             }),
-            ValueSource::Json(j) => Ok(match json_input(ctx, j.source()) {
-                Some(root) => match j.evaluate(&root) {
-                    Some(serde_json::Value::Bool(b)) => b,
-                    Some(serde_json::Value::Array(a)) => !a.is_empty(),
-                    Some(serde_json::Value::Null) | None => false,
-                    Some(_) => true,
-                },
-                None => false,
-            }),
+            ValueSource::Json(j) => {
+                let j = inline_resolved(j, ctx)?;
+                Ok(match json_input(ctx, j.source()) {
+                    Some(root) => match j.evaluate(&root) {
+                        Some(serde_json::Value::Bool(b)) => b,
+                        Some(serde_json::Value::Array(a)) => !a.is_empty(),
+                        Some(serde_json::Value::Null) | None => false,
+                        Some(_) => true,
+                    },
+                    None => false,
+                })
+            }
             other => {
                 let v = other.resolve(ctx)?;
                 Ok(!v.is_empty() && !v.eq_ignore_ascii_case("false"))
@@ -136,6 +142,20 @@ impl ValueSource {
             ValueSource::Json(j) => Cow::Borrowed(j.text()),
         }
     }
+}
+
+/// A json-eval with inline `{...}` parts (`json-eval({$ctx:name})`) with them replaced for this
+/// message (Synapse util/xpath/SynapseJsonPath.java stringValueOf,
+/// InlineExpressionUtil.replaceDynamicValuesForJSONPath); the path itself otherwise.
+fn inline_resolved<'j, B: MessageBody>(
+    j: &'j JsonEval,
+    ctx: &MessageContext<B>,
+) -> Result<Cow<'j, JsonEval>, String> {
+    if !j.has_inline_expressions() {
+        return Ok(Cow::Borrowed(j));
+    }
+    j.with_inline_values(&mut |expr| ValueSource::compile_text(expr, &[])?.resolve(ctx))
+        .map(Cow::Owned)
 }
 
 /// The short property-reference forms, recognised before anything is parsed as XPath so that

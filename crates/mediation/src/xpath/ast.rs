@@ -1,6 +1,7 @@
 //! The compiled form of an XPath 1.0 expression: the expression tree the parser builds and the
-//! evaluator walks. Namespace prefixes and function names are already resolved here, so evaluation
-//! never fails on a name; only run-time conditions (a budget, an unsupported charset) remain.
+//! evaluator walks. Namespace prefixes and known function names are already resolved here. A call
+//! Jaxen would only reject when evaluating (an unknown function, a wrong argument count) is kept as
+//! an [`Expr::Deferred`] node that fails when evaluated, as in MI.
 
 /// One node of the expression tree.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +19,21 @@ pub(crate) enum Expr {
     /// A primary expression followed by predicates, e.g. `$body//a[1]` starts with `$body`.
     Filter(Box<Expr>, Vec<Expr>),
     Path(Path),
+    /// A call MI deploys but fails on when it is evaluated: Jaxen's parser
+    /// (org/jaxen/saxpath/base/XPathReader.java) knows no function names or argument counts, and
+    /// DefaultFunctionCallExpr.evaluate looks the function up (UnresolvableException "No Such
+    /// Function") and the function checks its arguments (FunctionCallException) only at run time;
+    /// SynapseXPath.stringValueOf then reports it (handleException), so the mediation fails.
+    Deferred(Deferred),
+}
+
+/// See [`Expr::Deferred`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Deferred {
+    /// The whole error message, naming the function.
+    pub message: String,
+    /// 1-based column of the function name in the expression text.
+    pub column: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +204,15 @@ pub(crate) enum Function {
     Base64Encode,
     Base64Decode,
     UrlEncode,
+    // XPath 2.0 functions MI evaluates through Saxon when `synapse.enable_xpath_dom_failover` is
+    // set (SynapseXPath.stringValueOf -> evaluateDOMXPath after Jaxen's UnresolvableException).
+    Tokenize,
+    Matches,
+    Replace,
+    StringJoin,
+    CurrentDateTime,
+    CurrentDate,
+    CurrentTime,
 }
 
 /// Name, function and accepted argument counts (`usize::MAX` = unbounded).
@@ -226,6 +251,13 @@ pub(crate) const FUNCTIONS: &[(&str, Function, usize, usize)] = &[
     ("base64Encode", Function::Base64Encode, 1, 2),
     ("base64Decode", Function::Base64Decode, 1, 2),
     ("url-encode", Function::UrlEncode, 1, 2),
+    ("tokenize", Function::Tokenize, 2, 3),
+    ("matches", Function::Matches, 2, 3),
+    ("replace", Function::Replace, 3, 4),
+    ("string-join", Function::StringJoin, 1, 2),
+    ("current-dateTime", Function::CurrentDateTime, 0, 0),
+    ("current-date", Function::CurrentDate, 0, 0),
+    ("current-time", Function::CurrentTime, 0, 0),
 ];
 
 impl Function {
@@ -284,7 +316,7 @@ impl Expr {
                 b.mark_property_nodes(found);
             }
             Expr::Negate(a) => a.mark_property_nodes(found),
-            Expr::Literal(_) | Expr::Number(_) | Expr::Variable(_) => {}
+            Expr::Literal(_) | Expr::Number(_) | Expr::Variable(_) | Expr::Deferred(_) => {}
             Expr::Call(call) => call
                 .args
                 .iter_mut()
@@ -317,7 +349,7 @@ impl Expr {
             | Expr::Arith(_, a, b)
             | Expr::Union(a, b) => a.reads_document() || b.reads_document(),
             Expr::Negate(a) => a.reads_document(),
-            Expr::Literal(_) | Expr::Number(_) => false,
+            Expr::Literal(_) | Expr::Number(_) | Expr::Deferred(_) => false,
             Expr::Variable(v) => {
                 !matches!(v, Variable::Property { .. } | Variable::PropertyNode { .. })
             }

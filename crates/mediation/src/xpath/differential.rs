@@ -65,6 +65,7 @@ fn ours(xml: &str, expr: &str) -> Result<Outcome, String> {
     Ok(match value {
         Value::Nodes(nodes) => Outcome::Nodes(nodes.iter().map(XNode::string_value).collect()),
         Value::String(s) => Outcome::String(s),
+        Value::Strings(items) => Outcome::String(items.into_iter().next().unwrap_or_default()),
         Value::Number(n) => number(n),
         Value::Boolean(b) => Outcome::Boolean(b),
     })

@@ -96,12 +96,18 @@ pub(crate) enum Value<'a, 'i> {
     String(String),
     Number(f64),
     Boolean(bool),
+    /// A sequence of strings, which only XPath 2.0 functions return (`fn:tokenize`). MI evaluates
+    /// those with Saxon's JAXP XPath (SynapseXPath.evaluateDOMXPath), which asks for a string
+    /// result and so gets the first item; where XPath 1.0 would take a node-set's first node, this
+    /// takes the first string.
+    Strings(Vec<String>),
 }
 
 impl Value<'_, '_> {
     pub(crate) fn to_boolean(&self) -> bool {
         match self {
             Value::Nodes(nodes) => !nodes.is_empty(),
+            Value::Strings(items) => !items.is_empty(),
             Value::String(s) => !s.is_empty(),
             Value::Number(n) => *n != 0.0 && !n.is_nan(),
             Value::Boolean(b) => *b,
@@ -112,6 +118,7 @@ impl Value<'_, '_> {
     pub(crate) fn to_xpath_string(&self) -> String {
         match self {
             Value::Nodes(nodes) => nodes.first().map(XNode::string_value).unwrap_or_default(),
+            Value::Strings(items) => items.first().cloned().unwrap_or_default(),
             Value::String(s) => s.clone(),
             Value::Number(n) => functions::format_number(*n),
             Value::Boolean(b) => b.to_string(),
@@ -123,6 +130,16 @@ impl Value<'_, '_> {
             Value::Number(n) => *n,
             Value::Boolean(b) => f64::from(u8::from(*b)),
             other => functions::parse_number(&other.to_xpath_string()),
+        }
+    }
+
+    /// The string value of every item of a node-set or string sequence; `None` for a single
+    /// string, number or boolean.
+    pub(crate) fn item_strings(&self) -> Option<Vec<String>> {
+        match self {
+            Value::Nodes(nodes) => Some(nodes.iter().map(XNode::string_value).collect()),
+            Value::Strings(items) => Some(items.clone()),
+            _ => None,
         }
     }
 }
@@ -150,6 +167,9 @@ pub(crate) struct Evaluator<'e, 'a, 'i> {
     /// Milliseconds since the Unix epoch, for SYSTEM_DATE / SYSTEM_TIME.
     pub now_millis: i64,
     pub steps: usize,
+    /// The string item a predicate over a string sequence is looking at (`tokenize(..)[. = 'a']`):
+    /// `.` and the context-reading functions answer it instead of the context node.
+    pub context_item: Option<String>,
 }
 
 impl<'e, 'a, 'i> Evaluator<'e, 'a, 'i> {
@@ -229,9 +249,18 @@ impl<'e, 'a, 'i> Evaluator<'e, 'a, 'i> {
             Expr::Number(n) => Ok(Value::Number(*n)),
             Expr::Variable(v) => Ok(self.variable(v)),
             Expr::Call(call) => functions::call(self, call, ctx),
+            Expr::Deferred(deferred) => {
+                Err(self.error(deferred.message.clone(), Some(deferred.column)))
+            }
             Expr::Filter(primary, predicates) => {
                 let nodes = match self.eval(primary, ctx)? {
                     Value::Nodes(nodes) => nodes,
+                    Value::Strings(mut items) => {
+                        for predicate in predicates {
+                            items = self.filter_strings(items, predicate, ctx)?;
+                        }
+                        return Ok(Value::Strings(items));
+                    }
                     _ => {
                         return Err(self.error(
                             "a predicate [..] can only filter a node-set".to_string(),
@@ -245,8 +274,55 @@ impl<'e, 'a, 'i> Evaluator<'e, 'a, 'i> {
                 }
                 Ok(Value::Nodes(nodes))
             }
-            Expr::Path(path) => self.path(path, ctx).map(Value::Nodes),
+            Expr::Path(path) => {
+                if let Some(item) = &self.context_item
+                    && is_context_item(path)
+                {
+                    return Ok(Value::String(item.clone()));
+                }
+                self.path(path, ctx).map(Value::Nodes)
+            }
         }
+    }
+
+    /// Keeps the items of a string sequence for which the predicate holds, the predicate seeing
+    /// each item as `.` and its position as `position()`.
+    fn filter_strings(
+        &mut self,
+        items: Vec<String>,
+        predicate: &Expr,
+        ctx: &Context<'a, 'i>,
+    ) -> Result<Vec<String>, XPathError> {
+        let size = items.len();
+        let mut kept = Vec::with_capacity(size);
+        let outer = self.context_item.take();
+        for (i, item) in items.into_iter().enumerate() {
+            if let Err(e) = self.tick(1) {
+                self.context_item = outer;
+                return Err(e);
+            }
+            let item_ctx = Context {
+                node: ctx.node,
+                position: i + 1,
+                size,
+            };
+            self.context_item = Some(item);
+            let result = self.eval(predicate, &item_ctx);
+            let item = self.context_item.take().unwrap_or_default();
+            let keep = match result {
+                Ok(Value::Number(n)) => n == (i + 1) as f64,
+                Ok(other) => other.to_boolean(),
+                Err(e) => {
+                    self.context_item = outer;
+                    return Err(e);
+                }
+            };
+            if keep {
+                kept.push(item);
+            }
+        }
+        self.context_item = outer;
+        Ok(kept)
     }
 
     fn variable(&self, variable: &Variable) -> Value<'a, 'i> {
@@ -339,22 +415,28 @@ impl<'e, 'a, 'i> Evaluator<'e, 'a, 'i> {
     ) -> Result<Vec<XNode<'a, 'i>>, XPathError> {
         let size = nodes.len();
         let mut kept = Vec::with_capacity(size);
-        for (i, node) in nodes.into_iter().enumerate() {
-            self.tick(1)?;
-            let ctx = Context {
-                node,
-                position: i + 1,
-                size,
-            };
-            let keep = match self.eval(predicate, &ctx)? {
-                Value::Number(n) => n == (i + 1) as f64,
-                other => other.to_boolean(),
-            };
-            if keep {
-                kept.push(node);
+        // Inside a node predicate `.` is the node again, not an outer string item.
+        let outer = self.context_item.take();
+        let result = (|| {
+            for (i, node) in nodes.into_iter().enumerate() {
+                self.tick(1)?;
+                let ctx = Context {
+                    node,
+                    position: i + 1,
+                    size,
+                };
+                let keep = match self.eval(predicate, &ctx)? {
+                    Value::Number(n) => n == (i + 1) as f64,
+                    other => other.to_boolean(),
+                };
+                if keep {
+                    kept.push(node);
+                }
             }
-        }
-        Ok(kept)
+            Ok(())
+        })();
+        self.context_item = outer;
+        result.map(|()| kept)
     }
 
     /// Appends the nodes of `axis` from `node` that pass `test`, in proximity order.
@@ -479,26 +561,25 @@ impl<'e, 'a, 'i> Evaluator<'e, 'a, 'i> {
         left: &Value<'a, 'i>,
         right: &Value<'a, 'i>,
     ) -> Result<bool, XPathError> {
-        match (left, right) {
-            (Value::Nodes(l), Value::Nodes(r)) => {
-                self.tick(l.len().saturating_mul(r.len()))?;
-                let ls: Vec<String> = l.iter().map(XNode::string_value).collect();
-                let rs: Vec<String> = r.iter().map(XNode::string_value).collect();
+        // Node-sets and string sequences compare item by item (existentially).
+        match (left.item_strings(), right.item_strings()) {
+            (Some(ls), Some(rs)) => {
+                self.tick(ls.len().saturating_mul(rs.len()))?;
                 Ok(ls.iter().any(|a| {
                     rs.iter()
                         .any(|b| compare_atoms(op, &Atom::Str(a), &Atom::Str(b)))
                 }))
             }
-            (Value::Nodes(nodes), other) => self.compare_nodes_with(op, nodes, other, false),
-            (other, Value::Nodes(nodes)) => self.compare_nodes_with(op, nodes, other, true),
-            (a, b) => Ok(compare_atoms(op, &atom(a), &atom(b))),
+            (Some(items), None) => self.compare_nodes_with(op, &items, right, false),
+            (None, Some(items)) => self.compare_nodes_with(op, &items, left, true),
+            (None, None) => Ok(compare_atoms(op, &atom(left), &atom(right))),
         }
     }
 
     fn compare_nodes_with(
         &mut self,
         op: CompareOp,
-        nodes: &[XNode<'a, 'i>],
+        nodes: &[String],
         other: &Value<'a, 'i>,
         nodes_on_right: bool,
     ) -> Result<bool, XPathError> {
@@ -512,16 +593,13 @@ impl<'e, 'a, 'i> Evaluator<'e, 'a, 'i> {
         };
         Ok(match other {
             Value::Boolean(b) => ordered(Atom::Bool(!nodes.is_empty()), Atom::Bool(*b)),
-            Value::Number(n) => nodes.iter().any(|node| {
-                ordered(
-                    Atom::Num(functions::parse_number(&node.string_value())),
-                    Atom::Num(*n),
-                )
-            }),
+            Value::Number(n) => nodes
+                .iter()
+                .any(|node| ordered(Atom::Num(functions::parse_number(node)), Atom::Num(*n))),
             Value::String(s) => nodes
                 .iter()
-                .any(|node| ordered(Atom::Str(&node.string_value()), Atom::Str(s))),
-            Value::Nodes(_) => false,
+                .any(|node| ordered(Atom::Str(node), Atom::Str(s))),
+            Value::Nodes(_) | Value::Strings(_) => false,
         })
     }
 }
@@ -529,10 +607,24 @@ impl<'e, 'a, 'i> Evaluator<'e, 'a, 'i> {
 fn kind_name(value: &Value) -> &'static str {
     match value {
         Value::Nodes(_) => "a node-set",
+        Value::Strings(_) => "a sequence of strings",
         Value::String(_) => "a string",
         Value::Number(_) => "a number",
         Value::Boolean(_) => "a boolean",
     }
+}
+
+/// `.` (self::node() from the context), which names the context item.
+fn is_context_item(path: &Path) -> bool {
+    matches!(path.start, PathStart::Context)
+        && matches!(
+            path.steps.as_slice(),
+            [Step {
+                axis: Axis::SelfNode,
+                test: NodeTest::Node,
+                predicates,
+            }] if predicates.is_empty()
+        )
 }
 
 /// All nodes before `n` in document order except its ancestors (and never the root).
@@ -573,8 +665,8 @@ fn atom<'s>(value: &'s Value) -> Atom<'s> {
         Value::String(s) => Atom::Str(s),
         Value::Number(n) => Atom::Num(*n),
         Value::Boolean(b) => Atom::Bool(*b),
-        // Node-sets are expanded by the caller.
-        Value::Nodes(_) => Atom::Bool(false),
+        // Node-sets and sequences are expanded by the caller.
+        Value::Nodes(_) | Value::Strings(_) => Atom::Bool(false),
     }
 }
 

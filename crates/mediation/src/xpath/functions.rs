@@ -11,6 +11,7 @@ use super::ast::{Call, Function};
 use super::eval::{Context, Evaluator, Value, XNode};
 use super::serialize;
 use super::synapse;
+use super::xpath2;
 
 /// Most fraction digits Jaxen's number formatting prints (StringFunction: setMaximumFractionDigits(32)).
 const MAX_FRACTION_DIGITS: usize = 32;
@@ -265,9 +266,11 @@ pub(crate) fn call<'a, 'i>(
     }
     let column = Some(call.column);
     let string_arg = |i: usize| -> String {
-        match args.get(i) {
-            Some(v) => v.to_xpath_string(),
-            None => XNode::string_value(&ctx.node),
+        match (args.get(i), &ev.context_item) {
+            (Some(v), _) => v.to_xpath_string(),
+            // In a predicate over a string sequence the context item is the string.
+            (None, Some(item)) => item.clone(),
+            (None, None) => XNode::string_value(&ctx.node),
         }
     };
     let node_arg =
@@ -283,6 +286,7 @@ pub(crate) fn call<'a, 'i>(
         Function::Position => Value::Number(ctx.position as f64),
         Function::Count => match args.first() {
             Some(Value::Nodes(nodes)) => Value::Number(nodes.len() as f64),
+            Some(Value::Strings(items)) => Value::Number(items.len() as f64),
             _ => return Err(ev.error("count() needs a node-set argument".to_string(), column)),
         },
         // Axiom has no DTD-declared IDs, so Jaxen's navigator finds no element by ID.
@@ -346,12 +350,12 @@ pub(crate) fn call<'a, 'i>(
             Some(v) => v.to_number(),
             None => parse_number(&ctx.node.string_value()),
         }),
-        Function::Sum => match args.first() {
-            Some(Value::Nodes(nodes)) => Value::Number(
+        Function::Sum => match args.first().and_then(Value::item_strings) {
+            Some(items) => Value::Number(
                 // Start from +0 like Jaxen's SumFunction (`Iterator::sum` starts from -0.0).
-                nodes
+                items
                     .iter()
-                    .map(|n| parse_number(&n.string_value()))
+                    .map(|s| parse_number(s))
                     .fold(0.0, |total, n| total + n),
             ),
             _ => return Err(ev.error("sum() needs a node-set argument".to_string(), column)),
@@ -361,6 +365,13 @@ pub(crate) fn call<'a, 'i>(
         Function::Round => {
             Value::Number(xpath_round(args.first().map_or(f64::NAN, Value::to_number)))
         }
+        Function::Tokenize
+        | Function::Matches
+        | Function::Replace
+        | Function::StringJoin
+        | Function::CurrentDateTime
+        | Function::CurrentDate
+        | Function::CurrentTime => xpath2::call(ev, call.function, &args, call.column)?,
         Function::GetProperty
         | Function::Base64Encode
         | Function::Base64Decode

@@ -9,9 +9,18 @@
 //! functions, variables' scopes and the `stringValueOf` rule; [`serialize`](fn@serialize) writes
 //! XML as Axiom does.
 //!
-//! Left out (compile errors naming the function): Jaxen's `evaluate()` and `document()`,
-//! Synapse's `hmac-generate`, `encrypt`, `decrypt` (key-store), custom `XpathExtensionUtil`
-//! extensions, XPath 2.0 (`fn:` functions, Saxon fallback), and streaming XPath.
+//! Functions are resolved as Jaxen does it, when evaluating: an unknown function (Jaxen's
+//! `evaluate()` and `document()`, custom `XpathExtensionUtil` extensions, a misspelt name) or a
+//! wrong argument count deploys and fails when the expression is evaluated. Synapse's key-store
+//! functions `hmac-generate`, `encrypt`, `decrypt` are refused at deploy time (not implemented).
+//!
+//! XPath 2.0: MI evaluates an expression Jaxen cannot (an XPath 2.0 function) with Saxon when
+//! `synapse.enable_xpath_dom_failover` is set, as MI's test servers do. Conflux runs the common
+//! XPath 2.0 string functions (`fn:tokenize`, `fn:matches`, `fn:replace`, `fn:string-join`,
+//! `fn:upper-case`, `fn:lower-case`, `fn:ends-with`, `fn:current-dateTime`, `fn:current-date`,
+//! `fn:current-time`) inside its XPath 1.0 evaluator, whatever that setting, with `fn:` or no
+//! prefix; the rest of XPath 2.0 (its syntax, types, and Saxon's evaluation against the body's
+//! first element) is not implemented. Streaming XPath is not implemented either.
 
 mod ast;
 mod eval;
@@ -19,6 +28,7 @@ mod functions;
 mod parser;
 mod serialize;
 mod synapse;
+mod xpath2;
 
 #[cfg(test)]
 mod tests;
@@ -172,6 +182,7 @@ impl XPath {
             text: &self.text,
             now_millis: now,
             steps: 0,
+            context_item: None,
         };
         let ctx = evaluator.initial_context();
         evaluator.eval(&self.expr, &ctx)
@@ -194,6 +205,8 @@ impl XPath {
                 }
             }
             Value::String(s) => XValue::String(s),
+            // Saxon's JAXP evaluate(node) with a string result: the first item.
+            Value::Strings(items) => XValue::String(items.into_iter().next().unwrap_or_default()),
             Value::Number(n) => XValue::Number(n),
             Value::Boolean(b) => XValue::Boolean(b),
         })

@@ -5,7 +5,8 @@
 
 use super::XPathError;
 use super::ast::{
-    ArithOp, Axis, Call, CompareOp, Expr, FUNCTIONS, NodeTest, Path, PathStart, Step, Variable,
+    ArithOp, Axis, Call, CompareOp, Deferred, Expr, FUNCTIONS, NodeTest, Path, PathStart, Step,
+    Variable,
 };
 
 /// Longest expression text accepted (bytes).
@@ -828,36 +829,24 @@ impl Parser<'_> {
         }
     }
 
+    /// A function call. The name is looked up here, but as Jaxen resolves functions and checks
+    /// argument counts only when evaluating (see [`Expr::Deferred`]), an unknown function or a
+    /// wrong argument count compiles into a node that fails at evaluation; only Synapse's
+    /// key-store functions, which MI has and Conflux does not, are refused at deploy time.
     fn parse_call(&mut self, name: &str, at: usize) -> Result<Expr, XPathError> {
         let (prefix, local) = match name.split_once(':') {
             Some((p, l)) => (Some(p), l),
             None => (None, name),
         };
-        let entry = FUNCTIONS.iter().find(|(n, ..)| *n == local);
-        let (function, min, max) = match entry {
-            // `fn:` is XPath 2.0's function namespace, which MI reaches through its Saxon
-            // fallback; its functions that XPath 1.0 (or Jaxen) also has behave the same for the
-            // arguments Synapse configurations pass, so `fn:concat(...)` runs as `concat(...)`.
-            Some(&(_, f, min, max))
-                if prefix.is_none() || prefix == Some("fn") || f.is_synapse() =>
-            {
-                (f, min, max)
-            }
-            _ => {
-                let hint = if prefix.is_some() {
-                    " (of the prefixed functions only XPath 2.0's fn: versions of the XPath 1.0 functions are supported)"
-                } else if matches!(local, "hmac-generate" | "encrypt" | "decrypt") {
-                    " (Synapse's key-store functions are not supported)"
-                } else {
-                    ""
-                };
-                return Err(error_at(
-                    self.text,
-                    at,
-                    format!("unknown function {name}(){hint}"),
-                ));
-            }
-        };
+        if prefix.is_none() && matches!(local, "hmac-generate" | "encrypt" | "decrypt") {
+            return Err(error_at(
+                self.text,
+                at,
+                format!(
+                    "function {name}() is not supported (Synapse's key-store functions are not implemented)"
+                ),
+            ));
+        }
         self.pos += 1; // the name
         self.expect(&Tok::LParen)?;
         let mut args = Vec::new();
@@ -873,6 +862,32 @@ impl Parser<'_> {
                 break;
             }
         }
+        let column = column_of(self.text, at);
+        let entry = FUNCTIONS.iter().find(|(n, ..)| *n == local);
+        let (function, min, max) = match entry {
+            // `fn:` is XPath 2.0's function namespace, which MI reaches through its Saxon
+            // fallback; its functions that XPath 1.0 (or Jaxen) also has behave the same for the
+            // arguments Synapse configurations pass, so `fn:concat(...)` runs as `concat(...)`.
+            Some(&(_, f, min, max))
+                if prefix.is_none() || prefix == Some("fn") || f.is_synapse() =>
+            {
+                (f, min, max)
+            }
+            _ => {
+                let hint = if prefix.is_some_and(|p| p != "fn") {
+                    " (of the prefixed functions only XPath 2.0's fn: functions are known)"
+                } else {
+                    ""
+                };
+                return self.finish(
+                    Expr::Deferred(Deferred {
+                        message: format!("unknown function {name}(){hint}"),
+                        column,
+                    }),
+                    1,
+                );
+            }
+        };
         if args.len() < min || args.len() > max {
             let expected = if min == max {
                 format!("{min}")
@@ -881,19 +896,21 @@ impl Parser<'_> {
             } else {
                 format!("{min} to {max}")
             };
-            return Err(error_at(
-                self.text,
-                at,
-                format!(
-                    "{name}() takes {expected} argument(s) but was given {}",
-                    args.len()
-                ),
-            ));
+            return self.finish(
+                Expr::Deferred(Deferred {
+                    message: format!(
+                        "{name}() takes {expected} argument(s) but was given {}",
+                        args.len()
+                    ),
+                    column,
+                }),
+                1,
+            );
         }
         let call = Expr::Call(Call {
             function,
             args,
-            column: column_of(self.text, at),
+            column,
         });
         self.finish(call, 1 + depth)
     }

@@ -458,6 +458,8 @@ pub(crate) fn string_value_of(text: &str, value: &Value) -> String {
     let nodes = match value {
         Value::Nodes(nodes) => nodes,
         Value::String(s) => return s.clone(),
+        // SynapseXPath.evaluateDOMXPath: Saxon's string result, the first item.
+        Value::Strings(items) => return items.first().cloned().unwrap_or_default(),
         Value::Number(n) => return java_double_to_string(*n),
         Value::Boolean(b) => return b.to_string(),
     };

@@ -295,25 +295,12 @@ fn evaluate_returns_nodes_and_attribute_node_sets() {
 fn compile_errors_name_what_and_where() {
     // (expression, column, fragment of the message)
     let cases: &[(&str, Option<usize>, &str)] = &[
-        ("foo(1)", Some(1), "unknown function foo()"),
-        ("1 + foo(1)", Some(5), "unknown function foo()"),
-        (
-            "fn:tokenize('a', 'b')",
-            Some(1),
-            "unknown function fn:tokenize()",
-        ),
         ("hmac-generate('a', 'b')", Some(1), "key-store"),
         ("//x:a", Some(3), "prefix 'x' is not declared"),
         ("1 +", Some(4), "expression ended"),
         ("(1", Some(3), "expected ')'"),
         ("'abc", Some(1), "unterminated string literal"),
         ("$foo", Some(1), "unknown variable $foo"),
-        (
-            "count()",
-            Some(1),
-            "count() takes 1 argument(s) but was given 0",
-        ),
-        ("substring('a')", Some(1), "takes 2 to 3"),
         ("1 2", Some(3), "unexpected number 2"),
         ("a b", Some(3), "expected an operator"),
         ("//a[", Some(5), "expression ended"),
@@ -333,10 +320,88 @@ fn compile_errors_name_what_and_where() {
         assert!(err.to_string().contains(fragment), "{expr}: {err}");
         assert!(err.to_string().contains(&format!("\"{expr}\"")), "{err}");
     }
-    let err = XPath::compile("foo(1)", &[]).expect_err("unknown");
+}
+
+// Jaxen resolves functions and checks their arguments only when evaluating
+// (org/jaxen/expr/DefaultFunctionCallExpr.java evaluate -> context.getFunction, which throws
+// UnresolvableException; the functions throw FunctionCallException), so MI deploys
+// PropertyIntegrationTestCase's `negative` proxy with `fn:concatXXX()` and fails only the
+// mediation that evaluates it (wso2-synapse util/xpath/SynapseXPath.java stringValueOf ->
+// handleException).
+#[test]
+fn unknown_functions_and_wrong_argument_counts_fail_when_evaluated() {
+    let env = MapEnv::default();
+    let doc = roxmltree::Document::parse(QUOTE).unwrap();
+    let cases: &[(&str, usize, &str)] = &[
+        ("fn:concatXXX()", 1, "unknown function fn:concatXXX()"),
+        ("foo(1)", 1, "unknown function foo()"),
+        ("1 + foo(1)", 5, "unknown function foo()"),
+        ("concat('a', x:f())", 13, "unknown function x:f()"),
+        ("count()", 1, "count() takes 1 argument(s) but was given 0"),
+        ("substring('a')", 1, "takes 2 to 3"),
+        ("fn:tokenize('a')", 1, "takes 2 to 3"),
+    ];
+    for &(expr, column, fragment) in cases {
+        let xpath = XPath::compile(expr, &ns()).unwrap_or_else(|e| panic!("{expr} deploys: {e}"));
+        assert!(!xpath.needs_payload(), "{expr}");
+        let err = xpath.string_value(&doc, &env).expect_err(expr);
+        assert_eq!(err.column(), Some(column), "{expr}: {err}");
+        assert!(err.to_string().contains(fragment), "{expr}: {err}");
+        assert!(xpath.boolean_value(&doc, &env).is_err(), "{expr}");
+    }
+    let xpath = XPath::compile("fn:concatXXX()", &[]).unwrap();
     assert_eq!(
-        err.to_string(),
-        "unknown function foo() at column 1 of \"foo(1)\""
+        xpath.string_value(&doc, &env).unwrap_err().to_string(),
+        "unknown function fn:concatXXX() at column 1 of \"fn:concatXXX()\""
+    );
+    // A branch that is not taken does not evaluate the call.
+    assert_eq!(string_of(QUOTE, "false() and foo()", &env), "false");
+    // Syntax errors inside the arguments are still compile errors, as in Jaxen's parser.
+    assert!(XPath::compile("foo(1 +)", &[]).is_err());
+}
+
+// MI test PropertyXPATH2FunctionsTestCase (proxy XPATH2): with synapse.enable_xpath_dom_failover
+// MI evaluates XPath 2.0 functions with Saxon (SynapseXPath.evaluateDOMXPath), whose string
+// result is the first item of a sequence.
+#[test]
+fn xpath2_string_functions() {
+    let env = MapEnv::with(&[(
+        "default",
+        "EncodedCorrelationId",
+        "0537522332_20170602_0406469194_2060208391_380",
+    )]);
+    let cases: &[(&str, &str)] = &[
+        (
+            "fn:substring-before($ctx:EncodedCorrelationId,concat('',fn:tokenize($ctx:EncodedCorrelationId,'_')[last()]))",
+            "0537522332_20170602_0406469194_2060208391_",
+        ),
+        ("fn:tokenize('a,b,c', ',')", "a"),
+        ("tokenize('a,b,c', ',')[2]", "b"),
+        ("count(fn:tokenize('a,b,c', ','))", "3.0"),
+        ("fn:tokenize('a,b,c', ',')[. = 'c']", "c"),
+        ("fn:tokenize('a,bb,c', ',')[string-length() = 2]", "bb"),
+        ("fn:tokenize('a,b', ',') = 'b'", "true"),
+        ("fn:string-join(fn:tokenize('a,b,c', ','), '-')", "a-b-c"),
+        ("fn:string-join(//m0:symbol, '')", "IBM"),
+        ("fn:upper-case('abc')", "ABC"),
+        ("fn:lower-case('ABC')", "abc"),
+        ("fn:ends-with('abc', 'bc')", "true"),
+        ("fn:matches('abc', '^a.c$')", "true"),
+        ("fn:matches('ABC', 'b', 'i')", "true"),
+        ("fn:replace('abracadabra', 'bra', '*')", "a*cada*"),
+        ("fn:replace('abc', '(b)', '[$1]')", "a[b]c"),
+        ("fn:current-dateTime()", "2024-02-29T13:05:09.007Z"),
+    ];
+    for &(expr, want) in cases {
+        assert_eq!(string_of(QUOTE, expr, &env), want, "{expr}");
+    }
+    let doc = roxmltree::Document::parse(QUOTE).unwrap();
+    let bad = XPath::compile("fn:matches('a', '(')", &[]).expect("deploys");
+    assert!(bad.string_value(&doc, &env).is_err());
+    let xpath = XPath::compile("fn:tokenize('x y', ' ')", &[]).unwrap();
+    assert_eq!(
+        xpath.evaluate(&doc, &env),
+        Ok(XValue::String("x".to_string()))
     );
 }
 
