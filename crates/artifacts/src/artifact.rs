@@ -10,6 +10,7 @@ use crate::local_entry::{LocalEntry, parse_local_entry};
 use crate::proxy::{ProxyService, parse_proxy};
 use crate::sequence::{Sequence, parse_sequence};
 use crate::span::Span;
+use crate::template::{Template, parse_template};
 use crate::xml::{Ctx, SYNAPSE_NS, element_name, parse_document};
 
 /// Largest artifact file accepted (MI's own artifacts are a few KiB; inline WSDLs reach ~100 KiB).
@@ -26,9 +27,11 @@ pub enum Artifact {
     /// A named sequence.
     Sequence(Sequence),
     LocalEntry(LocalEntry),
+    /// A sequence template.
+    Template(Template),
 }
 
-/// The five artifact kinds Conflux deploys, with their folder and root element.
+/// The artifact kinds Conflux deploys, with their folder and root element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ArtifactKind {
     Api,
@@ -36,12 +39,14 @@ pub enum ArtifactKind {
     Endpoint,
     Sequence,
     LocalEntry,
+    Template,
 }
 
 impl ArtifactKind {
-    pub const ALL: [ArtifactKind; 5] = [
+    pub const ALL: [ArtifactKind; 6] = [
         ArtifactKind::LocalEntry,
         ArtifactKind::Endpoint,
+        ArtifactKind::Template,
         ArtifactKind::Sequence,
         ArtifactKind::ProxyService,
         ArtifactKind::Api,
@@ -55,6 +60,7 @@ impl ArtifactKind {
             ArtifactKind::Endpoint => "endpoints",
             ArtifactKind::Sequence => "sequences",
             ArtifactKind::LocalEntry => "local-entries",
+            ArtifactKind::Template => "templates",
         }
     }
 
@@ -65,6 +71,7 @@ impl ArtifactKind {
             ArtifactKind::Endpoint => "endpoint",
             ArtifactKind::Sequence => "sequence",
             ArtifactKind::LocalEntry => "localEntry",
+            ArtifactKind::Template => "template",
         }
     }
 }
@@ -77,6 +84,7 @@ impl Artifact {
             Artifact::Endpoint(_) => ArtifactKind::Endpoint,
             Artifact::Sequence(_) => ArtifactKind::Sequence,
             Artifact::LocalEntry(_) => ArtifactKind::LocalEntry,
+            Artifact::Template(_) => ArtifactKind::Template,
         }
     }
 
@@ -88,6 +96,7 @@ impl Artifact {
             Artifact::Endpoint(e) => e.name.as_deref().unwrap_or_default(),
             Artifact::Sequence(s) => s.name.as_deref().unwrap_or_default(),
             Artifact::LocalEntry(l) => &l.key,
+            Artifact::Template(t) => &t.name,
         }
     }
 
@@ -98,13 +107,13 @@ impl Artifact {
             Artifact::Endpoint(e) => &e.span,
             Artifact::Sequence(s) => &s.span,
             Artifact::LocalEntry(l) => &l.span,
+            Artifact::Template(t) => &t.span,
         }
     }
 }
 
 /// Root elements of artifact kinds Synapse knows but Conflux does not deploy (synapse-subset §1.2).
 const UNSUPPORTED_ROOTS: &[(&str, &str)] = &[
-    ("template", "Tier 2: templates"),
     ("inboundEndpoint", "Tier 2/3: inbound endpoints"),
     ("task", "Tier 2: tasks"),
     ("messageStore", "Tier 2: message stores"),
@@ -153,6 +162,7 @@ pub fn parse_artifact(file_label: &str, xml: &str) -> Result<Artifact, ArtifactE
         "endpoint" => Ok(Artifact::Endpoint(parse_endpoint(&ctx, root, true)?)),
         "sequence" => Ok(Artifact::Sequence(parse_sequence(&ctx, root, true)?)),
         "localEntry" => Ok(Artifact::LocalEntry(parse_local_entry(&ctx, root, xml)?)),
+        "template" => Ok(Artifact::Template(parse_template(&ctx, root, xml)?)),
         other => match UNSUPPORTED_ROOTS.iter().find(|(name, _)| *name == other) {
             Some((_, why)) => Err(ctx.unsupported(root, format!("artifact kind <{other}>"), why)),
             None => Err(ctx.invalid(
@@ -189,13 +199,13 @@ mod tests {
             .is_ok()
         );
         let err = parse_artifact(
-            "templates/T.xml",
-            "<template xmlns=\"http://ws.apache.org/ns/synapse\" name=\"T\"/>",
+            "tasks/T.xml",
+            "<task xmlns=\"http://ws.apache.org/ns/synapse\" name=\"T\"/>",
         )
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported artifact kind <template> (Tier 2: templates) at templates/T.xml:1:1"
+            "unsupported artifact kind <task> (Tier 2: tasks) at tasks/T.xml:1:1"
         );
     }
 

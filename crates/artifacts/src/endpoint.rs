@@ -1,7 +1,10 @@
 //! Endpoints: `<endpoint>` with an `address`, `http` or `default` leaf, its QoS options (timeout,
 //! suspendOnFailure, markForSuspension, legacy suspendDurationOnFailure, retryConfig) with MI's
-//! defaults, and `<endpoint key>` references. Checked against
-//! SYN:`config/xml/endpoints/EndpointDefinitionFactory.java` and SYN:`endpoints/EndpointDefinition.java`.
+//! defaults, `<endpoint key>` references, and the endpoint groups `<failover>` and `<loadbalance>`.
+//! Checked against SYN:`config/xml/endpoints/EndpointDefinitionFactory.java`,
+//! SYN:`endpoints/EndpointDefinition.java`, SYN:`config/xml/endpoints/FailoverEndpointFactory.java`,
+//! SYN:`config/xml/endpoints/LoadbalanceEndpointFactory.java` and
+//! SYN:`config/xml/endpoints/utils/LoadbalanceAlgorithmFactory.java`.
 
 use roxmltree::Node;
 
@@ -46,6 +49,42 @@ pub enum EndpointKind {
     },
     /// The target is the message's `To`.
     Default { format: Option<MessageFormat> },
+    /// `<failover [dynamic] [buildMessage]>` over child endpoints (SYN `FailoverEndpoint`).
+    Failover {
+        children: Vec<EndpointRef>,
+        /// `dynamic` (default true): go back to the first child as soon as it is ready again;
+        /// `false` keeps sending to the child that last worked.
+        dynamic: bool,
+        /// `buildMessage`, when written.
+        build_message: Option<bool>,
+    },
+    /// `<loadbalance [algorithm|policy] [failover] [buildMessage]>` over child endpoints
+    /// (SYN `LoadbalanceEndpoint`).
+    Loadbalance {
+        children: Vec<EndpointRef>,
+        algorithm: LoadbalanceAlgorithm,
+        /// `failover` (default true): a failed child's message goes to the next child.
+        failover: bool,
+        build_message: Option<bool>,
+    },
+}
+
+/// The algorithm of a `<loadbalance>` group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadbalanceAlgorithm {
+    /// `org.apache.synapse.endpoints.algorithms.RoundRobin`, the default.
+    RoundRobin,
+}
+
+impl EndpointKind {
+    /// The child endpoints of a failover or load-balance group (empty for a leaf).
+    pub fn children(&self) -> &[EndpointRef] {
+        match self {
+            EndpointKind::Failover { children, .. }
+            | EndpointKind::Loadbalance { children, .. } => children,
+            _ => &[],
+        }
+    }
 }
 
 /// `format` attribute of address/default endpoints.
@@ -134,10 +173,18 @@ pub enum EndpointRef {
     Inline(Box<Endpoint>),
     /// `<endpoint key="name"/>` or `<target endpoint="name">`.
     Key(String, Span),
+    /// `<endpoint key-expression="expr"/>`: the named endpoint the expression gives, per message
+    /// (SYN `endpoints/ResolvingEndpoint.java`).
+    Expression(Expression),
 }
 
 /// Parses `<endpoint key=".."/>` as a reference, anything else as an inline endpoint.
 pub(crate) fn parse_endpoint_ref(ctx: &Ctx, node: Node) -> Result<EndpointRef> {
+    if ctx.attr(node, "key").is_none()
+        && let Some(expr) = ctx.expression_attr(node, "key-expression")?
+    {
+        return Ok(EndpointRef::Expression(expr));
+    }
     if let Some(key) = ctx.attr(node, "key") {
         if key.trim().is_empty() {
             return Err(ctx.invalid_attr(node, "key", key, "the name of an endpoint"));
@@ -188,8 +235,24 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
                 }
                 leaf = Some(child);
             }
+            "failover" | "loadbalance" => {
+                if leaf.is_some() {
+                    return Err(ctx.invalid(
+                        child,
+                        "an endpoint has exactly one of <address>, <http>, <default>, <failover>, <loadbalance>".into(),
+                    ));
+                }
+                leaf = Some(child);
+            }
+            "session" => {
+                return Err(ctx.unsupported(
+                    child,
+                    "load-balance endpoint <session> (session affinity)".into(),
+                    "Tier 2",
+                ));
+            }
             "property" => properties.push(parse_endpoint_property(ctx, child)?),
-            kind @ ("loadbalance" | "failover" | "wsdl" | "recipientlist") => {
+            kind @ ("wsdl" | "recipientlist") => {
                 return Err(ctx.unsupported(child, format!("endpoint <{kind}>"), "Tier 2"));
             }
             "parameter" => {
@@ -199,12 +262,35 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
                     "Tier 2: templates",
                 ));
             }
-            _ => return Err(ctx.unknown(child, node, "address, http, default or property")),
+            _ => {
+                return Err(ctx.unknown(
+                    child,
+                    node,
+                    "address, http, default, failover, loadbalance or property",
+                ));
+            }
         }
     }
     let Some(leaf) = leaf else {
-        return Err(ctx.missing(node, "a child <address>, <http> or <default>", ""));
+        return Err(ctx.missing(
+            node,
+            "a child <address>, <http>, <default>, <failover> or <loadbalance>",
+            "",
+        ));
     };
+    if matches!(leaf.tag_name().name(), "failover" | "loadbalance") {
+        return Ok(Endpoint {
+            name,
+            kind: parse_group(ctx, leaf)?,
+            timeout: None,
+            suspend_on_failure: SuspendOnFailure::default(),
+            mark_for_suspension: MarkForSuspension::default(),
+            retry_disabled_error_codes: Vec::new(),
+            retry_enabled_error_codes: Vec::new(),
+            properties,
+            span,
+        });
+    }
     let kind = match leaf.tag_name().name() {
         "address" => EndpointKind::Address {
             uri: ctx
@@ -235,6 +321,107 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
         retry_enabled_error_codes: qos.retry_enabled,
         properties,
         span,
+    })
+}
+
+/// The class names `algorithm=` accepts (SYN `LoadbalanceAlgorithmFactory` loads the class).
+const ROUND_ROBIN_CLASS: &str = "org.apache.synapse.endpoints.algorithms.RoundRobin";
+
+/// `<failover>` or `<loadbalance>` (SYN `FailoverEndpointFactory`, `LoadbalanceEndpointFactory`).
+fn parse_group(ctx: &Ctx, group: Node) -> Result<EndpointKind> {
+    let is_failover = group.tag_name().name() == "failover";
+    let what = if is_failover {
+        "a failover"
+    } else {
+        "a load-balance group"
+    };
+    let mut children = Vec::new();
+    for child in element_children(group) {
+        match child.tag_name().name() {
+            "endpoint" if is_synapse(child) => {
+                let r = parse_endpoint_ref(ctx, child)?;
+                // EndpointFactory.getEndpoints: "Same endpoint definition cannot be used with in
+                // the siblings".
+                if let EndpointRef::Key(key, _) = &r
+                    && children
+                        .iter()
+                        .any(|c| matches!(c, EndpointRef::Key(k, _) if k == key))
+                {
+                    return Err(ctx.invalid(
+                        child,
+                        format!(
+                            "endpoint {key} is used twice in {what} (the same endpoint definition cannot be used by siblings)"
+                        ),
+                    ));
+                }
+                children.push(r);
+            }
+            "member" if !is_failover && is_synapse(child) => {
+                return Err(ctx.unsupported(
+                    child,
+                    "load-balance <member> (application members)".into(),
+                    "Tier 2",
+                ));
+            }
+            _ => return Err(ctx.unknown(child, group, "endpoint")),
+        }
+    }
+    if children.is_empty() {
+        return Err(ctx.missing(
+            group,
+            "child <endpoint> elements",
+            &format!("{what} sends to its child endpoints"),
+        ));
+    }
+    let build_message = match ctx.attr(group, "buildMessage") {
+        // JavaUtils.isTrueExplicitly: anything else is false.
+        Some(v) => Some(matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "yes" | "1"
+        )),
+        None => None,
+    };
+    if is_failover {
+        // Only an explicit false turns dynamic fail-over off (JavaUtils.isFalseExplicitly).
+        let dynamic = !ctx.attr(group, "dynamic").is_some_and(|v| {
+            matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "no" | "0")
+        });
+        return Ok(EndpointKind::Failover {
+            children,
+            dynamic,
+            build_message,
+        });
+    }
+    let algorithm = match (ctx.attr(group, "algorithm"), ctx.attr(group, "policy")) {
+        (Some(_), Some(_)) => {
+            return Err(ctx.invalid(
+                group,
+                "<loadbalance> cannot have both 'policy' and 'algorithm' (give only the algorithm)"
+                    .into(),
+            ));
+        }
+        (Some(a), None) if a.trim() == ROUND_ROBIN_CLASS => LoadbalanceAlgorithm::RoundRobin,
+        (Some(a), None) => {
+            return Err(ctx.unsupported(
+                group,
+                format!("load-balance algorithm {}", a.trim()),
+                "Tier 2: only org.apache.synapse.endpoints.algorithms.RoundRobin",
+            ));
+        }
+        (None, Some(p)) if p.trim() == "roundRobin" => LoadbalanceAlgorithm::RoundRobin,
+        (None, Some(p)) => {
+            return Err(ctx.invalid_attr(group, "policy", p, "roundRobin"));
+        }
+        (None, None) => LoadbalanceAlgorithm::RoundRobin,
+    };
+    let failover = !ctx
+        .attr(group, "failover")
+        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+    Ok(EndpointKind::Loadbalance {
+        children,
+        algorithm,
+        failover,
+        build_message,
     })
 }
 
@@ -594,12 +781,10 @@ mod tests {
 
     #[test]
     fn located_errors() {
-        let msg = error(&format!(
-            "<endpoint {NS} name=\"E\">\n  <failover/></endpoint>"
-        ));
+        let msg = error(&format!("<endpoint {NS} name=\"E\">\n  <wsdl/></endpoint>"));
         assert_eq!(
             msg,
-            "unsupported endpoint <failover> (Tier 2) at endpoints/E.xml:2:3"
+            "unsupported endpoint <wsdl> (Tier 2) at endpoints/E.xml:2:3"
         );
         let msg = error(&format!(
             "<endpoint {NS} name=\"E\"><address uri=\"http://x\"><timeout><responseAction>never</responseAction></timeout></address></endpoint>"
@@ -620,5 +805,131 @@ mod tests {
             msg.starts_with("unsupported endpoint <enableAddressing>"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn failover_group_with_inline_and_key_children() {
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="FO"><failover buildMessage="true">
+  <endpoint name="a"><address uri="http://a/svc"><suspendOnFailure><initialDuration>2000</initialDuration></suspendOnFailure></address></endpoint>
+  <endpoint key="B"/>
+</failover><property name="p" value="v"/></endpoint>"#
+        ));
+        let EndpointKind::Failover {
+            children,
+            dynamic,
+            build_message,
+        } = &e.kind
+        else {
+            panic!("{:?}", e.kind)
+        };
+        assert!(*dynamic);
+        assert_eq!(*build_message, Some(true));
+        assert_eq!(children.len(), 2);
+        match &children[0] {
+            EndpointRef::Inline(a) => {
+                assert_eq!(a.name.as_deref(), Some("a"));
+                assert_eq!(a.suspend_on_failure.initial_duration_ms, 2000);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&children[1], EndpointRef::Key(k, _) if k == "B"));
+        assert_eq!(e.kind.children().len(), 2);
+        assert_eq!(e.properties.len(), 1);
+
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="FO"><failover dynamic="false"><endpoint key="B"/></failover></endpoint>"#
+        ));
+        assert!(matches!(
+            e.kind,
+            EndpointKind::Failover {
+                dynamic: false,
+                build_message: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn loadbalance_group_algorithms() {
+        // Round robin is the default; a misspelt attribute is ignored, as Synapse ignores it.
+        for attrs in [
+            "",
+            r#"algorithm="org.apache.synapse.endpoints.algorithms.RoundRobin""#,
+            r#"policy="roundRobin""#,
+            r#"alogorithm="org.apache.synapse.endpoints.algorithms.WeightedRoundRobin""#,
+        ] {
+            let e = endpoint(&format!(
+                r#"<endpoint {NS} name="LB"><loadbalance {attrs}><endpoint key="A"/><endpoint><http uri-template="http://b/{{uri.var.x}}"/></endpoint></loadbalance></endpoint>"#
+            ));
+            let EndpointKind::Loadbalance {
+                children,
+                algorithm,
+                failover,
+                build_message,
+            } = &e.kind
+            else {
+                panic!("{:?}", e.kind)
+            };
+            assert_eq!(*algorithm, LoadbalanceAlgorithm::RoundRobin, "{attrs}");
+            assert!(*failover);
+            assert_eq!(*build_message, None);
+            assert_eq!(children.len(), 2);
+        }
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="LB"><loadbalance failover="false" buildMessage="false"><endpoint key="A"/></loadbalance></endpoint>"#
+        ));
+        assert!(matches!(
+            e.kind,
+            EndpointKind::Loadbalance {
+                failover: false,
+                build_message: Some(false),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn group_errors_are_located() {
+        let msg = error(&format!(
+            "<endpoint {NS} name=\"E\">\n  <failover/></endpoint>"
+        ));
+        assert!(
+            msg.contains("child <endpoint> elements") && msg.ends_with("at endpoints/E.xml:2:3"),
+            "{msg}"
+        );
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><failover><endpoint key="A"/><endpoint key="A"/></failover></endpoint>"#
+        ));
+        assert!(msg.contains("endpoint A is used twice"), "{msg}");
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><loadbalance algorithm="org.apache.synapse.endpoints.algorithms.WeightedRoundRobin"><endpoint key="A"/></loadbalance></endpoint>"#
+        ));
+        assert!(
+            msg.starts_with("unsupported load-balance algorithm org.apache.synapse.endpoints.algorithms.WeightedRoundRobin"),
+            "{msg}"
+        );
+        let msg = error(&format!(
+            "<endpoint {NS} name=\"E\"><session type=\"http\"/><loadbalance><endpoint key=\"A\"/></loadbalance></endpoint>"
+        ));
+        assert!(
+            msg.starts_with("unsupported load-balance endpoint <session>"),
+            "{msg}"
+        );
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><loadbalance><member hostName="h" httpPort="1"/></loadbalance></endpoint>"#
+        ));
+        assert!(
+            msg.starts_with("unsupported load-balance <member>"),
+            "{msg}"
+        );
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><address uri="http://x"/><failover><endpoint key="A"/></failover></endpoint>"#
+        ));
+        assert!(msg.contains("exactly one of"), "{msg}");
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><failover><endpoint><failover><endpoint><wsdl/></endpoint></failover></endpoint></failover></endpoint>"#
+        ));
+        assert!(msg.starts_with("unsupported endpoint <wsdl>"), "{msg}");
     }
 }

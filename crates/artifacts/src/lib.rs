@@ -1,6 +1,6 @@
 //! conflux-artifacts: Synapse XML artifacts (APIs, proxy services, endpoints, sequences, local
-//! entries, one per file as MI deploys them from `synapse-configs/default/<kind>/`) to a typed
-//! model with `file:line:column` errors. Expressions are kept as text for the mediation crate to
+//! entries, sequence templates, one per file as MI deploys them from
+//! `synapse-configs/default/<kind>/`) to a typed model with `file:line:column` errors. Expressions are kept as text for the mediation crate to
 //! compile. No sockets, no HTTP; XML is parsed by roxmltree with DTDs refused.
 
 pub mod api;
@@ -14,13 +14,14 @@ pub mod mediators;
 pub mod proxy;
 pub mod sequence;
 pub mod span;
+pub mod template;
 mod xml;
 
 pub use api::{Api, Protocol, Resource, VersionType};
 pub use artifact::{Artifact, ArtifactKind, MAX_ARTIFACT_BYTES, parse_artifact};
 pub use endpoint::{
-    Endpoint, EndpointKind, EndpointProperty, EndpointRef, MarkForSuspension, MessageFormat,
-    ResponseAction, SuspendOnFailure, Timeout, TimeoutDuration,
+    Endpoint, EndpointKind, EndpointProperty, EndpointRef, LoadbalanceAlgorithm, MarkForSuspension,
+    MessageFormat, ResponseAction, SuspendOnFailure, Timeout, TimeoutDuration,
 };
 pub use error::ArtifactError;
 pub use expression::{Expression, Value, ValueOrExpression};
@@ -30,4 +31,5 @@ pub use mediators::{Mediator, walk_mediators};
 pub use proxy::{ProxyParameter, ProxyService, ProxyTarget, PublishWsdl};
 pub use sequence::{Sequence, SequenceRef};
 pub use span::Span;
+pub use template::{Template, TemplateParameter};
 pub use xml::{MAX_NESTING_DEPTH, SYNAPSE_NS};

@@ -15,13 +15,13 @@ use crate::mediators::{Mediator, SequenceTarget, walk_mediators};
 use crate::proxy::ProxyService;
 use crate::sequence::{Sequence, SequenceRef};
 use crate::span::Span;
+use crate::template::Template;
 
 /// Sequences MI provides implicitly (and which may therefore be referenced without being deployed).
 pub const IMPLICIT_SEQUENCES: [&str; 2] = ["main", "fault"];
 
 /// Folders of artifact kinds Conflux does not deploy; their files are reported, not ignored.
 pub const UNSUPPORTED_FOLDERS: &[(&str, &str)] = &[
-    ("templates", "Tier 2: templates"),
     ("inbound-endpoints", "Tier 2/3: inbound endpoints"),
     ("tasks", "Tier 2: tasks"),
     ("message-stores", "Tier 2: message stores"),
@@ -39,6 +39,8 @@ pub struct Artifacts {
     pub endpoints: Vec<Endpoint>,
     pub sequences: Vec<Sequence>,
     pub local_entries: Vec<LocalEntry>,
+    /// Sequence templates (`templates/`), run by `<call-template>`.
+    pub templates: Vec<Template>,
 }
 
 /// Result of loading a folder: what deployed, and every problem found (nothing stops the load).
@@ -68,6 +70,9 @@ impl Artifacts {
     pub fn local_entry(&self, key: &str) -> Option<&LocalEntry> {
         self.local_entries.iter().find(|l| l.key == key)
     }
+    pub fn template(&self, name: &str) -> Option<&Template> {
+        self.templates.iter().find(|t| t.name == name)
+    }
 
     pub fn len(&self) -> usize {
         self.apis.len()
@@ -75,6 +80,7 @@ impl Artifacts {
             + self.endpoints.len()
             + self.sequences.len()
             + self.local_entries.len()
+            + self.templates.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -182,6 +188,17 @@ impl Artifacts {
                 }
                 self.local_entries.push(entry);
             }
+            Artifact::Template(template) => {
+                if let Some(first) = self.template(&template.name) {
+                    return Err(duplicate(
+                        "template",
+                        &template.name,
+                        &first.span,
+                        &template.span,
+                    ));
+                }
+                self.templates.push(template);
+            }
         }
         Ok(())
     }
@@ -199,15 +216,29 @@ impl Artifacts {
                 });
             }
         };
+        // Keys anywhere in the reference, also in the children of failover/load-balance groups.
+        fn endpoint_keys<'e>(endpoint: &'e EndpointRef, out: &mut Vec<(&'e String, &'e Span)>) {
+            match endpoint {
+                EndpointRef::Key(name, span) => out.push((name, span)),
+                EndpointRef::Expression(_) => {}
+                EndpointRef::Inline(e) => {
+                    for child in e.kind.children() {
+                        endpoint_keys(child, out);
+                    }
+                }
+            }
+        }
         let check_endpoint = |endpoint: &EndpointRef, errors: &mut Vec<ArtifactError>| {
-            if let EndpointRef::Key(name, span) = endpoint
-                && self.endpoint(name).is_none()
-            {
-                errors.push(ArtifactError::UnresolvedReference {
-                    kind: "endpoint".into(),
-                    name: name.clone(),
-                    span: span.clone(),
-                });
+            let mut keys = Vec::new();
+            endpoint_keys(endpoint, &mut keys);
+            for (name, span) in keys {
+                if self.endpoint(name).is_none() {
+                    errors.push(ArtifactError::UnresolvedReference {
+                        kind: "endpoint".into(),
+                        name: name.clone(),
+                        span: span.clone(),
+                    });
+                }
             }
         };
         let check_list = |list: &[Mediator], errors: &mut Vec<ArtifactError>| {
@@ -230,6 +261,18 @@ impl Artifacts {
                         check_sequence(name, span, errors);
                     }
                 }
+                Mediator::CallTemplate(call) => {
+                    if self.template(&call.target).is_none() {
+                        errors.push(ArtifactError::UnresolvedReference {
+                            kind: "template".into(),
+                            name: call.target.clone(),
+                            span: call.target_span.clone(),
+                        });
+                    }
+                    if let Some((name, span)) = &call.on_error {
+                        check_sequence(name, span, errors);
+                    }
+                }
                 _ => {}
             });
         };
@@ -244,8 +287,19 @@ impl Artifacts {
             SequenceRef::Inline(seq) => check_sequence_body(seq, errors),
             SequenceRef::Named(name, span) => check_sequence(name, span, errors),
         };
+        for endpoint in &self.endpoints {
+            for child in endpoint.kind.children() {
+                check_endpoint(child, &mut errors);
+            }
+        }
         for sequence in &self.sequences {
             check_sequence_body(sequence, &mut errors);
+        }
+        for template in &self.templates {
+            if let Some((name, span)) = &template.on_error {
+                check_sequence(name, span, &mut errors);
+            }
+            check_list(&template.mediators, &mut errors);
         }
         for api in &self.apis {
             for resource in &api.resources {
@@ -416,13 +470,21 @@ mod tests {
             "local-entries/L.xml",
             &format!(r#"<localEntry {NS} key="S">x</localEntry>"#),
         );
-        write(d, "templates/Tm.xml", "<template/>");
+        write(d, "tasks/Tk.xml", "<task/>");
+        write(
+            d,
+            "templates/Tm.xml",
+            &format!(
+                r#"<template {NS} name="Tm"><sequence><call-template target="Nowhere"/></sequence></template>"#
+            ),
+        );
         let report = load_synapse_dir(d);
         let errors: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(report.artifacts.apis.len(), 1, "{errors:#?}");
         assert_eq!(report.artifacts.proxies.len(), 1);
         assert!(report.artifacts.endpoint("Ep").is_some());
         assert!(report.artifacts.local_entry("S").is_some());
+        assert!(report.artifacts.template("Tm").is_some());
         assert!(
             report.artifacts.sequence("S").is_none(),
             "clashes with the local entry key"
@@ -447,8 +509,9 @@ mod tests {
         );
         assert!(errors.iter().any(|e| e == "root element <proxy> does not belong in this folder (expected <sequence>) at sequences/T.xml:1:1"));
         assert!(
-            errors.iter().any(|e| e
-                == "unsupported artifact kind templates/ (Tier 2: templates) at templates/Tm.xml")
+            errors
+                .iter()
+                .any(|e| e == "unsupported artifact kind tasks/ (Tier 2: tasks) at tasks/Tk.xml")
         );
         assert_eq!(report.errors.len(), 5, "{errors:#?}");
         let unresolved: Vec<String> = report
@@ -460,6 +523,7 @@ mod tests {
         assert_eq!(
             unresolved,
             [
+                "unresolved template reference 'Nowhere' at templates/Tm.xml:1:86",
                 "unresolved sequence reference 'Missing' at api/A.xml:1:78",
                 "unresolved endpoint reference 'Nope' at proxy-services/P.xml:1:65",
             ]

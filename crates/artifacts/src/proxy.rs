@@ -70,17 +70,20 @@ pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxySe
             .map(str::to_string)
             .collect(),
     };
-    for transport in &transports {
-        if transport == "all" {
-            continue;
-        }
-        if !SUPPORTED_PROXY_TRANSPORTS.contains(&transport.as_str()) {
-            return Err(crate::error::ArtifactError::Unsupported {
-                what: format!("proxy transport '{transport}'"),
-                why: "only http and https are served".into(),
-                span: ctx.attr_span(node, "transports"),
-            });
-        }
+    // MI's `local` transport is its in-process shortcut for calls between its own services: a
+    // proxy listing it is still served over http/https. Any other transport (jms, vfs...) is not
+    // served here, so a proxy reachable only through such transports is unsupported.
+    let served = |t: &str| t == "all" || t == "local" || SUPPORTED_PROXY_TRANSPORTS.contains(&t);
+    if let Some(other) = transports.iter().find(|t| !served(t))
+        && !transports
+            .iter()
+            .any(|t| t == "all" || SUPPORTED_PROXY_TRANSPORTS.contains(&t.as_str()))
+    {
+        return Err(crate::error::ArtifactError::Unsupported {
+            what: format!("proxy transport '{other}'"),
+            why: "only http and https are served".into(),
+            span: ctx.attr_span(node, "transports"),
+        });
     }
     let mut target = None;
     let mut parameters = Vec::new();

@@ -117,6 +117,12 @@ impl BackendClient {
             });
         };
         prepare_backend_request(&mut req, target);
+        if req.extensions_mut().remove::<CloseAfter>().is_some() {
+            req.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("Close"),
+            );
+        }
         let sending = self.send(req, key, target);
         match timeout {
             Some(limit) => match tokio::time::timeout(limit, sending).await {
@@ -197,6 +203,11 @@ impl BackendClient {
 /// MI does for a message with `POST_TO_URI` (some proxies and gateways require it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AbsoluteForm;
+
+/// A request extension: ask the backend to close the connection after this exchange (MI's
+/// `NO_KEEPALIVE`); the connection is then not returned to the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseAfter;
 
 /// `target`'s path and query as a URI of its own.
 fn origin_form(target: &Uri) -> Uri {

@@ -748,3 +748,121 @@ mod tests {
         assert_eq!(DEFAULT_TIMEOUT_ERROR_CODES, [101_504, 101_505]);
     }
 }
+
+/// Endpoint groups over these states: the choice of `conflux_mediation`'s `EndpointGroup` (SYN
+/// `FailoverEndpoint`, `LoadbalanceEndpoint` + `RoundRobin`) driven by the children's suspension
+/// states, with time passed in.
+#[cfg(test)]
+mod group_tests {
+    use std::sync::Arc;
+
+    use conflux_mediation::runtime::endpoint::{
+        Endpoint, EndpointGroup, EndpointKind, GroupChild, GroupKind, SuspensionSettings,
+        TimeoutAction,
+    };
+
+    use super::*;
+
+    fn group(kind: GroupKind, n: usize) -> EndpointGroup {
+        let children = (0..n)
+            .map(|id| GroupChild {
+                endpoint: Arc::new(Endpoint {
+                    id,
+                    name: Arc::from(format!("c{id}")),
+                    kind: EndpointKind::Address {
+                        uri: format!("http://b{id}/"),
+                        format: None,
+                    },
+                    timeout: None,
+                    dynamic_timeout: None,
+                    timeout_action: TimeoutAction::Never,
+                    suspension: SuspensionSettings::default(),
+                }),
+                retry_disabled: Vec::new(),
+                retry_enabled: Vec::new(),
+                budget: 1,
+            })
+            .collect();
+        EndpointGroup::new(kind, children, false)
+    }
+
+    /// Sends one message through `g`: `up[i]` says whether child i answers. Returns the children
+    /// tried, in order, updating their states as the sender does.
+    fn send(
+        g: &EndpointGroup,
+        states: &mut [EndpointState],
+        up: &[bool],
+        now: Instant,
+    ) -> Vec<usize> {
+        let mut tries = vec![0; states.len()];
+        let mut order = Vec::new();
+        while let Some(i) = g.choose(|i| states[i].is_ready(now), &tries) {
+            tries[i] += 1;
+            order.push(i);
+            if up[i] {
+                states[i].on_success();
+                break;
+            }
+            states[i].on_failure(NHTTP_CONNECTION_FAILED, now);
+            if !g.retries_after(i, NHTTP_CONNECTION_FAILED as u32) {
+                break;
+            }
+        }
+        order
+    }
+
+    fn states(n: usize, initial_ms: u64) -> Vec<EndpointState> {
+        (0..n)
+            .map(|_| {
+                EndpointState::new(SuspensionPolicy {
+                    initial_duration_ms: Some(initial_ms),
+                    ..SuspensionPolicy::default()
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn failover_moves_on_while_the_primary_is_suspended_and_returns_after() {
+        let g = group(GroupKind::Failover { dynamic: true }, 2);
+        let mut s = states(2, 2_000);
+        let t0 = Instant::now();
+        // The primary is down: the message fails over to the backup; the primary is suspended.
+        assert_eq!(send(&g, &mut s, &[false, true], t0), [0, 1]);
+        // Within the 2 s suspension the backup is used directly, even with the primary back.
+        assert_eq!(
+            send(&g, &mut s, &[true, true], t0 + Duration::from_millis(1_999)),
+            [1]
+        );
+        // After it, the primary is tried again and, answering, is ACTIVE.
+        assert_eq!(
+            send(&g, &mut s, &[true, true], t0 + Duration::from_millis(2_000)),
+            [0]
+        );
+        assert_eq!(s[0].state(), EndpointStatus::Active);
+        // Both down: each is tried once, then the message fails; then none is ready.
+        let t1 = t0 + Duration::from_secs(10);
+        assert_eq!(send(&g, &mut s, &[false, false], t1), [0, 1]);
+        assert!(send(&g, &mut s, &[true, true], t1 + Duration::from_millis(1)).is_empty());
+    }
+
+    #[test]
+    fn round_robin_skips_a_suspended_child_until_its_suspension_ends() {
+        let g = group(GroupKind::Loadbalance { failover: true }, 3);
+        let mut s = states(3, 1_000);
+        let t0 = Instant::now();
+        let up = [true, false, true];
+        let mut firsts = Vec::new();
+        for k in 0..4 {
+            firsts.push(send(&g, &mut s, &up, t0 + Duration::from_millis(k)));
+        }
+        // Child 1 fails once (the message fails over to 2) and is then left out of the rotation.
+        assert_eq!(firsts, vec![vec![0], vec![1, 2], vec![0], vec![2]]);
+        // Its suspension over and the backend back, it takes its turn again.
+        let later = t0 + Duration::from_millis(1_500);
+        let turns: Vec<_> = (0..3)
+            .map(|_| send(&g, &mut s, &[true, true, true], later))
+            .collect();
+        assert_eq!(turns, vec![vec![0], vec![1], vec![2]]);
+    }
+}

@@ -108,6 +108,14 @@ fn policy(s: &SuspensionSettings) -> SuspensionPolicy {
 }
 
 impl Sender<ProxyBody> for EndpointSender {
+    /// The endpoint's suspension state at this instant (endpoint groups choose their child by
+    /// it); an endpoint without a state (an implicit one) is always ready.
+    fn is_ready(&self, endpoint: &Endpoint) -> bool {
+        self.state(endpoint)
+            .and_then(|s| s.lock().ok().map(|s| s.is_ready(Instant::now())))
+            .unwrap_or(true)
+    }
+
     fn send<'a>(
         &'a self,
         endpoint: &'a Endpoint,
@@ -138,6 +146,13 @@ impl Sender<ProxyBody> for EndpointSender {
                 .is_some()
             {
                 request.extensions_mut().insert(crate::client::AbsoluteForm);
+            }
+            if request
+                .extensions_mut()
+                .remove::<conflux_mediation::runtime::NoKeepAlive>()
+                .is_some()
+            {
+                request.extensions_mut().insert(crate::client::CloseAfter);
             }
             // A per-message deadline (a dynamic `<duration>`) wins over the endpoint's own.
             let timeout = request

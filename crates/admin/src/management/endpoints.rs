@@ -29,6 +29,8 @@ fn element_name(e: &Endpoint) -> &'static str {
         EndpointKind::Address { .. } => "address",
         EndpointKind::Http { .. } => "http",
         EndpointKind::Default { .. } => "default",
+        EndpointKind::Failover { .. } => "failover",
+        EndpointKind::Loadbalance { .. } => "loadbalance",
     }
 }
 
@@ -93,12 +95,48 @@ fn detail(ctx: &Ctx<'_>, e: &Endpoint, id: usize) -> Value {
             EndpointKind::Default { .. } => {
                 map.insert("type".into(), json!("Default Endpoint"));
             }
+            // FailoverEndpoint / LoadbalanceEndpoint.createJsonRepresentation.
+            EndpointKind::Failover { children, .. } => {
+                map.insert("type".into(), json!("Failover Endpoint"));
+                map.insert("children".into(), children_json(children));
+            }
+            EndpointKind::Loadbalance {
+                children,
+                failover,
+                build_message,
+                ..
+            } => {
+                map.insert("type".into(), json!("Load Balance Endpoint"));
+                map.insert("algorithm".into(), json!("RoundRobin"));
+                map.insert("buildMessage".into(), json!(build_message.unwrap_or(false)));
+                map.insert("isFailover".into(), json!(failover));
+                map.insert("children".into(), children_json(children));
+            }
         }
         if let Some(c) = configuration {
             map.insert("configuration".into(), json!(c));
         }
     }
     value
+}
+
+/// `AbstractEndpoint.getEndpointChildrenAsJson`: each child's name and type.
+fn children_json(children: &[conflux_artifacts::EndpointRef]) -> Value {
+    use conflux_artifacts::EndpointRef;
+    let list: Vec<Value> = children
+        .iter()
+        .map(|c| match c {
+            EndpointRef::Key(key, _) => json!({"name": key, "type": "Indirect Endpoint"}),
+            EndpointRef::Expression(_) => {
+                json!({"name": "anonymous", "type": "Resolving Endpoint"})
+            }
+            EndpointRef::Inline(e) => json!({
+                "name": e.name.as_deref().unwrap_or("anonymous"),
+                "type": element_name(e),
+            }),
+        })
+        .collect();
+    Value::Array(list)
 }
 
 /// MI `EndpointResource.changeEndpointStatus`.

@@ -29,6 +29,7 @@ fn mediator_type(m: &Mediator) -> &'static str {
         Mediator::Out(_) => "OutMediator",
         Mediator::MakeFault(_) => "FaultMediator",
         Mediator::Enrich(_) => "EnrichMediator",
+        Mediator::CallTemplate(_) => "InvokeMediator",
     }
 }
 

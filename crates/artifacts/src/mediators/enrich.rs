@@ -176,6 +176,16 @@ fn parse_target(ctx: &Ctx, node: Node) -> Result<EnrichTarget> {
             ));
         }
     };
+    // EnrichMediatorFactory.populateTarget: "Only the replace action is supported for the target
+    // type 'key'."
+    if matches!(kind, EnrichTargetKind::Key(_)) && action != EnrichAction::Replace {
+        return Err(ctx.invalid_attr(
+            node,
+            "action",
+            ctx.attr(node, "action").unwrap_or_default(),
+            "replace (the only action of target type key)",
+        ));
+    }
     Ok(EnrichTarget {
         kind,
         action,
@@ -224,6 +234,27 @@ mod tests {
         assert_eq!(
             e.source.kind,
             EnrichSourceKind::InlineText(r#"{"a":1}"#.into())
+        );
+    }
+
+    // EnrichMediatorFactory.populateTarget: type key takes an xpath and only action replace
+    // (MI2479 uses it without an action).
+    #[test]
+    fn key_target() {
+        let Mediator::Enrich(e) = parse_one(
+            r#"<enrich><source type="inline">avcId</source><target type="key" xpath="json-eval($.accountNo)"/></enrich>"#,
+        ) else {
+            panic!()
+        };
+        assert!(
+            matches!(e.target.kind, EnrichTargetKind::Key(ref x) if x.text == "json-eval($.accountNo)")
+        );
+        assert_eq!(e.target.action, EnrichAction::Replace);
+        assert!(
+            parse_err(
+                r#"<enrich><source type="inline">k</source><target type="key" action="child" xpath="json-eval($.a)"/></enrich>"#
+            )
+            .contains("attribute 'action' of <target>")
         );
     }
 

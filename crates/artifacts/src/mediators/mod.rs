@@ -1,9 +1,10 @@
 //! The `Mediator` enum and its dispatch: one file per Tier-1 mediator (log, property, propertyGroup,
 //! respond, send, call, payloadFactory, header, filter, switch, drop, loopback, sequence, in, out,
-//! makefault, enrich); every other Synapse mediator is a located "unsupported" error and anything
+//! makefault, enrich, call-template); every other Synapse mediator is a located "unsupported" error and anything
 //! else an "unknown element" error.
 
 pub mod call;
+pub mod call_template;
 pub mod drop;
 pub mod enrich;
 pub mod filter;
@@ -27,6 +28,7 @@ use crate::span::Span;
 use crate::xml::{Ctx, Result, element_children, is_synapse};
 
 pub use call::Call;
+pub use call_template::{CallTemplate, ParamValue, WithParam};
 pub use drop::Drop;
 pub use enrich::{
     Enrich, EnrichAction, EnrichSource, EnrichSourceKind, EnrichTarget, EnrichTargetKind,
@@ -65,6 +67,7 @@ pub enum Mediator {
     Out(Out),
     MakeFault(MakeFault),
     Enrich(Enrich),
+    CallTemplate(CallTemplate),
 }
 
 /// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
@@ -97,7 +100,6 @@ const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
     ("builder", "Tier 2"),
     ("variable", "Tier 2"),
     ("throwError", "Tier 2"),
-    ("call-template", "Tier 2: templates"),
     ("dblookup", "Tier 3"),
     ("dbreport", "Tier 3"),
     ("dataServiceCall", "Tier 3"),
@@ -143,6 +145,7 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
         "out" => Mediator::Out(out_mediator::parse(ctx, node)?),
         "makefault" => Mediator::MakeFault(makefault::parse(ctx, node)?),
         "enrich" => Mediator::Enrich(enrich::parse(ctx, node)?),
+        "call-template" => Mediator::CallTemplate(call_template::parse(ctx, node)?),
         other => {
             if let Some((_, why)) = UNSUPPORTED_MEDIATORS
                 .iter()
@@ -189,6 +192,7 @@ impl Mediator {
             Mediator::Out(m) => &m.span,
             Mediator::MakeFault(m) => &m.span,
             Mediator::Enrich(m) => &m.span,
+            Mediator::CallTemplate(m) => &m.span,
         }
     }
 
@@ -212,6 +216,7 @@ impl Mediator {
             Mediator::Out(_) => "out",
             Mediator::MakeFault(_) => "makefault",
             Mediator::Enrich(_) => "enrich",
+            Mediator::CallTemplate(_) => "call-template",
         }
     }
 

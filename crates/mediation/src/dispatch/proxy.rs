@@ -47,6 +47,14 @@ pub struct ProxyPath<'a> {
 /// Splits a request target under `/services/` (origin or absolute form).
 pub fn match_proxy_path(path_and_query: &str) -> Option<ProxyPath<'_>> {
     let path = strip_absolute_prefix(path_and_query);
+    // Repeated leading slashes (`//services/P`, a client joining `.../` and `/services/...`)
+    // still reach the proxy in MI (MI test PayloadFactoryXMLJSONTestCase ArrayAsLiteral).
+    let trimmed = path.trim_start_matches('/');
+    let path = if trimmed.len() + 1 < path.len() {
+        &path[path.len() - trimmed.len() - 1..]
+    } else {
+        path
+    };
     let after = path.strip_prefix(SERVICES_PREFIX)?;
     let query_at = after.find('?');
     let service_part = &after[..query_at.unwrap_or(after.len())];
@@ -161,6 +169,13 @@ impl ProxyTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_leading_slashes_still_name_the_proxy() {
+        let p = match_proxy_path("//services/P/x?a=1").expect("matches");
+        assert_eq!((p.name, p.rest_url_postfix), ("P", "/x?a=1"));
+        assert!(match_proxy_path("/services/").is_none());
+    }
 
     /// Postfix values follow Synapse `RestURLPostfixTest` / `NhttpUtil.getRestUrlPostfix`.
     #[test]

@@ -19,7 +19,9 @@ use crate::dispatch::{
 };
 use crate::runtime::context::Scope;
 use crate::runtime::deployment::{DeployedApi, Deployment};
-use crate::runtime::endpoint::{Endpoint, EndpointKind, SuspensionSettings, TimeoutAction};
+use crate::runtime::endpoint::{
+    Endpoint, EndpointGroup, EndpointKind, GroupChild, GroupKind, SuspensionSettings, TimeoutAction,
+};
 use crate::runtime::engine::{Route, Sequence};
 use crate::runtime::mediators::{self as rt, Mediator};
 use crate::runtime::payload;
@@ -55,6 +57,13 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
     let mut c = Compiler {
         endpoints: Vec::new(),
         named_endpoints: HashMap::new(),
+        endpoint_sources: artifacts
+            .endpoints
+            .iter()
+            .filter_map(|e| Some((e.name.clone()?, e.clone())))
+            .collect(),
+        endpoints_started: HashSet::new(),
+        endpoints_compiling: HashSet::new(),
         sequence_names: artifacts
             .sequences
             .iter()
@@ -70,6 +79,9 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
                 art::LocalEntryValue::Src(_) => None,
             })
             .collect(),
+        template_names: artifacts.templates.iter().map(|t| t.name.clone()).collect(),
+        template_handlers: false,
+        dynamic_targets: None,
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -78,13 +90,14 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         let Some(name) = endpoint.name.clone() else {
             continue;
         };
-        match c.endpoint(endpoint) {
-            Ok(e) => {
-                c.named_endpoints.insert(name, e);
-            }
-            Err(e) => c.errors.push(e),
+        // A group compiles the named endpoints it refers to first; each is compiled once.
+        if let Err(e) = c.named_endpoint(&name, endpoint) {
+            c.errors.push(e);
         }
     }
+
+    // Every named endpoint is compiled: `<endpoint key-expression>` chooses among them.
+    c.dynamic_targets = Some(Arc::new(c.named_endpoints.clone()));
 
     let mut sequences = HashMap::new();
     for seq in &artifacts.sequences {
@@ -94,6 +107,16 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         match c.sequence(seq, &name) {
             Ok(s) => {
                 sequences.insert(name, Arc::new(s));
+            }
+            Err(e) => c.errors.push(e),
+        }
+    }
+
+    let mut templates = HashMap::new();
+    for t in &artifacts.templates {
+        match c.template(t) {
+            Ok(t) => {
+                templates.insert(t.name.to_string(), Arc::new(t));
             }
             Err(e) => c.errors.push(e),
         }
@@ -167,6 +190,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         proxy_table: ProxyTable::build(proxy_names),
         proxies,
         sequences,
+        templates,
         endpoints: c.endpoints,
         named_endpoints: c.named_endpoints,
         failures: c.errors.iter().map(|e| e.to_string()).collect(),
@@ -174,7 +198,8 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         has_fault_handlers: false,
         max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
     };
-    let has_fault_handlers = deployment.sequences.contains_key("fault")
+    let has_fault_handlers = c.template_handlers
+        || deployment.sequences.contains_key("fault")
         || deployment.sequences.values().any(|s| s.on_error.is_some())
         || deployment
             .apis
@@ -198,9 +223,21 @@ struct Compiler {
     /// Every endpoint definition so far, in id order.
     endpoints: Vec<Arc<Endpoint>>,
     named_endpoints: HashMap<String, Arc<Endpoint>>,
+    /// The named endpoint artifacts, for groups that refer to them by key.
+    endpoint_sources: HashMap<String, art::Endpoint>,
+    /// Named endpoints whose compilation started (each compiles once, in dependency order).
+    endpoints_started: HashSet<String>,
+    /// Named endpoints being compiled now: a key back to one of them is a loop.
+    endpoints_compiling: HashSet<String>,
     sequence_names: HashSet<String>,
     /// Local entries with inline content, by key.
     local_entries: HashMap<String, String>,
+    /// Deployed sequence templates, by name (a `<call-template>` to another name warns).
+    template_names: HashSet<String>,
+    /// Whether a template or a `<call-template>` has an `onError` handler.
+    template_handlers: bool,
+    /// The named endpoints a `key-expression` may name, once they are all compiled.
+    dynamic_targets: Option<Arc<HashMap<String, Arc<Endpoint>>>>,
     errors: Vec<CompileError>,
     /// Deployed, but worth an operator's attention (`file:line:column` included).
     warnings: Vec<String>,
@@ -216,14 +253,17 @@ fn is_registry_key(key: &str) -> bool {
 impl Compiler {
     fn endpoint(&mut self, e: &art::Endpoint) -> Result<Arc<Endpoint>> {
         let kind = match &e.kind {
-            art::EndpointKind::Address { uri, .. } => {
+            art::EndpointKind::Address { uri, format } => {
                 uri.parse::<http::Uri>().map_err(|err| {
                     CompileError::at(
                         &e.span,
                         format!("address uri {uri:?} is not a valid URI: {err}"),
                     )
                 })?;
-                EndpointKind::Address { uri: uri.clone() }
+                EndpointKind::Address {
+                    uri: uri.clone(),
+                    format: *format,
+                }
             }
             art::EndpointKind::Http {
                 uri_template,
@@ -248,6 +288,27 @@ impl Compiler {
             }
             // Sends to the message's To address (set with <header name="To">).
             art::EndpointKind::Default { .. } => EndpointKind::Default,
+            art::EndpointKind::Failover {
+                children,
+                dynamic,
+                build_message,
+            } => EndpointKind::Group(Arc::new(EndpointGroup::new(
+                GroupKind::Failover { dynamic: *dynamic },
+                self.group_children(children)?,
+                build_message.unwrap_or(false),
+            ))),
+            art::EndpointKind::Loadbalance {
+                children,
+                algorithm: art::LoadbalanceAlgorithm::RoundRobin,
+                failover,
+                build_message,
+            } => EndpointKind::Group(Arc::new(EndpointGroup::new(
+                GroupKind::Loadbalance {
+                    failover: *failover,
+                },
+                self.group_children(children)?,
+                build_message.unwrap_or(false),
+            ))),
         };
         let mut dynamic_timeout = None;
         let (timeout, timeout_action) = match &e.timeout {
@@ -290,12 +351,100 @@ impl Compiler {
         Ok(endpoint)
     }
 
+    /// Compiles the named endpoint `name` (defined by `e`) unless that was done already.
+    fn named_endpoint(&mut self, name: &str, e: &art::Endpoint) -> Result<()> {
+        if !self.endpoints_started.insert(name.to_string()) {
+            return Ok(());
+        }
+        self.endpoints_compiling.insert(name.to_string());
+        let compiled = self.endpoint(e);
+        self.endpoints_compiling.remove(name);
+        self.named_endpoints.insert(name.to_string(), compiled?);
+        Ok(())
+    }
+
+    /// The children of a failover or load-balance group, with the retry settings of each child's
+    /// definition (a key child uses the definition it names, as Synapse's `IndirectEndpoint`
+    /// hands the failure of its real endpoint to the group).
+    fn group_children(&mut self, children: &[art::EndpointRef]) -> Result<Vec<GroupChild>> {
+        let mut out = Vec::with_capacity(children.len());
+        for r in children {
+            if let art::EndpointRef::Key(name, span) = r
+                && self.endpoints_compiling.contains(name)
+            {
+                return Err(CompileError::at(
+                    span,
+                    format!("endpoint {name} contains itself (a group refers back to it)"),
+                ));
+            }
+            let endpoint = self.endpoint_ref(r)?;
+            let definition = match r {
+                art::EndpointRef::Inline(e) => Some(&**e),
+                art::EndpointRef::Key(name, _) => self.endpoint_sources.get(name),
+                art::EndpointRef::Expression(_) => None,
+            };
+            let (retry_disabled, retry_enabled, budget) = match definition {
+                Some(d) if d.kind.children().is_empty() => (
+                    d.retry_disabled_error_codes.clone(),
+                    d.retry_enabled_error_codes.clone(),
+                    d.mark_for_suspension
+                        .retries_before_suspension
+                        .saturating_add(1),
+                ),
+                // A group as a child has no definition of its own: every failure is retried.
+                _ => (Vec::new(), Vec::new(), 1),
+            };
+            out.push(GroupChild {
+                endpoint,
+                retry_disabled,
+                retry_enabled,
+                budget,
+            });
+        }
+        Ok(out)
+    }
+
     fn endpoint_ref(&mut self, r: &art::EndpointRef) -> Result<Arc<Endpoint>> {
         match r {
             art::EndpointRef::Inline(e) => self.endpoint(e),
+            art::EndpointRef::Expression(expr) => {
+                let Some(named) = self.dynamic_targets.clone() else {
+                    return Err(CompileError::at(
+                        &expr.span,
+                        "unsupported endpoint key-expression inside a named endpoint",
+                    ));
+                };
+                Ok(Arc::new(Endpoint {
+                    id: usize::MAX,
+                    name: Arc::from(format!("{{{}}}", expr.text)),
+                    kind: EndpointKind::Dynamic(Arc::new(
+                        crate::runtime::dynamic_endpoint::DynamicEndpoint {
+                            key: expression(expr)?,
+                            named,
+                        },
+                    )),
+                    timeout: None,
+                    dynamic_timeout: None,
+                    timeout_action: TimeoutAction::Never,
+                    suspension: Default::default(),
+                }))
+            }
             art::EndpointRef::Key(name, span) => {
                 if let Some(e) = self.named_endpoints.get(name) {
                     return Ok(e.clone());
+                }
+                // A named endpoint not compiled yet (a group defined before its children).
+                if !self.endpoints_started.contains(name)
+                    && let Some(e) = self.endpoint_sources.get(name).cloned()
+                {
+                    match self.named_endpoint(name, &e) {
+                        Ok(()) => {
+                            if let Some(e) = self.named_endpoints.get(name) {
+                                return Ok(e.clone());
+                            }
+                        }
+                        Err(err) => self.errors.push(err),
+                    }
                 }
                 if is_registry_key(name) {
                     return Err(CompileError::at(
@@ -574,9 +723,78 @@ impl Compiler {
                 art::Mediator::MakeFault(f) => out.push(Mediator::MakeFault(makefault(f)?)),
                 art::Mediator::In(i) => out.push(Mediator::In(self.mediators(&i.mediators)?)),
                 art::Mediator::Out(o) => out.push(Mediator::Out(self.mediators(&o.mediators)?)),
+                art::Mediator::CallTemplate(t) => {
+                    out.push(Mediator::CallTemplate(self.call_template(t)?))
+                }
             }
         }
         Ok(out)
+    }
+
+    /// A sequence template (SYN `config/xml/TemplateMediatorFactory.java`).
+    fn template(&mut self, t: &art::Template) -> Result<rt::Template> {
+        self.on_error_handler(&t.on_error)?;
+        let name: Arc<str> = Arc::from(t.name.as_str());
+        Ok(rt::Template {
+            name: name.clone(),
+            params: t
+                .parameters
+                .iter()
+                .map(|p| rt::TemplateParam {
+                    name: p.name.clone(),
+                    default_value: p.default_value.clone(),
+                    mandatory: p.mandatory,
+                })
+                .collect(),
+            sequence: Arc::new(Sequence {
+                name,
+                mediators: self.mediators(&t.mediators)?,
+                on_error: t.on_error.as_ref().map(|(n, _)| n.clone()),
+            }),
+        })
+    }
+
+    /// `<call-template>` (SYN `config/xml/InvokeMediatorFactory.java`). The template is looked up
+    /// per message, as Synapse does: one that is not deployed warns here and faults the messages
+    /// that reach the call.
+    fn call_template(&mut self, c: &am::CallTemplate) -> Result<rt::CallTemplate> {
+        if !self.template_names.contains(&c.target) {
+            self.warnings.push(format!(
+                "template {} is not deployed (no templates/{}.xml, or it failed): messages that reach it fail at {}",
+                c.target, c.target, c.target_span
+            ));
+        }
+        self.on_error_handler(&c.on_error)?;
+        let params = c
+            .params
+            .iter()
+            .map(|p| {
+                let source = match &p.value {
+                    am::ParamValue::Literal(v) => {
+                        rt::ParamSource::Value(ValueSource::Literal(v.clone()))
+                    }
+                    am::ParamValue::Expression(e) => rt::ParamSource::Value(expression(e)?),
+                    am::ParamValue::Deferred(e) => rt::ParamSource::Deferred(expression(e)?),
+                };
+                Ok((p.name.clone(), source))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(rt::CallTemplate {
+            target: Arc::from(c.target.as_str()),
+            params,
+            on_error: c.on_error.as_ref().map(|(n, _)| n.clone()),
+        })
+    }
+
+    /// The `onError` of a template or a template call: a fault handler, checked like a sequence's.
+    fn on_error_handler(&mut self, on_error: &Option<(String, Span)>) -> Result<()> {
+        if let Some((handler, span)) = on_error {
+            self.template_handlers = true;
+            if !self.sequence_names.contains(handler) {
+                self.missing_sequence("onError sequence", handler, span)?;
+            }
+        }
+        Ok(())
     }
 
     fn log(&mut self, l: &am::Log) -> Result<rt::Log> {
@@ -687,18 +905,9 @@ impl Compiler {
             am::EnrichTargetKind::Envelope => rt::EnrichTarget::Envelope,
             am::EnrichTargetKind::Body => rt::EnrichTarget::Body,
             am::EnrichTargetKind::Property(p) => rt::EnrichTarget::Property(p.clone()),
-            am::EnrichTargetKind::Key(k) => {
-                return Err(CompileError::at(
-                    &k.span,
-                    "unsupported enrich target type=\"key\" (registry resources)",
-                ));
-            }
+            am::EnrichTargetKind::Key(k) => rt::EnrichTarget::Key(enrich_path(k)?),
         };
-        Ok(rt::Enrich {
-            source,
-            target,
-            action: e.target.action,
-        })
+        Ok(rt::Enrich::new(source, target, e.target.action))
     }
 }
 
@@ -999,6 +1208,58 @@ mod tests {
         assert_eq!(
             payload_factory_xml_format(cdata, " <Result>$1</Result> ", &ns).unwrap(),
             "<Result>$1</Result>"
+        );
+    }
+
+    fn deploy(files: &[(&str, &str)]) -> (Deployment, Vec<CompileError>) {
+        let mut artifacts = art::Artifacts::default();
+        for (label, xml) in files {
+            artifacts
+                .insert(art::parse_artifact(label, xml).unwrap())
+                .unwrap();
+        }
+        compile(&artifacts)
+    }
+
+    // FailoverEndpointFactory / LoadbalanceEndpointFactory: children inline or by key; a key child
+    // takes the retry settings of the definition it names (IndirectEndpoint hands on its real
+    // endpoint's failure). Named endpoints compile in dependency order, whatever the file order.
+    #[test]
+    fn endpoint_groups_compile_with_their_children() {
+        let ns = r#"xmlns="http://ws.apache.org/ns/synapse""#;
+        let group = format!(
+            r#"<endpoint {ns} name="A"><failover dynamic="false"><endpoint key="Z"/><endpoint><address uri="http://b/"><markForSuspension><retriesBeforeSuspension>2</retriesBeforeSuspension></markForSuspension></address></endpoint><endpoint key="Nowhere"/></failover></endpoint>"#
+        );
+        let leaf = format!(
+            r#"<endpoint {ns} name="Z"><address uri="http://z/"><retryConfig><disabledErrorCodes>101504</disabledErrorCodes></retryConfig></address></endpoint>"#
+        );
+        let (d, errors) = deploy(&[("endpoints/A.xml", &group), ("endpoints/Z.xml", &leaf)]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let a = &d.named_endpoints["A"];
+        let EndpointKind::Group(g) = &a.kind else {
+            panic!("{:?}", a.kind)
+        };
+        assert_eq!(g.kind, GroupKind::Failover { dynamic: false });
+        assert!(Arc::ptr_eq(
+            &g.children[0].endpoint,
+            &d.named_endpoints["Z"]
+        ));
+        assert_eq!(g.children[0].retry_disabled, vec![101_504]);
+        assert_eq!(g.children[1].budget, 3);
+        assert!(matches!(g.children[2].endpoint.kind, EndpointKind::Missing));
+        assert!(d.warnings.iter().any(|w| w.contains("Nowhere")));
+        // Every definition has its own state slot, the group too.
+        assert!(d.endpoints.iter().any(|e| Arc::ptr_eq(e, a)));
+        assert_eq!(d.endpoints.len(), 3);
+
+        let looping = format!(
+            r#"<endpoint {ns} name="L"><loadbalance><endpoint key="L"/></loadbalance></endpoint>"#
+        );
+        let (d, errors) = deploy(&[("endpoints/L.xml", &looping)]);
+        assert!(!d.named_endpoints.contains_key("L"));
+        assert!(
+            errors[0].to_string().contains("endpoint L contains itself"),
+            "{errors:?}"
         );
     }
 }

@@ -42,6 +42,8 @@ pub mod props {
     pub const FORCE_ERROR_ON_SOAP_FAULT: &str = "FORCE_ERROR_ON_SOAP_FAULT";
     /// Axis2 scope: the request line carries the absolute URI.
     pub const POST_TO_URI: &str = "POST_TO_URI";
+    /// Axis2 scope: close the backend connection after the exchange.
+    pub const NO_KEEPALIVE: &str = "NO_KEEPALIVE";
 }
 
 /// The properties of one scope. Looked up several times per message on the pass-through path, so
@@ -106,11 +108,22 @@ pub struct MessageContext<B> {
     /// `TRANSPORT_IN_NAME` MI sets on every message (Axis2SynapseEnvironment.injectMessage),
     /// answered on demand rather than stored per message.
     pub transport_in: &'static str,
+    /// MI's `doingREST` of the request (passthru ServerWorker, Axis2 HTTPTransportUtils): no
+    /// body, no or a non-SOAP Content-Type, or `text/xml` without a SOAPAction header. It makes
+    /// `MESSAGE_FORMAT` answer `pox` and a `text/xml` messageType write plain XML.
+    pub doing_rest: bool,
+    /// Properties set with `type="OM"`: MI stores an element, which reads as its text
+    /// (SynapseXPath.stringValueOf) where a string is wanted.
+    pub om_properties: Vec<(Scope, String)>,
+    /// The function stack of template calls (Synapse's `_SYNAPSE_FUNCTION_STACK`): the top frame
+    /// is what `$func:name` and `get-property('func', name)` read.
+    pub func_stack: Vec<crate::runtime::mediators::TemplateFrame>,
 }
 
 impl<B: MessageBody> MessageContext<B> {
     pub fn new(method: Method, uri: Uri, headers: HeaderMap, body: B, artifact: Arc<str>) -> Self {
         let fault_format = FaultFormat::for_request(&headers);
+        let doing_rest = is_doing_rest(&headers);
         MessageContext {
             method,
             uri,
@@ -130,6 +143,9 @@ impl<B: MessageBody> MessageContext<B> {
             axis2_client: PropertyMap::default(),
             fault_response: false,
             transport_in: "http",
+            doing_rest,
+            om_properties: Vec::new(),
+            func_stack: Vec::new(),
         }
     }
 
@@ -220,7 +236,15 @@ impl<B: MessageBody> MessageContext<B> {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         });
-        let kind = message_type.as_deref().map(ContentKind::of);
+        let mut kind = message_type.as_deref().map(ContentKind::of);
+        // Axis2 MessageProcessorSelector: a REST message with messageType text/xml is written by
+        // the application/xml formatter (no envelope), under its text/xml Content-Type.
+        if kind == Some(ContentKind::Soap11)
+            && self.doing_rest
+            && self.axis2.contains_key(props::MESSAGE_TYPE)
+        {
+            kind = Some(ContentKind::Xml);
+        }
         let bytes = payload.serialize(kind)?;
         self.headers.remove(http::header::CONTENT_LENGTH);
         self.headers.remove(http::header::TRANSFER_ENCODING);
@@ -311,6 +335,23 @@ pub(crate) fn test_context(
     )
 }
 
+/// MI's `doingREST` for a request with these headers (see [`MessageContext::doing_rest`]).
+fn is_doing_rest(headers: &HeaderMap) -> bool {
+    let has_body = headers.contains_key(http::header::CONTENT_LENGTH)
+        || headers.contains_key(http::header::TRANSFER_ENCODING);
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    match content_type {
+        _ if !has_body => true,
+        None => true,
+        Some(t) if t.contains("application/soap+xml") => false,
+        Some(t) if t.contains("text/xml") => !headers.contains_key("soapaction"),
+        Some(_) => true,
+    }
+}
+
 /// The default-scope property naming the transport a request came in on.
 pub const TRANSPORT_IN_NAME: &str = "TRANSPORT_IN_NAME";
 
@@ -336,6 +377,28 @@ impl<B> MessageContext<B> {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
         }
+    }
+
+    /// Marks `name` as holding an element (`type="OM"`) or not.
+    pub fn mark_om(&mut self, scope: Scope, name: &str, om: bool) {
+        self.om_properties
+            .retain(|(s, n)| !(*s == scope && n == name));
+        if om {
+            self.om_properties.push((scope, name.to_string()));
+        }
+    }
+
+    /// A property as a string: an `OM` property reads as Synapse's string value of its element.
+    pub fn get_string(&self, scope: Scope, name: &str) -> Option<String> {
+        let value = self.get(scope, name)?;
+        if self
+            .om_properties
+            .iter()
+            .any(|(s, n)| *s == scope && n == name)
+        {
+            return Some(crate::runtime::payload::element_string_value(&value));
+        }
+        Some(value)
     }
 
     /// A default-scope property, with the ones MI sets on every message answered on demand.
@@ -368,10 +431,14 @@ impl<B> MessageContext<B> {
                     .get(http::header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
             });
+        // GetPropertyFunction asks isDoingPOX (= doingREST) first, so a REST GET is `pox` and
+        // `get` is never the answer.
+        if self.doing_rest {
+            return "pox";
+        }
         match content_type.map(ContentKind::of) {
             Some(ContentKind::Soap11) => "soap11",
             Some(ContentKind::Soap12) => "soap12",
-            _ if self.method == Method::GET && !self.is_response => "get",
             _ => "pox",
         }
     }

@@ -22,6 +22,7 @@ use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
 use crate::runtime::endpoint::{Endpoint, Sender};
 use crate::runtime::engine::{Engine, Route, Sequence};
+use crate::runtime::mediators::Template;
 
 /// The routes of one deployed API, in resource order.
 #[derive(Debug, Clone)]
@@ -42,6 +43,8 @@ pub struct Deployment {
     /// Indexed like the names of `proxy_table`.
     pub proxies: Vec<Route>,
     pub sequences: HashMap<String, Arc<Sequence>>,
+    /// Sequence templates, by name (run by `<call-template>`).
+    pub templates: HashMap<String, Arc<Template>>,
     /// Every endpoint definition, named and inline, indexed by `Endpoint::id`.
     pub endpoints: Vec<Arc<Endpoint>>,
     pub named_endpoints: HashMap<String, Arc<Endpoint>>,
@@ -67,6 +70,7 @@ impl Deployment {
             proxy_table: ProxyTable::build(Vec::new()),
             proxies: Vec::new(),
             sequences: HashMap::new(),
+            templates: HashMap::new(),
             endpoints: Vec::new(),
             named_endpoints: HashMap::new(),
             failures: Vec::new(),
@@ -105,6 +109,7 @@ impl Deployment {
             .to_string();
         let engine = Engine {
             sequences: &self.sequences,
+            templates: &self.templates,
             sender,
             keep_request_headers: self.has_fault_handlers,
             max_message_bytes: self.max_message_bytes,

@@ -17,6 +17,7 @@ use http::{Method, Request, Response};
 
 use crate::dispatch::EndpointUriTemplate;
 use crate::runtime::body::MessageBody;
+pub use crate::runtime::endpoint_group::{EndpointGroup, GroupChild, GroupKind};
 
 /// MI error codes a send can end in (SYN `SynapseConstants`).
 pub mod error_codes {
@@ -32,6 +33,9 @@ pub mod error_codes {
     pub const CONNECT_TIMEOUT: u32 = 101_508;
     /// The endpoint is suspended after earlier failures and was not tried.
     pub const ENDPOINT_NOT_READY: u32 = 303_001;
+    /// No child of a failover or load-balance group is ready (`ENDPOINT_FO_NONE_READY`,
+    /// `ENDPOINT_LB_NONE_READY`).
+    pub const GROUP_NONE_READY: u32 = crate::runtime::endpoint_group::GROUP_NONE_READY;
 }
 
 /// What the endpoint's `<timeout><responseAction>` says to do when the backend is late.
@@ -48,8 +52,12 @@ pub enum TimeoutAction {
 /// How an endpoint computes its target.
 #[derive(Debug, Clone)]
 pub enum EndpointKind {
-    /// `<address uri>`: the URI, with `REST_URL_POSTFIX` appended.
-    Address { uri: String },
+    /// `<address uri [format]>`: the URI, with `REST_URL_POSTFIX` appended for a REST message;
+    /// `format` forces the message format of the send (Axis2FlexibleMEPClient).
+    Address {
+        uri: String,
+        format: Option<EndpointFormat>,
+    },
     /// `<http uri-template method>`.
     Http {
         template: EndpointUriTemplate,
@@ -61,7 +69,15 @@ pub enum EndpointKind {
     /// A key that names no deployed endpoint: every send to it is a fault, as MI's
     /// `IndirectEndpoint` does when its key does not resolve.
     Missing,
+    /// `<failover>` or `<loadbalance>` over child endpoints ([`EndpointGroup`]).
+    Group(Arc<EndpointGroup>),
+    /// `<endpoint key-expression>`: a named endpoint chosen per message
+    /// ([`crate::runtime::dynamic_endpoint`]).
+    Dynamic(Arc<crate::runtime::dynamic_endpoint::DynamicEndpoint>),
 }
+
+/// The `format` of an address endpoint (`soap11`, `soap12`, `pox`, `rest`, `get`).
+pub use conflux_artifacts::endpoint::MessageFormat as EndpointFormat;
 
 /// Suspension settings as the endpoint declares them (`<suspendOnFailure>`, `<markForSuspension>`);
 /// the transport's state machine interprets them. Empty code lists mean MI's defaults.
@@ -104,6 +120,12 @@ pub struct ResponseTimeout(pub Duration);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AbsoluteRequestTarget;
 
+/// Set as a request extension when the message has `NO_KEEPALIVE` (axis2 scope): the backend
+/// request asks to close the connection after the exchange (`Connection: Close`, Synapse
+/// passthru TargetRequestFactory; MI test PropertyIntegrationNO_KEEPALIVE_PropertyTest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoKeepAlive;
+
 /// A send that did not produce a response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} (error code {code})")]
@@ -122,4 +144,10 @@ pub type SendFuture<'a, B> =
 pub trait Sender<B: MessageBody>: Send + Sync {
     /// `request` already carries the absolute target URI and the method to use.
     fn send<'a>(&'a self, endpoint: &'a Endpoint, request: Request<B>) -> SendFuture<'a, B>;
+
+    /// `readyToSend()` of a leaf endpoint (or the switch of a group): false while it is suspended,
+    /// in its timeout retry delay, or switched off. Endpoint groups ask it to choose a child.
+    fn is_ready(&self, _endpoint: &Endpoint) -> bool {
+        true
+    }
 }

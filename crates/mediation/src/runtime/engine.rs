@@ -24,10 +24,11 @@ use crate::runtime::payload::PayloadError;
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
 use crate::runtime::endpoint::{
-    Endpoint, EndpointKind, ResponseTimeout, SendFault, Sender, TimeoutAction, error_codes,
+    Endpoint, EndpointFormat, EndpointKind, ResponseTimeout, SendFault, Sender, TimeoutAction,
+    error_codes,
 };
 use crate::runtime::fault;
-use crate::runtime::mediators::{Mediator, SequenceCall};
+use crate::runtime::mediators::{CallTemplate, Mediator, SequenceCall, Template};
 
 /// The error code of an endpoint failure a mediation rule declared (a SOAP fault reply with
 /// `FORCE_ERROR_ON_SOAP_FAULT`): SYN `SynapseConstants.ENDPOINT_CUSTOM_ERROR`.
@@ -162,6 +163,8 @@ type Step<'a, B> = Pin<Box<dyn Future<Output = Result<Ended<B>, Fault>> + Send +
 /// The engine over one deployment: named sequences, the global fault sequence, and the sender.
 pub struct Engine<'d, B: MessageBody> {
     pub sequences: &'d HashMap<String, Arc<Sequence>>,
+    /// Sequence templates, run by `<call-template>`.
+    pub templates: &'d HashMap<String, Arc<Template>>,
     pub sender: &'d dyn Sender<B>,
     /// Copy the request headers before a send, because a fault handler may read them after the
     /// send failed; without fault handlers the headers move to the backend request uncopied.
@@ -388,10 +391,75 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             other => return Ok(other),
                         }
                     }
+                    Mediator::CallTemplate(call) => {
+                        match self.call_template(call, ctx, route, depth).await? {
+                            Ended::Continue => {}
+                            other => return Ok(other),
+                        }
+                    }
                     other => other.apply(ctx).map_err(Fault::mediation)?,
                 }
             }
             Ok(Ended::Continue)
+        })
+    }
+
+    /// `<call-template>` (SYN InvokeMediator, TemplateMediator): the parameters, evaluated in the
+    /// caller's context, become the template's frame on the function stack while it runs; the
+    /// frame is popped when the template runs to its end. A fault inside goes to the template's
+    /// `onError`, then the call's (also for a missing mandatory parameter, as in Synapse).
+    fn call_template<'a>(
+        &'a self,
+        call: &'a CallTemplate,
+        ctx: &'a mut MessageContext<B>,
+        route: &'a Route,
+        depth: usize,
+    ) -> Step<'a, B> {
+        Box::pin(async move {
+            let template = self.templates.get(&*call.target).cloned().ok_or_else(|| {
+                Fault::mediation(format!("Sequence template {} cannot be found", call.target))
+            })?;
+            let body = match &call.on_error {
+                None => template.sequence.clone(),
+                Some(handler) => Arc::new(Sequence {
+                    name: template.name.clone(),
+                    mediators: vec![Mediator::Sequence(SequenceCall::Inline(
+                        template.sequence.clone(),
+                    ))],
+                    on_error: Some(handler.clone()),
+                }),
+            };
+            match call.frame(&template, ctx) {
+                Ok(frame) => ctx.func_stack.push(frame),
+                Err(e) => {
+                    let fault = Fault {
+                        code: e.code,
+                        message: e.message,
+                        status: None,
+                    };
+                    // Raised inside the template: its handlers, innermost first, see it.
+                    let Some(handler) = [&template.sequence.on_error, &call.on_error]
+                        .into_iter()
+                        .flatten()
+                        .find_map(|n| self.sequences.get(n))
+                    else {
+                        return Err(fault);
+                    };
+                    set_error(ctx, &fault);
+                    return match self
+                        .run_sequence(handler.clone(), ctx, route, depth + 2)
+                        .await?
+                    {
+                        Ended::Continue => Ok(Ended::Responded(self.default_fault(&fault, ctx))),
+                        other => Ok(other),
+                    };
+                }
+            }
+            let ended = self.run_guarded(body, ctx, route, depth + 1).await?;
+            if matches!(ended, Ended::Continue) {
+                ctx.func_stack.pop();
+            }
+            Ok(ended)
         })
     }
 
@@ -447,11 +515,45 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         })
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         endpoint: &Endpoint,
         ctx: &mut MessageContext<B>,
     ) -> Result<Response<B>, SendFault> {
+        // `<endpoint key-expression>`: the named endpoint it gives for this message.
+        let resolved;
+        let endpoint = match &endpoint.kind {
+            EndpointKind::Dynamic(d) => {
+                if d.key.needs_payload() {
+                    ctx.build_payload(self.max_message_bytes)
+                        .await
+                        .map_err(|e| SendFault {
+                            code: 0,
+                            message: e.to_string(),
+                        })?;
+                }
+                resolved = d.resolve(ctx)?;
+                &*resolved
+            }
+            _ => endpoint,
+        };
+        // A failover / load-balance group sends through its children (runtime/endpoint_group.rs).
+        if let EndpointKind::Group(group) = &endpoint.kind {
+            return self.send_group(endpoint, group, ctx).await;
+        }
+        // A forced format converts the message, so its content is needed.
+        if let EndpointKind::Address {
+            format: Some(EndpointFormat::Soap11 | EndpointFormat::Soap12 | EndpointFormat::Pox),
+            ..
+        } = &endpoint.kind
+        {
+            ctx.build_payload(self.max_message_bytes)
+                .await
+                .map_err(|e| SendFault {
+                    code: error_codes::CONNECTION_FAILED,
+                    message: e.to_string(),
+                })?;
+        }
         // A dynamic timeout is evaluated before the message is taken apart for the send.
         let timeout = match &endpoint.dynamic_timeout {
             Some(expr) => Some(dynamic_timeout(expr, ctx)?),
@@ -472,6 +574,9 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                 .extensions_mut()
                 .insert(crate::runtime::AbsoluteRequestTarget);
         }
+        if ctx.is_true(Scope::Axis2, props::NO_KEEPALIVE) {
+            request.extensions_mut().insert(crate::runtime::NoKeepAlive);
+        }
         self.sender.send(endpoint, request).await
     }
 
@@ -491,6 +596,9 @@ impl<'d, B: MessageBody> Engine<'d, B> {
             ctx.payload.take_if(|_| fault.status.is_some());
             match self.run_sequence(handler, ctx, route, 1).await {
                 Ok(Ended::Responded(response)) => return response,
+                // A handler that drops the message ends it as a drop anywhere does (MI test
+                // SequenceIntegrationNonExistingSequenceNegativeTestCase: an empty answer).
+                Ok(Ended::Dropped) => return accepted(),
                 Ok(_) => {}
                 Err(inner) => {
                     tracing::error!(target: "conflux::mediation", "{{{}}} the fault sequence failed too: {}", ctx.artifact, inner.message)
@@ -672,13 +780,20 @@ fn outbound_request<B: MessageBody>(
     keep_request_headers: bool,
 ) -> Result<Request<B>, String> {
     let (uri, method) = match &endpoint.kind {
-        EndpointKind::Address { uri } => (
-            append_postfix(
-                uri,
-                ctx.get(Scope::Axis2, props::REST_URL_POSTFIX).as_deref(),
-            ),
-            None,
-        ),
+        EndpointKind::Address { uri, format } => {
+            // Axis2FlexibleMEPClient: the postfix goes on for a REST message only; a forced SOAP
+            // format never takes it.
+            let rest = match format {
+                Some(EndpointFormat::Soap11 | EndpointFormat::Soap12) => false,
+                Some(EndpointFormat::Rest) => true,
+                _ => ctx.method != Method::POST || ctx.doing_rest,
+            };
+            let uri = match ctx.get(Scope::Axis2, props::REST_URL_POSTFIX) {
+                Some(postfix) if rest => append_postfix(uri, Some(&postfix)),
+                _ => uri.clone(),
+            };
+            (uri, force_format(*format, ctx))
+        }
         EndpointKind::Http { template, method } => {
             // MI expands only when the message carries uri.var.* / query.param.* properties
             // (SYN endpoints/HTTPEndpoint.java).
@@ -695,6 +810,10 @@ fn outbound_request<B: MessageBody>(
                 "reference to non-existent endpoint for key : {}",
                 endpoint.name
             ));
+        }
+        // Groups and dynamic endpoints never reach here: `Engine::send` resolves them.
+        EndpointKind::Group(_) | EndpointKind::Dynamic(_) => {
+            return Err(format!("endpoint group {} has no address", endpoint.name));
         }
         EndpointKind::Default => {
             let to = ctx.to_address();
@@ -736,11 +855,51 @@ fn outbound_request<B: MessageBody>(
     {
         headers.insert(CONTENT_TYPE, ct);
     }
+    // An action set with <header name="Action"> is the outgoing SOAPAction (Axis2 writes the
+    // message's WSA action there; MI test SetHeaderActionTestCase).
+    if let Some(action) = ctx.addressing.get("Action")
+        && headers.contains_key("soapaction")
+        && let Ok(value) = HeaderValue::try_from(format!("\"{action}\""))
+    {
+        headers.insert("soapaction", value);
+    }
     let mut request = Request::new(body);
     *request.method_mut() = method;
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
     Ok(request)
+}
+
+/// What an endpoint's `format` does to the message before it is written (Axis2FlexibleMEPClient):
+/// `soap11`/`soap12` send a SOAP envelope of that version with POST (the SOAPAction from the WSA
+/// action when there is none), `pox` plain XML, `get` a GET; the method to use, if forced.
+fn force_format<B: MessageBody>(
+    format: Option<EndpointFormat>,
+    ctx: &mut MessageContext<B>,
+) -> Option<Method> {
+    let message_type = match format? {
+        EndpointFormat::Soap11 => "text/xml",
+        EndpointFormat::Soap12 => "application/soap+xml",
+        EndpointFormat::Pox => "application/xml",
+        EndpointFormat::Get => return Some(Method::GET),
+        EndpointFormat::Rest => return None,
+    };
+    let soap = format != Some(EndpointFormat::Pox);
+    ctx.doing_rest = !soap;
+    ctx.axis2
+        .insert(props::MESSAGE_TYPE.into(), message_type.to_string());
+    ctx.axis2.remove(props::CONTENT_TYPE);
+    if let Ok(value) = HeaderValue::try_from(message_type) {
+        ctx.headers.insert(CONTENT_TYPE, value);
+    }
+    if soap
+        && !ctx.headers.contains_key("soapaction")
+        && let Some(action) = ctx.addressing.get("Action")
+        && let Ok(value) = HeaderValue::try_from(format!("\"{action}\""))
+    {
+        ctx.headers.insert("soapaction", value);
+    }
+    soap.then_some(Method::POST)
 }
 
 /// Appends `REST_URL_POSTFIX` to an address as Synapse does: a query postfix is added as a query,
@@ -860,6 +1019,7 @@ mod flow_tests {
             name: "be".into(),
             kind: EndpointKind::Address {
                 uri: "http://backend/svc".into(),
+                format: None,
             },
             timeout: None,
             dynamic_timeout: None,
@@ -930,6 +1090,7 @@ mod flow_tests {
     ) -> (StatusCode, HeaderMap, String) {
         let engine = Engine {
             sequences,
+            templates: &HashMap::new(),
             sender,
             keep_request_headers: true,
             max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,

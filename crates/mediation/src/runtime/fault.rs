@@ -44,7 +44,9 @@ pub fn status_for(code: u32) -> StatusCode {
         // The client's own connection failed while its request was read (SYN RCV_IO_ERROR_*).
         101_000..=101_099 => StatusCode::BAD_REQUEST,
         error_codes::TIMEOUT | error_codes::CONNECT_TIMEOUT => StatusCode::GATEWAY_TIMEOUT,
-        error_codes::ENDPOINT_NOT_READY => StatusCode::SERVICE_UNAVAILABLE,
+        error_codes::ENDPOINT_NOT_READY | error_codes::GROUP_NONE_READY => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         101_500..=101_599 => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -5,7 +5,9 @@ pub mod body;
 pub mod compile;
 pub mod context;
 pub mod deployment;
+pub mod dynamic_endpoint;
 pub mod endpoint;
+pub mod endpoint_group;
 pub mod engine;
 pub mod fault;
 pub mod mediators;
@@ -14,5 +16,5 @@ pub mod value;
 
 pub use body::MessageBody;
 pub use context::{MessageContext, Scope};
-pub use endpoint::{AbsoluteRequestTarget, Endpoint, EndpointKind, SendFault, Sender};
+pub use endpoint::{AbsoluteRequestTarget, Endpoint, EndpointKind, NoKeepAlive, SendFault, Sender};
 pub use engine::{Engine, Route, Sequence};

@@ -178,6 +178,9 @@ impl Payload {
             return Ok(Payload::Empty);
         }
         let kind = match content_type {
+            // An empty Content-Type finds no builder in MI, which then reads the body as plain
+            // XML (DeferredMessageBuilder.getDocument; MI test PayloadMediaTypeJsonXmlDefault).
+            Some(ct) if ct.trim().is_empty() => ContentKind::Xml,
             Some(ct) => ContentKind::of(ct),
             None => match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
                 Some(b'<') => ContentKind::Xml,
@@ -796,6 +799,25 @@ mod tests {
             splice_element_content(text, c, "1"),
             "<r a=\"x>y\"><c>1</c><d/></r>"
         );
+    }
+}
+
+/// Synapse's string value of one element (SynapseXPath.stringValueOf): its trimmed direct text,
+/// or its XML when it has none. Text that is not XML stays as it is.
+pub fn element_string_value(xml: &str) -> String {
+    let Ok(doc) = parse_document(xml.trim()) else {
+        return xml.to_string();
+    };
+    let root = doc.root_element();
+    let text: String = root
+        .children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .collect();
+    if text.trim().is_empty() {
+        crate::xpath::serialize(root)
+    } else {
+        text.trim().to_string()
     }
 }
 

@@ -76,7 +76,9 @@ impl ValueSource {
     pub fn resolve<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<String, String> {
         match self {
             ValueSource::Literal(s) => Ok(s.clone()),
-            ValueSource::Property(scope, name) => Ok(ctx.get(*scope, name).unwrap_or_default()),
+            ValueSource::Property(scope, name) => {
+                Ok(ctx.get_string(*scope, name).unwrap_or_default())
+            }
             ValueSource::QueryParam(name) => Ok(query_param(ctx, name).unwrap_or_default()),
             ValueSource::XPath(x) => with_envelope(ctx, x.needs_payload(), |doc| {
                 x.string_value(doc, &CtxEnv(ctx)).map_err(|e| e.to_string())
@@ -99,7 +101,7 @@ impl ValueSource {
         ctx: &MessageContext<B>,
     ) -> Result<Option<String>, String> {
         match self {
-            ValueSource::Property(scope, name) => Ok(ctx.get(*scope, name)),
+            ValueSource::Property(scope, name) => Ok(ctx.get_string(*scope, name)),
             ValueSource::QueryParam(name) => Ok(query_param(ctx, name)),
             other => other.resolve(ctx).map(Some),
         }
@@ -310,6 +312,17 @@ impl<B> XPathEnv for CtxEnv<'_, B> {
                     ctx.to_address().to_string()
                 }),
                 "MessageID" => Some(ctx.message_id()),
+                // The dispatched Axis2 operation: proxies and APIs without a WSDL operation run
+                // Synapse's `mediate` operation (ProxyService / SynapseDispatcher).
+                "OperationName" => Some("mediate".to_string()),
+                // getWSAAction: wsa:Action, else the SOAPAction Axis2 read on arrival.
+                "Action" => ctx.addressing.get("Action").cloned().or_else(|| {
+                    ctx.headers
+                        .get("soapaction")
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| v.trim().trim_matches('"').to_string())
+                        .filter(|v| !v.is_empty())
+                }),
                 "MESSAGE_FORMAT" => Some(ctx.message_format().to_string()),
                 "FAULT" => ctx.properties.get("FAULT").cloned(),
                 _ => ctx
@@ -325,6 +338,8 @@ impl<B> XPathEnv for CtxEnv<'_, B> {
             "url" => query_param(ctx, name),
             "operation" => ctx.operation.get(name).cloned(),
             "axis2-client" => ctx.axis2_client.get(name).cloned(),
+            // The parameters of the innermost template call (SynapseXPathVariableContext).
+            "func" => ctx.func_stack.last()?.get(name, ctx),
             "env" | "system" => std::env::var(name).ok(),
             _ => None,
         }

@@ -137,6 +137,11 @@ pub(crate) enum NodeTest {
     Comment,
     /// `processing-instruction()` with an optional target literal.
     ProcessingInstruction(Option<String>),
+    /// `p:name` or `p:*` whose prefix is not declared where the expression was written. Jaxen
+    /// resolves a name test's prefix only when it tests a node (org/jaxen/expr/DefaultNameStep.java
+    /// matches: UnresolvableException "Cannot resolve namespace prefix"), so MI deploys the
+    /// expression and evaluating it fails once the step meets a node of the axis' principal type.
+    Unresolved { prefix: String, column: usize },
 }
 
 /// A variable after Synapse's resolution rules (SynapseXPathVariableContext.java).

@@ -447,6 +447,20 @@ impl<'e, 'a, 'i> Evaluator<'e, 'a, 'i> {
         test: &NodeTest,
         out: &mut Vec<XNode<'a, 'i>>,
     ) -> Result<(), XPathError> {
+        if let NodeTest::Unresolved { prefix, column } = test {
+            let before = out.len();
+            self.axis(node, axis, &NodeTest::AnyName, out)?;
+            if out.len() > before {
+                out.truncate(before);
+                return Err(self.error(
+                    format!(
+                        "namespace prefix '{prefix}' is not declared (declare xmlns:{prefix}=\"...\" on the element carrying the expression)"
+                    ),
+                    Some(*column),
+                ));
+            }
+            return Ok(());
+        }
         let start = out.len();
         let mut visited = 0usize;
         let mut push_tree = |n: Node<'a, 'i>, out: &mut Vec<XNode<'a, 'i>>| {

@@ -1,6 +1,8 @@
 //! Lexer and recursive-descent parser for XPath 1.0 (W3C XPath 1.0 §3, the lexical rules of §3.7),
-//! resolving namespace prefixes, function names and Synapse variables while parsing so that a bad
-//! expression fails at deploy time with the column of the offending token. Recursion is bounded by
+//! resolving namespace prefixes, function names and Synapse variables while parsing so that a
+//! syntax error fails at deploy time with the column of the offending token; what Jaxen only finds
+//! when evaluating (unknown functions, argument counts, undeclared prefixes of name tests) compiles
+//! into nodes that fail then. Recursion is bounded by
 //! [`MAX_NESTING_DEPTH`] so a hostile expression cannot overflow the stack.
 
 use super::XPathError;
@@ -755,7 +757,12 @@ impl Parser<'_> {
         }
         match name.split_once(':') {
             Some((prefix, local)) => {
-                let uri = self.resolve_prefix(prefix, at)?;
+                let Some(uri) = self.resolve_prefix(prefix) else {
+                    return Ok(NodeTest::Unresolved {
+                        prefix: prefix.to_string(),
+                        column: column_of(self.text, at),
+                    });
+                };
                 if local == "*" {
                     Ok(NodeTest::AnyInNamespace(uri))
                 } else {
@@ -772,24 +779,15 @@ impl Parser<'_> {
         }
     }
 
-    fn resolve_prefix(&self, prefix: &str, at: usize) -> Result<String, XPathError> {
+    fn resolve_prefix(&self, prefix: &str) -> Option<String> {
         if prefix == "xml" {
-            return Ok("http://www.w3.org/XML/1998/namespace".to_string());
+            return Some("http://www.w3.org/XML/1998/namespace".to_string());
         }
         self.namespaces
             .iter()
             .rev()
             .find(|(p, _)| p == prefix)
             .map(|(_, uri)| uri.clone())
-            .ok_or_else(|| {
-                error_at(
-                    self.text,
-                    at,
-                    format!(
-                        "namespace prefix '{prefix}' is not declared (declare xmlns:{prefix}=\"...\" on the element carrying the expression)"
-                    ),
-                )
-            })
     }
 
     fn parse_predicate(&mut self) -> Result<Expr, XPathError> {

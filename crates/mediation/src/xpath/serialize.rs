@@ -202,6 +202,13 @@ fn serialize_tree(top: Node, whitespace: Whitespace) -> String {
                         declare(&scope, &mut declarations, ap, uri);
                     }
                 }
+                // Axiom writes the element's own namespace first, then the other declarations
+                // (OMSerializerUtil.serializeStartpart).
+                let own = prefix.filter(|p| !p.is_empty());
+                if let Some(at) = declarations.iter().position(|(p, _)| p.as_deref() == own) {
+                    let first = declarations.remove(at);
+                    declarations.insert(0, first);
+                }
                 out.push('<');
                 out.push_str(&qualified(prefix, node.tag_name().name()));
                 for (p, uri) in &declarations {

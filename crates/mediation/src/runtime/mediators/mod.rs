@@ -1,10 +1,11 @@
 //! The mediators the runtime executes, one file each, behind the [`Mediator`] enum. Mediators that
 //! only change the message context implement `apply`; those that end, redirect or branch the flow
-//! (send, call, respond, drop, loopback, sequence, in, out, filter, switch) are interpreted by the
-//! engine, which also reads the body first for any mediator whose [`Mediator::needs_payload`] says
-//! so.
+//! (send, call, respond, drop, loopback, sequence, call-template, in, out, filter, switch) are
+//! interpreted by the engine, which also reads the body first for any mediator whose
+//! [`Mediator::needs_payload`] says so.
 
 mod call;
+mod call_template;
 mod drop;
 mod enrich;
 mod filter;
@@ -20,6 +21,10 @@ mod sequence;
 mod switch;
 
 pub use call::Call;
+pub use call_template::{
+    CallError, CallTemplate, FrameValue, MISSING_MANDATORY_PARAMETER, ParamSource, Template,
+    TemplateFrame, TemplateParam,
+};
 pub use drop::Drop;
 pub use enrich::{Enrich, EnrichAction, EnrichSource, EnrichTarget};
 pub use filter::{Condition, Filter};
@@ -58,6 +63,8 @@ pub enum Mediator {
     Out(Vec<Mediator>),
     Filter(Filter),
     Switch(Switch),
+    /// `<call-template>`: run by the engine (a template is looked up by name per message).
+    CallTemplate(CallTemplate),
 }
 
 impl Mediator {
@@ -82,7 +89,8 @@ impl Mediator {
             | Mediator::In(_)
             | Mediator::Out(_)
             | Mediator::Filter(_)
-            | Mediator::Switch(_) => Ok(()),
+            | Mediator::Switch(_)
+            | Mediator::CallTemplate(_) => Ok(()),
         }
     }
 
@@ -98,6 +106,7 @@ impl Mediator {
             Mediator::MakeFault(_) => true,
             Mediator::Filter(m) => m.needs_payload(),
             Mediator::Switch(m) => m.source.needs_payload(),
+            Mediator::CallTemplate(m) => m.needs_payload(),
             Mediator::Respond(_)
             | Mediator::Send(_)
             | Mediator::Call(_)

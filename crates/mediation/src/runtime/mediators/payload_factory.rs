@@ -105,7 +105,13 @@ impl PayloadFactory {
         let looks_xml = !arg.literal && trimmed.starts_with('<');
         match self.media_type {
             MediaType::Xml => {
-                if looks_xml && arg.deep_check && parse_document(trimmed).is_ok() {
+                // TemplateProcessor.isXML builds the value's first element only, so several
+                // sibling elements (an XPath selecting a list) go in as markup too.
+                if looks_xml
+                    && arg.deep_check
+                    && (parse_document(trimmed).is_ok()
+                        || parse_document(&format!("<w>{trimmed}</w>")).is_ok())
+                {
                     value
                 } else if !arg.literal
                     && matches!(arg.value, ValueSource::Json(_))
@@ -140,9 +146,24 @@ impl PayloadFactory {
         let text = self.render(ctx)?;
         let payload = match self.media_type {
             MediaType::Xml => {
+                // MI turns the text into AXIOM (PayloadFactoryMediator.convertStringToOM) and
+                // writes that: empty elements as `<a/>`, namespaces declared where needed.
+                let doc = parse_document(text.trim()).map_err(|e| {
+                    format!("payloadFactory produced XML that is not well-formed: {e}")
+                })?;
+                let root = doc.root_element();
+                let text = crate::xpath::serialize(root);
+                // In the message no default namespace is in scope: `xmlns=""` is redundant there.
+                let text =
+                    match text.strip_prefix(&format!("<{} xmlns=\"\"", root.tag_name().name())) {
+                        Some(rest) if root.tag_name().namespace().is_none() => {
+                            format!("<{}{rest}", root.tag_name().name())
+                        }
+                        _ => text,
+                    };
                 let mut p = ctx.payload.take().unwrap_or(Payload::Empty);
                 // A format that is a whole envelope replaces the envelope; otherwise the body.
-                p.set_body_xml(text.trim()).map_err(|e| {
+                p.set_body_xml(&text).map_err(|e| {
                     format!("payloadFactory produced XML that is not well-formed: {e}")
                 })?;
                 p
@@ -172,14 +193,14 @@ impl PayloadFactory {
             },
             MediaType::Text => Payload::Text(text),
         };
-        let soap = matches!(payload, Payload::Xml { soap: Some(_), .. });
         ctx.set_payload(payload);
-        // MI keeps an XML/SOAP message type for XML output (PayloadFactoryMediator.mediate).
+        // MI keeps an XML/SOAP message type for XML output and switches any other to the
+        // media type's, a whole-envelope format included (PayloadFactoryMediator.setContentType).
         let current_is_xml = ctx
             .get(Scope::Axis2, props::MESSAGE_TYPE)
             .or_else(|| ctx.get(Scope::Transport, "Content-Type"))
             .is_some_and(|t| crate::runtime::payload::ContentKind::of(&t).is_xml());
-        if !(self.media_type == MediaType::Xml && (current_is_xml || soap)) {
+        if !(self.media_type == MediaType::Xml && current_is_xml) {
             let ct = self.media_type.content_type().to_string();
             ctx.set(Scope::Axis2, props::MESSAGE_TYPE, ct.clone())?;
             ctx.set(Scope::Axis2, props::CONTENT_TYPE, ct)?;

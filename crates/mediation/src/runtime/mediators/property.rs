@@ -87,9 +87,11 @@ impl Property {
                         ctx.headers.insert(http::header::CONTENT_TYPE, header);
                     }
                 }
+                ctx.mark_om(self.scope, &name, self.value_type == PropertyType::Om);
                 ctx.set(self.scope, &name, v)
             }
             PropertyAction::Remove => {
+                ctx.mark_om(self.scope, &name, false);
                 if self.scope == Scope::Axis2 && name == "TRANSPORT_HEADERS" {
                     ctx.headers.clear();
                 } else {

@@ -1,0 +1,347 @@
+//! Endpoint groups: `<failover>` and `<loadbalance>` over child endpoints, as Synapse's
+//! `endpoints/FailoverEndpoint.java`, `endpoints/LoadbalanceEndpoint.java` and
+//! `endpoints/algorithms/RoundRobin.java` (wso2/wso2-synapse) choose between them.
+//!
+//! The choice is a pure state machine: [`EndpointGroup::choose`] is given whether each child is
+//! ready (the transport's suspension state of a leaf, at the current time) and how often each
+//! child was already tried for this message; [`EndpointGroup::retries_after`] says whether a
+//! failure moves on to another child (`AbstractEndpoint.isRetry` and the load balancer's
+//! `failover` flag). The sending itself is the engine's, over the same sender (pool, suspension
+//! states) as every other endpoint.
+//!
+//! One deliberate difference: Synapse picks "the first ready child" again after every failure,
+//! so a child that stays ready after failing (an error outside both error-code lists, or a
+//! suspension of 0 ms) is retried forever. Conflux tries a child at most
+//! `retriesBeforeSuspension + 1` times per message (exactly as often as Synapse does when its
+//! timeout retries run out), then moves on.
+
+use std::sync::{Arc, Mutex};
+
+use crate::runtime::body::MessageBody;
+use crate::runtime::context::MessageContext;
+use crate::runtime::endpoint::{Endpoint, EndpointKind, SendFault, SendFuture};
+use crate::runtime::engine::Engine;
+
+/// `SynapseConstants.ENDPOINT_FO_NONE_READY` / `ENDPOINT_LB_NONE_READY`: no child of a group is
+/// ready (both are 303000).
+pub const GROUP_NONE_READY: u32 = 303_000;
+
+/// Failover or load balance, with their flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupKind {
+    /// `dynamic` (the default): always start from the first ready child; static: keep sending to
+    /// the child that was chosen last while it stays ready.
+    Failover { dynamic: bool },
+    /// Round robin; `failover` (the default): a failed message goes on to the next child.
+    Loadbalance { failover: bool },
+}
+
+/// One child endpoint of a group.
+#[derive(Debug, Clone)]
+pub struct GroupChild {
+    pub endpoint: Arc<Endpoint>,
+    /// `<retryConfig><disabledErrorCodes>` of the child's definition.
+    pub retry_disabled: Vec<i32>,
+    /// `<retryConfig><enabledErrorCodes>`: when given, only these codes are retried.
+    pub retry_enabled: Vec<i32>,
+    /// The most sends to this child per message (see the module documentation).
+    pub budget: u32,
+}
+
+impl GroupChild {
+    /// `AbstractEndpoint.isRetry`: may the group try another child after this one failed?
+    pub fn is_retry(&self, code: u32) -> bool {
+        let code = i32::try_from(code).unwrap_or(i32::MAX);
+        if self.retry_disabled.contains(&code) {
+            false
+        } else if !self.retry_enabled.is_empty() {
+            self.retry_enabled.contains(&code)
+        } else {
+            true
+        }
+    }
+}
+
+/// A deployed failover or load-balance group.
+#[derive(Debug)]
+pub struct EndpointGroup {
+    pub kind: GroupKind,
+    pub children: Vec<GroupChild>,
+    /// `buildMessage="true"` (informational: Conflux always holds the message of a group that
+    /// may fail over, since a streamed body can be sent only once; MI makes the children
+    /// content-aware for the same reason).
+    pub build_message: bool,
+    /// The round-robin position (`AlgorithmContext.currentEndpointIndex`), or the child a static
+    /// failover sends to (`FailoverEndpoint.currentEndpoint`).
+    cursor: Mutex<usize>,
+}
+
+impl EndpointGroup {
+    pub fn new(kind: GroupKind, children: Vec<GroupChild>, build_message: bool) -> Self {
+        EndpointGroup {
+            kind,
+            children,
+            build_message,
+            cursor: Mutex::new(0),
+        }
+    }
+
+    /// Whether the message must be held in memory before the first send: a group that may send it
+    /// again to another child.
+    pub fn may_resend(&self) -> bool {
+        match self.kind {
+            GroupKind::Failover { .. } => true,
+            GroupKind::Loadbalance { failover } => failover,
+        }
+    }
+
+    /// The word MI's messages use for this group.
+    pub fn label(&self) -> &'static str {
+        match self.kind {
+            GroupKind::Failover { .. } => "Failover",
+            GroupKind::Loadbalance { .. } => "Loadbalance",
+        }
+    }
+
+    /// The child to send to next, or `None` when no child is ready. `ready(i)` is child `i`'s
+    /// `readyToSend()`; `tries[i]` how often child `i` was already sent this message.
+    pub fn choose(&self, ready: impl Fn(usize) -> bool, tries: &[u32]) -> Option<usize> {
+        let n = self.children.len();
+        if n == 0 {
+            return None;
+        }
+        let usable =
+            |i: usize| tries.get(i).copied().unwrap_or(0) < self.children[i].budget && ready(i);
+        let mut cursor = self.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        match self.kind {
+            // FailoverEndpoint.sendMessage, dynamic: the first ready child.
+            GroupKind::Failover { dynamic: true } => (0..n).find(|&i| usable(i)),
+            // Static: the current child while it is ready, else the first ready one becomes current.
+            GroupKind::Failover { dynamic: false } => {
+                if *cursor < n && usable(*cursor) {
+                    return Some(*cursor);
+                }
+                let found = (0..n).find(|&i| usable(i))?;
+                *cursor = found;
+                Some(found)
+            }
+            // RoundRobin.getNextEndpoint: take the child at the index, advance (wrapping), and stop
+            // with none after more attempts than children.
+            GroupKind::Loadbalance { .. } => {
+                let mut attempts = 0;
+                loop {
+                    let next = *cursor % n;
+                    *cursor = if next == n - 1 { 0 } else { next + 1 };
+                    attempts += 1;
+                    if attempts > n {
+                        return None;
+                    }
+                    if usable(next) {
+                        return Some(next);
+                    }
+                }
+            }
+        }
+    }
+
+    /// After child `i` failed with `code`: does the message go on to another child
+    /// (`onChildEndpointFail`)? A load balancer with `failover="false"` hands the fault on at once.
+    pub fn retries_after(&self, i: usize, code: u32) -> bool {
+        match self.kind {
+            GroupKind::Loadbalance { failover: false } => false,
+            _ => self.children.get(i).is_some_and(|c| c.is_retry(code)),
+        }
+    }
+}
+
+impl<B: MessageBody> Engine<'_, B> {
+    /// `readyToSend()`: a leaf asks its suspension state, a missing key is never ready
+    /// (`IndirectEndpoint`), a group is ready when it is not switched off and a child is ready.
+    pub(crate) fn endpoint_ready(&self, endpoint: &Endpoint) -> bool {
+        match &endpoint.kind {
+            EndpointKind::Missing => false,
+            EndpointKind::Group(group) => {
+                self.sender.is_ready(endpoint)
+                    && group
+                        .children
+                        .iter()
+                        .any(|c| self.endpoint_ready(&c.endpoint))
+            }
+            _ => self.sender.is_ready(endpoint),
+        }
+    }
+
+    /// Sends the message through a group: to the child [`EndpointGroup::choose`] picks, and on a
+    /// failure that [`EndpointGroup::retries_after`] allows, to the next one, until a child answers
+    /// or none is left. The fault is then the last child's (Synapse keeps the last endpoint's
+    /// ERROR_CODE), or 303000 when no child was ready at all.
+    pub(crate) fn send_group<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        group: &'a EndpointGroup,
+        ctx: &'a mut MessageContext<B>,
+    ) -> SendFuture<'a, B> {
+        Box::pin(async move {
+            if !self.sender.is_ready(endpoint) {
+                // Sic: MI's message is only the name (Java operator precedence in
+                // `"... : " + getName() != null ? getName() : ...`).
+                return Err(SendFault {
+                    code: GROUP_NONE_READY,
+                    message: endpoint.name.to_string(),
+                });
+            }
+            if group.may_resend() {
+                // A streamed body can be sent only once: hold it to send it again (MI builds the
+                // message for its failover children, FailoverEndpoint: setContentAware).
+                ctx.build_payload(self.max_message_bytes)
+                    .await
+                    .map_err(|e| SendFault {
+                        code: 0,
+                        message: format!("Error while building the message: {e}"),
+                    })?;
+            }
+            let headers = group.may_resend().then(|| ctx.headers.clone());
+            let mut tries = vec![0u32; group.children.len()];
+            let mut last: Option<SendFault> = None;
+            loop {
+                let Some(i) =
+                    group.choose(|i| self.endpoint_ready(&group.children[i].endpoint), &tries)
+                else {
+                    if let Some(fault) = last {
+                        return Err(fault);
+                    }
+                    let message = format!(
+                        "{} endpoint : {} - no ready child endpoints",
+                        group.label(),
+                        endpoint.name
+                    );
+                    tracing::warn!(target: "conflux::endpoint", "{message}");
+                    return Err(SendFault {
+                        code: GROUP_NONE_READY,
+                        message,
+                    });
+                };
+                let child = &group.children[i];
+                if tries.iter().any(|t| *t > 0)
+                    && let Some(headers) = &headers
+                {
+                    ctx.headers = headers.clone();
+                }
+                tries[i] += 1;
+                match self.send(&child.endpoint, ctx).await {
+                    Ok(response) => return Ok(response),
+                    Err(fault) => {
+                        tracing::warn!(target: "conflux::endpoint", "{} endpoint {} detected a failure in child endpoint {} ({fault})", group.label(), endpoint.name, child.endpoint.name);
+                        if !group.retries_after(i, fault.code) {
+                            return Err(fault);
+                        }
+                        last = Some(fault);
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::endpoint::{EndpointKind, SuspensionSettings, TimeoutAction};
+
+    fn child(id: usize) -> GroupChild {
+        GroupChild {
+            endpoint: Arc::new(Endpoint {
+                id,
+                name: Arc::from(format!("c{id}")),
+                kind: EndpointKind::Address {
+                    uri: format!("http://b{id}/"),
+                    format: None,
+                },
+                timeout: None,
+                dynamic_timeout: None,
+                timeout_action: TimeoutAction::Never,
+                suspension: SuspensionSettings::default(),
+            }),
+            retry_disabled: Vec::new(),
+            retry_enabled: Vec::new(),
+            budget: 1,
+        }
+    }
+
+    fn group(kind: GroupKind, n: usize) -> EndpointGroup {
+        EndpointGroup::new(kind, (0..n).map(child).collect(), false)
+    }
+
+    #[test]
+    fn round_robin_rotates_and_skips_children_that_are_not_ready() {
+        let g = group(GroupKind::Loadbalance { failover: true }, 3);
+        let all = |_| true;
+        let picks: Vec<_> = (0..5).map(|_| g.choose(all, &[0; 3]).unwrap()).collect();
+        assert_eq!(picks, [0, 1, 2, 0, 1]);
+        // Child 2 suspended: the rotation skips it and goes on from the next one.
+        let not_2 = |i| i != 2;
+        let picks: Vec<_> = (0..3).map(|_| g.choose(not_2, &[0; 3]).unwrap()).collect();
+        assert_eq!(picks, [0, 1, 0]);
+        // None ready: RoundRobin gives up after trying each once.
+        assert_eq!(g.choose(|_| false, &[0; 3]), None);
+    }
+
+    #[test]
+    fn load_balance_fails_over_to_the_next_child_within_one_message() {
+        let g = group(GroupKind::Loadbalance { failover: true }, 3);
+        let mut tries = [0u32; 3];
+        // First message: child 0 fails but stays ready (an ignored error): the retry goes to 1.
+        let first = g.choose(|_| true, &tries).unwrap();
+        assert_eq!(first, 0);
+        tries[first] += 1;
+        assert!(g.retries_after(first, 101_503));
+        assert_eq!(g.choose(|_| true, &tries), Some(1));
+        tries[1] += 1;
+        assert_eq!(g.choose(|_| true, &tries), Some(2));
+        tries[2] += 1;
+        // Every child tried once: the message fails instead of going round forever.
+        assert_eq!(g.choose(|_| true, &tries), None);
+        // failover="false": the fault is handed on after the first child.
+        let g = group(GroupKind::Loadbalance { failover: false }, 2);
+        assert!(!g.retries_after(0, 101_503));
+        assert!(!g.may_resend());
+    }
+
+    #[test]
+    fn dynamic_failover_returns_to_the_first_ready_child() {
+        let g = group(GroupKind::Failover { dynamic: true }, 3);
+        assert_eq!(g.choose(|_| true, &[0; 3]), Some(0));
+        // The primary is suspended: the backup; once it is ready again, back to the primary.
+        assert_eq!(g.choose(|i| i != 0, &[0; 3]), Some(1));
+        assert_eq!(g.choose(|_| true, &[0; 3]), Some(0));
+        // Within one message, a child already tried up to its budget is passed over.
+        assert_eq!(g.choose(|_| true, &[1, 0, 0]), Some(1));
+        assert_eq!(g.choose(|_| true, &[1, 1, 1]), None);
+        assert_eq!(g.choose(|_| false, &[0; 3]), None);
+    }
+
+    #[test]
+    fn static_failover_stays_on_the_backup() {
+        let g = group(GroupKind::Failover { dynamic: false }, 3);
+        assert_eq!(g.choose(|_| true, &[0; 3]), Some(0));
+        assert_eq!(g.choose(|i| i != 0, &[0; 3]), Some(1));
+        // The primary is back, but a static failover keeps the current child while it is ready.
+        assert_eq!(g.choose(|_| true, &[0; 3]), Some(1));
+        assert_eq!(g.choose(|i| i != 1, &[0; 3]), Some(0));
+    }
+
+    #[test]
+    fn retry_config_decides_whether_to_fail_over() {
+        let mut g = group(GroupKind::Failover { dynamic: true }, 2);
+        g.children[0].retry_disabled = vec![101_504];
+        g.children[1].retry_enabled = vec![101_503];
+        assert!(!g.retries_after(0, 101_504));
+        assert!(g.retries_after(0, 101_503));
+        assert!(g.retries_after(1, 101_503));
+        assert!(!g.retries_after(1, 101_505));
+        // A child with timeout retries (retriesBeforeSuspension = 2) may be sent three times.
+        g.children[0].budget = 3;
+        assert_eq!(g.choose(|_| true, &[2, 0]), Some(0));
+        assert_eq!(g.choose(|_| true, &[3, 0]), Some(1));
+    }
+}
