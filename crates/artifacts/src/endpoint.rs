@@ -67,6 +67,13 @@ pub enum EndpointKind {
         failover: bool,
         build_message: Option<bool>,
     },
+    /// `<endpoint template="T" [uri]><parameter name value/></endpoint>`: the endpoint template `T`
+    /// with `$name` replaced (SYN `endpoints/TemplateEndpoint.java`; see [`crate::template`]).
+    Template {
+        template: String,
+        /// `name`, `uri` (from the attributes) and the `<parameter>`s, as written.
+        parameters: Vec<(String, String)>,
+    },
 }
 
 /// The algorithm of a `<loadbalance>` group.
@@ -74,7 +81,13 @@ pub enum EndpointKind {
 pub enum LoadbalanceAlgorithm {
     /// `org.apache.synapse.endpoints.algorithms.RoundRobin`, the default.
     RoundRobin,
+    /// `org.apache.synapse.endpoints.algorithms.WeightedRoundRobin`: each child in turn as many
+    /// times in a row as its `<property name="loadbalance.weight">` (default 1) says.
+    WeightedRoundRobin,
 }
+
+/// `WeightedRoundRobin.LOADBALANCE_WEIGHT`: the child endpoint property holding its weight.
+pub const LOADBALANCE_WEIGHT: &str = "loadbalance.weight";
 
 impl EndpointKind {
     /// The child endpoints of a failover or load-balance group (empty for a leaf).
@@ -210,8 +223,8 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
         _ if named => return Err(ctx.missing(node, "attribute 'name'", "the endpoint's name")),
         _ => None,
     };
-    if ctx.attr(node, "template").is_some() {
-        return Err(ctx.unsupported(node, "endpoint template".into(), "Tier 2: templates"));
+    if let Some(template) = ctx.attr(node, "template") {
+        return crate::template::parse_template_endpoint(ctx, node, name, template);
     }
     if ctx.attr(node, "key-expression").is_some() {
         return Err(ctx.unsupported(node, "endpoint key-expression".into(), "Tier 2"));
@@ -326,6 +339,8 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
 
 /// The class names `algorithm=` accepts (SYN `LoadbalanceAlgorithmFactory` loads the class).
 const ROUND_ROBIN_CLASS: &str = "org.apache.synapse.endpoints.algorithms.RoundRobin";
+const WEIGHTED_ROUND_ROBIN_CLASS: &str =
+    "org.apache.synapse.endpoints.algorithms.WeightedRoundRobin";
 
 /// `<failover>` or `<loadbalance>` (SYN `FailoverEndpointFactory`, `LoadbalanceEndpointFactory`).
 fn parse_group(ctx: &Ctx, group: Node) -> Result<EndpointKind> {
@@ -373,14 +388,10 @@ fn parse_group(ctx: &Ctx, group: Node) -> Result<EndpointKind> {
             &format!("{what} sends to its child endpoints"),
         ));
     }
-    let build_message = match ctx.attr(group, "buildMessage") {
-        // JavaUtils.isTrueExplicitly: anything else is false.
-        Some(v) => Some(matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "true" | "yes" | "1"
-        )),
-        None => None,
-    };
+    // JavaUtils.isTrueExplicitly: anything else is false.
+    let build_message = ctx
+        .attr(group, "buildMessage")
+        .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "yes" | "1"));
     if is_failover {
         // Only an explicit false turns dynamic fail-over off (JavaUtils.isFalseExplicitly).
         let dynamic = !ctx.attr(group, "dynamic").is_some_and(|v| {
@@ -401,6 +412,28 @@ fn parse_group(ctx: &Ctx, group: Node) -> Result<EndpointKind> {
             ));
         }
         (Some(a), None) if a.trim() == ROUND_ROBIN_CLASS => LoadbalanceAlgorithm::RoundRobin,
+        (Some(a), None) if a.trim() == WEIGHTED_ROUND_ROBIN_CLASS => {
+            // WeightedRoundRobin.init: a weight must be an integer above zero.
+            for child in &children {
+                let EndpointRef::Inline(e) = child else {
+                    continue;
+                };
+                let Some(p) = e.properties.iter().find(|p| p.name == LOADBALANCE_WEIGHT) else {
+                    continue;
+                };
+                let ok = matches!(&p.value, ValueOrExpression::Value(v) if v.trim().parse::<u32>().is_ok_and(|w| w > 0));
+                if !ok {
+                    return Err(ctx.invalid(
+                        group,
+                        format!(
+                            "the loadbalance.weight of a child endpoint at {} must be an integer greater than zero",
+                            p.span
+                        ),
+                    ));
+                }
+            }
+            LoadbalanceAlgorithm::WeightedRoundRobin
+        }
         (Some(a), None) => {
             return Err(ctx.unsupported(
                 group,
@@ -903,12 +936,29 @@ mod tests {
         ));
         assert!(msg.contains("endpoint A is used twice"), "{msg}");
         let msg = error(&format!(
-            r#"<endpoint {NS} name="E"><loadbalance algorithm="org.apache.synapse.endpoints.algorithms.WeightedRoundRobin"><endpoint key="A"/></loadbalance></endpoint>"#
+            r#"<endpoint {NS} name="E"><loadbalance algorithm="org.example.Custom"><endpoint key="A"/></loadbalance></endpoint>"#
         ));
         assert!(
-            msg.starts_with("unsupported load-balance algorithm org.apache.synapse.endpoints.algorithms.WeightedRoundRobin"),
+            msg.starts_with("unsupported load-balance algorithm org.example.Custom"),
             "{msg}"
         );
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><loadbalance algorithm="org.apache.synapse.endpoints.algorithms.WeightedRoundRobin"><endpoint><address uri="http://a"/><property name="loadbalance.weight" value="0"/></endpoint></loadbalance></endpoint>"#
+        ));
+        assert!(
+            msg.contains("must be an integer greater than zero"),
+            "{msg}"
+        );
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="E"><loadbalance algorithm="org.apache.synapse.endpoints.algorithms.WeightedRoundRobin"><endpoint><address uri="http://a"/><property name="loadbalance.weight" value="3"/></endpoint><endpoint key="B"/></loadbalance></endpoint>"#
+        ));
+        assert!(matches!(
+            e.kind,
+            EndpointKind::Loadbalance {
+                algorithm: LoadbalanceAlgorithm::WeightedRoundRobin,
+                ..
+            }
+        ));
         let msg = error(&format!(
             "<endpoint {NS} name=\"E\"><session type=\"http\"/><loadbalance><endpoint key=\"A\"/></loadbalance></endpoint>"
         ));

@@ -256,6 +256,11 @@ impl Artifacts {
                         check_endpoint(ep, errors);
                     }
                 }
+                Mediator::Callout(callout) => {
+                    if let crate::mediators::CalloutService::Endpoint(ep) = &callout.service {
+                        check_endpoint(ep, errors);
+                    }
+                }
                 Mediator::Sequence(seq) => {
                     if let SequenceTarget::Key(Value::Literal(name, span)) = &seq.target {
                         check_sequence(name, span, errors);

@@ -1,14 +1,29 @@
-//! Sequence templates: `<template name [onError]><parameter name [defaultValue] [isMandatory]/>...
-//! <sequence>mediators</sequence></template>`, deployed from `templates/` and run by
-//! `<call-template>` (SYN:`config/xml/TemplateMediatorFactory.java`,
-//! SYN:`mediators/template/TemplateMediator.java`). Endpoint templates (`<template><endpoint>`)
-//! are reported as unsupported.
+//! Templates, deployed from `templates/`:
+//!
+//! - sequence templates, `<template name [onError]><parameter name [defaultValue] [isMandatory]/>...
+//!   <sequence>mediators</sequence></template>`, run by `<call-template>`
+//!   (SYN:`config/xml/TemplateMediatorFactory.java`, SYN:`mediators/template/TemplateMediator.java`);
+//! - endpoint templates, `<template name><parameter name/>...<endpoint>...</endpoint></template>`,
+//!   used by `<endpoint template="name" [name] [uri]><parameter name value/></endpoint>`: every
+//!   attribute value or element text of the endpoint that is exactly `$param` is replaced by the
+//!   value passed (`name` and `uri` are always parameters), and the result is the endpoint
+//!   (SYN:`config/xml/endpoints/TemplateFactory.java`, SYN:`endpoints/Template.java`,
+//!   SYN:`config/xml/endpoints/TemplateEndpointFactory.java`). A template with an `<endpoint>`
+//!   child is an endpoint template, as MI's deployer decides.
+
+use std::sync::Arc;
 
 use roxmltree::Node;
 
+use crate::endpoint::{
+    Endpoint, EndpointKind, MarkForSuspension, SuspendOnFailure, parse_endpoint,
+};
+use crate::error::ArtifactError;
 use crate::mediators::{Mediator, parse_mediator_list};
 use crate::span::Span;
-use crate::xml::{Ctx, Result, element_children, is_synapse};
+use crate::xml::{
+    Ctx, Result, SYNAPSE_NS, element_children, is_synapse, is_synapse_named, parse_document,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -22,6 +37,16 @@ pub struct Template {
     pub span: Span,
     /// The file as written (for the Management API's `configuration`).
     pub source: String,
+    /// An endpoint template's `<endpoint>` (then `mediators` is empty).
+    pub endpoint: Option<EndpointTemplate>,
+}
+
+/// The `<endpoint>` of an endpoint template, as written (with the namespaces it inherits
+/// declared), before `$param` replacement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointTemplate {
+    pub xml: String,
+    pub span: Span,
 }
 
 /// `<parameter name [defaultValue] [isMandatory] [description]/>`.
@@ -41,6 +66,9 @@ pub(crate) fn parse_template(ctx: &Ctx, node: Node, source: &str) -> Result<Temp
         .required_attr(node, "name", "the template's name")?
         .trim()
         .to_string();
+    if let Some(endpoint) = element_children(node).find(|c| is_synapse_named(*c, "endpoint")) {
+        return parse_endpoint_template(ctx, node, endpoint, name, source);
+    }
     let mut parameters: Vec<TemplateParameter> = Vec::new();
     let mut body: Option<Node> = None;
     for child in element_children(node) {
@@ -79,13 +107,6 @@ pub(crate) fn parse_template(ctx: &Ctx, node: Node, source: &str) -> Result<Temp
                 }
                 body = Some(child);
             }
-            "endpoint" => {
-                return Err(ctx.unsupported(
-                    child,
-                    "endpoint template <template><endpoint>".into(),
-                    "Tier 2: endpoint templates",
-                ));
-            }
             _ => return Err(ctx.unknown(child, node, "parameter or sequence")),
         }
     }
@@ -106,6 +127,157 @@ pub(crate) fn parse_template(ctx: &Ctx, node: Node, source: &str) -> Result<Temp
         mediators: parse_mediator_list(ctx, body)?,
         span: ctx.span(node),
         source: source.to_string(),
+        endpoint: None,
+    })
+}
+
+/// SYN `TemplateFactory.createEndpointTemplate`: the parameter names and the first `<endpoint>`.
+fn parse_endpoint_template(
+    ctx: &Ctx,
+    node: Node,
+    endpoint: Node,
+    name: String,
+    source: &str,
+) -> Result<Template> {
+    let mut parameters = Vec::new();
+    for child in element_children(node).filter(|c| is_synapse_named(*c, "parameter")) {
+        let pname = ctx
+            .required_attr(child, "name", "the parameter's name")?
+            .trim()
+            .to_string();
+        parameters.push(TemplateParameter {
+            name: pname,
+            default_value: None,
+            mandatory: false,
+            span: ctx.span(child),
+        });
+    }
+    let mut xml = ctx.standalone_source(endpoint);
+    // The element inherits the Synapse namespace from <template>: declare it on its own.
+    if endpoint.tag_name().namespace() == Some(SYNAPSE_NS)
+        && endpoint
+            .lookup_prefix(SYNAPSE_NS)
+            .is_none_or(|p| p.is_empty())
+        && !xml[..xml.find('>').unwrap_or(xml.len())].contains("xmlns=")
+    {
+        xml.insert_str("<endpoint".len(), &format!(" xmlns=\"{SYNAPSE_NS}\""));
+    }
+    Ok(Template {
+        name,
+        parameters,
+        on_error: None,
+        mediators: Vec::new(),
+        span: ctx.span(node),
+        source: source.to_string(),
+        endpoint: Some(EndpointTemplate {
+            xml,
+            span: ctx.span(endpoint),
+        }),
+    })
+}
+
+impl Template {
+    /// The endpoint an `<endpoint template>` with these parameters stands for (SYN
+    /// `endpoints/Template.java` `create`/`replaceElement`): each attribute value or element text
+    /// that is exactly `$p`, for a parameter `p` the template declares (or `name`, `uri`) and the
+    /// caller passes, becomes the value. Errors are located in the template's file.
+    pub fn expand_endpoint(
+        &self,
+        parameters: &[(String, String)],
+    ) -> std::result::Result<Endpoint, ArtifactError> {
+        let Some(template) = &self.endpoint else {
+            return Err(ArtifactError::Invalid {
+                message: format!(
+                    "template {} is a sequence template, not an endpoint template",
+                    self.name
+                ),
+                span: self.span.clone(),
+            });
+        };
+        let mut xml = template.xml.clone();
+        for (name, value) in parameters {
+            let declared =
+                name == "name" || name == "uri" || self.parameters.iter().any(|p| &p.name == name);
+            if !declared {
+                continue;
+            }
+            let attr = escape(value, true);
+            xml = xml
+                .replace(&format!("=\"${name}\""), &format!("=\"{attr}\""))
+                .replace(&format!("='${name}'"), &format!("='{attr}'"))
+                .replace(
+                    &format!(">${name}<"),
+                    &format!(">{}<", escape(value, false)),
+                );
+        }
+        let label: Arc<str> = Arc::from(format!(
+            "{} (endpoint template {} from line {})",
+            template.span.file, self.name, template.span.line
+        ));
+        let doc = parse_document(&label, &xml)?;
+        let ctx = Ctx {
+            file: label,
+            doc: &doc,
+        };
+        parse_endpoint(&ctx, doc.root_element(), false)
+    }
+}
+
+fn escape(value: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\'' if attribute => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `<endpoint template="T" [name] [uri]><parameter name value/>...</endpoint>`
+/// (SYN `TemplateEndpointFactory`): `name` and `uri` are parameters too; a later parameter of the
+/// same name wins. Other children are ignored, as Synapse does.
+pub(crate) fn parse_template_endpoint(
+    ctx: &Ctx,
+    node: Node,
+    name: Option<String>,
+    template: &str,
+) -> Result<Endpoint> {
+    let mut parameters: Vec<(String, String)> = Vec::new();
+    let mut add = |n: String, v: String| {
+        parameters.retain(|(k, _)| *k != n);
+        parameters.push((n, v));
+    };
+    if let Some(n) = &name {
+        add("name".into(), n.clone());
+    }
+    if let Some(uri) = ctx.attr(node, "uri") {
+        add("uri".into(), uri.to_string());
+    }
+    for child in element_children(node).filter(|c| is_synapse_named(*c, "parameter")) {
+        let pname = ctx.required_attr(child, "name", "the parameter's name")?;
+        let Some(value) = ctx.attr(child, "value") else {
+            return Err(ctx.missing(child, "attribute 'value'", "the parameter's value"));
+        };
+        add(pname.to_string(), value.to_string());
+    }
+    Ok(Endpoint {
+        name,
+        kind: EndpointKind::Template {
+            template: template.trim().to_string(),
+            parameters,
+        },
+        timeout: None,
+        suspend_on_failure: SuspendOnFailure::default(),
+        mark_for_suspension: MarkForSuspension::default(),
+        retry_disabled_error_codes: Vec::new(),
+        retry_enabled_error_codes: Vec::new(),
+        properties: Vec::new(),
+        span: ctx.span(node),
     })
 }
 
@@ -153,6 +325,49 @@ mod tests {
         assert_eq!(t.on_error.as_ref().map(|(n, _)| n.as_str()), Some("E"));
     }
 
+    // TemplateFactory / Template.replaceElement / TemplateEndpointFactory.
+    #[test]
+    fn endpoint_templates_replace_whole_values() {
+        let t = parse(
+            r#"<x:parameter xmlns:x="http://ws.apache.org/ns/synapse" name="timeout"/><parameter name="unused"/>
+<endpoint name="$name"><http method="get" uri-template="$uri"><timeout><duration>$timeout</duration><responseAction>fault</responseAction></timeout></http>
+<property name="p" value="pre-$timeout"/></endpoint>"#,
+        )
+        .unwrap();
+        assert!(t.mediators.is_empty() && t.endpoint.is_some());
+        let names: Vec<&str> = t.parameters.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["timeout", "unused"]);
+        let ep_xml = r#"<endpoint xmlns="http://ws.apache.org/ns/synapse" name="Ep" template="T" uri="http://b/x?a=1&amp;b=2"><parameter name="timeout" value="3000"/><parameter name="other" value="x"/></endpoint>"#;
+        let Ok(Artifact::Endpoint(ep)) = parse_artifact("endpoints/Ep.xml", ep_xml) else {
+            panic!()
+        };
+        let crate::EndpointKind::Template {
+            template,
+            parameters,
+        } = &ep.kind
+        else {
+            panic!("{:?}", ep.kind)
+        };
+        assert_eq!(template, "T");
+        assert_eq!(parameters.len(), 4);
+        let expanded = t.expand_endpoint(parameters).unwrap();
+        assert_eq!(expanded.name.as_deref(), Some("Ep"));
+        assert!(matches!(
+            &expanded.kind,
+            crate::EndpointKind::Http { uri_template, method } if uri_template == "http://b/x?a=1&b=2" && method.as_deref() == Some("GET")
+        ));
+        assert!(expanded.timeout.is_some());
+        assert!(
+            matches!(&expanded.properties[0].value, crate::ValueOrExpression::Value(v) if v == "pre-$timeout")
+        );
+        // Without a value for $timeout the duration is not a number.
+        let err = t.expand_endpoint(&[]).unwrap_err().to_string();
+        assert!(
+            err.contains("templates/T.xml (endpoint template T from line 3)"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn malformed_templates_are_located() {
         assert_eq!(
@@ -163,10 +378,6 @@ mod tests {
             parse("<parameter name=\"a\"/><parameter name=\"a\"/><sequence/>")
                 .unwrap_err()
                 .starts_with("parameter 'a' is declared twice (first at templates/T.xml:2:1)")
-        );
-        assert_eq!(
-            parse("<endpoint><address uri=\"http://b/$uri\"/></endpoint>").unwrap_err(),
-            "unsupported endpoint template <template><endpoint> (Tier 2: endpoint templates) at templates/T.xml:2:1"
         );
         assert!(
             parse("<sequence><xquery key=\"k\"/></sequence>")

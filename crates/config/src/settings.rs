@@ -145,6 +145,66 @@ pub struct TransportConfig {
     pub max_message_bytes: u64,
 }
 
+/// The JSON <-> XML settings: `[mediation]`'s JSON keys, which MI's config tool maps to
+/// `synapse.properties` (`key-mappings.json`: `mediation.synapse.enable_xml_nil` ->
+/// `synapse.commons.enableXmlNilReadWrite`, ...), or those properties themselves under
+/// `[synapse_properties]` (`'synapse.commons.json.output.jsonoutMultiplePI' = false`). The
+/// `[mediation]` key wins when both are given. Defaults: Synapse commons
+/// `JsonUtil.generateJSONOutputFactory` / `generateJsonXMLInputFactory`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonConfig {
+    /// `synapse.preserve_namespace_on_xml_to_json` (`synapse.commons.json.preserve.namespace`).
+    pub preserve_namespace: bool,
+    /// `synapse.build_valid_nc_name` (`synapse.commons.json.buildValidNCNames`). Conflux always
+    /// writes and reads valid XML names for JSON keys, so this is read and has no further effect.
+    pub build_valid_nc_names: bool,
+    /// `synapse.enable_auto_primitive` (`synapse.commons.json.output.autoPrimitive`).
+    pub auto_primitive: bool,
+    /// `synapse.commons.json.output.namespaceSepChar` (first character; `_`).
+    pub namespace_separator: char,
+    /// `synapse.enable_namespace_declaration` (`synapse.commons.json.output.enableNSDeclarations`).
+    pub namespace_declarations: bool,
+    /// `synapse.disable_auto_primitive_regex`
+    /// (`synapse.commons.json.output.disableAutoPrimitive.regex`), as Java reads it back from
+    /// synapse.properties (see [`java_properties_value`]).
+    pub disable_auto_primitive_regex: Option<String>,
+    /// `synapse.disable_custom_replace_regex`
+    /// (`synapse.commons.json.json.output.disableAutoPrimitive.customReplaceRegex`).
+    pub custom_replace_regex: Option<String>,
+    /// `synapse.commons.json.json.output.disableAutoPrimitive.customReplaceSequence` (`""`).
+    pub custom_replace_sequence: String,
+    /// `synapse.json_out_auto_array` (`synapse.commons.json.output.jsonoutAutoArray`).
+    pub json_out_auto_array: bool,
+    /// `synapse.commons.json.output.jsonoutMultiplePI`.
+    pub json_out_multiple_pi: bool,
+    /// `synapse.enable_xml_nil` (`synapse.commons.enableXmlNilReadWrite`).
+    pub xml_nil: bool,
+    /// `synapse.commons.enableXmlNullForEmptyElement`.
+    pub null_for_empty_element: bool,
+    /// `synapse.commons.json.output.xmloutMultiplePI`.
+    pub xml_out_multiple_pi: bool,
+}
+
+impl Default for JsonConfig {
+    fn default() -> Self {
+        JsonConfig {
+            preserve_namespace: false,
+            build_valid_nc_names: false,
+            auto_primitive: true,
+            namespace_separator: '_',
+            namespace_declarations: false,
+            disable_auto_primitive_regex: None,
+            custom_replace_regex: None,
+            custom_replace_sequence: String::new(),
+            json_out_auto_array: true,
+            json_out_multiple_pi: true,
+            xml_nil: false,
+            null_for_empty_element: true,
+            xml_out_multiple_pi: false,
+        }
+    }
+}
+
 /// The validated configuration of a server.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -161,6 +221,8 @@ pub struct Config {
     pub management_api: ManagementApiConfig,
     /// `[monitoring.jolokia]`: optional Basic auth of the Jolokia monitoring port.
     pub jolokia: JolokiaConfig,
+    /// `[mediation]`'s JSON <-> XML settings.
+    pub json: JsonConfig,
     pub properties: SystemProperties,
     pub warnings: Vec<ConfigWarning>,
 }
@@ -340,6 +402,7 @@ pub fn from_document(
         .join("default");
 
     let management_api = management_api(&mut r);
+    let json = json_config(&mut r);
 
     let mut errors = std::mem::take(&mut r.errors);
     warnings.extend(r.leftover_warnings());
@@ -376,11 +439,213 @@ pub fn from_document(
             synapse_config_dir,
             management_api,
             jolokia,
+            json,
             properties,
             warnings,
         }),
         _ => Err(ConfigErrors(errors)),
     }
+}
+
+/// `[mediation]`'s JSON keys and the `synapse.commons.json.*` properties they map to.
+fn json_config(r: &mut Reader<'_>) -> JsonConfig {
+    let defaults = JsonConfig::default();
+    // The key to read: the [mediation] key when given, else the synapse.properties entry; the
+    // other counts as read too (it is understood, only overridden or absent).
+    fn key(r: &mut Reader<'_>, mediation: Option<&str>, property: &str) -> Option<String> {
+        let property_key = format!("synapse_properties.'{property}'");
+        if let Some(m) = mediation {
+            let m = format!("mediation.{m}");
+            if r.doc.get(&m).is_some() {
+                r.used.insert(property_key);
+                return Some(m);
+            }
+            r.used.insert(m);
+        }
+        r.used.insert(property_key.clone());
+        r.doc.get(&property_key).is_some().then_some(property_key)
+    }
+    let boolean =
+        |r: &mut Reader<'_>, mediation: Option<&str>, property: &str, default: bool| match key(
+            r, mediation, property,
+        ) {
+            Some(k) => r.boolean(&k, default),
+            None => default,
+        };
+    let regex = |r: &mut Reader<'_>, mediation: &str, property: &str| {
+        let k = key(r, Some(mediation), property)?;
+        let (value, origin) = r.take(&k)?;
+        let text = match &value {
+            Value::String(s) => java_properties_value(s),
+            other => {
+                r.invalid(&k, origin, other, "a regular expression (a string)");
+                return None;
+            }
+        };
+        match regex::Regex::new(&text) {
+            Ok(_) => Some(text),
+            Err(e) => {
+                r.invalid(
+                    &k,
+                    origin,
+                    &value,
+                    &format!(
+                        "a valid regular expression ({})",
+                        e.to_string().replace('\n', " ")
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let preserve_namespace = boolean(
+        r,
+        Some("synapse.preserve_namespace_on_xml_to_json"),
+        "synapse.commons.json.preserve.namespace",
+        defaults.preserve_namespace,
+    );
+    let build_valid_nc_names = boolean(
+        r,
+        Some("synapse.build_valid_nc_name"),
+        "synapse.commons.json.buildValidNCNames",
+        defaults.build_valid_nc_names,
+    );
+    let auto_primitive = boolean(
+        r,
+        Some("synapse.enable_auto_primitive"),
+        "synapse.commons.json.output.autoPrimitive",
+        defaults.auto_primitive,
+    );
+    let namespace_declarations = boolean(
+        r,
+        Some("synapse.enable_namespace_declaration"),
+        "synapse.commons.json.output.enableNSDeclarations",
+        defaults.namespace_declarations,
+    );
+    let json_out_auto_array = boolean(
+        r,
+        Some("synapse.json_out_auto_array"),
+        "synapse.commons.json.output.jsonoutAutoArray",
+        defaults.json_out_auto_array,
+    );
+    let json_out_multiple_pi = boolean(
+        r,
+        None,
+        "synapse.commons.json.output.jsonoutMultiplePI",
+        defaults.json_out_multiple_pi,
+    );
+    let xml_nil = boolean(
+        r,
+        Some("synapse.enable_xml_nil"),
+        "synapse.commons.enableXmlNilReadWrite",
+        defaults.xml_nil,
+    );
+    let null_for_empty_element = boolean(
+        r,
+        None,
+        "synapse.commons.enableXmlNullForEmptyElement",
+        defaults.null_for_empty_element,
+    );
+    let xml_out_multiple_pi = boolean(
+        r,
+        None,
+        "synapse.commons.json.output.xmloutMultiplePI",
+        defaults.xml_out_multiple_pi,
+    );
+    let disable_auto_primitive_regex = regex(
+        r,
+        "synapse.disable_auto_primitive_regex",
+        "synapse.commons.json.output.disableAutoPrimitive.regex",
+    );
+    let custom_replace_regex = regex(
+        r,
+        "synapse.disable_custom_replace_regex",
+        "synapse.commons.json.json.output.disableAutoPrimitive.customReplaceRegex",
+    );
+    let custom_replace_sequence = key(
+        r,
+        None,
+        "synapse.commons.json.json.output.disableAutoPrimitive.customReplaceSequence",
+    )
+    .and_then(|k| r.string(&k))
+    .map(|s| java_properties_value(&s))
+    .unwrap_or_default();
+    let namespace_separator = match key(r, None, "synapse.commons.json.output.namespaceSepChar") {
+        Some(k) => match r.take(&k) {
+            Some((Value::String(text), origin)) => {
+                match java_properties_value(&text).trim().chars().next() {
+                    Some(c) => c,
+                    None => {
+                        r.invalid(
+                            &k,
+                            origin,
+                            &Value::String(text),
+                            "one character, e.g. \"_\"",
+                        );
+                        defaults.namespace_separator
+                    }
+                }
+            }
+            Some((other, origin)) => {
+                r.invalid(&k, origin, &other, "one character, e.g. \"_\"");
+                defaults.namespace_separator
+            }
+            None => defaults.namespace_separator,
+        },
+        None => defaults.namespace_separator,
+    };
+    JsonConfig {
+        preserve_namespace,
+        build_valid_nc_names,
+        auto_primitive,
+        namespace_separator,
+        namespace_declarations,
+        disable_auto_primitive_regex,
+        custom_replace_regex,
+        custom_replace_sequence,
+        json_out_auto_array,
+        json_out_multiple_pi,
+        xml_nil,
+        null_for_empty_element,
+        xml_out_multiple_pi,
+    }
+}
+
+/// What MI's JSON code gets for a `deployment.toml` string: the config tool writes it into
+/// `synapse.properties` as `key = value` and `java.util.Properties.load` reads it back, which
+/// drops leading whitespace and the backslash of every escape (`\t`, `\n`, `\r`, `\f` and
+/// `\uXXXX` become those characters, any other `\c` is `c`): a regex written as `"\\."` in
+/// TOML reaches `Pattern.compile` as `.`.
+pub fn java_properties_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.trim_start_matches([' ', '\t', '\u{c}']).chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.clone().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(decoded) if hex.len() == 4 => {
+                        out.push(decoded);
+                        for _ in 0..4 {
+                            chars.next();
+                        }
+                    }
+                    _ => out.push('u'),
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 /// `[management_api]` and `[internal_apis]` (MI: `internal-apis.xml.j2`, config-tool `default.json`).
@@ -1015,6 +1280,97 @@ mod tests {
         );
         assert_eq!(c.keystore.password, "p");
         assert_eq!(c.keystore.alias.as_deref(), Some("k"));
+    }
+
+    // MI config tool key-mappings.json: [mediation] synapse.* JSON keys -> synapse.properties
+    // synapse.commons.json.*; JsonUtil.generateJSONOutputFactory's defaults otherwise.
+    #[test]
+    fn json_settings_from_mediation_keys_and_synapse_properties() {
+        let c = load_text("", &[]).unwrap();
+        assert_eq!(c.json, JsonConfig::default());
+        let c = load_text(
+            concat!(
+                "[mediation]\n",
+                "synapse.enable_namespace_declaration = true\n",
+                "synapse.build_valid_nc_name = true\n",
+                "synapse.enable_auto_primitive = false\n",
+                "synapse.json_out_auto_array = \"false\"\n",
+                "synapse.preserve_namespace_on_xml_to_json=true\n",
+                "synapse.enable_xml_nil = true\n",
+                "synapse.disable_auto_primitive_regex = \"^-?(0|[1-9][0-9]*)(\\\\.[0-9]+)?$\"\n",
+                "synapse.disable_custom_replace_regex = \"@@@\"\n",
+                "[synapse_properties]\n",
+                "'synapse.commons.json.output.jsonoutMultiplePI' = false\n",
+                "'synapse.commons.json.output.namespaceSepChar' = \"-\"\n",
+                "'synapse.commons.enableXmlNullForEmptyElement' = false\n",
+                "'synapse.commons.json.json.output.disableAutoPrimitive.customReplaceSequence' = \"#\"\n",
+                "'synapse.commons.enableXmlNilReadWrite' = false\n",
+            ),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.json,
+            JsonConfig {
+                preserve_namespace: true,
+                build_valid_nc_names: true,
+                auto_primitive: false,
+                namespace_separator: '-',
+                namespace_declarations: true,
+                // Properties.load drops the backslash of "\.".
+                disable_auto_primitive_regex: Some("^-?(0|[1-9][0-9]*)(.[0-9]+)?$".into()),
+                custom_replace_regex: Some("@@@".into()),
+                custom_replace_sequence: "#".into(),
+                json_out_auto_array: false,
+                json_out_multiple_pi: false,
+                // The [mediation] key wins over the property.
+                xml_nil: true,
+                null_for_empty_element: false,
+                xml_out_multiple_pi: false,
+            }
+        );
+        // Every one of them is understood: nothing is listed as not supported.
+        assert!(
+            !c.warnings
+                .iter()
+                .any(|w| matches!(w, ConfigWarning::NotSupportedYet { .. })),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn json_settings_reject_bad_regexes_and_booleans_with_their_line() {
+        let err = load_text(
+            "[mediation]\nsynapse.disable_custom_replace_regex = \"(\"\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("disable_custom_replace_regex")
+                && err.contains("deployment.toml:2")
+                && err.contains("regular expression"),
+            "{err}"
+        );
+        let err = load_text("[mediation]\nsynapse.enable_xml_nil = \"yes\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("enable_xml_nil") && err.contains("true or false"),
+            "{err}"
+        );
+    }
+
+    // java.util.Properties.load(Reader): loadConvert's escapes, leading whitespace dropped.
+    #[test]
+    fn java_properties_value_unescapes_as_properties_load() {
+        assert_eq!(java_properties_value(r"a\.b\\c\d"), r"a.b\cd");
+        assert_eq!(java_properties_value(r"\t\n\r\f"), "\t\n\r\u{c}");
+        assert_eq!(java_properties_value(r"\u0041\u00e9x"), "Aéx");
+        assert_eq!(java_properties_value(r"\u12"), "u12");
+        assert_eq!(java_properties_value("  @@@ "), "@@@ ");
+        assert_eq!(java_properties_value("end\\"), "end");
     }
 
     #[test]

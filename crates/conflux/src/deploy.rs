@@ -24,6 +24,7 @@ pub fn deploy(config: &Config) -> Deployed {
     let (mut deployment, errors) = compile(&report.artifacts);
     deployment.max_message_bytes =
         usize::try_from(config.transport.max_message_bytes).unwrap_or(usize::MAX);
+    conflux_mediation::json::configure(json_settings(&config.json));
     failures.extend(errors.iter().map(|e| e.to_string()));
     let warnings = deployment.warnings.clone();
     Deployed {
@@ -31,6 +32,34 @@ pub fn deploy(config: &Config) -> Deployed {
         artifacts: report.artifacts,
         failures,
         warnings,
+    }
+}
+
+/// `[mediation]`'s JSON settings for the XML <-> JSON conversions, which are process-wide as MI's
+/// `JsonUtil` factories are. The configuration has checked the regular expressions already.
+fn json_settings(
+    json: &conflux_config::settings::JsonConfig,
+) -> conflux_mediation::json::JsonSettings {
+    use conflux_mediation::json::JsonSettings;
+    JsonSettings {
+        preserve_namespaces: json.preserve_namespace,
+        namespace_declarations: json.namespace_declarations,
+        namespace_separator: json.namespace_separator,
+        auto_primitive: json.auto_primitive,
+        auto_array: json.json_out_auto_array,
+        multiple_pi: json.json_out_multiple_pi,
+        disable_auto_primitive: json
+            .disable_auto_primitive_regex
+            .as_deref()
+            .and_then(|p| JsonSettings::disable_auto_primitive_regex(p).ok()),
+        custom_replace: json
+            .custom_replace_regex
+            .as_deref()
+            .and_then(|p| JsonSettings::custom_replace_regex(p).ok())
+            .map(|regex| (regex, json.custom_replace_sequence.clone())),
+        xml_nil: json.xml_nil,
+        null_for_empty_element: json.null_for_empty_element,
+        xml_out_multiple_pi: json.xml_out_multiple_pi,
     }
 }
 

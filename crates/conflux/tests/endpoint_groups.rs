@@ -96,6 +96,13 @@ fn loadbalance_rotates_round_robin_and_fails_over() {
         r#"<endpoint><loadbalance><endpoint><address uri="http://127.0.0.1:{dead}/svc"/></endpoint>{}</loadbalance></endpoint>"#,
         address(&b.url())
     );
+    let weighted = format!(
+        r#"<endpoint><loadbalance algorithm="org.apache.synapse.endpoints.algorithms.WeightedRoundRobin">
+  <endpoint><address uri="{}/svc"/><property name="loadbalance.weight" value="2"/></endpoint>{}
+</loadbalance></endpoint>"#,
+        a.url(),
+        address(&c.url())
+    );
     let home = home_with(&[(
         "api/Lb.xml",
         api(
@@ -103,6 +110,7 @@ fn loadbalance_rotates_round_robin_and_fails_over() {
             "/lb",
             &format!(
                 r#"<resource methods="POST" uri-template="/rr"><inSequence><call>{rotating}</call><respond/></inSequence></resource>
+<resource methods="POST" uri-template="/weighted"><inSequence><send>{weighted}</send></inSequence></resource>
 <resource methods="POST" uri-template="/dead"><inSequence><send>{with_dead}</send></inSequence></resource>"#
             ),
         ),
@@ -117,6 +125,11 @@ fn loadbalance_rotates_round_robin_and_fails_over() {
         })
         .collect();
     assert_eq!(answers, ["a", "b", "c", "a", "b", "c"]);
+    // WeightedRoundRobin: child a has weight 2, c the default 1.
+    let answers: Vec<String> = (0..6)
+        .map(|_| post(port, "/lb/weighted", "{}").text())
+        .collect();
+    assert_eq!(answers, ["a", "a", "c", "a", "a", "c"]);
 
     let body = r#"{"n": 1}"#;
     for _ in 0..3 {
@@ -167,4 +180,43 @@ fn a_group_without_a_working_child_faults_like_its_last_child() {
         r.text(),
         server.output()
     );
+}
+
+// A child that does not answer in its <timeout> is a failure like any other (101504): the message
+// goes to the next child with its payload (MI test ESBJAVA4231EmptyPayloadInFailoverLoadBalance-
+// Endpoint). A timeout the children discard ends the message with MI's 202 and no fault handler.
+#[test]
+fn a_timeout_fails_over_unless_the_child_discards_it() {
+    let slow = Backend::start(Behaviour::Stall);
+    let b = fixed("from-b");
+    let timeout = |action: &str| {
+        format!(
+            r#"<endpoint><address uri="{}/svc"><timeout><duration>300</duration><responseAction>{action}</responseAction></timeout></address></endpoint>"#,
+            slow.url()
+        )
+    };
+    let home = home_with(&[(
+        "api/T.xml",
+        api(
+            "T",
+            "/t",
+            &format!(
+                r#"<resource methods="POST" uri-template="/fault"><inSequence><send><endpoint><loadbalance>{}{}</loadbalance></endpoint></send></inSequence></resource>
+<resource methods="POST" uri-template="/discard"><inSequence><send><endpoint><failover>{}</failover></endpoint></send></inSequence>
+<faultSequence><payloadFactory media-type="json"><format>{{"fault": true}}</format><args/></payloadFactory><respond/></faultSequence></resource>"#,
+                timeout("fault"),
+                address(&b.url()),
+                timeout("discard")
+            ),
+        ),
+    )]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+    let body = r#"{"value": "Sample string"}"#;
+    let r = post(port, "/t/fault", body);
+    assert_eq!(r.status, 200, "{}\n{}", r.text(), server.output());
+    assert_eq!(r.text(), "from-b");
+    assert_eq!(b.requests()[0].body_sha256, sha256_hex(body.as_bytes()));
+    let r = post(port, "/t/discard", body);
+    assert_eq!(r.status, 202, "{}\n{}", r.text(), server.output());
 }

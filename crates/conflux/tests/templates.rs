@@ -195,3 +195,190 @@ fn a_missing_mandatory_parameter_faults_with_500101_and_on_error_runs() {
         server.output()
     );
 }
+
+// TemplateEndpointFactory + Template.replaceElement: a named endpoint and an inline one built
+// from an endpoint template, `$name`, `$uri` and a declared parameter replaced.
+#[test]
+fn endpoint_templates_expand_into_endpoints() {
+    let backend = Backend::start(Behaviour::Echo);
+    let home = home_with(&[
+        (
+            "templates/HttpTpl.xml",
+            template(
+                "HttpTpl",
+                r#"<parameter name="method"/>
+    <endpoint name="$name">
+        <http uri-template="$uri" method="$method"/>
+    </endpoint>"#,
+            ),
+        ),
+        (
+            "endpoints/TplEp.xml",
+            format!(
+                r#"<endpoint xmlns="http://ws.apache.org/ns/synapse" name="TplEp" template="HttpTpl" uri="{}/named">
+    <parameter name="method" value="put"/>
+</endpoint>"#,
+                backend.url()
+            ),
+        ),
+        (
+            "api/E.xml",
+            api(
+                "E",
+                "/e",
+                &format!(
+                    r#"<resource methods="POST" uri-template="/named">
+        <inSequence><call><endpoint key="TplEp"/></call><respond/></inSequence>
+    </resource>
+    <resource methods="POST" uri-template="/inline">
+        <inSequence>
+            <call><endpoint template="HttpTpl" uri="{}/inline"><parameter name="method" value="post"/></endpoint></call>
+            <respond/>
+        </inSequence>
+    </resource>"#,
+                    backend.url()
+                ),
+            ),
+        ),
+    ]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+    let r = post_json(port, "/e/named", r#"{"a": 1}"#);
+    assert_eq!(r.status, 200, "{r:?}\n{}", server.output());
+    let r = post_json(port, "/e/inline", r#"{"a": 2}"#);
+    assert_eq!(r.status, 200, "{r:?}");
+    let seen: Vec<(String, String)> = backend
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.path_and_query.clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("PUT".to_string(), "/named".to_string()),
+            ("POST".to_string(), "/inline".to_string())
+        ]
+    );
+}
+
+// ResolvingEndpoint: `<endpoint key-expression>` names a deployed endpoint per message, here
+// through a template parameter (MI test CallMediatorBlockingAPITestCase); an unknown name is
+// MI's 305100.
+#[test]
+fn key_expression_endpoints_resolve_per_message() {
+    let backend = Backend::start(Behaviour::Echo);
+    let home = home_with(&[
+        (
+            "templates/CallTpl.xml",
+            template(
+                "CallTpl",
+                r#"<parameter name="endpoint"/>
+    <sequence>
+        <call blocking="true"><endpoint key-expression="$func:endpoint"/></call>
+        <respond/>
+    </sequence>"#,
+            ),
+        ),
+        (
+            "endpoints/Echo.xml",
+            format!(
+                r#"<endpoint xmlns="http://ws.apache.org/ns/synapse" name="Echo"><address uri="{}/echo"/></endpoint>"#,
+                backend.url()
+            ),
+        ),
+        (
+            "api/K.xml",
+            api(
+                "K",
+                "/k",
+                r#"<resource methods="POST" uri-template="/{ep}">
+        <inSequence>
+            <call-template target="CallTpl">
+                <with-param name="endpoint" value="{$ctx:uri.var.ep}"/>
+            </call-template>
+        </inSequence>
+        <faultSequence>
+            <payloadFactory media-type="text">
+                <format>$1: $2</format>
+                <args><arg expression="$ctx:ERROR_CODE"/><arg expression="$ctx:ERROR_MESSAGE"/></args>
+            </payloadFactory>
+            <respond/>
+        </faultSequence>
+    </resource>"#,
+            ),
+        ),
+    ]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+    let r = post_json(port, "/k/Echo", r#"{"echo": true}"#);
+    assert_eq!(r.status, 200, "{r:?}\n{}", server.output());
+    assert_eq!(r.text(), r#"{"echo": true}"#);
+    let r = post_json(port, "/k/Nope", "{}");
+    assert_eq!(
+        r.text(),
+        "305100: Couldn't find the endpoint with the key : Nope"
+    );
+}
+
+// What does not deploy is located: a template endpoint naming no endpoint template, one that
+// uses itself, a `$param` left in a number; a call to a template that is not deployed warns.
+#[test]
+fn template_problems_are_reported_by_check() {
+    let ep = |name: &str, attrs: &str, body: &str| {
+        format!(
+            r#"<endpoint xmlns="http://ws.apache.org/ns/synapse" name="{name}" {attrs}>{body}</endpoint>"#
+        )
+    };
+    let home = home_with(&[
+        (
+            "templates/Loop.xml",
+            template("Loop", r#"<endpoint template="Loop"/>"#),
+        ),
+        (
+            "templates/Tpl.xml",
+            template(
+                "Tpl",
+                r#"<parameter name="t"/>
+<endpoint><address uri="$uri"><timeout><duration>$t</duration></timeout></address></endpoint>"#,
+            ),
+        ),
+        ("endpoints/A.xml", ep("A", r#"template="Nope""#, "")),
+        ("endpoints/B.xml", ep("B", r#"template="Loop""#, "")),
+        (
+            "endpoints/C.xml",
+            ep("C", r#"template="Tpl" uri="http://x/y""#, ""),
+        ),
+        (
+            "endpoints/D.xml",
+            ep(
+                "D",
+                r#"template="Tpl" uri="http://x/y""#,
+                r#"<parameter name="t" value="100"/>"#,
+            ),
+        ),
+        (
+            "api/X.xml",
+            api(
+                "X",
+                "/x",
+                r#"<resource><inSequence><call-template target="Missing"/></inSequence></resource>"#,
+            ),
+        ),
+    ]);
+    let out = check_home(home.path(), std::time::Duration::from_secs(60));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    for expected in [
+        "1 endpoints deployed; 3 artifacts failed",
+        "error: endpoint template Nope is not deployed (no templates/Nope.xml with an <endpoint>, or it failed) at endpoints/A.xml:1:1",
+        "endpoint template Loop uses itself",
+        "invalid value \"$t\" for text of <duration>",
+        "warning: template Missing is not deployed (no templates/Missing.xml, or it failed): messages that reach it fail at api/X.xml:",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+}

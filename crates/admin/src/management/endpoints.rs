@@ -31,6 +31,7 @@ fn element_name(e: &Endpoint) -> &'static str {
         EndpointKind::Default { .. } => "default",
         EndpointKind::Failover { .. } => "failover",
         EndpointKind::Loadbalance { .. } => "loadbalance",
+        EndpointKind::Template { .. } => "template",
     }
 }
 
@@ -102,15 +103,27 @@ fn detail(ctx: &Ctx<'_>, e: &Endpoint, id: usize) -> Value {
             }
             EndpointKind::Loadbalance {
                 children,
+                algorithm,
                 failover,
                 build_message,
-                ..
             } => {
                 map.insert("type".into(), json!("Load Balance Endpoint"));
-                map.insert("algorithm".into(), json!("RoundRobin"));
+                // LoadbalanceAlgorithm.getName: RoundRobin says "RoundRobin", WeightedRoundRobin
+                // its class name.
+                let algorithm = match algorithm {
+                    conflux_artifacts::LoadbalanceAlgorithm::RoundRobin => "RoundRobin",
+                    conflux_artifacts::LoadbalanceAlgorithm::WeightedRoundRobin => {
+                        "org.apache.synapse.endpoints.algorithms.WeightedRoundRobin"
+                    }
+                };
+                map.insert("algorithm".into(), json!(algorithm));
                 map.insert("buildMessage".into(), json!(build_message.unwrap_or(false)));
                 map.insert("isFailover".into(), json!(failover));
                 map.insert("children".into(), children_json(children));
+            }
+            EndpointKind::Template { template, .. } => {
+                map.insert("type".into(), json!("Template Endpoint"));
+                map.insert("template".into(), json!(template));
             }
         }
         if let Some(c) = configuration {

@@ -30,6 +30,7 @@ fn mediator_type(m: &Mediator) -> &'static str {
         Mediator::MakeFault(_) => "FaultMediator",
         Mediator::Enrich(_) => "EnrichMediator",
         Mediator::CallTemplate(_) => "InvokeMediator",
+        Mediator::Callout(_) => "CalloutMediator",
     }
 }
 

@@ -1,10 +1,11 @@
 //! The `Mediator` enum and its dispatch: one file per Tier-1 mediator (log, property, propertyGroup,
 //! respond, send, call, payloadFactory, header, filter, switch, drop, loopback, sequence, in, out,
-//! makefault, enrich, call-template); every other Synapse mediator is a located "unsupported" error and anything
+//! makefault, enrich, call-template, callout); every other Synapse mediator is a located "unsupported" error and anything
 //! else an "unknown element" error.
 
 pub mod call;
 pub mod call_template;
+pub mod callout;
 pub mod drop;
 pub mod enrich;
 pub mod filter;
@@ -29,6 +30,7 @@ use crate::xml::{Ctx, Result, element_children, is_synapse};
 
 pub use call::Call;
 pub use call_template::{CallTemplate, ParamValue, WithParam};
+pub use callout::{Callout, CalloutService, CalloutSource, CalloutTarget};
 pub use drop::Drop;
 pub use enrich::{
     Enrich, EnrichAction, EnrichSource, EnrichSourceKind, EnrichTarget, EnrichTargetKind,
@@ -68,6 +70,7 @@ pub enum Mediator {
     MakeFault(MakeFault),
     Enrich(Enrich),
     CallTemplate(CallTemplate),
+    Callout(Callout),
 }
 
 /// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
@@ -93,7 +96,6 @@ const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
     ("validate", "Tier 2"),
     ("jsontransform", "Tier 2"),
     ("store", "Tier 2"),
-    ("callout", "Tier 2"),
     ("cache", "Tier 2"),
     ("throttle", "Tier 2"),
     ("rewrite", "Tier 2"),
@@ -146,6 +148,7 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
         "makefault" => Mediator::MakeFault(makefault::parse(ctx, node)?),
         "enrich" => Mediator::Enrich(enrich::parse(ctx, node)?),
         "call-template" => Mediator::CallTemplate(call_template::parse(ctx, node)?),
+        "callout" => Mediator::Callout(callout::parse(ctx, node)?),
         other => {
             if let Some((_, why)) = UNSUPPORTED_MEDIATORS
                 .iter()
@@ -193,6 +196,7 @@ impl Mediator {
             Mediator::MakeFault(m) => &m.span,
             Mediator::Enrich(m) => &m.span,
             Mediator::CallTemplate(m) => &m.span,
+            Mediator::Callout(m) => &m.span,
         }
     }
 
@@ -217,6 +221,7 @@ impl Mediator {
             Mediator::MakeFault(_) => "makefault",
             Mediator::Enrich(_) => "enrich",
             Mediator::CallTemplate(_) => "call-template",
+            Mediator::Callout(_) => "callout",
         }
     }
 

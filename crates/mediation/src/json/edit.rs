@@ -166,7 +166,7 @@ impl JsonEval {
             };
             let done = match (slot(root, parent), last) {
                 (Some(Value::Object(members)), Segment::Name(name)) => {
-                    members.remove(name).is_some()
+                    members.shift_remove(name).is_some()
                 }
                 (Some(Value::Array(items)), Segment::Index(index)) if *index < items.len() => {
                     items.remove(*index);

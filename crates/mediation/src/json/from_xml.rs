@@ -1,15 +1,23 @@
-//! XML -> JSON as MI's JSON formatter writes it with default settings (Synapse commons
-//! `json/JsonUtil.java` `writeAsJson` + staxon `JsonXMLStreamWriter`, `AutoArrayTarget`,
-//! `AutoPrimitiveTarget`, `stream/impl/JsonStreamTargetImpl.java`): namespaces and prefixes are
-//! dropped (`removeNamespaces`), whitespace-only text is dropped (`removeIndentations`), attributes
-//! become `"@name"` strings, text beside attributes becomes `"$"`, adjacent same-name siblings and
-//! `<?xml-multiple?>` PIs make arrays, text that looks like a number/`true`/`false`/`null` becomes
-//! that primitive, an empty element becomes `null`, and an object whose first key is `jsonObject`,
-//! `jsonArray` or `jsonElement` is replaced by that key's value (JsonStreamTargetImpl.name skips
-//! the braces), which unwraps MI's own wrappers.
+//! XML -> JSON as MI's JSON formatter writes it (Synapse commons `json/JsonUtil.java`
+//! `writeAsJson` + staxon `JsonXMLStreamWriter`, `AutoArrayTarget`, `AutoPrimitiveTarget`,
+//! `stream/impl/JsonStreamTargetImpl.java`), under the [`JsonSettings`] MI reads from
+//! `synapse.properties` (`JsonUtil.generateJSONOutputFactory`). With MI's defaults: namespaces and
+//! prefixes are dropped (`removeNamespaces`), whitespace-only text is dropped
+//! (`removeIndentations`), attributes become `"@name"` strings, text beside attributes becomes
+//! `"$"`, adjacent same-name siblings and `<?xml-multiple?>` PIs make arrays, text that looks like
+//! a number/`true`/`false`/`null` becomes that primitive (a number keeps the digits
+//! `BigDecimal.toString` gives: `25.0000` stays `25.0000`, `25e1` is `2.5E+2`), an empty element
+//! becomes `null`, and an object whose first key is `jsonObject`, `jsonArray` or `jsonElement` is
+//! replaced by that key's value (JsonStreamTargetImpl.name skips the braces), which unwraps MI's
+//! own wrappers.
+//!
+//! The conversion builds MI's output first ([`Out`]: numbers as text, keys that may repeat when
+//! `jsonoutAutoArray` is off), then writes it as text ([`xml_to_json_text`], what the formatter
+//! sends) or as a `serde_json::Value` ([`xml_to_json`], what JSONPath and enrich work on; a
+//! repeated key keeps its last value there, as JSON readers do).
 
 use super::names::xml_name_to_key;
-use super::{JsonError, MAX_JSON_DEPTH};
+use super::{JsonError, JsonSettings, MAX_JSON_DEPTH, settings};
 use regex::Regex;
 use roxmltree::{Node, NodeType};
 use serde_json::{Map, Number, Value};
@@ -17,49 +25,164 @@ use std::sync::LazyLock;
 
 const MULTIPLE_PI_TARGET: &str = "xml-multiple";
 const WRAPPER_NAMES: [&str; 3] = ["jsonObject", "jsonArray", "jsonElement"];
+const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// AutoPrimitiveTarget's number pattern.
 static NUMBER: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$").ok());
 
-/// MI's XML -> JSON, lenient where MI fails: text mixed with child elements is kept as `"$"`
-/// (MI rejects it) and an element nested deeper than [`MAX_JSON_DEPTH`] gives `null`. Use
-/// [`try_xml_to_json`] to get those as errors.
+/// MI's XML -> JSON with the process-wide settings, lenient where MI fails: text mixed with child
+/// elements is kept as `"$"` (MI rejects it) and an element nested deeper than
+/// [`MAX_JSON_DEPTH`] gives `null`. Use [`try_xml_to_json`] to get those as errors.
 pub fn xml_to_json(element: Node) -> Value {
-    convert(element, false).unwrap_or(Value::Null)
+    xml_to_json_with(element, &settings())
+}
+
+/// [`xml_to_json`] with explicit settings.
+pub fn xml_to_json_with(element: Node, settings: &JsonSettings) -> Value {
+    convert(element, false, settings).map_or(Value::Null, Out::into_value)
 }
 
 /// MI's XML -> JSON, failing where MI fails (mixed content) and beyond [`MAX_JSON_DEPTH`].
 pub fn try_xml_to_json(element: Node) -> Result<Value, JsonError> {
-    convert(element, true)
+    convert(element, true, &settings()).map(Out::into_value)
 }
 
-fn convert(node: Node, strict: bool) -> Result<Value, JsonError> {
+/// The JSON text MI's formatter writes for `element` (compact, numbers as `BigDecimal` prints
+/// them, keys repeated where `jsonoutAutoArray` is off), lenient as [`xml_to_json`].
+pub fn xml_to_json_text(element: Node) -> String {
+    xml_to_json_text_with(element, &settings())
+}
+
+/// [`xml_to_json_text`] with explicit settings.
+pub fn xml_to_json_text_with(element: Node, settings: &JsonSettings) -> String {
+    match convert(element, false, settings) {
+        Ok(Out::Raw(text)) => text,
+        Ok(out) => {
+            let mut text = String::new();
+            out.write(&mut text);
+            text
+        }
+        Err(_) => "null".to_string(),
+    }
+}
+
+/// JSON as MI's writer produces it.
+#[derive(Debug, Clone, PartialEq)]
+enum Out {
+    Null,
+    Bool(bool),
+    /// The number's text as MI writes it (`BigDecimal.toString`).
+    Number(String),
+    String(String),
+    Array(Vec<Out>),
+    /// Members in document order; a key may repeat.
+    Object(Vec<(String, Out)>),
+    /// A `<jsonValue>` root: its JSON text, written as is.
+    Raw(String),
+}
+
+impl Out {
+    fn write(&self, out: &mut String) {
+        match self {
+            Out::Null => out.push_str("null"),
+            Out::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Out::Number(text) | Out::Raw(text) => out.push_str(text),
+            Out::String(s) => push_string(out, s),
+            Out::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write(out);
+                }
+                out.push(']');
+            }
+            Out::Object(members) => {
+                out.push('{');
+                for (i, (key, value)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_string(out, key);
+                    out.push(':');
+                    value.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Out::Null => Value::Null,
+            Out::Bool(b) => Value::Bool(b),
+            Out::Number(text) => parse_number(&text).map_or(Value::String(text), Value::Number),
+            Out::String(s) => Value::String(s),
+            Out::Raw(text) => serde_json::from_str(text.trim()).unwrap_or(Value::String(text)),
+            Out::Array(items) => Value::Array(items.into_iter().map(Out::into_value).collect()),
+            Out::Object(members) => {
+                let mut object = Map::new();
+                for (key, value) in members {
+                    // A repeated key: JSON readers keep the last value.
+                    object.insert(key, value.into_value());
+                }
+                Value::Object(object)
+            }
+        }
+    }
+}
+
+/// A JSON string as JsonStreamTargetImpl.encode writes it: `"` and `\` escaped, the usual short
+/// escapes, other control characters as `\uXXXX`, everything else as is.
+fn push_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn convert(node: Node, strict: bool, settings: &JsonSettings) -> Result<Out, JsonError> {
     let element = match node.node_type() {
         NodeType::Element => node,
         NodeType::Root => match node.children().find(Node::is_element) {
             Some(element) => element,
-            None => return Ok(Value::Null),
+            None => return Ok(Out::Null),
         },
         _ => {
             return Ok(node
                 .text()
-                .map_or(Value::Null, |t| Value::String(t.to_string())));
+                .map_or(Out::Null, |t| Out::String(t.to_string())));
         }
     };
     let name = element.tag_name().name();
     if name == "jsonValue" {
         // JsonUtil.convertOMElementToJson writes a jsonValue element's text as is.
         let text = element_text(element);
-        return Ok(serde_json::from_str(text.trim()).unwrap_or(Value::String(text)));
+        return Ok(match serde_json::from_str::<Value>(text.trim()) {
+            Ok(_) => Out::Raw(text.trim().to_string()),
+            Err(_) => Out::String(text),
+        });
     }
-    let value = element_value(element, 1, strict)?;
-    if WRAPPER_NAMES.contains(&name) {
+    let walker = Walker { strict, settings };
+    let value = walker.element_value(element, 1)?;
+    let key = walker.field_name(element);
+    if WRAPPER_NAMES.contains(&key.as_str()) {
         return Ok(value);
     }
-    let mut root = Map::new();
-    root.insert(xml_name_to_key(name), value);
-    Ok(Value::Object(root))
+    Ok(Out::Object(vec![(key, value)]))
 }
 
 fn element_text(element: Node) -> String {
@@ -75,130 +198,311 @@ struct OpenMember {
     key: String,
     /// The element name or PI data that continues this member.
     raw: String,
-    values: Vec<Value>,
+    values: Vec<Out>,
     /// Started by an `xml-multiple` PI: an array even with 0 or 1 items.
     explicit: bool,
 }
 
-fn element_value(element: Node, depth: usize, strict: bool) -> Result<Value, JsonError> {
-    if depth > MAX_JSON_DEPTH {
-        return Err(JsonError::TooDeep {
-            what: "XML element",
-            limit: MAX_JSON_DEPTH,
-        });
-    }
-    let mut object = Map::new();
-    let mut first_key: Option<String> = None;
-    for attribute in element.attributes() {
-        let key = format!("@{}", xml_name_to_key(attribute.name()));
-        first_key.get_or_insert_with(|| key.clone());
-        object.insert(key, Value::String(attribute.value().to_string()));
-    }
-    let mut text = String::new();
-    let mut has_children = false;
-    let mut open: Option<OpenMember> = None;
-    let mut pending_unnamed_pi = false;
-    for child in element.children() {
-        match child.node_type() {
-            NodeType::Text => {
-                let piece = child.text().unwrap_or_default();
-                if !piece.trim().is_empty() {
-                    text.push_str(piece);
-                }
-            }
-            NodeType::PI => {
-                let Some(pi) = child.pi().filter(|pi| pi.target == MULTIPLE_PI_TARGET) else {
-                    continue;
-                };
-                has_children = true;
-                close_member(&mut object, &mut first_key, open.take());
-                match pi.value.map(str::trim).filter(|data| !data.is_empty()) {
-                    Some(data) => {
-                        open = Some(OpenMember {
-                            key: xml_name_to_key(data),
-                            raw: data.to_string(),
-                            values: Vec::new(),
-                            explicit: true,
-                        });
-                    }
-                    None => pending_unnamed_pi = true,
-                }
-            }
-            NodeType::Element => {
-                has_children = true;
-                let raw = child.tag_name().name();
-                let key = xml_name_to_key(raw);
-                let value = element_value(child, depth + 1, strict)?;
-                match open.as_mut() {
-                    Some(member) if member.key == key || member.raw == raw => {
-                        member.values.push(value)
-                    }
-                    _ => {
-                        close_member(&mut object, &mut first_key, open.take());
-                        open = Some(OpenMember {
-                            key,
-                            raw: raw.to_string(),
-                            values: vec![value],
-                            explicit: std::mem::take(&mut pending_unnamed_pi),
-                        });
-                    }
-                }
-            }
-            NodeType::Comment | NodeType::Root => {}
-        }
-    }
-    close_member(&mut object, &mut first_key, open.take());
-    if object.is_empty() && !has_children {
-        return Ok(if text.is_empty() {
-            Value::Null
-        } else {
-            auto_primitive(&text)
-        });
-    }
-    if !text.is_empty() {
-        if has_children && strict {
-            return Err(JsonError::MixedContent {
-                element: element.tag_name().name().to_string(),
-                text,
-            });
-        }
-        object.insert("$".to_string(), auto_primitive(&text));
-    }
-    if let Some(first) =
-        first_key.filter(|key| object.len() == 1 && WRAPPER_NAMES.contains(&key.as_str()))
-    {
-        return Ok(object.remove(&first).unwrap_or(Value::Null));
-    }
-    Ok(Value::Object(object))
+struct Walker<'s> {
+    strict: bool,
+    settings: &'s JsonSettings,
 }
 
-fn close_member(
-    object: &mut Map<String, Value>,
-    first_key: &mut Option<String>,
-    member: Option<OpenMember>,
-) {
+impl Walker<'_> {
+    /// JsonXMLStreamWriter.getFieldName: the local name, with `prefix` + separator in front when
+    /// namespaces are preserved (`synapse.commons.json.preserve.namespace`).
+    #[inline(never)]
+    fn field_name(&self, element: Node) -> String {
+        let local = xml_name_to_key(element.tag_name().name());
+        match element.tag_name().namespace() {
+            Some(uri) if self.settings.preserve_namespaces => match element_prefix(element, uri) {
+                Some(prefix) => format!("{prefix}{}{local}", self.settings.namespace_separator),
+                None => local,
+            },
+            _ => local,
+        }
+    }
+
+    /// The `"@..."` members of `element` (namespace declarations, then attributes) and whether
+    /// it is nil. Kept out of [`Walker::element_value`] so that the recursion's frames stay small.
+    #[inline(never)]
+    fn attribute_members(&self, element: Node) -> (Vec<(String, Out)>, bool) {
+        let settings = self.settings;
+        let mut members: Vec<(String, Out)> = Vec::new();
+        let mut nil = false;
+        if settings.preserve_namespaces && settings.namespace_declarations {
+            // JsonXMLStreamWriter.writeNsDecl: "@xmlns" / "@xmlns_p" before the attributes.
+            for (prefix, uri) in declared_namespaces(element) {
+                if settings.xml_nil && uri == XSI_NS {
+                    continue;
+                }
+                let key = match prefix {
+                    Some(prefix) => format!("@xmlns{}{prefix}", settings.namespace_separator),
+                    None => "@xmlns".to_string(),
+                };
+                members.push((key, Out::String(uri.to_string())));
+            }
+        }
+        for attribute in element.attributes() {
+            // JsonXMLStreamWriter.writeAttribute: xsi:nil="true" (or nil="true" once
+            // removeNamespaces dropped the namespace) makes the element null.
+            let nil_namespace = match attribute.namespace() {
+                None => true,
+                Some(uri) => uri == XSI_NS || !settings.preserve_namespaces,
+            };
+            if settings.xml_nil
+                && nil_namespace
+                && attribute.name() == "nil"
+                && attribute.value() == "true"
+            {
+                nil = true;
+                continue;
+            }
+            let local = xml_name_to_key(attribute.name());
+            let name = match attribute.namespace() {
+                Some(uri) if settings.preserve_namespaces => match element.lookup_prefix(uri) {
+                    Some(prefix) if !prefix.is_empty() => {
+                        format!("{prefix}{}{local}", settings.namespace_separator)
+                    }
+                    _ => local,
+                },
+                _ => local,
+            };
+            members.push((
+                format!("@{name}"),
+                Out::String(attribute.value().to_string()),
+            ));
+        }
+        (members, nil)
+    }
+
+    fn element_value(&self, element: Node, depth: usize) -> Result<Out, JsonError> {
+        if depth > MAX_JSON_DEPTH {
+            return Err(JsonError::TooDeep {
+                what: "XML element",
+                limit: MAX_JSON_DEPTH,
+            });
+        }
+        let settings = self.settings;
+        let (mut members, nil) = self.attribute_members(element);
+        let mut text = String::new();
+        let mut has_children = false;
+        let mut open: Option<OpenMember> = None;
+        let mut pending_unnamed_pi = false;
+        for child in element.children() {
+            match child.node_type() {
+                NodeType::Text => {
+                    let piece = child.text().unwrap_or_default();
+                    if !piece.trim().is_empty() {
+                        text.push_str(piece);
+                    }
+                }
+                NodeType::PI => {
+                    let Some(pi) = child
+                        .pi()
+                        .filter(|pi| settings.multiple_pi && pi.target == MULTIPLE_PI_TARGET)
+                    else {
+                        continue;
+                    };
+                    has_children = true;
+                    close_member(&mut members, open.take());
+                    match pi.value.map(str::trim).filter(|data| !data.is_empty()) {
+                        Some(data) => {
+                            open = Some(OpenMember {
+                                key: xml_name_to_key(data),
+                                raw: data.to_string(),
+                                values: Vec::new(),
+                                explicit: true,
+                            });
+                        }
+                        None => pending_unnamed_pi = true,
+                    }
+                }
+                NodeType::Element => {
+                    has_children = true;
+                    let raw = child.tag_name().name();
+                    let key = self.field_name(child);
+                    let value = self.element_value(child, depth + 1)?;
+                    match open.as_mut() {
+                        // AutoArrayTarget merges adjacent same-name members; an explicit (PI)
+                        // array takes them whatever jsonoutAutoArray says.
+                        Some(member)
+                            if (member.explicit || settings.auto_array)
+                                && (member.key == key || member.raw == raw) =>
+                        {
+                            member.values.push(value)
+                        }
+                        _ => {
+                            close_member(&mut members, open.take());
+                            open = Some(OpenMember {
+                                key,
+                                raw: raw.to_string(),
+                                values: vec![value],
+                                explicit: std::mem::take(&mut pending_unnamed_pi),
+                            });
+                        }
+                    }
+                }
+                NodeType::Comment | NodeType::Root => {}
+            }
+        }
+        close_member(&mut members, open.take());
+        if nil && !has_children && text.is_empty() {
+            return Ok(Out::Null);
+        }
+        if members.is_empty() && !has_children {
+            return Ok(if text.is_empty() {
+                // JsonXMLStreamWriter.writeEndElementTag: xmlWriteNullForEmptyElement.
+                if settings.null_for_empty_element {
+                    Out::Null
+                } else {
+                    Out::String(String::new())
+                }
+            } else {
+                primitive(&text, settings)
+            });
+        }
+        if !text.is_empty() {
+            if has_children && self.strict {
+                return Err(JsonError::MixedContent {
+                    element: element.tag_name().name().to_string(),
+                    text,
+                });
+            }
+            members.push(("$".to_string(), primitive(&text, settings)));
+        }
+        if members.len() == 1 && WRAPPER_NAMES.contains(&members[0].0.as_str()) {
+            return Ok(members.pop().map_or(Out::Null, |(_, value)| value));
+        }
+        Ok(Out::Object(members))
+    }
+}
+
+/// The prefix `element` is written with for namespace `uri`: none for the default namespace.
+fn element_prefix<'a>(element: Node<'a, '_>, uri: &str) -> Option<&'a str> {
+    if element.lookup_namespace_uri(None) == Some(uri) {
+        return None;
+    }
+    element
+        .namespaces()
+        .find(|ns| ns.uri() == uri && ns.name().is_some())
+        .and_then(|ns| ns.name())
+}
+
+/// The namespaces declared on `element` itself (in scope there, not in its parent element).
+fn declared_namespaces<'a>(element: Node<'a, '_>) -> Vec<(Option<&'a str>, &'a str)> {
+    let parent = element.parent_element();
+    element
+        .namespaces()
+        .filter(|ns| ns.name() != Some("xml"))
+        .filter(|ns| {
+            parent.is_none_or(|p| {
+                !p.namespaces()
+                    .any(|pns| pns.name() == ns.name() && pns.uri() == ns.uri())
+            })
+        })
+        .map(|ns| (ns.name(), ns.uri()))
+        .collect()
+}
+
+fn close_member(members: &mut Vec<(String, Out)>, member: Option<OpenMember>) {
     let Some(mut member) = member else { return };
     let value = if member.explicit || member.values.len() > 1 {
-        Value::Array(member.values)
+        Out::Array(member.values)
     } else {
-        member.values.pop().unwrap_or(Value::Null)
+        member.values.pop().unwrap_or(Out::Null)
     };
-    first_key.get_or_insert_with(|| member.key.clone());
-    // A later non-adjacent sibling of the same name: MI writes the key twice; JSON readers keep the last.
-    object.insert(member.key, value);
+    // A later non-adjacent sibling of the same name: MI writes the key twice.
+    members.push((member.key, value));
+}
+
+/// The primitive staxon's target chain makes of element text (JsonXMLOutputFactory.decorate):
+/// nothing without autoPrimitive; else the disable regex (CustomRegexIgnoreAutoPrimitiveTarget)
+/// or the custom replace regex (CustomRegexMatchReplaceIgnoreAutoPrimitiveTarget) first, then
+/// AutoPrimitiveTarget's "true"/"false"/"null" and numbers (as `new BigDecimal(text)`).
+fn primitive(text: &str, settings: &JsonSettings) -> Out {
+    if !settings.auto_primitive {
+        return Out::String(text.to_string());
+    }
+    if let Some(regex) = &settings.disable_auto_primitive {
+        if regex.is_match(text) {
+            return Out::String(text.to_string());
+        }
+    } else if let Some((regex, replacement)) = &settings.custom_replace
+        && regex.is_match(text)
+    {
+        return Out::String(regex.replacen(text, 1, replacement.as_str()).into_owned());
+    }
+    auto_primitive(text)
 }
 
 /// AutoPrimitiveTarget.value: "true"/"false"/"null" and numbers become JSON primitives.
-fn auto_primitive(text: &str) -> Value {
+fn auto_primitive(text: &str) -> Out {
     match text {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        "null" => Value::Null,
-        _ if NUMBER.as_ref().is_some_and(|re| re.is_match(text)) => parse_number(text)
-            .map(Value::Number)
-            .unwrap_or_else(|| Value::String(text.to_string())),
-        _ => Value::String(text.to_string()),
+        "true" => Out::Bool(true),
+        "false" => Out::Bool(false),
+        "null" => Out::Null,
+        _ if NUMBER.as_ref().is_some_and(|re| re.is_match(text)) => {
+            Out::Number(big_decimal_text(text).unwrap_or_else(|| text.to_string()))
+        }
+        _ => Out::String(text.to_string()),
     }
+}
+
+/// `new BigDecimal(text).toString()` for text matching the number pattern: the unscaled digits
+/// and scale of the text, printed plain when the scale is not negative and the adjusted exponent
+/// is at least -6, else in scientific notation (`25e1` -> `2.5E+2`, `1e-7` -> `1E-7`).
+/// `None` when the exponent does not fit.
+fn big_decimal_text(text: &str) -> Option<String> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], unsigned[at + 1..].parse::<i64>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let scale = i64::try_from(fraction.len()).ok()?.checked_sub(exponent)?;
+    i32::try_from(scale).ok()?;
+    let all_digits = format!("{integer}{fraction}");
+    let digits = match all_digits.trim_start_matches('0') {
+        "" => "0",
+        digits => digits,
+    };
+    let count = i64::try_from(digits.len()).ok()?;
+    let mut out = String::with_capacity(digits.len() + 8);
+    if negative && digits != "0" {
+        out.push('-');
+    }
+    let adjusted = (count - 1).checked_sub(scale)?;
+    if scale == 0 {
+        out.push_str(digits);
+    } else if scale > 0 && adjusted >= -6 {
+        let scale = usize::try_from(scale).ok()?;
+        if digits.len() > scale {
+            let point = digits.len() - scale;
+            out.push_str(&digits[..point]);
+            out.push('.');
+            out.push_str(&digits[point..]);
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', scale - digits.len()));
+            out.push_str(digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('E');
+        if adjusted > 0 {
+            out.push('+');
+        }
+        out.push_str(&adjusted.to_string());
+    }
+    Some(out)
 }
 
 /// Integers exactly (serde_json), others with std's correctly rounded `f64` parsing (serde_json's
@@ -430,6 +734,257 @@ mod tests {
         );
     }
 
+    fn text_with(xml: &str, settings: &JsonSettings) -> String {
+        let doc = roxmltree::Document::parse(xml).expect("test XML parses");
+        xml_to_json_text_with(doc.root_element(), settings)
+    }
+
+    fn text(xml: &str) -> String {
+        text_with(xml, &JsonSettings::default())
+    }
+
+    // MI test XMLToJsonTestCase: AutoPrimitiveTarget writes new BigDecimal(text), whose toString
+    // keeps the digits as written.
+    #[test]
+    fn numbers_keep_big_decimal_text() {
+        assert_eq!(
+            text(
+                "<location>\n <name>Bermuda Triangle</name>\n <n>25.0000</n>\n <w>71.0000</w>\n</location>"
+            ),
+            r#"{"location":{"name":"Bermuda Triangle","n":25.0000,"w":71.0000}}"#
+        );
+        // JsonFormatterTest expectations, now as text.
+        assert_eq!(text(&pizza(PIZZA_TOPPING)), JSON_OUT_1);
+    }
+
+    // java.math.BigDecimal(String).toString(): plain when scale >= 0 and the adjusted exponent is
+    // >= -6, scientific otherwise.
+    #[test]
+    fn big_decimal_to_string() {
+        for (input, expected) in [
+            ("0", "0"),
+            ("-0", "0"),
+            ("-0.0", "0.0"),
+            ("10", "10"),
+            ("-12.50", "-12.50"),
+            ("0.05", "0.05"),
+            ("0.000001", "0.000001"),
+            ("0.0000001", "1E-7"),
+            ("0.0000000", "0E-7"),
+            ("25e1", "2.5E+2"),
+            ("7.1e1", "71"),
+            ("4.8e3", "4.8E+3"),
+            ("1e5", "1E+5"),
+            ("1.5e-3", "0.0015"),
+            ("-1.23E+2", "-123"),
+            ("123e-2", "1.23"),
+            ("0e5", "0E+5"),
+            ("12345678901234567890123", "12345678901234567890123"),
+        ] {
+            assert_eq!(
+                big_decimal_text(input).as_deref(),
+                Some(expected),
+                "{input}"
+            );
+        }
+        assert_eq!(big_decimal_text("1e99999999999"), None);
+        // As a value, "2.5E+2" is the number 250.
+        assert_eq!(convert_text("<n>25e1</n>"), json!({"n": 250.0}));
+    }
+
+    // JsonStreamTargetImpl.encode: short escapes, other controls as \uXXXX, '/' and non-ASCII as is.
+    #[test]
+    fn strings_are_encoded_as_staxon_writes_them() {
+        assert_eq!(
+            text("<a>q\"\\/&#9;&#10;&#13;é</a>"),
+            r#"{"a":"q\"\\/\t\n\ré"}"#
+        );
+        let mut out = String::new();
+        push_string(&mut out, "\u{1}\u{8}\u{c}\u{1f}\u{7f}");
+        assert_eq!(out, "\"\\u0001\\b\\f\\u001F\u{7f}\"");
+    }
+
+    // MI test XMLToJsonNilTestCase ([mediation] synapse.enable_xml_nil = true):
+    // JsonXMLStreamWriter.writeAttribute turns xsi:nil="true" into null and drops the xsi
+    // declaration.
+    #[test]
+    fn enable_xml_nil_writes_nil_elements_as_null() {
+        let xml = r#"<TransactionQuery xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><TransactionID>1</TransactionID><ResponseCode>001</ResponseCode><ResponseDescription i:nil="true"/></TransactionQuery>"#;
+        let nil = JsonSettings {
+            xml_nil: true,
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with(xml, &nil),
+            r#"{"TransactionQuery":{"TransactionID":1,"ResponseCode":"001","ResponseDescription":null}}"#
+        );
+        assert_eq!(
+            text(xml),
+            r#"{"TransactionQuery":{"TransactionID":1,"ResponseCode":"001","ResponseDescription":{"@nil":"true"}}}"#
+        );
+        // With preserved namespaces and declarations, the xsi declaration is still not written.
+        let preserved = JsonSettings {
+            xml_nil: true,
+            preserve_namespaces: true,
+            namespace_declarations: true,
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with(xml, &preserved),
+            r#"{"TransactionQuery":{"TransactionID":1,"ResponseCode":"001","ResponseDescription":null}}"#
+        );
+    }
+
+    // MI test XMLToJsonTransformationPropertiesTestCase: preserve.namespace + enableNSDeclarations
+    // keep prefixes (prefix + namespaceSepChar + local name) and write "@xmlns_p" members.
+    #[test]
+    fn preserved_namespaces_and_declarations() {
+        let xml =
+            "<ns:stock xmlns:ns='http://services.samples'>\n <ns:name>WSO2</ns:name>\n</ns:stock>";
+        let preserve = JsonSettings {
+            preserve_namespaces: true,
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with(xml, &preserve),
+            r#"{"ns_stock":{"ns_name":"WSO2"}}"#
+        );
+        let declarations = JsonSettings {
+            preserve_namespaces: true,
+            namespace_declarations: true,
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with(xml, &declarations),
+            r#"{"ns_stock":{"@xmlns_ns":"http://services.samples","ns_name":"WSO2"}}"#
+        );
+        // The default namespace has no prefix; its declaration is "@xmlns"; prefixed attributes
+        // keep their prefix too.
+        assert_eq!(
+            text_with(
+                r#"<a xmlns="urn:a" xmlns:p="urn:p" p:x="1"><b>2</b></a>"#,
+                &declarations
+            ),
+            r#"{"a":{"@xmlns":"urn:a","@xmlns_p":"urn:p","@p_x":"1","b":2}}"#
+        );
+        // Declarations alone change nothing: removeNamespaces drops them first.
+        let only_declarations = JsonSettings {
+            namespace_declarations: true,
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with(xml, &only_declarations),
+            r#"{"stock":{"name":"WSO2"}}"#
+        );
+    }
+
+    // XMLToJsonTransformationPropertiesTestCase: autoPrimitive=false keeps text as strings;
+    // jsonoutAutoArray=false repeats the key instead of making an array (a PI still makes one).
+    #[test]
+    fn auto_primitive_and_auto_array_off() {
+        let plain = JsonSettings {
+            auto_primitive: false,
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with(
+                "<stock><name>WSO2</name><price>10</price><ok>true</ok></stock>",
+                &plain
+            ),
+            r#"{"stock":{"name":"WSO2","price":"10","ok":"true"}}"#
+        );
+        let no_array = JsonSettings {
+            auto_primitive: false,
+            auto_array: false,
+            ..JsonSettings::default()
+        };
+        let stocks = "<stocks> <stock><name>WSO2</name><price>10</price></stock>\n <stock><name>IBM</name><price>15</price></stock> </stocks>";
+        assert_eq!(
+            text_with(stocks, &no_array),
+            r#"{"stocks":{"stock":{"name":"WSO2","price":"10"},"stock":{"name":"IBM","price":"15"}}}"#
+        );
+        assert_eq!(
+            text_with("<r><?xml-multiple a?><a>1</a><a>2</a></r>", &no_array),
+            r#"{"r":{"a":["1","2"]}}"#
+        );
+        // As a value the repeated key keeps its last member.
+        let doc = roxmltree::Document::parse(stocks).expect("parses");
+        assert_eq!(
+            xml_to_json_with(doc.root_element(), &no_array),
+            json!({"stocks": {"stock": {"name": "IBM", "price": "15"}}})
+        );
+        // jsonoutMultiplePI=false: the PI is ignored.
+        let no_pi = JsonSettings {
+            multiple_pi: false,
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with("<r><?xml-multiple a?><a>1</a></r>", &no_pi),
+            r#"{"r":{"a":1}}"#
+        );
+    }
+
+    // MI test JSONDisableAutoPrimitiveNumericTestCase: text the whole of which matches
+    // disableAutoPrimitive.regex stays a string (CustomRegexIgnoreAutoPrimitiveTarget).
+    #[test]
+    fn disable_auto_primitive_regex_keeps_matching_text_as_strings() {
+        let settings = JsonSettings {
+            disable_auto_primitive: JsonSettings::disable_auto_primitive_regex(
+                r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$",
+            )
+            .ok(),
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with(
+                "<l><n>25e1</n><w>7.1e1</w><b>true</b><x>1a</x></l>",
+                &settings
+            ),
+            r#"{"l":{"n":"25e1","w":"7.1e1","b":true,"x":"1a"}}"#
+        );
+        // A partial match is not enough (Matcher.matches()).
+        let partial = JsonSettings {
+            disable_auto_primitive: JsonSettings::disable_auto_primitive_regex("2").ok(),
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with("<l><n>25</n><m>2</m></l>", &partial),
+            r#"{"l":{"n":25,"m":"2"}}"#
+        );
+    }
+
+    // MI test ESBJAVA4781EscapeAutoPrimitiveTestCase: text starting with customReplaceRegex has
+    // the match replaced by customReplaceSequence ("") and stays a string.
+    #[test]
+    fn custom_replace_regex_strips_the_prefix_and_keeps_a_string() {
+        let settings = JsonSettings {
+            custom_replace: JsonSettings::custom_replace_regex("@@@")
+                .ok()
+                .map(|re| (re, String::new())),
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with(
+                "<t><i>1989</i><n>null</n><ie>@@@1989</ie><ne>@@@null</ne><s>x@@@</s><a k=\"@@@1\"/></t>",
+                &settings
+            ),
+            r#"{"t":{"i":1989,"n":null,"ie":"1989","ne":"null","s":"x@@@","a":{"@k":"@@@1"}}}"#
+        );
+    }
+
+    // synapse.commons.enableXmlNullForEmptyElement=false: an empty element is "".
+    #[test]
+    fn empty_elements_as_empty_strings() {
+        let settings = JsonSettings {
+            null_for_empty_element: false,
+            ..JsonSettings::default()
+        };
+        assert_eq!(
+            text_with("<r><a/><b></b></r>", &settings),
+            r#"{"r":{"a":"","b":""}}"#
+        );
+    }
+
     fn nested_elements(depth: usize) -> String {
         format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth))
     }
@@ -476,10 +1031,7 @@ mod tests {
             json!({"zip": "01234", "n": 42, "b": true, "z": null, "e": null, "o": null, "w": null})
         );
         // Without PIs (MI's default XPath view) single-item and empty arrays are lost.
-        let xml = json_to_xml_with(
-            &json!({"a": [1], "b": []}),
-            JsonToXmlOptions { multiple_pi: false },
-        );
+        let xml = json_to_xml_with(&json!({"a": [1], "b": []}), JsonToXmlOptions::MI_DEFAULT);
         assert_eq!(convert_text(&xml), json!({"a": 1}));
     }
 
@@ -487,7 +1039,7 @@ mod tests {
     fn mi_normalised(value: &Value) -> Value {
         match value {
             Value::String(s) if s.trim().is_empty() => Value::Null,
-            Value::String(s) => auto_primitive(s),
+            Value::String(s) => auto_primitive(s).into_value(),
             Value::Object(members) if members.is_empty() => Value::Null,
             Value::Object(members) => Value::Object(
                 members

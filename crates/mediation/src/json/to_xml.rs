@@ -5,7 +5,9 @@
 //! `{"jsonArray":{"jsonElement":[..]}}`); an array member `"a":[..]` becomes repeated `<a>`
 //! elements preceded by `<?xml-multiple  a?>`; `null` and `{}` become empty elements; a key
 //! `"@x"` becomes attribute `x` and a key `"$"` the element's text; a root scalar becomes
-//! `<jsonValue>` holding its JSON text (`JsonUtil.getNewJsonPayload`).
+//! `<jsonValue>` holding its JSON text (`JsonUtil.getNewJsonPayload`). Characters XML cannot
+//! carry (C0 controls other than tab/LF/CR, which MI's JSON reader accepts raw inside strings) are
+//! written as `\uXXXX` text, as MI answers them (MI test TestJSONtoXMLwithUnicodeCharacters).
 
 use super::names::key_to_xml_name;
 use super::{JsonError, MAX_JSON_DEPTH};
@@ -19,16 +21,36 @@ pub struct JsonToXmlOptions {
     /// XPath view (`JsonDataSource.getReader` -> `JsonUtil.getReader(.., isPiEnabled())`) omits them,
     /// so single-item and empty arrays do not survive a trip through XML there.
     pub multiple_pi: bool,
+    /// Write JSON `null` as `<name nil="true"/>` (staxon `JsonXMLStreamReader` with
+    /// `synapse.commons.enableXmlNilReadWrite=true`); else an empty element.
+    pub xml_nil: bool,
 }
 
 impl JsonToXmlOptions {
     /// With `<?xml-multiple?>` PIs: round-trips arrays (JsonBuilder, `toXml(.., true)`).
-    pub const WITH_PIS: JsonToXmlOptions = JsonToXmlOptions { multiple_pi: true };
+    pub const WITH_PIS: JsonToXmlOptions = JsonToXmlOptions {
+        multiple_pi: true,
+        xml_nil: false,
+    };
     /// Without PIs, as MI's defaults do everywhere else: the XPath view of a JSON body
     /// (`JsonDataSource.getReader`), a JSON body sent out as XML (`JsonDataSource.serialize` ->
     /// `toXml(.., false)`) and payloadFactory's JSON arguments in XML formats
     /// (`pfutils/TemplateProcessor.java` -> `toXml(.., false)`).
-    pub const MI_DEFAULT: JsonToXmlOptions = JsonToXmlOptions { multiple_pi: false };
+    pub const MI_DEFAULT: JsonToXmlOptions = JsonToXmlOptions {
+        multiple_pi: false,
+        xml_nil: false,
+    };
+
+    /// [`JsonToXmlOptions::MI_DEFAULT`] under the process-wide [`super::JsonSettings`]
+    /// (`synapse.commons.json.output.xmloutMultiplePI`, `synapse.commons.enableXmlNilReadWrite`:
+    /// `JsonUtil.generateJsonXMLInputFactory`).
+    pub fn configured() -> JsonToXmlOptions {
+        let settings = super::settings();
+        JsonToXmlOptions {
+            multiple_pi: settings.xml_out_multiple_pi,
+            xml_nil: settings.xml_nil,
+        }
+    }
 }
 
 impl Default for JsonToXmlOptions {
@@ -174,6 +196,10 @@ impl XmlWriter {
             Value::Null => {
                 self.out.push('<');
                 self.out.push_str(name);
+                if self.options.xml_nil {
+                    // JsonXMLStreamReader VALUE: readAttrNsDecl("nil", "true").
+                    self.out.push_str(" nil=\"true\"");
+                }
                 self.out.push_str("/>");
             }
             Value::String(text) => self.text_element(name, text),
@@ -223,7 +249,7 @@ fn pi_can_carry(key: &str) -> bool {
 }
 
 /// Characters XML 1.0 cannot carry at all (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF)
-/// are replaced by U+FFFD; MI would write them raw and produce unparsable XML.
+/// are written as `\uXXXX` text ([`push_escaped_char`]), which is what MI answers for them.
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
@@ -237,9 +263,15 @@ fn push_text(out: &mut String, text: &str) {
             // A parser turns a raw CR into LF; the reference keeps it.
             '\r' => out.push_str("&#13;"),
             c if is_xml_char(c) => out.push(c),
-            _ => out.push('\u{FFFD}'),
+            c => push_escaped_char(out, c),
         }
     }
+}
+
+/// A character XML cannot carry, as the text `\uXXXX` (MI test TestJSONtoXMLwithUnicodeCharacters:
+/// a raw U+0011 in a JSON string comes out of MI's XML formatter as `\u0011`).
+fn push_escaped_char(out: &mut String, c: char) {
+    out.push_str(&format!("\\u{:04X}", u32::from(c)));
 }
 
 fn push_attribute_text(out: &mut String, text: &str) {
@@ -254,7 +286,7 @@ fn push_attribute_text(out: &mut String, text: &str) {
             '\n' => out.push_str("&#10;"),
             '\t' => out.push_str("&#9;"),
             c if is_xml_char(c) => out.push(c),
-            _ => out.push('\u{FFFD}'),
+            c => push_escaped_char(out, c),
         }
     }
 }
@@ -367,6 +399,29 @@ mod tests {
         );
     }
 
+    // JsonXMLStreamReader VALUE with xmlNilReadWriteEnabled: readAttrNsDecl("nil", "true") for a
+    // null value (array items too), not for {}.
+    #[test]
+    fn null_is_nil_true_with_enable_xml_nil_read_write() {
+        let options = JsonToXmlOptions {
+            multiple_pi: false,
+            xml_nil: true,
+        };
+        assert_eq!(
+            json_to_xml_with(&json!({"a": null, "b": {}, "c": [null, 1]}), options),
+            "<jsonObject><a nil=\"true\"/><b/><c nil=\"true\"/><c>1</c></jsonObject>"
+        );
+    }
+
+    // MI test TestJSONtoXMLwithUnicodeCharacters: <response>\u0011\u0012Test...</response>.
+    #[test]
+    fn characters_xml_cannot_carry_are_written_as_u_escapes() {
+        assert_eq!(
+            json_to_xml(&json!({"response": "\u{11}\u{12}Test", "a": {"@x": "\u{1}"}})),
+            "<jsonObject><response>\\u0011\\u0012Test</response><a x=\"\\u0001\"/></jsonObject>"
+        );
+    }
+
     // JsonXMLStreamReader.consumeName: "@x" -> attribute, "$" -> text.
     #[test]
     fn at_keys_become_attributes_and_dollar_the_text() {
@@ -395,7 +450,7 @@ mod tests {
         );
         assert_eq!(
             xml,
-            "<jsonObject><_JsonReader_PD_1st>a&lt;b &amp; c&gt;&#13;</_JsonReader_PD_1st><_JsonReader_PS_x>\u{FFFD}é日本</_JsonReader_PS_x><first_JsonReader_32_name a_JsonReader_32_b=\"&quot;q&quot;&#10;\"/><?xml-multiple  k_JsonReader_63__JsonReader_62_?><k_JsonReader_63__JsonReader_62_>1</k_JsonReader_63__JsonReader_62_></jsonObject>"
+            "<jsonObject><_JsonReader_PD_1st>a&lt;b &amp; c&gt;&#13;</_JsonReader_PD_1st><_JsonReader_PS_x>\\u0001é日本</_JsonReader_PS_x><first_JsonReader_32_name a_JsonReader_32_b=\"&quot;q&quot;&#10;\"/><?xml-multiple  k_JsonReader_63__JsonReader_62_?><k_JsonReader_63__JsonReader_62_>1</k_JsonReader_63__JsonReader_62_></jsonObject>"
         );
         let doc = roxmltree::Document::parse(&xml).expect("valid XML");
         assert_eq!(doc.root_element().tag_name().name(), "jsonObject");

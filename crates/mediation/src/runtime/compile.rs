@@ -79,7 +79,19 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
                 art::LocalEntryValue::Src(_) => None,
             })
             .collect(),
-        template_names: artifacts.templates.iter().map(|t| t.name.clone()).collect(),
+        template_names: artifacts
+            .templates
+            .iter()
+            .filter(|t| t.endpoint.is_none())
+            .map(|t| t.name.clone())
+            .collect(),
+        endpoint_templates: artifacts
+            .templates
+            .iter()
+            .filter(|t| t.endpoint.is_some())
+            .map(|t| (t.name.clone(), Arc::new(t.clone())))
+            .collect(),
+        expanding: Vec::new(),
         template_handlers: false,
         dynamic_targets: None,
         errors: Vec::new(),
@@ -113,7 +125,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
     }
 
     let mut templates = HashMap::new();
-    for t in &artifacts.templates {
+    for t in artifacts.templates.iter().filter(|t| t.endpoint.is_none()) {
         match c.template(t) {
             Ok(t) => {
                 templates.insert(t.name.to_string(), Arc::new(t));
@@ -236,6 +248,9 @@ struct Compiler {
     template_names: HashSet<String>,
     /// Whether a template or a `<call-template>` has an `onError` handler.
     template_handlers: bool,
+    /// Endpoint templates, by name, and the ones being expanded now (a loop is an error).
+    endpoint_templates: HashMap<String, Arc<art::Template>>,
+    expanding: Vec<String>,
     /// The named endpoints a `key-expression` may name, once they are all compiled.
     dynamic_targets: Option<Arc<HashMap<String, Arc<Endpoint>>>>,
     errors: Vec<CompileError>,
@@ -253,6 +268,10 @@ fn is_registry_key(key: &str) -> bool {
 impl Compiler {
     fn endpoint(&mut self, e: &art::Endpoint) -> Result<Arc<Endpoint>> {
         let kind = match &e.kind {
+            art::EndpointKind::Template {
+                template,
+                parameters,
+            } => return self.template_endpoint(e, template, parameters),
             art::EndpointKind::Address { uri, format } => {
                 uri.parse::<http::Uri>().map_err(|err| {
                     CompileError::at(
@@ -299,16 +318,39 @@ impl Compiler {
             ))),
             art::EndpointKind::Loadbalance {
                 children,
-                algorithm: art::LoadbalanceAlgorithm::RoundRobin,
+                algorithm,
                 failover,
                 build_message,
-            } => EndpointKind::Group(Arc::new(EndpointGroup::new(
-                GroupKind::Loadbalance {
-                    failover: *failover,
-                },
-                self.group_children(children)?,
-                build_message.unwrap_or(false),
-            ))),
+            } => {
+                let group = EndpointGroup::new(
+                    GroupKind::Loadbalance {
+                        failover: *failover,
+                    },
+                    self.group_children(children)?,
+                    build_message.unwrap_or(false),
+                );
+                EndpointKind::Group(Arc::new(match algorithm {
+                    art::LoadbalanceAlgorithm::RoundRobin => group,
+                    // WeightedRoundRobin.init: `loadbalance.weight` of each child, default 1.
+                    art::LoadbalanceAlgorithm::WeightedRoundRobin => group.weighted(
+                        children
+                            .iter()
+                            .map(|c| match c {
+                                art::EndpointRef::Inline(e) => e
+                                    .properties
+                                    .iter()
+                                    .find(|p| p.name == art::endpoint::LOADBALANCE_WEIGHT)
+                                    .and_then(|p| match &p.value {
+                                        art::ValueOrExpression::Value(v) => v.trim().parse().ok(),
+                                        _ => None,
+                                    })
+                                    .unwrap_or(1),
+                                _ => 1,
+                            })
+                            .collect(),
+                    ),
+                }))
+            }
         };
         let mut dynamic_timeout = None;
         let (timeout, timeout_action) = match &e.timeout {
@@ -329,6 +371,18 @@ impl Compiler {
                 };
                 (duration, action)
             }
+        };
+        // A child's timeout with responseAction discard ends a group's message without its fault
+        // handlers (SYN AbstractEndpoint.onFault); the engine drops it when every child discards.
+        let timeout_action = match &kind {
+            EndpointKind::Group(g)
+                if g.children
+                    .iter()
+                    .all(|c| c.endpoint.timeout_action == TimeoutAction::Discard) =>
+            {
+                TimeoutAction::Discard
+            }
+            _ => timeout_action,
         };
         let endpoint = Arc::new(Endpoint {
             id: self.endpoints.len(),
@@ -726,9 +780,65 @@ impl Compiler {
                 art::Mediator::CallTemplate(t) => {
                     out.push(Mediator::CallTemplate(self.call_template(t)?))
                 }
+                art::Mediator::Callout(c) => {
+                    let endpoint = match &c.service {
+                        am::CalloutService::Url(url, span) => {
+                            rt::Callout::service_url(url).map_err(|e| CompileError::at(span, e))?
+                        }
+                        am::CalloutService::Endpoint(r) => self.endpoint_ref(r)?,
+                        am::CalloutService::To => crate::runtime::engine::to_address_endpoint(),
+                    };
+                    let local_entry = match &c.source {
+                        am::CalloutSource::Key(key) => self.local_entries.get(key).cloned(),
+                        _ => None,
+                    };
+                    let callout = rt::Callout::compile(c, endpoint, local_entry)
+                        .map_err(|(span, e)| CompileError::at(&span, e))?;
+                    out.push(Mediator::Callout(callout));
+                }
             }
         }
         Ok(out)
+    }
+
+    /// `<endpoint template>` (SYN `endpoints/TemplateEndpoint.java`): the endpoint template
+    /// expanded with the parameters, compiled as the endpoint it gives.
+    fn template_endpoint(
+        &mut self,
+        e: &art::Endpoint,
+        template: &str,
+        parameters: &[(String, String)],
+    ) -> Result<Arc<Endpoint>> {
+        let Some(t) = self.endpoint_templates.get(template).cloned() else {
+            return Err(CompileError::at(
+                &e.span,
+                format!(
+                    "endpoint template {template} is not deployed (no templates/{template}.xml with an <endpoint>, or it failed)"
+                ),
+            ));
+        };
+        if self.expanding.iter().any(|n| n == template) {
+            return Err(CompileError::at(
+                &e.span,
+                format!("endpoint template {template} uses itself"),
+            ));
+        }
+        let expanded = t.expand_endpoint(parameters).map_err(|err| {
+            CompileError::at(&e.span, format!("endpoint template {template}: {err}"))
+        })?;
+        self.expanding.push(template.to_string());
+        let compiled = self.endpoint(&expanded);
+        self.expanding.pop();
+        // Located at the endpoint that uses the template (the artifact that does not deploy).
+        compiled.map_err(|err| {
+            CompileError::at(
+                &e.span,
+                format!(
+                    "endpoint template {template}: {} at {}",
+                    err.message, err.span
+                ),
+            )
+        })
     }
 
     /// A sequence template (SYN `config/xml/TemplateMediatorFactory.java`).

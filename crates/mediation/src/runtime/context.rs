@@ -168,7 +168,13 @@ impl<B: MessageBody> MessageContext<B> {
             .headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        self.payload = Some(Payload::parse(bytes, content_type)?);
+        let payload = Payload::parse(bytes, content_type).inspect_err(|e| {
+            if let PayloadError::Malformed { kind: "JSON", .. } = e {
+                // MI's JsonStreamBuilder.processDocument logs this when the JSON builder fails.
+                tracing::error!(target: "conflux::mediation", "Error occurred while processing document for application/json: {e}");
+            }
+        })?;
+        self.payload = Some(payload);
         if !self.is_response {
             self.adopt_addressing();
         }

@@ -1,6 +1,7 @@
 //! Endpoint groups: `<failover>` and `<loadbalance>` over child endpoints, as Synapse's
-//! `endpoints/FailoverEndpoint.java`, `endpoints/LoadbalanceEndpoint.java` and
-//! `endpoints/algorithms/RoundRobin.java` (wso2/wso2-synapse) choose between them.
+//! `endpoints/FailoverEndpoint.java`, `endpoints/LoadbalanceEndpoint.java`,
+//! `endpoints/algorithms/RoundRobin.java` and `endpoints/algorithms/WeightedRoundRobin.java`
+//! (wso2/wso2-synapse) choose between them.
 //!
 //! The choice is a pure state machine: [`EndpointGroup::choose`] is given whether each child is
 //! ready (the transport's suspension state of a leaf, at the current time) and how often each
@@ -19,7 +20,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
-use crate::runtime::endpoint::{Endpoint, EndpointKind, SendFault, SendFuture};
+use crate::runtime::endpoint::{
+    Endpoint, EndpointKind, SendFault, SendFuture, TimeoutAction, error_codes,
+};
 use crate::runtime::engine::Engine;
 
 /// `SynapseConstants.ENDPOINT_FO_NONE_READY` / `ENDPOINT_LB_NONE_READY`: no child of a group is
@@ -71,9 +74,13 @@ pub struct EndpointGroup {
     /// may fail over, since a streamed body can be sent only once; MI makes the children
     /// content-aware for the same reason).
     pub build_message: bool,
+    /// A load balancer's `WeightedRoundRobin` weights, one per child; `None`: plain round robin.
+    pub weights: Option<Vec<u32>>,
     /// The round-robin position (`AlgorithmContext.currentEndpointIndex`), or the child a static
     /// failover sends to (`FailoverEndpoint.currentEndpoint`).
     cursor: Mutex<usize>,
+    /// `WeightedRoundRobin`'s `EndpointState.currentWeight` of each child.
+    weights_left: Mutex<Vec<u32>>,
 }
 
 impl EndpointGroup {
@@ -82,8 +89,39 @@ impl EndpointGroup {
             kind,
             children,
             build_message,
+            weights: None,
             cursor: Mutex::new(0),
+            weights_left: Mutex::new(Vec::new()),
         }
+    }
+
+    /// A load balancer with `WeightedRoundRobin`: `weights[i]` (at least 1) turns in a row for
+    /// child `i`.
+    pub fn weighted(mut self, weights: Vec<u32>) -> Self {
+        let weights: Vec<u32> = weights.into_iter().map(|w| w.max(1)).collect();
+        self.weights_left = Mutex::new(weights.clone());
+        self.weights = Some(weights);
+        self
+    }
+
+    /// `WeightedRoundRobin.getNextEndpoint`: the child at the cursor until its current weight is
+    /// spent, then (weight reset) the next one. Readiness is not asked: a suspended child fails
+    /// fast (303001) and the load balancer fails over from it, as in Synapse.
+    fn next_weighted(&self, cursor: &mut usize, weights: &[u32]) -> usize {
+        let n = weights.len();
+        let mut left = self.weights_left.lock().unwrap_or_else(|e| e.into_inner());
+        if left.len() != n {
+            *left = weights.to_vec();
+        }
+        if *cursor >= n {
+            *cursor = 0;
+        }
+        if left[*cursor] == 0 {
+            left[*cursor] = weights[*cursor];
+            *cursor = if *cursor == n - 1 { 0 } else { *cursor + 1 };
+        }
+        left[*cursor] = left[*cursor].saturating_sub(1);
+        *cursor
     }
 
     /// Whether the message must be held in memory before the first send: a group that may send it
@@ -127,6 +165,19 @@ impl EndpointGroup {
             }
             // RoundRobin.getNextEndpoint: take the child at the index, advance (wrapping), and stop
             // with none after more attempts than children.
+            GroupKind::Loadbalance { .. } if self.weights.is_some() => {
+                let weights = self.weights.as_deref().unwrap_or_default();
+                // Passes over the children already tried up to their budget, for at most one
+                // full weighted round.
+                let round: u32 = weights.iter().sum();
+                for _ in 0..=round {
+                    let next = self.next_weighted(&mut cursor, weights);
+                    if tries.get(next).copied().unwrap_or(0) < self.children[next].budget {
+                        return Some(next);
+                    }
+                }
+                None
+            }
             GroupKind::Loadbalance { .. } => {
                 let mut attempts = 0;
                 loop {
@@ -232,7 +283,11 @@ impl<B: MessageBody> Engine<'_, B> {
                     Ok(response) => return Ok(response),
                     Err(fault) => {
                         tracing::warn!(target: "conflux::endpoint", "{} endpoint {} detected a failure in child endpoint {} ({fault})", group.label(), endpoint.name, child.endpoint.name);
-                        if !group.retries_after(i, fault.code) {
+                        // A timeout the child discards is not handed to the group
+                        // (AbstractEndpoint.onFault with responseAction discard).
+                        let discarded = fault.code == error_codes::TIMEOUT
+                            && child.endpoint.timeout_action == TimeoutAction::Discard;
+                        if discarded || !group.retries_after(i, fault.code) {
                             return Err(fault);
                         }
                         last = Some(fault);
@@ -318,6 +373,20 @@ mod tests {
         assert_eq!(g.choose(|_| true, &[1, 0, 0]), Some(1));
         assert_eq!(g.choose(|_| true, &[1, 1, 1]), None);
         assert_eq!(g.choose(|_| false, &[0; 3]), None);
+    }
+
+    #[test]
+    fn weighted_round_robin_gives_each_child_its_weight_in_turns() {
+        let g = group(GroupKind::Loadbalance { failover: true }, 3).weighted(vec![1, 2, 1]);
+        let picks: Vec<_> = (0..8)
+            .map(|_| g.choose(|_| true, &[0; 3]).unwrap())
+            .collect();
+        assert_eq!(picks, [0, 1, 1, 2, 0, 1, 1, 2]);
+        // Readiness is not asked (the child's send fails fast); a child already tried this message
+        // is passed over.
+        assert_eq!(g.choose(|_| false, &[0; 3]), Some(0));
+        assert_eq!(g.choose(|_| true, &[0, 1, 0]), Some(2));
+        assert_eq!(g.choose(|_| true, &[1, 1, 1]), None);
     }
 
     #[test]

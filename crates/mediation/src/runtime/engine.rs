@@ -397,6 +397,12 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             other => return Ok(other),
                         }
                     }
+                    // A blocking call whose reply is written into the request (runtime/mediators/callout.rs).
+                    Mediator::Callout(callout) => {
+                        if !callout.call(self, ctx).await? {
+                            return Ok(Ended::Dropped);
+                        }
+                    }
                     other => other.apply(ctx).map_err(Fault::mediation)?,
                 }
             }
@@ -541,6 +547,16 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         if let EndpointKind::Group(group) = &endpoint.kind {
             return self.send_group(endpoint, group, ctx).await;
         }
+        // A default endpoint sends to the message's To, which a SOAP request may carry in its
+        // WS-Addressing headers (read when the message arrives in MI).
+        if matches!(endpoint.kind, EndpointKind::Default) && ctx.may_carry_addressing() {
+            ctx.build_payload(self.max_message_bytes)
+                .await
+                .map_err(|e| SendFault {
+                    code: error_codes::CONNECTION_FAILED,
+                    message: e.to_string(),
+                })?;
+        }
         // A forced format converts the message, so its content is needed.
         if let EndpointKind::Address {
             format: Some(EndpointFormat::Soap11 | EndpointFormat::Soap12 | EndpointFormat::Pox),
@@ -556,7 +572,7 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         }
         // A dynamic timeout is evaluated before the message is taken apart for the send.
         let timeout = match &endpoint.dynamic_timeout {
-            Some(expr) => Some(dynamic_timeout(expr, ctx)?),
+            Some(expr) => dynamic_timeout(expr, endpoint, ctx),
             None => None,
         };
         let mut request =
@@ -673,25 +689,23 @@ fn become_response<B: MessageBody>(ctx: &mut MessageContext<B>, response: Respon
 /// An endpoint's `<duration>{expr}</duration>` for this message, in milliseconds.
 fn dynamic_timeout<B: MessageBody>(
     expr: &crate::runtime::value::ValueSource,
+    endpoint: &Endpoint,
     ctx: &MessageContext<B>,
-) -> Result<ResponseTimeout, SendFault> {
-    let text = expr.resolve(ctx).map_err(|message| SendFault {
-        code: error_codes::CONNECTION_FAILED,
-        message,
-    })?;
+) -> Option<ResponseTimeout> {
+    let text = expr.resolve(ctx).unwrap_or_default();
     // XPath numbers come as Java doubles ("3000.0").
-    text.trim()
+    let parsed = text
+        .trim()
         .parse::<f64>()
         .ok()
         .filter(|ms| ms.is_finite() && *ms >= 0.0)
-        .map(|ms| ResponseTimeout(std::time::Duration::from_millis(ms as u64)))
-        .ok_or_else(|| SendFault {
-            code: error_codes::CONNECTION_FAILED,
-            message: format!(
-                "the endpoint timeout {} gave {text:?}, not a number of milliseconds",
-                expr.describe()
-            ),
-        })
+        .map(|ms| ResponseTimeout(std::time::Duration::from_millis(ms as u64)));
+    if parsed.is_none() {
+        // EndpointDefinition.evaluateDynamicEndpointTimeout: a value that is not a number is
+        // warned about and the global timeout applies.
+        tracing::warn!(target: "conflux::mediation", "Error while evaluating dynamic endpoint timeout expression: {} in endpoint: '{}' gave {text:?}. Using the global timeout as the effective timeout.", expr.describe(), endpoint.name);
+    }
+    parsed
 }
 
 /// The endpoint a `<send/>` without one uses: the message's `To` address.
@@ -877,9 +891,21 @@ fn force_format<B: MessageBody>(
     format: Option<EndpointFormat>,
     ctx: &mut MessageContext<B>,
 ) -> Option<Method> {
+    let action = ctx.addressing.get("Action").cloned().or_else(|| {
+        ctx.headers
+            .get("soapaction")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().trim_matches('"').to_string())
+            .filter(|v| !v.is_empty())
+    });
+    // SOAP 1.2 carries the action as a Content-Type parameter (Axis2 SOAPMessageFormatter).
+    let soap12 = match &action {
+        Some(action) => format!("application/soap+xml; action=\"{action}\""),
+        None => "application/soap+xml".to_string(),
+    };
     let message_type = match format? {
         EndpointFormat::Soap11 => "text/xml",
-        EndpointFormat::Soap12 => "application/soap+xml",
+        EndpointFormat::Soap12 => soap12.as_str(),
         EndpointFormat::Pox => "application/xml",
         EndpointFormat::Get => return Some(Method::GET),
         EndpointFormat::Rest => return None,
@@ -892,9 +918,11 @@ fn force_format<B: MessageBody>(
     if let Ok(value) = HeaderValue::try_from(message_type) {
         ctx.headers.insert(CONTENT_TYPE, value);
     }
-    if soap
+    if format == Some(EndpointFormat::Soap12) {
+        ctx.headers.remove("soapaction");
+    } else if soap
         && !ctx.headers.contains_key("soapaction")
-        && let Some(action) = ctx.addressing.get("Action")
+        && let Some(action) = &action
         && let Ok(value) = HeaderValue::try_from(format!("\"{action}\""))
     {
         ctx.headers.insert("soapaction", value);

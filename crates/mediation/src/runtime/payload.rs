@@ -75,6 +75,11 @@ pub struct JsonPayload {
 }
 
 impl JsonPayload {
+    /// The text the payload was received or built as, while it is unchanged (untrimmed).
+    pub fn original_text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
     /// A payload built from text that is known to hold `value`.
     pub fn with_text(value: serde_json::Value, text: String) -> JsonPayload {
         JsonPayload {
@@ -190,11 +195,10 @@ impl Payload {
         };
         match kind {
             ContentKind::Json => {
-                let value =
-                    serde_json::from_slice(&bytes).map_err(|e| PayloadError::Malformed {
-                        kind: "JSON",
-                        detail: e.to_string(),
-                    })?;
+                let value = json::parse_json(&bytes).map_err(|e| PayloadError::Malformed {
+                    kind: "JSON",
+                    detail: e.to_string(),
+                })?;
                 // Valid JSON is valid UTF-8 (RFC 8259 §8.1); keep the text as it came.
                 let text = String::from_utf8(bytes.to_vec()).ok();
                 Ok(Payload::Json(JsonPayload { value, text }))
@@ -342,7 +346,7 @@ impl Payload {
                     None => strip_prolog(text).to_string(),
                 };
                 match parse_document(&xml) {
-                    Ok(doc) => json::xml_to_json(doc.root_element()).to_string(),
+                    Ok(doc) => json::xml_to_json_text(doc.root_element()),
                     // A body with several payload elements: each converted, MI keeps the first.
                     Err(_) => first_element_json(&xml),
                 }
@@ -417,16 +421,17 @@ fn first_element_json(xml: &str) -> String {
             .root_element()
             .children()
             .find(|n| n.is_element())
-            .map(|n| json::xml_to_json(n).to_string())
+            .map(json::xml_to_json_text)
             .unwrap_or_default(),
         Err(_) => String::new(),
     }
 }
 
 /// A JSON value as MI shows it to XPath and writes it as XML: `<jsonObject>`... without the
-/// `xml-multiple` processing instructions (MI's defaults: `JsonDataSource`, `JsonUtil.toXml`).
+/// `xml-multiple` processing instructions (MI's defaults: `JsonDataSource`, `JsonUtil.toXml`;
+/// `[mediation]` JSON settings can change that, see [`json::JsonToXmlOptions::configured`]).
 pub fn json_as_xml(value: &serde_json::Value) -> String {
-    json::json_to_xml_with(value, json::JsonToXmlOptions::MI_DEFAULT)
+    json::json_to_xml_with(value, json::JsonToXmlOptions::configured())
 }
 
 /// Parses message XML: no DTDs (entity expansion is an attack on a server), a node limit.
@@ -622,6 +627,77 @@ pub fn escape_attribute(s: &str) -> Cow<'_, str> {
     Cow::Owned(escape_text(s).replace('"', "&quot;"))
 }
 
+/// Synapse's string value of one element (SynapseXPath.stringValueOf): its trimmed direct text,
+/// or its XML when it has none. Text that is not XML stays as it is.
+pub fn element_string_value(xml: &str) -> String {
+    let Ok(doc) = parse_document(xml.trim()) else {
+        return xml.to_string();
+    };
+    let root = doc.root_element();
+    let text: String = root
+        .children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .collect();
+    if text.trim().is_empty() {
+        crate::xpath::serialize(root)
+    } else {
+        text.trim().to_string()
+    }
+}
+
+/// The WS-Addressing namespaces MI's addressing module understands (final and submission).
+const WSA_NAMESPACES: [&str; 2] = [
+    "http://www.w3.org/2005/08/addressing",
+    "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+];
+
+/// The WS-Addressing header blocks of a SOAP envelope as (field, value): `To`, `Action`,
+/// `MessageID` and `RelatesTo` by their text, `ReplyTo`/`FaultTo`/`From` by their `Address`.
+pub fn addressing_headers(envelope: &str) -> Vec<(String, String)> {
+    let Ok(doc) = parse_document(envelope) else {
+        return Vec::new();
+    };
+    let root = doc.root_element();
+    let Some(ns) = soap_version(root).map(|v| v.namespace()) else {
+        return Vec::new();
+    };
+    let is_wsa = |n: &roxmltree::Node| {
+        n.is_element()
+            && n.tag_name()
+                .namespace()
+                .is_some_and(|uri| WSA_NAMESPACES.contains(&uri))
+    };
+    let text = |n: roxmltree::Node| -> String {
+        n.descendants()
+            .filter(|d| d.is_text())
+            .filter_map(|d| d.text())
+            .collect::<String>()
+            .trim()
+            .to_string()
+    };
+    let mut out = Vec::new();
+    let headers = root.children().filter(|n| {
+        n.is_element() && n.tag_name().name() == "Header" && n.tag_name().namespace() == Some(ns)
+    });
+    for block in headers.flat_map(|h| h.children()).filter(is_wsa) {
+        let name = block.tag_name().name();
+        let value = match name {
+            "To" | "Action" | "MessageID" | "RelatesTo" => text(block),
+            "ReplyTo" | "FaultTo" | "From" => match block
+                .children()
+                .find(|c| is_wsa(c) && c.tag_name().name() == "Address")
+            {
+                Some(address) => text(address),
+                None => continue,
+            },
+            _ => continue,
+        };
+        out.push((name.to_string(), value));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -800,75 +876,4 @@ mod tests {
             "<r a=\"x>y\"><c>1</c><d/></r>"
         );
     }
-}
-
-/// Synapse's string value of one element (SynapseXPath.stringValueOf): its trimmed direct text,
-/// or its XML when it has none. Text that is not XML stays as it is.
-pub fn element_string_value(xml: &str) -> String {
-    let Ok(doc) = parse_document(xml.trim()) else {
-        return xml.to_string();
-    };
-    let root = doc.root_element();
-    let text: String = root
-        .children()
-        .filter(|c| c.is_text())
-        .filter_map(|c| c.text())
-        .collect();
-    if text.trim().is_empty() {
-        crate::xpath::serialize(root)
-    } else {
-        text.trim().to_string()
-    }
-}
-
-/// The WS-Addressing namespaces MI's addressing module understands (final and submission).
-const WSA_NAMESPACES: [&str; 2] = [
-    "http://www.w3.org/2005/08/addressing",
-    "http://schemas.xmlsoap.org/ws/2004/08/addressing",
-];
-
-/// The WS-Addressing header blocks of a SOAP envelope as (field, value): `To`, `Action`,
-/// `MessageID` and `RelatesTo` by their text, `ReplyTo`/`FaultTo`/`From` by their `Address`.
-pub fn addressing_headers(envelope: &str) -> Vec<(String, String)> {
-    let Ok(doc) = parse_document(envelope) else {
-        return Vec::new();
-    };
-    let root = doc.root_element();
-    let Some(ns) = soap_version(root).map(|v| v.namespace()) else {
-        return Vec::new();
-    };
-    let is_wsa = |n: &roxmltree::Node| {
-        n.is_element()
-            && n.tag_name()
-                .namespace()
-                .is_some_and(|uri| WSA_NAMESPACES.contains(&uri))
-    };
-    let text = |n: roxmltree::Node| -> String {
-        n.descendants()
-            .filter(|d| d.is_text())
-            .filter_map(|d| d.text())
-            .collect::<String>()
-            .trim()
-            .to_string()
-    };
-    let mut out = Vec::new();
-    let headers = root.children().filter(|n| {
-        n.is_element() && n.tag_name().name() == "Header" && n.tag_name().namespace() == Some(ns)
-    });
-    for block in headers.flat_map(|h| h.children()).filter(is_wsa) {
-        let name = block.tag_name().name();
-        let value = match name {
-            "To" | "Action" | "MessageID" | "RelatesTo" => text(block),
-            "ReplyTo" | "FaultTo" | "From" => match block
-                .children()
-                .find(|c| is_wsa(c) && c.tag_name().name() == "Address")
-            {
-                Some(address) => text(address),
-                None => continue,
-            },
-            _ => continue,
-        };
-        out.push((name.to_string(), value));
-    }
-    out
 }

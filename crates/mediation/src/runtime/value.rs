@@ -85,6 +85,9 @@ impl ValueSource {
             }),
             ValueSource::Json(j) => {
                 let j = inline_resolved(j, ctx)?;
+                if let Some(text) = whole_body_text(ctx, &j) {
+                    return Ok(text);
+                }
                 Ok(match json_input(ctx, j.source()) {
                     Some(root) => j.string_value(&root),
                     None => String::new(),
@@ -267,6 +270,25 @@ pub fn with_envelope<B, R>(
     f(&doc)
 }
 
+/// `json-eval($)` over the body: the body's JSON text as it stands, whitespace and all
+/// (SynapseJsonPath.stringValueOf with isWholeBody returns the JSON stream's text), or for an XML
+/// body the JSON MI's formatter writes for it. `None` for anything else, or once the JSON has been
+/// changed (then the compact serialisation is MI's text too).
+fn whole_body_text<B>(ctx: &MessageContext<B>, eval: &JsonEval) -> Option<String> {
+    if !eval.is_whole() || !matches!(eval.source(), JsonSource::Body) {
+        return None;
+    }
+    match ctx.payload.as_ref()? {
+        Payload::Json(json) => json.original_text().map(str::to_string),
+        Payload::Empty => None,
+        other => {
+            let xml = other.body_xml();
+            let doc = parse_document(&xml).ok()?;
+            Some(crate::json::xml_to_json_text(doc.root_element()))
+        }
+    }
+}
+
 /// The JSON a `json-eval` reads: the payload (an XML payload converted as MI's JSON formatter
 /// would), or a property's value parsed as JSON (a value that is not JSON is a JSON string).
 /// A JSON payload is read in place, not copied per expression.
@@ -383,5 +405,23 @@ mod tests {
         ));
         assert!(ValueSource::compile_text("//a[", &[]).is_err());
         assert!(ValueSource::compile_text("json-eval($.[)", &[]).is_err());
+    }
+
+    // SynapseJsonPath.stringValueOf(InputStream) with isWholeBody: the stream's text as it is
+    // (MI test PayloadFactoryXMLJSONTestCase testJSONToJSONConversionWithCarriageReturn).
+    #[test]
+    fn json_eval_of_the_whole_body_is_the_original_text() {
+        let text = "{\n\t\"CaseExchange\": \"workorder\"\n}";
+        let mut ctx = crate::runtime::context::test_context(http::Method::POST, "/a");
+        ctx.payload =
+            Some(Payload::parse(bytes::Bytes::from(text), Some("application/json")).expect("JSON"));
+        let whole = ValueSource::compile_text("json-eval($)", &[]).unwrap();
+        assert_eq!(whole.resolve(&ctx).unwrap(), text);
+        // A path into it is still evaluated.
+        let path = ValueSource::compile_text("json-eval($.CaseExchange)", &[]).unwrap();
+        assert_eq!(path.resolve(&ctx).unwrap(), "workorder");
+        // An XML body: the JSON MI's formatter writes for it (digits as written).
+        ctx.payload = Some(Payload::xml("<a><n>25.0000</n></a>".into()).expect("XML"));
+        assert_eq!(whole.resolve(&ctx).unwrap(), r#"{"a":{"n":25.0000}}"#);
     }
 }

@@ -178,7 +178,7 @@ fn resolve_object<B: MessageBody>(
             },
             XValue::NodeSet(nodes) => match nodes.first() {
                 None => return Ok(None),
-                Some(node) => node.clone(),
+                Some(node) => *node,
             },
             _ => {
                 return x
@@ -331,6 +331,35 @@ mod tests {
         assert_eq!(got, expected);
         assert!(c.needs_payload());
         assert!(!call(&[("a", "{$ctx:x}")]).needs_payload());
+    }
+
+    // SynapseXPathVariableContext reads the top frame only; a nested call's parameters are
+    // evaluated before its frame is pushed, so `{$func:x}` reads the caller's frame.
+    #[test]
+    fn nested_frames_read_the_innermost_call() {
+        let mut ctx = test_context(Method::GET, "/a");
+        let read = |ctx: &MessageContext<_>, expr: &str| {
+            ValueSource::compile_text(expr, &[])
+                .unwrap()
+                .resolve(ctx)
+                .unwrap()
+        };
+        let outer = template(&[("x", None, false)]);
+        ctx.func_stack
+            .push(call(&[("x", "outer-x")]).frame(&outer, &ctx).unwrap());
+        assert_eq!(read(&ctx, "$func:x"), "outer-x");
+        let inner = template(&[("y", None, false), ("x", None, false)]);
+        let frame = call(&[("y", "{concat($func:x, '!')}")])
+            .frame(&inner, &ctx)
+            .unwrap();
+        ctx.func_stack.push(frame);
+        assert_eq!(read(&ctx, "$func:y"), "outer-x!");
+        assert_eq!(read(&ctx, "get-property('func', 'y')"), "outer-x!");
+        assert_eq!(read(&ctx, "concat('[', $func:x, ']')"), "[]");
+        ctx.func_stack.pop();
+        assert_eq!(read(&ctx, "get-property('func', 'x')"), "outer-x");
+        ctx.func_stack.pop();
+        assert_eq!(read(&ctx, "concat('[', $func:x, ']')"), "[]");
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The mediators the runtime executes, one file each, behind the [`Mediator`] enum. Mediators that
 //! only change the message context implement `apply`; those that end, redirect or branch the flow
-//! (send, call, respond, drop, loopback, sequence, call-template, in, out, filter, switch) are
+//! (send, call, callout, respond, drop, loopback, sequence, call-template, in, out, filter, switch) are
 //! interpreted by the engine, which also reads the body first for any mediator whose
 //! [`Mediator::needs_payload`] says so.
 
 mod call;
 mod call_template;
+mod callout;
 mod drop;
 mod enrich;
 mod filter;
@@ -25,6 +26,7 @@ pub use call_template::{
     CallError, CallTemplate, FrameValue, MISSING_MANDATORY_PARAMETER, ParamSource, Template,
     TemplateFrame, TemplateParam,
 };
+pub use callout::{Callout, CalloutSource, CalloutTarget};
 pub use drop::Drop;
 pub use enrich::{Enrich, EnrichAction, EnrichSource, EnrichTarget};
 pub use filter::{Condition, Filter};
@@ -65,6 +67,8 @@ pub enum Mediator {
     Switch(Switch),
     /// `<call-template>`: run by the engine (a template is looked up by name per message).
     CallTemplate(CallTemplate),
+    /// `<callout>`: a blocking call run by the engine; the reply is written into the request.
+    Callout(Callout),
 }
 
 impl Mediator {
@@ -90,7 +94,8 @@ impl Mediator {
             | Mediator::Out(_)
             | Mediator::Filter(_)
             | Mediator::Switch(_)
-            | Mediator::CallTemplate(_) => Ok(()),
+            | Mediator::CallTemplate(_)
+            | Mediator::Callout(_) => Ok(()),
         }
     }
 
@@ -104,6 +109,8 @@ impl Mediator {
             Mediator::PayloadFactory(m) => m.needs_payload(),
             Mediator::Enrich(m) => m.needs_payload(),
             Mediator::MakeFault(_) => true,
+            // The message is kept to write the reply into: it is built before the call.
+            Mediator::Callout(_) => true,
             Mediator::Filter(m) => m.needs_payload(),
             Mediator::Switch(m) => m.source.needs_payload(),
             Mediator::CallTemplate(m) => m.needs_payload(),

@@ -128,7 +128,7 @@ impl PayloadFactory {
                 // inside a <jsonObject> wrapper, which the conversion unwraps (convertXmlArgumentToJson).
                 let wrapped = format!("<jsonObject>{trimmed}</jsonObject>");
                 if looks_xml && let Ok(doc) = parse_document(&wrapped) {
-                    crate::json::xml_to_json(doc.root_element()).to_string()
+                    crate::json::xml_to_json_text(doc.root_element())
                 } else if !arg.literal && (trimmed.starts_with('{') || trimmed.starts_with('[')) {
                     // JSON text (from json-eval, a property, an XPath) goes in as it is.
                     value
