@@ -29,7 +29,10 @@ pub(crate) fn parse_local_entry(ctx: &Ctx, node: Node, source: &str) -> Result<L
         .required_attr(node, "key", "the entry's key")?
         .trim()
         .to_string();
-    let elements: Vec<Node> = element_children(node).collect();
+    // EntryFactory.createEntry: a <description> is the entry's description, not its value.
+    let elements: Vec<Node> = element_children(node)
+        .filter(|e| !crate::xml::is_synapse_named(*e, "description"))
+        .collect();
     let value = if let Some(src) = ctx.attr(node, "src") {
         if let Some(el) = elements.first() {
             return Err(ctx.invalid(
@@ -40,7 +43,8 @@ pub(crate) fn parse_local_entry(ctx: &Ctx, node: Node, source: &str) -> Result<L
         LocalEntryValue::Src(src.trim().to_string())
     } else {
         match elements.as_slice() {
-            [] => LocalEntryValue::Text(text_of(node)),
+            // EntryFactory: inline text is trimmed.
+            [] => LocalEntryValue::Text(text_of(node).trim().to_string()),
             [el] => LocalEntryValue::Xml(ctx.source(*el)),
             [_, second, ..] => {
                 return Err(ctx.invalid(*second, "a localEntry holds a single XML element".into()));
@@ -59,6 +63,21 @@ pub(crate) fn parse_local_entry(ctx: &Ctx, node: Node, source: &str) -> Result<L
 mod tests {
     use super::*;
     use crate::artifact::{Artifact, parse_artifact};
+
+    // EntryFactory.createEntry (MI test LocalEntryWhiteSpaceTestCase): the text is trimmed and a
+    // <description> is not part of the value.
+    #[test]
+    fn inline_text_is_trimmed_and_the_description_left_out() {
+        let e = entry(
+            r#"<localEntry xmlns="http://ws.apache.org/ns/synapse" key="L">
+   http://localhost:9000/services/S
+   <description>where the service is</description></localEntry>"#,
+        );
+        assert_eq!(
+            e.value,
+            LocalEntryValue::Text("http://localhost:9000/services/S".into())
+        );
+    }
 
     fn entry(xml: &str) -> LocalEntry {
         match parse_artifact("local-entries/L.xml", xml) {
