@@ -40,6 +40,8 @@ pub enum EndpointKind {
     Address {
         uri: String,
         format: Option<MessageFormat>,
+        /// `<enableAddressing/>`: the request carries WS-Addressing headers.
+        addressing: bool,
     },
     /// `uri_template` as written (expanded at send time); `method` upper-cased, `None` keeps the
     /// incoming method.
@@ -311,6 +313,7 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
                 .trim()
                 .to_string(),
             format: parse_format(ctx, leaf)?,
+            addressing: false,
         },
         "http" => EndpointKind::Http {
             uri_template: ctx
@@ -324,6 +327,19 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
         },
     };
     let qos = parse_qos(ctx, leaf)?;
+    let mut kind = kind;
+    if let EndpointKind::Address { addressing, .. } = &mut kind {
+        *addressing = qos.addressing;
+    } else if qos.addressing {
+        return Err(ctx.unsupported(
+            leaf,
+            format!(
+                "<enableAddressing> on a <{}> endpoint",
+                leaf.tag_name().name()
+            ),
+            "WS-Addressing is sent by address endpoints only",
+        ));
+    }
     Ok(Endpoint {
         name,
         kind,
@@ -526,6 +542,8 @@ struct Qos {
     mark_for_suspension: MarkForSuspension,
     retry_disabled: Vec<i32>,
     retry_enabled: Vec<i32>,
+    /// `<enableAddressing/>`.
+    addressing: bool,
 }
 
 fn parse_qos(ctx: &Ctx, leaf: Node) -> Result<Qos> {
@@ -535,6 +553,7 @@ fn parse_qos(ctx: &Ctx, leaf: Node) -> Result<Qos> {
         mark_for_suspension: MarkForSuspension::default(),
         retry_disabled: Vec::new(),
         retry_enabled: Vec::new(),
+        addressing: false,
     };
     // The legacy element is read before suspendOnFailure, which overrides it (factory order).
     for child in element_children(leaf) {
@@ -595,12 +614,17 @@ fn parse_qos(ctx: &Ctx, leaf: Node) -> Result<Qos> {
                     }
                 }
             }
+            // AddressEndpointFactory / EndpointDefinitionFactory: addressing on the request;
+            // `separateListener` (replies on a second channel) has no listener here.
             "enableAddressing" => {
-                return Err(ctx.unsupported(
-                    child,
-                    "endpoint <enableAddressing>".into(),
-                    "Tier 3: WS-Addressing",
-                ));
+                if ctx.bool_attr(child, "separateListener", false)? {
+                    return Err(ctx.unsupported(
+                        child,
+                        "<enableAddressing separateListener=\"true\">".into(),
+                        "replies on a separate listener",
+                    ));
+                }
+                qos.addressing = true;
             }
             "enableSec" => {
                 return Err(ctx.unsupported(
@@ -754,7 +778,8 @@ mod tests {
             e.kind,
             EndpointKind::Address {
                 uri: "http://b/svc".into(),
-                format: None
+                format: None,
+                addressing: false,
             }
         );
         assert_eq!(e.timeout, None);
@@ -832,12 +857,22 @@ mod tests {
         ));
         assert!(msg.contains("attribute 'format' of <address>"), "{msg}");
         let msg = error(&format!(
-            "<endpoint {NS} name=\"E\"><address uri=\"http://x\"><enableAddressing/></address></endpoint>"
+            "<endpoint {NS} name=\"E\"><address uri=\"http://x\"><enableAddressing separateListener=\"true\"/></address></endpoint>"
         ));
         assert!(
-            msg.starts_with("unsupported endpoint <enableAddressing>"),
+            msg.starts_with("unsupported <enableAddressing separateListener"),
             "{msg}"
         );
+        let e = endpoint(&format!(
+            "<endpoint {NS} name=\"E\"><address uri=\"http://x\"><enableAddressing/></address></endpoint>"
+        ));
+        assert!(matches!(
+            e.kind,
+            EndpointKind::Address {
+                addressing: true,
+                ..
+            }
+        ));
     }
 
     #[test]

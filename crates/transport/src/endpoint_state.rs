@@ -772,6 +772,7 @@ mod group_tests {
                     kind: EndpointKind::Address {
                         uri: format!("http://b{id}/"),
                         format: None,
+                        addressing: false,
                     },
                     timeout: None,
                     dynamic_timeout: None,

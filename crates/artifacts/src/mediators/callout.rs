@@ -33,7 +33,7 @@ pub struct Callout {
 /// Where the request goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CalloutService {
-    /// `serviceURL`: an address endpoint that is never suspended.
+    /// `serviceURL`: an address endpoint that is never suspended (empty: every call fails).
     Url(String, Span),
     /// `endpointKey="name"` (a key) or an inline `<endpoint>`.
     Endpoint(EndpointRef),
@@ -94,10 +94,8 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Callout> {
             ));
         }
     }
+    // An empty serviceURL deploys: each call to it fails (MI test TestFaultSequenceCalled).
     let service = if let Some(url) = ctx.attr(node, "serviceURL") {
-        if url.trim().is_empty() {
-            return Err(ctx.invalid_attr(node, "serviceURL", url, "the URL of the service"));
-        }
         CalloutService::Url(url.trim().to_string(), ctx.attr_span(node, "serviceURL"))
     } else if let Some(key) = ctx.attr(node, "endpointKey") {
         if key.trim().is_empty() {
@@ -217,6 +215,8 @@ mod tests {
             r#"<callout serviceURL="http://a/s"><endpoint><address uri="http://b/s"/></endpoint></callout>"#,
         );
         assert!(matches!(c.service, CalloutService::Url(..)));
+        let c = callout(r#"<callout serviceURL=""/>"#);
+        assert!(matches!(c.service, CalloutService::Url(ref u, _) if u.is_empty()));
     }
 
     #[test]

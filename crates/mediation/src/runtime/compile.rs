@@ -272,7 +272,11 @@ impl Compiler {
                 template,
                 parameters,
             } => return self.template_endpoint(e, template, parameters),
-            art::EndpointKind::Address { uri, format } => {
+            art::EndpointKind::Address {
+                uri,
+                format,
+                addressing,
+            } => {
                 uri.parse::<http::Uri>().map_err(|err| {
                     CompileError::at(
                         &e.span,
@@ -282,6 +286,7 @@ impl Compiler {
                 EndpointKind::Address {
                     uri: uri.clone(),
                     format: *format,
+                    addressing: *addressing,
                 }
             }
             art::EndpointKind::Http {

@@ -57,6 +57,9 @@ pub enum EndpointKind {
     Address {
         uri: String,
         format: Option<EndpointFormat>,
+        /// `<enableAddressing/>`: WS-Addressing headers go on the request
+        /// ([`crate::runtime::addressing`]).
+        addressing: bool,
     },
     /// `<http uri-template method>`.
     Http {

@@ -311,6 +311,7 @@ mod tests {
                 kind: EndpointKind::Address {
                     uri: format!("http://b{id}/"),
                     format: None,
+                    addressing: false,
                 },
                 timeout: None,
                 dynamic_timeout: None,

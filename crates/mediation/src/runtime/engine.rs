@@ -557,10 +557,14 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                     message: e.to_string(),
                 })?;
         }
-        // A forced format converts the message, so its content is needed.
+        // A forced format converts the message, and addressing edits its SOAP header, so the
+        // content is needed.
         if let EndpointKind::Address {
             format: Some(EndpointFormat::Soap11 | EndpointFormat::Soap12 | EndpointFormat::Pox),
             ..
+        }
+        | EndpointKind::Address {
+            addressing: true, ..
         } = &endpoint.kind
         {
             ctx.build_payload(self.max_message_bytes)
@@ -794,7 +798,11 @@ fn outbound_request<B: MessageBody>(
     keep_request_headers: bool,
 ) -> Result<Request<B>, String> {
     let (uri, method) = match &endpoint.kind {
-        EndpointKind::Address { uri, format } => {
+        EndpointKind::Address {
+            uri,
+            format,
+            addressing,
+        } => {
             // Axis2FlexibleMEPClient: the postfix goes on for a REST message only; a forced SOAP
             // format never takes it.
             let rest = match format {
@@ -806,7 +814,11 @@ fn outbound_request<B: MessageBody>(
                 Some(postfix) if rest => append_postfix(uri, Some(&postfix)),
                 _ => uri.clone(),
             };
-            (uri, force_format(*format, ctx))
+            let method = force_format(*format, ctx);
+            if *addressing {
+                crate::runtime::addressing::engage(ctx, &uri)?;
+            }
+            (uri, method)
         }
         EndpointKind::Http { template, method } => {
             // MI expands only when the message carries uri.var.* / query.param.* properties
@@ -1048,6 +1060,7 @@ mod flow_tests {
             kind: EndpointKind::Address {
                 uri: "http://backend/svc".into(),
                 format: None,
+                addressing: false,
             },
             timeout: None,
             dynamic_timeout: None,

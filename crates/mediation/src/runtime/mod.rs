@@ -1,6 +1,7 @@
 //! The mediation runtime: the message context, the mediators, endpoints as mediation sees them,
 //! and the engine that runs a request through in-, out- and fault sequences.
 
+pub mod addressing;
 pub mod body;
 pub mod compile;
 pub mod context;

@@ -123,16 +123,27 @@ impl Callout {
     }
 
     /// The endpoint of `serviceURL`: an address that is never suspended (CalloutMediator.init:
-    /// suspend and timeout error codes `-1`), so it keeps no state in the transport.
+    /// suspend and timeout error codes `-1`), so it keeps no state in the transport. An empty URL
+    /// deploys and fails each call, as in MI; a URL of another transport (`jms:`, `vfs:`...) is
+    /// refused.
     pub fn service_url(url: &str) -> Result<Arc<Endpoint>, String> {
-        url.parse::<http::Uri>()
-            .map_err(|e| format!("callout serviceURL {url:?} is not a valid URI: {e}"))?;
+        if !url.is_empty() {
+            let scheme = url.split(':').next().unwrap_or_default();
+            if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+                return Err(format!(
+                    "unsupported callout serviceURL {url:?}: only http and https services are called"
+                ));
+            }
+            url.parse::<http::Uri>()
+                .map_err(|e| format!("callout serviceURL {url:?} is not a valid URI: {e}"))?;
+        }
         Ok(Arc::new(Endpoint {
             id: usize::MAX,
             name: Arc::from("AnonymousEndpoint"),
             kind: EndpointKind::Address {
                 uri: url.to_string(),
                 format: None,
+                addressing: false,
             },
             timeout: None,
             dynamic_timeout: None,
@@ -877,6 +888,19 @@ mod tests {
             ctx.get(Scope::Axis2, props::HTTP_SC).as_deref(),
             Some("202")
         );
+    }
+
+    // MI test TestFaultSequenceCalled: an empty serviceURL fails the call, not the deployment.
+    #[tokio::test]
+    async fn an_empty_service_url_fails_each_call() {
+        let mut c = callout(CalloutSource::Envelope, CalloutTarget::Envelope);
+        c.endpoint = Callout::service_url("").unwrap();
+        let mut ctx = message("text/xml", Some("\"x\""), QUOTE_REQUEST).await;
+        let b = backend(Ok((200, "text/xml", QUOTE_REPLY)));
+        let err = run(&c, &b, &mut ctx).await.unwrap_err();
+        assert_eq!(err.code, BLOCKING_SENDER_OPERATION_FAILED);
+        assert!(b.seen.lock().unwrap().is_empty());
+        assert!(Callout::service_url("jms:/Queue?transport.jms.x=1").is_err());
     }
 
     #[test]
