@@ -117,6 +117,11 @@ impl BackendClient {
             });
         };
         prepare_backend_request(&mut req, target);
+        if let Some(HostOverride(host)) = req.extensions_mut().remove::<HostOverride>()
+            && let Ok(value) = http::HeaderValue::try_from(host)
+        {
+            req.headers_mut().insert(http::header::HOST, value);
+        }
         if req.extensions_mut().remove::<CloseAfter>().is_some() {
             req.headers_mut().insert(
                 http::header::CONNECTION,
@@ -208,6 +213,11 @@ pub struct AbsoluteForm;
 /// `NO_KEEPALIVE`); the connection is then not returned to the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CloseAfter;
+
+/// A request extension: the Host header to send instead of the target's authority (MI's
+/// `REQUEST_HOST_HEADER`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostOverride(pub String);
 
 /// `target`'s path and query as a URI of its own.
 fn origin_form(target: &Uri) -> Uri {

@@ -154,6 +154,14 @@ impl Sender<ProxyBody> for EndpointSender {
             {
                 request.extensions_mut().insert(crate::client::CloseAfter);
             }
+            if let Some(host) = request
+                .extensions_mut()
+                .remove::<conflux_mediation::runtime::RequestHostHeader>()
+            {
+                request
+                    .extensions_mut()
+                    .insert(crate::client::HostOverride(host.0));
+            }
             // A per-message deadline (a dynamic `<duration>`) wins over the endpoint's own.
             let timeout = request
                 .extensions()

@@ -262,8 +262,36 @@ impl<B: MessageBody> MessageContext<B> {
         {
             self.headers.insert(http::header::CONTENT_TYPE, ct);
         }
+        self.name_charset(&payload);
         self.payload = Some(payload);
         Ok(B::from(bytes))
+    }
+
+    /// The formatter that writes a built message names its charset in the Content-Type
+    /// (Axis2 ApplicationXMLFormatter, SOAPMessageFormatter, synapse JsonStreamFormatter:
+    /// `CHARACTER_SET_ENCODING`, UTF-8 by default), unless `setCharacterEncoding` is `false`.
+    fn name_charset(&mut self, payload: &Payload) {
+        if matches!(payload, Payload::Binary(_) | Payload::Empty)
+            || self
+                .get(Scope::Axis2, "setCharacterEncoding")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+        {
+            return;
+        }
+        let Some(current) = self
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.to_ascii_lowercase().contains("charset="))
+        else {
+            return;
+        };
+        let charset = self
+            .get(Scope::Axis2, "CHARACTER_SET_ENCODING")
+            .unwrap_or_else(|| "UTF-8".to_string());
+        if let Ok(value) = HeaderValue::try_from(format!("{current}; charset={charset}")) {
+            self.headers.insert(http::header::CONTENT_TYPE, value);
+        }
     }
 
     /// Sets a property. A transport-scope value that is not a valid header is reported.
@@ -374,7 +402,8 @@ impl<B> MessageContext<B> {
                 .axis2
                 .get(name)
                 .or_else(|| self.axis2_client.get(name))
-                .cloned(),
+                .cloned()
+                .or_else(|| self.axis2_from_message(name)),
             Scope::Operation => self.operation.get(name).cloned(),
             Scope::Axis2Client => self.axis2_client.get(name).cloned(),
             Scope::Transport => self
@@ -382,6 +411,25 @@ impl<B> MessageContext<B> {
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
+        }
+    }
+
+    /// The axis2 properties MI's ServerWorker sets from every request, answered from the message
+    /// itself while no mediator has set them: `HTTP_METHOD`, `ContentType` (the header) and
+    /// `messageType` (its media type).
+    fn axis2_from_message(&self, name: &str) -> Option<String> {
+        let content_type = || {
+            self.headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+        };
+        match name {
+            props::HTTP_METHOD if !self.is_response => Some(self.method.as_str().to_string()),
+            props::CONTENT_TYPE => content_type().map(str::to_string),
+            props::MESSAGE_TYPE => content_type()
+                .map(|t| t.split(';').next().unwrap_or("").trim().to_string())
+                .filter(|t| !t.is_empty()),
+            _ => None,
         }
     }
 

@@ -129,6 +129,12 @@ pub struct AbsoluteRequestTarget;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoKeepAlive;
 
+/// Set as a request extension when the message has `REQUEST_HOST_HEADER` (axis2 scope): the
+/// backend request's Host header (Synapse passthru TargetRequestFactory; MI test
+/// SetHostHttpHeaderTestCase).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHostHeader(pub String);
+
 /// A send that did not produce a response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} (error code {code})")]

@@ -597,6 +597,11 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         if ctx.is_true(Scope::Axis2, props::NO_KEEPALIVE) {
             request.extensions_mut().insert(crate::runtime::NoKeepAlive);
         }
+        if let Some(host) = ctx.get(Scope::Axis2, "REQUEST_HOST_HEADER") {
+            request
+                .extensions_mut()
+                .insert(crate::runtime::RequestHostHeader(host));
+        }
         self.sender.send(endpoint, request).await
     }
 
@@ -865,7 +870,11 @@ fn outbound_request<B: MessageBody>(
         )
     })?;
     let method = ctx
-        .get(Scope::Axis2, props::HTTP_METHOD)
+        // Only a method a mediator set (the request's own is the default below); an http
+        // endpoint's method wins over the request's.
+        .axis2
+        .get(props::HTTP_METHOD)
+        .cloned()
         .and_then(|m| Method::from_bytes(m.trim().to_ascii_uppercase().as_bytes()).ok())
         .or(method)
         .unwrap_or_else(|| ctx.method.clone());

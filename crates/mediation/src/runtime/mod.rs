@@ -17,5 +17,7 @@ pub mod value;
 
 pub use body::MessageBody;
 pub use context::{MessageContext, Scope};
-pub use endpoint::{AbsoluteRequestTarget, Endpoint, EndpointKind, NoKeepAlive, SendFault, Sender};
+pub use endpoint::{
+    AbsoluteRequestTarget, Endpoint, EndpointKind, NoKeepAlive, RequestHostHeader, SendFault, Sender,
+};
 pub use engine::{Engine, Route, Sequence};

@@ -165,7 +165,12 @@ fn serialize_tree(top: Node, whitespace: Whitespace) -> String {
                     .map(|p| p.namespaces().map(|ns| (ns.name(), ns.uri())).collect())
                     .unwrap_or_default();
                 for ns in node.namespaces() {
-                    if !parent_namespaces.contains(&(ns.name(), ns.uri())) {
+                    // `xmlns=""` where no default namespace is in scope says nothing (Axiom
+                    // does not write it).
+                    let redundant = ns.name().is_none()
+                        && ns.uri().is_empty()
+                        && lookup(&scope, None).is_none_or(|uri| uri.is_empty());
+                    if !redundant && !parent_namespaces.contains(&(ns.name(), ns.uri())) {
                         declarations.push((ns.name().map(str::to_string), ns.uri().to_string()));
                     }
                 }

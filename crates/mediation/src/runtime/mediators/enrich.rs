@@ -598,6 +598,9 @@ impl Enrich {
             };
             return ctx.set(scope, name, edited);
         }
+        // The property holds nodes (MI stores the OMNode list), which read as their text where a
+        // string is wanted (SynapseXPath.stringValueOf of a one-element list).
+        ctx.mark_om(scope, name, matches!(source, Fragment::Xml(_)));
         ctx.set(scope, name, source.as_string().to_string())
     }
 

@@ -156,7 +156,7 @@ impl PayloadFactory {
                 // In the message no default namespace is in scope: `xmlns=""` is redundant there.
                 let text =
                     match text.strip_prefix(&format!("<{} xmlns=\"\"", root.tag_name().name())) {
-                        Some(rest) if root.tag_name().namespace().is_none() => {
+                        Some(rest) if root.tag_name().namespace().is_none_or(str::is_empty) => {
                             format!("<{}{rest}", root.tag_name().name())
                         }
                         _ => text,
