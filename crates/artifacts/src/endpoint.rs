@@ -76,6 +76,19 @@ pub enum EndpointKind {
         /// `name`, `uri` (from the attributes) and the `<parameter>`s, as written.
         parameters: Vec<(String, String)>,
     },
+    /// `<wsdl uri|definitions service port>`: the address of `service`/`port` in a WSDL 1.1
+    /// document, with the message format of its binding (SYN `endpoints/WSDLEndpoint.java`,
+    /// `config/xml/endpoints/WSDLEndpointFactory.java`; see [`crate::wsdl`]).
+    Wsdl {
+        /// `uri`: the document to fetch (the runtime fetches it once, at the first send).
+        uri: Option<String>,
+        service: String,
+        port: String,
+        /// An inline `<wsdl:definitions>`, resolved when the artifact deploys.
+        inline: Option<crate::wsdl::WsdlPort>,
+        /// `<enableAddressing/>`.
+        addressing: bool,
+    },
 }
 
 /// The algorithm of a `<loadbalance>` group.
@@ -267,7 +280,17 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
                 ));
             }
             "property" => properties.push(parse_endpoint_property(ctx, child)?),
-            kind @ ("wsdl" | "recipientlist") => {
+            "wsdl" => {
+                if leaf.is_some() {
+                    return Err(ctx.invalid(
+                        child,
+                        "an endpoint has exactly one of <address>, <http>, <default>, <wsdl>"
+                            .into(),
+                    ));
+                }
+                leaf = Some(child);
+            }
+            kind @ "recipientlist" => {
                 return Err(ctx.unsupported(child, format!("endpoint <{kind}>"), "Tier 2"));
             }
             "parameter" => {
@@ -322,13 +345,16 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
                 .to_string(),
             method: parse_http_method(ctx, leaf)?,
         },
+        "wsdl" => parse_wsdl(ctx, leaf)?,
         _ => EndpointKind::Default {
             format: parse_format(ctx, leaf)?,
         },
     };
     let qos = parse_qos(ctx, leaf)?;
     let mut kind = kind;
-    if let EndpointKind::Address { addressing, .. } = &mut kind {
+    if let EndpointKind::Address { addressing, .. } | EndpointKind::Wsdl { addressing, .. } =
+        &mut kind
+    {
         *addressing = qos.addressing;
     } else if qos.addressing {
         return Err(ctx.unsupported(
@@ -474,6 +500,56 @@ fn parse_group(ctx: &Ctx, group: Node) -> Result<EndpointKind> {
     })
 }
 
+/// A `<wsdl:definitions>` (or WSDL 2.0 `<description>`) child of a `<wsdl>` leaf.
+fn is_inline_wsdl(leaf: Node, child: Node) -> bool {
+    leaf.tag_name().name() == "wsdl"
+        && matches!(
+            (child.tag_name().namespace(), child.tag_name().name()),
+            (Some(crate::wsdl::WSDL11_NS), "definitions")
+                | (Some(crate::wsdl::WSDL20_NS), "description")
+        )
+}
+
+/// `<wsdl uri service port>` or `<wsdl service port><wsdl:definitions>..`, as
+/// SYN `WSDLEndpointFactory.createEndpoint` reads it. An inline document is resolved here, so a
+/// wrong service or port is a deploy error; a `uri` document is fetched by the runtime.
+fn parse_wsdl(ctx: &Ctx, leaf: Node) -> Result<EndpointKind> {
+    let service = ctx
+        .required_attr(leaf, "service", "the service name in the WSDL")?
+        .trim()
+        .to_string();
+    let port = ctx
+        .required_attr(leaf, "port", "the port name in the WSDL service")?
+        .trim()
+        .to_string();
+    let uri = ctx
+        .attr(leaf, "uri")
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty());
+    let inline_doc = element_children(leaf).find(|c| is_inline_wsdl(leaf, *c));
+    let inline = match (&uri, inline_doc) {
+        (Some(_), _) => None,
+        (None, Some(doc)) => Some(
+            crate::wsdl::resolve_port(doc, &service, &port)
+                .map_err(|why| ctx.invalid(doc, format!("inline WSDL: {why}")))?,
+        ),
+        (None, None) => {
+            return Err(ctx.missing(
+                leaf,
+                "attribute 'uri' or a child <wsdl:definitions>",
+                "the WSDL document",
+            ));
+        }
+    };
+    Ok(EndpointKind::Wsdl {
+        uri,
+        service,
+        port,
+        inline,
+        addressing: false,
+    })
+}
+
 fn parse_format(ctx: &Ctx, leaf: Node) -> Result<Option<MessageFormat>> {
     let Some(value) = ctx.attr(leaf, "format") else {
         return Ok(None);
@@ -557,6 +633,9 @@ fn parse_qos(ctx: &Ctx, leaf: Node) -> Result<Qos> {
     };
     // The legacy element is read before suspendOnFailure, which overrides it (factory order).
     for child in element_children(leaf) {
+        if is_inline_wsdl(leaf, child) {
+            continue;
+        }
         if !is_synapse(child) {
             return Err(ctx.unknown(child, leaf, "QoS options"));
         }

@@ -266,6 +266,18 @@ impl Artifacts {
                         check_sequence(name, span, errors);
                     }
                 }
+                Mediator::Clone(clone) => {
+                    for target in &clone.targets {
+                        if let Some(crate::mediators::TargetSequence::Key(name, span)) =
+                            &target.sequence
+                        {
+                            check_sequence(name, span, errors);
+                        }
+                        if let Some(ep) = &target.endpoint {
+                            check_endpoint(ep, errors);
+                        }
+                    }
+                }
                 Mediator::CallTemplate(call) => {
                     if self.template(&call.target).is_none() {
                         errors.push(ArtifactError::UnresolvedReference {

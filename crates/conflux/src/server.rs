@@ -84,16 +84,16 @@ async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> 
         .ports
         .listeners()
         .any(|e| matches!(e.role, Role::Https | Role::InternalHttps));
-    let tls = if needs_tls {
+    let (tls, own_certificate) = if needs_tls {
         match crate::server::load_tls(&config) {
-            Ok(tls) => Some(tls),
+            Ok((tls, own)) => (Some(tls), own),
             Err(e) => {
                 tracing::error!(target: LOG, "{e}; nothing was started");
                 return ExitCode::from(EXIT_FAILURE);
             }
         }
     } else {
-        None
+        (None, None)
     };
 
     let deployed = deploy(&config);
@@ -104,7 +104,7 @@ async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> 
         tracing::warn!(target: "conflux::deployer", "{warning}");
     }
     tracing::info!(target: "conflux::deployer", "{}", deployed.summary());
-    let client = match backend_client(&config) {
+    let client = match backend_client(&config, own_certificate) {
         Ok(client) => client,
         Err(e) => {
             tracing::error!(target: LOG, "{e}; nothing was started");
@@ -287,8 +287,12 @@ async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> 
     ExitCode::SUCCESS
 }
 
-/// The pooled client to backends, trusting the system roots and `[truststore]` when it exists.
-fn backend_client(config: &Config) -> Result<BackendClient, String> {
+/// The pooled client to backends, trusting the system roots, `[truststore]` when it exists and
+/// the server's own self-signed certificate (MI ships it in `client-truststore.jks`).
+fn backend_client(
+    config: &Config,
+    own_certificate: Option<rustls_pki_types::CertificateDer<'static>>,
+) -> Result<BackendClient, String> {
     let truststore = conflux_transport::tls::TruststoreSettings {
         path: config.truststore.file.clone(),
         password: config.truststore.password.clone(),
@@ -299,7 +303,9 @@ fn backend_client(config: &Config) -> Result<BackendClient, String> {
         tracing::info!(target: LOG, "[truststore] file_name {} does not exist: HTTPS backends are verified against the system roots only", truststore.path.display());
         None
     };
-    let tls = conflux_transport::tls::client_config(trust).map_err(|e| e.to_string())?;
+    let own: Vec<_> = own_certificate.into_iter().collect();
+    let tls =
+        conflux_transport::tls::client_config_trusting(trust, &own).map_err(|e| e.to_string())?;
     Ok(BackendClient::new(
         tls,
         ClientOptions {
@@ -336,8 +342,17 @@ async fn wait_for_stop_signal() -> &'static str {
     }
 }
 
-/// Loads (or, when the keystore file is missing, generates) the server's TLS material.
-pub fn load_tls(config: &Config) -> Result<Arc<rustls::ServerConfig>, String> {
+/// Loads (or, when the keystore file is missing, generates) the server's TLS material; the second
+/// value is the server's certificate when it is self-signed.
+pub fn load_tls(
+    config: &Config,
+) -> Result<
+    (
+        Arc<rustls::ServerConfig>,
+        Option<rustls_pki_types::CertificateDer<'static>>,
+    ),
+    String,
+> {
     let settings = conflux_transport::tls::KeystoreSettings {
         path: config.keystore.file.clone(),
         password: config.keystore.password.clone(),
@@ -358,7 +373,7 @@ pub fn load_tls(config: &Config) -> Result<Arc<rustls::ServerConfig>, String> {
         tracing::warn!(target: LOG, "{w}");
     }
     tracing::info!(target: LOG, "TLS: {}", loaded.description);
-    Ok(loaded.config)
+    Ok((loaded.config, loaded.self_signed))
 }
 
 /// `conflux check`: the configuration (already loaded by the caller) and every artifact.

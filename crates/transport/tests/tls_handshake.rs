@@ -218,3 +218,17 @@ async fn client_without_truststore_rejects_an_unknown_certificate() {
     );
     assert!(!server_task.await.expect("server task"));
 }
+
+/// MI ships its own certificate in the client truststore: the backend client trusts the server's
+/// generated self-signed certificate, so a proxy can call the server's own HTTPS port.
+#[tokio::test]
+async fn backend_client_trusts_the_generated_self_signed_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("generated.p12");
+    let server =
+        load_server_config(&keystore(path, "secret", None, None), "localhost").expect("server");
+    assert!(server.generated);
+    let own = server.self_signed.clone().expect("self-signed certificate");
+    let client = conflux_transport::tls::client_config_trusting(None, &[own]).expect("client");
+    handshake(server.config, client).await;
+}

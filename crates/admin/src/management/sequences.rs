@@ -31,6 +31,7 @@ fn mediator_type(m: &Mediator) -> &'static str {
         Mediator::Enrich(_) => "EnrichMediator",
         Mediator::CallTemplate(_) => "InvokeMediator",
         Mediator::Callout(_) => "CalloutMediator",
+        Mediator::Clone(_) => "CloneMediator",
     }
 }
 

@@ -1,11 +1,12 @@
 //! The `Mediator` enum and its dispatch: one file per Tier-1 mediator (log, property, propertyGroup,
 //! respond, send, call, payloadFactory, header, filter, switch, drop, loopback, sequence, in, out,
-//! makefault, enrich, call-template, callout); every other Synapse mediator is a located "unsupported" error and anything
+//! makefault, enrich, call-template, callout, clone); every other Synapse mediator is a located "unsupported" error and anything
 //! else an "unknown element" error.
 
 pub mod call;
 pub mod call_template;
 pub mod callout;
+pub mod clone;
 pub mod drop;
 pub mod enrich;
 pub mod filter;
@@ -31,6 +32,7 @@ use crate::xml::{Ctx, Result, element_children, is_synapse};
 pub use call::Call;
 pub use call_template::{CallTemplate, ParamValue, WithParam};
 pub use callout::{Callout, CalloutService, CalloutSource, CalloutTarget};
+pub use clone::{CloneMediator, CloneTarget, TargetSequence};
 pub use drop::Drop;
 pub use enrich::{
     Enrich, EnrichAction, EnrichSource, EnrichSourceKind, EnrichTarget, EnrichTargetKind,
@@ -71,6 +73,7 @@ pub enum Mediator {
     Enrich(Enrich),
     CallTemplate(CallTemplate),
     Callout(Callout),
+    Clone(CloneMediator),
 }
 
 /// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
@@ -86,7 +89,6 @@ pub(crate) fn parse_leaf(ctx: &Ctx, node: Node) -> Result<Span> {
 const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
     ("iterate", "Tier 2"),
     ("aggregate", "Tier 2"),
-    ("clone", "Tier 2"),
     ("foreach", "Tier 2"),
     ("scatter-gather", "Tier 2"),
     ("xslt", "Tier 2"),
@@ -149,6 +151,7 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
         "enrich" => Mediator::Enrich(enrich::parse(ctx, node)?),
         "call-template" => Mediator::CallTemplate(call_template::parse(ctx, node)?),
         "callout" => Mediator::Callout(callout::parse(ctx, node)?),
+        "clone" => Mediator::Clone(clone::parse(ctx, node)?),
         other => {
             if let Some((_, why)) = UNSUPPORTED_MEDIATORS
                 .iter()
@@ -197,6 +200,7 @@ impl Mediator {
             Mediator::Enrich(m) => &m.span,
             Mediator::CallTemplate(m) => &m.span,
             Mediator::Callout(m) => &m.span,
+            Mediator::Clone(m) => &m.span,
         }
     }
 
@@ -222,6 +226,7 @@ impl Mediator {
             Mediator::Enrich(_) => "enrich",
             Mediator::CallTemplate(_) => "call-template",
             Mediator::Callout(_) => "callout",
+            Mediator::Clone(_) => "clone",
         }
     }
 
@@ -249,6 +254,14 @@ impl Mediator {
                 target: SequenceTarget::Inline(list),
                 ..
             }) => vec![list],
+            Mediator::Clone(c) => c
+                .targets
+                .iter()
+                .filter_map(|t| match &t.sequence {
+                    Some(TargetSequence::Inline(list)) => Some(list.as_slice()),
+                    _ => None,
+                })
+                .collect(),
             Mediator::PropertyGroup(_) => Vec::new(),
             _ => Vec::new(),
         }

@@ -209,6 +209,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         warnings: c.warnings,
         has_fault_handlers: false,
         max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
+        local_entries: Arc::new(std::mem::take(&mut c.local_entries)),
     };
     let has_fault_handlers = c.template_handlers
         || deployment.sequences.contains_key("fault")

@@ -118,6 +118,8 @@ pub struct MessageContext<B> {
     /// The function stack of template calls (Synapse's `_SYNAPSE_FUNCTION_STACK`): the top frame
     /// is what `$func:name` and `get-property('func', name)` read.
     pub func_stack: Vec<crate::runtime::mediators::TemplateFrame>,
+    /// The deployment's local entries, which an unset default-scope property falls back to.
+    pub local_entries: std::sync::Arc<std::collections::HashMap<String, String>>,
 }
 
 impl<B: MessageBody> MessageContext<B> {
@@ -146,6 +148,7 @@ impl<B: MessageBody> MessageContext<B> {
             doing_rest,
             om_properties: Vec::new(),
             func_stack: Vec::new(),
+            local_entries: Default::default(),
         }
     }
 
@@ -460,7 +463,8 @@ impl<B> MessageContext<B> {
         match self.properties.get(name) {
             Some(v) => Some(v.clone()),
             None if name == TRANSPORT_IN_NAME => Some(self.transport_in.to_string()),
-            None => None,
+            // GetPropertyFunction: a key that is no property is looked up as an entry.
+            None => self.local_entries.get(name).cloned(),
         }
     }
 

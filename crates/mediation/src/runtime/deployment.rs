@@ -59,6 +59,9 @@ pub struct Deployment {
     /// The most bytes of a body mediation reads when a mediator needs the content
     /// (`[mediation] max_message_size`); larger requests get 413.
     pub max_message_bytes: usize,
+    /// Text and inline-XML local entries by key: `get-property('key')` falls back to them
+    /// (GetPropertyFunction: an unset property is looked up as an entry).
+    pub local_entries: Arc<HashMap<String, String>>,
 }
 
 impl Deployment {
@@ -77,6 +80,7 @@ impl Deployment {
             warnings: Vec::new(),
             has_fault_handlers: false,
             max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
+            local_entries: Arc::default(),
         }
     }
 
@@ -120,6 +124,7 @@ impl Deployment {
         {
             let postfix = proxy.rest_url_postfix.to_string();
             let mut ctx = dispatched(parts, body, route, scheme);
+            ctx.local_entries = self.local_entries.clone();
             ctx.axis2.insert(props::REST_URL_POSTFIX.into(), postfix);
             let response = engine.mediate(route, ctx).await;
             if let Some(c) = counters.and_then(|c| c.proxies.get(proxy.proxy)) {
@@ -155,6 +160,7 @@ impl Deployment {
                 let api = &self.apis[m.api];
                 let route = &api.resources[m.resource];
                 let mut ctx = dispatched(parts, body, route, scheme);
+                ctx.local_entries = self.local_entries.clone();
                 ctx.axis2
                     .insert(props::REST_URL_POSTFIX.into(), m.rest_url_postfix.clone());
                 // Properties MI sets on a dispatched REST request (SYN api/API.java, Resource.java),
@@ -187,7 +193,8 @@ impl Deployment {
                         in_sequence: Some(main.clone()),
                         ..Route::default()
                     };
-                    let ctx = dispatched(parts, body, &route, scheme);
+                    let mut ctx = dispatched(parts, body, &route, scheme);
+                    ctx.local_entries = self.local_entries.clone();
                     engine.mediate(&route, ctx).await
                 }
                 // MI's shipped main sequence: 404 with no body.

@@ -834,6 +834,17 @@ fn outbound_request<B: MessageBody>(
                 .any(|k| k.starts_with("uri.var.") || k.starts_with("query.param."));
             let expanded = template
                 .expand_for_http_endpoint(has_variables, |name| ctx.get(Scope::Default, name));
+            // HTTPEndpoint.processHttpMethod marks the definition an HTTP endpoint (which drops
+            // REST_URL_POSTFIX) only when it has a method; without one the postfix goes on like
+            // an address endpoint's (MI test ESBJAVA4852URITemplateWithCompleteURLTestCase).
+            let expanded = match ctx.get(Scope::Axis2, props::REST_URL_POSTFIX) {
+                Some(postfix)
+                    if method.is_none() && (ctx.method != Method::POST || ctx.doing_rest) =>
+                {
+                    append_postfix(&expanded, Some(&postfix))
+                }
+                _ => expanded,
+            };
             (expanded, method.clone())
         }
         EndpointKind::Missing => {

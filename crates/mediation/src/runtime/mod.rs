@@ -18,6 +18,7 @@ pub mod value;
 pub use body::MessageBody;
 pub use context::{MessageContext, Scope};
 pub use endpoint::{
-    AbsoluteRequestTarget, Endpoint, EndpointKind, NoKeepAlive, RequestHostHeader, SendFault, Sender,
+    AbsoluteRequestTarget, Endpoint, EndpointKind, NoKeepAlive, RequestHostHeader, SendFault,
+    Sender,
 };
 pub use engine::{Engine, Route, Sequence};

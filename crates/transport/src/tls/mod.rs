@@ -64,6 +64,10 @@ pub struct ServerTls {
     pub description: String,
     /// Things to log as warnings that do not stop the server (an expired certificate).
     pub warnings: Vec<String>,
+    /// The server's own certificate when it is self-signed (issuer = subject), for the backend
+    /// client to trust: MI ships `wso2carbon`'s certificate in `client-truststore.jks` too, so a
+    /// proxy whose endpoint is the server's own HTTPS port works out of the box.
+    pub self_signed: Option<CertificateDer<'static>>,
 }
 
 /// The recognised keystore formats.
@@ -169,6 +173,11 @@ pub fn load_server_config(ks: &KeystoreSettings, hostname: &str) -> Result<Serve
     let material = key_material(&data, ks)?;
     let mut warnings = Vec::new();
     let certificate_summary = describe_certificate(&material.chain[0], &mut warnings, &ks.path);
+    let self_signed = material
+        .chain
+        .first()
+        .filter(|certificate| is_self_signed(certificate))
+        .cloned();
     let config = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(PROTOCOL_VERSIONS)
         .map_err(|source| TlsError::Config { source })?
@@ -199,7 +208,15 @@ pub fn load_server_config(ks: &KeystoreSettings, hostname: &str) -> Result<Serve
             },
         ),
         warnings,
+        self_signed,
     })
+}
+
+/// True when the certificate names itself as its issuer.
+fn is_self_signed(certificate: &CertificateDer<'_>) -> bool {
+    x509_parser::parse_x509_certificate(certificate.as_ref())
+        .map(|(_, parsed)| parsed.subject().as_raw() == parsed.issuer().as_raw())
+        .unwrap_or(false)
 }
 
 fn key_material(data: &[u8], ks: &KeystoreSettings) -> Result<KeyMaterial, TlsError> {
@@ -456,6 +473,15 @@ pub fn load_trusted_certificates(
 pub fn client_config(
     trust: Option<&TruststoreSettings>,
 ) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    client_config_trusting(trust, &[])
+}
+
+/// [`client_config`] that also trusts `extra` certificates (the server's own self-signed
+/// certificate, [`ServerTls::self_signed`]).
+pub fn client_config_trusting(
+    trust: Option<&TruststoreSettings>,
+    extra: &[CertificateDer<'static>],
+) -> Result<Arc<rustls::ClientConfig>, TlsError> {
     let mut roots = RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     for error in &native.errors {
@@ -475,6 +501,10 @@ pub fn client_config(
                 added + ignored
             );
         }
+    }
+    let (_, ignored) = roots.add_parsable_certificates(extra.iter().cloned());
+    if ignored > 0 {
+        tracing::debug!("the server's own certificate is not a usable trust anchor");
     }
     let mut config = rustls::ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(PROTOCOL_VERSIONS)

@@ -876,7 +876,10 @@ mod tests {
         assert!(run(&c, &b, &mut ctx).await.unwrap());
         let seen = b.seen.lock().unwrap()[0].clone();
         // The JSON formatter names the charset (JsonStreamFormatter.getContentType).
-        assert_eq!(seen.headers[CONTENT_TYPE], "application/json; charset=UTF-8");
+        assert_eq!(
+            seen.headers[CONTENT_TYPE],
+            "application/json; charset=UTF-8"
+        );
         assert_eq!(seen.body, r#"{"hello":"world"}"#);
         assert!(!seen.headers.contains_key("soapaction"));
         assert!(matches!(ctx.payload, Some(Payload::Json(_))));
