@@ -15,6 +15,9 @@
 //! Dispatch follows the Dispatch phase of `AXIS2/config/test_axis2_server_9000.xml`: service by
 //! request URI, then operation by SOAPAction, WS-Addressing action, URI segment, first body element.
 //! Prices are deterministic (seeded by the symbol) but follow `GetQuoteResponse.getRandom`.
+//! `GET /services/<Service>?wsdl` answers the WSDL 1.1 document Axis2's ListingAgent generates,
+//! with addresses on the request's Host ([`wsdl_answer`]); a body-less POST that would reach the
+//! SOAP builder is its parse fault (500).
 
 use roxmltree::{Document, Node};
 use std::fmt::Write as _;
@@ -24,6 +27,8 @@ pub struct SampleRequest<'a> {
     pub path: &'a str,
     pub content_type: Option<&'a str>,
     pub soap_action: Option<&'a str>,
+    /// The Host header (`host:port` the request came to): Axis2 writes it into `?wsdl` addresses.
+    pub host: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -129,6 +134,27 @@ struct Exchange<'a, 'input> {
 }
 
 pub fn answer(request: &SampleRequest<'_>) -> SampleResponse {
+    if let Some(wsdl) = wsdl_answer(request) {
+        return wsdl;
+    }
+    // A POST/PUT without a body and without a REST content type reaches Axis2's SOAP builder,
+    // which fails on the empty stream before dispatch (MI test ESBJAVA4402MessageWithoutPayload).
+    if matches!(request.method, "POST" | "PUT")
+        && request.body.iter().all(u8::is_ascii_whitespace)
+        && (request.content_type.is_none()
+            || matches!(wire_of(request.content_type), Wire::Soap11 | Wire::Soap12))
+    {
+        let wire = match request.content_type {
+            None => Wire::Soap11,
+            ct => wire_of(ct),
+        };
+        return render_fault(
+            wire,
+            &server_fault(
+                "com.ctc.wstx.exc.WstxEOFException: Unexpected EOF in prolog\n at [row,col {unknown-source}]: [1,0]",
+            ),
+        );
+    }
     // A request without a body is Axis2's REST GET, answered as POX whatever its Content-Type.
     let wire = match request.body.is_empty() {
         true => Wire::Pox,
@@ -170,6 +196,143 @@ pub fn answer(request: &SampleRequest<'_>) -> SampleResponse {
         Ok(Some((payload, action))) => render(exchange.wire, &payload, &action, 200),
         Err(fault) => render_fault(exchange.wire, &fault),
     }
+}
+
+/// The WSDL 1.1 document of SimpleStockQuoteService as Axis2 1.6 generates it for `?wsdl` (MI's
+/// `tests-patches-with-smb2/.../ESBJAVA4931/sample_proxy_3.wsdl`, a saved answer of the sample
+/// server), up to its `<wsdl:service>`, which [`wsdl_answer`] writes for the request's host.
+const STOCK_QUOTE_WSDL_HEAD: &str = include_str!("axis2_wsdl/SimpleStockQuoteService.wsdl");
+
+/// `GET /services/<Service>?wsdl`: Axis2's ListingAgent answers the service's WSDL 1.1, its
+/// addresses on the host and port the request came to (http only: the runner serves no https).
+/// The ports are `<Service>HttpSoap11Endpoint`, `...HttpSoap12Endpoint` and `...HttpEndpoint`,
+/// each at `/services/<Service>.<port>`.
+fn wsdl_answer(request: &SampleRequest<'_>) -> Option<SampleResponse> {
+    if request.method != "GET" {
+        return None;
+    }
+    let (_, query) = request.path.split_once('?')?;
+    if !query.eq_ignore_ascii_case("wsdl") {
+        return None;
+    }
+    let name = uri_segments(request.path).0?;
+    let service = service_named(name)?;
+    let host = request.host.unwrap_or("localhost");
+    let head = match service {
+        Service::StockQuote => STOCK_QUOTE_WSDL_HEAD
+            .trim_start()
+            .replace("SimpleStockQuoteService", name),
+        Service::LoadBalance | Service::Axis2Pojo => generic_wsdl_head(service, name),
+    };
+    let mut body = head.trim_end().to_string();
+    let _ = write!(body, "\n    <wsdl:service name=\"{name}\">");
+    for (port, binding, address) in [
+        ("HttpSoap11Endpoint", "Soap11Binding", "soap:address"),
+        ("HttpSoap12Endpoint", "Soap12Binding", "soap12:address"),
+        ("HttpEndpoint", "HttpBinding", "http:address"),
+    ] {
+        let _ = write!(
+            body,
+            "\n        <wsdl:port name=\"{name}{port}\" binding=\"ns:{name}{binding}\">\n            <{address} location=\"http://{host}/services/{name}.{name}{port}\"/>\n        </wsdl:port>"
+        );
+    }
+    body.push_str("\n    </wsdl:service>\n</wsdl:definitions>");
+    Some(SampleResponse {
+        status: 200,
+        content_type: "text/xml".into(),
+        body,
+    })
+}
+
+/// The WSDL head (types, messages, port type, bindings) of a service without a saved document:
+/// the shape of Axis2's generator, each operation taking and returning any element.
+fn generic_wsdl_head(service: Service, name: &str) -> String {
+    let tns = match service {
+        Service::Axis2Pojo => AXIS2_SERVICE_NS,
+        _ => SAMPLES_NS,
+    };
+    let mut out = format!(
+        "<wsdl:definitions xmlns:wsdl=\"http://schemas.xmlsoap.org/wsdl/\" xmlns:ns=\"{tns}\" \
+         xmlns:wsaw=\"http://www.w3.org/2006/05/addressing/wsdl\" xmlns:http=\"http://schemas.xmlsoap.org/wsdl/http/\" \
+         xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns:mime=\"http://schemas.xmlsoap.org/wsdl/mime/\" \
+         xmlns:soap=\"http://schemas.xmlsoap.org/wsdl/soap/\" xmlns:soap12=\"http://schemas.xmlsoap.org/wsdl/soap12/\" \
+         targetNamespace=\"{tns}\">\n    <wsdl:documentation>{name}</wsdl:documentation>\n    <wsdl:types>\n        \
+         <xs:schema attributeFormDefault=\"qualified\" elementFormDefault=\"qualified\" targetNamespace=\"{tns}\">"
+    );
+    let ops = operations(service);
+    for (op, in_only) in ops {
+        let _ = write!(
+            out,
+            "\n            <xs:element name=\"{op}\"><xs:complexType><xs:sequence><xs:any minOccurs=\"0\" processContents=\"skip\"/></xs:sequence></xs:complexType></xs:element>"
+        );
+        if !in_only {
+            let _ = write!(
+                out,
+                "\n            <xs:element name=\"{op}Response\"><xs:complexType><xs:sequence><xs:any minOccurs=\"0\" processContents=\"skip\"/></xs:sequence></xs:complexType></xs:element>"
+            );
+        }
+    }
+    out.push_str("\n        </xs:schema>\n    </wsdl:types>");
+    for (op, in_only) in ops {
+        let _ = write!(
+            out,
+            "\n    <wsdl:message name=\"{op}Request\"><wsdl:part name=\"parameters\" element=\"ns:{op}\"/></wsdl:message>"
+        );
+        if !in_only {
+            let _ = write!(
+                out,
+                "\n    <wsdl:message name=\"{op}Response\"><wsdl:part name=\"parameters\" element=\"ns:{op}Response\"/></wsdl:message>"
+            );
+        }
+    }
+    let _ = write!(out, "\n    <wsdl:portType name=\"{name}PortType\">");
+    for (op, in_only) in ops {
+        let _ = write!(
+            out,
+            "\n        <wsdl:operation name=\"{op}\"><wsdl:input message=\"ns:{op}Request\" wsaw:Action=\"urn:{op}\"/>"
+        );
+        if !in_only {
+            let _ = write!(
+                out,
+                "<wsdl:output message=\"ns:{op}Response\" wsaw:Action=\"urn:{op}Response\"/>"
+            );
+        }
+        out.push_str("</wsdl:operation>");
+    }
+    out.push_str("\n    </wsdl:portType>");
+    for (binding, ext) in [
+        (
+            "Soap11Binding",
+            "<soap:binding transport=\"http://schemas.xmlsoap.org/soap/http\" style=\"document\"/>",
+        ),
+        (
+            "Soap12Binding",
+            "<soap12:binding transport=\"http://schemas.xmlsoap.org/soap/http\" style=\"document\"/>",
+        ),
+        ("HttpBinding", "<http:binding verb=\"POST\"/>"),
+    ] {
+        let _ = write!(
+            out,
+            "\n    <wsdl:binding name=\"{name}{binding}\" type=\"ns:{name}PortType\">{ext}"
+        );
+        for (op, _) in ops {
+            let operation = match binding {
+                "Soap11Binding" => {
+                    format!("<soap:operation soapAction=\"urn:{op}\" style=\"document\"/>")
+                }
+                "Soap12Binding" => {
+                    format!("<soap12:operation soapAction=\"urn:{op}\" style=\"document\"/>")
+                }
+                _ => format!("<http:operation location=\"{op}\"/>"),
+            };
+            let _ = write!(
+                out,
+                "\n        <wsdl:operation name=\"{op}\">{operation}</wsdl:operation>"
+            );
+        }
+        out.push_str("\n    </wsdl:binding>");
+    }
+    out
 }
 
 /// How long LBService1.sleepOperation would sleep for this request (its `<load>` text, in ms), so
@@ -806,6 +969,7 @@ mod tests {
             path,
             content_type,
             soap_action,
+            host: None,
             body,
         })
     }
@@ -1092,6 +1256,7 @@ mod tests {
             path: "/",
             content_type: None,
             soap_action: None,
+            host: None,
             body: b"\xff",
         };
         expect(&answer(&request), 500, &["<faultstring>"]);
@@ -1123,6 +1288,7 @@ mod tests {
             path,
             content_type: SOAP11,
             soap_action: None,
+            host: None,
             body,
         };
         assert_eq!(requested_delay_ms(&request), Some(1500));
@@ -1152,6 +1318,90 @@ mod tests {
             }),
             None
         );
+    }
+
+    #[test]
+    fn wsdl_of_each_service_names_the_request_host() {
+        for name in ["SimpleStockQuoteService", "LBService1", "Axis2Service"] {
+            let path = format!("/services/{name}?wsdl");
+            let response = answer(&SampleRequest {
+                method: "GET",
+                path: &path,
+                content_type: None,
+                soap_action: None,
+                host: Some("localhost:41234"),
+                body: b"",
+            });
+            expect(&response, 200, &[]);
+            assert_eq!(response.content_type, "text/xml");
+            let doc = Document::parse(&response.body).unwrap();
+            let root = doc.root_element();
+            assert_eq!(
+                root.tag_name().namespace(),
+                Some("http://schemas.xmlsoap.org/wsdl/")
+            );
+            let address = |port: &str| {
+                doc.descendants()
+                    .find(|n| n.attribute("name") == Some(port))
+                    .and_then(|p| p.children().find(|n| n.is_element()))
+                    .map(|a| {
+                        (
+                            a.tag_name().namespace().unwrap_or_default().to_string(),
+                            a.attribute("location").unwrap_or_default().to_string(),
+                        )
+                    })
+                    .unwrap()
+            };
+            assert_eq!(
+                address(&format!("{name}HttpSoap11Endpoint")),
+                (
+                    "http://schemas.xmlsoap.org/wsdl/soap/".to_string(),
+                    format!("http://localhost:41234/services/{name}.{name}HttpSoap11Endpoint")
+                )
+            );
+            assert_eq!(
+                address(&format!("{name}HttpSoap12Endpoint")).0,
+                "http://schemas.xmlsoap.org/wsdl/soap12/"
+            );
+            assert_eq!(
+                address(&format!("{name}HttpEndpoint")).0,
+                "http://schemas.xmlsoap.org/wsdl/http/"
+            );
+        }
+        // The saved Axis2 document keeps its types and bindings.
+        let response = call(&format!("{QUOTES}?wsdl"), None, None, "");
+        assert!(
+            response
+                .body
+                .contains("<wsdl:binding name=\"SimpleStockQuoteServiceSoap11Binding\"")
+        );
+        assert!(
+            response
+                .body
+                .contains("http://localhost/services/SimpleStockQuoteService.")
+        );
+    }
+
+    #[test]
+    fn post_without_body_is_a_soap_fault() {
+        for content_type in [None, SOAP11] {
+            let response = answer(&SampleRequest {
+                method: "POST",
+                path: QUOTES,
+                content_type,
+                soap_action: Some("urn:getQuote"),
+                host: None,
+                body: b"",
+            });
+            expect(
+                &response,
+                500,
+                &[
+                    "<faultcode>soapenv:Server</faultcode>",
+                    "Unexpected EOF in prolog",
+                ],
+            );
+        }
     }
 
     #[test]

@@ -134,6 +134,7 @@ async fn handle(
                 path: &recorded.path,
                 content_type: recorded.header("content-type"),
                 soap_action: recorded.header("soapaction"),
+                host: recorded.header("host"),
                 body: recorded.body.as_bytes(),
             };
             // LBService1's sleepOperation answers after the <load> it was given.

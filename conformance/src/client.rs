@@ -272,14 +272,19 @@ where
 /// A TLS client that accepts any server certificate: the server's keystore is generated,
 /// self-signed, on its first start.
 fn tls_connector() -> tokio_rustls::TlsConnector {
+    tokio_rustls::TlsConnector::from(Arc::new(accept_any_certificate()))
+}
+
+/// A rustls client configuration that accepts any server certificate (still checking the
+/// handshake signatures): for tests against a server with a generated self-signed certificate.
+pub fn accept_any_certificate() -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+    rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .expect("rustls: default protocol versions")
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-        .with_no_client_auth();
-    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .with_no_client_auth()
 }
 
 #[derive(Debug)]

@@ -143,6 +143,16 @@ fn footprint(file: &CaseFile, corpus: &Path) -> Footprint {
         }
     }
     for backend in &file.backends {
+        // A class that replaces one of the default sample servers changes it for every class of
+        // its group: it gets a server of its own.
+        let port = backend
+            .address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok());
+        if port.is_some_and(|p| SAMPLE_SERVER_PORTS.contains(&p)) {
+            print.solo = true;
+        }
         print
             .backends
             .insert(backend.address.clone(), backend.clone());
@@ -420,6 +430,8 @@ fn localised(exchange: &Exchange, ports: &BTreeMap<u16, u16>) -> Exchange {
     ] {
         list.iter_mut().for_each(|v| *v = rewrite(v));
     }
+    // A header naming the server itself (a rewritten Location) carries its real port.
+    x.headers.values_mut().for_each(|v| *v = rewrite(v));
     for backend in &mut x.backend {
         backend.path = backend.path.as_ref().map(rewrite);
         backend
@@ -660,7 +672,7 @@ fn port_free(port: u32) -> bool {
 
 /// An offset at which every port of the plan is free now, spread by process id and a counter so
 /// that parallel groups and test binaries pick different ones.
-fn free_offset() -> u32 {
+pub fn free_offset() -> u32 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let seed = std::process::id().wrapping_mul(7919);
     for _ in 0..500 {

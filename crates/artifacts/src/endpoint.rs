@@ -4,7 +4,8 @@
 //! Checked against SYN:`config/xml/endpoints/EndpointDefinitionFactory.java`,
 //! SYN:`endpoints/EndpointDefinition.java`, SYN:`config/xml/endpoints/FailoverEndpointFactory.java`,
 //! SYN:`config/xml/endpoints/LoadbalanceEndpointFactory.java` and
-//! SYN:`config/xml/endpoints/utils/LoadbalanceAlgorithmFactory.java`.
+//! SYN:`config/xml/endpoints/utils/LoadbalanceAlgorithmFactory.java`; `<wsdl uri|definitions
+//! service port>` after SYN:`config/xml/endpoints/WSDLEndpointFactory.java` (see [`crate::wsdl`]).
 
 use roxmltree::Node;
 
@@ -918,10 +919,12 @@ mod tests {
 
     #[test]
     fn located_errors() {
-        let msg = error(&format!("<endpoint {NS} name=\"E\">\n  <wsdl/></endpoint>"));
+        let msg = error(&format!(
+            "<endpoint {NS} name=\"E\">\n  <recipientlist/></endpoint>"
+        ));
         assert_eq!(
             msg,
-            "unsupported endpoint <wsdl> (Tier 2) at endpoints/E.xml:2:3"
+            "unsupported endpoint <recipientlist> (Tier 2) at endpoints/E.xml:2:3"
         );
         let msg = error(&format!(
             "<endpoint {NS} name=\"E\"><address uri=\"http://x\"><timeout><responseAction>never</responseAction></timeout></address></endpoint>"
@@ -1092,8 +1095,66 @@ mod tests {
         ));
         assert!(msg.contains("exactly one of"), "{msg}");
         let msg = error(&format!(
-            r#"<endpoint {NS} name="E"><failover><endpoint><failover><endpoint><wsdl/></endpoint></failover></endpoint></failover></endpoint>"#
+            r#"<endpoint {NS} name="E"><failover><endpoint><failover><endpoint><recipientlist/></endpoint></failover></endpoint></failover></endpoint>"#
         ));
-        assert!(msg.starts_with("unsupported endpoint <wsdl>"), "{msg}");
+        assert!(
+            msg.starts_with("unsupported endpoint <recipientlist>"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn wsdl_endpoint_by_uri_or_inline() {
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="W"><wsdl uri=" http://localhost:9000/services/SimpleStockQuoteService?wsdl" service="SimpleStockQuoteService" port="SimpleStockQuoteServiceHttpSoap11Endpoint"><timeout><duration>5000</duration></timeout></wsdl></endpoint>"#
+        ));
+        assert_eq!(
+            e.kind,
+            EndpointKind::Wsdl {
+                uri: Some("http://localhost:9000/services/SimpleStockQuoteService?wsdl".into()),
+                service: "SimpleStockQuoteService".into(),
+                port: "SimpleStockQuoteServiceHttpSoap11Endpoint".into(),
+                inline: None,
+                addressing: false,
+            }
+        );
+        assert!(e.timeout.is_some());
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="W"><wsdl service="S" port="P"><enableAddressing/><wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/" targetNamespace="urn:t"><wsdl:service name="S"><wsdl:port name="P" binding="b"><soap12:address location="http://b/s"/></wsdl:port></wsdl:service></wsdl:definitions></wsdl></endpoint>"#
+        ));
+        let EndpointKind::Wsdl {
+            inline: Some(port),
+            addressing: true,
+            ..
+        } = e.kind
+        else {
+            panic!("{:?}", e.kind);
+        };
+        assert_eq!(port.address, "http://b/s");
+        assert_eq!(port.format, MessageFormat::Soap12);
+    }
+
+    #[test]
+    fn wsdl_endpoint_errors() {
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="W"><wsdl service="S" port="P"/></endpoint>"#
+        ));
+        assert!(
+            msg.contains("attribute 'uri' or a child <wsdl:definitions>"),
+            "{msg}"
+        );
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="W"><wsdl uri="http://x?wsdl" port="P"/></endpoint>"#
+        ));
+        assert!(msg.contains("'service'"), "{msg}");
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="W"><wsdl service="S" port="Q">
+<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"><service name="S"/></definitions></wsdl></endpoint>"#
+        ));
+        assert!(
+            msg.contains("inline WSDL: Couldn't retrieve endpoint information"),
+            "{msg}"
+        );
+        assert!(msg.ends_with("endpoints/E.xml:2:1"), "{msg}");
     }
 }

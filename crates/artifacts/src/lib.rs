@@ -15,6 +15,7 @@ pub mod proxy;
 pub mod sequence;
 pub mod span;
 pub mod template;
+pub mod wsdl;
 mod xml;
 
 pub use api::{Api, Protocol, Resource, VersionType};

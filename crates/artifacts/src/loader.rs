@@ -278,6 +278,21 @@ impl Artifacts {
                         }
                     }
                 }
+                Mediator::Iterate(it) => {
+                    if let Some(crate::mediators::EipSequence::Key(name, span)) =
+                        &it.target.sequence
+                    {
+                        check_sequence(name, span, errors);
+                    }
+                    if let Some(ep) = &it.target.endpoint {
+                        check_endpoint(ep, errors);
+                    }
+                }
+                Mediator::Aggregate(agg) => {
+                    if let crate::mediators::EipSequence::Key(name, span) = &agg.on_complete {
+                        check_sequence(name, span, errors);
+                    }
+                }
                 Mediator::CallTemplate(call) => {
                     if self.template(&call.target).is_none() {
                         errors.push(ArtifactError::UnresolvedReference {

@@ -184,16 +184,23 @@ mod tests {
         assert!(port("Nope").unwrap_err().contains("no port \"Nope\""));
         let err = resolve_port_in_text(AXIS2_WSDL, "Other", "SimpleStockQuoteServiceHttpEndpoint")
             .unwrap_err();
-        assert!(err.starts_with("Couldn't retrieve endpoint information"), "{err}");
+        assert!(
+            err.starts_with("Couldn't retrieve endpoint information"),
+            "{err}"
+        );
         assert!(port("").unwrap_err().contains("Port name"));
     }
 
     #[test]
     fn other_documents_are_refused() {
         assert!(
-            resolve_port_in_text(r#"<description xmlns="http://www.w3.org/ns/wsdl"/>"#, "S", "P")
-                .unwrap_err()
-                .contains("WSDL 2.0")
+            resolve_port_in_text(
+                r#"<description xmlns="http://www.w3.org/ns/wsdl"/>"#,
+                "S",
+                "P"
+            )
+            .unwrap_err()
+            .contains("WSDL 2.0")
         );
         assert!(
             resolve_port_in_text("<html>oops</html>", "S", "P")

@@ -143,7 +143,33 @@ pub struct TransportConfig {
     pub global_timeout: Duration,
     /// `[mediation] max_message_size`.
     pub max_message_bytes: u64,
+    /// `[transport.http] enable_message_size_validation` with `max_message_size_bytes` (MI's
+    /// passthru `message.size.validation.enabled` / `valid.max.message.size.in.bytes`): a request
+    /// body larger than this is answered 413 and never mediated. `None`: no validation (MI's
+    /// default).
+    pub max_request_bytes: Option<u64>,
+    /// `[transport.http] sender.proxy_host` / `sender.proxy_port` / `sender.non_proxy_hosts`
+    /// (MI's http sender `http.proxyHost` / `http.proxyPort` / `http.nonProxyHosts`).
+    pub http_proxy: Option<OutboundProxy>,
+    /// `[transport.http] sender.secured_proxy_host` / `sender.secured_proxy_port` /
+    /// `sender.secured_non_proxy_hosts` (MI's https sender `http.proxyHost`...): HTTPS backends
+    /// are reached through a `CONNECT` tunnel of this proxy.
+    pub https_proxy: Option<OutboundProxy>,
 }
+
+/// An HTTP proxy the backend client sends plain-HTTP requests through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundProxy {
+    pub host: String,
+    pub port: u16,
+    /// `sender.non_proxy_hosts`: host patterns reached directly (MI joins them with `|` into
+    /// `http.nonProxyHosts`; each is a Java regex, `*` alone meaning any).
+    pub non_proxy_hosts: Vec<String>,
+}
+
+/// MI's maximum when validation is on and `max_message_size_bytes` is not set
+/// (`Integer.MAX_VALUE`, passthru SourceHandler).
+pub const DEFAULT_MAX_REQUEST_BYTES: u64 = i32::MAX as u64;
 
 /// The JSON <-> XML settings: `[mediation]`'s JSON keys, which MI's config tool maps to
 /// `synapse.properties` (`key-mappings.json`: `mediation.synapse.enable_xml_nil` ->
@@ -365,6 +391,9 @@ pub fn from_document(
             DEFAULT_GLOBAL_TIMEOUT_MS,
         )),
         max_message_bytes: r.message_size("mediation.max_message_size"),
+        max_request_bytes: message_size_validation(&mut r),
+        http_proxy: http_proxy(&mut r, ""),
+        https_proxy: http_proxy(&mut r, "secured_"),
     };
 
     let keystore_password = r
@@ -448,6 +477,82 @@ pub fn from_document(
 }
 
 /// `[mediation]`'s JSON keys and the `synapse.commons.json.*` properties they map to.
+/// `[transport.http] enable_message_size_validation` / `max_message_size_bytes`.
+fn message_size_validation(r: &mut Reader<'_>) -> Option<u64> {
+    let enabled = r.boolean("transport.http.enable_message_size_validation", false);
+    let expected = "a size in bytes from 1 (a whole number)";
+    let max = match r.unsigned("transport.http.max_message_size_bytes", expected) {
+        Some((0, origin)) => {
+            r.invalid(
+                "transport.http.max_message_size_bytes",
+                origin,
+                &Value::Integer(0),
+                expected,
+            );
+            None
+        }
+        Some((v, _)) => Some(v),
+        None => None,
+    };
+    enabled.then(|| max.unwrap_or(DEFAULT_MAX_REQUEST_BYTES))
+}
+
+/// `[transport.http] sender.{prefix}proxy_host` / `{prefix}proxy_port` /
+/// `{prefix}non_proxy_hosts` (`prefix` empty or `secured_`).
+fn http_proxy(r: &mut Reader<'_>, prefix: &str) -> Option<OutboundProxy> {
+    let host_key = format!("transport.http.sender.{prefix}proxy_host");
+    let port_key = format!("transport.http.sender.{prefix}proxy_port");
+    let host = r.string(&host_key);
+    let port = r.unsigned(&port_key, "a port number from 1 to 65535");
+    let non_proxy_key = format!("transport.http.sender.{prefix}non_proxy_hosts");
+    let non_proxy_key = non_proxy_key.as_str();
+    let mut non_proxy_hosts = Vec::new();
+    if let Some((value, origin)) = r.take(non_proxy_key) {
+        match &value {
+            Value::Array(items) if items.iter().all(|i| matches!(i, Value::String(_))) => {
+                non_proxy_hosts = items
+                    .iter()
+                    .filter_map(|i| match i {
+                        Value::String(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            Value::String(s) => non_proxy_hosts = s.split('|').map(str::to_owned).collect(),
+            _ => r.invalid(
+                non_proxy_key,
+                origin,
+                &value,
+                "a list of host patterns, e.g. [\".*.example.com\"]",
+            ),
+        }
+    }
+    let host = host
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())?;
+    let port = match port {
+        Some((p, origin)) => match u16::try_from(p) {
+            Ok(p) if p > 0 => p,
+            _ => {
+                r.invalid(
+                    &port_key,
+                    origin,
+                    &Value::Integer(i128::from(p)),
+                    "a port number from 1 to 65535",
+                );
+                return None;
+            }
+        },
+        // Java's http.proxyPort defaults to 80.
+        None => 80,
+    };
+    Some(OutboundProxy {
+        host,
+        port,
+        non_proxy_hosts,
+    })
+}
+
 fn json_config(r: &mut Reader<'_>) -> JsonConfig {
     let defaults = JsonConfig::default();
     // The key to read: the [mediation] key when given, else the synapse.properties entry; the
@@ -1079,6 +1184,75 @@ mod tests {
     }
 
     // MI: the system property wins outright over [server] offset (core Activator).
+    #[test]
+    fn message_size_validation_is_off_by_default_and_read_with_its_line() {
+        let c = load_text("", &[]).unwrap();
+        assert_eq!(c.transport.max_request_bytes, None);
+        let c = load_text(
+            "[transport.http]\nenable_message_size_validation = true\nmax_message_size_bytes = 185\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.transport.max_request_bytes, Some(185));
+        let c = load_text(
+            "[transport.http]\nenable_message_size_validation = true\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.transport.max_request_bytes,
+            Some(DEFAULT_MAX_REQUEST_BYTES)
+        );
+        let c = load_text("[transport.http]\nmax_message_size_bytes = 185\n", &[]).unwrap();
+        assert_eq!(c.transport.max_request_bytes, None);
+        let err = load_text(
+            "[transport.http]\nenable_message_size_validation = true\nmax_message_size_bytes = \"big\"\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("max_message_size_bytes") && err.contains("deployment.toml:3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn outbound_http_proxy_keys() {
+        let c = load_text(
+            "[transport.http]\nsender.proxy_host = \"111.wso2.com\"\nsender.proxy_port = 7777\nsender.non_proxy_hosts = [\".*.222.wso2.com\",\"localhost\"]\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.transport.http_proxy,
+            Some(OutboundProxy {
+                host: "111.wso2.com".into(),
+                port: 7777,
+                non_proxy_hosts: vec![".*.222.wso2.com".into(), "localhost".into()],
+            })
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.transport.https_proxy, None);
+        let c = load_text(
+            "[transport.http]\nsender.secured_proxy_host = \"p.example\"\nsender.secured_proxy_port = 3128\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.transport.https_proxy.map(|p| p.port), Some(3128));
+        assert_eq!(c.transport.http_proxy, None);
+        let err = load_text(
+            "[transport.http]\nsender.proxy_host = \"p\"\nsender.proxy_port = 70000\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("proxy_port") && err.contains("deployment.toml:3"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn command_line_beats_file_beats_default() {
         let c = load_text("[server]\noffset = 3\n", &["portOffset=5"]).unwrap();

@@ -127,7 +127,8 @@ async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> 
         artifacts: deployed.artifacts,
         proxy_running,
     }));
-    let mut passthrough = PassThrough::new(live.clone());
+    let mut passthrough =
+        PassThrough::new(live.clone()).with_max_request_bytes(config.transport.max_request_bytes);
     match crate::access_log::load(&config.home, &config.hostname) {
         Ok(Some(access_log)) => {
             tracing::info!(target: LOG, "HTTP access log: {}", access_log.path.display());
@@ -306,13 +307,33 @@ fn backend_client(
     let own: Vec<_> = own_certificate.into_iter().collect();
     let tls =
         conflux_transport::tls::client_config_trusting(trust, &own).map_err(|e| e.to_string())?;
-    Ok(BackendClient::new(
+    let client = BackendClient::new(
         tls,
         ClientOptions {
             connect_timeout: config.transport.connection_timeout,
             ..ClientOptions::default()
         },
-    ))
+    );
+    let mut client = client;
+    if let Some(proxy) = &config.transport.http_proxy {
+        let http_proxy = conflux_transport::client::HttpProxy::new(
+            &proxy.host,
+            proxy.port,
+            &proxy.non_proxy_hosts,
+        )?;
+        tracing::info!(target: LOG, "HTTP backends are reached through the proxy {}:{}", proxy.host, proxy.port);
+        client = client.with_http_proxy(http_proxy);
+    }
+    if let Some(proxy) = &config.transport.https_proxy {
+        let https_proxy = conflux_transport::client::HttpProxy::new(
+            &proxy.host,
+            proxy.port,
+            &proxy.non_proxy_hosts,
+        )?;
+        tracing::info!(target: LOG, "HTTPS backends are reached through a CONNECT tunnel of the proxy {}:{}", proxy.host, proxy.port);
+        client = client.with_https_proxy(https_proxy);
+    }
+    Ok(client)
 }
 
 /// A complete response in the transport's body type.

@@ -1054,3 +1054,59 @@ fn raw_postfix_repeated_headers_longest_context_and_template_encoding() {
     let r = get(port, "/enc/reserved/a%2Fb");
     assert_eq!(r.header("x-echo-path"), Some("/r/a/b"), "{r:?}");
 }
+
+// MI's passthru message size validation (SourceHandler, `[transport.http]
+// enable_message_size_validation` / `max_message_size_bytes`): a body past the limit is answered
+// 413 and never reaches the backend, whether Content-Length announces it or it comes chunked; the
+// backend's non-redirect Location is rewritten to the client-facing prefix (passthru
+// ClientWorker); GET /favicon.ico is redirected (MI's HTTP GET processor).
+#[test]
+fn message_size_validation_location_rewrite_and_favicon() {
+    let backend = Backend::start(Behaviour::Fixed {
+        status: 200,
+        headers: vec![("Location".into(), "http://backend.example:9000/a/b".into())],
+        body: "ok".into(),
+    });
+    let home = Home::new(
+        "[server]\nhostname = \"localhost\"\n[transport.http]\nenable_message_size_validation = true\nmax_message_size_bytes = 1000\n",
+    );
+    home.write(
+        &format!("{SYNAPSE}/api/SizeApi.xml"),
+        &api(
+            "SizeApi",
+            "/size",
+            &format!(
+                r#"<resource methods="POST" url-mapping="/*">
+        <inSequence><send><endpoint><address uri="{}/sink"/></endpoint></send></inSequence>
+    </resource>"#,
+                backend.url()
+            ),
+        ),
+    );
+    let server = start(&home);
+    let port = server.port(HTTP);
+
+    let small = stream_upload(port, "/size/x", 1000, 1, Framing::Chunked);
+    assert_eq!(small.status, 200, "{small:?}");
+    // MI: the service prefix (local address and port, the request path before its postfix) + path.
+    assert_eq!(
+        small.header("location"),
+        Some(format!("http://127.0.0.1:{port}/a/b").as_str())
+    );
+    let big = stream_upload(port, "/size/x", 1001, 1, Framing::Chunked);
+    assert_eq!(big.status, 413, "{big:?}");
+    let big = stream_upload(port, "/size/x", 5000, 1, Framing::ContentLength);
+    assert_eq!(big.status, 413, "{big:?}");
+    assert_eq!(
+        backend.requests().len(),
+        1,
+        "only the small request is sent"
+    );
+
+    let favicon = get(port, "/favicon.ico");
+    assert_eq!(favicon.status, 301);
+    assert_eq!(
+        favicon.header("location"),
+        Some("http://wso2.org/favicon.ico")
+    );
+}

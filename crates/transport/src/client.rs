@@ -68,6 +68,48 @@ impl Default for ClientOptions {
 pub struct BackendClient {
     pool: Arc<Pool>,
     connector: Arc<Connector>,
+    /// The HTTP proxy plain-HTTP requests go through (`[transport.http] sender.proxy_host`).
+    proxy: Option<Arc<HttpProxy>>,
+    /// The HTTP proxy HTTPS requests are tunnelled through with `CONNECT`
+    /// (`[transport.http] sender.secured_proxy_host`).
+    secured_proxy: Option<Arc<HttpProxy>>,
+}
+
+/// An outbound HTTP proxy, as MI's http sender uses `http.proxyHost` / `http.proxyPort` /
+/// `http.nonProxyHosts` (wso2-synapse `nhttp/config/ProxyConfigBuilder.java`,
+/// `http/conn/ProxyConfig.java`): a plain-HTTP request to a host no bypass pattern matches is sent
+/// to the proxy with its absolute-form request target.
+#[derive(Debug, Clone)]
+pub struct HttpProxy {
+    authority: http::uri::Authority,
+    /// `ProxyConfig.isBypass`: the host, lower-cased, fully matches one of these Java regexes.
+    bypass: Vec<regex::Regex>,
+}
+
+impl HttpProxy {
+    /// A proxy at `host:port` bypassed for hosts matching one of `non_proxy_hosts`. Patterns that
+    /// are not valid regular expressions are compared literally (case-insensitively).
+    pub fn new(host: &str, port: u16, non_proxy_hosts: &[String]) -> Result<Self, String> {
+        let authority = http::uri::Authority::try_from(format!("{host}:{port}").as_str())
+            .map_err(|e| format!("[transport.http] sender.proxy_host {host:?}: {e}"))?;
+        let bypass = non_proxy_hosts
+            .iter()
+            .map(|p| p.trim().to_lowercase())
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                regex::Regex::new(&format!("^(?:{p})$"))
+                    .or_else(|_| regex::Regex::new(&format!("^{}$", regex::escape(&p))))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("[transport.http] sender.non_proxy_hosts: {e}"))?;
+        Ok(HttpProxy { authority, bypass })
+    }
+
+    /// Whether a request to `host` goes through the proxy.
+    pub fn applies_to(&self, host: &str) -> bool {
+        let host = host.to_lowercase();
+        !self.bypass.iter().any(|pattern| pattern.is_match(&host))
+    }
 }
 
 impl std::fmt::Debug for BackendClient {
@@ -92,7 +134,21 @@ impl BackendClient {
         Self {
             pool: Pool::new(opts.pool_idle_timeout, opts.pool_max_idle_per_host),
             connector: Arc::new(connector),
+            proxy: None,
+            secured_proxy: None,
         }
+    }
+
+    /// Sends plain-HTTP requests through `proxy` (HTTPS backends are still reached directly).
+    pub fn with_http_proxy(mut self, proxy: HttpProxy) -> Self {
+        self.proxy = Some(Arc::new(proxy));
+        self
+    }
+
+    /// Tunnels HTTPS requests through `proxy` with `CONNECT` (TLS stays end to end).
+    pub fn with_https_proxy(mut self, proxy: HttpProxy) -> Self {
+        self.secured_proxy = Some(Arc::new(proxy));
+        self
     }
 
     /// Sends `req` to `target` (an absolute `http://` or `https://` URI) and returns the response
@@ -144,17 +200,35 @@ impl BackendClient {
     async fn send(
         &self,
         mut req: Request<ProxyBody>,
-        key: PoolKey,
+        mut key: PoolKey,
         target: &Uri,
     ) -> Result<Response<ProxyBody>, BackendError> {
+        if key.https
+            && let Some(proxy) = &self.secured_proxy
+            && proxy.applies_to(target.host().unwrap_or(""))
+        {
+            key.tunnel = Some(proxy.authority.clone());
+        }
         if key.https
             && let Some(sender) = self.pool.h2(&key)
         {
             return send_h2(sender, req, target).await;
         }
+        let proxied = match &self.proxy {
+            Some(proxy) if !key.https && proxy.applies_to(target.host().unwrap_or("")) => {
+                // The connection (and its pool) is the proxy's; the target goes in the request line.
+                key = PoolKey {
+                    https: false,
+                    authority: proxy.authority.clone(),
+                    tunnel: None,
+                };
+                true
+            }
+            _ => false,
+        };
         // HTTP/1.1 writes the request target in origin form (RFC 9112 §3.2.1), unless the
-        // message asked for the absolute form (MI's POST_TO_URI).
-        if req.extensions_mut().remove::<AbsoluteForm>().is_some() {
+        // message asked for the absolute form (MI's POST_TO_URI) or it goes through a proxy.
+        if req.extensions_mut().remove::<AbsoluteForm>().is_some() || proxied {
             *req.uri_mut() = target.clone();
         } else {
             *req.uri_mut() = origin_form(target);
@@ -181,6 +255,8 @@ impl BackendClient {
                         });
                     }
                     Err(ConnectError::Failed(source)) => {
+                        // MI's passthru ConnectCallback.failed logs this at WARN.
+                        tracing::warn!(target: "conflux::transport", "Connection refused or failed for : {}", key.connect_authority());
                         return Err(classify_connect(source, target));
                     }
                 },
@@ -338,5 +414,83 @@ mod tests {
         );
         let ok: Uri = "https://h:8443/x".parse().unwrap_or_default();
         assert!(check_target(&ok).is_ok());
+    }
+
+    #[test]
+    fn proxy_bypass_patterns_are_full_java_regex_matches() {
+        let proxy = HttpProxy::new(
+            "111.wso2.com",
+            7777,
+            &[".*.222.wso2.com".into(), "LocalHost".into(), "[bad".into()],
+        )
+        .expect("proxy");
+        assert!(proxy.applies_to("backend.example"));
+        assert!(!proxy.applies_to("a.222.wso2.com"));
+        assert!(!proxy.applies_to("localhost"));
+        assert!(proxy.applies_to("localhost.example"));
+        assert!(!proxy.applies_to("[bad"));
+        assert!(HttpProxy::new("bad host", 1, &[]).is_err());
+    }
+
+    /// A plain-HTTP request goes to the proxy with its absolute-form target; a refused proxy
+    /// connection is MI's 101503.
+    #[tokio::test]
+    async fn plain_http_requests_go_through_the_proxy() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let proxy_task = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut head = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buffer).await.expect("read");
+                if n == 0 {
+                    break;
+                }
+                head.extend_from_slice(&buffer[..n]);
+            }
+            socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .await
+                .expect("write");
+            String::from_utf8_lossy(&head).into_owned()
+        });
+        let tls = crate::tls::client_config(None).expect("tls");
+        let client = BackendClient::new(tls.clone(), ClientOptions::default())
+            .with_http_proxy(HttpProxy::new("127.0.0.1", address.port(), &[]).expect("proxy"));
+        let target: Uri = "http://backend.invalid:9000/services/X?a=1"
+            .parse()
+            .expect("uri");
+        let response = client
+            .forward(Request::new(ProxyBody::Empty), &target, None)
+            .await
+            .expect("response through the proxy");
+        assert_eq!(response.status(), http::StatusCode::OK);
+        let head = proxy_task.await.expect("proxy task");
+        assert!(
+            head.starts_with("GET http://backend.invalid:9000/services/X?a=1 HTTP/1.1\r\n"),
+            "{head}"
+        );
+        assert!(
+            head.to_lowercase().contains("host: backend.invalid:9000"),
+            "{head}"
+        );
+
+        // Nobody listens on the proxy port now: the connect fails with 101503.
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = closed.local_addr().expect("address").port();
+        drop(closed);
+        let client = BackendClient::new(tls, ClientOptions::default())
+            .with_http_proxy(HttpProxy::new("127.0.0.1", port, &[]).expect("proxy"));
+        let error = client
+            .forward(Request::new(ProxyBody::Empty), &target, None)
+            .await
+            .expect_err("proxy refused");
+        assert_eq!(error.mi_error_code(), 101503);
     }
 }

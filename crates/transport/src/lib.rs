@@ -16,6 +16,7 @@ pub mod fault;
 pub mod forward;
 pub mod framing;
 pub mod headers;
+pub mod location;
 pub mod passthrough;
 mod pool;
 pub mod server;

@@ -170,7 +170,8 @@ impl Sender<ProxyBody> for EndpointSender {
                 .or(endpoint.timeout)
                 .unwrap_or(self.default_timeout);
             match self.client.forward(request, &target, Some(timeout)).await {
-                Ok(response) => {
+                Ok(mut response) => {
+                    crate::location::rewrite_location(&mut response);
                     if let Some(state) = state
                         && let Ok(mut s) = state.lock()
                     {
@@ -273,6 +274,8 @@ pub struct PassThrough {
     listeners: Arc<ListenerCounters>,
     /// The HTTP access log, when configured (off by default).
     access_log: Option<Arc<dyn AccessLog>>,
+    /// `[transport.http] enable_message_size_validation` / `max_message_size_bytes`.
+    max_request_bytes: Option<u64>,
 }
 
 /// One exchange as the HTTP access log sees it (built only when an access log is configured).
@@ -300,7 +303,17 @@ impl PassThrough {
             live,
             listeners: Arc::default(),
             access_log: None,
+            max_request_bytes: None,
         }
+    }
+
+    /// Answers 413 to requests whose body is larger than `limit` bytes, before any mediation (MI's
+    /// passthru `SourceHandler` with `message.size.validation.enabled`): a declared
+    /// `Content-Length` beyond the limit is refused at once; a body without one is read up to the
+    /// limit first, so that nothing has been sent anywhere when it turns out too large.
+    pub fn with_max_request_bytes(mut self, limit: Option<u64>) -> Self {
+        self.max_request_bytes = limit;
+        self
     }
 
     /// Records every exchange of the pass-through listeners in `log`.
@@ -370,19 +383,75 @@ impl PassThrough {
             *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
             return response;
         }
-        let mut response = live
-            .deployment
-            .handle_counted(
-                &live.sender,
-                request.map(ProxyBody::from),
-                scheme,
-                Some(&live.counters),
-            )
-            .await;
+        let request = match self.max_request_bytes {
+            Some(limit) => match within_size_limit(request, limit).await {
+                Ok(request) => request,
+                Err(response) => return response,
+            },
+            None => request.map(ProxyBody::from),
+        };
+        let prefix = crate::location::service_prefix(
+            conn.tls,
+            conn.local,
+            request.uri().path_and_query().map_or("/", |p| p.as_str()),
+        );
+        let mut response = crate::location::with_service_prefix(
+            prefix,
+            live.deployment
+                .handle_counted(&live.sender, request, scheme, Some(&live.counters)),
+        )
+        .await;
         if response.status().is_server_error() {
             self.listeners.faults.fetch_add(1, Ordering::Relaxed);
         }
         prepare_client_response(&mut response);
         response
+    }
+}
+
+/// The request with its body, or the 413 answer when the body is larger than `limit` bytes.
+async fn within_size_limit(
+    request: Request<Incoming>,
+    limit: u64,
+) -> Result<Request<ProxyBody>, Response<ProxyBody>> {
+    use http_body::Body as _;
+    use http_body_util::BodyExt as _;
+    let too_large = || {
+        let mut response = Response::new(ProxyBody::Empty);
+        *response.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+        response
+    };
+    let (parts, body) = request.into_parts();
+    if let Some(length) = body.size_hint().exact() {
+        // Content-Length known up front (or no body at all).
+        return if length > limit {
+            tracing::warn!(target: "conflux::transport", "request body of {length} bytes to {} exceeds max_message_size_bytes = {limit}: answered 413", parts.uri);
+            Err(too_large())
+        } else {
+            Ok(Request::from_parts(parts, ProxyBody::from(body)))
+        };
+    }
+    // Chunked: counted while it is read, before anything is sent.
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    match http_body_util::Limited::new(body, cap).collect().await {
+        Ok(collected) => Ok(Request::from_parts(
+            parts,
+            ProxyBody::full(collected.to_bytes()),
+        )),
+        Err(error) => {
+            if error.is::<http_body_util::LengthLimitError>() {
+                tracing::warn!(target: "conflux::transport", "request body to {} exceeds max_message_size_bytes = {limit}: answered 413", parts.uri);
+                Err(too_large())
+            } else {
+                // The client went away mid-body: nothing to mediate.
+                let mut response = Response::new(ProxyBody::Empty);
+                *response.status_mut() = http::StatusCode::BAD_REQUEST;
+                Err(response)
+            }
+        }
     }
 }

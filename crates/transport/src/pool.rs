@@ -117,11 +117,24 @@ type BackendIo = TokioIo<BackendStream>;
 pub(crate) struct PoolKey {
     pub https: bool,
     pub authority: Authority,
+    /// An HTTP proxy the connection is tunnelled through with `CONNECT` (HTTPS backends behind
+    /// `[transport.http] sender.secured_proxy_host`).
+    pub tunnel: Option<Authority>,
+}
+
+impl PoolKey {
+    /// Where the TCP connection goes: the tunnelling proxy, else the backend.
+    pub fn connect_authority(&self) -> &Authority {
+        self.tunnel.as_ref().unwrap_or(&self.authority)
+    }
 }
 
 impl PartialEq for PoolKey {
     fn eq(&self, other: &Self) -> bool {
-        self.https == other.https && self.authority.as_str() == other.authority.as_str()
+        self.https == other.https
+            && self.authority.as_str() == other.authority.as_str()
+            && self.tunnel.as_ref().map(Authority::as_str)
+                == other.tunnel.as_ref().map(Authority::as_str)
     }
 }
 
@@ -131,6 +144,9 @@ impl std::hash::Hash for PoolKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         state.write(self.authority.as_str().as_bytes());
         state.write_u8(u8::from(self.https));
+        if let Some(tunnel) = &self.tunnel {
+            state.write(tunnel.as_str().as_bytes());
+        }
     }
 }
 
@@ -170,6 +186,7 @@ impl PoolKey {
         Some(PoolKey {
             https,
             authority: target.authority()?.clone(),
+            tunnel: None,
         })
     }
 }
@@ -426,7 +443,18 @@ impl Connector {
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
-        let tcp = connect_tcp(host, port).await?;
+        let tcp = match &key.tunnel {
+            Some(proxy) => {
+                let proxy_host = proxy.host();
+                let proxy_host = proxy_host
+                    .strip_prefix('[')
+                    .and_then(|h| h.strip_suffix(']'))
+                    .unwrap_or(proxy_host);
+                let tcp = connect_tcp(proxy_host, proxy.port_u16().unwrap_or(80)).await?;
+                connect_tunnel(tcp, &key.authority, port).await?
+            }
+            None => connect_tcp(host, port).await?,
+        };
         let stream = if key.https {
             let name = rustls_pki_types::ServerName::try_from(host.to_owned())
                 .map_err(|e| ConnectError::Failed(Box::new(e)))?;
@@ -465,6 +493,59 @@ impl Connector {
             reused: false,
             closed: false,
         })))
+    }
+}
+
+/// Largest `CONNECT` answer head read from a proxy.
+const MAX_TUNNEL_RESPONSE_BYTES: usize = 16 * 1024;
+
+/// Asks the HTTP proxy on `tcp` for a tunnel to `authority` (RFC 9110 §9.3.6); any 2xx answer
+/// opens it.
+async fn connect_tunnel(
+    mut tcp: TcpStream,
+    authority: &Authority,
+    port: u16,
+) -> Result<TcpStream, ConnectError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fail = |detail: String| ConnectError::Failed(Box::new(io::Error::other(detail)));
+    let target = format!("{}:{port}", authority.host());
+    let request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n");
+    tcp.write_all(request.as_bytes())
+        .await
+        .map_err(|e| ConnectError::Failed(Box::new(e)))?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    // Byte by byte: nothing after the head may be consumed, it belongs to the TLS handshake.
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() >= MAX_TUNNEL_RESPONSE_BYTES {
+            return Err(fail("the proxy's CONNECT answer head is too large".into()));
+        }
+        let n = tcp
+            .read(&mut byte)
+            .await
+            .map_err(|e| ConnectError::Failed(Box::new(e)))?;
+        if n == 0 {
+            return Err(fail(
+                "the proxy closed the connection during CONNECT".into(),
+            ));
+        }
+        head.push(byte[0]);
+    }
+    let status_line = head
+        .split(|b| *b == b'\n')
+        .next()
+        .map(|l| String::from_utf8_lossy(l).trim().to_owned())
+        .unwrap_or_default();
+    let ok = status_line
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|code| code.len() == 3 && code.starts_with('2'));
+    if ok {
+        Ok(tcp)
+    } else {
+        Err(fail(format!(
+            "the proxy refused CONNECT {target}: {status_line}"
+        )))
     }
 }
 

@@ -97,3 +97,65 @@ async fn untrusted_https_backend_is_refused() {
     assert_eq!(error.mi_error_code(), 101_503, "{error}");
     shutdown.cancel();
 }
+
+/// `[transport.http] sender.secured_proxy_host`: an HTTPS backend is reached through a `CONNECT`
+/// tunnel of the proxy, TLS end to end.
+#[tokio::test]
+async fn https_backend_through_a_connect_proxy() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let shutdown = CancellationToken::new();
+    let (port, pem) = tls_backend(shutdown.clone()).await;
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let proxy_port = proxy.local_addr().expect("addr").port();
+    let proxy_task = tokio::spawn(async move {
+        let (mut client, _) = proxy.accept().await.expect("accept");
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            client.read_exact(&mut byte).await.expect("read");
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let mut upstream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("upstream");
+        client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .await
+            .expect("write");
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        head
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trust = dir.path().join("trust.pem");
+    std::fs::write(&trust, pem).expect("write truststore");
+    let tls = client_config(Some(&TruststoreSettings {
+        path: trust,
+        password: String::new(),
+    }))
+    .expect("client config");
+    let client = BackendClient::new(tls, ClientOptions::default()).with_https_proxy(
+        conflux_transport::client::HttpProxy::new("127.0.0.1", proxy_port, &[]).expect("proxy"),
+    );
+    let (req, uri) = get(port);
+    let resp = client
+        .forward(req, &uri, None)
+        .await
+        .expect("HTTPS backend answers through the tunnel");
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], b"secure");
+    drop(client);
+    shutdown.cancel();
+    let head = tokio::time::timeout(std::time::Duration::from_secs(5), proxy_task)
+        .await
+        .map(|h| h.expect("proxy task"));
+    if let Ok(head) = head {
+        assert!(
+            head.starts_with(&format!("CONNECT localhost:{port} HTTP/1.1\r\n")),
+            "{head}"
+        );
+    }
+}

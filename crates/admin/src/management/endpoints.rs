@@ -32,6 +32,7 @@ fn element_name(e: &Endpoint) -> &'static str {
         EndpointKind::Failover { .. } => "failover",
         EndpointKind::Loadbalance { .. } => "loadbalance",
         EndpointKind::Template { .. } => "template",
+        EndpointKind::Wsdl { .. } => "wsdl",
     }
 }
 
@@ -124,6 +125,15 @@ fn detail(ctx: &Ctx<'_>, e: &Endpoint, id: usize) -> Value {
             EndpointKind::Template { template, .. } => {
                 map.insert("type".into(), json!("Template Endpoint"));
                 map.insert("template".into(), json!(template));
+            }
+            // WSDLEndpoint.createJsonRepresentation.
+            EndpointKind::Wsdl {
+                uri, service, port, ..
+            } => {
+                map.insert("type".into(), json!("WSDL Endpoint"));
+                map.insert("wsdlUri".into(), json!(uri));
+                map.insert("serviceName".into(), json!(service));
+                map.insert("portName".into(), json!(port));
             }
         }
         if let Some(c) = configuration {

@@ -32,6 +32,8 @@ fn mediator_type(m: &Mediator) -> &'static str {
         Mediator::CallTemplate(_) => "InvokeMediator",
         Mediator::Callout(_) => "CalloutMediator",
         Mediator::Clone(_) => "CloneMediator",
+        Mediator::Iterate(_) => "IterateMediator",
+        Mediator::Aggregate(_) => "AggregateMediator",
     }
 }
 

@@ -1,8 +1,9 @@
 //! The `Mediator` enum and its dispatch: one file per Tier-1 mediator (log, property, propertyGroup,
 //! respond, send, call, payloadFactory, header, filter, switch, drop, loopback, sequence, in, out,
-//! makefault, enrich, call-template, callout, clone); every other Synapse mediator is a located "unsupported" error and anything
+//! makefault, enrich, call-template, callout, clone, iterate, aggregate); every other Synapse mediator is a located "unsupported" error and anything
 //! else an "unknown element" error.
 
+pub mod aggregate;
 pub mod call;
 pub mod call_template;
 pub mod callout;
@@ -12,6 +13,7 @@ pub mod enrich;
 pub mod filter;
 pub mod header;
 pub mod in_mediator;
+pub mod iterate;
 pub mod log;
 pub mod loopback;
 pub mod makefault;
@@ -29,6 +31,7 @@ use roxmltree::Node;
 use crate::span::Span;
 use crate::xml::{Ctx, Result, element_children, is_synapse};
 
+pub use aggregate::Aggregate;
 pub use call::Call;
 pub use call_template::{CallTemplate, ParamValue, WithParam};
 pub use callout::{Callout, CalloutService, CalloutSource, CalloutTarget};
@@ -40,6 +43,7 @@ pub use enrich::{
 pub use filter::{Filter, FilterCondition};
 pub use header::{Header, HeaderAction, HeaderScope, HeaderValue};
 pub use in_mediator::In;
+pub use iterate::{EipSequence, EipTarget, Iterate};
 pub use log::{Log, LogCategory, LogLevel, LogProperty};
 pub use loopback::Loopback;
 pub use makefault::{FaultCode, FaultDetail, FaultVersion, MakeFault};
@@ -74,6 +78,8 @@ pub enum Mediator {
     CallTemplate(CallTemplate),
     Callout(Callout),
     Clone(CloneMediator),
+    Iterate(Iterate),
+    Aggregate(Aggregate),
 }
 
 /// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
@@ -87,8 +93,6 @@ pub(crate) fn parse_leaf(ctx: &Ctx, node: Node) -> Result<Span> {
 
 /// Synapse/MI mediators Conflux does not implement (synapse-subset.md §1.3 and §2.1), with the tier.
 const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
-    ("iterate", "Tier 2"),
-    ("aggregate", "Tier 2"),
     ("foreach", "Tier 2"),
     ("scatter-gather", "Tier 2"),
     ("xslt", "Tier 2"),
@@ -151,6 +155,8 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
         "enrich" => Mediator::Enrich(enrich::parse(ctx, node)?),
         "call-template" => Mediator::CallTemplate(call_template::parse(ctx, node)?),
         "callout" => Mediator::Callout(callout::parse(ctx, node)?),
+        "iterate" => Mediator::Iterate(iterate::parse(ctx, node)?),
+        "aggregate" => Mediator::Aggregate(aggregate::parse(ctx, node)?),
         "clone" => Mediator::Clone(clone::parse(ctx, node)?),
         other => {
             if let Some((_, why)) = UNSUPPORTED_MEDIATORS
@@ -200,6 +206,8 @@ impl Mediator {
             Mediator::Enrich(m) => &m.span,
             Mediator::CallTemplate(m) => &m.span,
             Mediator::Callout(m) => &m.span,
+            Mediator::Iterate(m) => &m.span,
+            Mediator::Aggregate(m) => &m.span,
             Mediator::Clone(m) => &m.span,
         }
     }
@@ -226,6 +234,8 @@ impl Mediator {
             Mediator::Enrich(_) => "enrich",
             Mediator::CallTemplate(_) => "call-template",
             Mediator::Callout(_) => "callout",
+            Mediator::Iterate(_) => "iterate",
+            Mediator::Aggregate(_) => "aggregate",
             Mediator::Clone(_) => "clone",
         }
     }
@@ -262,6 +272,18 @@ impl Mediator {
                     _ => None,
                 })
                 .collect(),
+            Mediator::Iterate(Iterate {
+                target:
+                    EipTarget {
+                        sequence: Some(EipSequence::Inline(list)),
+                        ..
+                    },
+                ..
+            }) => vec![list],
+            Mediator::Aggregate(Aggregate {
+                on_complete: EipSequence::Inline(list),
+                ..
+            }) => vec![list],
             Mediator::PropertyGroup(_) => Vec::new(),
             _ => Vec::new(),
         }

@@ -5,10 +5,9 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -100,26 +99,10 @@ impl Home {
     }
 }
 
-fn port_free(port: u32) -> bool {
-    port <= 65_535
-        && TcpListener::bind(("0.0.0.0", port as u16)).is_ok()
-        && TcpListener::bind(("127.0.0.1", port as u16)).is_ok()
-}
-
-/// An offset at which every port of the default plan is free now. Offsets are spread by process
-/// id and a counter so that parallel tests (and test binaries) do not pick the same one.
+/// An offset at which every port of the default plan is free now (the conformance runner's
+/// search: spread by process id and a counter, so parallel tests do not pick the same one).
 pub fn free_offset() -> u32 {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let seed = std::process::id().wrapping_mul(7919);
-    for _ in 0..500 {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        // Offsets in 1000..=50000 keep the largest base (11111) under 65535.
-        let offset = 1_000 + (seed.wrapping_add(n.wrapping_mul(97))) % 49_000;
-        if BASES.iter().all(|b| port_free(u32::from(*b) + offset)) {
-            return offset;
-        }
-    }
-    panic!("no free offset found");
+    conflux_conformance::runner::free_offset()
 }
 
 /// A running `conflux` process.

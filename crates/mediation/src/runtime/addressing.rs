@@ -37,13 +37,7 @@ pub fn engage<B: MessageBody>(ctx: &mut MessageContext<B>, to: &str) -> Result<(
     let payload = ctx.payload.take().unwrap_or(Payload::Empty);
     let bytes = payload.serialize(Some(kind)).map_err(|e| e.to_string())?;
     let envelope = String::from_utf8(bytes.to_vec()).map_err(|e| e.to_string())?;
-    let action = ctx.addressing.get("Action").cloned().or_else(|| {
-        ctx.headers
-            .get("soapaction")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().trim_matches('"').to_string())
-            .filter(|v| !v.is_empty())
-    });
+    let action = ctx.wsa_action();
     let message_id = ctx
         .addressing
         .get("MessageID")

@@ -26,6 +26,7 @@ use crate::runtime::engine::{Route, Sequence};
 use crate::runtime::mediators::{self as rt, Mediator};
 use crate::runtime::payload;
 use crate::runtime::value::ValueSource;
+use crate::runtime::wsdl_endpoint::WsdlEndpoint;
 
 /// The separator of log mediator properties when none is given (SYN LogMediator).
 pub const DEFAULT_LOG_SEPARATOR: &str = ", ";
@@ -310,6 +311,41 @@ impl Compiler {
                     None => None,
                 };
                 EndpointKind::Http { template, method }
+            }
+            // An inline document was resolved when the artifact was read: an address endpoint
+            // with the port's format. A `uri` document is fetched at the first send.
+            art::EndpointKind::Wsdl {
+                inline: Some(port),
+                addressing,
+                ..
+            } => EndpointKind::Address {
+                uri: port.address.clone(),
+                format: Some(port.format),
+                addressing: *addressing,
+            },
+            art::EndpointKind::Wsdl {
+                uri,
+                service,
+                port,
+                addressing,
+                inline: None,
+            } => {
+                let uri = uri.clone().unwrap_or_default();
+                match uri.parse::<http::Uri>() {
+                    Ok(u) if u.scheme().is_some() && u.host().is_some() => {}
+                    _ => {
+                        return Err(CompileError::at(
+                            &e.span,
+                            format!("wsdl uri {uri:?} is not an absolute http(s) URL"),
+                        ));
+                    }
+                }
+                EndpointKind::Wsdl(Arc::new(WsdlEndpoint::new(
+                    uri,
+                    service.clone(),
+                    port.clone(),
+                    *addressing,
+                )))
             }
             // Sends to the message's To address (set with <header name="To">).
             art::EndpointKind::Default { .. } => EndpointKind::Default,
@@ -802,9 +838,120 @@ impl Compiler {
                         .map_err(|(span, e)| CompileError::at(&span, e))?;
                     out.push(Mediator::Callout(callout));
                 }
+                art::Mediator::Clone(c) => out.push(Mediator::Clone(self.clone_mediator(c)?)),
+                art::Mediator::Iterate(i) => {
+                    out.push(Mediator::Iterate(Box::new(self.iterate(i)?)))
+                }
+                art::Mediator::Aggregate(a) => {
+                    out.push(Mediator::Aggregate(Arc::new(self.aggregate(a)?)))
+                }
             }
         }
         Ok(out)
+    }
+
+    /// `<clone>` (runtime/mediators/clone.rs): each target's sequence, or else its endpoint, as
+    /// Synapse's `Target` uses them.
+    fn clone_mediator(&mut self, c: &am::CloneMediator) -> Result<rt::CloneMediator> {
+        let mut targets = Vec::with_capacity(c.targets.len());
+        for t in &c.targets {
+            let action = match (&t.sequence, &t.endpoint) {
+                (Some(am::TargetSequence::Key(key, span)), _) => {
+                    if !self.sequence_names.contains(key) {
+                        self.missing_sequence("sequence", key, span)?;
+                    }
+                    rt::TargetAction::Sequence(rt::SequenceCall::Named(ValueSource::Literal(
+                        key.clone(),
+                    )))
+                }
+                (Some(am::TargetSequence::Inline(list)), _) => {
+                    rt::TargetAction::Sequence(rt::SequenceCall::Inline(Arc::new(Sequence {
+                        name: Arc::from("anonymous"),
+                        mediators: self.mediators(list)?,
+                        on_error: None,
+                    })))
+                }
+                (None, Some(r)) => rt::TargetAction::Endpoint(self.endpoint_ref(r)?),
+                (None, None) => rt::TargetAction::Nothing,
+            };
+            targets.push(rt::CloneTarget {
+                to: t.to.clone(),
+                soap_action: t.soap_action.clone(),
+                action,
+            });
+        }
+        Ok(rt::CloneMediator {
+            id: c.id.as_deref().map(Arc::from),
+            sequential: c.sequential,
+            continue_parent: c.continue_parent,
+            targets,
+        })
+    }
+
+    /// `<iterate>` (runtime/mediators/iterate.rs).
+    fn iterate(&mut self, i: &am::Iterate) -> Result<rt::Iterate> {
+        let split = expression(&i.expression)?;
+        if i.preserve_payload && i.expression.is_json_eval() {
+            return Err(CompileError::at(
+                &i.span,
+                "iterate: preservePayload with a json-eval expression is not supported",
+            ));
+        }
+        let attach_path = match &i.attach_path {
+            Some(a) => expression(a)?,
+            // IterateMediatorFactory.DEFAULT_XML_ATTACHPATH.
+            None => {
+                ValueSource::compile_text(".", &[]).map_err(|e| CompileError::at(&i.span, e))?
+            }
+        };
+        Ok(rt::Iterate {
+            id: i.id.clone(),
+            expression: split,
+            attach_path,
+            preserve_payload: i.preserve_payload,
+            continue_parent: i.continue_parent,
+            sequential: i.sequential,
+            target: rt::EipTarget {
+                sequence: match &i.target.sequence {
+                    Some(s) => Some(self.eip_sequence(s)?),
+                    None => None,
+                },
+                endpoint: match &i.target.endpoint {
+                    Some(r) => Some(self.endpoint_ref(r)?),
+                    None => None,
+                },
+            },
+        })
+    }
+
+    /// `<aggregate>` (runtime/mediators/aggregate.rs).
+    fn aggregate(&mut self, a: &am::Aggregate) -> Result<rt::Aggregate> {
+        Ok(rt::Aggregate {
+            id: a.id.clone(),
+            timeout: (a.timeout_seconds > 0.0)
+                .then(|| std::time::Duration::from_secs_f64(a.timeout_seconds)),
+            min_messages: a.min_messages,
+            max_messages: a.max_messages,
+            expression: expression(&a.expression)?,
+            enclosing_element_property: a.enclosing_element_property.clone(),
+            on_complete: self.eip_sequence(&a.on_complete)?,
+        })
+    }
+
+    fn eip_sequence(&mut self, s: &am::EipSequence) -> Result<rt::EipSequence> {
+        Ok(match s {
+            am::EipSequence::Key(key, span) => {
+                if !self.sequence_names.contains(key) {
+                    self.missing_sequence("sequence", key, span)?;
+                }
+                rt::EipSequence::Named(key.clone())
+            }
+            am::EipSequence::Inline(list) => rt::EipSequence::Inline(Arc::new(Sequence {
+                name: Arc::from("anonymous"),
+                mediators: self.mediators(list)?,
+                on_error: None,
+            })),
+        })
     }
 
     /// `<endpoint template>` (SYN `endpoints/TemplateEndpoint.java`): the endpoint template
@@ -987,6 +1134,7 @@ impl Compiler {
                     value,
                     literal: a.literal,
                     deep_check: a.deep_check,
+                    escape_xml_chars: p.escape_xml_chars,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -436,6 +436,18 @@ impl<B> MessageContext<B> {
         }
     }
 
+    /// Synapse's `getWSAAction()`: the action a header mediator or the request's `wsa:Action`
+    /// set, else the SOAPAction Axis2 read on arrival (quotes stripped).
+    pub fn wsa_action(&self) -> Option<String> {
+        self.addressing.get("Action").cloned().or_else(|| {
+            self.headers
+                .get("soapaction")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().trim_matches('"').to_string())
+                .filter(|v| !v.is_empty())
+        })
+    }
+
     /// Marks `name` as holding an element (`type="OM"`) or not.
     pub fn mark_om(&mut self, scope: Scope, name: &str, om: bool) {
         self.om_properties

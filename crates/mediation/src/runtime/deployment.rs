@@ -186,6 +186,18 @@ impl Deployment {
             }
             // A malformed %-escape Java's URLDecoder rejects: MI answers 400.
             ApiDispatch::BadRequest { .. } => status_only(StatusCode::BAD_REQUEST),
+            // MI's HTTP GET processor (micro-integrator Axis2HttpGetRequestProcessor, FAVICON_ICO
+            // in AbstractHttpGetRequestProcessor): a browser's favicon request is redirected.
+            ApiDispatch::NoApi
+                if parts.method == http::Method::GET && path_and_query == "/favicon.ico" =>
+            {
+                let mut r = status_only::<B>(StatusCode::MOVED_PERMANENTLY);
+                r.headers_mut().insert(
+                    http::header::LOCATION,
+                    HeaderValue::from_static("http://wso2.org/favicon.ico"),
+                );
+                r
+            }
             ApiDispatch::NoApi => match self.sequences.get("main") {
                 Some(main) => {
                     let route = Route {

@@ -77,6 +77,9 @@ pub enum EndpointKind {
     /// `<endpoint key-expression>`: a named endpoint chosen per message
     /// ([`crate::runtime::dynamic_endpoint`]).
     Dynamic(Arc<crate::runtime::dynamic_endpoint::DynamicEndpoint>),
+    /// `<wsdl uri service port>`: an address endpoint whose address is read from a WSDL document
+    /// at the first send ([`crate::runtime::wsdl_endpoint`]).
+    Wsdl(Arc<crate::runtime::wsdl_endpoint::WsdlEndpoint>),
 }
 
 /// The `format` of an address endpoint (`soap11`, `soap12`, `pox`, `rest`, `get`).

@@ -122,7 +122,7 @@ impl Fault {
         }
     }
 
-    fn payload(e: PayloadError, is_response: bool) -> Fault {
+    pub(crate) fn payload(e: PayloadError, is_response: bool) -> Fault {
         let status = match (&e, is_response) {
             // The backend's reply is the problem: a gateway error, whatever its size or shape.
             (_, true) => StatusCode::BAD_GATEWAY,
@@ -149,16 +149,19 @@ impl From<SendFault> for Fault {
 }
 
 /// How a sequence ended.
-enum Ended<B> {
+pub(crate) enum Ended<B> {
     /// Ran to the end: the caller decides what comes next.
     Continue,
     /// The client's answer is ready.
     Responded(Response<B>),
     /// Dropped: nothing more happens to this message.
     Dropped,
+    /// A part of an `<iterate>` reached this `<aggregate>`: its run collects it
+    /// (runtime/mediators/iterate.rs).
+    Aggregated(Arc<crate::runtime::mediators::Aggregate>),
 }
 
-type Step<'a, B> = Pin<Box<dyn Future<Output = Result<Ended<B>, Fault>> + Send + 'a>>;
+pub(crate) type Step<'a, B> = Pin<Box<dyn Future<Output = Result<Ended<B>, Fault>> + Send + 'a>>;
 
 /// The engine over one deployment: named sequences, the global fault sequence, and the sender.
 pub struct Engine<'d, B: MessageBody> {
@@ -207,13 +210,13 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         match result {
             Ok(Ended::Responded(_)) if forced => accepted(),
             Ok(Ended::Responded(response)) => response,
-            Ok(Ended::Continue) | Ok(Ended::Dropped) => accepted(),
+            Ok(Ended::Continue) | Ok(Ended::Dropped) | Ok(Ended::Aggregated(_)) => accepted(),
             Err(fault) => self.handle_fault(fault, &mut ctx, route).await,
         }
     }
 
     /// Runs `seq`; a fault inside it goes to its `onError` sequence when it has one.
-    fn run_guarded<'a>(
+    pub(crate) fn run_guarded<'a>(
         &'a self,
         seq: Arc<Sequence>,
         ctx: &'a mut MessageContext<B>,
@@ -263,7 +266,7 @@ impl<'d, B: MessageBody> Engine<'d, B> {
     }
 
     /// Runs mediators in order until one ends the flow.
-    fn run_list<'a>(
+    pub(crate) fn run_list<'a>(
         &'a self,
         mediators: &'a [Mediator],
         ctx: &'a mut MessageContext<B>,
@@ -271,7 +274,7 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         depth: usize,
     ) -> Step<'a, B> {
         Box::pin(async move {
-            for mediator in mediators {
+            for (index, mediator) in mediators.iter().enumerate() {
                 if mediator.needs_payload() {
                     ctx.build_payload(self.max_message_bytes)
                         .await
@@ -403,6 +406,22 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             return Ok(Ended::Dropped);
                         }
                     }
+                    // Copies of the message per target (runtime/mediators/clone.rs).
+                    Mediator::Clone(clone) => {
+                        let rest = &mediators[index + 1..];
+                        match self.run_clone(clone, rest, ctx, route, depth).await? {
+                            Ended::Continue => {}
+                            other => return Ok(other),
+                        }
+                    }
+                    // Split and aggregate (runtime/mediators/{iterate,aggregate}.rs).
+                    Mediator::Iterate(it) => match self.run_iterate(it, ctx, route, depth).await? {
+                        Ended::Continue => {}
+                        other => return Ok(other),
+                    },
+                    Mediator::Aggregate(aggregate) => {
+                        return self.run_aggregate(aggregate, ctx, route, depth).await;
+                    }
                     other => other.apply(ctx).map_err(Fault::mediation)?,
                 }
             }
@@ -471,7 +490,7 @@ impl<'d, B: MessageBody> Engine<'d, B> {
 
     /// Sends the current message to `endpoint`; the reply runs through the out-sequence, or goes
     /// straight back to the client when there is none.
-    fn send_then_out<'a>(
+    pub(crate) fn send_then_out<'a>(
         &'a self,
         endpoint: Arc<Endpoint>,
         receive: Option<Arc<Sequence>>,
@@ -543,30 +562,37 @@ impl<'d, B: MessageBody> Engine<'d, B> {
             }
             _ => endpoint,
         };
+        // `<wsdl uri>`: the port's address, read from the document at the first send
+        // (runtime/wsdl_endpoint.rs).
+        let from_wsdl;
+        let endpoint = match &endpoint.kind {
+            EndpointKind::Wsdl(w) => {
+                from_wsdl = w.resolve(endpoint, self.sender).await?;
+                &*from_wsdl
+            }
+            _ => endpoint,
+        };
         // A failover / load-balance group sends through its children (runtime/endpoint_group.rs).
         if let EndpointKind::Group(group) = &endpoint.kind {
             return self.send_group(endpoint, group, ctx).await;
         }
-        // A default endpoint sends to the message's To, which a SOAP request may carry in its
-        // WS-Addressing headers (read when the message arrives in MI).
-        if matches!(endpoint.kind, EndpointKind::Default) && ctx.may_carry_addressing() {
-            ctx.build_payload(self.max_message_bytes)
-                .await
-                .map_err(|e| SendFault {
-                    code: error_codes::CONNECTION_FAILED,
-                    message: e.to_string(),
-                })?;
-        }
-        // A forced format converts the message, and addressing edits its SOAP header, so the
-        // content is needed.
-        if let EndpointKind::Address {
-            format: Some(EndpointFormat::Soap11 | EndpointFormat::Soap12 | EndpointFormat::Pox),
-            ..
-        }
-        | EndpointKind::Address {
-            addressing: true, ..
-        } = &endpoint.kind
-        {
+        // The content is needed when a default endpoint sends to the message's To, which a SOAP
+        // request may carry in its WS-Addressing headers (read on arrival in MI), when a forced
+        // format converts the message, and when addressing edits its SOAP header.
+        let needs_content = match &endpoint.kind {
+            EndpointKind::Default => ctx.may_carry_addressing(),
+            EndpointKind::Address {
+                format, addressing, ..
+            } => {
+                *addressing
+                    || matches!(
+                        format,
+                        Some(EndpointFormat::Soap11 | EndpointFormat::Soap12 | EndpointFormat::Pox)
+                    )
+            }
+            _ => false,
+        };
+        if needs_content {
             ctx.build_payload(self.max_message_bytes)
                 .await
                 .map_err(|e| SendFault {
@@ -744,7 +770,9 @@ pub fn accepted<B: MessageBody>() -> Response<B> {
 }
 
 /// The client's answer from the current message.
-fn response_from<B: MessageBody>(ctx: &mut MessageContext<B>) -> Result<Response<B>, Fault> {
+pub(crate) fn response_from<B: MessageBody>(
+    ctx: &mut MessageContext<B>,
+) -> Result<Response<B>, Fault> {
     let body = if ctx.is_true(Scope::Axis2, props::NO_ENTITY_BODY) {
         ctx.payload = None;
         B::default()
@@ -853,8 +881,8 @@ fn outbound_request<B: MessageBody>(
                 endpoint.name
             ));
         }
-        // Groups and dynamic endpoints never reach here: `Engine::send` resolves them.
-        EndpointKind::Group(_) | EndpointKind::Dynamic(_) => {
+        // Groups, dynamic and WSDL endpoints never reach here: `Engine::send` resolves them.
+        EndpointKind::Group(_) | EndpointKind::Dynamic(_) | EndpointKind::Wsdl(_) => {
             return Err(format!("endpoint group {} has no address", endpoint.name));
         }
         EndpointKind::Default => {
@@ -923,13 +951,7 @@ fn force_format<B: MessageBody>(
     format: Option<EndpointFormat>,
     ctx: &mut MessageContext<B>,
 ) -> Option<Method> {
-    let action = ctx.addressing.get("Action").cloned().or_else(|| {
-        ctx.headers
-            .get("soapaction")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().trim_matches('"').to_string())
-            .filter(|v| !v.is_empty())
-    });
+    let action = ctx.wsa_action();
     // SOAP 1.2 carries the action as a Content-Type parameter (Axis2 SOAPMessageFormatter).
     let soap12 = match &action {
         Some(action) => format!("application/soap+xml; action=\"{action}\""),

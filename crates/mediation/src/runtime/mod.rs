@@ -14,6 +14,7 @@ pub mod fault;
 pub mod mediators;
 pub mod payload;
 pub mod value;
+pub mod wsdl_endpoint;
 
 pub use body::MessageBody;
 pub use context::{MessageContext, Scope};

@@ -338,13 +338,7 @@ impl<B> XPathEnv for CtxEnv<'_, B> {
                 // Synapse's `mediate` operation (ProxyService / SynapseDispatcher).
                 "OperationName" => Some("mediate".to_string()),
                 // getWSAAction: wsa:Action, else the SOAPAction Axis2 read on arrival.
-                "Action" => ctx.addressing.get("Action").cloned().or_else(|| {
-                    ctx.headers
-                        .get("soapaction")
-                        .and_then(|v| v.to_str().ok())
-                        .map(|v| v.trim().trim_matches('"').to_string())
-                        .filter(|v| !v.is_empty())
-                }),
+                "Action" => ctx.wsa_action(),
                 "MESSAGE_FORMAT" => Some(ctx.message_format().to_string()),
                 "FAULT" => ctx.properties.get("FAULT").cloned(),
                 _ => ctx

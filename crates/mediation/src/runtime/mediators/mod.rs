@@ -1,16 +1,19 @@
 //! The mediators the runtime executes, one file each, behind the [`Mediator`] enum. Mediators that
 //! only change the message context implement `apply`; those that end, redirect or branch the flow
-//! (send, call, callout, respond, drop, loopback, sequence, call-template, in, out, filter, switch) are
+//! (send, call, callout, clone, respond, drop, loopback, sequence, call-template, in, out, filter, switch) are
 //! interpreted by the engine, which also reads the body first for any mediator whose
 //! [`Mediator::needs_payload`] says so.
 
+mod aggregate;
 mod call;
 mod call_template;
 mod callout;
+mod clone;
 mod drop;
 mod enrich;
 mod filter;
 mod header;
+mod iterate;
 mod log;
 mod loopback;
 mod makefault;
@@ -21,16 +24,19 @@ mod send;
 mod sequence;
 mod switch;
 
+pub use aggregate::Aggregate;
 pub use call::Call;
 pub use call_template::{
     CallError, CallTemplate, FrameValue, MISSING_MANDATORY_PARAMETER, ParamSource, Template,
     TemplateFrame, TemplateParam,
 };
 pub use callout::{Callout, CalloutSource, CalloutTarget};
+pub use clone::{CloneMediator, CloneTarget, TargetAction, copy_message};
 pub use drop::Drop;
 pub use enrich::{Enrich, EnrichAction, EnrichSource, EnrichTarget};
 pub use filter::{Condition, Filter};
 pub use header::{ADDRESSING_HEADERS, Header, HeaderContent, HeaderTarget};
+pub use iterate::{EipSequence, EipTarget, Iterate};
 pub use log::{Log, LogCategory, LogLevel};
 pub use loopback::Loopback;
 pub use makefault::{FaultCodeValue, FaultDetailValue, FaultVersion, MakeFault};
@@ -69,6 +75,12 @@ pub enum Mediator {
     CallTemplate(CallTemplate),
     /// `<callout>`: a blocking call run by the engine; the reply is written into the request.
     Callout(Callout),
+    /// `<clone>`: run by the engine (runtime/mediators/clone.rs); each target gets a copy.
+    Clone(CloneMediator),
+    /// `<iterate>`: run by the engine (runtime/mediators/iterate.rs); one message per match.
+    Iterate(Box<Iterate>),
+    /// `<aggregate>`: collects the parts of an iterate (runtime/mediators/aggregate.rs).
+    Aggregate(std::sync::Arc<Aggregate>),
 }
 
 impl Mediator {
@@ -95,7 +107,10 @@ impl Mediator {
             | Mediator::Filter(_)
             | Mediator::Switch(_)
             | Mediator::CallTemplate(_)
-            | Mediator::Callout(_) => Ok(()),
+            | Mediator::Callout(_)
+            | Mediator::Clone(_)
+            | Mediator::Iterate(_)
+            | Mediator::Aggregate(_) => Ok(()),
         }
     }
 
@@ -111,6 +126,10 @@ impl Mediator {
             Mediator::MakeFault(_) => true,
             // The message is kept to write the reply into: it is built before the call.
             Mediator::Callout(_) => true,
+            // The copies are built from the message's content.
+            Mediator::Clone(_) => true,
+            // The parts are cut from the content, and merged from theirs.
+            Mediator::Iterate(_) | Mediator::Aggregate(_) => true,
             Mediator::Filter(m) => m.needs_payload(),
             Mediator::Switch(m) => m.source.needs_payload(),
             Mediator::CallTemplate(m) => m.needs_payload(),

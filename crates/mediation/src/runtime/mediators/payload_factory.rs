@@ -38,6 +38,9 @@ pub struct Arg {
     pub literal: bool,
     /// `deepCheck="false"`: do not look for XML inside string values.
     pub deep_check: bool,
+    /// The payloadFactory's `escapeXmlChars="true"`: JSON text a JSONPath gives goes into a JSON
+    /// format with its control characters written as escapes (`TemplateProcessor.escapeXMLSpecialChars`).
+    pub escape_xml_chars: bool,
 }
 
 impl Arg {
@@ -46,6 +49,7 @@ impl Arg {
             value,
             literal: false,
             deep_check: true,
+            escape_xml_chars: false,
         }
     }
 }
@@ -130,8 +134,13 @@ impl PayloadFactory {
                 if looks_xml && let Ok(doc) = parse_document(&wrapped) {
                     crate::json::xml_to_json_text(doc.root_element())
                 } else if !arg.literal && (trimmed.starts_with('{') || trimmed.starts_with('[')) {
-                    // JSON text (from json-eval, a property, an XPath) goes in as it is.
-                    value
+                    // JSON text (from json-eval, a property, an XPath) goes in as it is; with
+                    // escapeXmlChars, JSONPath text gets its control characters escaped.
+                    if arg.escape_xml_chars && matches!(arg.value, ValueSource::Json(_)) {
+                        escape_control_chars(&value)
+                    } else {
+                        value
+                    }
                 } else if quote_strings && !is_json_scalar(trimmed) {
                     format!("\"{}\"", escape_json(&value))
                 } else {
@@ -236,6 +245,22 @@ fn is_json_scalar(s: &str) -> bool {
 }
 
 /// JSON string escaping without the quotes.
+/// TemplateProcessor.escapeXMLSpecialChars: `\b \f \n \r \t` become JSON escapes, nothing else.
+fn escape_control_chars(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn escape_json(s: &str) -> String {
     let quoted = serde_json::Value::String(s.to_string()).to_string();
     quoted[1..quoted.len() - 1].to_string()
@@ -245,6 +270,32 @@ fn escape_json(s: &str) -> String {
 mod tests {
     use super::*;
     use http::Method;
+
+    #[test]
+    fn escape_xml_chars_escapes_control_characters_of_json_path_text_only() {
+        // MI test JSONPayloadXMLSpecialCharEscapeTest: `< > &` stay, CR LF become `\r\n`.
+        assert_eq!(
+            escape_control_chars("{\"a\": \"< > &,\r\nb\t\u{8}\u{c}\"}"),
+            "{\"a\": \"< > &,\\r\\nb\\t\\b\\f\"}"
+        );
+        let pf = PayloadFactory {
+            media_type: MediaType::Json,
+            format: "$1".into(),
+            args: Vec::new(),
+        };
+        let json_arg = |escape| Arg {
+            value: ValueSource::compile_json_path("$.t").unwrap(),
+            literal: false,
+            deep_check: true,
+            escape_xml_chars: escape,
+        };
+        let text = "{\"c\": \"x\ny\"}".to_string();
+        assert_eq!(
+            pf.insertable(&json_arg(true), text.clone(), false),
+            "{\"c\": \"x\\ny\"}"
+        );
+        assert_eq!(pf.insertable(&json_arg(false), text.clone(), false), text);
+    }
 
     fn ctx() -> MessageContext<http_body_util::Full<bytes::Bytes>> {
         crate::runtime::context::test_context(Method::GET, "/")
