@@ -808,11 +808,7 @@ pub(crate) fn response_from<B: MessageBody>(
         }
         h
     };
-    if let Some(ct) = ctx
-        .get(Scope::Axis2, props::CONTENT_TYPE)
-        .or_else(|| ctx.get(Scope::Axis2, props::MESSAGE_TYPE))
-        .and_then(|v| HeaderValue::try_from(v).ok())
-    {
+    if let Some(ct) = content_type_to_write(ctx, headers.get(CONTENT_TYPE)) {
         headers.insert(CONTENT_TYPE, ct);
     }
     if no_body {
@@ -822,6 +818,28 @@ pub(crate) fn response_from<B: MessageBody>(
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)
+}
+
+/// The Content-Type a message goes out with: the `ContentType`/`messageType` a mediator set, unless
+/// the header already names that media type (it then carries the charset the formatter added).
+fn content_type_to_write<B: MessageBody>(
+    ctx: &MessageContext<B>,
+    current: Option<&HeaderValue>,
+) -> Option<HeaderValue> {
+    let wanted = ctx
+        .get(Scope::Axis2, props::CONTENT_TYPE)
+        .or_else(|| ctx.get(Scope::Axis2, props::MESSAGE_TYPE))?;
+    let media_type = |t: &str| {
+        t.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    match current.and_then(|c| c.to_str().ok()) {
+        Some(c) if media_type(c) == media_type(&wanted) => Some(HeaderValue::from_str(c).ok()?),
+        _ => HeaderValue::try_from(wanted).ok(),
+    }
 }
 
 /// The request to send to `endpoint` from the current message.
@@ -922,11 +940,7 @@ fn outbound_request<B: MessageBody>(
     } else {
         std::mem::take(&mut ctx.headers)
     };
-    if let Some(ct) = ctx
-        .get(Scope::Axis2, props::CONTENT_TYPE)
-        .or_else(|| ctx.get(Scope::Axis2, props::MESSAGE_TYPE))
-        .and_then(|v| HeaderValue::try_from(v).ok())
-    {
+    if let Some(ct) = content_type_to_write(ctx, headers.get(CONTENT_TYPE)) {
         headers.insert(CONTENT_TYPE, ct);
     }
     // An action set with <header name="Action"> is the outgoing SOAPAction (Axis2 writes the
