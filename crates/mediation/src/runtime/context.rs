@@ -175,10 +175,15 @@ impl<B: MessageBody> MessageContext<B> {
             .headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        let payload = Payload::parse(bytes, content_type).inspect_err(|e| {
-            if let PayloadError::Malformed { kind: "JSON", .. } = e {
-                // MI's JsonStreamBuilder.processDocument logs this when the JSON builder fails.
-                tracing::error!(target: "conflux::mediation", "Error occurred while processing document for application/json: {e}");
+        let payload = Payload::parse(bytes.clone(), content_type).inspect_err(|e| {
+            if let PayloadError::Malformed { kind, .. } = e {
+                if *kind == "JSON" {
+                    // MI's JsonStreamBuilder.processDocument logs this when the JSON builder fails.
+                    tracing::error!(target: "conflux::mediation", "Error occurred while processing document for application/json: {e}");
+                }
+                // RelayUtils.buildMessage: the failure and the raw message (cut at a limit here).
+                let raw = &bytes[..bytes.len().min(MAX_LOGGED_RAW_BYTES)];
+                tracing::error!(target: "conflux::mediation", "Error while building the message.\n{}", String::from_utf8_lossy(raw));
             }
         })?;
         self.payload = Some(payload);
@@ -258,7 +263,17 @@ impl<B: MessageBody> MessageContext<B> {
         {
             kind = Some(ContentKind::Xml);
         }
-        let bytes = payload.serialize(kind)?;
+        let form = message_type.as_deref().is_some_and(|t| {
+            t.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+        let bytes = match &payload {
+            Payload::Binary(raw) if form => match crate::runtime::payload::reencode_form(raw) {
+                Some(text) => bytes::Bytes::from(text),
+                None => payload.serialize(kind)?,
+            },
+            _ => payload.serialize(kind)?,
+        };
         self.headers.remove(http::header::CONTENT_LENGTH);
         self.headers.remove(http::header::TRANSFER_ENCODING);
         if self.headers.get(http::header::CONTENT_TYPE).is_none()
@@ -404,6 +419,9 @@ fn charset_of(headers: &HeaderMap) -> Option<String> {
             .then(|| value.trim().trim_matches('"').to_string())
     })
 }
+
+/// How much of a body that fails to build is written to the log with the error.
+pub const MAX_LOGGED_RAW_BYTES: usize = 4096;
 
 /// MI's `doingREST` for a request with these headers (see [`MessageContext::doing_rest`]).
 fn is_doing_rest(headers: &HeaderMap) -> bool {

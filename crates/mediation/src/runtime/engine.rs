@@ -580,6 +580,8 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         // request may carry in its WS-Addressing headers (read on arrival in MI), when a forced
         // format converts the message, and when addressing edits its SOAP header.
         let needs_content = match &endpoint.kind {
+            // DISABLE_CHUNKING: MI builds the message to send it with a Content-Length.
+            _ if ctx.is_true(Scope::Axis2, "DISABLE_CHUNKING") => true,
             EndpointKind::Default => ctx.may_carry_addressing(),
             EndpointKind::Address {
                 format, addressing, ..

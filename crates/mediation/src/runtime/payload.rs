@@ -646,6 +646,41 @@ pub fn element_string_value(xml: &str) -> String {
     }
 }
 
+/// An `application/x-www-form-urlencoded` body as MI writes a built one (synapse
+/// XFormURLEncodedFormatter.getBytes): each name and value decoded, then encoded as Java's
+/// `URLEncoder` does with `+` turned into `%20`. `None` when the body is not such a form.
+pub fn reencode_form(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let decode = |part: &str| -> Option<String> {
+        percent_encoding::percent_decode_str(&part.replace('+', " "))
+            .decode_utf8()
+            .ok()
+            .map(|s| s.into_owned())
+    };
+    // URLEncoder keeps ASCII letters, digits and `.-*_`; everything else is %XX of its UTF-8.
+    let encode = |value: &str| -> String {
+        let mut out = String::with_capacity(value.len());
+        for byte in value.bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'*' | b'_') {
+                out.push(byte as char);
+            } else {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        out
+    };
+    let mut pairs = Vec::new();
+    for pair in text.trim().split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        pairs.push(format!(
+            "{}={}",
+            encode(&decode(name)?),
+            encode(&decode(value)?)
+        ));
+    }
+    Some(pairs.join("&"))
+}
+
 /// The WS-Addressing namespaces MI's addressing module understands (final and submission).
 const WSA_NAMESPACES: [&str; 2] = [
     "http://www.w3.org/2005/08/addressing",
@@ -701,6 +736,16 @@ pub fn addressing_headers(envelope: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // MI test UrlEncordedFormPostViaProxyTestCase: spaces become %20, %25 stays, + becomes %2B.
+    #[test]
+    fn a_built_form_is_written_as_mi_encodes_it() {
+        assert_eq!(
+            reencode_form(b"test1=Hello+World&test2=a+%25&test3=x%2By&flag").as_deref(),
+            Some("test1=Hello%20World&test2=a%20%25&test3=x%2By&flag=")
+        );
+        assert_eq!(reencode_form(&[0xff]), None);
+    }
 
     // Axis2 AddressingInHandler (final and submission namespaces): To, Action, MessageID by text,
     // ReplyTo by its Address; other header blocks are not addressing.
