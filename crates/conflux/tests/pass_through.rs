@@ -986,10 +986,13 @@ fn raw_postfix_repeated_headers_longest_context_and_template_encoding() {
                 "/enc",
                 &format!(
                     r#"<resource methods="GET" uri-template="/plain/{{id}}">
-        <inSequence><send><endpoint><http uri-template="{url}/p/{{uri.var.id}}"/></endpoint></send></inSequence>
+        <inSequence><send><endpoint><http method="get" uri-template="{url}/p/{{uri.var.id}}"/></endpoint></send></inSequence>
     </resource>
     <resource methods="GET" uri-template="/reserved/{{id}}">
-        <inSequence><send><endpoint><http uri-template="{url}/r/{{+uri.var.id}}"/></endpoint></send></inSequence>
+        <inSequence><send><endpoint><http method="get" uri-template="{url}/r/{{+uri.var.id}}"/></endpoint></send></inSequence>
+    </resource>
+    <resource methods="GET" uri-template="/nomethod/{{id}}">
+        <inSequence><send><endpoint><http uri-template="{url}/p/{{uri.var.id}}"/></endpoint></send></inSequence>
     </resource>"#
                 ),
             ),
@@ -1053,6 +1056,10 @@ fn raw_postfix_repeated_headers_longest_context_and_template_encoding() {
     assert_eq!(r.header("x-echo-path"), Some("/p/a%2Fb%20c"), "{r:?}");
     let r = get(port, "/enc/reserved/a%2Fb");
     assert_eq!(r.header("x-echo-path"), Some("/r/a/b"), "{r:?}");
+    // Without a method an http endpoint is no "HTTP endpoint" to Synapse
+    // (HTTPEndpoint.processHttpMethod), so a REST message's postfix goes on as for an address.
+    let r = get(port, "/enc/nomethod/a");
+    assert_eq!(r.header("x-echo-path"), Some("/p/a/nomethod/a"), "{r:?}");
 }
 
 // MI's passthru message size validation (SourceHandler, `[transport.http]
