@@ -18,19 +18,6 @@ fn sequence(name: &str, attrs: &str, body: &str) -> String {
     )
 }
 
-/// The server's output once it holds every one of `needles` (log lines are read by a thread, so
-/// they may land just after the answer); the output as it stands after 10 s otherwise.
-fn output_with(server: &Server, needles: &[&str]) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let out = server.output();
-        if needles.iter().all(|n| out.contains(n)) || std::time::Instant::now() > deadline {
-            return out;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
 fn post_json(port: u16, path: &str, body: &str) -> HttpResponse {
     request(
         "POST",
@@ -91,13 +78,10 @@ fn sequential_copies_are_independent_and_the_parent_continues() {
     assert_eq!(r.status, 200, "{r:?}\n{}", server.output());
     let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(body, serde_json::json!({"p": "parent", "name": "Ada"}));
-    let log = output_with(
-        &server,
-        &[
-            "COPY = first:one:0/2, BODY = true",
-            "COPY = second:parent:1/2, BODY = Ada",
-        ],
-    );
+    let log = server.output_with(&[
+        "COPY = first:one:0/2, BODY = true",
+        "COPY = second:parent:1/2, BODY = Ada",
+    ]);
     let first = log.find("COPY = first:one:0/2, BODY = true").expect(&log);
     let second = log
         .find("COPY = second:parent:1/2, BODY = Ada")
@@ -141,7 +125,7 @@ fn cloned_sends_reply_through_the_out_sequence_and_the_first_answer_wins() {
     paths.sort();
     assert_eq!(paths, ["/one", "/two"]);
     // Both replies ran the out-sequence; one of them answered the client.
-    let log = output_with(&server, &["REPLY = 7"]);
+    let log = server.output_with(&["REPLY = 7"]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while server.output().matches("REPLY = 7").count() < 2 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -217,7 +201,7 @@ fn a_failing_copy_runs_the_enclosing_on_error_and_the_function_stack_is_copied()
     // The second copy failed after its template call returned: its frame is gone, the handler
     // sees no MSG, and the original's stack was never touched.
     assert_eq!(r.text(), "handled ");
-    let log = output_with(&server, &["MSG = Call-1", "MSG = Call-2"]);
+    let log = server.output_with(&["MSG = Call-1", "MSG = Call-2"]);
     assert!(
         log.contains("MSG = Call-1") && log.contains("MSG = Call-2"),
         "{log}"

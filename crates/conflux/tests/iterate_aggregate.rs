@@ -113,7 +113,7 @@ fn sequential_parts_keep_the_payload_and_are_numbered() {
     );
     assert_eq!(r.status, 200, "{r:?}\n{}", server.output());
     assert_eq!(r.text(), "<result><id>a</id><id>b</id></result>");
-    let log = server.output();
+    let log = server.output_with(&["PART = 0/2 orders=1 id=a", "PART = 1/2 orders=1 id=b"]);
     let first = log.find("PART = 0/2 orders=1 id=a").expect(&log);
     let second = log.find("PART = 1/2 orders=1 id=b").expect(&log);
     assert!(first < second, "{log}");

@@ -175,6 +175,19 @@ impl Server {
         self.output.lock().unwrap().clone()
     }
 
+    /// The output once it holds every one of `needles` (log lines are read by a thread, so they
+    /// may land just after the answer); the output as it stands after 10 s otherwise.
+    pub fn output_with(&self, needles: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self.output();
+            if needles.iter().all(|n| out.contains(n)) || Instant::now() > deadline {
+                return out;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
