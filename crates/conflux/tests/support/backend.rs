@@ -403,6 +403,41 @@ pub fn request(
     raw_exchange(port, &raw)
 }
 
+/// Uploads up to this size are written in one piece (see [`stream_upload`]).
+const SMALL_UPLOAD_BYTES: u64 = 64 * 1024;
+
+/// A writer that collects everything in `buffer` when there is one, else writes through.
+struct SmallFirst<'a> {
+    stream: &'a mut TcpStream,
+    buffer: Option<&'a mut Vec<u8>>,
+}
+
+impl<'a> SmallFirst<'a> {
+    /// Writes what was collected, and hands the stream back for reading.
+    fn flush_buffer(self) -> &'a mut TcpStream {
+        if let Some(buffer) = self.buffer {
+            let _ = self.stream.write_all(buffer);
+        }
+        self.stream
+    }
+}
+
+impl Write for SmallFirst<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        match &mut self.buffer {
+            Some(buffer) => {
+                buffer.extend_from_slice(data);
+                Ok(data.len())
+            }
+            None => self.stream.write(data),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stream.flush()
+    }
+}
+
 /// How a streamed upload is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
@@ -422,22 +457,33 @@ pub fn stream_upload(port: u16, path: &str, len: u64, seed: u64, framing: Framin
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n{framing_header}\r\n\r\n"
     );
-    stream.write_all(head.as_bytes()).expect("write head");
+    // A server may answer (413) and close before the upload ends: a failed write stops the
+    // upload, and the answer is read. A small request goes out in one write, so that the server
+    // has all of it before it answers (a close with bytes still unread would reset the answer).
     let mut pattern = Pattern::new(len, seed);
-    while let Some(chunk) = pattern.next_chunk() {
-        if framing == Framing::Chunked {
-            stream
-                .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-                .expect("write chunk size");
+    let mut buffered = Vec::new();
+    let mut stream = SmallFirst {
+        stream: &mut stream,
+        buffer: (len <= SMALL_UPLOAD_BYTES).then_some(&mut buffered),
+    };
+    stream.write_all(head.as_bytes()).expect("write head");
+    let mut upload = || -> std::io::Result<()> {
+        while let Some(chunk) = pattern.next_chunk() {
+            if framing == Framing::Chunked {
+                stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())?;
+            }
+            stream.write_all(&chunk)?;
+            if framing == Framing::Chunked {
+                stream.write_all(b"\r\n")?;
+            }
         }
-        stream.write_all(&chunk).expect("write body");
         if framing == Framing::Chunked {
-            stream.write_all(b"\r\n").expect("write chunk end");
+            stream.write_all(b"0\r\n\r\n")?;
         }
-    }
-    if framing == Framing::Chunked {
-        stream.write_all(b"0\r\n\r\n").expect("write last chunk");
-    }
+        Ok(())
+    };
+    let _ = upload();
+    let stream = stream.flush_buffer();
     let mut out = Vec::new();
     let _ = stream.read_to_end(&mut out);
     parse_response(&out)
