@@ -83,11 +83,6 @@ fn insert_header_blocks(envelope: &str, fields: &[(&str, String)]) -> Result<Str
     let root = doc.root_element();
     let version = soap_version(root).ok_or("the message is not a SOAP envelope")?;
     let ns = version.namespace();
-    let prefix = root
-        .lookup_prefix(ns)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("{p}:"))
-        .unwrap_or_default();
     let header = root.children().find(|n| {
         n.is_element() && n.tag_name().name() == "Header" && n.tag_name().namespace() == Some(ns)
     });
@@ -106,19 +101,12 @@ fn insert_header_blocks(envelope: &str, fields: &[(&str, String)]) -> Result<Str
                 &write(!declared, &present),
             ))
         }
-        None => {
-            let body = root
-                .children()
-                .find(|n| n.is_element() && n.tag_name().name() == "Body")
-                .ok_or("the SOAP envelope has no Body")?;
-            let at = body.range().start;
-            Ok(format!(
-                "{}<{prefix}Header xmlns:wsa=\"{WSA_NS}\">{}</{prefix}Header>{}",
-                &envelope[..at],
-                write(false, &[]),
-                &envelope[at..]
-            ))
-        }
+        None => crate::runtime::payload::insert_soap_header(
+            envelope,
+            root,
+            &format!(" xmlns:wsa=\"{WSA_NS}\""),
+            &write(false, &[]),
+        ),
     }
 }
 

@@ -427,15 +427,16 @@ pub const MAX_LOGGED_RAW_BYTES: usize = 4096;
 fn is_doing_rest(headers: &HeaderMap) -> bool {
     let has_body = headers.contains_key(http::header::CONTENT_LENGTH)
         || headers.contains_key(http::header::TRANSFER_ENCODING);
-    let content_type = headers
+    // Decided for every request: no allocation, case-insensitive by ContentKind's rules.
+    let kind = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_ascii_lowercase);
-    match content_type {
+        .map(ContentKind::of);
+    match kind {
         _ if !has_body => true,
         None => true,
-        Some(t) if t.contains("application/soap+xml") => false,
-        Some(t) if t.contains("text/xml") => !headers.contains_key("soapaction"),
+        Some(ContentKind::Soap12) => false,
+        Some(ContentKind::Soap11) => !headers.contains_key("soapaction"),
         Some(_) => true,
     }
 }

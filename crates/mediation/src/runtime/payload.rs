@@ -149,21 +149,34 @@ pub enum ContentKind {
 impl ContentKind {
     /// Classifies a `Content-Type` value (parameters ignored, case-insensitive).
     pub fn of(content_type: &str) -> ContentKind {
+        // Called for every request that is mediated: compared in place, no lower-cased copy.
         let essence = content_type
             .split(';')
             .next()
             .unwrap_or("")
             .trim()
-            .to_ascii_lowercase();
-        match essence.as_str() {
-            "application/json" | "text/json" | "application/javascript" => ContentKind::Json,
-            "text/xml" => ContentKind::Soap11,
-            "application/soap+xml" => ContentKind::Soap12,
-            "application/xml" => ContentKind::Xml,
-            "text/plain" => ContentKind::Text,
-            e if e.ends_with("+json") => ContentKind::Json,
-            e if e.ends_with("+xml") => ContentKind::Xml,
-            _ => ContentKind::Other,
+            .as_bytes();
+        let is = |media: &str| essence.eq_ignore_ascii_case(media.as_bytes());
+        let ends_with = |suffix: &str| {
+            essence.len() >= suffix.len()
+                && essence[essence.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+        };
+        if is("application/json") || is("text/json") || is("application/javascript") {
+            ContentKind::Json
+        } else if is("text/xml") {
+            ContentKind::Soap11
+        } else if is("application/soap+xml") {
+            ContentKind::Soap12
+        } else if is("application/xml") {
+            ContentKind::Xml
+        } else if is("text/plain") {
+            ContentKind::Text
+        } else if ends_with("+json") {
+            ContentKind::Json
+        } else if ends_with("+xml") {
+            ContentKind::Xml
+        } else {
+            ContentKind::Other
         }
     }
 
@@ -625,6 +638,34 @@ pub fn escape_attribute(s: &str) -> Cow<'_, str> {
         return Cow::Borrowed(s);
     }
     Cow::Owned(escape_text(s).replace('"', "&quot;"))
+}
+
+/// `envelope` with a new SOAP `Header` (carrying `declarations`, e.g. ` xmlns:wsa="..."`, and
+/// `content`) inserted before its `Body`, named with the envelope's own prefix; for envelopes that
+/// have no header yet.
+pub fn insert_soap_header(
+    envelope: &str,
+    root: roxmltree::Node,
+    declarations: &str,
+    content: &str,
+) -> Result<String, String> {
+    let body = root
+        .children()
+        .find(|n| n.is_element() && n.tag_name().name() == "Body")
+        .ok_or("the SOAP envelope has no Body")?;
+    let at = body.range().start;
+    let prefix = root
+        .tag_name()
+        .namespace()
+        .and_then(|u| root.lookup_prefix(u))
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("{p}:"))
+        .unwrap_or_default();
+    Ok(format!(
+        "{}<{prefix}Header{declarations}>{content}</{prefix}Header>{}",
+        &envelope[..at],
+        &envelope[at..]
+    ))
 }
 
 /// Synapse's string value of one element (SynapseXPath.stringValueOf): its trimmed direct text,

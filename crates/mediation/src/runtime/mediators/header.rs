@@ -166,28 +166,7 @@ fn edit_soap_header(
     });
     Ok(match header {
         Some(h) => crate::runtime::payload::append_child_content(&text, h, &block),
-        None => {
-            let body = root
-                .children()
-                .find(|n| n.is_element() && n.tag_name().name() == "Body")
-                .ok_or("the SOAP envelope has no Body")?;
-            let at = body.range().start;
-            let env_prefix = root
-                .tag_name()
-                .namespace()
-                .and_then(|u| root.lookup_prefix(u))
-                .unwrap_or("");
-            let header_name = if env_prefix.is_empty() {
-                "Header".to_string()
-            } else {
-                format!("{env_prefix}:Header")
-            };
-            format!(
-                "{}<{header_name}>{block}</{header_name}>{}",
-                &text[..at],
-                &text[at..]
-            )
-        }
+        None => crate::runtime::payload::insert_soap_header(&text, root, "", &block)?,
     })
 }
 
