@@ -16,9 +16,16 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
 
-use crate::management::{CONTEXT as MANAGEMENT_CONTEXT, ManagementApi, ManagementRequest};
+use crate::management::{
+    CONTEXT as MANAGEMENT_CONTEXT, MAX_CAPP_UPLOAD_BYTES, MAX_MULTIPART_OVERHEAD_BYTES,
+    ManagementApi, ManagementRequest,
+};
 use crate::metrics::{METRICS_PATH, Metrics};
 use crate::status::ServerStatus;
+
+/// Largest request body the internal listeners read, except carbon application uploads
+/// ([`InternalApi::max_request_body_bytes`]); Jolokia and Management API requests are small JSON.
+pub const MAX_INTERNAL_BODY_BYTES: usize = 64 * 1024;
 
 /// The internal API router.
 #[derive(Debug, Clone)]
@@ -36,6 +43,25 @@ impl InternalApi {
             status,
             metrics: None,
             management: None,
+        }
+    }
+
+    /// The largest body the listener should read for a request with this method and path (and
+    /// optional query) before calling [`InternalApi::handle_request`]: a carbon application
+    /// upload (`POST /management/applications`) may carry [`MAX_CAPP_UPLOAD_BYTES`] of file plus
+    /// its multipart framing; everything else [`MAX_INTERNAL_BODY_BYTES`].
+    pub fn max_request_body_bytes(method: &Method, path: &str) -> usize {
+        let path = path.split('?').next().unwrap_or("");
+        let upload_path = format!("{MANAGEMENT_CONTEXT}/applications");
+        let path = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
+        if method == Method::POST && path == upload_path {
+            MAX_CAPP_UPLOAD_BYTES + MAX_MULTIPART_OVERHEAD_BYTES
+        } else {
+            MAX_INTERNAL_BODY_BYTES
         }
     }
 
@@ -205,6 +231,30 @@ mod tests {
             v["Faulty artifacts"][0],
             "api/Bad.xml: unsupported mediator <xquery>"
         );
+    }
+
+    #[test]
+    fn only_capp_uploads_may_send_large_bodies() {
+        let limit = InternalApi::max_request_body_bytes;
+        let upload = MAX_CAPP_UPLOAD_BYTES + MAX_MULTIPART_OVERHEAD_BYTES;
+        assert_eq!(MAX_INTERNAL_BODY_BYTES, 64 * 1024);
+        assert_eq!(limit(&Method::POST, "/management/applications"), upload);
+        assert_eq!(limit(&Method::POST, "/management/applications/"), upload);
+        assert_eq!(limit(&Method::POST, "/management/applications?x=1"), upload);
+        for (method, path) in [
+            (Method::GET, "/management/applications"),
+            (Method::DELETE, "/management/applications/x"),
+            (Method::POST, "/management/applications/x"),
+            (Method::POST, "/management/apis"),
+            (Method::POST, "/jolokia"),
+            (Method::POST, "/applications"),
+        ] {
+            assert_eq!(
+                limit(&method, path),
+                MAX_INTERNAL_BODY_BYTES,
+                "{method} {path}"
+            );
+        }
     }
 
     #[test]

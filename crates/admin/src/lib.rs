@@ -16,7 +16,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod status;
 
-pub use internal_api::InternalApi;
+pub use internal_api::{InternalApi, MAX_INTERNAL_BODY_BYTES};
 pub use management::{LogLevels, ManagementApi, ServerFacts};
 pub use metrics::{Metrics, Observed};
 pub use monitoring::Monitoring;

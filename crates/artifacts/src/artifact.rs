@@ -1,11 +1,12 @@
-//! `Artifact` and `parse_artifact`: one Synapse XML file (one artifact) to its typed model,
-//! dispatched on the root element.
+//! `Artifact`, `parse_artifact` and `parse_artifact_with`: one Synapse XML file (one artifact) to
+//! its typed model, dispatched on the root element.
 
 use std::sync::Arc;
 
 use crate::api::{Api, parse_api};
 use crate::endpoint::{Endpoint, parse_endpoint};
 use crate::error::ArtifactError;
+use crate::inject::InjectedValues;
 use crate::local_entry::{LocalEntry, parse_local_entry};
 use crate::proxy::{ProxyService, parse_proxy};
 use crate::sequence::{Sequence, parse_sequence};
@@ -129,8 +130,28 @@ const UNSUPPORTED_ROOTS: &[(&str, &str)] = &[
 ];
 
 /// Parses one artifact file. `file_label` names it in every span (e.g. `api/Foo.xml`); the raw
-/// `xml` is kept in the artifact as its `source`.
+/// `xml` is kept in the artifact as its `source`. Injected values (`$SYSTEM:NAME`...) are kept
+/// as written; [`parse_artifact_with`] resolves them.
 pub fn parse_artifact(file_label: &str, xml: &str) -> Result<Artifact, ArtifactError> {
+    parse(file_label, xml, None)
+}
+
+/// [`parse_artifact`], resolving injected values (`$SYSTEM:`, `$FILE:`, `$config:`/`$configs:`,
+/// `${configs.}`) from `values` where MI resolves them (see [`crate::inject`]): a value that
+/// cannot be resolved fails the artifact, located at its attribute.
+pub fn parse_artifact_with(
+    file_label: &str,
+    xml: &str,
+    values: &dyn InjectedValues,
+) -> Result<Artifact, ArtifactError> {
+    parse(file_label, xml, Some(values))
+}
+
+fn parse(
+    file_label: &str,
+    xml: &str,
+    values: Option<&dyn InjectedValues>,
+) -> Result<Artifact, ArtifactError> {
     let file: Arc<str> = Arc::from(file_label);
     if xml.len() as u64 > MAX_ARTIFACT_BYTES {
         return Err(ArtifactError::TooLarge {
@@ -140,7 +161,11 @@ pub fn parse_artifact(file_label: &str, xml: &str) -> Result<Artifact, ArtifactE
         });
     }
     let doc = parse_document(&file, xml)?;
-    let ctx = Ctx { file, doc: &doc };
+    let ctx = Ctx {
+        file,
+        doc: &doc,
+        values,
+    };
     let root = doc.root_element();
     let local = root.tag_name().name();
     // MI's local-entry deployer builds the entry without checking the element's namespace

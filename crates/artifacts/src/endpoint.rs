@@ -331,17 +331,19 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
         });
     }
     let kind = match leaf.tag_name().name() {
+        // SYN `AddressEndpointFactory`: the uri is resolved (`$SYSTEM:`...) then trimmed.
         "address" => EndpointKind::Address {
             uri: ctx
-                .required_attr(leaf, "uri", "the backend URL")?
+                .required_injected_attr(leaf, "uri", "the backend URL")?
                 .trim()
                 .to_string(),
             format: parse_format(ctx, leaf)?,
             addressing: false,
         },
+        // SYN `HTTPEndpointFactory` resolves `uri-template`.
         "http" => EndpointKind::Http {
             uri_template: ctx
-                .required_attr(leaf, "uri-template", "the backend URL template")?
+                .required_injected_attr(leaf, "uri-template", "the backend URL template")?
                 .trim()
                 .to_string(),
             method: parse_http_method(ctx, leaf)?,
@@ -512,19 +514,20 @@ fn is_inline_wsdl(leaf: Node, child: Node) -> bool {
 }
 
 /// `<wsdl uri service port>` or `<wsdl service port><wsdl:definitions>..`, as
-/// SYN `WSDLEndpointFactory.createEndpoint` reads it. An inline document is resolved here, so a
-/// wrong service or port is a deploy error; a `uri` document is fetched by the runtime.
+/// SYN `WSDLEndpointFactory.createEndpoint` reads it (`service`, `port` and `uri` resolved, in
+/// that order). An inline document is resolved here, so a wrong service or port is a deploy
+/// error; a `uri` document is fetched by the runtime.
 fn parse_wsdl(ctx: &Ctx, leaf: Node) -> Result<EndpointKind> {
     let service = ctx
-        .required_attr(leaf, "service", "the service name in the WSDL")?
+        .required_injected_attr(leaf, "service", "the service name in the WSDL")?
         .trim()
         .to_string();
     let port = ctx
-        .required_attr(leaf, "port", "the port name in the WSDL service")?
+        .required_injected_attr(leaf, "port", "the port name in the WSDL service")?
         .trim()
         .to_string();
     let uri = ctx
-        .attr(leaf, "uri")
+        .injected_attr(leaf, "uri")?
         .map(|u| u.trim().to_string())
         .filter(|u| !u.is_empty());
     let inline_doc = element_children(leaf).find(|c| is_inline_wsdl(leaf, *c));
@@ -803,6 +806,9 @@ fn parse_timeout(ctx: &Ctx, node: Node) -> Result<Timeout> {
                     _ => return Err(ctx.invalid_text(child, &text, "fault or discard")),
                 };
             }
+            // WSO2 ESB 3.x wrote `<action>`; MI's EndpointDefinitionFactory reads only
+            // `responseAction`, so `<action>` has no effect there and deploys (ESBCApp-3.2.2.car).
+            "action" if is_synapse(child) => {}
             _ => return Err(ctx.unknown(child, node, "duration or responseAction")),
         }
     }
@@ -930,6 +936,9 @@ mod tests {
             "<endpoint {NS} name=\"E\"><address uri=\"http://x\"><timeout><responseAction>never</responseAction></timeout></address></endpoint>"
         ));
         assert!(msg.starts_with("invalid value \"never\" for text of <responseAction>: expected fault or discard at endpoints/E.xml:1:"), "{msg}");
+        // ESB 3.x's `<action>` is ignored, as MI's factory ignores it.
+        let legacy = endpoint(&format!("<endpoint {NS} name=\"E\"><address uri=\"http://x\"><timeout><duration>0</duration><action>discard</action></timeout></address></endpoint>"));
+        assert_eq!(legacy.name.as_deref(), Some("E"));
         let msg = error(&format!(
             "<endpoint {NS}><address uri=\"http://x\"/></endpoint>"
         ));
@@ -1156,5 +1165,177 @@ mod tests {
             "{msg}"
         );
         assert!(msg.ends_with("endpoints/E.xml:2:1"), "{msg}");
+    }
+
+    /// Values for the injected-value tests: `$SYSTEM:` reads `env`, `$FILE:` the file
+    /// properties, `$config:`/`${configs.}` declared names (env, then -D, then the file).
+    fn injected_values() -> crate::inject::ProcessValues {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        crate::inject::ProcessValues::from_parts(
+            map(&[("BACKEND", " http://env-backend/svc "), ("EMPTY", "")]),
+            map(&[("port_name", "SimpleStockQuoteServiceHttpSoap11Endpoint")]),
+            map(&[
+                ("wsdl_url", "http://file-host/svc?wsdl"),
+                ("http_url", "http://file-host/{uri.var.id}"),
+                ("service_name", "SimpleStockQuoteService"),
+            ]),
+            ["port_name", "service_name", "http_url"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        )
+    }
+
+    fn endpoint_with(xml: &str) -> std::result::Result<Endpoint, String> {
+        match crate::artifact::parse_artifact_with("endpoints/E.xml", xml, &injected_values()) {
+            Ok(Artifact::Endpoint(e)) => Ok(e),
+            Ok(other) => panic!("expected endpoint, got {other:?}"),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// SYN `config/xml/endpoints/AddressEndpointFactory.java`, `HTTPEndpointFactory.java` and
+    /// `WSDLEndpointFactory.java` pass `uri`, `uri-template`, `service` and `port` through
+    /// `ResolverFactory` (SystemResolver, FilePropertyResolver/FilePropertyLoader, ConfigResolver).
+    #[test]
+    fn resolver_factory_in_address_http_and_wsdl_endpoints() {
+        let e = endpoint_with(&format!(
+            r#"<endpoint {NS} name="E"><address uri="$SYSTEM:BACKEND"/></endpoint>"#
+        ))
+        .unwrap();
+        assert!(
+            matches!(&e.kind, EndpointKind::Address { uri, .. } if uri == "http://env-backend/svc"),
+            "{:?}",
+            e.kind
+        );
+        for form in ["$FILE:http_url", "$config:http_url", "${configs.http_url}"] {
+            let e = endpoint_with(&format!(
+                r#"<endpoint {NS} name="E"><http method="GET" uri-template="{form}"/></endpoint>"#
+            ))
+            .unwrap();
+            assert!(
+                matches!(&e.kind, EndpointKind::Http { uri_template, .. } if uri_template == "http://file-host/{uri.var.id}"),
+                "{form}: {:?}",
+                e.kind
+            );
+        }
+        let e = endpoint_with(&format!(
+            r#"<endpoint {NS} name="W"><wsdl uri="$FILE:wsdl_url" service="$configs:service_name" port="${{configs.port_name}}"/></endpoint>"#
+        ))
+        .unwrap();
+        assert_eq!(
+            e.kind,
+            EndpointKind::Wsdl {
+                uri: Some("http://file-host/svc?wsdl".into()),
+                service: "SimpleStockQuoteService".into(),
+                port: "SimpleStockQuoteServiceHttpSoap11Endpoint".into(),
+                inline: None,
+                addressing: false,
+            }
+        );
+        // Only values starting with a prefix are resolved; the rest stays as written.
+        let e = endpoint_with(&format!(
+            r#"<endpoint {NS} name="E"><address uri="http://h/$SYSTEM:BACKEND"/><property name="p" value="$SYSTEM:NOPE"/></endpoint>"#
+        ))
+        .unwrap();
+        assert!(
+            matches!(&e.kind, EndpointKind::Address { uri, .. } if uri == "http://h/$SYSTEM:BACKEND")
+        );
+        // parse_artifact resolves nothing.
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="E"><address uri="$SYSTEM:NOPE"/></endpoint>"#
+        ));
+        assert!(matches!(&e.kind, EndpointKind::Address { uri, .. } if uri == "$SYSTEM:NOPE"));
+    }
+
+    /// SYN `resolvers/ResolverException`: a value that cannot be resolved fails the endpoint.
+    #[test]
+    fn unresolvable_values_are_located_at_their_attribute() {
+        assert_eq!(
+            endpoint_with(&format!(
+                "<endpoint {NS} name=\"E\">\n  <address uri=\"$SYSTEM:NOPE\"/></endpoint>"
+            ))
+            .unwrap_err(),
+            "cannot resolve \"$SYSTEM:NOPE\" in attribute 'uri' of <address>: environment variable NOPE could not be found at endpoints/E.xml:2:12"
+        );
+        assert_eq!(
+            endpoint_with(&format!(
+                "<endpoint {NS} name=\"E\">\n<http uri-template=\"$FILE:nope\"/></endpoint>"
+            ))
+            .unwrap_err(),
+            "cannot resolve \"$FILE:nope\" in attribute 'uri-template' of <http>: file parameter key nope could not be found at endpoints/E.xml:2:7"
+        );
+        // Set in the file but not declared in a config.properties.
+        let msg = endpoint_with(&format!(
+            "<endpoint {NS} name=\"W\">\n<wsdl uri=\"http://x?wsdl\" service=\"S\" port=\"${{configs.wsdl_url}}\"/></endpoint>"
+        ))
+        .unwrap_err();
+        assert!(
+            msg.starts_with("cannot resolve \"${configs.wsdl_url}\" in attribute 'port' of <wsdl>: configuration parameter wsdl_url could not be found; declare it in config.properties")
+                && msg.ends_with("at endpoints/E.xml:2:39"),
+            "{msg}"
+        );
+        assert_eq!(
+            endpoint_with(&format!(
+                r#"<endpoint {NS} name="E"><address uri="$SYSTEM:EMPTY"/></endpoint>"#
+            ))
+            .unwrap_err(),
+            "invalid value \"$SYSTEM:EMPTY\" for attribute 'uri' of <address>: expected the backend URL (it resolved to an empty value) at endpoints/E.xml:1:69"
+        );
+    }
+
+    /// Inline endpoints of mediators go through the same factories (SYN `CallMediatorFactory`
+    /// -> `EndpointFactory`), so their values resolve too.
+    #[test]
+    fn inline_endpoints_in_apis_resolve() {
+        let xml = format!(
+            r#"<api {NS} name="A" context="/a"><resource methods="GET"><inSequence>
+<call><endpoint><http uri-template="${{configs.http_url}}/ignored"/></endpoint></call>
+<send><endpoint><address uri="$SYSTEM:BACKEND"/></endpoint></send></inSequence></resource></api>"#
+        );
+        let Ok(Artifact::Api(api)) =
+            crate::artifact::parse_artifact_with("api/A.xml", &xml, &injected_values())
+        else {
+            panic!("not an api")
+        };
+        let crate::SequenceRef::Inline(seq) = &api.resources[0].in_sequence else {
+            panic!("no inline inSequence")
+        };
+        let mut addresses = Vec::new();
+        crate::walk_mediators(&seq.mediators, &mut |m| {
+            let endpoint = match m {
+                crate::Mediator::Call(c) => c.endpoint.as_ref(),
+                crate::Mediator::Send(s) => s.endpoint.as_ref(),
+                _ => None,
+            };
+            if let Some(EndpointRef::Inline(e)) = endpoint {
+                addresses.push(match &e.kind {
+                    EndpointKind::Http { uri_template, .. } => uri_template.clone(),
+                    EndpointKind::Address { uri, .. } => uri.clone(),
+                    other => format!("{other:?}"),
+                });
+            }
+        });
+        // `${configs.x}/ignored`: the match replaces the whole value, as in MI.
+        assert_eq!(
+            addresses,
+            ["http://file-host/{uri.var.id}", "http://env-backend/svc"]
+        );
+        let err = crate::artifact::parse_artifact_with(
+            "api/A.xml",
+            &xml.replace("$SYSTEM:BACKEND", "$SYSTEM:GONE"),
+            &injected_values(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("environment variable GONE could not be found at api/A.xml:3:"),
+            "{err}"
+        );
     }
 }

@@ -13,6 +13,7 @@ use crate::expression::Value;
 use crate::local_entry::LocalEntry;
 use crate::mediators::{Mediator, SequenceTarget, walk_mediators};
 use crate::proxy::ProxyService;
+use crate::registry::Registry;
 use crate::sequence::{Sequence, SequenceRef};
 use crate::span::Span;
 use crate::template::Template;
@@ -41,6 +42,9 @@ pub struct Artifacts {
     pub local_entries: Vec<LocalEntry>,
     /// Sequence templates (`templates/`), run by `<call-template>`.
     pub templates: Vec<Template>,
+    /// The file registry behind `conf:`/`gov:`/`local:` keys (`registry.rs`); not counted by
+    /// `len()`, which counts artifacts.
+    pub registry: Registry,
 }
 
 /// Result of loading a folder: what deployed, and every problem found (nothing stops the load).

@@ -1,6 +1,9 @@
 //! Proxy services: `<proxy name transports startOnLoad>` with `<target>` (in/out/fault sequences and
-//! endpoint, each inline or by name), `<parameter>`s and `<publishWSDL>` (kept as written).
+//! endpoint, each inline or by name), `<parameter>`s and `<publishWSDL>` (kept as written, but for
+//! the injected values, `$SYSTEM:`..., MI resolves in them).
 //! SYN:`config/xml/ProxyServiceFactory.java`; WS-Security/Addressing/RM and policies are Tier 3.
+
+use std::borrow::Cow;
 
 use roxmltree::Node;
 
@@ -85,6 +88,9 @@ pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxySe
             span: ctx.attr_span(node, "transports"),
         });
     }
+    // SYN `ProxyServiceFactory` resolves `pinnedServers` (a missing value fails the proxy);
+    // Conflux runs one server, so the list itself is not used.
+    ctx.injected_attr(node, "pinnedServers")?;
     let mut target = None;
     let mut parameters = Vec::new();
     let mut publish_wsdl = None;
@@ -103,15 +109,29 @@ pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxySe
                     None if element_children(child).next().is_some() => {
                         ctx.inner_source(child).trim().to_string()
                     }
-                    None => text_of(child).trim().to_string(),
+                    // ProxyServiceFactory resolves a text parameter's trimmed text.
+                    None => ctx
+                        .inject(child, "the text", text_of(child).trim(), ctx.span(child))?
+                        .into_owned(),
                 },
                 span: ctx.span(child),
             }),
             "publishWSDL" => {
+                // ProxyServiceFactory reads (and resolves) `endpoint`, else `key`, else `uri`;
+                // the attributes it does not read are kept as written.
+                let endpoint = ctx.injected_attr(child, "endpoint")?;
+                let key = match endpoint {
+                    None => ctx.injected_attr(child, "key")?,
+                    Some(_) => ctx.attr(child, "key").map(Cow::Borrowed),
+                };
+                let uri = match (&endpoint, &key) {
+                    (None, None) => ctx.injected_attr(child, "uri")?,
+                    _ => ctx.attr(child, "uri").map(Cow::Borrowed),
+                };
                 publish_wsdl = Some(PublishWsdl {
-                    uri: ctx.attr(child, "uri").map(str::to_string),
-                    key: ctx.attr(child, "key").map(str::to_string),
-                    endpoint: ctx.attr(child, "endpoint").map(str::to_string),
+                    uri: uri.map(Cow::into_owned),
+                    key: key.map(Cow::into_owned),
+                    endpoint: endpoint.map(Cow::into_owned),
                     inline: element_children(child)
                         .find(|c| !is_synapse_named(*c, "resource"))
                         .map(|c| ctx.source(c)),
@@ -269,5 +289,92 @@ mod tests {
                 .unwrap_err()
                 .contains("requires a child <target>")
         );
+    }
+
+    fn values() -> crate::inject::ProcessValues {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        crate::inject::ProcessValues::from_parts(
+            map(&[("WSDL_ENDPOINT", "WsdlEp"), ("BACKEND", "http://env/svc")]),
+            map(&[]),
+            map(&[("wsdl_key", "conf:/wsdl/p.wsdl"), ("param", "from-file")]),
+            ["param".to_string()].into(),
+        )
+    }
+
+    fn proxy_with(xml: &str) -> std::result::Result<ProxyService, String> {
+        match crate::artifact::parse_artifact_with("proxy-services/P.xml", xml, &values()) {
+            Ok(Artifact::ProxyService(p)) => Ok(p),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// SYN `config/xml/ProxyServiceFactory.java` resolves `pinnedServers`, the `publishWSDL`
+    /// attribute it reads (`endpoint`, else `key`, else `uri`) and text `<parameter>`s through
+    /// `ResolverFactory`; inline endpoints resolve in their own factories.
+    #[test]
+    fn resolver_factory_in_proxy_services() {
+        let p = proxy_with(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P" pinnedServers="$SYSTEM:BACKEND">
+  <target><endpoint><address uri="$SYSTEM:BACKEND"/></endpoint></target>
+  <publishWSDL endpoint="$SYSTEM:WSDL_ENDPOINT" key="$SYSTEM:UNREAD"/>
+  <parameter name="a">$FILE:param</parameter>
+  <parameter name="b">  ${configs.param}  </parameter>
+  <parameter name="c"><x>$SYSTEM:UNREAD</x></parameter>
+  <parameter name="d">${payload.x}</parameter>
+</proxy>"#)
+        .unwrap();
+        let values: Vec<&str> = p.parameters.iter().map(|p| p.value.as_str()).collect();
+        assert_eq!(
+            values,
+            [
+                "from-file",
+                "from-file",
+                "<x>$SYSTEM:UNREAD</x>",
+                "${payload.x}"
+            ]
+        );
+        let wsdl = p.publish_wsdl.unwrap();
+        assert_eq!(wsdl.endpoint.as_deref(), Some("WsdlEp"));
+        assert_eq!(wsdl.key.as_deref(), Some("$SYSTEM:UNREAD"));
+        let Some(EndpointRef::Inline(e)) = &p.target.endpoint else {
+            panic!("{:?}", p.target.endpoint)
+        };
+        assert!(
+            matches!(&e.kind, crate::EndpointKind::Address { uri, .. } if uri == "http://env/svc")
+        );
+        let p = proxy_with(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P"><target/><publishWSDL key="$FILE:wsdl_key" uri="$SYSTEM:UNREAD"/></proxy>"#).unwrap();
+        let wsdl = p.publish_wsdl.unwrap();
+        assert_eq!(wsdl.key.as_deref(), Some("conf:/wsdl/p.wsdl"));
+        assert_eq!(wsdl.uri.as_deref(), Some("$SYSTEM:UNREAD"));
+        let p = proxy_with(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P"><target/><publishWSDL uri="$FILE:wsdl_key"/></proxy>"#).unwrap();
+        assert_eq!(
+            p.publish_wsdl.unwrap().uri.as_deref(),
+            Some("conf:/wsdl/p.wsdl")
+        );
+    }
+
+    #[test]
+    fn unresolvable_proxy_values_are_located() {
+        assert_eq!(
+            proxy_with("<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"P\">\n<target/>\n  <parameter name=\"a\">$SYSTEM:NOPE</parameter></proxy>").unwrap_err(),
+            "cannot resolve \"$SYSTEM:NOPE\" in the text of <parameter>: environment variable NOPE could not be found at proxy-services/P.xml:3:3"
+        );
+        assert_eq!(
+            proxy_with("<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"P\" pinnedServers=\"$config:nodes\"><target/></proxy>").unwrap_err(),
+            "cannot resolve \"$config:nodes\" in attribute 'pinnedServers' of <proxy>: configuration parameter nodes could not be found; declare it in config.properties and set it as an environment variable, a -D system property or in conf/file.properties at proxy-services/P.xml:1:57"
+        );
+        assert!(
+            proxy_with("<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"P\"><target/>\n<publishWSDL uri=\"$FILE:nope\"/></proxy>")
+                .unwrap_err()
+                .ends_with("file parameter key nope could not be found at proxy-services/P.xml:2:14")
+        );
+        // parse_artifact resolves nothing.
+        let p = proxy("<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"P\" pinnedServers=\"$SYSTEM:NOPE\"><target/><parameter name=\"a\">$SYSTEM:NOPE</parameter></proxy>").unwrap();
+        assert_eq!(p.parameters[0].value, "$SYSTEM:NOPE");
     }
 }

@@ -19,6 +19,7 @@ use crate::endpoint::{
     Endpoint, EndpointKind, MarkForSuspension, SuspendOnFailure, parse_endpoint,
 };
 use crate::error::ArtifactError;
+use crate::inject::InjectedValues;
 use crate::mediators::{Mediator, parse_mediator_list};
 use crate::span::Span;
 use crate::xml::{
@@ -180,10 +181,31 @@ impl Template {
     /// The endpoint an `<endpoint template>` with these parameters stands for (SYN
     /// `endpoints/Template.java` `create`/`replaceElement`): each attribute value or element text
     /// that is exactly `$p`, for a parameter `p` the template declares (or `name`, `uri`) and the
-    /// caller passes, becomes the value. Errors are located in the template's file.
+    /// caller passes, becomes the value. Errors are located in the template's file. Injected
+    /// values (`$SYSTEM:`...) written in the template's endpoint are kept as written; see
+    /// [`Template::expand_endpoint_with`].
     pub fn expand_endpoint(
         &self,
         parameters: &[(String, String)],
+    ) -> std::result::Result<Endpoint, ArtifactError> {
+        self.expand(parameters, None)
+    }
+
+    /// [`Template::expand_endpoint`], resolving the injected values of the expanded endpoint
+    /// from `values`: MI builds it with the endpoint factories (SYN `endpoints/Template.java`
+    /// `create`), which resolve them, so a missing value fails the template endpoint.
+    pub fn expand_endpoint_with(
+        &self,
+        parameters: &[(String, String)],
+        values: &dyn InjectedValues,
+    ) -> std::result::Result<Endpoint, ArtifactError> {
+        self.expand(parameters, Some(values))
+    }
+
+    fn expand(
+        &self,
+        parameters: &[(String, String)],
+        values: Option<&dyn InjectedValues>,
     ) -> std::result::Result<Endpoint, ArtifactError> {
         let Some(template) = &self.endpoint else {
             return Err(ArtifactError::Invalid {
@@ -218,6 +240,7 @@ impl Template {
         let ctx = Ctx {
             file: label,
             doc: &doc,
+            values,
         };
         parse_endpoint(&ctx, doc.root_element(), false)
     }
@@ -240,13 +263,30 @@ fn escape(value: &str, attribute: bool) -> String {
 
 /// `<endpoint template="T" [name] [uri]><parameter name value/>...</endpoint>`
 /// (SYN `TemplateEndpointFactory`): `name` and `uri` are parameters too; a later parameter of the
-/// same name wins. Other children are ignored, as Synapse does.
+/// same name wins. Other children are ignored, as Synapse does. The factory resolves injected
+/// values (`$SYSTEM:`...) in `name`, `uri`, `template` and each parameter's `value`, in that order.
 pub(crate) fn parse_template_endpoint(
     ctx: &Ctx,
     node: Node,
     name: Option<String>,
     template: &str,
 ) -> Result<Endpoint> {
+    let name = match (name, ctx.injected_attr(node, "name")?) {
+        (Some(_), Some(resolved)) => {
+            let resolved = resolved.trim();
+            if resolved.is_empty() {
+                let raw = ctx.attr(node, "name").unwrap_or_default();
+                return Err(ctx.invalid_attr(
+                    node,
+                    "name",
+                    raw,
+                    "the endpoint's name (it resolved to an empty value)",
+                ));
+            }
+            Some(resolved.to_string())
+        }
+        (name, _) => name,
+    };
     let mut parameters: Vec<(String, String)> = Vec::new();
     let mut add = |n: String, v: String| {
         parameters.retain(|(k, _)| *k != n);
@@ -255,15 +295,21 @@ pub(crate) fn parse_template_endpoint(
     if let Some(n) = &name {
         add("name".into(), n.clone());
     }
-    if let Some(uri) = ctx.attr(node, "uri") {
-        add("uri".into(), uri.to_string());
+    if let Some(uri) = ctx.injected_attr(node, "uri")? {
+        add("uri".into(), uri.into_owned());
     }
+    let template = ctx.inject(
+        node,
+        "attribute 'template'",
+        template,
+        ctx.attr_span(node, "template"),
+    )?;
     for child in element_children(node).filter(|c| is_synapse_named(*c, "parameter")) {
         let pname = ctx.required_attr(child, "name", "the parameter's name")?;
-        let Some(value) = ctx.attr(child, "value") else {
+        let Some(value) = ctx.injected_attr(child, "value")? else {
             return Err(ctx.missing(child, "attribute 'value'", "the parameter's value"));
         };
-        add(pname.to_string(), value.to_string());
+        add(pname.to_string(), value.into_owned());
     }
     Ok(Endpoint {
         name,
@@ -391,6 +437,89 @@ mod tests {
         .unwrap_err();
         assert!(
             err.to_string().contains("requires attribute 'name'"),
+            "{err}"
+        );
+    }
+
+    fn values() -> crate::inject::ProcessValues {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        crate::inject::ProcessValues::from_parts(
+            map(&[("EP_NAME", "EnvEp"), ("BACKEND", "http://env/svc")]),
+            map(&[("timeout", "4000")]),
+            map(&[("template", "T")]),
+            ["timeout".to_string()].into(),
+        )
+    }
+
+    /// SYN `config/xml/endpoints/TemplateEndpointFactory.java` resolves `name`, `uri`,
+    /// `template` and each `<parameter value>`; the expanded endpoint is built by the endpoint
+    /// factories, which resolve its own values (SYN `endpoints/Template.java`).
+    #[test]
+    fn resolver_factory_in_template_endpoints() {
+        let xml = r#"<endpoint xmlns="http://ws.apache.org/ns/synapse" name="$SYSTEM:EP_NAME" template="$FILE:template" uri="$SYSTEM:BACKEND"><parameter name="timeout" value="${configs.timeout}"/><parameter name="p" value="${payload.p}"/></endpoint>"#;
+        let Ok(Artifact::Endpoint(ep)) =
+            crate::artifact::parse_artifact_with("endpoints/Ep.xml", xml, &values())
+        else {
+            panic!()
+        };
+        assert_eq!(ep.name.as_deref(), Some("EnvEp"));
+        let crate::EndpointKind::Template {
+            template,
+            parameters,
+        } = &ep.kind
+        else {
+            panic!("{:?}", ep.kind)
+        };
+        assert_eq!(template, "T");
+        let expected = [
+            ("name", "EnvEp"),
+            ("uri", "http://env/svc"),
+            ("timeout", "4000"),
+            ("p", "${payload.p}"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(parameters, &expected);
+
+        // parse_artifact resolves nothing.
+        let Ok(Artifact::Endpoint(ep)) = parse_artifact("endpoints/Ep.xml", xml) else {
+            panic!()
+        };
+        assert_eq!(ep.name.as_deref(), Some("$SYSTEM:EP_NAME"));
+
+        let err = crate::artifact::parse_artifact_with(
+            "endpoints/Ep.xml",
+            "<endpoint xmlns=\"http://ws.apache.org/ns/synapse\" name=\"E\" template=\"T\">\n  <parameter name=\"a\" value=\"$SYSTEM:NOPE\"/></endpoint>",
+            &values(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot resolve \"$SYSTEM:NOPE\" in attribute 'value' of <parameter>: environment variable NOPE could not be found at endpoints/Ep.xml:2:23"
+        );
+
+        // The template's own endpoint: `$SYSTEM:` written there resolves at expansion.
+        let t = parse(r#"<parameter name="x"/><endpoint name="$name"><address uri="$SYSTEM:BACKEND"/></endpoint>"#)
+            .unwrap();
+        let params = [("name".to_string(), "Ep".to_string())];
+        let literal = t.expand_endpoint(&params).unwrap();
+        assert!(
+            matches!(&literal.kind, crate::EndpointKind::Address { uri, .. } if uri == "$SYSTEM:BACKEND")
+        );
+        let resolved = t.expand_endpoint_with(&params, &values()).unwrap();
+        assert!(
+            matches!(&resolved.kind, crate::EndpointKind::Address { uri, .. } if uri == "http://env/svc")
+        );
+        let err = t
+            .expand_endpoint_with(&params, &crate::inject::NoValues)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("environment variable BACKEND could not be found at templates/T.xml (endpoint template T from line 2)"),
             "{err}"
         );
     }

@@ -1,12 +1,14 @@
 //! Shared XML helpers over roxmltree: spans from byte offsets, attribute access with located errors,
 //! Synapse-namespace children, the nesting-depth guard, and raw source slices.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use roxmltree::{Document, Node};
 
 use crate::error::ArtifactError;
 use crate::expression::{Expression, Value};
+use crate::inject::InjectedValues;
 use crate::span::Span;
 
 /// The Synapse configuration namespace every artifact element lives in.
@@ -18,10 +20,14 @@ pub const MAX_NESTING_DEPTH: usize = 256;
 
 pub(crate) type Result<T> = std::result::Result<T, ArtifactError>;
 
-/// Parsing context: the file label and the document (for positions and source slices).
+/// Parsing context: the file label, the document (for positions and source slices) and the
+/// injected values to resolve.
 pub(crate) struct Ctx<'a, 'input> {
     pub file: Arc<str>,
     pub doc: &'a Document<'input>,
+    /// Resolves `$SYSTEM:`, `$FILE:`, `$config(s):`, `${configs.}` values where MI's factories call
+    /// `ResolverFactory` ([`Ctx::inject`]); `None` leaves them as written.
+    pub values: Option<&'a dyn InjectedValues>,
 }
 
 impl<'a, 'input> Ctx<'a, 'input> {
@@ -113,6 +119,72 @@ impl<'a, 'input> Ctx<'a, 'input> {
             .get(range)
             .unwrap_or_default()
             .to_string()
+    }
+
+    /// `value`, the `what` (e.g. `attribute 'uri'`) of `node`, as SYN
+    /// `ResolverFactory.getResolver(value).resolve()` gives it; a value that cannot be resolved is
+    /// an error at `span` naming the value (the artifact does not deploy, as in MI).
+    pub fn inject<'v>(
+        &self,
+        node: Node,
+        what: &str,
+        value: &'v str,
+        span: Span,
+    ) -> Result<Cow<'v, str>> {
+        let Some(values) = self.values else {
+            return Ok(Cow::Borrowed(value));
+        };
+        crate::inject::resolve(value, values).map_err(|err| ArtifactError::Invalid {
+            message: format!(
+                "cannot resolve \"{value}\" in {what} of <{}>: {err}",
+                element_name(node)
+            ),
+            span,
+        })
+    }
+
+    /// Attribute `name` after [`Ctx::inject`].
+    pub fn injected_attr<'n>(
+        &self,
+        node: Node<'n, 'input>,
+        name: &str,
+    ) -> Result<Option<Cow<'n, str>>> {
+        match self.attr(node, name) {
+            None => Ok(None),
+            Some(raw) => self
+                .inject(
+                    node,
+                    &format!("attribute '{name}'"),
+                    raw,
+                    self.attr_span(node, name),
+                )
+                .map(Some),
+        }
+    }
+
+    /// [`Ctx::required_attr`] after [`Ctx::inject`]: the resolved value must not be blank either.
+    pub fn required_injected_attr<'n>(
+        &self,
+        node: Node<'n, 'input>,
+        name: &str,
+        expected: &str,
+    ) -> Result<Cow<'n, str>> {
+        let raw = self.required_attr(node, name, expected)?;
+        let value = self.inject(
+            node,
+            &format!("attribute '{name}'"),
+            raw,
+            self.attr_span(node, name),
+        )?;
+        if value.trim().is_empty() {
+            return Err(self.invalid_attr(
+                node,
+                name,
+                raw,
+                &format!("{expected} (it resolved to an empty value)"),
+            ));
+        }
+        Ok(value)
     }
 
     pub fn attr<'n>(&self, node: Node<'n, 'input>, name: &str) -> Option<&'n str> {

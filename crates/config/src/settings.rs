@@ -20,6 +20,12 @@ pub const DEPLOYMENT_TOML: &str = "conf/deployment.toml";
 pub const DEFAULT_HOSTNAME: &str = "localhost";
 /// Pass-through listeners bind every interface unless a bind address is set.
 pub const DEFAULT_BIND_ADDRESS: &str = "0.0.0.0";
+/// MI's `[server] hot_deployment` default (config-tool `default.json` `server.hot_deployment`).
+pub const DEFAULT_HOT_DEPLOYMENT: bool = true;
+/// Where MI deploys carbon applications from, relative to the home.
+pub const CARBONAPPS_PATH: &str = "repository/deployment/server/carbonapps";
+/// MI's file registry root, relative to the home (`MicroIntegratorRegistry` default `registry/`).
+pub const REGISTRY_PATH: &str = "registry";
 /// MI's `[server] synapse_config_file_path` default (config-tool `default.json`).
 pub const DEFAULT_SYNAPSE_CONFIG_PATH: &str = "repository/deployment/server/synapse-configs";
 /// MI's primary keystore (config-tool `default.json`).
@@ -244,6 +250,13 @@ pub struct Config {
     pub truststore: TruststoreConfig,
     /// `<synapse_config_file_path>/default`, where artifacts are deployed from.
     pub synapse_config_dir: PathBuf,
+    /// `repository/deployment/server/carbonapps`, where `*.car` files are deployed from.
+    pub carbonapps_dir: PathBuf,
+    /// `registry/`, MI's file registry (`config/`, `governance/`, `local/` behind `conf:`, `gov:`,
+    /// `local:` keys; MI `MicroIntegratorRegistry`).
+    pub registry_dir: PathBuf,
+    /// `[server] hot_deployment` (MI default true): redeploy when artifact files change.
+    pub hot_deployment: bool,
     pub management_api: ManagementApiConfig,
     /// `[monitoring.jolokia]`: optional Basic auth of the Jolokia monitoring port.
     pub jolokia: JolokiaConfig,
@@ -429,6 +442,7 @@ pub fn from_document(
                 .unwrap_or_else(|| DEFAULT_SYNAPSE_CONFIG_PATH.to_string()),
         )
         .join("default");
+    let hot_deployment = r.boolean("server.hot_deployment", DEFAULT_HOT_DEPLOYMENT);
 
     let management_api = management_api(&mut r);
     let json = json_config(&mut r);
@@ -466,6 +480,9 @@ pub fn from_document(
             keystore,
             truststore,
             synapse_config_dir,
+            carbonapps_dir: home.join(CARBONAPPS_PATH),
+            registry_dir: home.join(REGISTRY_PATH),
+            hot_deployment,
             management_api,
             jolokia,
             json,
@@ -1351,7 +1368,7 @@ mod tests {
     #[test]
     fn misspelt_key_is_warned_with_its_line_and_mi_keys_are_quiet() {
         let c = load_text(
-            "[server]\nhostnmae = \"x\"\nhot_deployment = false\n[transport.jms]\nsender_enable = true\n[nonsense]\na = 1\n",
+            "[server]\nhostnmae = \"x\"\nenable_mtom = true\n[transport.jms]\nsender_enable = true\n[nonsense]\na = 1\n",
             &[],
         )
         .unwrap();
@@ -1366,7 +1383,7 @@ mod tests {
             .iter()
             .find(|w| w.contains("not supported by Conflux yet"))
             .unwrap();
-        assert!(not_yet.contains("server.hot_deployment"), "{not_yet}");
+        assert!(not_yet.contains("server.enable_mtom"), "{not_yet}");
         assert!(not_yet.contains("transport.jms.sender_enable"), "{not_yet}");
         assert_eq!(text.len(), 3, "{text:?}");
     }

@@ -1,9 +1,9 @@
 //! The command line, shaped after MI's launcher so that MI's documented commands work:
 //!
 //! ```text
-//! conflux [run] [--home DIR] [-DportOffset=N | --port-offset N] [-Dkey[=value] ...]
+//! conflux [run] [--home DIR] [--project DIR] [-DportOffset=N | --port-offset N] [-Dkey[=value] ...]
 //! conflux ports [--home DIR] [-DportOffset=N] [--json] [--check]
-//! conflux check [--home DIR]
+//! conflux check [--home DIR] [--project DIR | FILE.car]
 //! conflux version
 //! ```
 //!
@@ -55,6 +55,10 @@ struct CommonArgs {
         allow_hyphen_values = true
     )]
     port_offset: Option<String>,
+    /// Deploy from a VS Code MI project or an Integration Studio project folder instead of the
+    /// home's artifact folders (no Maven build needed); the home still gives deployment.toml.
+    #[arg(long, global = true, value_name = "DIR")]
+    project: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,8 +74,13 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Validate deployment.toml and every artifact; exit 0 if all is well, 2 otherwise.
-    Check,
+    /// Validate deployment.toml and every artifact (or one .car file); exit 0 if all is well, 2
+    /// otherwise.
+    Check {
+        /// A carbon application (.car) to validate on its own.
+        #[arg(value_name = "FILE.car")]
+        file: Option<PathBuf>,
+    },
     /// Print the version.
     Version,
 }
@@ -92,23 +101,40 @@ pub fn main() -> ExitCode {
             &format!("--port-offset {offset}"),
         );
     }
+    let origin = match &cli.common.project {
+        Some(dir) => crate::deploy::Origin::Project(dir.clone()),
+        None => crate::deploy::Origin::Home,
+    };
     match cli.command.unwrap_or(Command::Run) {
         Command::Version => {
             println!("Conflux {}", crate::VERSION);
             ExitCode::SUCCESS
         }
         Command::Run => match load(&home, properties) {
-            Ok(config) => server::run(config),
+            Ok(config) => server::run(config, origin),
             Err(code) => code,
         },
         Command::Ports { json, check } => match load(&home, properties) {
             Ok(config) => ports(&config, json, check),
             Err(code) => code,
         },
-        Command::Check => match load(&home, properties) {
-            Ok(config) => server::check(&config),
-            Err(code) => code,
-        },
+        Command::Check { file } => {
+            let origin = match file {
+                Some(file) if crate::deploy::is_capp(&file) => crate::deploy::Origin::CApp(file),
+                Some(file) => {
+                    eprintln!(
+                        "conflux check: {} is not a .car file (give a carbon application, or --project DIR)",
+                        file.display()
+                    );
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+                None => origin,
+            };
+            match load(&home, properties) {
+                Ok(config) => server::check(&config, &origin),
+                Err(code) => code,
+            }
+        }
     }
 }
 

@@ -1,38 +1,76 @@
-//! Start-up deployment: reads the Synapse artifacts of the home, compiles them, and reports every
-//! artifact that failed with its location. A broken artifact never stops the others.
+//! Deployment as the binary does it: which sources a configuration (or a `--project` folder)
+//! means, the deployer that assembles them, and what is applied to every snapshot (the message
+//! size limit, the process-wide JSON settings). A broken artifact never stops the others.
 
-use conflux_artifacts::{Artifacts, load_synapse_dir};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
 use conflux_config::Config;
-use conflux_mediation::runtime::compile::compile;
-use conflux_mediation::runtime::deployment::Deployment;
+use conflux_deployer::{Deployer, NotAProject, Snapshot, Sources};
 
-/// What was deployed and what failed (`reason at file:line:column`).
-pub struct Deployed {
-    pub deployment: Deployment,
-    /// The parsed artifacts (the Management API shows their configuration).
-    pub artifacts: Artifacts,
-    pub failures: Vec<String>,
-    /// Deployed artifacts with something to say (a reference to an endpoint or sequence that is
-    /// not deployed, which faults per message as in MI).
-    pub warnings: Vec<String>,
+/// MI's `-Dproperties.file.path` (where `$FILE:` values come from); `default` means
+/// `conf/file.properties` (MI `FilePropertyLoader`, `bin/micro-integrator.sh`).
+pub const PROPERTIES_FILE_PROPERTY: &str = "properties.file.path";
+
+/// What artifacts come from: the home's folders, a project folder (`--project`), or one CApp
+/// (`conflux check FILE.car`).
+#[derive(Debug, Clone, Default)]
+pub enum Origin {
+    #[default]
+    Home,
+    Project(PathBuf),
+    CApp(PathBuf),
 }
 
-/// Loads and compiles the artifacts under the configuration's synapse-configs directory.
-pub fn deploy(config: &Config) -> Deployed {
-    let report = load_synapse_dir(&config.synapse_config_dir);
-    let mut failures: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
-    let (mut deployment, errors) = compile(&report.artifacts);
-    deployment.max_message_bytes =
+/// The sources `origin` means for this configuration.
+pub fn sources(config: &Config, origin: &Origin) -> Result<Sources, NotAProject> {
+    match origin {
+        Origin::Home => Ok(Sources::home(
+            &config.home,
+            &config.synapse_config_dir,
+            &config.carbonapps_dir,
+            &config.registry_dir,
+        )),
+        Origin::Project(dir) => Sources::project(dir),
+        Origin::CApp(file) => Ok(Sources::capp_file(file)),
+    }
+}
+
+/// The deployer of `sources`, with the command line's `-D` properties and `conf/file.properties`
+/// for injected values.
+pub fn deployer(config: &Config, sources: Sources) -> Deployer {
+    let system_properties: HashMap<String, String> = config
+        .properties
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let file_properties = match config.properties.value(PROPERTIES_FILE_PROPERTY) {
+        Some(path) if path != "default" => PathBuf::from(path),
+        _ => config.home.join("conf/file.properties"),
+    };
+    Deployer::new(sources, system_properties, Some(file_properties))
+}
+
+/// Assembles the next snapshot and applies the configuration's run-time settings to it.
+pub fn snapshot(deployer: &mut Deployer, config: &Config) -> Snapshot {
+    let mut snapshot = deployer.assemble();
+    snapshot.deployment.max_message_bytes =
         usize::try_from(config.transport.max_message_bytes).unwrap_or(usize::MAX);
     conflux_mediation::json::configure(json_settings(&config.json));
-    failures.extend(errors.iter().map(|e| e.to_string()));
-    let warnings = deployment.warnings.clone();
-    Deployed {
-        deployment,
-        artifacts: report.artifacts,
-        failures,
-        warnings,
+    snapshot
+}
+
+/// Where a snapshot came from, for `conflux check` output.
+pub fn describe(origin: &Origin, config: &Config) -> String {
+    match origin {
+        Origin::Home => config.synapse_config_dir.display().to_string(),
+        Origin::Project(dir) | Origin::CApp(dir) => dir.display().to_string(),
     }
+}
+
+/// Whether `path` is a `.car` file (`conflux check FILE.car`).
+pub fn is_capp(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "car")
 }
 
 /// `[mediation]`'s JSON settings for the XML <-> JSON conversions, which are process-wide as MI's
@@ -60,20 +98,5 @@ fn json_settings(
         xml_nil: json.xml_nil,
         null_for_empty_element: json.null_for_empty_element,
         xml_out_multiple_pi: json.xml_out_multiple_pi,
-    }
-}
-
-impl Deployed {
-    /// `APIs: 2, proxy services: 1, ...` for the start-up log.
-    pub fn summary(&self) -> String {
-        let d = &self.deployment;
-        format!(
-            "{} APIs, {} proxy services, {} sequences, {} endpoints deployed; {} artifacts failed",
-            d.apis.len(),
-            d.proxies.len(),
-            d.sequences.len(),
-            d.named_endpoints.len(),
-            self.failures.len()
-        )
     }
 }

@@ -9,6 +9,7 @@ pub mod access_log;
 pub mod bind;
 pub mod cli;
 pub mod deploy;
+pub mod hot_deploy;
 pub mod log4j2;
 pub mod logging;
 pub mod management;

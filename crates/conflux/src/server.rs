@@ -10,10 +10,9 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use conflux_admin::{InternalApi, Metrics, Monitoring, ServerStatus};
 use conflux_config::{Config, Role};
-use conflux_mediation::runtime::deployment::DeploymentCounters;
 use conflux_transport::body::ProxyBody;
 use conflux_transport::client::{BackendClient, ClientOptions};
-use conflux_transport::passthrough::{EndpointSender, Live, PassThrough};
+use conflux_transport::passthrough::PassThrough;
 use conflux_transport::server::{ConnInfo, ServerLimits, serve};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
@@ -23,11 +22,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::bind;
 use crate::cli::{EXIT_CONFIG, EXIT_FAILURE};
-use crate::deploy::deploy;
 use crate::logging;
 
-/// Largest request body the internal listeners read (Jolokia requests are small JSON objects).
-pub const MAX_INTERNAL_BODY_BYTES: usize = 64 * 1024;
+/// Largest request body the monitoring listener reads (Jolokia requests are small JSON objects);
+/// the internal listeners ask [`InternalApi::max_request_body_bytes`] (a CApp upload is larger).
+pub use conflux_admin::MAX_INTERNAL_BODY_BYTES;
 
 /// One worker thread per CPU this process may run on. With a single CPU (a container limit, a
 /// `taskset`), a current-thread runtime serves everything on that thread: the same work without
@@ -49,7 +48,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 const LOG: &str = "conflux::server";
 
 /// Starts the server and runs it until a stop signal.
-pub fn run(config: Config) -> ExitCode {
+pub fn run(config: Config, origin: crate::deploy::Origin) -> ExitCode {
     let started = Instant::now();
     let log = logging::init(&config.home, &config.hostname);
     let runtime = match runtime_builder()
@@ -63,10 +62,15 @@ pub fn run(config: Config) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    runtime.block_on(run_async(config, started, log))
+    runtime.block_on(run_async(config, origin, started, log))
 }
 
-async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> ExitCode {
+async fn run_async(
+    config: Config,
+    origin: crate::deploy::Origin,
+    started: Instant,
+    log: logging::LogSetup,
+) -> ExitCode {
     tracing::info!(target: LOG, "Starting Conflux {} (home {})", crate::VERSION, config.home.display());
     for w in &log.warnings {
         tracing::warn!(target: "conflux::logging", "{w}");
@@ -96,14 +100,17 @@ async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> 
         (None, None)
     };
 
-    let deployed = deploy(&config);
-    for failure in &deployed.failures {
-        tracing::error!(target: "conflux::deployer", "{failure}");
-    }
-    for warning in &deployed.warnings {
-        tracing::warn!(target: "conflux::deployer", "{warning}");
-    }
-    tracing::info!(target: "conflux::deployer", "{}", deployed.summary());
+    let sources = match crate::deploy::sources(&config, &origin) {
+        Ok(sources) => sources,
+        Err(e) => {
+            tracing::error!(target: LOG, "{e}; nothing was started");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let mut deployer = crate::deploy::deployer(&config, sources);
+    let snapshot = crate::deploy::snapshot(&mut deployer, &config);
+    crate::hot_deploy::log_snapshot(&snapshot, None);
+    tracing::info!(target: "conflux::deployer", "{}", snapshot.summary());
     let client = match backend_client(&config, own_certificate) {
         Ok(client) => client,
         Err(e) => {
@@ -111,22 +118,10 @@ async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> 
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let sender = EndpointSender::new(
-        client,
-        &deployed.deployment.endpoints,
-        config.transport.global_timeout,
-    );
-    let failures = deployed.failures.clone();
-    let counters = DeploymentCounters::for_deployment(&deployed.deployment);
-    let proxy_running =
-        crate::management::proxy_switches(&deployed.deployment, &deployed.artifacts);
-    let live = Arc::new(ArcSwap::from_pointee(Live {
-        deployment: deployed.deployment,
-        sender,
-        counters,
-        artifacts: deployed.artifacts,
-        proxy_running,
-    }));
+    let failures = snapshot.failures.clone();
+    let live = Arc::new(ArcSwap::from_pointee(crate::hot_deploy::first_live(
+        snapshot, client, &config,
+    )));
     let mut passthrough =
         PassThrough::new(live.clone()).with_max_request_bytes(config.transport.max_request_bytes);
     match crate::access_log::load(&config.home, &config.hostname) {
@@ -165,10 +160,23 @@ async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> 
             http_port,
         ));
     }
+    let config = Arc::new(config);
+    let trigger = crate::hot_deploy::start(
+        crate::hot_deploy::Redeployer {
+            deployer: Arc::new(std::sync::Mutex::new(deployer)),
+            live: live.clone(),
+            status: status.clone(),
+            config: config.clone(),
+        },
+        config.hot_deployment && !matches!(origin, crate::deploy::Origin::CApp(_)),
+        conflux_deployer::watch::DEFAULT_DEBOUNCE,
+    );
     if let Some(management) =
         crate::management::management_api(&config, status.clone(), live.clone(), log_levels.clone())
     {
-        internal = internal.with_management(management);
+        let trigger = trigger.clone();
+        internal =
+            internal.with_management(management.with_redeploy(Arc::new(move || trigger.fire())));
     }
     let mut monitoring = Monitoring::new(status.clone()).with_observed(observed.clone());
     if let Some((user, password)) = config.jolokia.credentials.clone() {
@@ -216,7 +224,9 @@ async fn run_async(config: Config, started: Instant, log: logging::LogSetup) -> 
                     let api = api.clone();
                     async move {
                         let (parts, body) = req.into_parts();
-                        match Limited::new(body, MAX_INTERNAL_BODY_BYTES).collect().await {
+                        let limit =
+                            InternalApi::max_request_body_bytes(&parts.method, parts.uri.path());
+                        match Limited::new(body, limit).collect().await {
                             Ok(body) => complete(
                                 api.handle_request(
                                     &parts,
@@ -397,25 +407,42 @@ pub fn load_tls(
     Ok((loaded.config, loaded.self_signed))
 }
 
-/// `conflux check`: the configuration (already loaded by the caller) and every artifact.
-pub fn check(config: &Config) -> ExitCode {
+/// `conflux check`: the configuration (already loaded by the caller) and every artifact of
+/// `origin` (the home, a project folder, or one CApp).
+pub fn check(config: &Config, origin: &crate::deploy::Origin) -> ExitCode {
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
     println!("{}: configuration OK", config.deployment_toml.display());
-    let deployed = deploy(config);
-    for failure in &deployed.failures {
+    let sources = match crate::deploy::sources(config, origin) {
+        Ok(sources) => sources,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let mut deployer = crate::deploy::deployer(config, sources);
+    let snapshot = crate::deploy::snapshot(&mut deployer, config);
+    for failure in &snapshot.failures {
         eprintln!("error: {failure}");
     }
-    for warning in &deployed.warnings {
+    for warning in &snapshot.warnings {
         eprintln!("warning: {warning}");
+    }
+    for app in &snapshot.applications.active {
+        println!(
+            "carbon application {} {}: {} artifacts OK",
+            app.name,
+            app.version.as_deref().unwrap_or(""),
+            app.artifacts.len()
+        );
     }
     println!(
         "{}: {}",
-        config.synapse_config_dir.display(),
-        deployed.summary()
+        crate::deploy::describe(origin, config),
+        snapshot.summary()
     );
-    if deployed.failures.is_empty() {
+    if snapshot.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_CONFIG)

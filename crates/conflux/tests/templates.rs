@@ -373,7 +373,7 @@ fn template_problems_are_reported_by_check() {
     );
     assert_eq!(out.status.code(), Some(2), "{text}");
     for expected in [
-        "1 endpoints deployed; 3 artifacts failed",
+        "1 endpoints, 0 carbon applications deployed; 3 failed",
         "error: endpoint template Nope is not deployed (no templates/Nope.xml with an <endpoint>, or it failed) at endpoints/A.xml:1:1",
         "endpoint template Loop uses itself",
         "invalid value \"$t\" for text of <duration>",

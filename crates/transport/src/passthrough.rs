@@ -32,8 +32,9 @@ pub struct EndpointSender {
     client: BackendClient,
     /// Answer deadline for endpoints without `<timeout>` (MI's `synapse.global_timeout_interval`).
     default_timeout: Duration,
-    /// Indexed by `Endpoint::id`.
-    states: Vec<Mutex<EndpointState>>,
+    /// Indexed by `Endpoint::id`; shared with the next deployment's sender for the endpoints a
+    /// hot redeploy leaves unchanged ([`EndpointSender::carrying`]).
+    states: Vec<Arc<Mutex<EndpointState>>>,
 }
 
 impl EndpointSender {
@@ -45,7 +46,7 @@ impl EndpointSender {
     ) -> Self {
         let states = endpoints
             .iter()
-            .map(|e| Mutex::new(EndpointState::new(policy(&e.suspension))))
+            .map(|e| Arc::new(Mutex::new(EndpointState::new(policy(&e.suspension)))))
             .collect();
         EndpointSender {
             client,
@@ -54,8 +55,42 @@ impl EndpointSender {
         }
     }
 
+    /// A sender for the endpoints of a new deployment that shares this one's connection pool,
+    /// and keeps the suspension state (SUSPENDED, switched off by an operator, ...) of every
+    /// endpoint whose definition did not change: same name, same target and same policy
+    /// (`previous` are this sender's endpoints, in `id` order). Changed and new endpoints start
+    /// ACTIVE, as MI's redeployed endpoints do.
+    pub fn carrying(
+        &self,
+        endpoints: &[Arc<Endpoint>],
+        previous: &[Arc<Endpoint>],
+        default_timeout: Duration,
+    ) -> Self {
+        let identity = |e: &Endpoint| format!("{}|{:?}|{:?}", e.name, e.kind, e.suspension);
+        let mut unclaimed: Vec<(String, &Arc<Mutex<EndpointState>>)> = previous
+            .iter()
+            .zip(&self.states)
+            .map(|(e, state)| (identity(e), state))
+            .collect();
+        let states = endpoints
+            .iter()
+            .map(|e| {
+                let id = identity(e);
+                match unclaimed.iter().position(|(old, _)| *old == id) {
+                    Some(i) => unclaimed.swap_remove(i).1.clone(),
+                    None => Arc::new(Mutex::new(EndpointState::new(policy(&e.suspension)))),
+                }
+            })
+            .collect();
+        EndpointSender {
+            client: self.client.clone(),
+            default_timeout,
+            states,
+        }
+    }
+
     fn state(&self, endpoint: &Endpoint) -> Option<&Mutex<EndpointState>> {
-        self.states.get(endpoint.id)
+        self.states.get(endpoint.id).map(|s| &**s)
     }
 
     /// The state of the endpoint with this `Endpoint::id` (Management API `isActive`).
@@ -208,6 +243,8 @@ pub struct Live {
     /// Which proxy services run, indexed like `deployment.proxies`; an operator stops one through
     /// the Management API (MI: `ProxyServiceResource` stop/start).
     pub proxy_running: ProxySwitches,
+    /// The carbon applications found, active and faulty (Management API `/applications`).
+    pub applications: conflux_artifacts::Applications,
 }
 
 /// Run/stop switches of the deployed proxy services.
@@ -219,6 +256,22 @@ pub struct ProxySwitches {
 }
 
 impl ProxySwitches {
+    /// Switches for a new deployment's proxies (`(name, startOnLoad)` in index order): a proxy
+    /// that `previous` (`previous_names`, in its index order) had stopped or started by hand
+    /// keeps that state; a new proxy starts as its artifact says.
+    pub fn carrying<'a>(
+        proxies: impl IntoIterator<Item = (&'a str, bool)>,
+        previous: &ProxySwitches,
+        previous_names: &[&str],
+    ) -> Self {
+        ProxySwitches::new(proxies.into_iter().map(|(name, start_on_load)| {
+            previous_names
+                .iter()
+                .position(|n| *n == name)
+                .map_or(start_on_load, |i| previous.is_running(i))
+        }))
+    }
+
     /// Every proxy running, except those deployed with `startOnLoad="false"`.
     pub fn new(start_on_load: impl IntoIterator<Item = bool>) -> Self {
         let running: Vec<AtomicBool> = start_on_load.into_iter().map(AtomicBool::new).collect();

@@ -7,8 +7,9 @@
 //!
 //! Order of a request, as MI's `InternalAPIDispatcher`: CORS headers (and an `OPTIONS` preflight
 //! answered without auth) -> the root `/management` without auth -> `/login` (Basic) or a Bearer
-//! token (401, no body, when missing or bad) -> admin-only prefixes (403, no body) -> the resource,
-//! or 404 with no body when none matches path and method.
+//! token (401, no body, when missing or bad) -> admin-only prefixes (403, no body) -> admin-only
+//! writes (uploading or deleting a carbon application, 403 with no body) -> the resource, or 404
+//! with no body when none matches path and method.
 
 pub mod auth;
 pub mod jwt;
@@ -44,6 +45,7 @@ use crate::status::ServerStatus;
 use auth::{LoginThrottle, Principal, StoreError, TokenStore, UserStore};
 use jwt::{Claims, JwtKey};
 
+pub use applications::{MAX_CAPP_UPLOAD_BYTES, MAX_MULTIPART_OVERHEAD_BYTES, RedeployHook};
 pub use logging::{LogLevelError, LogLevels, LoggerLevel};
 
 /// The context every resource lives under.
@@ -51,6 +53,13 @@ pub const CONTEXT: &str = "/management";
 
 /// Paths only administrators may call (MI `AuthorizationHandler` defaults).
 const ADMIN_ONLY_PREFIXES: [&str; 3] = ["/users", "/roles", "/configs"];
+
+/// Writes only administrators may make: uploading and deleting carbon applications. (MI lets any
+/// user who is not read-only make them, `SecurityUtils.canUserEdit`; Conflux asks for an admin.)
+fn admin_only_write(method: &Method, sub: &str) -> bool {
+    let applications = sub == "/applications" || sub.starts_with("/applications/");
+    applications && (method == Method::POST || method == Method::DELETE)
+}
 
 const AUDIT: &str = "conflux::audit";
 
@@ -61,6 +70,9 @@ pub struct ServerFacts {
     pub home: PathBuf,
     /// `synapse-configs/default`, where artifact files live.
     pub synapse_dir: PathBuf,
+    /// `repository/deployment/server/carbonapps`, where `/applications` uploads, deletes and
+    /// downloads `.car` files.
+    pub carbonapps_dir: PathBuf,
     /// `repository/logs`, the only folder `/logs` reads.
     pub logs_dir: PathBuf,
     /// `http://host:port` of the HTTP pass-through listener, when it is enabled.
@@ -83,6 +95,7 @@ impl ServerFacts {
             hostname: config.hostname.clone(),
             home: config.home.clone(),
             synapse_dir: config.synapse_config_dir.clone(),
+            carbonapps_dir: config.carbonapps_dir.clone(),
             logs_dir: config.home.join("repository/logs"),
             http_base: base(Role::Http, "http"),
             https_base: base(Role::Https, "https"),
@@ -113,6 +126,10 @@ pub enum ManagementError {
 #[derive(Clone)]
 pub struct ManagementApi {
     inner: Arc<Inner>,
+    /// Run after a carbon application is uploaded or deleted.
+    redeploy: Option<RedeployHook>,
+    /// The largest `.car` uploaded or downloaded ([`MAX_CAPP_UPLOAD_BYTES`] unless changed).
+    max_capp_bytes: usize,
 }
 
 struct Inner {
@@ -131,6 +148,8 @@ impl std::fmt::Debug for ManagementApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ManagementApi")
             .field("facts", &self.inner.facts)
+            .field("redeploy", &self.redeploy.is_some())
+            .field("max_capp_bytes", &self.max_capp_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -162,7 +181,25 @@ impl ManagementApi {
                 live,
                 log_levels,
             }),
+            redeploy: None,
+            max_capp_bytes: MAX_CAPP_UPLOAD_BYTES,
         })
+    }
+
+    /// Calls `hook` after a carbon application is uploaded or deleted, so the deployer rescans
+    /// `carbonapps/` at once, also when hot deployment is off. The hook runs on the request's
+    /// task: it should signal the deployer, not deploy.
+    pub fn with_redeploy(mut self, hook: RedeployHook) -> Self {
+        self.redeploy = Some(hook);
+        self
+    }
+
+    /// The largest `.car` file `/applications` accepts or serves (default
+    /// [`MAX_CAPP_UPLOAD_BYTES`]; the internal listeners read at most that much plus
+    /// [`MAX_MULTIPART_OVERHEAD_BYTES`], see `InternalApi::max_request_body_bytes`).
+    pub fn with_max_capp_bytes(mut self, bytes: usize) -> Self {
+        self.max_capp_bytes = bytes;
+        self
     }
 
     /// Warnings for the start-up log: the default password, credentials over plain HTTP.
@@ -226,6 +263,9 @@ impl ManagementApi {
         let Some((principal, token_id)) = self.bearer(req.headers) else {
             return unauthorized("Bearer");
         };
+        if admin_only_write(req.method, sub) && !principal.is_admin {
+            return empty(StatusCode::FORBIDDEN);
+        }
         if ADMIN_ONLY_PREFIXES
             .iter()
             .any(|p| sub == *p || sub.starts_with(&format!("{p}/")))
@@ -246,10 +286,21 @@ impl ManagementApi {
             facts: &self.inner.facts,
             status: &self.inner.status,
             query: Query::parse(query),
+            headers: req.headers,
             body: req.body,
             log_levels: self.inner.log_levels.as_deref(),
         };
+        let writes = applications::Writes {
+            max_upload_bytes: self.max_capp_bytes,
+            redeploy: self.redeploy.as_ref(),
+            user: &principal.user,
+        };
         let m = req.method;
+        if let Some(rest) = sub.strip_prefix("/applications/")
+            && m == Method::DELETE
+        {
+            return applications::delete(&ctx, &writes, Some(rest));
+        }
         match sub {
             "/logout" if m == Method::GET => self.logout(&principal, &token_id),
             "/apis" if m == Method::GET => apis::get(&ctx),
@@ -261,7 +312,11 @@ impl ManagementApi {
             "/sequences" if m == Method::GET => sequences::get(&ctx),
             "/sequences" if m == Method::POST => trace_toggle(&ctx, "sequence"),
             "/local-entries" if m == Method::GET => local_entries::get(&ctx),
-            "/applications" if m == Method::GET => applications::get(&ctx),
+            "/applications" if m == Method::GET => {
+                applications::get(&ctx, self.max_capp_bytes).await
+            }
+            "/applications" if m == Method::POST => applications::post(&ctx, &writes).await,
+            "/applications" if m == Method::DELETE => applications::delete(&ctx, &writes, None),
             "/server" if m == Method::GET => server_info::get(&ctx),
             "/logging" if m == Method::GET && ctx.log_levels.is_some() => logging::get(&ctx),
             "/logging" if m == Method::PATCH && ctx.log_levels.is_some() => logging::patch(&ctx),
@@ -388,6 +443,7 @@ pub(crate) struct Ctx<'a> {
     pub facts: &'a ServerFacts,
     pub status: &'a ServerStatus,
     pub query: Query,
+    pub headers: &'a HeaderMap,
     pub body: &'a [u8],
     pub log_levels: Option<&'a dyn LogLevels>,
 }

@@ -5,7 +5,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::time::Duration;
 
-use conflux_artifacts::{Artifacts, parse_artifact};
+use conflux_artifacts::{
+    Application, ApplicationArtifact, Applications, Artifacts, parse_artifact,
+};
 use conflux_config::settings::ApiUser;
 use conflux_mediation::runtime::compile::compile;
 use conflux_mediation::runtime::deployment::DeploymentCounters;
@@ -50,7 +52,7 @@ fn artifacts() -> Artifacts {
     artifacts
 }
 
-fn live(artifacts: Artifacts) -> Arc<ArcSwap<Live>> {
+fn live_with(artifacts: Artifacts, applications: Applications) -> Arc<ArcSwap<Live>> {
     let (deployment, errors) = compile(&artifacts);
     assert!(errors.is_empty(), "{errors:?}");
     let tls = conflux_transport::tls::client_config(None).expect("tls");
@@ -67,6 +69,7 @@ fn live(artifacts: Artifacts) -> Arc<ArcSwap<Live>> {
         counters,
         artifacts,
         proxy_running,
+        applications,
     }))
 }
 
@@ -90,10 +93,23 @@ fn config() -> ManagementApiConfig {
 }
 
 fn api_with(config: ManagementApiConfig) -> ManagementApi {
+    api_in(
+        config,
+        Path::new("/nonexistent/carbonapps"),
+        Applications::default(),
+    )
+}
+
+fn api_in(
+    config: ManagementApiConfig,
+    carbonapps_dir: &Path,
+    applications: Applications,
+) -> ManagementApi {
     let facts = ServerFacts {
         hostname: "localhost".into(),
         home: "/h".into(),
         synapse_dir: Path::new("/nonexistent").into(),
+        carbonapps_dir: carbonapps_dir.into(),
         logs_dir: Path::new("/nonexistent/logs").into(),
         http_base: Some("http://localhost:8290".into()),
         https_base: Some("https://localhost:8253".into()),
@@ -103,7 +119,7 @@ fn api_with(config: ManagementApiConfig) -> ManagementApi {
         config,
         facts,
         Arc::new(ServerStatus::new("9.9.9", 10)),
-        live(artifacts()),
+        live_with(artifacts(), applications),
         None,
     )
     .expect("api")
@@ -123,7 +139,21 @@ fn call(
     auth: Option<String>,
     body: &str,
 ) -> Answer {
+    call_with(api, method, path, auth, &[], body.as_bytes())
+}
+
+fn call_with(
+    api: &ManagementApi,
+    method: Method,
+    path: &str,
+    auth: Option<String>,
+    extra_headers: &[(header::HeaderName, &str)],
+    body: &[u8],
+) -> Answer {
     let mut headers = HeaderMap::new();
+    for (name, value) in extra_headers {
+        headers.insert(name.clone(), HeaderValue::from_str(value).unwrap());
+    }
     if let Some(a) = auth {
         headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&a).unwrap());
     }
@@ -135,7 +165,7 @@ fn call(
         method: &method,
         path_and_query: path,
         headers: &headers,
-        body: body.as_bytes(),
+        body,
         client: CLIENT,
     }));
     let raw = r.body().clone();
@@ -418,4 +448,502 @@ fn stats_and_tracing_read_the_root_and_first_child() {
         stats_and_tracing(Some("<not xml")),
         ("disabled", "disabled")
     );
+}
+
+// ---- /applications (MI CarbonAppResource; facts: Utils.createCAppJSONList) ----
+
+fn capp(name: &str, version: Option<&str>, artifacts: &[(&str, &str)]) -> Application {
+    Application {
+        name: name.into(),
+        version: version.map(str::to_string),
+        file_name: format!("{name}_{}.car", version.unwrap_or("x")),
+        artifacts: artifacts
+            .iter()
+            .map(|(n, k)| ApplicationArtifact {
+                name: (*n).into(),
+                kind: (*k).into(),
+            })
+            .collect(),
+        error: None,
+    }
+}
+
+fn applications() -> Applications {
+    Applications {
+        active: vec![
+            capp(
+                "HelloCompositeExporter",
+                Some("1.0.0"),
+                &[
+                    ("HelloApi", "synapse/api"),
+                    ("schema_json", "registry/resource"),
+                ],
+            ),
+            capp("NoVersion", None, &[("Mediator", "lib/synapse/mediator")]),
+        ],
+        faulty: vec![Application {
+            error: Some("Bad.car!/Bad_1.0.0/Bad-1.0.0.xml:3:7: unknown mediator <nope>".into()),
+            ..capp("FaultyCApp", Some("2.0.0"), &[("Bad", "synapse/sequence")])
+        }],
+    }
+}
+
+/// An API over a temporary `carbonapps/` with the apps above, and an admin's and a viewer's token.
+struct CAppFixture {
+    api: ManagementApi,
+    dir: tempfile::TempDir,
+    admin: Option<String>,
+    viewer: Option<String>,
+    redeploys: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CAppFixture {
+    fn new(max_capp_bytes: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let redeploys = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = redeploys.clone();
+        let api = api_in(config(), &dir.path().join("carbonapps"), applications())
+            .with_redeploy(Arc::new(move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }))
+            .with_max_capp_bytes(max_capp_bytes);
+        let admin = Some(login(&api, "admin", "pw"));
+        let viewer = Some(login(&api, "view", "v"));
+        CAppFixture {
+            api,
+            dir,
+            admin,
+            viewer,
+            redeploys,
+        }
+    }
+
+    fn carbonapps(&self) -> std::path::PathBuf {
+        self.dir.path().join("carbonapps")
+    }
+
+    fn redeploys(&self) -> usize {
+        self.redeploys.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn upload(&self, auth: &Option<String>, content_type: &str, body: &[u8]) -> Answer {
+        call_with(
+            &self.api,
+            Method::POST,
+            "/management/applications",
+            auth.clone(),
+            &[(header::CONTENT_TYPE, content_type)],
+            body,
+        )
+    }
+
+    fn delete(&self, auth: &Option<String>, name: &str) -> Answer {
+        call(
+            &self.api,
+            Method::DELETE,
+            &format!("/management/applications/{name}"),
+            auth.clone(),
+            "",
+        )
+    }
+}
+
+const BOUNDARY: &str = "XyZ-boundary";
+
+fn form_data() -> String {
+    format!("multipart/form-data; boundary={BOUNDARY}")
+}
+
+/// A multipart/form-data body with these `(filename, bytes)` parts (`None`: a plain field).
+fn multipart(parts: &[(Option<&str>, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (i, (file_name, bytes)) in parts.iter().enumerate() {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        let disposition = match file_name {
+            Some(f) => format!(
+                "Content-Disposition: form-data; name=\"file{i}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n"
+            ),
+            None => format!("Content-Disposition: form-data; name=\"field{i}\"\r\n"),
+        };
+        body.extend_from_slice(disposition.as_bytes());
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+#[test]
+fn capp_upload_limit_is_64_mib() {
+    assert_eq!(MAX_CAPP_UPLOAD_BYTES, 64 * 1024 * 1024);
+    let api = api_with(config());
+    assert_eq!(api.max_capp_bytes, MAX_CAPP_UPLOAD_BYTES);
+}
+
+#[test]
+fn applications_list_has_mi_shape_with_faulty_reasons() {
+    let f = CAppFixture::new(1024);
+    let a = call(
+        &f.api,
+        Method::GET,
+        "/management/applications",
+        f.viewer.clone(),
+        "",
+    );
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        a.body,
+        json!({
+            "totalCount": 3,
+            "activeCount": 2,
+            "activeList": [
+                {"name": "HelloCompositeExporter", "version": "1.0.0", "artifacts": [
+                    {"name": "HelloApi", "type": "api"},
+                    {"name": "schema_json", "type": "resource"},
+                ]},
+                {"name": "NoVersion", "artifacts": [{"name": "Mediator", "type": "synapse"}]},
+            ],
+            "faultyCount": 1,
+            "faultyList": [
+                {"name": "FaultyCApp", "version": "2.0.0",
+                 "artifacts": [{"name": "Bad", "type": "sequence"}],
+                 "error": "Bad.car!/Bad_1.0.0/Bad-1.0.0.xml:3:7: unknown mediator <nope>"},
+            ],
+        })
+    );
+    // No applications at all: MI's empty shape.
+    let empty_api = api_with(config());
+    let token = Some(login(&empty_api, "view", "v"));
+    let a = call(
+        &empty_api,
+        Method::GET,
+        "/management/applications",
+        token,
+        "",
+    );
+    assert_eq!(
+        a.body,
+        json!({"totalCount": 0, "activeCount": 0, "activeList": [], "faultyCount": 0, "faultyList": []})
+    );
+}
+
+// MI CarbonAppResourceTestCase: `?searchKey=FaultyCApp` -> totalCount 1.
+#[test]
+fn applications_search_key_filters_both_lists_ignoring_case() {
+    let f = CAppFixture::new(1024);
+    let search = |key: &str| {
+        call(
+            &f.api,
+            Method::GET,
+            &format!("/management/applications?searchKey={key}"),
+            f.viewer.clone(),
+            "",
+        )
+        .body
+    };
+    let a = search("FaultyCApp");
+    assert_eq!(
+        (a["totalCount"].clone(), a["activeCount"].clone()),
+        (json!(1), json!(0))
+    );
+    assert_eq!(a["faultyList"][0]["name"], "FaultyCApp");
+    let a = search("o");
+    assert_eq!(
+        (a["activeCount"].clone(), a["faultyCount"].clone()),
+        (json!(2), json!(0))
+    );
+    let a = search("HELLO");
+    assert_eq!(a["totalCount"], 1);
+    assert_eq!(a["activeList"][0]["name"], "HelloCompositeExporter");
+    assert_eq!(search("nothing")["totalCount"], 0);
+}
+
+#[test]
+fn application_detail_is_the_active_app_or_404_without_body() {
+    let f = CAppFixture::new(1024);
+    let get = |name: &str| {
+        call(
+            &f.api,
+            Method::GET,
+            &format!("/management/applications?carbonAppName={name}"),
+            f.viewer.clone(),
+            "",
+        )
+    };
+    let a = get("HelloCompositeExporter");
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        a.body,
+        json!({"name": "HelloCompositeExporter", "version": "1.0.0", "artifacts": [
+            {"name": "HelloApi", "type": "api"},
+            {"name": "schema_json", "type": "resource"},
+        ]})
+    );
+    // Faulty applications and unknown names: MI looks in the active list only.
+    for name in ["FaultyCApp", "Nope", "hellocompositeexporter"] {
+        let a = get(name);
+        assert_eq!(a.status, 404, "{name}");
+        assert!(a.raw.is_empty(), "{name}");
+    }
+}
+
+// MI populateFileContent: `Accept: application/octet-stream` returns carbonapps/<N>, else 500.
+#[test]
+fn application_download_returns_the_file_bytes() {
+    let f = CAppFixture::new(16);
+    std::fs::create_dir_all(f.carbonapps()).unwrap();
+    std::fs::write(
+        f.carbonapps().join("Hello_1.0.0.car"),
+        b"PK\x03\x04zip bytes",
+    )
+    .unwrap();
+    std::fs::write(f.carbonapps().join("Big.car"), [7u8; 17]).unwrap();
+    std::fs::write(f.carbonapps().join("Limit.car"), [7u8; 16]).unwrap();
+    let download = |name: &str| {
+        call_with(
+            &f.api,
+            Method::GET,
+            &format!("/management/applications?carbonAppName={name}"),
+            f.viewer.clone(),
+            &[(header::ACCEPT, "application/octet-stream")],
+            b"",
+        )
+    };
+    let a = download("Hello_1.0.0.car");
+    assert_eq!(a.status, 200);
+    assert_eq!(&a.raw[..], b"PK\x03\x04zip bytes");
+    assert_eq!(a.headers[header::CONTENT_TYPE], "application/octet-stream");
+    assert_eq!(download("Limit.car").raw.len(), 16);
+    for name in ["Missing.car", "Big.car"] {
+        let a = download(name);
+        assert_eq!((a.status, a.raw.is_empty()), (500, true), "{name}");
+    }
+    for name in ["..%2Fsecret.car", "a%2Fb.car", "..", "a%5Cb.car"] {
+        assert_eq!(download(name).status, 400, "{name}");
+    }
+}
+
+#[test]
+fn application_upload_writes_the_file_and_redeploys() {
+    let f = CAppFixture::new(1024);
+    let a = f.upload(
+        &f.admin,
+        &form_data(),
+        &multipart(&[(Some("Hello_1.0.0.car"), b"car bytes\r\n--not-a-boundary")]),
+    );
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert_eq!(
+        a.body,
+        json!({"Message": "Successfully added Carbon Application Hello_1.0.0.car"})
+    );
+    assert_eq!(
+        std::fs::read(f.carbonapps().join("Hello_1.0.0.car")).unwrap(),
+        b"car bytes\r\n--not-a-boundary"
+    );
+    assert_eq!(f.redeploys(), 1);
+    // The temporary file was renamed away; nothing else is in carbonapps/.
+    let names: Vec<_> = std::fs::read_dir(f.carbonapps())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["Hello_1.0.0.car"]);
+    // A second upload of the same name replaces the file (MI overwrites).
+    let a = f.upload(
+        &f.admin,
+        &form_data(),
+        &multipart(&[(Some("Hello_1.0.0.car"), b"v2")]),
+    );
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        std::fs::read(f.carbonapps().join("Hello_1.0.0.car")).unwrap(),
+        b"v2"
+    );
+    assert_eq!(f.redeploys(), 2);
+}
+
+// MI handlePost's 400 messages, verbatim (trailing spaces included).
+#[test]
+fn application_upload_refusals_use_mi_messages() {
+    let f = CAppFixture::new(1024);
+    let prefix = "Error when deploying the Carbon Application. ";
+    let cases: Vec<(String, Vec<u8>, String)> = vec![
+        (
+            "application/json".into(),
+            b"{}".to_vec(),
+            format!("{prefix}Supports only for the Content-Type : multipart/form-data"),
+        ),
+        (
+            form_data(),
+            multipart(&[]),
+            format!("{prefix}No file exist to be uploaded. "),
+        ),
+        (
+            form_data(),
+            multipart(&[(Some("A.car"), b"a"), (Some("B.car"), b"b")]),
+            format!("{prefix}Uploading Multiple files in one request is not supported. "),
+        ),
+        (
+            form_data(),
+            multipart(&[(Some("A.zip"), b"a")]),
+            format!("{prefix}Only files with the extension .car is supported. "),
+        ),
+        (
+            form_data(),
+            multipart(&[(None, b"a")]),
+            format!("{prefix}Only files with the extension .car is supported. "),
+        ),
+    ];
+    for (content_type, body, message) in cases {
+        let a = f.upload(&f.admin, &content_type, &body);
+        assert_eq!(
+            (a.status, a.body["Error"].as_str()),
+            (400, Some(message.as_str())),
+            "{message}"
+        );
+    }
+    // Conflux's own refusals: names that leave carbonapps/, and bodies that are not multipart.
+    for name in ["../up.car", "a/b.car", "a\\b.car", ".hidden.car"] {
+        let a = f.upload(&f.admin, &form_data(), &multipart(&[(Some(name), b"x")]));
+        assert_eq!(a.status, 400, "{name}");
+        assert!(
+            a.body["Error"].as_str().unwrap().starts_with(prefix),
+            "{name}"
+        );
+    }
+    let a = f.upload(
+        &f.admin,
+        "multipart/form-data",
+        &multipart(&[(Some("A.car"), b"a")]),
+    );
+    assert_eq!(a.status, 400);
+    let a = f.upload(&f.admin, &form_data(), b"--XyZ-boundary\r\nno end");
+    assert_eq!(a.status, 400);
+    assert!(
+        !f.carbonapps().exists() || std::fs::read_dir(f.carbonapps()).unwrap().next().is_none()
+    );
+    assert_eq!(f.redeploys(), 0);
+}
+
+#[test]
+fn application_upload_over_the_limit_is_413() {
+    let f = CAppFixture::new(16);
+    let a = f.upload(
+        &f.admin,
+        &form_data(),
+        &multipart(&[(Some("Big.car"), &[1u8; 17])]),
+    );
+    assert_eq!(a.status, 413);
+    assert!(a.body["Error"].as_str().unwrap().contains("16 bytes"));
+    assert!(!f.carbonapps().join("Big.car").exists());
+    let a = f.upload(
+        &f.admin,
+        &form_data(),
+        &multipart(&[(Some("Big.car"), &[1u8; 16])]),
+    );
+    assert_eq!(a.status, 200);
+    // A body larger than the file limit plus the multipart framing is refused unread.
+    let huge = vec![b'x'; 16 + MAX_MULTIPART_OVERHEAD_BYTES + 1];
+    let a = f.upload(&f.admin, &form_data(), &huge);
+    assert_eq!(a.status, 413);
+    assert!(a.body.get("Error").is_some());
+}
+
+#[test]
+fn application_writes_need_an_admin() {
+    let f = CAppFixture::new(1024);
+    std::fs::create_dir_all(f.carbonapps()).unwrap();
+    std::fs::write(f.carbonapps().join("Keep_1.0.0.car"), b"x").unwrap();
+    let a = f.upload(
+        &f.viewer,
+        &form_data(),
+        &multipart(&[(Some("A.car"), b"a")]),
+    );
+    assert_eq!((a.status, a.raw.is_empty()), (403, true));
+    let a = f.delete(&f.viewer, "Keep_1.0.0");
+    assert_eq!((a.status, a.raw.is_empty()), (403, true));
+    assert!(f.carbonapps().join("Keep_1.0.0.car").exists());
+    assert!(!f.carbonapps().join("A.car").exists());
+    assert_eq!(f.redeploys(), 0);
+    // Without a token, 401 as everywhere.
+    assert_eq!(f.delete(&None, "Keep_1.0.0").status, 401);
+}
+
+// MI AuditLogTestCase: DELETE applications/esb-artifacts-car_1.0.0 -> 200.
+#[test]
+fn application_delete_removes_the_file_and_redeploys() {
+    let f = CAppFixture::new(1024);
+    std::fs::create_dir_all(f.carbonapps()).unwrap();
+    std::fs::write(f.carbonapps().join("esb-artifacts-car_1.0.0.car"), b"x").unwrap();
+    let a = f.delete(&f.admin, "esb-artifacts-car_1.0.0");
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        a.body,
+        json!({"Message": "Successfully removed Carbon Application named esb-artifacts-car_1.0.0"})
+    );
+    assert!(!f.carbonapps().join("esb-artifacts-car_1.0.0.car").exists());
+    assert_eq!(f.redeploys(), 1);
+
+    let a = f.delete(&f.admin, "esb-artifacts-car_1.0.0");
+    assert_eq!(a.status, 404);
+    assert_eq!(
+        a.body,
+        json!({"Error": "Cannot remove the Carbon Application.esb-artifacts-car_1.0.0 does not exist"})
+    );
+    // A directory named like a CApp is not one.
+    std::fs::create_dir(f.carbonapps().join("Dir.car")).unwrap();
+    assert_eq!(f.delete(&f.admin, "Dir").status, 404);
+    assert_eq!(f.redeploys(), 1);
+}
+
+#[test]
+fn application_delete_refuses_names_outside_carbonapps() {
+    let f = CAppFixture::new(1024);
+    std::fs::create_dir_all(f.carbonapps()).unwrap();
+    std::fs::write(f.dir.path().join("outside.car"), b"x").unwrap();
+    for name in ["..%2Foutside", "a%2Fb", "a/b", "..", "a%5Cb", "%00x"] {
+        let a = f.delete(&f.admin, name);
+        assert_eq!(a.status, 400, "{name}");
+        assert!(
+            a.body["Error"]
+                .as_str()
+                .unwrap()
+                .starts_with("Cannot remove the Carbon Application."),
+            "{name}"
+        );
+    }
+    assert!(f.dir.path().join("outside.car").exists());
+    let a = call(
+        &f.api,
+        Method::DELETE,
+        "/management/applications",
+        f.admin.clone(),
+        "",
+    );
+    assert_eq!(
+        (a.status, a.body["Error"].as_str()),
+        (
+            400,
+            Some(
+                "Cannot remove the Carbon Application. Missing required name parameter in the path"
+            )
+        )
+    );
+    assert_eq!(f.redeploys(), 0);
+}
+
+// The listeners spawn the handler on a multi-thread runtime: uploads must not make it `!Send`.
+#[test]
+fn handling_a_request_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let api = api_with(config());
+    let headers = HeaderMap::new();
+    let handling = api.handle(ManagementRequest {
+        method: &Method::POST,
+        path_and_query: "/management/applications",
+        headers: &headers,
+        body: b"",
+        client: CLIENT,
+    });
+    assert_send(&handling);
 }

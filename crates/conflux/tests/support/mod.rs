@@ -343,3 +343,4 @@ pub fn bundled_home() -> PathBuf {
 }
 
 pub mod backend;
+pub mod capp;

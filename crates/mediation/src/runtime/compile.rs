@@ -11,6 +11,7 @@ use std::time::Duration;
 use conflux_artifacts as art;
 use conflux_artifacts::Span;
 use conflux_artifacts::mediators as am;
+use conflux_artifacts::registry::{has_registry_prefix, normalize_key, registry_file_path};
 use http::Method;
 
 use crate::dispatch::{
@@ -95,6 +96,10 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         expanding: Vec::new(),
         template_handlers: false,
         dynamic_targets: None,
+        registry: Arc::new(artifacts.registry.clone()),
+        registry_sequences: HashMap::new(),
+        registry_compiling: HashSet::new(),
+        registry_failures: HashMap::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -197,6 +202,13 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         }
     }
 
+    // Sequences compiled from registry resources, looked up by their canonical key
+    // (`conf:/seq/x.xml`), which every reference to them was rewritten to. A deployed sequence of
+    // the same name keeps it: MI's local registry answers first.
+    for (key, seq) in std::mem::take(&mut c.registry_sequences) {
+        sequences.entry(key).or_insert(seq);
+    }
+
     let deployment = Deployment {
         api_table,
         apis,
@@ -211,6 +223,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         has_fault_handlers: false,
         max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
         local_entries: Arc::new(std::mem::take(&mut c.local_entries)),
+        registry: c.registry.clone(),
     };
     let has_fault_handlers = c.template_handlers
         || deployment.sequences.contains_key("fault")
@@ -255,16 +268,89 @@ struct Compiler {
     expanding: Vec<String>,
     /// The named endpoints a `key-expression` may name, once they are all compiled.
     dynamic_targets: Option<Arc<HashMap<String, Arc<Endpoint>>>>,
+    /// The file registry: keys that name no deployed artifact are looked up here.
+    registry: Arc<art::Registry>,
+    /// Sequences compiled from registry resources, by canonical key.
+    registry_sequences: HashMap<String, Arc<Sequence>>,
+    /// Registry sequences being compiled now (a reference back to one is looked up per message).
+    registry_compiling: HashSet<String>,
+    /// Registry resources that did not compile, by canonical key: every reference fails alike.
+    registry_failures: HashMap<String, String>,
     errors: Vec<CompileError>,
     /// Deployed, but worth an operator's attention (`file:line:column` included).
     warnings: Vec<String>,
 }
 
-/// A key that names a registry resource (`conf:`, `gov:`, `local:` paths) rather than an artifact.
+/// A key that names a registry resource (`conf:`, `gov:`, `local:`, `resources:` paths, and the
+/// unsupported `file:`) rather than an artifact.
 fn is_registry_key(key: &str) -> bool {
-    ["conf:", "gov:", "local:", "file:"]
-        .iter()
-        .any(|p| key.starts_with(p))
+    has_registry_prefix(key) || key.starts_with("file:")
+}
+
+/// A registry resource read as an artifact of `kind` (the whole file parsed, so that errors carry
+/// the resource's `file:line:column`); `Err` says why it is not one.
+fn registry_artifact(
+    resource: &art::RegistryResource,
+    key: &str,
+    kind: art::ArtifactKind,
+) -> std::result::Result<art::Artifact, String> {
+    let text = String::from_utf8_lossy(resource.content());
+    let text = with_root_name(&text, key);
+    match art::parse_artifact(resource.origin(), &text) {
+        Ok(artifact) if artifact.kind() == kind => Ok(artifact),
+        Ok(artifact) => Err(format!(
+            "registry resource {key} is a <{}>, not a <{}>",
+            artifact.kind().root_element(),
+            kind.root_element()
+        )),
+        Err(e) => Err(format!(
+            "registry resource {key} is not a valid <{}>: {e}",
+            kind.root_element()
+        )),
+    }
+}
+
+/// `text` with a `name` attribute on its root element when it has none: a registry resource
+/// needs no name (MI's test registry has `<endpoint>`s without one, e.g. tests-mediator-2
+/// `registry/config/myEndpoint/iterateEndpoint.xml`), but the artifact parser requires it of a
+/// top-level sequence or endpoint. The key is the name. Columns after the insertion on that
+/// line shift by its length in error messages.
+fn with_root_name<'t>(text: &'t str, key: &str) -> std::borrow::Cow<'t, str> {
+    let Ok(doc) = roxmltree::Document::parse(text) else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    let root = doc.root_element();
+    if root.has_attribute("name") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let start = root.range().start + 1;
+    let name_end = text[start..]
+        .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+        .map_or(text.len(), |n| start + n);
+    std::borrow::Cow::Owned(format!(
+        "{} name=\"{}\"{}",
+        &text[..name_end],
+        payload::escape_attribute(key),
+        &text[name_end..]
+    ))
+}
+
+/// Why a registry key names nothing: where MI's file registry looks for it
+/// (`MicroIntegratorRegistry.resolveRegistryURI`).
+fn missing_registry_resource(what: &str, key: &str) -> String {
+    if key.starts_with("file:") {
+        return format!(
+            "{what} {key} is a file: registry key (not supported: use conf:, gov: or local:)"
+        );
+    }
+    match registry_file_path(key) {
+        Some(path) => format!(
+            "{what} {key} is not deployed and not in the registry (no file registry/{path}, and no CApp registry resource of that key)"
+        ),
+        None => format!(
+            "{what} {key}: the registry key is illegal: it points to a location outside the registry"
+        ),
+    }
 }
 
 impl Compiler {
@@ -279,12 +365,15 @@ impl Compiler {
                 format,
                 addressing,
             } => {
-                uri.parse::<http::Uri>().map_err(|err| {
-                    CompileError::at(
-                        &e.span,
-                        format!("address uri {uri:?} is not a valid URI: {err}"),
-                    )
-                })?;
+                // MI builds the endpoint with any text and fails when a message is sent to it
+                // (MI's car-deployment-before-transport-start test CApp has `uri="http://"`);
+                // Conflux deploys it too, says so, and each send faults.
+                if let Err(err) = uri.parse::<http::Uri>() {
+                    self.warnings.push(format!(
+                        "address uri {uri:?} is not a valid URI ({err}): messages sent to it fail at {}",
+                        e.span
+                    ));
+                }
                 EndpointKind::Address {
                     uri: uri.clone(),
                     format: *format,
@@ -400,7 +489,12 @@ impl Compiler {
             Some(t) => {
                 let duration = match &t.duration {
                     None => None,
-                    Some(art::TimeoutDuration::Millis(ms)) => Some(Duration::from_millis(*ms)),
+                    // A timeout applies only above 0 (SYN core/axis2/Axis2FlexibleMEPClient.java:
+                    // `endpoint.getEffectiveTimeout() > 0`); `<duration>0</duration>` means none.
+                    Some(art::TimeoutDuration::Millis(ms)) if *ms > 0 => {
+                        Some(Duration::from_millis(*ms))
+                    }
+                    Some(art::TimeoutDuration::Millis(_)) => None,
                     Some(art::TimeoutDuration::Dynamic(expr)) => {
                         dynamic_timeout = Some(expression(expr)?);
                         None
@@ -476,7 +570,9 @@ impl Compiler {
             let endpoint = self.endpoint_ref(r)?;
             let definition = match r {
                 art::EndpointRef::Inline(e) => Some(&**e),
-                art::EndpointRef::Key(name, _) => self.endpoint_sources.get(name),
+                art::EndpointRef::Key(name, _) => self.endpoint_sources.get(name).or_else(|| {
+                    normalize_key(name).and_then(|key| self.endpoint_sources.get(&key))
+                }),
                 art::EndpointRef::Expression(_) => None,
             };
             let (retry_disabled, retry_enabled, budget) = match definition {
@@ -542,12 +638,15 @@ impl Compiler {
                         Err(err) => self.errors.push(err),
                     }
                 }
+                // SYN `config/SynapseConfiguration.java` getEndpoint: a key the local registry does
+                // not know is a registry resource (a key without prefix is a governance key).
+                if let Some(endpoint) = self.registry_endpoint(name, span)? {
+                    return Ok(endpoint);
+                }
                 if is_registry_key(name) {
                     return Err(CompileError::at(
                         span,
-                        format!(
-                            "endpoint {name} is a registry key (registry resources are not supported)"
-                        ),
+                        missing_registry_resource("endpoint", name),
                     ));
                 }
                 // MI resolves an endpoint key when a message is sent (SYN endpoints/IndirectEndpoint.java):
@@ -573,12 +672,13 @@ impl Compiler {
     /// A reference to a sequence that is not deployed. MI looks sequences up when a message
     /// needs them (SYN `mediators/base/SequenceMediator.java`, `ProxyService`, `Resource`), so the
     /// artifact deploys and the message that reaches the reference faults; Conflux does the same
-    /// and warns when deploying. A registry key (`conf:`, `gov:`) is an error: there is no registry.
+    /// and warns when deploying. A registry key (`conf:`, `gov:`) that the registry does not hold
+    /// is an error naming where the registry looks.
     fn missing_sequence(&mut self, what: &str, name: &str, span: &Span) -> Result<()> {
         if is_registry_key(name) {
             return Err(CompileError::at(
                 span,
-                format!("{what} {name} is a registry key (registry resources are not supported)"),
+                missing_registry_resource(what, name),
             ));
         }
         self.warnings.push(format!(
@@ -588,16 +688,121 @@ impl Compiler {
     }
 
     fn sequence(&mut self, s: &art::Sequence, name: &str) -> Result<Sequence> {
-        if let Some((handler, span)) = &s.on_error
-            && !self.sequence_names.contains(handler)
-        {
-            self.missing_sequence("onError sequence", handler, span)?;
-        }
+        let on_error = match &s.on_error {
+            Some((handler, span)) => Some(self.sequence_key("onError sequence", handler, span)?),
+            None => None,
+        };
         Ok(Sequence {
             name: Arc::from(name),
             mediators: self.mediators(&s.mediators)?,
-            on_error: s.on_error.as_ref().map(|(n, _)| n.clone()),
+            on_error,
         })
+    }
+
+    /// The name a message looks the sequence `key` up by: a deployed sequence's own name; for a
+    /// registry resource, its canonical key (the sequence is compiled now, once); otherwise `key`
+    /// itself, which warns or fails as [`Compiler::missing_sequence`] says.
+    fn sequence_key(&mut self, what: &str, key: &str, span: &Span) -> Result<String> {
+        if self.sequence_names.contains(key) {
+            return Ok(key.to_string());
+        }
+        if let Some(canonical) = self.registry_sequence(what, key, span)? {
+            return Ok(canonical);
+        }
+        self.missing_sequence(what, key, span)?;
+        Ok(key.to_string())
+    }
+
+    /// SYN `config/SynapseConfiguration.java` getSequence: a key the local registry does not know
+    /// is fetched from the registry and built as a sequence (`AbstractRegistry.getResource` with
+    /// the sequence mapper). `Ok(None)` when the registry has no resource of that key.
+    fn registry_sequence(&mut self, what: &str, key: &str, span: &Span) -> Result<Option<String>> {
+        let Some(canonical) = normalize_key(key) else {
+            return Ok(None);
+        };
+        if self.registry_sequences.contains_key(&canonical)
+            || self.registry_compiling.contains(&canonical)
+        {
+            return Ok(Some(canonical));
+        }
+        if let Some(why) = self.registry_failures.get(&canonical) {
+            return Err(CompileError::at(span, format!("{what} {key}: {why}")));
+        }
+        let registry = self.registry.clone();
+        let Some(resource) = registry.get(&canonical) else {
+            return Ok(None);
+        };
+        let compiled = match registry_artifact(resource, &canonical, art::ArtifactKind::Sequence) {
+            Ok(art::Artifact::Sequence(seq)) => {
+                self.registry_compiling.insert(canonical.clone());
+                let compiled = self.sequence(&seq, &canonical);
+                self.registry_compiling.remove(&canonical);
+                compiled.map_err(|e| format!("registry resource {canonical} does not deploy: {e}"))
+            }
+            Ok(_) => Err(format!("registry resource {canonical} is not a <sequence>")),
+            Err(why) => Err(why),
+        };
+        match compiled {
+            Ok(seq) => {
+                self.registry_sequences
+                    .insert(canonical.clone(), Arc::new(seq));
+                Ok(Some(canonical))
+            }
+            Err(why) => {
+                self.registry_failures.insert(canonical, why.clone());
+                Err(CompileError::at(span, format!("{what} {key}: {why}")))
+            }
+        }
+    }
+
+    /// SYN `config/SynapseConfiguration.java` getEndpoint for a key the local registry does not
+    /// know: the registry resource built as an endpoint, compiled once as a named endpoint whose
+    /// name is the canonical key. `Ok(None)` when the registry has no resource of that key.
+    fn registry_endpoint(&mut self, key: &str, span: &Span) -> Result<Option<Arc<Endpoint>>> {
+        let Some(canonical) = normalize_key(key) else {
+            return Ok(None);
+        };
+        if let Some(e) = self.named_endpoints.get(&canonical) {
+            return Ok(Some(e.clone()));
+        }
+        if self.endpoints_compiling.contains(&canonical) {
+            return Err(CompileError::at(
+                span,
+                format!("endpoint {key} contains itself (a group refers back to it)"),
+            ));
+        }
+        if let Some(why) = self.registry_failures.get(&canonical) {
+            return Err(CompileError::at(span, format!("endpoint {key}: {why}")));
+        }
+        let registry = self.registry.clone();
+        let Some(resource) = registry.get(&canonical) else {
+            return Ok(None);
+        };
+        let failed = |c: &mut Compiler, why: String| {
+            c.registry_failures.insert(canonical.clone(), why.clone());
+            Err(CompileError::at(span, format!("endpoint {key}: {why}")))
+        };
+        let mut endpoint =
+            match registry_artifact(resource, &canonical, art::ArtifactKind::Endpoint) {
+                Ok(art::Artifact::Endpoint(e)) => e,
+                Ok(_) => {
+                    return failed(
+                        self,
+                        format!("registry resource {canonical} is not an <endpoint>"),
+                    );
+                }
+                Err(why) => return failed(self, why),
+            };
+        endpoint.name = Some(canonical.clone());
+        self.endpoint_sources
+            .insert(canonical.clone(), endpoint.clone());
+        if let Err(e) = self.named_endpoint(&canonical, &endpoint) {
+            return failed(
+                self,
+                format!("registry resource {canonical} does not deploy: {e}"),
+            );
+        }
+        Ok(self.named_endpoints.get(&canonical).cloned())
     }
 
     fn sequence_ref(
@@ -612,6 +817,11 @@ impl Compiler {
             art::SequenceRef::Named(name, span) => match named.get(name) {
                 Some(seq) => Ok(Some(seq.clone())),
                 None => {
+                    if let Some(key) = self.registry_sequence("sequence", name, span)?
+                        && let Some(seq) = self.registry_sequences.get(&key)
+                    {
+                        return Ok(Some(seq.clone()));
+                    }
                     self.missing_sequence("sequence", name, span)?;
                     // Looked up per message, which then faults as MI's missing sequence does.
                     Ok(Some(Arc::new(Sequence {
@@ -732,12 +942,9 @@ impl Compiler {
                 art::Mediator::Send(s) => {
                     let receive = match &s.receive {
                         None => None,
-                        Some(art::Value::Literal(name, span)) => {
-                            if !self.sequence_names.contains(name) {
-                                self.missing_sequence("receive sequence", name, span)?;
-                            }
-                            Some(ValueSource::Literal(name.clone()))
-                        }
+                        Some(art::Value::Literal(name, span)) => Some(ValueSource::Literal(
+                            self.sequence_key("receive sequence", name, span)?,
+                        )),
                         Some(art::Value::Dynamic(expr)) => Some(expression(expr)?),
                     };
                     let endpoint = match &s.endpoint {
@@ -756,11 +963,9 @@ impl Compiler {
                 }
                 art::Mediator::Sequence(s) => match &s.target {
                     am::SequenceTarget::Key(art::Value::Literal(key, span)) => {
-                        if !self.sequence_names.contains(key) {
-                            self.missing_sequence("sequence", key, span)?;
-                        }
+                        let key = self.sequence_key("sequence", key, span)?;
                         out.push(Mediator::Sequence(rt::SequenceCall::Named(
-                            ValueSource::Literal(key.clone()),
+                            ValueSource::Literal(key),
                         )));
                     }
                     am::SequenceTarget::Key(art::Value::Dynamic(expr)) => {
@@ -831,7 +1036,7 @@ impl Compiler {
                         am::CalloutService::To => crate::runtime::engine::to_address_endpoint(),
                     };
                     let local_entry = match &c.source {
-                        am::CalloutSource::Key(key) => self.local_entries.get(key).cloned(),
+                        am::CalloutSource::Key(key) => self.entry_text(key),
                         _ => None,
                     };
                     let callout = rt::Callout::compile(c, endpoint, local_entry)
@@ -857,12 +1062,8 @@ impl Compiler {
         for t in &c.targets {
             let action = match (&t.sequence, &t.endpoint) {
                 (Some(am::TargetSequence::Key(key, span)), _) => {
-                    if !self.sequence_names.contains(key) {
-                        self.missing_sequence("sequence", key, span)?;
-                    }
-                    rt::TargetAction::Sequence(rt::SequenceCall::Named(ValueSource::Literal(
-                        key.clone(),
-                    )))
+                    let key = self.sequence_key("sequence", key, span)?;
+                    rt::TargetAction::Sequence(rt::SequenceCall::Named(ValueSource::Literal(key)))
                 }
                 (Some(am::TargetSequence::Inline(list)), _) => {
                     rt::TargetAction::Sequence(rt::SequenceCall::Inline(Arc::new(Sequence {
@@ -941,10 +1142,7 @@ impl Compiler {
     fn eip_sequence(&mut self, s: &am::EipSequence) -> Result<rt::EipSequence> {
         Ok(match s {
             am::EipSequence::Key(key, span) => {
-                if !self.sequence_names.contains(key) {
-                    self.missing_sequence("sequence", key, span)?;
-                }
-                rt::EipSequence::Named(key.clone())
+                rt::EipSequence::Named(self.sequence_key("sequence", key, span)?)
             }
             am::EipSequence::Inline(list) => rt::EipSequence::Inline(Arc::new(Sequence {
                 name: Arc::from("anonymous"),
@@ -996,7 +1194,7 @@ impl Compiler {
 
     /// A sequence template (SYN `config/xml/TemplateMediatorFactory.java`).
     fn template(&mut self, t: &art::Template) -> Result<rt::Template> {
-        self.on_error_handler(&t.on_error)?;
+        let on_error = self.on_error_handler(&t.on_error)?;
         let name: Arc<str> = Arc::from(t.name.as_str());
         Ok(rt::Template {
             name: name.clone(),
@@ -1012,7 +1210,7 @@ impl Compiler {
             sequence: Arc::new(Sequence {
                 name,
                 mediators: self.mediators(&t.mediators)?,
-                on_error: t.on_error.as_ref().map(|(n, _)| n.clone()),
+                on_error,
             }),
         })
     }
@@ -1027,7 +1225,7 @@ impl Compiler {
                 c.target, c.target, c.target_span
             ));
         }
-        self.on_error_handler(&c.on_error)?;
+        let on_error = self.on_error_handler(&c.on_error)?;
         let params = c
             .params
             .iter()
@@ -1045,19 +1243,24 @@ impl Compiler {
         Ok(rt::CallTemplate {
             target: Arc::from(c.target.as_str()),
             params,
-            on_error: c.on_error.as_ref().map(|(n, _)| n.clone()),
+            on_error,
         })
     }
 
-    /// The `onError` of a template or a template call: a fault handler, checked like a sequence's.
-    fn on_error_handler(&mut self, on_error: &Option<(String, Span)>) -> Result<()> {
-        if let Some((handler, span)) = on_error {
-            self.template_handlers = true;
-            if !self.sequence_names.contains(handler) {
-                self.missing_sequence("onError sequence", handler, span)?;
+    /// The `onError` of a template or a template call: a fault handler, checked like a sequence's;
+    /// the name a message looks it up by.
+    fn on_error_handler(&mut self, on_error: &Option<(String, Span)>) -> Result<Option<String>> {
+        match on_error {
+            Some((handler, span)) => {
+                self.template_handlers = true;
+                Ok(Some(self.sequence_key(
+                    "onError sequence",
+                    handler,
+                    span,
+                )?))
             }
+            None => Ok(None),
         }
-        Ok(())
     }
 
     fn log(&mut self, l: &am::Log) -> Result<rt::Log> {
@@ -1079,15 +1282,30 @@ impl Compiler {
         })
     }
 
-    /// The text of a local entry used as a key (payloadFactory format, enrich inline key).
+    /// The text of an entry: a local entry, else a registry resource (SYN
+    /// `MessageContext.getEntry`: the local registry first, then the registry).
+    fn entry_text(&self, key: &str) -> Option<String> {
+        if let Some(text) = self.local_entries.get(key) {
+            return Some(text.clone());
+        }
+        self.registry.text(key).map(|t| t.into_owned())
+    }
+
+    /// The text of a local entry or registry resource used as a key (payloadFactory format,
+    /// enrich inline key).
     fn local_entry(&self, key: &art::Value) -> Result<String> {
         match key {
-            art::Value::Literal(name, span) => match self.local_entries.get(name) {
-                Some(text) => Ok(text.clone()),
+            art::Value::Literal(name, span) => match self.entry_text(name) {
+                Some(text) => Ok(text),
+                None if is_registry_key(name) => Err(CompileError::at(
+                    span,
+                    missing_registry_resource("key", name),
+                )),
                 None => Err(CompileError::at(
                     span,
                     format!(
-                        "key {name} is not a deployed local entry (registry keys such as conf:/gov: are not supported)"
+                        "key {name} is not a deployed local entry (nor a registry resource: no file registry/{})",
+                        registry_file_path(name).unwrap_or_default()
                     ),
                 )),
             },
@@ -1115,7 +1333,23 @@ impl Compiler {
                     .map_err(|e| CompileError::at(span, format!("payloadFactory <format>: {e}")))?,
                 rt::MediaType::Json | rt::MediaType::Text => text.trim().to_string(),
             },
-            am::Format::Key(v) => self.local_entry(v)?.trim().to_string(),
+            am::Format::Key(v) => {
+                let text = self.local_entry(v)?;
+                match (media_type, v) {
+                    // PayloadFactoryMediator.mediate: an XML registry resource is an element,
+                    // its indentation removed (`removeIndentations`) before `toString()`.
+                    (rt::MediaType::Xml, art::Value::Literal(key, span))
+                        if !self.local_entries.contains_key(key)
+                            && self.registry.get(key).is_some_and(|r| r.is_xml()) =>
+                    {
+                        payload_factory_xml_format(&text, &text, &[(String::new(), String::new())])
+                            .map_err(|e| {
+                                CompileError::at(span, format!("payloadFactory <format key>: {e}"))
+                            })?
+                    }
+                    _ => text.trim().to_string(),
+                }
+            }
         };
         let args = p
             .args
@@ -1525,5 +1759,374 @@ mod tests {
             errors[0].to_string().contains("endpoint L contains itself"),
             "{errors:?}"
         );
+    }
+
+    /// Registry resources of MI's test servers (integration/mediation-tests/*/src/test/resources/
+    /// artifacts/ESB/server/registry/), by key.
+    mod registry {
+        use std::collections::BTreeMap;
+        use std::sync::Mutex;
+
+        use bytes::Bytes;
+        use http::{Request, Response, StatusCode};
+        use http_body_util::{BodyExt, Full};
+
+        use super::*;
+        use crate::runtime::endpoint::{SendFault, SendFuture, Sender};
+
+        const NS: &str = SYNAPSE_NS;
+        type B = Full<Bytes>;
+
+        /// Answers every send with 200 `backend` and records the URIs it was asked for.
+        #[derive(Default)]
+        struct Backend {
+            seen: Mutex<Vec<String>>,
+        }
+
+        impl Sender<B> for Backend {
+            fn send<'a>(&'a self, _: &'a Endpoint, request: Request<B>) -> SendFuture<'a, B> {
+                self.seen.lock().unwrap().push(request.uri().to_string());
+                Box::pin(async move {
+                    Ok::<_, SendFault>(Response::new(B::from(Bytes::from_static(b"backend"))))
+                })
+            }
+        }
+
+        fn resource(text: &str, properties: &[(&str, &str)]) -> art::RegistryResource {
+            art::RegistryResource::new(
+                text.as_bytes().to_vec(),
+                None,
+                properties
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<BTreeMap<_, _>>(),
+                "test-registry",
+            )
+        }
+
+        fn deploy_with(
+            files: &[(&str, &str)],
+            resources: &[(&str, art::RegistryResource)],
+        ) -> (Deployment, Vec<CompileError>) {
+            let mut artifacts = art::Artifacts::default();
+            for (label, xml) in files {
+                artifacts
+                    .insert(art::parse_artifact(label, xml).unwrap())
+                    .unwrap();
+            }
+            for (key, r) in resources {
+                artifacts.registry.insert(key, r.clone()).unwrap();
+            }
+            compile(&artifacts)
+        }
+
+        async fn get(d: &Deployment, backend: &Backend, path: &str) -> (StatusCode, String) {
+            let request = Request::get(path).body(B::default()).unwrap();
+            let response = d.handle(backend, request, Protocol::Http).await;
+            let status = response.status();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+
+        fn registry_resources() -> Vec<(&'static str, art::RegistryResource)> {
+            vec![
+                // tests-mediator-1 registry/config/custom/test/property_mediator_test.txt(.properties)
+                (
+                    "conf:/custom/test/property_mediator_test.txt",
+                    resource(
+                        "Property mediator test resources",
+                        &[("resourceName", "Config Reg Test String")],
+                    ),
+                ),
+                (
+                    "conf:/payloadFactory/payload-in.xml",
+                    resource(
+                        "<m:getQuote xmlns:m=\"http://services.samples\">\n    <m:request>\n        <m:symbol>$1</m:symbol>\n    </m:request>\n</m:getQuote>\n",
+                        &[],
+                    ),
+                ),
+                (
+                    "conf:/json/format.json",
+                    art::RegistryResource::new(
+                        b"{\"symbol\": \"$1\"}\n".to_vec(),
+                        Some("application/json".into()),
+                        BTreeMap::new(),
+                        "test-registry",
+                    ),
+                ),
+                (
+                    "conf:/seq/in.xml",
+                    resource(
+                        &format!(
+                            r#"<sequence xmlns="{NS}" name="in"><payloadFactory media-type="json"><format>{{"from":"registry"}}</format><args/></payloadFactory><respond/></sequence>"#
+                        ),
+                        &[],
+                    ),
+                ),
+                (
+                    "gov:/seq/mark.xml",
+                    resource(
+                        &format!(
+                            r#"<sequence xmlns="{NS}" name="mark"><property name="mark" value="marked"/></sequence>"#
+                        ),
+                        &[],
+                    ),
+                ),
+                (
+                    "conf:/ep/backend.xml",
+                    resource(
+                        &format!(
+                            r#"<endpoint xmlns="{NS}" name="backendEP"><address uri="http://backend:9000/svc"/></endpoint>"#
+                        ),
+                        &[],
+                    ),
+                ),
+            ]
+        }
+
+        fn api() -> String {
+            format!(
+                r#"<api xmlns="{NS}" name="RegApi" context="/reg">
+  <resource methods="GET" uri-template="/text"><inSequence>
+    <payloadFactory media-type="text"><format>$1|$2|$3|$4</format><args>
+      <arg expression="get-property('registry', 'conf:/custom/test/property_mediator_test.txt')"/>
+      <arg expression="get-property('registry', 'conf:/custom/test/property_mediator_test.txt@resourceName')"/>
+      <arg expression="get-property('registry','conf:custom/test/property_mediator_test.txt/@resourceName')"/>
+      <arg expression="get-property('registry', 'conf:/nothing.txt')"/>
+    </args></payloadFactory>
+    <respond/>
+  </inSequence></resource>
+  <resource methods="GET" uri-template="/format"><inSequence>
+    <payloadFactory media-type="xml"><format key="conf:/payloadFactory/payload-in.xml"/><args><arg value="WSO2"/></args></payloadFactory>
+    <respond/>
+  </inSequence></resource>
+  <resource methods="GET" uri-template="/json"><inSequence>
+    <payloadFactory media-type="json"><format key="conf:json/format.json"/><args><arg value="WSO2"/></args></payloadFactory>
+    <respond/>
+  </inSequence></resource>
+  <resource methods="GET" uri-template="/base64"><inSequence>
+    <payloadFactory media-type="text"><format>$1</format><args>
+      <arg expression="get-property('registry', 'conf:/json/format.json')"/>
+    </args></payloadFactory>
+    <respond/>
+  </inSequence></resource>
+  <resource methods="GET" uri-template="/seq" inSequence="conf:seq/in.xml"/>
+  <resource methods="GET" uri-template="/send"><inSequence>
+    <sequence key="gov:/seq/mark.xml"/>
+    <send><endpoint key="conf:/ep/backend.xml"/></send>
+  </inSequence></resource>
+  <resource methods="GET" uri-template="/again"><inSequence>
+    <sequence key="gov:seq/mark.xml"/>
+    <payloadFactory media-type="text"><format>$1</format><args><arg expression="$ctx:mark"/></args></payloadFactory>
+    <respond/>
+  </inSequence></resource>
+</api>"#
+            )
+        }
+
+        // GetPropertyFunction SCOPE_REGISTRY (MI PropertyIntegrationRegistryValuesTestCase's
+        // 'conf:/custom/test/property_mediator_test.txt/@resourceName'); PayloadFactoryMediator
+        // with a registry format key; SynapseConfiguration.getSequence / getEndpoint for keys the
+        // local registry does not know (MicroIntegratorRegistry.lookup).
+        #[tokio::test]
+        async fn registry_keys_deploy_and_run_like_micro_integrator_registry() {
+            let (d, errors) = deploy_with(&[("api/RegApi.xml", &api())], &registry_resources());
+            assert!(errors.is_empty(), "{errors:?}");
+            assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+            let backend = Backend::default();
+
+            let (status, body) = get(&d, &backend, "/reg/text").await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(
+                body,
+                "Property mediator test resources|Config Reg Test String|Config Reg Test String|"
+            );
+
+            let (_, body) = get(&d, &backend, "/reg/format").await;
+            assert_eq!(
+                body,
+                r#"<m:getQuote xmlns:m="http://services.samples"><m:request><m:symbol>WSO2</m:symbol></m:request></m:getQuote>"#
+            );
+            let (_, body) = get(&d, &backend, "/reg/json").await;
+            assert_eq!(body, r#"{"symbol": "WSO2"}"#);
+            // A binary media type reads as base64 through get-property (OMText.getText()).
+            let (_, body) = get(&d, &backend, "/reg/base64").await;
+            assert_eq!(body, "eyJzeW1ib2wiOiAiJDEifQo=");
+
+            let (status, body) = get(&d, &backend, "/reg/seq").await;
+            assert_eq!(
+                (status, body.as_str()),
+                (StatusCode::OK, r#"{"from":"registry"}"#)
+            );
+
+            let (status, body) = get(&d, &backend, "/reg/send").await;
+            assert_eq!((status, body.as_str()), (StatusCode::OK, "backend"));
+            let seen = backend.seen.lock().unwrap().clone();
+            assert_eq!(seen.len(), 1);
+            assert!(seen[0].starts_with("http://backend:9000/svc"), "{seen:?}");
+
+            // Each key compiles once, under its canonical spelling, whatever spelling refers to it.
+            let (_, body) = get(&d, &backend, "/reg/again").await;
+            assert_eq!(body, "marked");
+            assert!(d.sequences.contains_key("gov:/seq/mark.xml"));
+            assert!(d.sequences.contains_key("conf:/seq/in.xml"));
+            assert_eq!(
+                &*d.named_endpoints["conf:/ep/backend.xml"].name,
+                "conf:/ep/backend.xml"
+            );
+        }
+
+        #[test]
+        fn a_registry_key_the_registry_lacks_fails_the_artifact_and_says_where_it_looked() {
+            let proxy = format!(
+                r#"<proxy xmlns="{NS}" name="P"><target inSequence="conf:/sequence/proxy_sequence.xml"><outSequence><send/></outSequence></target></proxy>"#
+            );
+            let api = format!(
+                r#"<api xmlns="{NS}" name="A" context="/a"><resource><inSequence><send><endpoint key="conf:/test_ep_config/addressEP_Test.xml"/></send></inSequence></resource></api>"#
+            );
+            let format = format!(
+                r#"<sequence xmlns="{NS}" name="S"><payloadFactory><format key="gov:/missing.xml"/><args/></payloadFactory></sequence>"#
+            );
+            let plain = format!(
+                r#"<sequence xmlns="{NS}" name="T"><sequence key="NotDeployed"/></sequence>"#
+            );
+            let (d, errors) = deploy_with(
+                &[
+                    ("proxy-services/P.xml", &proxy),
+                    ("api/A.xml", &api),
+                    ("sequences/S.xml", &format),
+                    ("sequences/T.xml", &plain),
+                ],
+                &[],
+            );
+            let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            assert_eq!(errors.len(), 3, "{errors:#?}");
+            assert!(errors.iter().any(|e| e.starts_with(
+                "sequence conf:/sequence/proxy_sequence.xml is not deployed and not in the registry (no file registry/config/sequence/proxy_sequence.xml"
+            )), "{errors:#?}");
+            assert!(errors.iter().any(|e| e.starts_with(
+                "endpoint conf:/test_ep_config/addressEP_Test.xml is not deployed and not in the registry (no file registry/config/test_ep_config/addressEP_Test.xml"
+            )), "{errors:#?}");
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.starts_with("key gov:/missing.xml is not deployed and not in the registry (no file registry/governance/missing.xml")),
+                "{errors:#?}"
+            );
+            // A plain name keeps MI's per-message failure: deployed, with a warning.
+            assert!(d.sequences.contains_key("T"));
+            assert!(
+                d.warnings.iter().any(|w| w.contains("NotDeployed")),
+                "{:?}",
+                d.warnings
+            );
+        }
+
+        #[test]
+        fn a_registry_resource_that_is_not_the_artifact_asked_for_fails_each_reference() {
+            let seq = |name: &str| {
+                format!(
+                    r#"<sequence xmlns="{NS}" name="{name}"><send><endpoint key="conf:/ep/wrong.xml"/></send></sequence>"#
+                )
+            };
+            let (s1, s2) = (seq("S1"), seq("S2"));
+            let (d, errors) = deploy_with(
+                &[("sequences/S1.xml", &s1), ("sequences/S2.xml", &s2)],
+                &[(
+                    "conf:/ep/wrong.xml",
+                    resource(&format!(r#"<sequence xmlns="{NS}" name="x"/>"#), &[]),
+                )],
+            );
+            let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            assert_eq!(errors.len(), 2, "{errors:#?}");
+            for (e, file) in errors.iter().zip(["sequences/S1.xml", "sequences/S2.xml"]) {
+                assert!(
+                    e.starts_with("endpoint conf:/ep/wrong.xml: registry resource conf:/ep/wrong.xml is a <sequence>, not a <endpoint>"),
+                    "{e}"
+                );
+                assert!(e.contains(file), "{e}");
+            }
+            assert!(d.sequences.is_empty());
+
+            // A resource that is not valid XML for an endpoint: located in the resource.
+            let (_, errors) = deploy_with(
+                &[("sequences/S1.xml", &s1)],
+                &[("conf:/ep/wrong.xml", resource("<endpoint>\n<broken", &[]))],
+            );
+            assert_eq!(errors.len(), 1);
+            let e = errors[0].to_string();
+            assert!(
+                e.contains("registry resource conf:/ep/wrong.xml is not a valid <endpoint>: XML syntax error")
+                    && e.contains("at test-registry:"),
+                "{e}"
+            );
+        }
+
+        #[test]
+        fn a_registry_endpoint_group_that_contains_itself_is_refused() {
+            let api = format!(
+                r#"<api xmlns="{NS}" name="A" context="/a"><resource><inSequence><send><endpoint key="conf:/ep/lb.xml"/></send></inSequence></resource></api>"#
+            );
+            let group = format!(
+                r#"<endpoint xmlns="{NS}" name="lb"><loadbalance><endpoint key="conf:ep/lb.xml"/></loadbalance></endpoint>"#
+            );
+            let (d, errors) = deploy_with(
+                &[("api/A.xml", &api)],
+                &[("conf:/ep/lb.xml", resource(&group, &[]))],
+            );
+            assert!(d.apis.is_empty());
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(
+                errors[0]
+                    .to_string()
+                    .contains("endpoint conf:ep/lb.xml contains itself"),
+                "{}",
+                errors[0]
+            );
+        }
+
+        // MI's test registry holds endpoints without a name (tests-mediator-2
+        // registry/config/myEndpoint/iterateEndpoint.xml): the key names them.
+        #[test]
+        fn a_registry_resource_needs_no_name() {
+            let s = format!(
+                r#"<sequence xmlns="{NS}" name="S"><send><endpoint key="conf:/myEndpoint/iterateEndpoint.xml"/></send></sequence>"#
+            );
+            let ep = format!(
+                "<?xml version=\"1.0\"?>\n<!-- c -->\n<endpoint xmlns=\"{NS}\">\n<address uri=\"http://localhost:9000/services/SimpleStockQuoteService\"/></endpoint>"
+            );
+            let (d, errors) = deploy_with(
+                &[("sequences/S.xml", &s)],
+                &[("conf:/myEndpoint/iterateEndpoint.xml", resource(&ep, &[]))],
+            );
+            assert!(errors.is_empty(), "{errors:?}");
+            assert!(
+                d.named_endpoints
+                    .contains_key("conf:/myEndpoint/iterateEndpoint.xml")
+            );
+            assert_eq!(
+                with_root_name("<a:b xmlns:a=\"urn:a\"/>", "k\"1"),
+                "<a:b name=\"k&quot;1\" xmlns:a=\"urn:a\"/>"
+            );
+            assert_eq!(with_root_name("<a name=\"n\"/>", "k"), "<a name=\"n\"/>");
+        }
+
+        // A sequence that refers to itself through the registry compiles once; the reference is
+        // looked up per message, as a deployed sequence's is.
+        #[test]
+        fn a_registry_sequence_may_refer_to_itself() {
+            let s = format!(
+                r#"<sequence xmlns="{NS}" name="S"><sequence key="conf:/seq/rec.xml"/></sequence>"#
+            );
+            let rec = format!(
+                r#"<sequence xmlns="{NS}" name="rec"><filter xpath="false()"><sequence key="conf:seq/rec.xml"/></filter></sequence>"#
+            );
+            let (d, errors) = deploy_with(
+                &[("sequences/S.xml", &s)],
+                &[("conf:/seq/rec.xml", resource(&rec, &[]))],
+            );
+            assert!(errors.is_empty(), "{errors:?}");
+            assert!(d.sequences.contains_key("conf:/seq/rec.xml"));
+        }
     }
 }

@@ -120,6 +120,9 @@ pub struct MessageContext<B> {
     pub func_stack: Vec<crate::runtime::mediators::TemplateFrame>,
     /// The deployment's local entries, which an unset default-scope property falls back to.
     pub local_entries: std::sync::Arc<std::collections::HashMap<String, String>>,
+    /// The deployment's file registry, which `get-property('registry', key)` reads
+    /// (SYN `mediators/GetPropertyFunction.java`, SCOPE_REGISTRY).
+    pub registry: Arc<conflux_artifacts::Registry>,
     /// The `charset` the request's Content-Type named (MI's CHARACTER_SET_ENCODING of the request).
     pub request_charset: Option<String>,
 }
@@ -152,6 +155,7 @@ impl<B: MessageBody> MessageContext<B> {
             om_properties: Vec::new(),
             func_stack: Vec::new(),
             local_entries: Default::default(),
+            registry: Default::default(),
             request_charset,
         }
     }

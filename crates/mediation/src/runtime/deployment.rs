@@ -62,6 +62,9 @@ pub struct Deployment {
     /// Text and inline-XML local entries by key: `get-property('key')` falls back to them
     /// (GetPropertyFunction: an unset property is looked up as an entry).
     pub local_entries: Arc<HashMap<String, String>>,
+    /// The file registry (`conf:`/`gov:`/`local:` resources), read per message by
+    /// `get-property('registry', key)`; registry sequences and endpoints are compiled already.
+    pub registry: Arc<conflux_artifacts::Registry>,
 }
 
 impl Deployment {
@@ -81,6 +84,7 @@ impl Deployment {
             has_fault_handlers: false,
             max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
             local_entries: Arc::default(),
+            registry: Arc::default(),
         }
     }
 
@@ -125,6 +129,7 @@ impl Deployment {
             let postfix = proxy.rest_url_postfix.to_string();
             let mut ctx = dispatched(parts, body, route, scheme);
             ctx.local_entries = self.local_entries.clone();
+            ctx.registry = self.registry.clone();
             ctx.axis2.insert(props::REST_URL_POSTFIX.into(), postfix);
             let response = engine.mediate(route, ctx).await;
             if let Some(c) = counters.and_then(|c| c.proxies.get(proxy.proxy)) {
@@ -161,6 +166,7 @@ impl Deployment {
                 let route = &api.resources[m.resource];
                 let mut ctx = dispatched(parts, body, route, scheme);
                 ctx.local_entries = self.local_entries.clone();
+                ctx.registry = self.registry.clone();
                 ctx.axis2
                     .insert(props::REST_URL_POSTFIX.into(), m.rest_url_postfix.clone());
                 // Properties MI sets on a dispatched REST request (SYN api/API.java, Resource.java),
@@ -207,6 +213,7 @@ impl Deployment {
                     };
                     let mut ctx = dispatched(parts, body, &route, scheme);
                     ctx.local_entries = self.local_entries.clone();
+                    ctx.registry = self.registry.clone();
                     engine.mediate(&route, ctx).await
                 }
                 // MI's shipped main sequence: 404 with no body.
@@ -318,7 +325,8 @@ pub struct CountedService {
     pub name: String,
     /// The API's context (MI's `invocation_url` label); the proxy's `/services/NAME` path.
     pub invocation_url: String,
-    pub counters: ArtifactCounters,
+    /// Shared with the next deployment when this service survives a redeploy unchanged in name.
+    pub counters: Arc<ArtifactCounters>,
 }
 
 /// The counters of every API and proxy service of one deployment, indexed like
@@ -339,7 +347,7 @@ impl DeploymentCounters {
                 kind: ServiceKind::Api,
                 name: api.name.clone(),
                 invocation_url: api.context.clone(),
-                counters: ArtifactCounters::default(),
+                counters: Arc::default(),
             })
             .collect();
         let proxies = deployment
@@ -355,11 +363,28 @@ impl DeploymentCounters {
                     kind: ServiceKind::Proxy,
                     invocation_url: format!("/services/{name}"),
                     name,
-                    counters: ArtifactCounters::default(),
+                    counters: Arc::default(),
                 }
             })
             .collect();
         DeploymentCounters { apis, proxies }
+    }
+
+    /// Counters for `deployment` that keep counting where `previous` left off for every API and
+    /// proxy service that is still deployed under the same name (a hot redeploy must not reset
+    /// the figures of what it did not change).
+    pub fn carrying(deployment: &Deployment, previous: &DeploymentCounters) -> DeploymentCounters {
+        let mut next = DeploymentCounters::for_deployment(deployment);
+        let reuse = |services: &mut [CountedService], old: &[CountedService]| {
+            for service in services {
+                if let Some(o) = old.iter().find(|o| o.name == service.name) {
+                    service.counters = o.counters.clone();
+                }
+            }
+        };
+        reuse(&mut next.apis, &previous.apis);
+        reuse(&mut next.proxies, &previous.proxies);
+        next
     }
 
     /// Every counted service, APIs first.

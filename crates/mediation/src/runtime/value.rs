@@ -357,8 +357,36 @@ impl<B> XPathEnv for CtxEnv<'_, B> {
             // The parameters of the innermost template call (SynapseXPathVariableContext).
             "func" => ctx.func_stack.last()?.get(name, ctx),
             "env" | "system" => std::env::var(name).ok(),
+            "registry" => registry_value(&ctx.registry, name),
             _ => None,
         }
+    }
+}
+
+/// `get-property('registry', 'KEY')` and `get-property('registry', 'KEY@PROP')`
+/// (SYN `mediators/GetPropertyFunction.java`, SCOPE_REGISTRY): the key is split at `@` as Java's
+/// `String.split` does (trailing empty parts dropped); with a property name, that property of the
+/// resource or collection (`MicroIntegratorRegistry.getResourceProperties`; `KEY/@PROP` names
+/// the same resource); without, the resource's value: an XML resource's element, a text
+/// resource's text, a binary one (a media type other than text/plain) in base64 as Axiom's
+/// `OMText.getText()` gives it.
+pub(crate) fn registry_value(registry: &conflux_artifacts::Registry, key: &str) -> Option<String> {
+    let mut parts: Vec<&str> = key.split('@').collect();
+    while parts.len() > 1 && parts.last().is_some_and(|p| p.is_empty()) {
+        parts.pop();
+    }
+    match parts.as_slice() {
+        [path, property] => registry.property(path, property).map(str::to_string),
+        [path] => {
+            let resource = registry.get(path)?;
+            Some(if resource.is_binary() {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.encode(resource.content())
+            } else {
+                resource.text().into_owned()
+            })
+        }
+        _ => None,
     }
 }
 

@@ -120,6 +120,7 @@ pub fn copy_message<B: MessageBody>(ctx: &MessageContext<B>) -> MessageContext<B
     // The function stack is copied frame by frame: a deep copy (MessageHelper clones the stack).
     copy.func_stack = ctx.func_stack.clone();
     copy.local_entries = ctx.local_entries.clone();
+    copy.registry = ctx.registry.clone();
     copy
 }
 
