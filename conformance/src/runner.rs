@@ -1,10 +1,11 @@
 //! Runs case files against the real binary. Compatible classes share one home and one server (a
 //! *group*: no two artifacts of the same kind and name from different files, no API context twice,
 //! the same global `main`/`fault` sequences, no backend address declared two ways, no own
-//! deployment.toml). Per group: backends on `127.0.0.1:0`, a temporary home whose artifacts are
-//! read from the corpus with the addresses MI's tests use rewritten to the real ones, `conflux` on a
-//! free port offset, then every case's exchanges in order, each checked against what the Java test
-//! asserts.
+//! deployment.toml, CApps, process environment or home files). Per group: backends on
+//! `127.0.0.1:0`, a temporary home whose artifacts are read from the corpus with the addresses MI's
+//! tests use rewritten to the real ones (corpus CApps are copied unchanged into `carbonapps/`),
+//! `conflux` on a free port offset, then every case's exchanges in order, each checked against what
+//! the Java test asserts.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
@@ -31,6 +32,8 @@ pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(3);
 const PLAN_BASES: [u32; 6] = [8280, 8243, 9191, 9154, 9999, 11111];
 /// The Axis2 sample servers MI's tests start, by port.
 const SAMPLE_SERVER_PORTS: [u16; 4] = [9000, 9001, 9002, 9003];
+/// MI's internal HTTP API (probes) at offset 0.
+const INTERNAL_HTTP_BASE: u32 = 9191;
 /// The ports MI's test server listens on (offset 200), which artifacts use to call it back.
 const MI_HTTP_PORTS: [u16; 2] = [8480, 8280];
 const MI_HTTPS_PORTS: [u16; 2] = [8443, 8243];
@@ -44,6 +47,15 @@ pub struct Options {
     pub corpus: PathBuf,
     /// Groups run at the same time.
     pub parallel: usize,
+}
+
+impl Options {
+    /// `shared/corpus/car`, the corpus CApps, beside the Synapse artifacts.
+    pub fn car_dir(&self) -> PathBuf {
+        self.corpus
+            .parent()
+            .map_or_else(|| PathBuf::from("car"), |corpus| corpus.join("car"))
+    }
 }
 
 /// How one case ended.
@@ -126,7 +138,7 @@ struct Footprint {
 
 fn footprint(file: &CaseFile, corpus: &Path) -> Footprint {
     let mut print = Footprint {
-        solo: file.deployment_toml.is_some(),
+        solo: file.needs_own_server(),
         ..Footprint::default()
     };
     for artifact in &file.artifacts {
@@ -260,8 +272,8 @@ fn run_group(
     results
 }
 
-/// Adds the start-up log lines that name one of the class's artifacts (a deploy error explains
-/// most failures at once).
+/// Adds the start-up log lines that name one of the class's artifacts or CApps (a deploy error
+/// explains most failures at once).
 fn with_deploy_errors(mut problems: Vec<String>, file: &CaseFile, stage: &Stage) -> Vec<String> {
     let startup = stage.server.startup_output();
     for line in startup.lines() {
@@ -269,10 +281,12 @@ fn with_deploy_errors(mut problems: Vec<String>, file: &CaseFile, stage: &Stage)
         if !(lower.contains("error") || lower.contains("warn")) {
             continue;
         }
-        if file.artifacts.iter().any(|a| {
-            let name = a.rsplit('/').next().unwrap_or(a);
-            line.contains(name)
-        }) {
+        if file
+            .artifacts
+            .iter()
+            .chain(&file.capps)
+            .any(|a| line.contains(a.rsplit('/').next().unwrap_or(a)))
+        {
             problems.push(format!("start-up: {}", line.trim()));
         }
     }
@@ -307,7 +321,8 @@ async fn start_stage(files: &[CaseFile], options: &Options) -> Result<Stage, Str
         let offset = free_offset();
         let ports = port_map(&backends, offset);
         let home = build_home(files, options, &ports)?;
-        match Server::start(&options.bin, home, offset).await {
+        let process = ServerProcess::of(files, &ports);
+        match Server::start(&options.bin, home, offset, &process).await {
             Ok(server) => {
                 return Ok(Stage {
                     backends,
@@ -344,6 +359,75 @@ fn port_map(backends: &BTreeMap<String, Backend>, offset: u32) -> BTreeMap<u16, 
     ports
 }
 
+/// What the server process gets beyond the home: environment variables and `-D` properties of
+/// the group's classes, with MI's test addresses rewritten to the real ones.
+#[derive(Debug, Default, PartialEq)]
+struct ServerProcess {
+    env: BTreeMap<String, String>,
+    system_properties: BTreeMap<String, String>,
+}
+
+impl ServerProcess {
+    fn of(files: &[CaseFile], ports: &BTreeMap<u16, u16>) -> ServerProcess {
+        let mut process = ServerProcess::default();
+        for file in files {
+            for (name, value) in &file.env {
+                process
+                    .env
+                    .insert(name.clone(), rewrite_addresses(value, ports));
+            }
+            for (name, value) in &file.system_properties {
+                process
+                    .system_properties
+                    .insert(name.clone(), rewrite_addresses(value, ports));
+            }
+        }
+        process
+    }
+
+    /// `-Dname=value` for each system property, as MI's launcher takes them.
+    fn args(&self) -> Vec<String> {
+        self.system_properties
+            .iter()
+            .map(|(name, value)| format!("-D{name}={value}"))
+            .collect()
+    }
+}
+
+/// The home's `deployment.toml`: `[server] hostname = "localhost"` (MI's test servers) and the
+/// classes' extra text. A class that brings its own `[server]` table gets the hostname inside it
+/// (unless it sets one), since TOML allows a table only once.
+fn deployment_toml(extras: &[String]) -> String {
+    const HOSTNAME: &str = "hostname = \"localhost\"\n";
+    let is_server_header = |line: &str| line.trim() == "[server]";
+    let mut toml = String::new();
+    if !extras
+        .iter()
+        .any(|extra| extra.lines().any(is_server_header))
+    {
+        toml.push_str("[server]\n");
+        toml.push_str(HOSTNAME);
+    }
+    for extra in extras {
+        toml.push('\n');
+        let lines: Vec<&str> = extra.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            toml.push_str(line);
+            toml.push('\n');
+            if is_server_header(line) {
+                let sets_hostname = lines[i + 1..]
+                    .iter()
+                    .take_while(|l| !l.trim_start().starts_with('['))
+                    .any(|l| l.trim_start().starts_with("hostname"));
+                if !sets_hostname {
+                    toml.push_str(HOSTNAME);
+                }
+            }
+        }
+    }
+    toml
+}
+
 fn build_home(
     files: &[CaseFile],
     options: &Options,
@@ -351,12 +435,27 @@ fn build_home(
 ) -> Result<tempfile::TempDir, String> {
     let home = tempfile::tempdir().map_err(|e| e.to_string())?;
     let rewrite = |text: &str| rewrite_addresses(text, ports);
-    let mut toml = String::from("[server]\nhostname = \"localhost\"\n");
+    let extras: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.deployment_toml.as_deref().map(rewrite))
+        .collect();
+    let toml = deployment_toml(&extras);
     let mut written = BTreeSet::new();
+    let carbonapps = home.path().join("repository/deployment/server/carbonapps");
     for file in files {
-        if let Some(extra) = &file.deployment_toml {
-            toml.push('\n');
-            toml.push_str(&rewrite(extra));
+        for capp in &file.capps {
+            std::fs::create_dir_all(&carbonapps).map_err(|e| e.to_string())?;
+            // Byte for byte: a CApp is a zip, and MI's tests deploy the very file.
+            std::fs::copy(options.car_dir().join(capp), carbonapps.join(capp))
+                .map_err(|e| format!("{}: corpus CApp {capp}: {e}", file.path.display()))?;
+        }
+        for (path, text) in &file.home_files {
+            let target = home.path().join(path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            }
+            std::fs::write(&target, rewrite(text))
+                .map_err(|e| format!("{}: home file {path}: {e}", file.path.display()))?;
         }
         for artifact in &file.artifacts {
             if !written.insert(artifact.clone()) {
@@ -456,6 +555,8 @@ async fn run_exchange(exchange: &Exchange, stage: &Stage) -> Vec<String> {
     let wire = client::wire_request(&exchange.request, &message_id());
     let port = if exchange.request.https {
         stage.server.port(8243)
+    } else if exchange.request.internal_http {
+        stage.server.port(INTERNAL_HTTP_BASE)
     } else {
         stage.server.port(8280)
     };
@@ -496,6 +597,9 @@ pub fn check_response(expect: &Expect, response: &Response) -> Vec<String> {
         && response.body.trim() != body.trim()
     {
         problems.push(format!("body {} (expected {body:?})", shown()));
+    }
+    if expect.body_not_empty && response.body.is_empty() {
+        problems.push("the body is empty (expected a body)".to_string());
     }
     if let Some(json) = &expect.json {
         match (
@@ -696,11 +800,18 @@ struct Server {
 }
 
 impl Server {
-    async fn start(bin: &Path, home: tempfile::TempDir, offset: u32) -> Result<Server, String> {
+    async fn start(
+        bin: &Path,
+        home: tempfile::TempDir,
+        offset: u32,
+        process: &ServerProcess,
+    ) -> Result<Server, String> {
         let mut child = Command::new(bin)
             .arg("--home")
             .arg(home.path())
             .arg(format!("-DportOffset={offset}"))
+            .args(process.args())
+            .envs(&process.env)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -826,6 +937,60 @@ mod tests {
         assert!(check_response(&expect, &response(200, r#"{"y":[true],"x":1}"#)).len() == 1);
         let wrong = check_response(&expect, &response(500, "zzz"));
         assert_eq!(wrong.len(), 3, "{wrong:?}");
+    }
+
+    #[test]
+    fn an_empty_body_fails_body_not_empty() {
+        let expect = Expect {
+            body_not_empty: true,
+            ..Expect::default()
+        };
+        assert_eq!(check_response(&expect, &response(500, "")).len(), 1);
+        assert!(check_response(&expect, &response(500, "{}")).is_empty());
+    }
+
+    #[test]
+    fn deployment_toml_puts_the_hostname_into_the_one_server_table() {
+        let plain = deployment_toml(&[]);
+        assert_eq!(plain, "[server]\nhostname = \"localhost\"\n");
+        let own = deployment_toml(&["[server]\nhot_deployment = \"false\"\n\n[x]\ny = 1".into()]);
+        let table: toml::Table = toml::from_str(&own).unwrap();
+        assert_eq!(table["server"]["hostname"].as_str(), Some("localhost"));
+        assert_eq!(table["server"]["hot_deployment"].as_str(), Some("false"));
+        assert_eq!(table["x"]["y"].as_integer(), Some(1));
+        let named = deployment_toml(&["[server]\nhostname = \"mi.local\"\n".into()]);
+        let table: toml::Table = toml::from_str(&named).unwrap();
+        assert_eq!(table["server"]["hostname"].as_str(), Some("mi.local"));
+        let other = deployment_toml(&["[transport.http]\nlistener.enable = true\n".into()]);
+        let table: toml::Table = toml::from_str(&other).unwrap();
+        assert_eq!(table["server"]["hostname"].as_str(), Some("localhost"));
+    }
+
+    #[test]
+    fn the_server_process_gets_env_and_system_properties_with_addresses_rewritten() {
+        let mut file: CaseFile = toml::from_str(
+            "[source]\nmodule = \"m\"\nclass = \"C\"\ncommit = \"c\"\n\
+             [[case]]\nmethod = \"t\"\nskip = \"x\"\n",
+        )
+        .unwrap();
+        file.env
+            .insert("url".into(), "http://localhost:8480/endpoint/env".into());
+        file.system_properties
+            .insert("endpoint_url".into(), "http://localhost:8480/sys".into());
+        let ports = BTreeMap::from([(8480, 9290)]);
+        let process = ServerProcess::of(&[file], &ports);
+        assert_eq!(process.env["url"], "http://localhost:9290/endpoint/env");
+        assert_eq!(process.args(), ["-Dendpoint_url=http://localhost:9290/sys"]);
+    }
+
+    #[test]
+    fn corpus_capps_are_read_beside_the_synapse_artifacts() {
+        let options = Options {
+            bin: PathBuf::from("conflux"),
+            corpus: PathBuf::from("/w/shared/corpus/synapse"),
+            parallel: 1,
+        };
+        assert_eq!(options.car_dir(), PathBuf::from("/w/shared/corpus/car"));
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct Api {
     pub hostname: Option<String>,
     pub port: Option<u16>,
     pub resources: Vec<Resource>,
+    /// `publishSwagger`: the registry path of the API's custom definition
+    /// (`/_system/governance/custom/swagger.json`, or a `gov:`/`conf:` key), as written
+    /// (SYN:`config/xml/rest/APIFactory.java` keeps the attribute value unchanged).
+    pub publish_swagger: Option<String>,
     pub span: Span,
     /// The file as written (returned by the Management API as `configuration`).
     pub source: String,
@@ -122,6 +126,7 @@ pub(crate) fn parse_api(ctx: &Ctx, node: Node, source: &str) -> Result<Api> {
         hostname: ctx.attr(node, "hostname").map(|h| h.trim().to_string()),
         port,
         resources,
+        publish_swagger: ctx.attr(node, "publishSwagger").map(str::to_string),
         span: ctx.span(node),
         source: source.to_string(),
     })
@@ -237,6 +242,21 @@ mod tests {
         assert!(r.out_sequence.is_none());
         assert!(a.resources[1].methods.is_empty());
         assert!(a.source.starts_with("<api"));
+    }
+
+    #[test]
+    fn publish_swagger_is_kept_as_written() {
+        let a = api(
+            r#"<api xmlns="http://ws.apache.org/ns/synapse" name="A" context="/a" publishSwagger="/_system/governance/custom/s.json"><resource/></api>"#,
+        );
+        assert_eq!(
+            a.publish_swagger.as_deref(),
+            Some("/_system/governance/custom/s.json")
+        );
+        let a = api(
+            r#"<api xmlns="http://ws.apache.org/ns/synapse" name="A" context="/a"><resource/></api>"#,
+        );
+        assert_eq!(a.publish_swagger, None);
     }
 
     #[test]

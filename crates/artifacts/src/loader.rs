@@ -2,6 +2,7 @@
 //! `synapse-configs/default/` folder layout, synapse-subset.md §5.1), duplicate checks
 //! (SYN:`config/SynapseConfiguration.java` `addAPI`/`assertAlreadyExists`) and `check_references`.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
@@ -45,6 +46,11 @@ pub struct Artifacts {
     /// The file registry behind `conf:`/`gov:`/`local:` keys (`registry.rs`); not counted by
     /// `len()`, which counts artifacts.
     pub registry: Registry,
+    /// Custom API definitions (swagger/OpenAPI text, JSON or YAML) by API name, from the
+    /// `metadata/<api>_swagger_<v>/` entries of CApps (MI `CappDeployer.searchArtifacts` ->
+    /// `SynapseConfiguration.addSwaggerDefinition`); served for `?swagger.json` when the API has
+    /// no `publishSwagger` resource. Not counted by `len()`.
+    pub swagger: BTreeMap<String, String>,
 }
 
 /// Result of loading a folder: what deployed, and every problem found (nothing stops the load).

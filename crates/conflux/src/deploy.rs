@@ -56,6 +56,15 @@ pub fn snapshot(deployer: &mut Deployer, config: &Config) -> Snapshot {
     let mut snapshot = deployer.assemble();
     snapshot.deployment.max_message_bytes =
         usize::try_from(config.transport.max_message_bytes).unwrap_or(usize::MAX);
+    // Generated API definitions (`?swagger.json`) name this server's pass-through ports.
+    let port = |role| config.ports.get(role).map(|e| e.port);
+    if let (Some(http), Some(https)) = (
+        port(conflux_config::Role::Http),
+        port(conflux_config::Role::Https),
+    ) {
+        snapshot.deployment.api_definitions.server =
+            conflux_mediation::dispatch::swagger::ServerAddress::new(&config.hostname, http, https);
+    }
     conflux_mediation::json::configure(json_settings(&config.json));
     snapshot
 }

@@ -207,6 +207,12 @@ fn parse_error_line(line: &str) -> Option<Rejection> {
 /// Deploys `members` into a fresh home and runs `conflux check` on it.
 fn check(members: &[usize], files: &[CorpusFile]) -> CheckRun {
     let home = Home::new("[server]\nhostname = \"localhost\"\n");
+    // The `$FILE:` value MI's tests-other module provides in its `conf/file.properties`
+    // (endpoints/MOCK_FILE_EP.xml reads `$FILE:stockQuoteEP`).
+    home.write(
+        "conf/file.properties",
+        "stockQuoteEP=http://localhost:9000/services/SimpleStockQuoteService\n",
+    );
     for &i in members {
         let dest = home.path().join(SYNAPSE).join(&files[i].label);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();

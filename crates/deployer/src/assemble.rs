@@ -65,6 +65,8 @@ struct ParsedCApp {
     application: Application,
     /// `kind:name` this CApp refers to and does not define (for the deploy order).
     refers_to: Vec<String>,
+    /// `(API name, definition text)` of its `metadata/<api>_swagger_<v>/` entries.
+    swagger: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -458,6 +460,7 @@ fn put_together(
                         // The key was checked when the CApp was parsed.
                         let _ = registry.insert(key, resource.clone());
                     }
+                    artifacts.swagger.extend(capp.swagger.iter().cloned());
                     accepted.insert(unit.id.clone());
                 } else {
                     failures.push((
@@ -617,12 +620,20 @@ fn read_capp_file(
 fn parse_capp(label: &str, capp: &CApp, values: &dyn InjectedValues) -> Result<ParsedCApp, String> {
     let mut artifacts = Vec::new();
     let mut errors = Vec::new();
+    // CApp artifact name -> the `name` of the API in its file: MI keys a swagger definition by
+    // the API's name (CappDeployer `apiArtifactMap`, `getApiNameFromFile`).
+    let mut api_names: HashMap<&str, String> = HashMap::new();
     for artifact in &capp.artifacts {
         let CAppArtifactKind::Synapse(kind) = artifact.kind else {
             continue;
         };
         match parse_artifact_with(&artifact.label, &artifact.text, values) {
-            Ok(parsed) if parsed.kind() == kind => artifacts.push(parsed),
+            Ok(parsed) if parsed.kind() == kind => {
+                if let Artifact::Api(api) = &parsed {
+                    api_names.insert(artifact.name.as_str(), api.name.clone());
+                }
+                artifacts.push(parsed)
+            }
             Ok(parsed) => errors.push(
                 ArtifactError::WrongRoot {
                     found: parsed.kind().root_element().to_string(),
@@ -678,11 +689,19 @@ fn parse_capp(label: &str, capp: &CApp, values: &dyn InjectedValues) -> Result<P
             _ => None,
         })
         .collect();
+    let swagger = capp
+        .swagger
+        .iter()
+        .filter_map(|(artifact, text)| {
+            Some((api_names.get(artifact.as_str())?.clone(), text.clone()))
+        })
+        .collect();
     Ok(ParsedCApp {
         artifacts,
         registry,
         application: capp.application(),
         refers_to,
+        swagger,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod api_table;
 pub mod endpoint_template;
 mod java_compat;
 pub mod proxy;
+pub mod swagger;
 pub mod uri_template;
 pub mod url_mapping;
 

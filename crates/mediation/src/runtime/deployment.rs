@@ -17,6 +17,9 @@ use std::time::Instant;
 use http::header::{ALLOW, HeaderValue};
 use http::{Request, Response, StatusCode};
 
+use crate::dispatch::swagger::{
+    ApiDefinition, ApiDefinitions, DefinitionFormat, definition_request,
+};
 use crate::dispatch::{ApiDispatch, ApiMatch, ApiTable, Protocol, ProxyTable, RequestHead};
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
@@ -65,6 +68,8 @@ pub struct Deployment {
     /// The file registry (`conf:`/`gov:`/`local:` resources), read per message by
     /// `get-property('registry', key)`; registry sequences and endpoints are compiled already.
     pub registry: Arc<conflux_artifacts::Registry>,
+    /// What `GET /<API name>?swagger.json` and `?swagger.yaml` serve (`dispatch::swagger`).
+    pub api_definitions: ApiDefinitions,
 }
 
 impl Deployment {
@@ -85,6 +90,7 @@ impl Deployment {
             max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
             local_entries: Arc::default(),
             registry: Arc::default(),
+            api_definitions: ApiDefinitions::default(),
         }
     }
 
@@ -115,6 +121,17 @@ impl Deployment {
             .map(|p| p.as_str())
             .unwrap_or("/")
             .to_string();
+        // MI's HTTP GET request processors answer `/<API name>?swagger.json|yaml` before any
+        // dispatch, for GET, HEAD and OPTIONS (passthru ServerWorker -> PassThroughNHttpGetProcessor).
+        if matches!(
+            parts.method,
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        ) && let Some(request) = definition_request(&path_and_query)
+            && let Some(api) = self.api_definitions.api(request.api_key)
+            && self.apis.iter().any(|deployed| deployed.name == api.name)
+        {
+            return self.api_definition(api, request.format);
+        }
         let engine = Engine {
             sequences: &self.sequences,
             templates: &self.templates,
@@ -219,6 +236,35 @@ impl Deployment {
                 // MI's shipped main sequence: 404 with no body.
                 None => status_only(StatusCode::NOT_FOUND),
             },
+        }
+    }
+}
+
+impl Deployment {
+    /// The definition of `api`: 200 with the text, or MI's 500 "Error processing request" when
+    /// it cannot be read (the reason is logged).
+    fn api_definition<B: MessageBody>(
+        &self,
+        api: &ApiDefinition,
+        format: DefinitionFormat,
+    ) -> Response<B> {
+        match self.api_definitions.respond(api, format, &self.registry) {
+            Ok(definition) => {
+                let mut r = Response::new(B::from(bytes::Bytes::from(definition.body)));
+                r.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static(definition.content_type),
+                );
+                r
+            }
+            Err(e) => {
+                tracing::error!(target: "conflux::mediation", "Error processing request for the definition of API {}: {e}", api.name);
+                let mut r = Response::new(B::from(bytes::Bytes::from_static(
+                    b"Error processing request",
+                )));
+                *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                r
+            }
         }
     }
 }
@@ -497,5 +543,124 @@ mod counter_tests {
         for (s, us) in LATENCY_BUCKETS_SECONDS.iter().zip(LATENCY_BUCKETS_MICROS) {
             assert_eq!((s * 1e6).round() as u64, us);
         }
+    }
+}
+
+#[cfg(test)]
+mod api_definition_tests {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+
+    use super::*;
+    use crate::runtime::compile::compile;
+    use crate::runtime::endpoint::{Endpoint, SendFault, SendFuture, Sender};
+
+    type B = Full<Bytes>;
+
+    struct NoBackend;
+
+    impl Sender<B> for NoBackend {
+        fn send<'a>(&'a self, _: &'a Endpoint, _: Request<B>) -> SendFuture<'a, B> {
+            Box::pin(async {
+                Err(SendFault {
+                    code: 101503,
+                    message: "no backend in this test".into(),
+                })
+            })
+        }
+    }
+
+    fn deployment(registry_json: Option<&str>) -> Deployment {
+        let mut artifacts = conflux_artifacts::Artifacts::default();
+        let api = r#"<api xmlns="http://ws.apache.org/ns/synapse" name="Pets" context="/pets" version="1.0" version-type="url" publishSwagger="/_system/governance/custom/pets.json"><resource methods="GET" uri-template="/{id}"><inSequence><payloadFactory media-type="json"><format>{"mediated": true}</format><args/></payloadFactory><respond/></inSequence></resource></api>"#;
+        artifacts
+            .insert(conflux_artifacts::parse_artifact("api/Pets.xml", api).unwrap())
+            .unwrap();
+        if let Some(json) = registry_json {
+            artifacts
+                .registry
+                .insert(
+                    "gov:/custom/pets.json",
+                    conflux_artifacts::RegistryResource::new(
+                        json.as_bytes().to_vec(),
+                        Some("application/json".into()),
+                        Vec::new(),
+                        "registry/governance/custom/pets.json",
+                    ),
+                )
+                .unwrap();
+        }
+        let (deployment, errors) = compile(&artifacts);
+        assert!(errors.is_empty(), "{errors:?}");
+        deployment
+    }
+
+    async fn call(
+        d: &Deployment,
+        method: http::Method,
+        target: &str,
+    ) -> (StatusCode, Option<String>, String) {
+        let request = Request::builder()
+            .method(method)
+            .uri(target)
+            .body(B::default())
+            .unwrap();
+        let response = d.handle(&NoBackend, request, Protocol::Http).await;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            content_type,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_api_name_with_its_version_serves_the_published_definition() {
+        let d = deployment(Some(r#"{"swagger": "2.0", "info": {"title": "Pets"}}"#));
+        let (status, content_type, body) =
+            call(&d, http::Method::GET, "/Pets:v1.0?swagger.json").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type.as_deref(), Some("application/json"));
+        assert_eq!(body, r#"{"swagger": "2.0", "info": {"title": "Pets"}}"#);
+        let (status, content_type, body) =
+            call(&d, http::Method::OPTIONS, "/Pets:v1.0?swagger.yaml&x").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type.as_deref(), Some("application/x-yaml"));
+        assert_eq!(body, "swagger: '2.0'\ninfo:\n  title: Pets\n");
+    }
+
+    #[tokio::test]
+    async fn without_the_resource_the_definition_is_generated() {
+        let d = deployment(None);
+        let (status, _, body) = call(&d, http::Method::GET, "/Pets:v1.0?swagger.yaml").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body.contains("- url: http://localhost:8290/pets/1.0\n"),
+            "{body}"
+        );
+        assert!(body.contains("  /{id}:\n    get:\n"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn other_requests_are_dispatched_as_before() {
+        let d = deployment(None);
+        // The name without the version names no API; a POST is never a definition request;
+        // the API's own URL with the query is an ordinary call.
+        for (method, target) in [
+            (http::Method::GET, "/Pets?swagger.json"),
+            (http::Method::POST, "/Pets:v1.0?swagger.json"),
+        ] {
+            let (status, content_type, _) = call(&d, method, target).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{target}");
+            assert_eq!(content_type, None);
+        }
+        let (status, _, body) = call(&d, http::Method::GET, "/pets/1.0/7?swagger.json").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, r#"{"mediated": true}"#);
     }
 }
