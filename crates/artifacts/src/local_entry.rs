@@ -1,10 +1,19 @@
 //! Local entries: `<localEntry key>` holding text, an XML element, or a `src` URL
-//! (SYN:`config/xml/EntryFactory.java`).
+//! (SYN:`config/xml/EntryFactory.java`). An entry holding `<http.init>` is also an HTTP connector
+//! connection ([`HttpConnection`]): MI deploys it as an XML entry and, next to it, an endpoint
+//! named `<name>_INTERNAL_ENDPOINT_REFERENCE` (SYN `deployers/LocalEntryDeployer.java`
+//! deployEndpointsForHTTPConnection, `util/HTTPConnectionUtils.java`), which the connection's
+//! [`HttpConnection::endpoint`] is.
 
 use roxmltree::Node;
 
+use crate::endpoint::{
+    Endpoint, EndpointKind, MarkForSuspension, ResponseAction, SuspendOnFailure, Timeout,
+    TimeoutDuration,
+};
+use crate::mediators::http_connector::{ConnectorParam, ConnectorValue, parse_param};
 use crate::span::Span;
-use crate::xml::{Ctx, Result, element_children, text_of};
+use crate::xml::{Ctx, Result, element_children, is_synapse_named, text_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalEntry {
@@ -13,6 +22,8 @@ pub struct LocalEntry {
     pub span: Span,
     /// The file as written (returned by the Management API as `configuration`).
     pub source: String,
+    /// The connection, when the entry holds `<http.init>`.
+    pub http_connection: Option<HttpConnection>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +44,10 @@ pub(crate) fn parse_local_entry(ctx: &Ctx, node: Node, source: &str) -> Result<L
     let elements: Vec<Node> = element_children(node)
         .filter(|e| !crate::xml::is_synapse_named(*e, "description"))
         .collect();
+    let http_connection = match elements.as_slice() {
+        [init] if is_synapse_named(*init, "http.init") => Some(parse_http_connection(ctx, *init)?),
+        _ => None,
+    };
     let value = if let Some(src) = ctx.attr(node, "src") {
         if let Some(el) = elements.first() {
             return Err(ctx.invalid(
@@ -56,7 +71,406 @@ pub(crate) fn parse_local_entry(ctx: &Ctx, node: Node, source: &str) -> Result<L
         value,
         span: ctx.span(node),
         source: source.to_string(),
+        http_connection,
     })
+}
+
+/// The suffix of the endpoint MI deploys for a connection (`SynapseConstants.ENDPOINT_IDENTIFIER`).
+pub const HTTP_CONNECTION_ENDPOINT_SUFFIX: &str = "_INTERNAL_ENDPOINT_REFERENCE";
+
+/// The uri-template of that endpoint (`HTTPConnectionUtils.generateHTTPEndpointOMElement`); the
+/// operations set `uri.var.base`, `uri.var.path` and `uri.var.query` before each call.
+pub const HTTP_CONNECTION_URI_TEMPLATE: &str = "{uri.var.base}{+uri.var.path}{+uri.var.query}";
+
+/// An HTTP connector connection: `<localEntry key><http.init>...</http.init></localEntry>`
+/// (wso2-extensions/mi-connector-http `uischema/http.json`, `https.json`, `config/init.xml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpConnection {
+    /// `<name>`: the connection's name; its endpoint is `<name>_INTERNAL_ENDPOINT_REFERENCE`.
+    pub name: String,
+    /// `<baseUrl>`: what `relativePath` is joined to (the init template's `HTTP_CONN_BASE_PATH`).
+    pub base_url: ConnectorParam,
+    pub auth: HttpAuth,
+    /// The generated `<endpoint name="<name>_INTERNAL_ENDPOINT_REFERENCE"><http
+    /// uri-template="{uri.var.base}{+uri.var.path}{+uri.var.query}">` with the connection's
+    /// timeout, suspendOnFailure and markForSuspension.
+    pub endpoint: Endpoint,
+    /// Where `<http.init>` is.
+    pub span: Span,
+}
+
+/// The connection's `authType` (the endpoint's `<authentication>` in MI).
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpAuth {
+    None,
+    /// `Basic Auth`: `Authorization: Basic base64(username:password)` on each request
+    /// (SYN `endpoints/auth/basicauth/BasicAuthHandler.java`).
+    Basic {
+        username: ConnectorParam,
+        password: ConnectorParam,
+    },
+    /// `OAuth` with grant type `Client Credentials` (SYN
+    /// `endpoints/auth/oauth/ClientCredentialsHandler.java`).
+    OAuthClientCredentials {
+        client_id: ConnectorParam,
+        client_secret: ConnectorParam,
+        token_url: ConnectorParam,
+        mode: OAuthMode,
+        /// `additionalProperties` (`name:value,name:value`): more token request parameters.
+        parameters: Vec<(String, String)>,
+    },
+}
+
+/// `oauthAuthorizationMode`: where the client credentials go in the token request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthMode {
+    /// `Authorization: Basic base64(clientId:clientSecret)` (the default).
+    Header,
+    /// `client_id` and `client_secret` in the form body.
+    Payload,
+}
+
+/// The `<http.init>` children MI reads (`HTTPConnectionUtils.generateConnectionElementsMap`, the
+/// connector's `init.xml` and ui schemas); others are refused unless empty.
+const HTTP_INIT_ELEMENTS: &[&str] = &[
+    "name",
+    "connectionType",
+    "baseUrl",
+    "authType",
+    "username",
+    "password",
+    "oauthAuthorizationMode",
+    "oauthGrantType",
+    "clientId",
+    "clientSecret",
+    "tokenUrl",
+    "refreshToken",
+    "additionalProperties",
+    "oauthConnectionTimeout",
+    "oauthConnectionRequestTimeout",
+    "oauthSocketTimeout",
+    "timeoutDuration",
+    "timeoutAction",
+    "retryErrorCodes",
+    "retryCount",
+    "retryDelay",
+    "suspendErrorCodes",
+    "suspendInitialDuration",
+    "suspendProgressionFactor",
+    "suspendMaximumDuration",
+    "trace",
+    "statistics",
+    "miscellaneousProperties",
+    "miscellaneousDescription",
+    "qualityServiceAddressOption",
+    "qualityServiceAddressVersion",
+    "qualityServiceAddressSeparateListener",
+    "qualityServiceSecurityOption",
+    "qualityServiceSecurityInboundOutboundPolicyOption",
+    "qualityServiceSecurityInboundPolicyKey",
+    "qualityServiceSecurityOutboundPolicyKey",
+    "qualityServiceSecurityPolicyKey",
+];
+
+/// Reads `<http.init>` as MI deploys it: the init template's parameters, and the endpoint
+/// `HTTPConnectionUtils.generateHTTPEndpointOMElement` generates from the same elements.
+fn parse_http_connection(ctx: &Ctx, init: Node) -> Result<HttpConnection> {
+    let mut params: Vec<(ConnectorParam, Node)> = Vec::new();
+    for child in element_children(init) {
+        let local = child.tag_name().name();
+        if !HTTP_INIT_ELEMENTS.contains(&local) {
+            if text_of(child).trim().is_empty() && element_children(child).next().is_none() {
+                continue;
+            }
+            return Err(ctx.unknown(
+                child,
+                init,
+                "a setting of the HTTP connector connection (name, baseUrl, authType, timeoutDuration, ...)",
+            ));
+        }
+        if let Some(mut param) = parse_param(ctx, child)? {
+            // Settings are resolved like endpoint attributes ($SYSTEM:, $FILE:, ${configs.x}).
+            if let ConnectorValue::Text(text) = &param.value {
+                let resolved =
+                    ctx.inject(child, &format!("<{local}>"), text, param.span.clone())?;
+                param.value = ConnectorValue::Text(resolved.into_owned());
+            }
+            // A later element replaces an earlier one (the elements map in MI).
+            params.retain(|(p, _)| p.name != local);
+            params.push((param, child));
+        }
+    }
+    let get = |name: &str| params.iter().find(|(p, _)| p.name == name);
+    // The text of a setting that must be static (it shapes the deployed endpoint), trimmed;
+    // None when absent or blank.
+    let static_text = |name: &str| -> Result<Option<(String, Node)>> {
+        match get(name) {
+            None => Ok(None),
+            Some((p, node)) => match &p.value {
+                ConnectorValue::Text(t) if t.trim().is_empty() => Ok(None),
+                ConnectorValue::Text(t) => Ok(Some((t.trim().to_string(), *node))),
+                ConnectorValue::Expression(_) => Err(ctx.invalid(
+                    *node,
+                    format!("<{name}> of a connection must be a value, not an expression"),
+                )),
+            },
+        }
+    };
+    let required = |name: &str, what: &str| -> Result<ConnectorParam> {
+        match get(name) {
+            Some((p, _)) if p.value.as_text().is_none_or(|t| !t.trim().is_empty()) => Ok(p.clone()),
+            _ => Err(ctx.missing(init, &format!("a child <{name}>"), what)),
+        }
+    };
+
+    let Some((name, _)) = static_text("name")? else {
+        return Err(ctx.missing(
+            init,
+            "a child <name>",
+            "the connection's name (its endpoint is <name>_INTERNAL_ENDPOINT_REFERENCE)",
+        ));
+    };
+    let base_url = required(
+        "baseUrl",
+        "the base URL the operations' relativePath is joined to",
+    )?;
+    if let Some((kind, node)) = static_text("connectionType")?
+        && !matches!(kind.to_ascii_uppercase().as_str(), "HTTP" | "HTTPS")
+    {
+        return Err(ctx.invalid_text(node, &kind, "HTTP or HTTPS"));
+    }
+
+    let auth = match static_text("authType")? {
+        None => HttpAuth::None,
+        Some((t, _)) if t.eq_ignore_ascii_case("None") => HttpAuth::None,
+        Some((t, _)) if t.eq_ignore_ascii_case("Basic Auth") => HttpAuth::Basic {
+            username: required("username", "the Basic Auth user name")?,
+            password: required("password", "the Basic Auth password")?,
+        },
+        Some((t, node)) if t.eq_ignore_ascii_case("OAuth") => {
+            let Some((grant, grant_node)) = static_text("oauthGrantType")? else {
+                return Err(ctx.missing(
+                    node,
+                    "a sibling <oauthGrantType>",
+                    "Client Credentials (Conflux implements that OAuth grant)",
+                ));
+            };
+            if !grant.eq_ignore_ascii_case("Client Credentials") {
+                let known = ["Authorization Code", "Password"]
+                    .iter()
+                    .any(|g| g.eq_ignore_ascii_case(&grant));
+                return Err(if known {
+                    ctx.unsupported(
+                        grant_node,
+                        format!("OAuth grant type '{grant}'"),
+                        "Conflux implements the Client Credentials grant only",
+                    )
+                } else {
+                    ctx.invalid_text(
+                        grant_node,
+                        &grant,
+                        "Authorization Code, Client Credentials or Password",
+                    )
+                });
+            }
+            let mode = match static_text("oauthAuthorizationMode")? {
+                None => OAuthMode::Header,
+                Some((m, _)) if m.eq_ignore_ascii_case("Header") => OAuthMode::Header,
+                Some((m, _)) if m.eq_ignore_ascii_case("Payload") => OAuthMode::Payload,
+                Some((m, n)) => return Err(ctx.invalid_text(n, &m, "Header or Payload")),
+            };
+            HttpAuth::OAuthClientCredentials {
+                client_id: required("clientId", "the OAuth client id")?,
+                client_secret: required("clientSecret", "the OAuth client secret")?,
+                token_url: required("tokenUrl", "the OAuth token endpoint URL")?,
+                mode,
+                parameters: match static_text("additionalProperties")? {
+                    None => Vec::new(),
+                    Some((text, _)) => oauth_parameters(&text),
+                },
+            }
+        }
+        Some((t, node)) => return Err(ctx.invalid_text(node, &t, "None, Basic Auth or OAuth")),
+    };
+
+    for name in [
+        "oauthConnectionTimeout",
+        "oauthConnectionRequestTimeout",
+        "oauthSocketTimeout",
+    ] {
+        if let Some((_, node)) = static_text(name)? {
+            return Err(ctx.unsupported(
+                node,
+                format!("connection setting <{name}>"),
+                "the token request uses the backend client's timeouts",
+            ));
+        }
+    }
+    for (name, what) in [
+        (
+            "qualityServiceAddressOption",
+            "WS-Addressing on a connection",
+        ),
+        (
+            "qualityServiceSecurityOption",
+            "WS-Security on a connection",
+        ),
+    ] {
+        if let Some((value, node)) = static_text(name)?
+            && value.eq_ignore_ascii_case("enable")
+        {
+            return Err(ctx.unsupported(node, what.to_string(), "Tier 3"));
+        }
+    }
+    if let Some((_, node)) = static_text("miscellaneousProperties")? {
+        return Err(ctx.unsupported(
+            node,
+            "connection setting <miscellaneousProperties> (endpoint properties)".into(),
+            "endpoint <property> elements are not applied by Conflux",
+        ));
+    }
+    // LocalEntryDeployer.handleSSLSenderCertificates: a value naming a .crt file is loaded into
+    // the sender's trust store.
+    if let Some((p, node)) = params.iter().find(|(p, _)| {
+        p.value
+            .as_text()
+            .is_some_and(|t| t.trim().ends_with(".crt"))
+    }) {
+        return Err(ctx.unsupported(
+            *node,
+            format!("connection certificate <{}>", p.name),
+            "add the certificate to the truststore of deployment.toml instead",
+        ));
+    }
+
+    let endpoint = Endpoint {
+        name: Some(format!("{name}{HTTP_CONNECTION_ENDPOINT_SUFFIX}")),
+        kind: EndpointKind::Http {
+            uri_template: HTTP_CONNECTION_URI_TEMPLATE.to_string(),
+            method: None,
+        },
+        timeout: connection_timeout(ctx, &static_text)?,
+        suspend_on_failure: suspend_on_failure(ctx, &static_text)?,
+        mark_for_suspension: mark_for_suspension(ctx, &static_text)?,
+        retry_disabled_error_codes: Vec::new(),
+        retry_enabled_error_codes: Vec::new(),
+        properties: Vec::new(),
+        span: ctx.span(init),
+    };
+    Ok(HttpConnection {
+        name,
+        base_url,
+        auth,
+        endpoint,
+        span: ctx.span(init),
+    })
+}
+
+type StaticText<'a, 'input> = dyn Fn(&str) -> Result<Option<(String, Node<'a, 'input>)>> + 'a;
+
+/// `additionalProperties`: `name:value` pairs separated by commas; a pair without exactly one
+/// `:` is skipped (`HTTPConnectionUtils.generateOAuthAdditionalPropertiesElement`).
+fn oauth_parameters(text: &str) -> Vec<(String, String)> {
+    text.split(',')
+        .filter_map(|pair| {
+            let parts: Vec<&str> = pair.split(':').collect();
+            match parts.as_slice() {
+                [name, value] => Some((name.trim().to_string(), value.trim().to_string())),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// `<timeout>` from timeoutDuration / timeoutAction (`populateTimeoutElement`: no
+/// `<responseAction>` for Never).
+fn connection_timeout(ctx: &Ctx, text: &StaticText) -> Result<Option<Timeout>> {
+    let duration = text("timeoutDuration")?;
+    let action = text("timeoutAction")?;
+    if duration.is_none() && action.is_none() {
+        return Ok(None);
+    }
+    let duration = match duration {
+        None => None,
+        Some((ms, node)) => Some(TimeoutDuration::Millis(
+            ms.parse()
+                .map_err(|_| ctx.invalid_text(node, &ms, "milliseconds"))?,
+        )),
+    };
+    let response_action = match action {
+        None => ResponseAction::Never,
+        Some((a, node)) => match a.to_ascii_lowercase().as_str() {
+            "never" => ResponseAction::Never,
+            "discard" => ResponseAction::Discard,
+            "fault" => ResponseAction::Fault,
+            _ => return Err(ctx.invalid_text(node, &a, "Never, Discard or Fault")),
+        },
+    };
+    Ok(Some(Timeout {
+        duration,
+        response_action,
+    }))
+}
+
+/// `<suspendOnFailure>` from suspendErrorCodes, suspendInitialDuration (-1: MI's default),
+/// suspendProgressionFactor and suspendMaximumDuration.
+fn suspend_on_failure(ctx: &Ctx, text: &StaticText) -> Result<SuspendOnFailure> {
+    let mut s = SuspendOnFailure::default();
+    if let Some((codes, node)) = text("suspendErrorCodes")? {
+        s.error_codes = error_codes(ctx, node, &codes)?;
+    }
+    if let Some((ms, node)) = text("suspendInitialDuration")? {
+        let ms: i64 = ms
+            .parse()
+            .map_err(|_| ctx.invalid_text(node, &ms, "milliseconds (-1 for the default)"))?;
+        if ms >= 0 {
+            s.initial_duration_ms = ms as u64;
+        }
+    }
+    if let Some((factor, node)) = text("suspendProgressionFactor")? {
+        s.progression_factor = factor
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .ok_or_else(|| ctx.invalid_text(node, &factor, "a decimal number"))?;
+    }
+    if let Some((ms, node)) = text("suspendMaximumDuration")? {
+        let ms: i64 = ms
+            .parse()
+            .map_err(|_| ctx.invalid_text(node, &ms, "milliseconds"))?;
+        s.maximum_duration_ms = u64::try_from(ms).ok();
+    }
+    Ok(s)
+}
+
+/// `<markForSuspension>` from retryErrorCodes, retryCount and retryDelay.
+fn mark_for_suspension(ctx: &Ctx, text: &StaticText) -> Result<MarkForSuspension> {
+    let mut m = MarkForSuspension::default();
+    if let Some((codes, node)) = text("retryErrorCodes")? {
+        m.error_codes = error_codes(ctx, node, &codes)?;
+    }
+    if let Some((n, node)) = text("retryCount")? {
+        m.retries_before_suspension = n
+            .parse()
+            .map_err(|_| ctx.invalid_text(node, &n, "a count of retries"))?;
+    }
+    if let Some((ms, node)) = text("retryDelay")? {
+        m.retry_delay_ms = ms
+            .parse()
+            .map_err(|_| ctx.invalid_text(node, &ms, "milliseconds"))?;
+    }
+    Ok(m)
+}
+
+/// Error codes separated by commas or spaces (EndpointDefinitionFactory's `StringTokenizer`).
+fn error_codes(ctx: &Ctx, node: Node, text: &str) -> Result<Vec<i32>> {
+    text.split([',', ' ', '\t', '\n', '\r'])
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| ctx.invalid_text(node, text, "error codes separated by commas"))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -84,6 +498,171 @@ mod tests {
             Ok(Artifact::LocalEntry(l)) => l,
             other => panic!("{other:?}"),
         }
+    }
+
+    fn connection(init: &str) -> HttpConnection {
+        let e = entry(&format!(
+            r#"<localEntry xmlns="http://ws.apache.org/ns/synapse" key="Conn">{init}</localEntry>"#
+        ));
+        assert!(matches!(e.value, LocalEntryValue::Xml(_)));
+        e.http_connection.expect("an http connection")
+    }
+
+    fn connection_err(init: &str) -> String {
+        parse_artifact(
+            "local-entries/L.xml",
+            &format!(
+                r#"<localEntry xmlns="http://ws.apache.org/ns/synapse" key="Conn">{init}</localEntry>"#
+            ),
+        )
+        .unwrap_err()
+        .to_string()
+    }
+
+    // HTTPConnectionUtils.generateHTTPEndpointOMElement: <name>_INTERNAL_ENDPOINT_REFERENCE,
+    // uri-template {uri.var.base}{+uri.var.path}{+uri.var.query}, timeout / suspendOnFailure /
+    // markForSuspension from the connection's settings (uischema/http.json defaults).
+    #[test]
+    fn an_http_init_entry_is_a_connection_with_its_endpoint() {
+        let c = connection(
+            "<http.init><connectionType>HTTP</connectionType><name>JsonPlaceHolderConn</name>
+  <baseUrl>http://jsonplaceholder.typicode.com</baseUrl><authType>None</authType>
+  <timeoutDuration>3000</timeoutDuration><timeoutAction>Fault</timeoutAction>
+  <retryErrorCodes>101503</retryErrorCodes><retryCount>2</retryCount><retryDelay>10</retryDelay>
+  <suspendErrorCodes>101503, 101504</suspendErrorCodes><suspendInitialDuration>-1</suspendInitialDuration>
+  <suspendProgressionFactor>2</suspendProgressionFactor><suspendMaximumDuration>60000</suspendMaximumDuration>
+  <trace>disable</trace><statistics>disable</statistics><certificateConfigurable/>
+</http.init>",
+        );
+        assert_eq!(c.name, "JsonPlaceHolderConn");
+        assert_eq!(
+            c.base_url.value.as_text(),
+            Some("http://jsonplaceholder.typicode.com")
+        );
+        assert_eq!(c.auth, HttpAuth::None);
+        let e = &c.endpoint;
+        assert_eq!(
+            e.name.as_deref(),
+            Some("JsonPlaceHolderConn_INTERNAL_ENDPOINT_REFERENCE")
+        );
+        assert_eq!(
+            e.kind,
+            EndpointKind::Http {
+                uri_template: "{uri.var.base}{+uri.var.path}{+uri.var.query}".into(),
+                method: None
+            }
+        );
+        assert_eq!(
+            e.timeout,
+            Some(Timeout {
+                duration: Some(TimeoutDuration::Millis(3000)),
+                response_action: ResponseAction::Fault
+            })
+        );
+        assert_eq!(e.suspend_on_failure.error_codes, vec![101503, 101504]);
+        assert_eq!(e.suspend_on_failure.initial_duration_ms, 30_000);
+        assert_eq!(e.suspend_on_failure.progression_factor, 2.0);
+        assert_eq!(e.suspend_on_failure.maximum_duration_ms, Some(60_000));
+        assert_eq!(e.mark_for_suspension.error_codes, vec![101503]);
+        assert_eq!(e.mark_for_suspension.retries_before_suspension, 2);
+        assert_eq!(e.mark_for_suspension.retry_delay_ms, 10);
+        assert_eq!(e.span.to_string(), "local-entries/L.xml:1:64");
+
+        // Without settings: no timeout, MI's suspension defaults.
+        let plain = connection("<http.init><name>C</name><baseUrl>http://b</baseUrl></http.init>");
+        assert_eq!(plain.endpoint.timeout, None);
+        assert_eq!(
+            plain.endpoint.mark_for_suspension,
+            MarkForSuspension::default()
+        );
+        assert_eq!(
+            plain.endpoint.suspend_on_failure,
+            SuspendOnFailure::default()
+        );
+        // Other connectors' connections stay plain XML entries.
+        let other = entry(
+            r#"<localEntry xmlns="http://ws.apache.org/ns/synapse" key="S"><salesforce.init><username>u</username></salesforce.init></localEntry>"#,
+        );
+        assert!(other.http_connection.is_none());
+    }
+
+    // BasicAuthHandler / ClientCredentialsHandler settings; `{...}` values are expressions
+    // (OAuthUtils.resolveExpression), additionalProperties `name:value,...`.
+    #[test]
+    fn authentication_settings() {
+        let basic = connection(
+            "<http.init><name>C</name><baseUrl>http://b</baseUrl><authType>Basic Auth</authType><username>ada</username><password>{$ctx:pw}</password></http.init>",
+        );
+        let HttpAuth::Basic { username, password } = basic.auth else {
+            panic!("{:?}", basic.auth)
+        };
+        assert_eq!(username.value.as_text(), Some("ada"));
+        assert!(matches!(password.value, ConnectorValue::Expression(ref e) if e.text == "$ctx:pw"));
+
+        let oauth = connection(
+            "<http.init><name>C</name><baseUrl>http://b</baseUrl><authType>OAuth</authType>
+  <oauthGrantType>Client Credentials</oauthGrantType><oauthAuthorizationMode>Payload</oauthAuthorizationMode>
+  <clientId>id</clientId><clientSecret>secret</clientSecret><tokenUrl>http://idp/token</tokenUrl>
+  <additionalProperties>scope:read, audience : api,broken</additionalProperties></http.init>",
+        );
+        let HttpAuth::OAuthClientCredentials {
+            mode,
+            parameters,
+            token_url,
+            ..
+        } = oauth.auth
+        else {
+            panic!("{:?}", oauth.auth)
+        };
+        assert_eq!(mode, OAuthMode::Payload);
+        assert_eq!(token_url.value.as_text(), Some("http://idp/token"));
+        assert_eq!(
+            parameters,
+            vec![
+                ("scope".to_string(), "read".to_string()),
+                ("audience".to_string(), "api".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn connections_mi_would_not_run_as_written_are_refused() {
+        assert!(
+            connection_err("<http.init><name>C</name><baseUrl>http://b</baseUrl><authType>OAuth</authType><oauthGrantType>Authorization Code</oauthGrantType></http.init>")
+                .starts_with("unsupported OAuth grant type 'Authorization Code' (Conflux implements the Client Credentials grant only) at local-entries/L.xml:1:")
+        );
+        assert!(
+            connection_err("<http.init><baseUrl>http://b</baseUrl></http.init>")
+                .starts_with("<http.init> requires a child <name>")
+        );
+        assert!(
+            connection_err("<http.init><name>C</name></http.init>")
+                .starts_with("<http.init> requires a child <baseUrl>")
+        );
+        assert!(
+            connection_err("<http.init><name>C</name><baseUrl>http://b</baseUrl><authType>Basic Auth</authType><username>u</username></http.init>")
+                .starts_with("<http.init> requires a child <password>: the Basic Auth password")
+        );
+        assert!(
+            connection_err("<http.init><name>C</name><baseUrl>http://b</baseUrl><authType>Digest</authType></http.init>")
+                .starts_with("invalid value \"Digest\" for text of <authType>: expected None, Basic Auth or OAuth")
+        );
+        assert!(
+            connection_err("<http.init><name>C</name><baseUrl>http://b</baseUrl><timeoutDuration>soon</timeoutDuration></http.init>")
+                .starts_with("invalid value \"soon\" for text of <timeoutDuration>: expected milliseconds")
+        );
+        assert!(
+            connection_err("<http.init><name>C</name><baseUrl>http://b</baseUrl><proxyHost>p</proxyHost></http.init>")
+                .starts_with("unknown element <proxyHost> in <http.init>")
+        );
+        assert!(
+            connection_err("<http.init><name>C</name><baseUrl>https://b</baseUrl><trustStoreCertificatePath>resources:certs/b.crt</trustStoreCertificatePath></http.init>")
+                .contains("unknown element <trustStoreCertificatePath>")
+        );
+        assert!(
+            connection_err("<http.init><name>C</name><baseUrl>http://b</baseUrl><miscellaneousProperties>a:default:b</miscellaneousProperties></http.init>")
+                .starts_with("unsupported connection setting <miscellaneousProperties>")
+        );
     }
 
     #[test]

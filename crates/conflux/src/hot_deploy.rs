@@ -114,6 +114,7 @@ pub fn log_snapshot(snapshot: &Snapshot, previous: Option<(&[String], &Applicati
         .iter()
         .filter(|a| !was_active(a))
     {
+        tracing::info!(target: LOG, "Deploying Carbon Application : {}...", app.file_name);
         tracing::info!(target: LOG, "Successfully Deployed Carbon Application : {}{{super-tenant}}", id(app));
     }
     if let Some(old) = old_apps {
@@ -122,7 +123,7 @@ pub fn log_snapshot(snapshot: &Snapshot, previous: Option<(&[String], &Applicati
             .iter()
             .filter(|a| !snapshot.applications.active.contains(a))
         {
-            tracing::info!(target: LOG, "Undeployed Carbon Application : {}{{super-tenant}}", id(app));
+            tracing::info!(target: LOG, "Successfully undeployed Carbon Application : {}{{super-tenant}}", id(app));
         }
     }
 }

@@ -3,7 +3,7 @@
 //! known divergence, or when `conformance/KNOWN_DIVERGENCES.md` no longer matches the case files.
 //!
 //! `CONFORMANCE_ONLY=<part of a case path>` runs a subset; `CONFORMANCE_BLESS=1` rewrites
-//! KNOWN_DIVERGENCES.md. The artifacts come from `../shared/corpus/synapse/`; without it the test
+//! KNOWN_DIVERGENCES.md and the README's conformance table. The artifacts come from `../shared/corpus/synapse/`; without it the test
 //! says so and passes.
 
 use std::path::PathBuf;
@@ -61,6 +61,7 @@ fn mi_integration_tests_pass_on_conflux() {
     let path = root.join("conformance/KNOWN_DIVERGENCES.md");
     if std::env::var_os("CONFORMANCE_BLESS").is_some() {
         std::fs::write(&path, &markdown).expect("write KNOWN_DIVERGENCES.md");
+        bless_readme_table(&root.join("README.md"), &summary.table());
     } else {
         let current = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
@@ -79,4 +80,16 @@ fn mi_integration_tests_pass_on_conflux() {
         "pass rate {:.1} % below {MIN_PASS_RATE} %",
         summary.total.pass_rate()
     );
+}
+
+/// Rewrites the README's conformance table (between its marker comments) with this run's figures.
+fn bless_readme_table(readme: &std::path::Path, table: &str) {
+    const START: &str = "<!-- conformance-table:start -->\n";
+    const END: &str = "<!-- conformance-table:end -->";
+    let text = std::fs::read_to_string(readme).expect("read README.md");
+    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+        panic!("README.md has no {START:?} ... {END:?} markers");
+    };
+    let blessed = format!("{}{START}{table}{}", &text[..start], &text[end..]);
+    std::fs::write(readme, blessed).expect("write README.md");
 }

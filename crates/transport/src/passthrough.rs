@@ -304,6 +304,27 @@ impl ProxySwitches {
     }
 }
 
+/// What a stopped proxy service answers, as MI does: its Axis2 service is inactive, so
+/// `AxisConfiguration.getService` throws Axis2's `serviceinactive` fault and the pass-through
+/// `ServerWorker.handleException` sends it as a SOAP fault with status 500 (MI test
+/// ESBJAVA3546CAppProxyOnLoadTestCase).
+fn inactive_proxy_response(name: &str) -> Response<ProxyBody> {
+    let escaped = name
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let body = format!(
+        "<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>The system is attempting to access an inactive service: {escaped}</faultstring><detail/></soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+    );
+    let mut response = Response::new(ProxyBody::full(bytes::Bytes::from(body)));
+    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/xml; charset=UTF-8"),
+    );
+    response
+}
+
 /// Requests received per pass-through listener (MI's transport MBean counters), relaxed atomics.
 #[derive(Debug, Default)]
 pub struct ListenerCounters {
@@ -431,10 +452,13 @@ impl PassThrough {
             && let Some(proxy) = live.deployment.proxy_table.dispatch(path)
             && !live.proxy_running.is_running(proxy.proxy)
         {
-            // A stopped proxy service takes no messages (its Axis2 service is inactive in MI).
-            let mut response = Response::new(ProxyBody::Empty);
-            *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
-            return response;
+            let name = live
+                .deployment
+                .proxies
+                .get(proxy.proxy)
+                .map(|route| route.artifact.strip_prefix("proxy:").unwrap_or(&route.artifact))
+                .unwrap_or_default();
+            return inactive_proxy_response(name);
         }
         let request = match self.max_request_bytes {
             Some(limit) => match within_size_limit(request, limit).await {

@@ -34,6 +34,8 @@ fn mediator_type(m: &Mediator) -> &'static str {
         Mediator::Clone(_) => "CloneMediator",
         Mediator::Iterate(_) => "IterateMediator",
         Mediator::Aggregate(_) => "AggregateMediator",
+        // A connector operation is a template invocation in Synapse.
+        Mediator::HttpConnector(_) => "InvokeMediator",
     }
 }
 

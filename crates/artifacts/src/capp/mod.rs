@@ -280,6 +280,9 @@ impl Found {
 /// - artifact types Conflux cannot run (Java class mediators, connectors, tasks, message stores
 ///   and processors, inbound endpoints, event sources, data services, datasources, Axis2
 ///   services) and unknown types are errors; MI deploys the first kinds and skips unknown ones.
+///   The one connector accepted is MI's HTTP connector (a `synapse/lib` zip whose
+///   `connector.xml` names component `http`): Conflux has it built in, so nothing is deployed
+///   for it.
 pub fn read_capp(label: &str, bytes: &[u8]) -> Result<CApp, CAppError> {
     let entries = archive::read_entries(label, bytes)?;
     let file_name = file_name_of(label).to_string();
@@ -571,13 +574,58 @@ fn resolve_one(
     }
 }
 
+/// The artifact type of a connector (a zip of templates and Java classes).
+const CONNECTOR_TYPE: &str = "synapse/lib";
+
+/// The name of the connector a `synapse/lib` artifact holds: the `name` of the `<component>` in
+/// its zip's `connector.xml` (what MI's `LibDeployer` registers, e.g. `http` for
+/// `http-connector-0.1.8.zip`), else, for a zip without one, the file name's
+/// `<name>-connector-<version>.zip` or `mi-connector-<name>-<version>.zip`.
+fn connector_name(capp: &str, found: &Found, entries: &Entries) -> Result<String, String> {
+    let [file] = found.descriptor.files.as_slice() else {
+        return Err(format!(
+            "a connector artifact has exactly one <file> (its zip), found {}",
+            found.descriptor.files.len()
+        ));
+    };
+    let path = format!("{}/{file}", found.dir);
+    let label = format!("{capp}!/{path}");
+    let bytes = entries
+        .files
+        .get(&path)
+        .ok_or_else(|| format!("its file {label} is not in the CApp"))?;
+    let zip = archive::read_entries(&label, bytes).map_err(|e| e.to_string())?;
+    if let Some(xml) = zip.files.get("connector.xml") {
+        let text =
+            std::str::from_utf8(xml).map_err(|_| format!("{label}!/connector.xml is not UTF-8"))?;
+        let doc = roxmltree::Document::parse(text)
+            .map_err(|e| format!("{label}!/connector.xml is not XML: {e}"))?;
+        return doc
+            .root_element()
+            .children()
+            .find(|c| c.has_tag_name("component"))
+            .and_then(|c| c.attribute("name"))
+            .map(|n| n.trim().to_string())
+            .ok_or_else(|| format!("{label}!/connector.xml has no <component name>"));
+    }
+    let stem = file.rsplit('/').next().unwrap_or(file);
+    let stem = stem.strip_suffix(".zip").unwrap_or(stem);
+    let from_name = stem
+        .strip_prefix("mi-connector-")
+        .map(|rest| rest.split('-').next().unwrap_or(rest))
+        .or_else(|| stem.find("-connector").map(|at| &stem[..at]))
+        .filter(|n| !n.is_empty());
+    from_name
+        .map(str::to_string)
+        .ok_or_else(|| format!("{label} has no connector.xml, so the connector is unknown"))
+}
+
 /// Why Conflux cannot deploy an artifact of this type.
 fn unsupported_reason(kind_name: &str) -> Option<&'static str> {
     Some(match kind_name {
         "lib/synapse/mediator" => {
             "it is a Java class mediator (a .jar), and Conflux runs no Java code"
         }
-        "synapse/lib" => "it is a connector (a Java library), and Conflux runs no Java code",
         "synapse/task" => "scheduled tasks are not implemented in Conflux",
         "synapse/message-store" => "message stores are not implemented in Conflux",
         "synapse/message-processors" => "message processors are not implemented in Conflux",
@@ -604,6 +652,19 @@ fn build_artifact(
     let kind_name = found.kind();
     let at = format!("{capp}!/{}/artifact.xml", found.dir);
     let files = &found.descriptor.files;
+    if kind_name == CONNECTOR_TYPE {
+        match connector_name(capp, found, entries) {
+            // Built in (mediation runtime/mediators/http_connector.rs): nothing to deploy.
+            Ok(connector) if connector == crate::mediators::http_connector::HTTP_CONNECTOR_NAME => {}
+            Ok(connector) => errors.push(format!(
+                "{at}: artifact '{name}' of type {kind_name} cannot be deployed: connector '{connector}' is a Java connector; Conflux runs only the HTTP connector (built in)"
+            )),
+            Err(why) => errors.push(format!(
+                "{at}: artifact '{name}' of type {kind_name} cannot be deployed: the connector cannot be identified: {why}"
+            )),
+        }
+        return None;
+    }
     if let Some(why) = unsupported_reason(kind_name) {
         errors.push(format!(
             "{at}: artifact '{name}' of type {kind_name} cannot be deployed: {why}"
@@ -678,3 +739,101 @@ fn build_artifact(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod connector_tests {
+    //! `synapse/lib` artifacts: MI's HTTP connector is built in, other connectors are refused.
+    use super::test_zip::{ZipBuilder, zip_of};
+    use super::*;
+
+    /// A CApp with one `synapse/lib` artifact `Lib` whose file `file` holds `zip`.
+    fn capp_with_lib(file: &str, zip: &[u8]) -> Vec<u8> {
+        let mut car = ZipBuilder::new();
+        car.deflated(
+            "artifacts.xml",
+            br#"<artifacts><artifact name="App" version="1.0.0" type="carbon/application">
+<dependency artifact="Lib" version="0.1.8" include="true" serverRole="EnterpriseIntegrator"/>
+<dependency artifact="Api" version="1.0.0" include="true" serverRole="EnterpriseIntegrator"/>
+</artifact></artifacts>"#,
+        );
+        car.deflated(
+            "Lib_0.1.8/artifact.xml",
+            format!(r#"<artifact name="Lib" version="0.1.8" type="synapse/lib" serverRole="EnterpriseIntegrator"><file>{file}</file></artifact>"#).as_bytes(),
+        );
+        car.stored(&format!("Lib_0.1.8/{file}"), zip);
+        car.deflated(
+            "Api_1.0.0/artifact.xml",
+            br#"<artifact name="Api" version="1.0.0" type="synapse/api" serverRole="EnterpriseIntegrator"><file>Api.xml</file></artifact>"#,
+        );
+        car.deflated("Api_1.0.0/Api.xml", b"<api/>");
+        car.finish()
+    }
+
+    fn connector_xml(name: &str) -> Vec<u8> {
+        format!(r#"<connector><component name="{name}" package="org.wso2.carbon.connector"><dependency component="config"/></component><displayName>X</displayName></connector>"#).into_bytes()
+    }
+
+    // mi-connector-http src/main/resources/connector.xml: <component name="http">; the zip is
+    // accepted and nothing is deployed for it.
+    #[test]
+    fn the_http_connector_zip_is_accepted_as_built_in() {
+        let zip = zip_of(&[
+            ("connector.xml", &connector_xml("http")),
+            ("functions/get.xml", b"<template name=\"get\"/>"),
+        ]);
+        let capp = read_capp(
+            "carbonapps/App.car",
+            &capp_with_lib("http-connector-0.1.8.zip", &zip),
+        )
+        .expect("the HTTP connector is built in");
+        let app = capp.application();
+        assert_eq!(app.error, None);
+        assert_eq!(capp.artifacts.len(), 1, "only the API is deployed");
+        // Without connector.xml the file name says which connector it is.
+        let unnamed = zip_of(&[("functions/get.xml", b"<template/>")]);
+        assert!(
+            read_capp(
+                "carbonapps/App.car",
+                &capp_with_lib("http-connector-0.1.8.zip", &unnamed)
+            )
+            .is_ok()
+        );
+        assert!(
+            read_capp(
+                "carbonapps/App.car",
+                &capp_with_lib("mi-connector-http-0.1.8.zip", &unnamed)
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn another_connector_is_refused_naming_it() {
+        let zip = zip_of(&[("connector.xml", &connector_xml("salesforce"))]);
+        let err = read_capp(
+            "carbonapps/App.car",
+            &capp_with_lib("salesforce-connector-2.0.0.zip", &zip),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("carbonapps/App.car!/Lib_0.1.8/artifact.xml: artifact 'Lib' of type synapse/lib cannot be deployed: connector 'salesforce' is a Java connector; Conflux runs only the HTTP connector (built in)"),
+            "{err}"
+        );
+        let unnamed = zip_of(&[("x.txt", b"x")]);
+        let err = read_capp(
+            "carbonapps/App.car",
+            &capp_with_lib("kafkaTransport-connector-3.1.0.zip", &unnamed),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("connector 'kafkaTransport' is a Java connector"),
+            "{err}"
+        );
+        let err = read_capp("carbonapps/App.car", &capp_with_lib("lib.zip", &unnamed))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the connector cannot be identified"), "{err}");
+    }
+}

@@ -1,7 +1,9 @@
 //! The `Mediator` enum and its dispatch: one file per Tier-1 mediator (log, property, propertyGroup,
 //! respond, send, call, payloadFactory, header, filter, switch, drop, loopback, sequence, in, out,
-//! makefault, enrich, call-template, callout, clone, iterate, aggregate); every other Synapse mediator is a located "unsupported" error and anything
-//! else an "unknown element" error.
+//! makefault, enrich, call-template, callout, clone, iterate, aggregate) and the operations of MI's
+//! HTTP connector (`<http.get configKey>` ...); every other Synapse mediator is a located
+//! "unsupported" error, as is another connector's operation, and anything else an "unknown
+//! element" error.
 
 pub mod aggregate;
 pub mod call;
@@ -12,6 +14,7 @@ pub mod drop;
 pub mod enrich;
 pub mod filter;
 pub mod header;
+pub mod http_connector;
 pub mod in_mediator;
 pub mod iterate;
 pub mod log;
@@ -42,6 +45,9 @@ pub use enrich::{
 };
 pub use filter::{Filter, FilterCondition};
 pub use header::{Header, HeaderAction, HeaderScope, HeaderValue};
+pub use http_connector::{
+    ConnectorParam, ConnectorValue, HttpOperation, HttpOperationKind, TRANSPORT_PARAMETERS,
+};
 pub use in_mediator::In;
 pub use iterate::{EipSequence, EipTarget, Iterate};
 pub use log::{Log, LogCategory, LogLevel, LogProperty};
@@ -80,6 +86,8 @@ pub enum Mediator {
     Clone(CloneMediator),
     Iterate(Iterate),
     Aggregate(Aggregate),
+    /// `<http.get|post|...>`: an operation of MI's HTTP connector.
+    HttpConnector(Box<HttpOperation>),
 }
 
 /// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
@@ -165,12 +173,13 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
             {
                 return Err(ctx.unsupported(node, format!("mediator <{other}>"), why));
             }
-            if other.contains('.') {
-                return Err(ctx.unsupported(
-                    node,
-                    format!("connector operation <{other}>"),
-                    "needs a connector",
-                ));
+            if let Some((connector, operation)) = other.split_once('.') {
+                if connector == http_connector::HTTP_CONNECTOR_NAME {
+                    return Ok(Mediator::HttpConnector(Box::new(http_connector::parse(
+                        ctx, node, operation,
+                    )?)));
+                }
+                return Err(http_connector::other_connector(ctx, node, other));
             }
             return Err(ctx.unknown(node, parent, "a mediator"));
         }
@@ -209,6 +218,7 @@ impl Mediator {
             Mediator::Iterate(m) => &m.span,
             Mediator::Aggregate(m) => &m.span,
             Mediator::Clone(m) => &m.span,
+            Mediator::HttpConnector(m) => &m.span,
         }
     }
 
@@ -237,6 +247,15 @@ impl Mediator {
             Mediator::Iterate(_) => "iterate",
             Mediator::Aggregate(_) => "aggregate",
             Mediator::Clone(_) => "clone",
+            Mediator::HttpConnector(m) => match m.kind {
+                HttpOperationKind::Get => "http.get",
+                HttpOperationKind::Post => "http.post",
+                HttpOperationKind::Put => "http.put",
+                HttpOperationKind::Delete => "http.delete",
+                HttpOperationKind::Patch => "http.patch",
+                HttpOperationKind::Head => "http.head",
+                HttpOperationKind::Options => "http.options",
+            },
         }
     }
 
@@ -347,10 +366,9 @@ mod tests {
             parse_err("<x:bar xmlns:x=\"urn:x\"/>")
                 .starts_with("unknown element <x:bar> in <sequence>")
         );
-        assert!(
-            parse_err("<hello.sayHello/>")
-                .starts_with("unsupported connector operation <hello.sayHello>")
-        );
+        assert!(parse_err("<hello.sayHello/>").starts_with(
+            "unsupported connector operation <hello.sayHello> (connector 'hello' is a Java connector; Conflux runs only the HTTP connector)"
+        ));
     }
 
     #[test]

@@ -100,6 +100,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         registry_sequences: HashMap::new(),
         registry_compiling: HashSet::new(),
         registry_failures: HashMap::new(),
+        http_connections: HashMap::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -112,6 +113,20 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         if let Err(e) = c.named_endpoint(&name, endpoint) {
             c.errors.push(e);
         }
+    }
+
+    // HTTP connector connections, with the endpoint MI deploys for each
+    // (`<name>_INTERNAL_ENDPOINT_REFERENCE`, SYN deployers/LocalEntryDeployer.java).
+    for entry in &artifacts.local_entries {
+        let Some(connection) = &entry.http_connection else {
+            continue;
+        };
+        let compiled = c.http_connection(connection);
+        if let Err(e) = &compiled {
+            c.errors.push(e.clone());
+        }
+        c.http_connections
+            .insert(entry.key.clone(), compiled.map_err(|e| e.to_string()));
     }
 
     // Every named endpoint is compiled: `<endpoint key-expression>` chooses among them.
@@ -277,6 +292,8 @@ struct Compiler {
     registry_compiling: HashSet<String>,
     /// Registry resources that did not compile, by canonical key: every reference fails alike.
     registry_failures: HashMap<String, String>,
+    /// HTTP connector connections by local entry key; `Err` says why one did not deploy.
+    http_connections: HashMap<String, std::result::Result<Arc<rt::HttpConnection>, String>>,
     errors: Vec<CompileError>,
     /// Deployed, but worth an operator's attention (`file:line:column` included).
     warnings: Vec<String>,
@@ -1051,9 +1068,215 @@ impl Compiler {
                 art::Mediator::Aggregate(a) => {
                     out.push(Mediator::Aggregate(Arc::new(self.aggregate(a)?)))
                 }
+                art::Mediator::HttpConnector(op) => {
+                    out.push(Mediator::HttpConnector(Box::new(self.http_operation(op)?)))
+                }
             }
         }
         Ok(out)
+    }
+
+    /// An HTTP connector connection (runtime/mediators/http_connector.rs): its endpoint joins
+    /// the named endpoints, as the one MI's LocalEntryDeployer deploys.
+    fn http_connection(
+        &mut self,
+        c: &art::local_entry::HttpConnection,
+    ) -> Result<Arc<rt::HttpConnection>> {
+        let endpoint_name = c.endpoint.name.clone().unwrap_or_default();
+        if self.named_endpoints.contains_key(&endpoint_name) {
+            return Err(CompileError::at(
+                &c.span,
+                format!(
+                    "HTTP connection {}: endpoint {endpoint_name} is already deployed (two connections with the same <name>, or an endpoint of that name)",
+                    c.name
+                ),
+            ));
+        }
+        let endpoint = self.endpoint(&c.endpoint)?;
+        self.named_endpoints
+            .insert(endpoint_name.clone(), endpoint.clone());
+        let auth = match &c.auth {
+            art::local_entry::HttpAuth::None => rt::http_connector::Auth::None,
+            art::local_entry::HttpAuth::Basic { username, password } => {
+                rt::http_connector::Auth::Basic(Box::new(rt::http_connector::BasicAuth {
+                    username: connector_param(username, false)?,
+                    password: connector_param(password, false)?,
+                }))
+            }
+            art::local_entry::HttpAuth::OAuthClientCredentials {
+                client_id,
+                client_secret,
+                token_url,
+                mode,
+                parameters,
+            } => {
+                let token_url = connector_param(token_url, false)?;
+                let token_endpoint = Arc::new(Endpoint {
+                    // Not in the endpoint table: the token endpoint is never suspended.
+                    id: usize::MAX,
+                    name: Arc::from(format!("{endpoint_name}_OAUTH_TOKEN")),
+                    kind: EndpointKind::Address {
+                        uri: token_url.literal().unwrap_or_default().trim().to_string(),
+                        format: None,
+                        addressing: false,
+                    },
+                    timeout: None,
+                    dynamic_timeout: None,
+                    timeout_action: TimeoutAction::Never,
+                    suspension: Default::default(),
+                });
+                rt::http_connector::Auth::OAuth(Box::new(
+                    rt::http_connector::ClientCredentials::new(
+                        connector_param(client_id, false)?,
+                        connector_param(client_secret, false)?,
+                        token_url,
+                        *mode == art::local_entry::OAuthMode::Payload,
+                        parameters.clone(),
+                        token_endpoint,
+                    ),
+                ))
+            }
+        };
+        Ok(Arc::new(rt::HttpConnection {
+            name: Arc::from(c.name.as_str()),
+            base_url: connector_param(&c.base_url, false)?,
+            auth,
+            endpoint,
+        }))
+    }
+
+    /// `<http.get configKey>` and the other operations (wso2-extensions/mi-connector-http
+    /// `functions/*.xml`).
+    fn http_operation(&mut self, op: &am::HttpOperation) -> Result<rt::HttpOperation> {
+        let element = http_element(op.kind);
+        let connection = match self.http_connections.get(&op.config_key) {
+            Some(Ok(c)) => c.clone(),
+            Some(Err(why)) => {
+                return Err(CompileError::at(
+                    &op.config_key_span,
+                    format!(
+                        "{element} configKey {}: the connection did not deploy: {why}",
+                        op.config_key
+                    ),
+                ));
+            }
+            None if self.local_entries.contains_key(&op.config_key) => {
+                return Err(CompileError::at(
+                    &op.config_key_span,
+                    format!(
+                        "{element} configKey {}: that local entry is not an HTTP connection (<http.init>)",
+                        op.config_key
+                    ),
+                ));
+            }
+            None => {
+                return Err(CompileError::at(
+                    &op.config_key_span,
+                    format!(
+                        "{element} configKey {}: no HTTP connection of that key is deployed (a local entry local-entries/{}.xml holding <http.init>)",
+                        op.config_key, op.config_key
+                    ),
+                ));
+            }
+        };
+        let body_params = [
+            &op.request_body_type,
+            &op.request_body_json,
+            &op.request_body_xml,
+            &op.request_body_text,
+        ];
+        let body = if op.kind.takes_body() {
+            match &op.request_body_type {
+                None => None,
+                Some(body_type) => {
+                    if let Some(t) = body_type.value.as_text()
+                        && !matches!(t, "JSON" | "XML" | "TEXT")
+                    {
+                        return Err(CompileError::at(
+                            &body_type.span,
+                            format!(
+                                "{element} requestBodyType {t:?}: expected JSON, XML or TEXT (RestURLBuilder compares them exactly)"
+                            ),
+                        ));
+                    }
+                    let optional = |p: &Option<am::ConnectorParam>| -> Result<Option<rt::http_connector::ParamValue>> {
+                        p.as_ref().map(|p| connector_param(p, true)).transpose()
+                    };
+                    Some(rt::http_connector::RequestBody {
+                        body_type: connector_param(body_type, false)?,
+                        json: optional(&op.request_body_json)?,
+                        xml: optional(&op.request_body_xml)?,
+                        text: optional(&op.request_body_text)?,
+                    })
+                }
+            }
+        } else {
+            if let Some(p) = body_params.into_iter().flatten().next() {
+                self.warnings.push(format!(
+                    "{element} has no request body: the connector's {} template does not declare <{}>, so MI ignores it at {}",
+                    op.kind.operation(),
+                    p.name,
+                    p.span
+                ));
+            }
+            None
+        };
+        let headers = match &op.headers {
+            None => None,
+            Some(p) => {
+                if let Some(text) = p.value.as_text()
+                    && !text.contains("${")
+                    && let Err(e) = rt::http_connector::parse_headers(text)
+                {
+                    return Err(CompileError::at(&p.span, format!("{element} headers: {e}")));
+                }
+                Some(connector_param(p, true)?)
+            }
+        };
+        let mut transport = Vec::with_capacity(op.transport.len());
+        for p in &op.transport {
+            let Some((_, property)) = am::TRANSPORT_PARAMETERS
+                .iter()
+                .find(|(name, _)| *name == p.name)
+            else {
+                continue;
+            };
+            if property.is_empty() {
+                // restUrlPostfix: declared by the templates, read by none of them.
+                continue;
+            }
+            if UNSUPPORTED_TRANSPORT_PROPERTIES.contains(property) {
+                let harmless = p
+                    .value
+                    .as_text()
+                    .is_some_and(|v| v.trim().is_empty() || v.trim().eq_ignore_ascii_case("false"));
+                if !harmless {
+                    return Err(CompileError::at(
+                        &p.span,
+                        format!(
+                            "unsupported {element} parameter <{}> (it sets the axis2 property {property}, which Conflux's transport does not implement)",
+                            p.name
+                        ),
+                    ));
+                }
+                continue;
+            }
+            transport.push((*property, connector_param(p, false)?));
+        }
+        let optional = |p: &Option<am::ConnectorParam>, inline: bool| {
+            p.as_ref().map(|p| connector_param(p, inline)).transpose()
+        };
+        Ok(rt::HttpOperation {
+            element,
+            method: Method::from_bytes(op.kind.method().as_bytes()).unwrap_or(Method::GET),
+            connection,
+            relative_path: optional(&op.relative_path, true)?,
+            headers,
+            body,
+            response_variable: optional(&op.response_variable, false)?,
+            overwrite_body: optional(&op.overwrite_body, false)?,
+            transport,
+        })
     }
 
     /// `<clone>` (runtime/mediators/clone.rs): each target's sequence, or else its endpoint, as
@@ -1539,6 +1762,53 @@ fn protocol(p: art::Protocol) -> Protocol {
     match p {
         art::Protocol::Http => Protocol::Http,
         art::Protocol::Https => Protocol::Https,
+    }
+}
+
+/// The axis2 properties an HTTP connector operation can set that Conflux's transport does not
+/// act on in a way MI does; a value other than empty or `false` is refused.
+const UNSUPPORTED_TRANSPORT_PROPERTIES: [&str; 6] = [
+    "FORCE_HTTP_1.0",
+    "HTTP_SC_DESC",
+    "FAULTS_AS_HTTP_200",
+    "FORCE_POST_PUT_NOBODY",
+    "FORCE_HTTP_CONTENT_LENGTH",
+    "COPY_CONTENT_LENGTH_FROM_INCOMING",
+];
+
+/// `http.get`, ... for messages.
+fn http_element(kind: am::HttpOperationKind) -> &'static str {
+    match kind {
+        am::HttpOperationKind::Get => "http.get",
+        am::HttpOperationKind::Post => "http.post",
+        am::HttpOperationKind::Put => "http.put",
+        am::HttpOperationKind::Delete => "http.delete",
+        am::HttpOperationKind::Patch => "http.patch",
+        am::HttpOperationKind::Head => "http.head",
+        am::HttpOperationKind::Options => "http.options",
+    }
+}
+
+/// A connector parameter: static text (with inline `${}` rendered per message where the
+/// connector renders them, `inline`), or a `{...}` expression (ValueFactory.createTextValue).
+fn connector_param(p: &am::ConnectorParam, inline: bool) -> Result<rt::http_connector::ParamValue> {
+    use rt::http_connector::ParamValue;
+    match &p.value {
+        am::ConnectorValue::Text(text) => {
+            let _ = inline;
+            Ok(ParamValue::Literal(text.clone()))
+        }
+        am::ConnectorValue::Expression(e) => {
+            ValueSource::compile(e).map(ParamValue::Legacy).map_err(|err| {
+                CompileError::at(
+                    &p.span,
+                    format!(
+                        "<{}>: {{{}}} is read as an expression (the text starts with '{{' and ends with '}}', as MI's ValueFactory reads it), and it is not a valid one: {err}; for a literal JSON body, put a space or newline before the first brace or after the last",
+                        p.name, e.text
+                    ),
+                )
+            })
+        }
     }
 }
 

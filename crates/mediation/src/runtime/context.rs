@@ -125,6 +125,9 @@ pub struct MessageContext<B> {
     pub registry: Arc<conflux_artifacts::Registry>,
     /// The `charset` the request's Content-Type named (MI's CHARACTER_SET_ENCODING of the request).
     pub request_charset: Option<String>,
+    /// MI 4.4 variables (`vars.NAME`), set by the variable mediator and by connector operations'
+    /// `responseVariable`.
+    pub variables: HashMap<String, serde_json::Value>,
 }
 
 impl<B: MessageBody> MessageContext<B> {
@@ -157,6 +160,7 @@ impl<B: MessageBody> MessageContext<B> {
             local_entries: Default::default(),
             registry: Default::default(),
             request_charset,
+            variables: HashMap::new(),
         }
     }
 

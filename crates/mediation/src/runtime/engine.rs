@@ -422,6 +422,13 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                     Mediator::Aggregate(aggregate) => {
                         return self.run_aggregate(aggregate, ctx, route, depth).await;
                     }
+                    // A call through the HTTP connector (runtime/mediators/http_connector.rs).
+                    Mediator::HttpConnector(op) => match op.run(self, ctx).await? {
+                        crate::runtime::mediators::http_connector::Outcome::Continue => {}
+                        crate::runtime::mediators::http_connector::Outcome::Dropped => {
+                            return Ok(Ended::Dropped);
+                        }
+                    },
                     other => other.apply(ctx).map_err(Fault::mediation)?,
                 }
             }
@@ -664,7 +671,10 @@ impl<'d, B: MessageBody> Engine<'d, B> {
     /// With `FORCE_ERROR_ON_SOAP_FAULT` set, a SOAP fault reply is a failure of the endpoint: the
     /// fault handler runs with ERROR_CODE 500000 (SYN `SynapseCallbackReceiver`,
     /// `SynapseConstants.ENDPOINT_CUSTOM_ERROR`). Only then is the reply read.
-    async fn soap_fault_is_an_error(&self, ctx: &mut MessageContext<B>) -> Result<(), Fault> {
+    pub(crate) async fn soap_fault_is_an_error(
+        &self,
+        ctx: &mut MessageContext<B>,
+    ) -> Result<(), Fault> {
         if !ctx.is_true(Scope::Default, props::FORCE_ERROR_ON_SOAP_FAULT) {
             return Ok(());
         }
@@ -708,7 +718,7 @@ fn set_error<B: MessageBody>(ctx: &mut MessageContext<B>, fault: &Fault) {
 }
 
 /// The message becomes the backend's reply.
-fn become_response<B: MessageBody>(ctx: &mut MessageContext<B>, response: Response<B>) {
+pub(crate) fn become_response<B: MessageBody>(ctx: &mut MessageContext<B>, response: Response<B>) {
     let (parts, body) = response.into_parts();
     ctx.is_response = true;
     ctx.status = parts.status;

@@ -1,6 +1,7 @@
 //! The mediators the runtime executes, one file each, behind the [`Mediator`] enum. Mediators that
 //! only change the message context implement `apply`; those that end, redirect or branch the flow
-//! (send, call, callout, clone, respond, drop, loopback, sequence, call-template, in, out, filter, switch) are
+//! (send, call, callout, clone, respond, drop, loopback, sequence, call-template, in, out, filter,
+//! switch, the HTTP connector's operations) are
 //! interpreted by the engine, which also reads the body first for any mediator whose
 //! [`Mediator::needs_payload`] says so.
 
@@ -13,6 +14,7 @@ mod drop;
 mod enrich;
 mod filter;
 mod header;
+pub mod http_connector;
 mod iterate;
 mod log;
 mod loopback;
@@ -36,6 +38,7 @@ pub use drop::Drop;
 pub use enrich::{Enrich, EnrichAction, EnrichSource, EnrichTarget};
 pub use filter::{Condition, Filter};
 pub use header::{ADDRESSING_HEADERS, Header, HeaderContent, HeaderTarget};
+pub use http_connector::{HttpConnection, HttpOperation};
 pub use iterate::{EipSequence, EipTarget, Iterate};
 pub use log::{Log, LogCategory, LogLevel};
 pub use loopback::Loopback;
@@ -81,6 +84,9 @@ pub enum Mediator {
     Iterate(Box<Iterate>),
     /// `<aggregate>`: collects the parts of an iterate (runtime/mediators/aggregate.rs).
     Aggregate(std::sync::Arc<Aggregate>),
+    /// `<http.get|post|...>`: an HTTP connector operation, run by the engine
+    /// (runtime/mediators/http_connector.rs).
+    HttpConnector(Box<HttpOperation>),
 }
 
 impl Mediator {
@@ -110,7 +116,8 @@ impl Mediator {
             | Mediator::Callout(_)
             | Mediator::Clone(_)
             | Mediator::Iterate(_)
-            | Mediator::Aggregate(_) => Ok(()),
+            | Mediator::Aggregate(_)
+            | Mediator::HttpConnector(_) => Ok(()),
         }
     }
 
@@ -133,6 +140,7 @@ impl Mediator {
             Mediator::Filter(m) => m.needs_payload(),
             Mediator::Switch(m) => m.source.needs_payload(),
             Mediator::CallTemplate(m) => m.needs_payload(),
+            Mediator::HttpConnector(m) => m.needs_payload(),
             Mediator::Respond(_)
             | Mediator::Send(_)
             | Mediator::Call(_)

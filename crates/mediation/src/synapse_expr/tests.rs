@@ -1,0 +1,1 @@
+//! Ported synapse unit-test vectors.
