@@ -937,7 +937,9 @@ mod tests {
         ));
         assert!(msg.starts_with("invalid value \"never\" for text of <responseAction>: expected fault or discard at endpoints/E.xml:1:"), "{msg}");
         // ESB 3.x's `<action>` is ignored, as MI's factory ignores it.
-        let legacy = endpoint(&format!("<endpoint {NS} name=\"E\"><address uri=\"http://x\"><timeout><duration>0</duration><action>discard</action></timeout></address></endpoint>"));
+        let legacy = endpoint(&format!(
+            "<endpoint {NS} name=\"E\"><address uri=\"http://x\"><timeout><duration>0</duration><action>discard</action></timeout></address></endpoint>"
+        ));
         assert_eq!(legacy.name.as_deref(), Some("E"));
         let msg = error(&format!(
             "<endpoint {NS}><address uri=\"http://x\"/></endpoint>"

@@ -456,7 +456,12 @@ impl PassThrough {
                 .deployment
                 .proxies
                 .get(proxy.proxy)
-                .map(|route| route.artifact.strip_prefix("proxy:").unwrap_or(&route.artifact))
+                .map(|route| {
+                    route
+                        .artifact
+                        .strip_prefix("proxy:")
+                        .unwrap_or(&route.artifact)
+                })
                 .unwrap_or_default();
             return inactive_proxy_response(name);
         }

@@ -3,6 +3,8 @@
 //! deepen the recursion (the left-associative `+ - * / % > < ...` fold left, the right-recursive
 //! `and`/`or` fold right, as the Java nodes do).
 
+use super::EvalError;
+use super::eval::CompiledPath;
 use super::value::ExprValue;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +19,10 @@ pub(super) enum Node {
         rest: Vec<(BinOp, Node)>,
     },
     /// Right-associative logical BinaryOperationNodes: `o0 op0 (o1 op1 (o2 ...))`.
-    Logical { operands: Vec<Node>, ops: Vec<BinOp> },
+    Logical {
+        operands: Vec<Node>,
+        ops: Vec<BinOp>,
+    },
     /// ConditionalExpressionNode.
     Conditional {
         condition: Box<Node>,
@@ -106,6 +111,19 @@ pub(super) struct Access {
     pub substitutions: Vec<(String, Option<Node>)>,
     /// The `registry(..)`/`object(..)`/`array(..)` call whose result the path reads.
     pub function: Option<Node>,
+    /// The JSONPath (and variable name) worked out at compile time when no index needs a value
+    /// ([`super::eval::prepare`]); None: built for each evaluation.
+    pub prepared: Option<Prepared>,
+}
+
+/// What an access without index sub-expressions reads, known before any message arrives. Errors
+/// are kept for evaluation time, where MI reports them.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Prepared {
+    /// Payload, registry, object and array accesses: the JSONPath.
+    Path(Result<CompiledPath, EvalError>),
+    /// A variable: its name and the path after it (None: the whole value).
+    Variable(Result<(String, Option<Result<CompiledPath, EvalError>>), EvalError>),
 }
 
 /// A FilterExpressionNode: the filter text and its components (None for plain tokens).
@@ -264,8 +282,9 @@ pub(super) fn java_hash_map_order<T>(entries: Vec<(String, T)>) -> Vec<(String, 
 
 /// Java `String.hashCode()` over UTF-16 units, as an unsigned bit pattern.
 fn java_string_hash(s: &str) -> u32 {
-    s.encode_utf16()
-        .fold(0u32, |h, unit| h.wrapping_mul(31).wrapping_add(u32::from(unit)))
+    s.encode_utf16().fold(0u32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(u32::from(unit))
+    })
 }
 
 #[cfg(test)]
@@ -297,20 +316,27 @@ mod tests {
         .collect();
         assert_eq!(order, ["a", "b"]);
         // "Aa" and "BB" collide: insertion order within the bucket.
-        let order: Vec<String> = java_hash_map_order(vec![
-            ("BB".to_string(), ()),
-            ("Aa".to_string(), ()),
-        ])
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+        let order: Vec<String> =
+            java_hash_map_order(vec![("BB".to_string(), ()), ("Aa".to_string(), ())])
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
         assert_eq!(order, ["BB", "Aa"]);
         // Thirteen keys make the table 32 wide: "p" (112) sorts after "A" (65) by bucket.
-        let keys: Vec<(String, ())> = "ABCDEFGHIJKLp".chars().map(|c| (c.to_string(), ())).collect();
-        let order: String = java_hash_map_order(keys).into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<(String, ())> = "ABCDEFGHIJKLp"
+            .chars()
+            .map(|c| (c.to_string(), ()))
+            .collect();
+        let order: String = java_hash_map_order(keys)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(order, "ABCDEFGHIJKLp");
         let keys: Vec<(String, ())> = "pABC".chars().map(|c| (c.to_string(), ())).collect();
-        let order: String = java_hash_map_order(keys).into_iter().map(|(k, _)| k).collect();
+        let order: String = java_hash_map_order(keys)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         // Table 16: p = 112 & 15 = 0, A = 65 & 15 = 1, B = 2, C = 3.
         assert_eq!(order, "pABC");
     }

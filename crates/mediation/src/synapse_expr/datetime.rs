@@ -158,7 +158,8 @@ impl Pattern {
         millis: i64,
         offset_seconds: i32,
     ) -> Result<String, DateTimeError> {
-        let out_of_range = || DateTimeError(format!("Instant exceeds the supported range: {millis}"));
+        let out_of_range =
+            || DateTimeError(format!("Instant exceeds the supported range: {millis}"));
         let utc = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
             .map_err(|_| out_of_range())?;
         let offset = UtcOffset::from_whole_seconds(offset_seconds).unwrap_or(UtcOffset::UTC);
@@ -318,9 +319,17 @@ fn format_date_field(field: Field, count: usize, date: Date, out: &mut String) {
             };
             if count == 2 {
                 out.push_str(&pad(value.rem_euclid(100), 2));
-            } else if count >= 4 && value.abs() >= 10i64.pow(count as u32) {
+            } else if count >= 4
+                && 10i64
+                    .checked_pow(count as u32)
+                    .is_some_and(|limit| value.abs() >= limit)
+            {
                 // SignStyle.EXCEEDS_PAD: a value wider than the pad gets its sign.
-                out.push_str(&format!("{}{}", if value < 0 { "-" } else { "+" }, value.abs()));
+                out.push_str(&format!(
+                    "{}{}",
+                    if value < 0 { "-" } else { "+" },
+                    value.abs()
+                ));
             } else {
                 out.push_str(&pad(value, count.min(19)));
             }
@@ -435,7 +444,9 @@ impl Pattern {
 }
 
 fn unable(text: &str, what: &str) -> DateTimeError {
-    DateTimeError(format!("Text '{text}' could not be parsed: Unable to obtain {what}"))
+    DateTimeError(format!(
+        "Text '{text}' could not be parsed: Unable to obtain {what}"
+    ))
 }
 
 fn parse_items(
@@ -477,10 +488,11 @@ fn parse_items(
                     Field::DayOfWeek => {
                         parse_text(chars, pos, &DAYS, *count).map(|(i, e)| (i as i64 + 1, e))
                     }
-                    Field::AmPm => parse_text(chars, pos, &["AM", "PM"], 4).map(|(i, e)| (i as i64, e)),
-                    Field::Fraction => parse_digits(chars, pos, *count, *count).map(|(v, e)| {
-                        (v * 10i64.pow((9 - *count) as u32), e)
-                    }),
+                    Field::AmPm => {
+                        parse_text(chars, pos, &["AM", "PM"], 4).map(|(i, e)| (i as i64, e))
+                    }
+                    Field::Fraction => parse_digits(chars, pos, *count, *count)
+                        .map(|(v, e)| (v * 10i64.pow((9 - *count) as u32), e)),
                     Field::YearOfEra | Field::Year if *count == 2 => {
                         parse_digits(chars, pos, 2, 2).map(|(v, e)| (2000 + v, e))
                     }
@@ -521,7 +533,11 @@ fn reserved_width(rest: &[Item]) -> usize {
     for item in rest {
         match item {
             Item::Field(Field::Fraction, c) => width += c,
-            Item::Field(Field::Month | Field::DayOfWeek | Field::Era | Field::AmPm, c) if *c >= 3 => break,
+            Item::Field(Field::Month | Field::DayOfWeek | Field::Era | Field::AmPm, c)
+                if *c >= 3 =>
+            {
+                break;
+            }
             Item::Field(Field::AmPm | Field::Era | Field::DayOfWeek, _) => break,
             Item::Field(_, c) if *c >= 2 => width += c,
             _ => break,
@@ -580,7 +596,10 @@ fn store(parsed: &mut Parsed, field: Field, value: i64) -> Result<(), String> {
         ));
     }
     if slot.is_some_and(|old| old != value) {
-        return Err(format!("Conflict found: {field:?} {value} differs from {}", slot.unwrap_or(0)));
+        return Err(format!(
+            "Conflict found: {field:?} {value} differs from {}",
+            slot.unwrap_or(0)
+        ));
     }
     *slot = Some(value);
     Ok(())
@@ -672,7 +691,10 @@ mod tests {
 
     #[test]
     fn formats_the_common_letters() {
-        assert_eq!(format_at("yyyy-MM-dd HH:mm:ss.SSS", LEAP), "2024-02-29 13:05:09.123");
+        assert_eq!(
+            format_at("yyyy-MM-dd HH:mm:ss.SSS", LEAP),
+            "2024-02-29 13:05:09.123"
+        );
         assert_eq!(format_at("dd-MM-yyyy HH:mm", LEAP), "29-02-2024 13:05");
         assert_eq!(format_at("yy M d H m s S", LEAP), "24 2 29 13 5 9 1");
         assert_eq!(format_at("MMM MMMM MMMMM", LEAP), "Feb February F");
@@ -686,6 +708,7 @@ mod tests {
         assert_eq!(format_at("uuuu/MM", 0), "1970/01");
         assert_eq!(format_at("y", LEAP), "2024");
         assert_eq!(format_at("yyyyy", LEAP), "02024");
+        assert_eq!(format_at(&"y".repeat(19), 0), format!("{:019}", 1970));
     }
 
     #[test]
@@ -704,7 +727,18 @@ mod tests {
 
     #[test]
     fn pattern_errors_distinguish_invalid_from_unsupported() {
-        for p in ["ll", "yyyy-{MM}", "'open", "MMMMMM", "ddd", "aa", "HHH", "]", "SSSSSSSSSS", "#"] {
+        for p in [
+            "ll",
+            "yyyy-{MM}",
+            "'open",
+            "MMMMMM",
+            "ddd",
+            "aa",
+            "HHH",
+            "]",
+            "SSSSSSSSSS",
+            "#",
+        ] {
             assert!(
                 matches!(Pattern::compile(p), Err(PatternError::Invalid(_))),
                 "{p}"
@@ -757,7 +791,10 @@ mod tests {
         assert!(reformat("10:15", "HH:mm", "yyyy").is_err());
         assert_eq!(reformat("10", "HH", "HH:mm").as_deref(), Ok("10:00"));
         assert!(reformat("10:15", "hh:mm", "HH").is_err());
-        assert_eq!(reformat("10:15 PM", "hh:mm a", "HH:mm").as_deref(), Ok("22:15"));
+        assert_eq!(
+            reformat("10:15 PM", "hh:mm a", "HH:mm").as_deref(),
+            Ok("22:15")
+        );
         assert!(reformat("Mon 2024-02-29", "EEE yyyy-MM-dd", "yyyy").is_err());
         assert_eq!(
             reformat("Thu 2024-02-29", "EEE yyyy-MM-dd", "yyyy").as_deref(),

@@ -6,7 +6,7 @@
 //! [`crate::json::JsonEval`] with GsonJsonProvider's results (a value read by name is unwrapped and
 //! re-wrapped, a value read by index stays the parsed primitive, path functions unwrap).
 
-use super::ast::{Access, AccessKind, BinOp, Filter, LookupKind, Node};
+use super::ast::{Access, AccessKind, BinOp, Filter, LookupKind, Node, Prepared};
 use super::value::{ExprValue, parse_number_or_string};
 use super::{EvalError, ExprContext, PropertyScope, functions, gson, java};
 use crate::json::JsonEval;
@@ -170,10 +170,65 @@ impl<'c> Evaluator<'c> {
 
     /// PayloadAccessNode.evaluate.
     fn access(&self, access: &Access) -> Result<ExprValue, EvalError> {
-        let mut expression = match access.text.strip_prefix("payload") {
-            Some(rest) => format!("${rest}"),
-            None => access.text.clone(),
+        let built;
+        let prepared = match &access.prepared {
+            Some(prepared) => prepared,
+            None => {
+                built = prepare_text(access.kind, &self.substitute(access)?);
+                &built
+            }
         };
+        let result = match (access.kind, prepared) {
+            (AccessKind::Variable, Prepared::Variable(variable)) => {
+                let (name, path) = variable.as_ref().map_err(Clone::clone)?;
+                self.variable(name, path.as_ref(), &access.text)?
+            }
+            (AccessKind::Payload, Prepared::Path(path)) => {
+                let doc = self.payload()?;
+                read_compiled(doc, path.as_ref().map_err(Clone::clone)?)?
+            }
+            (AccessKind::Registry, Prepared::Path(path)) => {
+                let resource = match &access.function {
+                    Some(call) => self.eval(call)?,
+                    None => ExprValue::Null,
+                };
+                let Some(text) = resource.java_as_string()? else {
+                    return Err(EvalError::empty(format!(
+                        "Could not find a JSON payload to evaluate the expression: {}",
+                        access.text
+                    )));
+                };
+                let doc = parse_json_text(&text)?;
+                read_compiled(&doc, path.as_ref().map_err(Clone::clone)?)?
+            }
+            (AccessKind::Object | AccessKind::Array, Prepared::Path(path)) => {
+                let value = match &access.function {
+                    Some(call) => self.eval(call)?,
+                    None => ExprValue::Null,
+                };
+                let ExprValue::Json(doc) = value else {
+                    return Err(EvalError::empty("Value is not a JsonElement"));
+                };
+                read_compiled(&doc, path.as_ref().map_err(Clone::clone)?)?
+            }
+            _ => {
+                return Err(EvalError::fault(format!(
+                    "internal error: the access {} was prepared for another kind",
+                    access.text
+                )));
+            }
+        };
+        // A JSON null read from a document is Java null.
+        Ok(match result {
+            ExprValue::Json(Value::Null) => ExprValue::Null,
+            other => other,
+        })
+    }
+
+    /// The access text with each index sub-expression's text replaced by its value (strings
+    /// quoted, `[a,b]`/slices unquoted, filters as `?(...)`), in HashMap order.
+    fn substitute(&self, access: &Access) -> Result<String, EvalError> {
+        let mut expression = initial_text(access);
         for (key, node) in &access.substitutions {
             let Some(node) = node else {
                 continue;
@@ -191,63 +246,34 @@ impl<'c> Evaluator<'c> {
             }
             expression = replace_first(&expression, key, &text)?;
         }
-        let result = match access.kind {
-            AccessKind::Payload => read_path(self.payload()?, &expression),
-            AccessKind::Variable => self.variable(&expression),
-            AccessKind::Registry => {
-                let resource = match &access.function {
-                    Some(call) => self.eval(call)?,
-                    None => ExprValue::Null,
-                };
-                let Some(text) = resource.java_as_string()? else {
-                    return Err(EvalError::empty(format!(
-                        "Could not find a JSON payload to evaluate the expression: {expression}"
-                    )));
-                };
-                let doc = parse_json_text(&text)?;
-                read_path(&doc, &rooted(&expression))
-            }
-            AccessKind::Object | AccessKind::Array => {
-                let path = rooted(&expression);
-                let value = match &access.function {
-                    Some(call) => self.eval(call)?,
-                    None => ExprValue::Null,
-                };
-                let ExprValue::Json(doc) = value else {
-                    return Err(EvalError::empty("Value is not a JsonElement"));
-                };
-                read_path(&doc, &path)
-            }
-        }?;
-        // A JSON null read from a document is Java null.
-        Ok(match result {
-            ExprValue::Json(Value::Null) => ExprValue::Null,
-            other => other,
-        })
+        Ok(expression)
     }
 
     /// The VARIABLE case of PayloadAccessNode.
-    fn variable(&self, expression: &str) -> Result<ExprValue, EvalError> {
-        let (name, path) = extract_variable_and_path(expression)?;
-        let value = match self.ctx.variable(&name) {
+    fn variable(
+        &self,
+        name: &str,
+        path: Option<&Result<CompiledPath, EvalError>>,
+        text: &str,
+    ) -> Result<ExprValue, EvalError> {
+        let value = match self.ctx.variable(name) {
             None | Some(ExprValue::Null) => {
                 return Err(EvalError::empty(format!("Variable {name} is not defined")));
             }
             Some(value) => value,
         };
-        if path.is_empty() {
+        let Some(path) = path else {
             return Ok(value);
-        }
-        let path = rooted(&path);
+        };
         match value {
             ExprValue::Xml(_) => Err(EvalError::empty(format!(
-                "Could not evaluate JSONPath expression: {expression} on non-JSON variable value"
+                "Could not evaluate JSONPath expression: {text} on non-JSON variable value"
             ))),
-            ExprValue::Json(doc) => read_path(&doc, &path),
+            ExprValue::Json(doc) => read_compiled(&doc, path.as_ref().map_err(Clone::clone)?),
             other => {
                 // JsonPath.parse(variable.toString()).
                 let doc = parse_json_text(&other.java_to_string())?;
-                read_path(&doc, &path)
+                read_compiled(&doc, path.as_ref().map_err(Clone::clone)?)
             }
         }
     }
@@ -293,7 +319,80 @@ pub(super) fn replace_first(text: &str, key: &str, replacement: &str) -> Result<
             "IllegalArgumentException: {e} (substituting {replacement:?} into the JSONPath {text:?})"
         ))
     })?;
-    Ok(format!("{}{replaced}{}", &text[..at], &text[at + key.len()..]))
+    Ok(format!(
+        "{}{replaced}{}",
+        &text[..at],
+        &text[at + key.len()..]
+    ))
+}
+
+/// The access text before substitution: a leading `payload` is `$` (PayloadAccessNode).
+fn initial_text(access: &Access) -> String {
+    match access.text.strip_prefix("payload") {
+        Some(rest) => format!("${rest}"),
+        None => access.text.clone(),
+    }
+}
+
+/// The JSONPath (and variable name) of an access text whose indices are already substituted.
+fn prepare_text(kind: AccessKind, expression: &str) -> Prepared {
+    match kind {
+        AccessKind::Payload => Prepared::Path(compile_path(expression)),
+        AccessKind::Variable => {
+            Prepared::Variable(extract_variable_and_path(expression).map(|(name, path)| {
+                let path = (!path.is_empty()).then(|| compile_path(&rooted(&path)));
+                (name, path)
+            }))
+        }
+        AccessKind::Registry | AccessKind::Object | AccessKind::Array => {
+            Prepared::Path(compile_path(&rooted(expression)))
+        }
+    }
+}
+
+/// Fills in [`Access::prepared`] for every access whose indices need no value, so the JSONPath
+/// is translated once, at compile time.
+pub(super) fn prepare(node: &mut Node) {
+    match node {
+        Node::Literal(_) => {}
+        Node::Array(items) => items.iter_mut().for_each(prepare),
+        Node::Chain { first, rest } => {
+            prepare(first);
+            rest.iter_mut().for_each(|(_, n)| prepare(n));
+        }
+        Node::Logical { operands, .. } => operands.iter_mut().for_each(prepare),
+        Node::Conditional {
+            condition,
+            then,
+            otherwise,
+        } => {
+            prepare(condition);
+            prepare(then);
+            prepare(otherwise);
+        }
+        Node::Call { args, .. } => args.iter_mut().for_each(prepare),
+        Node::Access(access) => {
+            if let Some(function) = &mut access.function {
+                prepare(function);
+            }
+            access
+                .substitutions
+                .iter_mut()
+                .filter_map(|(_, n)| n.as_mut())
+                .for_each(prepare);
+            if access.substitutions.iter().all(|(_, n)| n.is_none()) {
+                access.prepared = Some(prepare_text(access.kind, &initial_text(access)));
+            }
+        }
+        Node::Lookup { key, .. } => prepare(key),
+        Node::Negate(inner) => prepare(inner),
+        Node::Indices { items, .. } => items.iter_mut().flatten().for_each(prepare),
+        Node::Filter(filter) => filter
+            .parts
+            .iter_mut()
+            .filter_map(|(_, n)| n.as_mut())
+            .for_each(prepare),
+    }
 }
 
 /// `"$" + p` when `p` starts with `.`, else `"$." + p` (PayloadAccessNode).
@@ -319,7 +418,10 @@ fn parse_json_text(text: &str) -> Result<Value, EvalError> {
 pub(super) fn extract_variable_and_path(input: &str) -> Result<(String, String), EvalError> {
     let bracketed = |remaining: &str| -> Result<(String, String), EvalError> {
         match remaining.find("\"]") {
-            Some(end) => Ok((remaining[..end].to_string(), remaining[end + 2..].to_string())),
+            Some(end) => Ok((
+                remaining[..end].to_string(),
+                remaining[end + 2..].to_string(),
+            )),
             None => Err(EvalError::fault(format!(
                 "StringIndexOutOfBoundsException: no closing \"] in {input}"
             ))),
@@ -375,25 +477,75 @@ fn split_function(path: &str) -> (&str, Option<PathFunction>) {
     (path, None)
 }
 
-/// `JsonPath.parse(doc).read(path)` with GsonJsonProvider: a missing definite path is
-/// PathNotFoundException (empty), a path Jayway cannot compile an InvalidPathException (not
-/// caught by MI: a fault).
-pub(super) fn read_path(doc: &Value, path: &str) -> Result<ExprValue, EvalError> {
+/// A JSONPath as Jayway compiles it: the path before a trailing function, and the function.
+#[derive(Debug, Clone)]
+pub(super) struct CompiledPath {
+    text: String,
+    base: JsonEval,
+    function: Option<PathFunction>,
+    /// The last step is an array index (or the path is `$`): Jayway hands back the element as
+    /// Gson parsed it rather than unwrapping it.
+    raw_leaf: bool,
+    /// The path starts with a deep scan (`$..x.fn()`), which Jayway's
+    /// CompiledPath.invertScannerFunctionRelationship turns into `$.fn($..x)`.
+    scan_first: bool,
+}
+
+impl PartialEq for CompiledPath {
+    fn eq(&self, other: &CompiledPath) -> bool {
+        self.text == other.text
+    }
+}
+
+/// Jayway's `JsonPath.compile`: a path it cannot compile is an InvalidPathException, which MI
+/// does not catch (a fault when the expression is evaluated).
+pub(super) fn compile_path(path: &str) -> Result<CompiledPath, EvalError> {
     let (base, function) = split_function(path);
     let compiled = JsonEval::compile(base).map_err(|e| {
-        EvalError::fault(format!("InvalidPathException: {e} (JSONPath built from the expression: {path})"))
+        EvalError::fault(format!(
+            "InvalidPathException: {e} (JSONPath built from the expression: {path})"
+        ))
     })?;
-    let definite = compiled.is_definite();
-    let result = compiled.evaluate(doc);
-    let Some(result) = result else {
-        return Err(EvalError::empty(format!("No results for path: {path}")));
+    Ok(CompiledPath {
+        text: path.to_string(),
+        base: compiled,
+        function,
+        raw_leaf: last_step_is_index(base) || base.trim() == "$",
+        scan_first: base.trim_start().starts_with("$.."),
+    })
+}
+
+/// `JsonPath.parse(doc).read(path)` with GsonJsonProvider: a missing definite path is
+/// PathNotFoundException (empty). A path function applies to the value of a definite path, to
+/// each match of an indefinite one (giving an array of results), or, after a leading deep scan,
+/// to the document with the scan's matches as its parameter.
+pub(super) fn read_compiled(doc: &Value, path: &CompiledPath) -> Result<ExprValue, EvalError> {
+    let Some(result) = path.base.evaluate(doc) else {
+        return Err(EvalError::empty(format!(
+            "No results for path: {}",
+            path.text
+        )));
     };
-    match function {
-        Some(function) => apply_function(function, &result),
-        None if !definite => Ok(ExprValue::Json(result)),
-        None if last_step_is_index(base) || base.trim() == "$" => Ok(ExprValue::Json(result)),
+    let definite = path.base.is_definite();
+    match path.function {
+        None if !definite || path.raw_leaf => Ok(ExprValue::Json(result)),
         None => Ok(unwrap_and_rewrap(result)),
+        Some(function) if path.scan_first => inverted_function(function, doc, &result),
+        Some(function) if definite => apply_function(function, &result),
+        Some(function) => {
+            let matches = result.as_array().map(Vec::as_slice).unwrap_or_default();
+            let results = matches
+                .iter()
+                .map(|m| apply_function(function, m).map(|r| r.to_json_value()))
+                .collect::<Result<Vec<Value>, EvalError>>()?;
+            Ok(ExprValue::Json(Value::Array(results)))
+        }
     }
+}
+
+#[cfg(test)]
+fn read_path(doc: &Value, path: &str) -> Result<ExprValue, EvalError> {
+    read_compiled(doc, &compile_path(path)?)
 }
 
 /// Whether a definite path ends with an array index (`[0]`, `[-1]`), which Jayway reads with
@@ -452,19 +604,22 @@ fn unwrap_function_result(value: &Value) -> ExprValue {
     }
 }
 
+fn empty_aggregation() -> EvalError {
+    EvalError::fault(
+        "JsonPathException: Aggregation function attempted to calculate value using empty array",
+    )
+}
+
+/// The numbers of an array (GsonJsonProvider.toIterable unwraps; only Numbers count).
+fn numbers_of(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .map(|items| items.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
 /// Jayway's path functions on the value of the path before them.
 fn apply_function(function: PathFunction, value: &Value) -> Result<ExprValue, EvalError> {
-    let empty_aggregation = || {
-        EvalError::fault(
-            "JsonPathException: Aggregation function attempted to calculate value using empty array",
-        )
-    };
-    let numbers = || -> Vec<f64> {
-        value
-            .as_array()
-            .map(|items| items.iter().filter_map(Value::as_f64).collect())
-            .unwrap_or_default()
-    };
     match function {
         // LengthFunction: arrays and objects; null for anything else. toJsonTree makes the
         // Integer a Long.
@@ -473,46 +628,88 @@ fn apply_function(function: PathFunction, value: &Value) -> Result<ExprValue, Ev
             Value::Object(members) => ExprValue::Long(members.len() as i64),
             _ => ExprValue::Null,
         }),
-        PathFunction::Keys => Ok(match value {
-            Value::Object(members) => ExprValue::Json(Value::Array(
-                members.keys().cloned().map(Value::String).collect(),
-            )),
-            _ => ExprValue::Null,
-        }),
-        PathFunction::First | PathFunction::Last => {
-            let items = value.as_array().ok_or_else(empty_aggregation)?;
-            let item = if function == PathFunction::First {
-                items.first()
-            } else {
-                items.last()
-            };
-            item.map(unwrap_function_result).ok_or_else(|| {
-                EvalError::fault("JsonPathException: Target index larger than object count:0")
-            })
-        }
-        PathFunction::Min | PathFunction::Max | PathFunction::Avg | PathFunction::Sum
-        | PathFunction::StdDev => {
-            let numbers = numbers();
-            if numbers.is_empty() {
-                return Err(empty_aggregation());
-            }
-            let count = numbers.len() as f64;
-            let sum: f64 = numbers.iter().sum();
-            Ok(ExprValue::Double(match function {
-                PathFunction::Min => numbers.iter().fold(f64::MAX, |m, n| if m > *n { *n } else { m }),
-                // Jayway's Max starts from Double.MIN_VALUE (the smallest positive double).
-                PathFunction::Max => numbers
-                    .iter()
-                    .fold(f64::from_bits(1), |m, n| if m < *n { *n } else { m }),
-                PathFunction::Avg => sum / count,
-                PathFunction::Sum => sum,
-                _ => {
-                    let squares: f64 = numbers.iter().map(|n| n * n).sum();
-                    (squares / count - sum * sum / count / count).sqrt()
-                }
-            }))
+        PathFunction::Keys => Ok(keys(value)),
+        PathFunction::First | PathFunction::Last => sequence(function, value),
+        _ => aggregate(function, numbers_of(value)),
+    }
+}
+
+/// `$..x.fn()`: the function runs on the document, with the scan's matches as a parameter.
+/// LengthFunction counts the children of the matches (it appends `.*` to the parameter path);
+/// the numeric aggregations add the matches' numbers to the document's own (when it is an
+/// array); keys(), first() and last() ignore the parameter and read the document.
+fn inverted_function(
+    function: PathFunction,
+    doc: &Value,
+    matches: &Value,
+) -> Result<ExprValue, EvalError> {
+    let matches = matches.as_array().map(Vec::as_slice).unwrap_or_default();
+    match function {
+        PathFunction::Length => Ok(ExprValue::Long(
+            matches
+                .iter()
+                .map(|m| match m {
+                    Value::Array(items) => items.len() as i64,
+                    Value::Object(members) => members.len() as i64,
+                    _ => 0,
+                })
+                .sum(),
+        )),
+        PathFunction::Keys => Ok(keys(doc)),
+        PathFunction::First | PathFunction::Last => sequence(function, doc),
+        _ => {
+            let mut numbers = numbers_of(doc);
+            numbers.extend(matches.iter().filter_map(Value::as_f64));
+            aggregate(function, numbers)
         }
     }
+}
+
+/// KeySetFunction: an object's names; null for anything else.
+fn keys(value: &Value) -> ExprValue {
+    match value {
+        Value::Object(members) => ExprValue::Json(Value::Array(
+            members.keys().cloned().map(Value::String).collect(),
+        )),
+        _ => ExprValue::Null,
+    }
+}
+
+/// First/Last (AbstractSequenceAggregation): an element of an array, unwrapped.
+fn sequence(function: PathFunction, value: &Value) -> Result<ExprValue, EvalError> {
+    let items = value.as_array().ok_or_else(empty_aggregation)?;
+    let item = if function == PathFunction::First {
+        items.first()
+    } else {
+        items.last()
+    };
+    item.map(unwrap_function_result).ok_or_else(|| {
+        EvalError::fault("JsonPathException: Target index:0 larger than object count:0")
+    })
+}
+
+/// The numeric aggregations (AbstractAggregation): doubles; no numbers is a JsonPathException.
+fn aggregate(function: PathFunction, numbers: Vec<f64>) -> Result<ExprValue, EvalError> {
+    if numbers.is_empty() {
+        return Err(empty_aggregation());
+    }
+    let count = numbers.len() as f64;
+    let sum: f64 = numbers.iter().sum();
+    Ok(ExprValue::Double(match function {
+        PathFunction::Min => numbers
+            .iter()
+            .fold(f64::MAX, |m, n| if m > *n { *n } else { m }),
+        // Jayway's Max starts from Double.MIN_VALUE (the smallest positive double).
+        PathFunction::Max => numbers
+            .iter()
+            .fold(f64::from_bits(1), |m, n| if m < *n { *n } else { m }),
+        PathFunction::Avg => sum / count,
+        PathFunction::Sum => sum,
+        _ => {
+            let squares: f64 = numbers.iter().map(|n| n * n).sum();
+            (squares / count - sum * sum / count / count).sqrt()
+        }
+    }))
 }
 
 /// BinaryOperationNode.evaluate after both sides are evaluated.
@@ -538,7 +735,9 @@ pub(super) fn binary(left: ExprValue, op: BinOp, right: ExprValue) -> Result<Exp
             };
             Ok(ExprValue::Bool(equal == (op == BinOp::Equals)))
         }
-        BinOp::LessThan | BinOp::LessThanOrEqual | BinOp::GreaterThan
+        BinOp::LessThan
+        | BinOp::LessThanOrEqual
+        | BinOp::GreaterThan
         | BinOp::GreaterThanOrEqual => {
             let comparable = |v: &ExprValue| v.is_double() || v.is_integer();
             if !(comparable(&left) && comparable(&right)) {
@@ -565,7 +764,11 @@ pub(super) fn binary(left: ExprValue, op: BinOp, right: ExprValue) -> Result<Exp
                 )));
             }
             let (a, b) = (left.as_boolean()?, right.as_boolean()?);
-            Ok(ExprValue::Bool(if op == BinOp::And { a && b } else { a || b }))
+            Ok(ExprValue::Bool(if op == BinOp::And {
+                a && b
+            } else {
+                a || b
+            }))
         }
     }
 }
@@ -585,7 +788,9 @@ fn addition(left: &ExprValue, right: &ExprValue) -> Result<ExprValue, EvalError>
             let b = decimal_of(&right.java_as_string()?.unwrap_or_default())?;
             Ok(ExprValue::Double(a.add(&b).to_f64()))
         } else if left.is_long() || right.is_long() {
-            Ok(ExprValue::Long(left.as_long()?.wrapping_add(right.as_long()?)))
+            Ok(ExprValue::Long(
+                left.as_long()?.wrapping_add(right.as_long()?),
+            ))
         } else {
             let (a, b) = (left.as_int()?, right.as_int()?);
             Ok(match a.checked_add(b) {
@@ -719,6 +924,18 @@ mod tests {
         assert!(read("$..nothing.min()").is_err_and(|e| e.is_fault()));
         assert!(read("$.s.sum()").is_err_and(|e| e.is_fault()));
         assert!(read("$.a[\"x").is_err_and(|e| e.is_fault()) || read("$.a[\"x").is_err());
+        // A function after an indefinite path runs on each match; after a leading scan, on the
+        // document with the matches as its parameter.
+        assert_eq!(
+            read("$.a[*].length()"),
+            Ok(ExprValue::Json(json!([null, null, null])))
+        );
+        assert_eq!(read("$.o.*.length()"), Ok(ExprValue::Json(json!([null]))));
+        assert!(read("$.a[*].sum()").is_err_and(|e| e.is_fault()));
+        assert_eq!(read("$..a.length()"), Ok(ExprValue::Long(3)));
+        assert_eq!(read("$..k.length()"), Ok(ExprValue::Long(0)));
+        assert_eq!(read("$..o.keys()"), read("$.keys()"));
+        assert!(read("$..a.first()").is_err_and(|e| e.is_fault()));
         // Jayway's Max starts at Double.MIN_VALUE.
         let negatives = json!([-5, -3]);
         assert_eq!(
@@ -731,11 +948,17 @@ mod tests {
     fn arithmetic_promotes_as_java() {
         let b = |l: ExprValue, op: BinOp, r: ExprValue| binary(l, op, r);
         use ExprValue::{Double, Int, Long};
-        assert_eq!(b(Int(i32::MAX), BinOp::Add, Int(1)), Ok(Long(2_147_483_648)));
+        assert_eq!(
+            b(Int(i32::MAX), BinOp::Add, Int(1)),
+            Ok(Long(2_147_483_648))
+        );
         assert_eq!(b(Int(i32::MIN), BinOp::Subtract, Int(1)), Ok(Int(i32::MAX)));
         assert_eq!(b(Int(9), BinOp::Divide, Int(3)), Ok(Int(3)));
         assert_eq!(b(Int(5), BinOp::Divide, Int(10)), Ok(Double(0.5)));
-        assert_eq!(b(Long(20_000_000_000), BinOp::Divide, Int(10)), Ok(Double(2.0e9)));
+        assert_eq!(
+            b(Long(20_000_000_000), BinOp::Divide, Int(10)),
+            Ok(Double(2.0e9))
+        );
         assert_eq!(b(Int(-7), BinOp::Modulo, Int(3)), Ok(Int(-1)));
         assert_eq!(b(Int(i32::MIN), BinOp::Divide, Int(-1)), Ok(Int(i32::MIN)));
         assert_eq!(
@@ -751,7 +974,11 @@ mod tests {
             Ok(ExprValue::Bool(false))
         );
         assert_eq!(
-            b(ExprValue::Bool(true), BinOp::Equals, ExprValue::String("\"true\"".into())),
+            b(
+                ExprValue::Bool(true),
+                BinOp::Equals,
+                ExprValue::String("\"true\"".into())
+            ),
             Ok(ExprValue::Bool(true))
         );
     }

@@ -4,16 +4,20 @@
 //! exceptions MI does not catch (bad Base64 or `%` escapes, an illegal charset name, an invalid
 //! date pattern, a regular expression that does not compile) are [`EvalError::Fault`].
 
+use super::EvalError;
 use super::ast::{Function, Node};
 use super::datetime::{Pattern, PatternError, Target};
 use super::eval::Evaluator;
 use super::java::{self, CharsetError};
 use super::value::ExprValue;
-use super::EvalError;
 use base64::Engine;
 use serde_json::Value;
 
-pub(super) fn call(ev: &Evaluator<'_>, function: Function, args: &[Node]) -> Result<ExprValue, EvalError> {
+pub(super) fn call(
+    ev: &Evaluator<'_>,
+    function: Function,
+    args: &[Node],
+) -> Result<ExprValue, EvalError> {
     let name = function.name();
     match args.len() {
         0 => match function {
@@ -81,7 +85,11 @@ fn not_supported_vault(name: &str) -> EvalError {
     ))
 }
 
-fn one_argument(ev: &Evaluator<'_>, function: Function, r: ExprValue) -> Result<ExprValue, EvalError> {
+fn one_argument(
+    ev: &Evaluator<'_>,
+    function: Function,
+    r: ExprValue,
+) -> Result<ExprValue, EvalError> {
     let name = function.name();
     match function {
         Function::Length => {
@@ -162,12 +170,16 @@ fn one_argument(ev: &Evaluator<'_>, function: Function, r: ExprValue) -> Result<
         )),
         Function::Base64Decode if r.is_string() => {
             let input = text(&r)?;
-            let bytes = java_base64_decoder().decode(input.as_bytes()).map_err(|e| {
-                EvalError::fault(format!(
-                    "IllegalArgumentException: base64decode of {input:?}: {e}"
-                ))
-            })?;
-            Ok(ExprValue::String(String::from_utf8_lossy(&bytes).into_owned()))
+            let bytes = java_base64_decoder()
+                .decode(input.as_bytes())
+                .map_err(|e| {
+                    EvalError::fault(format!(
+                        "IllegalArgumentException: base64decode of {input:?}: {e}"
+                    ))
+                })?;
+            Ok(ExprValue::String(
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ))
         }
         Function::UrlEncode if r.is_string() => Ok(ExprValue::String(
             java::url_encode(&text(&r)?, java::Charset::Utf8)
@@ -250,14 +262,18 @@ fn two_arguments(
                     "Invalid index for subString: {start}, source string length: {len}"
                 )));
             }
-            Ok(ExprValue::String(java::utf16_substring(&s, start as usize, len)))
+            Ok(ExprValue::String(java::utf16_substring(
+                &s,
+                start as usize,
+                len,
+            )))
         }
         Function::StartsWith if strings => Ok(ExprValue::Bool(
             text(&source)?.starts_with(&text(&argument1)?),
         )),
-        Function::EndsWith if strings => {
-            Ok(ExprValue::Bool(text(&source)?.ends_with(&text(&argument1)?)))
-        }
+        Function::EndsWith if strings => Ok(ExprValue::Bool(
+            text(&source)?.ends_with(&text(&argument1)?),
+        )),
         Function::Contains if strings => {
             Ok(ExprValue::Bool(text(&source)?.contains(&text(&argument1)?)))
         }
@@ -298,7 +314,9 @@ fn two_arguments(
         Function::FormatDateTime if argument1.is_string() && source.is_numeric() => {
             let format = text(&argument1)?;
             let pattern = Pattern::compile(&format).map_err(|e| match e {
-                PatternError::Invalid(m) => EvalError::fault(format!("IllegalArgumentException: {m}")),
+                PatternError::Invalid(m) => {
+                    EvalError::fault(format!("IllegalArgumentException: {m}"))
+                }
                 PatternError::Unsupported(m) => EvalError::empty(m),
             })?;
             pattern
@@ -336,7 +354,9 @@ fn two_arguments(
                 // ExpressionUtils.round: new BigDecimal(Double.toString(x)).setScale(n, HALF_UP).
                 let printed = java::double_to_string(source.as_double()?);
                 let decimal = java::Decimal::parse(&printed).ok_or_else(|| {
-                    EvalError::fault(format!("NumberFormatException: {printed} is not a decimal number"))
+                    EvalError::fault(format!(
+                        "NumberFormatException: {printed} is not a decimal number"
+                    ))
                 })?;
                 Ok(ExprValue::Double(
                     decimal
@@ -510,7 +530,11 @@ fn registry(
 
 /// `xpath(expr)` / `xpath(expr, 'var')`: the string value in string context, the node list in
 /// object context (a non-node-set result there is a ClassCastException in MI).
-fn xpath(ev: &Evaluator<'_>, expression: &str, variable: Option<&str>) -> Result<ExprValue, EvalError> {
+fn xpath(
+    ev: &Evaluator<'_>,
+    expression: &str,
+    variable: Option<&str>,
+) -> Result<ExprValue, EvalError> {
     let string_mode = !ev.object_mode;
     let result = ev
         .ctx

@@ -317,8 +317,14 @@ impl Lenient {
             self.pos = start;
             return self.error("Expected value");
         }
-        let keyword = |k: &str| word.len() == k.len() && word.eq_ignore_ascii_case(k)
-            && word.chars().zip(k.chars()).all(|(w, k)| w == k || w == k.to_ascii_uppercase());
+        let keyword = |k: &str| {
+            word.len() == k.len()
+                && word.eq_ignore_ascii_case(k)
+                && word
+                    .chars()
+                    .zip(k.chars())
+                    .all(|(w, k)| w == k || w == k.to_ascii_uppercase())
+        };
         if keyword("true") {
             return Ok(Value::Bool(true));
         }
@@ -336,8 +342,21 @@ impl Lenient {
 fn is_literal_terminator(c: char) -> bool {
     matches!(
         c,
-        '/' | '\\' | ';' | '#' | '=' | '{' | '}' | '[' | ']' | ':' | ',' | ' ' | '\t' | '\u{c}'
-            | '\r' | '\n'
+        '/' | '\\'
+            | ';'
+            | '#'
+            | '='
+            | '{'
+            | '}'
+            | '['
+            | ']'
+            | ':'
+            | ','
+            | ' '
+            | '\t'
+            | '\u{c}'
+            | '\r'
+            | '\n'
     )
 }
 
@@ -407,7 +426,10 @@ mod tests {
             to_json(&v, GSON_TO_JSON),
             r#"{"a":"x\"y\\z\n\u0001\u003c\u003e\u0026\u003d\u0027","l":[1,2.5,null,true]}"#
         );
-        assert_eq!(to_json(&json!("\u{2028}"), ELEMENT_TO_STRING), r#""\u2028""#);
+        assert_eq!(
+            to_json(&json!("\u{2028}"), ELEMENT_TO_STRING),
+            r#""\u2028""#
+        );
     }
 
     #[test]

@@ -100,9 +100,7 @@ pub(super) fn parse_double(s: &str) -> Option<f64> {
     if body.starts_with("0x") || body.starts_with("0X") {
         return parse_hex_double(&body[2..]).map(|v| sign * v);
     }
-    let body = body
-        .strip_suffix(['f', 'F', 'd', 'D'])
-        .unwrap_or(body);
+    let body = body.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(body);
     let (mantissa, exponent) = match body.find(['e', 'E']) {
         Some(i) => (&body[..i], Some(&body[i + 1..])),
         None => (body, None),
@@ -203,7 +201,7 @@ impl Decimal {
         if (int_part.is_empty() && frac_part.is_empty())
             || !int_part.bytes().all(|b| b.is_ascii_digit())
             || !frac_part.bytes().all(|b| b.is_ascii_digit())
-            || exponent.abs() > MAX_DECIMAL_DIGITS
+            || exponent.unsigned_abs() > MAX_DECIMAL_DIGITS as u64
         {
             return None;
         }
@@ -213,12 +211,14 @@ impl Decimal {
             .rev()
             .map(|b| b - b'0')
             .collect();
-        Some(Decimal {
-            negative,
-            digits: trim(digits),
-            scale: frac_part.len() as i64 - exponent,
-        })
-        .map(Decimal::normalize_zero)
+        Some(
+            Decimal {
+                negative,
+                digits: trim(digits),
+                scale: frac_part.len() as i64 - exponent,
+            }
+            .normalize_zero(),
+        )
     }
 
     fn normalize_zero(mut self) -> Decimal {
@@ -349,7 +349,12 @@ impl Decimal {
         if self.digits.is_empty() {
             return 0.0;
         }
-        let digits: String = self.digits.iter().rev().map(|d| char::from(b'0' + d)).collect();
+        let digits: String = self
+            .digits
+            .iter()
+            .rev()
+            .map(|d| char::from(b'0' + d))
+            .collect();
         let text = format!(
             "{}{}e{}",
             if self.negative { "-" } else { "" },
@@ -402,8 +407,8 @@ fn add_mag(a: &[u8], b: &[u8]) -> Vec<u8> {
 fn sub_mag(a: &[u8], b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(a.len());
     let mut borrow = 0i8;
-    for i in 0..a.len() {
-        let mut d = a[i] as i8 - b.get(i).copied().unwrap_or(0) as i8 - borrow;
+    for (i, &digit) in a.iter().enumerate() {
+        let mut d = digit as i8 - b.get(i).copied().unwrap_or(0) as i8 - borrow;
         if d < 0 {
             d += 10;
             borrow = 1;
@@ -846,6 +851,7 @@ mod tests {
         assert!(Decimal::parse("NaN").is_none());
         assert!(Decimal::parse("Infinity").is_none());
         assert!(Decimal::parse("").is_none());
+        assert!(Decimal::parse("1e-9223372036854775808").is_none());
         assert_eq!(dec("1.7976931348623157E308").to_f64(), f64::MAX);
         assert_eq!(
             dec("1.7976931348623157E308")
@@ -871,7 +877,10 @@ mod tests {
     fn replacement_strings_follow_append_replacement() {
         let groups = [Some("whole"), Some("one"), None, Some("three")];
         assert_eq!(replacement(r"a\$b\\c", &groups).as_deref(), Ok(r"a$b\c"));
-        assert_eq!(replacement("<$1|$2|$3>", &groups).as_deref(), Ok("<one||three>"));
+        assert_eq!(
+            replacement("<$1|$2|$3>", &groups).as_deref(),
+            Ok("<one||three>")
+        );
         assert_eq!(replacement("$12", &groups).as_deref(), Ok("one2"));
         assert!(replacement("$9", &groups).is_err());
         assert!(replacement("$x", &groups).is_err());
@@ -880,7 +889,10 @@ mod tests {
         assert!(replacement("${a}", &groups).is_err());
         assert_eq!(quote_replacement(r"a$b\c"), r"a\$b\\c");
         for s in ["plain", r"C:\dir", "cost $5", r"\$\\"] {
-            assert_eq!(replacement(&quote_replacement(s), &[Some("")]).as_deref(), Ok(s));
+            assert_eq!(
+                replacement(&quote_replacement(s), &[Some("")]).as_deref(),
+                Ok(s)
+            );
         }
     }
 
@@ -897,13 +909,22 @@ mod tests {
             charset_for_name("UTF 8"),
             Err(CharsetError::IllegalName(_))
         ));
-        assert!(matches!(charset_for_name(""), Err(CharsetError::IllegalName(_))));
+        assert!(matches!(
+            charset_for_name(""),
+            Err(CharsetError::IllegalName(_))
+        ));
         assert_eq!(encode("é", Charset::Latin1), [0xE9]);
         assert_eq!(encode("é", Charset::UsAscii), b"?");
         assert_eq!(encode("a", Charset::Utf16), [0xFE, 0xFF, 0, 0x61]);
-        assert_eq!(url_encode("Hello World *~é", Charset::Utf8), "Hello+World+*%7E%C3%A9");
+        assert_eq!(
+            url_encode("Hello World *~é", Charset::Utf8),
+            "Hello+World+*%7E%C3%A9"
+        );
         assert_eq!(url_encode("é", Charset::Latin1), "%E9");
-        assert_eq!(url_decode("Hello+World%26%C3%A9").as_deref(), Ok("Hello World&é"));
+        assert_eq!(
+            url_decode("Hello+World%26%C3%A9").as_deref(),
+            Ok("Hello World&é")
+        );
         assert_eq!(url_decode("%ZZ").map_err(|_| ()), Err(()));
         assert_eq!(url_decode("100%").map_err(|_| ()), Err(()));
         assert_eq!(url_decode("%4").map_err(|_| ()), Err(()));
@@ -914,9 +935,10 @@ mod tests {
     #[test]
     fn split_follows_java_string_split() {
         let split = |s: &str, p: &str| split(s, p).expect("valid");
-        assert_eq!(split("Split a string by spaces and,comma", "[, ]"), [
-            "Split", "a", "string", "by", "spaces", "and", "comma"
-        ]);
+        assert_eq!(
+            split("Split a string by spaces and,comma", "[, ]"),
+            ["Split", "a", "string", "by", "spaces", "and", "comma"]
+        );
         assert_eq!(split(" Moon Mars ", ","), [" Moon Mars "]);
         assert_eq!(split("a,b,,", ","), ["a", "b"]);
         assert_eq!(split(",a", ","), ["", "a"]);

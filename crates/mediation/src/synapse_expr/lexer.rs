@@ -301,14 +301,9 @@ fn longest_match(chars: &[char], pos: usize) -> Option<(Tok, usize)> {
 }
 
 fn starts_with_at(chars: &[char], pos: usize, word: &str) -> bool {
-    let mut i = pos;
-    for w in word.chars() {
-        if chars.get(i) != Some(&w) {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    (pos..)
+        .zip(word.chars())
+        .all(|(i, w)| chars.get(i) == Some(&w))
 }
 
 /// NUMBER: '-'? [0-9]+ ('.' [0-9]+)?
@@ -405,31 +400,28 @@ mod tests {
     #[test]
     fn keywords_win_ties_and_longer_names_are_ids() {
         assert_eq!(kinds("vars variable"), [Tok::Var, Tok::Id]);
-        assert_eq!(kinds("in index size sizes"), [
-            Tok::JsonPathParam,
-            Tok::Id,
-            Tok::JsonPathParam,
-            Tok::Id
-        ]);
-        assert_eq!(kinds("length length() length("), [
-            Tok::Function,
-            Tok::JsonPathFunction,
-            Tok::Function,
-            Tok::LParen
-        ]);
+        assert_eq!(
+            kinds("in index size sizes"),
+            [Tok::JsonPathParam, Tok::Id, Tok::JsonPathParam, Tok::Id]
+        );
+        assert_eq!(
+            kinds("length length() length("),
+            [
+                Tok::Function,
+                Tok::JsonPathFunction,
+                Tok::Function,
+                Tok::LParen
+            ]
+        );
         assert_eq!(kinds("wso2-vault wso2-vaults"), [Tok::Function, Tok::Id]);
-        assert_eq!(kinds("true null nullable property"), [
-            Tok::Boolean,
-            Tok::Null,
-            Tok::Id,
-            Tok::SecondaryFunction
-        ]);
-        assert_eq!(kinds("$ payload props properties"), [
-            Tok::Payload,
-            Tok::Payload,
-            Tok::Property,
-            Tok::Property
-        ]);
+        assert_eq!(
+            kinds("true null nullable property"),
+            [Tok::Boolean, Tok::Null, Tok::Id, Tok::SecondaryFunction]
+        );
+        assert_eq!(
+            kinds("$ payload props properties"),
+            [Tok::Payload, Tok::Payload, Tok::Property, Tok::Property]
+        );
     }
 
     // Facts §1.1: `5-3` is NUMBER NUMBER; `vars.x-1` is a name with a dash.
@@ -445,20 +437,23 @@ mod tests {
 
     #[test]
     fn operators_take_the_longest_form() {
-        assert_eq!(kinds("== != ! >= > <= < =~ && || .. ."), [
-            Tok::Eq,
-            Tok::Neq,
-            Tok::Not,
-            Tok::Gte,
-            Tok::Gt,
-            Tok::Lte,
-            Tok::Lt,
-            Tok::JsonPathParam,
-            Tok::And,
-            Tok::Or,
-            Tok::DoubleDot,
-            Tok::Dot
-        ]);
+        assert_eq!(
+            kinds("== != ! >= > <= < =~ && || .. ."),
+            [
+                Tok::Eq,
+                Tok::Neq,
+                Tok::Not,
+                Tok::Gte,
+                Tok::Gt,
+                Tok::Lte,
+                Tok::Lt,
+                Tok::JsonPathParam,
+                Tok::And,
+                Tok::Or,
+                Tok::DoubleDot,
+                Tok::Dot
+            ]
+        );
     }
 
     #[test]
@@ -466,7 +461,7 @@ mod tests {
         assert_eq!(texts(r#""a\"b" 'it\'s'"#), [r#""a\"b""#, r"'it\'s'"]);
         assert_eq!(texts(r#""\u00e9\101\77\1234""#).len(), 1);
         assert_eq!(kinds(r#""\7""#), [Tok::Quote, Tok::Number, Tok::Quote]);
-        assert_eq!(kinds(r#""\q""#), [Tok::Quote, Tok::Quote]);
+        assert_eq!(kinds(r#""\q""#), [Tok::Quote, Tok::Id, Tok::Quote]);
         assert_eq!(kinds("\"abc"), [Tok::Quote, Tok::Id]);
         assert_eq!(kinds("'x\ny'"), [Tok::String]);
     }

@@ -7,11 +7,14 @@
 //! rounded to the dividend's scale (`1 / 3.0` is `0.3`), and an evaluation error makes the
 //! expression empty (`""`) with a warning.
 //!
-//! Layout: [`lexer`](self) and `parser` build the tree of `ast`; `eval` and `functions` evaluate
-//! it over an [`ExprContext`] the runtime implements; `value` holds [`ExprValue`] with Java's
-//! type distinctions, `java` and `gson` the Java and Gson behaviour values show, `datetime` the
-//! `formatDateTime` patterns, and `template` the `${}` templates of log messages, the HTTP
-//! connector ([`InlineTemplate`]) and payloadFactory ([`PayloadTemplate`]).
+//! Layout: `lexer` and `parser` build the tree of `ast` (static JSONPaths are translated once,
+//! at compile time); `eval` and `functions` evaluate it over an [`ExprContext`] the runtime
+//! implements; `value` holds [`ExprValue`] with Java's type distinctions, `java` and `gson` the
+//! Java and Gson behaviour values show, `datetime` the `formatDateTime` patterns, and `template`
+//! the `${}` templates of log messages, the HTTP connector ([`InlineTemplate`]) and payloadFactory
+//! ([`PayloadTemplate`]). JSONPaths run on [`crate::json::JsonEval`]; what Jayway's
+//! GsonJsonProvider adds on top (which results are unwrapped, path functions' result types and
+//! failures) is in `eval`.
 //!
 //! Errors: a syntax error is an [`ExprError`] at compile (deployment) time. At run time MI catches
 //! only its EvaluationException (the value becomes empty: [`EvalError::Empty`]); other Java
@@ -97,13 +100,13 @@ pub enum EvalError {
 }
 
 impl EvalError {
-    pub(crate) fn empty(message: impl Into<String>) -> EvalError {
+    pub fn empty(message: impl Into<String>) -> EvalError {
         EvalError::Empty {
             message: message.into(),
         }
     }
 
-    pub(crate) fn fault(message: impl Into<String>) -> EvalError {
+    pub fn fault(message: impl Into<String>) -> EvalError {
         EvalError::Fault {
             message: message.into(),
         }
@@ -138,9 +141,9 @@ pub trait ExprContext {
     /// Transport header (case-insensitive).
     fn header(&self, name: &str) -> Option<String>;
     fn property(&self, scope: PropertyScope, name: &str) -> Option<String>;
-    /// MI: property query.param.<name>
+    /// MI: property `query.param.<name>`
     fn query_param(&self, name: &str) -> Option<String>;
-    /// MI: property uri.var.<name>
+    /// MI: property `uri.var.<name>`
     fn path_param(&self, name: &str) -> Option<String>;
     fn function_param(&self, name: &str) -> Option<String>;
     fn config(&self, name: &str) -> Option<String>;
@@ -195,7 +198,8 @@ impl SynapseExpression {
                 text,
             ));
         }
-        let root = parser::parse(text)?;
+        let mut root = parser::parse(text)?;
+        eval::prepare(&mut root);
         let needs_payload = reads_payload(&root);
         Ok(SynapseExpression {
             inner: Arc::new(Compiled {
@@ -329,14 +333,19 @@ fn reads_payload(node: &Node) -> bool {
             otherwise,
         } => reads_payload(condition) || reads_payload(then) || reads_payload(otherwise),
         Node::Call { function, args } => {
-            let own = *function == Function::Xpath && args.len() == 1 && xpath_reads_payload(&args[0]);
+            let own =
+                *function == Function::Xpath && args.len() == 1 && xpath_reads_payload(&args[0]);
             own || args.iter().any(reads_payload)
         }
         Node::Access(access) => access_reads_payload(access),
         Node::Lookup { key, .. } => reads_payload(key),
         Node::Negate(inner) => reads_payload(inner),
         Node::Indices { items, .. } => items.iter().flatten().any(reads_payload),
-        Node::Filter(filter) => filter.parts.iter().filter_map(|(_, n)| n.as_ref()).any(reads_payload),
+        Node::Filter(filter) => filter
+            .parts
+            .iter()
+            .filter_map(|(_, n)| n.as_ref())
+            .any(reads_payload),
     }
 }
 
@@ -356,6 +365,8 @@ fn xpath_reads_payload(argument: &Node) -> bool {
     let Node::Literal(ExprValue::String(raw)) = argument else {
         return true;
     };
-    let text = ExprValue::String(raw.clone()).as_mi_string().unwrap_or_default();
+    let text = ExprValue::String(raw.clone())
+        .as_mi_string()
+        .unwrap_or_default();
     crate::xpath::XPath::compile(&text, &[]).map_or(true, |x| x.needs_payload())
 }

@@ -109,7 +109,9 @@ impl<'t> Parser<'t> {
                 t.kind.describe(),
                 t.text
             )),
-            None => self.error(format!("expected {expected}, found the end of the expression")),
+            None => self.error(format!(
+                "expected {expected}, found the end of the expression"
+            )),
         }
     }
 
@@ -424,6 +426,7 @@ impl<'t> Parser<'t> {
             text: self.text_from(start),
             substitutions: java_hash_map_order(substitutions),
             function: None,
+            prepared: None,
         })))
     }
 
@@ -447,14 +450,12 @@ impl<'t> Parser<'t> {
             text: self.text_from(start),
             substitutions: java_hash_map_order(substitutions),
             function: None,
+            prepared: None,
         })))
     }
 
     fn starts_json_path(&self) -> bool {
-        matches!(
-            self.peek(),
-            Some(Tok::Dot | Tok::DoubleDot | Tok::LBracket)
-        )
+        matches!(self.peek(), Some(Tok::Dot | Tok::DoubleDot | Tok::LBracket))
     }
 
     /// jsonPathExpression : ( DOT JSONPATH_FUNCTIONS | DOUBLE_DOT ASTERISK | DOUBLE_DOT ID
@@ -478,7 +479,8 @@ impl<'t> Parser<'t> {
                     }
                     _ => {
                         self.advance()?;
-                        return self.unexpected("a name, `*`, `[` or a JSONPath function after `.`");
+                        return self
+                            .unexpected("a name, `*`, `[` or a JSONPath function after `.`");
                     }
                 },
                 Some(Tok::DoubleDot) => match self.peek_at(1) {
@@ -531,10 +533,7 @@ impl<'t> Parser<'t> {
                 let saved = (self.pos, self.depth);
                 match self.expression() {
                     Ok(first)
-                        if matches!(
-                            self.peek(),
-                            Some(Tok::RBracket | Tok::Comma | Tok::Colon)
-                        ) =>
+                        if matches!(self.peek(), Some(Tok::RBracket | Tok::Comma | Tok::Colon)) =>
                     {
                         self.after_first_index(first).map(Some)
                     }
@@ -714,6 +713,7 @@ impl<'t> Parser<'t> {
                 text,
                 substitutions: java_hash_map_order(substitutions),
                 function: Some(call),
+                prepared: None,
             }))
         };
         // ExpressionVisitor.visitFunctionCall: only registry/object/array use the suffix; a
@@ -727,16 +727,16 @@ impl<'t> Parser<'t> {
                 args.push(extra.swap_remove(0));
                 Ok(Node::Call { function, args })
             }
-            (Function::Registry | Function::Object | Function::Array, Some(_), _) => Err(
-                ParseError {
+            (Function::Registry | Function::Object | Function::Array, Some(_), _) => {
+                Err(ParseError {
                     message: format!(
                         "Invalid function call: {}(...).property() needs a property name and is only defined for registry()",
                         function.name()
                     ),
                     column: name_token.column,
                     fatal: false,
-                },
-            ),
+                })
+            }
             (Function::Registry, None, Some(path)) => {
                 Ok(path_access(AccessKind::Registry, call, path))
             }
@@ -906,7 +906,10 @@ mod tests {
         assert_eq!(a.substitutions.len(), 1);
         assert_eq!(a.substitutions[0].0, "payload.index+3:");
         let a = access("$..book[?(@.category == payload.selectedCategory)]");
-        assert_eq!(a.substitutions[0].0, "?(@.category==payload.selectedCategory)");
+        assert_eq!(
+            a.substitutions[0].0,
+            "?(@.category==payload.selectedCategory)"
+        );
         let Some(Node::Filter(filter)) = &a.substitutions[0].1 else {
             panic!("{a:?}");
         };
@@ -1009,15 +1012,27 @@ mod tests {
 
     #[test]
     fn limits() {
-        let deep = format!("{}1{}", "(".repeat(MAX_NESTING_DEPTH - 1), ")".repeat(MAX_NESTING_DEPTH - 1));
+        let deep = format!(
+            "{}1{}",
+            "(".repeat(MAX_NESTING_DEPTH - 1),
+            ")".repeat(MAX_NESTING_DEPTH - 1)
+        );
         ok(&deep);
-        let too_deep = format!("{}1{}", "(".repeat(MAX_NESTING_DEPTH), ")".repeat(MAX_NESTING_DEPTH));
+        let too_deep = format!(
+            "{}1{}",
+            "(".repeat(MAX_NESTING_DEPTH),
+            ")".repeat(MAX_NESTING_DEPTH)
+        );
         assert!(err(&too_deep).message.contains("MAX_NESTING_DEPTH"));
         // Long operator chains do not nest.
         ok(&vec!["1"; 5000].join(" + "));
         ok(&vec!["true"; 5000].join(" and "));
-        // Alternating expression/filter retries stay bounded.
-        let nested = format!("{}1{}", "$[(".repeat(30), ")]".repeat(30));
-        let _ = parse(&nested);
+        // `$[(<inner> @)]` reads <inner> as an expression, fails at `@`, and reads it again as
+        // a filter component: the work doubles per level and MAX_PARSE_STEPS stops it.
+        let doubling =
+            |levels: usize| (0..levels).fold("1".to_string(), |inner, _| format!("$[({inner} @)]"));
+        ok(&doubling(8));
+        let e = err(&doubling(18));
+        assert!(e.message.contains("MAX_PARSE_STEPS"), "{e}");
     }
 }

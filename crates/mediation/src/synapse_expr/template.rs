@@ -116,7 +116,10 @@ enum PayloadPart {
         expression: SynapseExpression,
     },
     /// `$n`.
-    Argument { whole: String, digits: String },
+    Argument {
+        whole: String,
+        digits: String,
+    },
 }
 
 /// payloadFactory template-type="default": `"${e}"` quoted, `${e}` unquoted, `$n` args.
@@ -144,14 +147,28 @@ fn next_payload_match(text: &str, from: usize) -> Option<(usize, usize, PayloadM
             && rest.as_bytes().get(3 + close + 1) == Some(&b'"')
         {
             let inner = rest[3..3 + close].to_string();
-            return Some((i, i + 3 + close + 2, PayloadMatch::Expression { quoted: true, inner }));
+            return Some((
+                i,
+                i + 3 + close + 2,
+                PayloadMatch::Expression {
+                    quoted: true,
+                    inner,
+                },
+            ));
         }
         if rest.starts_with("${")
             && let Some(close) = rest[2..].find('}')
             && close > 0
         {
             let inner = rest[2..2 + close].to_string();
-            return Some((i, i + 2 + close + 1, PayloadMatch::Expression { quoted: false, inner }));
+            return Some((
+                i,
+                i + 2 + close + 1,
+                PayloadMatch::Expression {
+                    quoted: false,
+                    inner,
+                },
+            ));
         }
         if let Some(after) = rest.strip_prefix('$') {
             let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
@@ -479,8 +496,7 @@ fn is_xml(value: &str) -> bool {
     trimmed.ends_with('>')
         && java::utf16_len(trimmed) >= 4
         && trimmed.starts_with('<')
-        && (parse_document(trimmed).is_ok()
-            || parse_document(&format!("<w>{trimmed}</w>")).is_ok())
+        && (parse_document(trimmed).is_ok() || parse_document(&format!("<w>{trimmed}</w>")).is_ok())
 }
 
 /// RegexTemplateProcessor.convertJsonToXML: the JSON as MI's XML (the `<jsonObject>` /
@@ -516,9 +532,9 @@ fn convert_json_to_xml(text: &str) -> Result<String, EvalError> {
 fn convert_xml_to_json(value: &str) -> String {
     let wrapped = format!("<jsonObject>{value}</jsonObject>");
     match parse_document(&wrapped) {
-        Ok(doc) => escape_special_characters_of_json(&crate::json::xml_to_json_text(
-            doc.root_element(),
-        )),
+        Ok(doc) => {
+            escape_special_characters_of_json(&crate::json::xml_to_json_text(doc.root_element()))
+        }
         Err(_) => escape_special_chars(value),
     }
 }
@@ -562,9 +578,10 @@ mod tests {
             }
             out
         };
-        assert_eq!(parts(r#"{"a": "${x}", "b": ${y}, "c": $12}"#), [
-            "true:x", "false:y", "arg:12"
-        ]);
+        assert_eq!(
+            parts(r#"{"a": "${x}", "b": ${y}, "c": $12}"#),
+            ["true:x", "false:y", "arg:12"]
+        );
         assert_eq!(parts(r#""x${y}""#), ["false:y"]);
         assert_eq!(parts("${a\nb}"), ["false:a\nb"]);
         assert_eq!(parts("${} $x"), Vec::<String>::new());
@@ -574,19 +591,32 @@ mod tests {
     #[test]
     fn escaping_matches_java_after_append_replacement() {
         let finish = |s: String| java::replacement(&s, &[Some("")]).expect("valid");
-        let json_primitive = |s: &str| finish(primitive_replacement(&Value::String(s.into()), true));
+        let json_primitive =
+            |s: &str| finish(primitive_replacement(&Value::String(s.into()), true));
         assert_eq!(json_primitive("John \"Doe\""), "John \\\"Doe\\\"");
         assert_eq!(json_primitive("a\\nb"), "a\\\\nb");
         assert_eq!(json_primitive("tab\there $5"), "tab\\there $5");
         assert_eq!(json_primitive("\\$"), "\\\\$");
-        let xml_primitive = |s: &str| finish(primitive_replacement(&Value::String(s.into()), false));
+        let xml_primitive =
+            |s: &str| finish(primitive_replacement(&Value::String(s.into()), false));
         assert_eq!(xml_primitive("a\"<b>&'"), "a\\&quot;&lt;b&gt;&amp;&apos;");
         // escapeSpecialCharactersOfJson: only backslash sequences change.
-        assert_eq!(finish(escape_special_characters_of_json("a \\\"b\\\" \\n")), "a \\\"b\\\" \\n");
-        assert_eq!(finish(escape_special_characters_of_json("say \"hi\"")), "say \"hi\"");
-        assert!(java::replacement(&escape_special_characters_of_json("cost $5"), &[Some("")]).is_err());
+        assert_eq!(
+            finish(escape_special_characters_of_json("a \\\"b\\\" \\n")),
+            "a \\\"b\\\" \\n"
+        );
+        assert_eq!(
+            finish(escape_special_characters_of_json("say \"hi\"")),
+            "say \"hi\""
+        );
+        assert!(
+            java::replacement(&escape_special_characters_of_json("cost $5"), &[Some("")]).is_err()
+        );
         assert_eq!(escape_xml10("a\u{1}b\u{80}"), "ab&#128;");
-        assert_eq!(finish(escape_json(&java::quote_replacement("{\"a\":\"x\\ny\"}"))), "{\\\"a\\\":\\\"x\\\\ny\\\"}");
+        assert_eq!(
+            finish(escape_json(&java::quote_replacement("{\"a\":\"x\\ny\"}"))),
+            "{\\\"a\\\":\\\"x\\\\ny\\\"}"
+        );
         assert!(is_xml("<a>x</a>"));
         assert!(is_xml("<a/><b/>"));
         assert!(!is_xml("<a>"));

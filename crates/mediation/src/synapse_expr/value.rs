@@ -4,9 +4,9 @@
 //! (ExpressionResult.isInteger/isDouble parse its text), a string literal keeps its quotes until
 //! `asString()` strips one matching pair.
 
+use super::EvalError;
 use super::gson;
 use super::java;
-use super::EvalError;
 use serde_json::Value;
 
 /// A value (MI ExpressionResult): keep Java's distinctions.
@@ -92,7 +92,9 @@ impl ExprValue {
     pub(super) fn is_integer(&self) -> bool {
         match self {
             ExprValue::Int(_) => true,
-            ExprValue::Json(Value::Number(n)) => n.as_i64().is_some_and(|v| i32::try_from(v).is_ok()),
+            ExprValue::Json(Value::Number(n)) => {
+                n.as_i64().is_some_and(|v| i32::try_from(v).is_ok())
+            }
             _ => false,
         }
     }
@@ -108,7 +110,10 @@ impl ExprValue {
 
     /// `isDouble()`: a Double, or any JSON number (its text parses as a double).
     pub(super) fn is_double(&self) -> bool {
-        matches!(self, ExprValue::Double(_) | ExprValue::Json(Value::Number(_)))
+        matches!(
+            self,
+            ExprValue::Double(_) | ExprValue::Json(Value::Number(_))
+        )
     }
 
     pub(super) fn is_numeric(&self) -> bool {
@@ -120,7 +125,10 @@ impl ExprValue {
     }
 
     pub(super) fn is_string(&self) -> bool {
-        matches!(self, ExprValue::String(_) | ExprValue::Json(Value::String(_)))
+        matches!(
+            self,
+            ExprValue::String(_) | ExprValue::Json(Value::String(_))
+        )
     }
 
     /// `asInt()`: `Number.intValue()` (Java's narrowing), or a JSON number's `getAsInt`.
@@ -258,12 +266,19 @@ mod tests {
         assert_eq!(s("plain").as_deref(), Some("plain"));
         assert!(ExprValue::String("\"".into()).java_as_string().is_err());
         assert_eq!(
-            ExprValue::Json(json!("\"keeps\"")).as_mi_string().as_deref(),
+            ExprValue::Json(json!("\"keeps\""))
+                .as_mi_string()
+                .as_deref(),
             Some("\"keeps\"")
         );
-        assert_eq!(ExprValue::Double(2.0e9).as_mi_string().as_deref(), Some("2.0E9"));
         assert_eq!(
-            ExprValue::Json(json!({"a": [1, null]})).as_mi_string().as_deref(),
+            ExprValue::Double(2.0e9).as_mi_string().as_deref(),
+            Some("2.0E9")
+        );
+        assert_eq!(
+            ExprValue::Json(json!({"a": [1, null]}))
+                .as_mi_string()
+                .as_deref(),
             Some("{\"a\":[1,null]}")
         );
         assert_eq!(ExprValue::Null.as_mi_string(), None);

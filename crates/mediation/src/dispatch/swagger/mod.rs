@@ -9,7 +9,7 @@
 //!    `conf:integrator/applicationdata/<name>[:v<version>]/swagger.json`), when it exists, is not
 //!    XML and is not empty;
 //! 2. else the swagger text its CApp carried (`metadata/<api>_swagger_<v>/`);
-//! 3. else one generated from the API's resources ([`generate`]).
+//! 3. else one generated from the API's resources (`generate`).
 //!
 //! A custom text is served as stored when its format is the one asked for; otherwise JSON is
 //! read by Gson (numbers become doubles) and written by SnakeYAML, or YAML is read by SnakeYAML

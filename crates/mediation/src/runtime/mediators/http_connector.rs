@@ -35,6 +35,7 @@ use crate::runtime::endpoint::{Endpoint, TimeoutAction, error_codes};
 use crate::runtime::engine::{Engine, Fault};
 use crate::runtime::payload::{JsonPayload, PAYLOAD_NS, Payload, escape_text, parse_document};
 use crate::runtime::value::ValueSource;
+use crate::synapse_expr::ExprValue;
 
 /// `SynapseConstants.ENDPOINT_AUTH_FAILURE`: the token could not be obtained.
 pub const ENDPOINT_AUTH_FAILURE: u32 = 303_003;
@@ -582,8 +583,11 @@ impl HttpOperation {
             );
         }
         response.insert("attributes".into(), serde_json::Value::Object(attributes));
-        ctx.variables
-            .insert(name.to_string(), serde_json::Value::Object(response));
+        // A map variable reads as JSON (`vars.r.payload.id`); an XML payload is its text.
+        ctx.variables.insert(
+            name.to_string(),
+            ExprValue::Json(serde_json::Value::Object(response)),
+        );
         Ok(())
     }
 }
@@ -1634,11 +1638,11 @@ mod tests {
         let mut ctx = run_operation(&d, &backend, r#"{"original":true}"#).await;
         assert_eq!(
             ctx.variables["r"],
-            serde_json::json!({
+            ExprValue::Json(serde_json::json!({
                 "payload": {"error": "no such post"},
                 "headers": {"Content-Type": "application/json", "X-Backend": "fake"},
                 "attributes": {"statusCode": 404}
-            })
+            }))
         );
         // The request as it was: body, content type, the client's headers.
         assert_eq!(
@@ -1665,10 +1669,10 @@ mod tests {
         let ctx = run_operation(&d, &backend, r#"{"original":true}"#).await;
         assert_eq!(
             ctx.variables["r"],
-            serde_json::json!({
+            ExprValue::Json(serde_json::json!({
                 "headers": {"Content-Type": "application/json", "X-Backend": "fake"},
                 "attributes": {"statusCode": 404}
-            })
+            }))
         );
         assert_eq!(ctx.status, StatusCode::NOT_FOUND);
         assert!(ctx.headers.contains_key("x-backend"));
@@ -1680,7 +1684,10 @@ mod tests {
             r#"<http.get configKey="Conn"><responseVariable>x</responseVariable><overwriteBody>false</overwriteBody></http.get>"#,
         );
         let ctx = run_operation(&d, &backend, "{}").await;
-        assert_eq!(ctx.variables["x"]["payload"], "<order><id>7</id></order>");
+        let ExprValue::Json(x) = &ctx.variables["x"] else {
+            panic!("{:?}", ctx.variables["x"])
+        };
+        assert_eq!(x["payload"], "<order><id>7</id></order>");
     }
 
     // A 4xx/5xx reply is a reply (the template's <call> is non-blocking): the flow goes on and
