@@ -473,8 +473,52 @@ fn bundled_home_mediation_examples() {
         text.replace("localhost:8290", &format!("localhost:{}", 8280 + offset)),
     )
     .expect("rewrite endpoint");
+    // The MI 4.4 sample's HTTP connection points there too.
+    let connection = dir.path().join(SYNAPSE).join("local-entries/HelloConn.xml");
+    let text = std::fs::read_to_string(&connection).expect("connection");
+    std::fs::write(
+        &connection,
+        text.replace("localhost:8290", &format!("localhost:{}", 8280 + offset)),
+    )
+    .expect("rewrite connection");
     let server = Server::start(dir.path(), offset, &[]);
     let port = server.port(HTTP);
+
+    // The MI 4.4 sample (OrdersApi): variables, ${...}, the new log, the HTTP connector with a
+    // response variable, a default payloadFactory template, throwError into the fault sequence.
+    let r = post(
+        port,
+        "/orders",
+        "application/json",
+        r#"{"item":"tea","quantity":3,"unitPrice":2.5}"#,
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        json(&r),
+        serde_json::json!({"item": "tea", "quantity": 3, "total": 7.5,
+            "greeting": {"hello": "tea"}, "greetingStatus": 200})
+    );
+    let r = post(
+        port,
+        "/orders",
+        "application/json",
+        r#"{"item":"tea","quantity":0,"unitPrice":2.5}"#,
+    );
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(
+        json(&r),
+        serde_json::json!({"error": "INVALID_ORDER", "message": "quantity must be at least 1, got 0"})
+    );
+    let r = get(port, "/orders/42?note=rush");
+    assert_eq!(
+        json(&r),
+        serde_json::json!({"id": 42, "even": true, "upper": "RUSH"})
+    );
+    let log = server.output_with(&["{api:OrdersApi POST /orders} Order of 3 tea: total 7.5"]);
+    assert!(
+        log.contains("INFO {LogMediator} - {api:OrdersApi POST /orders} Order of 3 tea: total 7.5"),
+        "{log}"
+    );
 
     let r = get(port, "/greeting/Ada");
     assert_eq!(r.status, 200, "{r:?}");

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 
 use super::{Ctx, empty, json_response, list_response, stats_and_tracing};
 
-/// Synapse's `Mediator.getType()`: the mediator class's simple name.
-fn mediator_type(m: &Mediator) -> &'static str {
+/// Synapse's `Mediator.getType()`: the mediator class's simple name (ThrowError overrides it to
+/// return its error type, SYN `mediators/v2/ThrowError.java`).
+fn mediator_type(m: &Mediator) -> &str {
     match m {
         Mediator::Log(_) => "LogMediator",
         Mediator::Property(_) => "PropertyMediator",
@@ -36,6 +37,8 @@ fn mediator_type(m: &Mediator) -> &'static str {
         Mediator::Aggregate(_) => "AggregateMediator",
         // A connector operation is a template invocation in Synapse.
         Mediator::HttpConnector(_) => "InvokeMediator",
+        Mediator::Variable(_) => "VariableMediator",
+        Mediator::ThrowError(t) => &t.error_type,
     }
 }
 

@@ -1,12 +1,14 @@
-//! `<log level category separator>` with `<property name value|expression>` children.
-//! Levels and categories as SYN:`config/xml/LogMediatorFactory.java`; an invalid `level` fails
-//! deployment (synapse-subset.md §2.4: `level="none"` is rejected by MI).
+//! `<log level category separator logMessageID logFullPayload>` with a `<message>` template and
+//! `<property name value|expression>` children. Levels and categories as
+//! SYN:`config/xml/LogMediatorFactory.java`: `logFullPayload="true"` is the `full` level, else
+//! `level`, else the MI 4.4 message-template level when there is a `<message>`, else `simple`; an
+//! invalid `level` fails deployment (synapse-subset.md §2.4: `level="none"` is rejected by MI).
 
 use roxmltree::Node;
 
 use crate::expression::ValueOrExpression;
 use crate::span::Span;
-use crate::xml::{Ctx, Result, element_children, is_synapse_named};
+use crate::xml::{Ctx, Result, element_children, is_synapse_named, text_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Log {
@@ -14,7 +16,18 @@ pub struct Log {
     pub category: LogCategory,
     /// `None`: MI's default `", "`.
     pub separator: Option<String>,
+    /// The `<message>` text as written (direct text and CDATA, not trimmed), with its `${...}`
+    /// placeholders and `\n` / `\t` escapes still in it.
+    pub message: Option<LogMessage>,
+    /// `logMessageID="true"`: the custom and message-template lines start with the message id.
+    pub log_message_id: bool,
     pub properties: Vec<LogProperty>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogMessage {
+    pub text: String,
     pub span: Span,
 }
 
@@ -24,6 +37,9 @@ pub enum LogLevel {
     Headers,
     Full,
     Custom,
+    /// MI 4.4 `MESSAGE_TEMPLATE`: the `<message>` (and properties), with the
+    /// `{api:NAME METHOD /path}` prefix.
+    MessageTemplate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +60,32 @@ pub struct LogProperty {
 }
 
 pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Log> {
+    let mut properties = Vec::new();
+    let mut message = None;
+    for child in element_children(node) {
+        if is_synapse_named(child, "property") {
+            properties.push(parse_log_property(ctx, child)?);
+        } else if is_synapse_named(child, "message") {
+            // LogMediatorFactory reads the first <message> (OMElement.getText: the text and
+            // CDATA children, as written).
+            if message.is_none() {
+                message = Some(LogMessage {
+                    text: text_of(child),
+                    span: ctx.span(child),
+                });
+            }
+        } else {
+            return Err(ctx.unknown(child, node, "message or property"));
+        }
+    }
+    // Boolean.parseBoolean: "true" in any case; anything else is false.
+    let flag = |name: &str| {
+        ctx.attr(node, name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    };
     let level = match ctx.attr(node, "level") {
+        _ if flag("logFullPayload") => LogLevel::Full,
+        None if message.is_some() => LogLevel::MessageTemplate,
         None => LogLevel::Simple,
         Some("simple") => LogLevel::Simple,
         Some("headers") => LogLevel::Headers,
@@ -74,24 +115,12 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Log> {
             }
         },
     };
-    let mut properties = Vec::new();
-    for child in element_children(node) {
-        if is_synapse_named(child, "property") {
-            properties.push(parse_log_property(ctx, child)?);
-        } else if is_synapse_named(child, "message") {
-            return Err(ctx.unsupported(
-                child,
-                "log <message> template".into(),
-                "Tier 2: MI 4.4 Synapse expressions",
-            ));
-        } else {
-            return Err(ctx.unknown(child, node, "property"));
-        }
-    }
     Ok(Log {
         level,
         category,
         separator: ctx.attr(node, "separator").map(str::to_string),
+        message,
+        log_message_id: flag("logMessageID"),
         properties,
         span: ctx.span(node),
     })
@@ -167,8 +196,47 @@ mod tests {
                 .contains("<property> requires attribute 'value' or 'expression'")
         );
         assert!(
-            parse_err("<log><message>x</message></log>")
-                .starts_with("unsupported log <message> template")
+            parse_err("<log><foo/></log>")
+                .starts_with("unknown element <foo> in <log>: expected message or property")
         );
+    }
+
+    // LogMediatorFactory: logFullPayload wins, then level, then <message> makes MESSAGE_TEMPLATE.
+    #[test]
+    fn message_templates_and_the_level_they_imply() {
+        let Mediator::Log(log) = parse_one(
+            "<log category=\"DEBUG\" logMessageID=\"TRUE\"><message>Hi ${vars.name}\\n<![CDATA[<x>]]> </message><property name=\"p\" value=\"v\"/></log>",
+        ) else {
+            panic!()
+        };
+        assert_eq!(log.level, LogLevel::MessageTemplate);
+        assert_eq!(log.category, LogCategory::Debug);
+        assert!(log.log_message_id);
+        let message = log.message.expect("message");
+        assert_eq!(message.text, "Hi ${vars.name}\\n<x> ");
+        assert_eq!(message.span.to_string(), "sequences/S.xml:2:43");
+        assert_eq!(log.properties.len(), 1);
+        let level = |body: &str| match parse_one(body) {
+            Mediator::Log(l) => l.level,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            level("<log level=\"custom\"><message>m</message></log>"),
+            LogLevel::Custom
+        );
+        assert_eq!(
+            level("<log level=\"custom\" logFullPayload=\"true\"><message>m</message></log>"),
+            LogLevel::Full
+        );
+        assert_eq!(
+            level("<log logFullPayload=\"yes\"><message>m</message></log>"),
+            LogLevel::MessageTemplate
+        );
+        assert_eq!(level("<log><message/></log>"), LogLevel::MessageTemplate);
+        let Mediator::Log(log) = parse_one("<log logMessageID=\"1\"/>") else {
+            panic!()
+        };
+        assert!(!log.log_message_id);
+        assert_eq!(log.level, LogLevel::Simple);
     }
 }

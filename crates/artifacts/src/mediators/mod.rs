@@ -1,7 +1,7 @@
 //! The `Mediator` enum and its dispatch: one file per Tier-1 mediator (log, property, propertyGroup,
 //! respond, send, call, payloadFactory, header, filter, switch, drop, loopback, sequence, in, out,
-//! makefault, enrich, call-template, callout, clone, iterate, aggregate) and the operations of MI's
-//! HTTP connector (`<http.get configKey>` ...); every other Synapse mediator is a located
+//! makefault, enrich, call-template, callout, clone, iterate, aggregate, and MI 4.4's variable and
+//! throwError) and the operations of MI's HTTP connector (`<http.get configKey>` ...); every other Synapse mediator is a located
 //! "unsupported" error, as is another connector's operation, and anything else an "unknown
 //! element" error.
 
@@ -28,6 +28,8 @@ pub mod respond;
 pub mod send;
 pub mod sequence;
 pub mod switch;
+pub mod throw_error;
+pub mod variable;
 
 use roxmltree::Node;
 
@@ -50,7 +52,7 @@ pub use http_connector::{
 };
 pub use in_mediator::In;
 pub use iterate::{EipSequence, EipTarget, Iterate};
-pub use log::{Log, LogCategory, LogLevel, LogProperty};
+pub use log::{Log, LogCategory, LogLevel, LogMessage, LogProperty};
 pub use loopback::Loopback;
 pub use makefault::{FaultCode, FaultDetail, FaultVersion, MakeFault};
 pub use out_mediator::Out;
@@ -61,6 +63,8 @@ pub use respond::Respond;
 pub use send::Send;
 pub use sequence::{SequenceMediator, SequenceTarget};
 pub use switch::{Switch, SwitchCase};
+pub use throw_error::ThrowError;
+pub use variable::{Variable, VariableAction, VariableValue};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mediator {
@@ -88,6 +92,10 @@ pub enum Mediator {
     Aggregate(Aggregate),
     /// `<http.get|post|...>`: an operation of MI's HTTP connector.
     HttpConnector(Box<HttpOperation>),
+    /// `<variable>` (MI 4.4).
+    Variable(Variable),
+    /// `<throwError>` (MI 4.4).
+    ThrowError(ThrowError),
 }
 
 /// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
@@ -114,8 +122,6 @@ const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
     ("throttle", "Tier 2"),
     ("rewrite", "Tier 2"),
     ("builder", "Tier 2"),
-    ("variable", "Tier 2"),
-    ("throwError", "Tier 2"),
     ("dblookup", "Tier 3"),
     ("dbreport", "Tier 3"),
     ("dataServiceCall", "Tier 3"),
@@ -166,6 +172,8 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
         "iterate" => Mediator::Iterate(iterate::parse(ctx, node)?),
         "aggregate" => Mediator::Aggregate(aggregate::parse(ctx, node)?),
         "clone" => Mediator::Clone(clone::parse(ctx, node)?),
+        "variable" => Mediator::Variable(variable::parse(ctx, node)?),
+        "throwError" => Mediator::ThrowError(throw_error::parse(ctx, node)?),
         other => {
             if let Some((_, why)) = UNSUPPORTED_MEDIATORS
                 .iter()
@@ -219,6 +227,8 @@ impl Mediator {
             Mediator::Aggregate(m) => &m.span,
             Mediator::Clone(m) => &m.span,
             Mediator::HttpConnector(m) => &m.span,
+            Mediator::Variable(m) => &m.span,
+            Mediator::ThrowError(m) => &m.span,
         }
     }
 
@@ -247,6 +257,8 @@ impl Mediator {
             Mediator::Iterate(_) => "iterate",
             Mediator::Aggregate(_) => "aggregate",
             Mediator::Clone(_) => "clone",
+            Mediator::Variable(_) => "variable",
+            Mediator::ThrowError(_) => "throwError",
             Mediator::HttpConnector(m) => match m.kind {
                 HttpOperationKind::Get => "http.get",
                 HttpOperationKind::Post => "http.post",

@@ -1,5 +1,7 @@
-//! `<payloadFactory media-type template-type>` with `<format>` (inline or `key=`) and `<args>`, the
-//! legacy `$n` form (synapse-subset.md §3.11, SYN:`config/xml/PayloadFactoryMediatorFactory.java`).
+//! `<payloadFactory media-type template-type>` with `<format>` (inline or `key=`) and `<args>`
+//! (synapse-subset.md §3.11, SYN:`config/xml/PayloadFactoryMediatorFactory.java`). The format's
+//! `$n` and MI 4.4 `${...}` placeholders are the mediation crate's business; only
+//! `template-type="freemarker"` is refused here.
 
 use roxmltree::Node;
 
@@ -76,17 +78,17 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<PayloadFactory> {
             _ => return Err(ctx.invalid_attr(node, "media-type", v, "xml, json or text")),
         },
     };
-    match ctx.attr(node, "template-type") {
-        None => {}
-        Some(v) if v.eq_ignore_ascii_case("default") => {}
-        Some(v) if v.eq_ignore_ascii_case("freemarker") => {
-            return Err(ctx.unsupported(
-                node,
-                "payloadFactory template-type=\"freemarker\"".into(),
-                "Tier 2",
-            ));
-        }
-        Some(v) => return Err(ctx.invalid_attr(node, "template-type", v, "default or freemarker")),
+    // PayloadFactoryMediatorFactory.getTemplateProcessor: `freemarker` (any case) is the
+    // FreeMarker engine; anything else, absent included, is the default (regex) engine with its
+    // `$n` and `${...}` placeholders.
+    if let Some(v) = ctx.attr(node, "template-type")
+        && v.eq_ignore_ascii_case("freemarker")
+    {
+        return Err(ctx.unsupported(
+            node,
+            format!("payloadFactory template-type=\"{v}\""),
+            "Conflux has no FreeMarker engine; write the format for template-type=\"default\" with $n and ${...} placeholders",
+        ));
     }
     let mut format = None;
     let mut args = Vec::new();
@@ -218,10 +220,19 @@ mod tests {
         assert!(
             parse_err("<payloadFactory/>").contains("<payloadFactory> requires a child <format>")
         );
-        assert!(
-            parse_err("<payloadFactory template-type=\"freemarker\"><format/></payloadFactory>")
-                .starts_with("unsupported")
+        assert_eq!(
+            parse_err("<payloadFactory template-type=\"FreeMarker\"><format/></payloadFactory>"),
+            "unsupported payloadFactory template-type=\"FreeMarker\" (Conflux has no FreeMarker engine; write the format for template-type=\"default\" with $n and ${...} placeholders) at sequences/S.xml:2:1"
         );
+        // Any other value is MI's default engine.
+        for t in ["default", "regex", ""] {
+            assert!(matches!(
+                parse_one(&format!(
+                    "<payloadFactory template-type=\"{t}\"><format>x</format></payloadFactory>"
+                )),
+                Mediator::PayloadFactory(_)
+            ));
+        }
         assert!(
             parse_err("<payloadFactory><format/><args><arg evaluator=\"js\" expression=\"x\"/></args></payloadFactory>")
                 .contains("attribute 'evaluator' of <arg>")

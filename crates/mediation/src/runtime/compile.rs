@@ -1071,6 +1071,14 @@ impl Compiler {
                 art::Mediator::HttpConnector(op) => {
                     out.push(Mediator::HttpConnector(Box::new(self.http_operation(op)?)))
                 }
+                art::Mediator::Variable(v) => out.push(Mediator::Variable(variable(v)?)),
+                art::Mediator::ThrowError(t) => out.push(Mediator::ThrowError(rt::ThrowError {
+                    error_type: t.error_type.clone(),
+                    message: match &t.message {
+                        art::Value::Literal(text, _) => ValueSource::Literal(text.clone()),
+                        art::Value::Dynamic(e) => expression(e)?,
+                    },
+                })),
             }
         }
         Ok(out)
@@ -1493,6 +1501,20 @@ impl Compiler {
             .iter()
             .map(|p| Ok((p.name.clone(), value(&p.value, &p.span)?)))
             .collect::<Result<Vec<_>>>()?;
+        // LogMediator.setMessageTemplate turns a written `\n` / `\t` into a newline / tab, then
+        // initInlineSynapseExpressions compiles the placeholders (an invalid one fails the
+        // deployment: "Invalid message template").
+        let message = match &l.message {
+            Some(m) => Some(
+                crate::synapse_expr::InlineTemplate::compile(
+                    &m.text.replace("\\n", "\n").replace("\\t", "\t"),
+                )
+                .map_err(|e| {
+                    CompileError::at(&m.span, format!("Invalid message template : {e}"))
+                })?,
+            ),
+            None => None,
+        };
         Ok(rt::Log {
             level: l.level,
             category: l.category,
@@ -1502,6 +1524,8 @@ impl Compiler {
                 .as_deref()
                 .map(|s| s.replace("\\n", "\n").replace("\\t", "\t"))
                 .unwrap_or_else(|| DEFAULT_LOG_SEPARATOR.to_string()),
+            message,
+            log_message_id: l.log_message_id,
             properties,
         })
     }
@@ -1596,10 +1620,22 @@ impl Compiler {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // RegexTemplateProcessor.init compiles the format's `${...}` placeholders: an invalid one
+        // fails the deployment ("Invalid Payload format").
+        let template = if format.contains("${") {
+            Some(
+                crate::synapse_expr::PayloadTemplate::compile(&format).map_err(|e| {
+                    CompileError::at(&p.span, format!("Invalid Payload format : {e}"))
+                })?,
+            )
+        } else {
+            None
+        };
         Ok(rt::PayloadFactory {
             media_type,
             format,
             args,
+            template,
         })
     }
 
@@ -1789,16 +1825,35 @@ fn http_element(kind: am::HttpOperationKind) -> &'static str {
     }
 }
 
-/// A connector parameter: static text (with inline `${}` rendered per message where the
-/// connector renders them, `inline`), or a `{...}` expression (ValueFactory.createTextValue).
+/// A connector parameter: static text (where the connector renders inline `${...}`, `inline`,
+/// compiled as a template), or a `{...}` expression (ValueFactory.createTextValue: `{${e}}` a
+/// Synapse expression, else XPath or json-eval).
 fn connector_param(p: &am::ConnectorParam, inline: bool) -> Result<rt::http_connector::ParamValue> {
+    use crate::synapse_expr::{InlineTemplate, SynapseExpression};
     use rt::http_connector::ParamValue;
+    let located = |err: crate::synapse_expr::ExprError| {
+        CompileError::at(&p.span, format!("<{}>: {err}", p.name))
+    };
     match &p.value {
-        am::ConnectorValue::Text(text) => {
-            let _ = inline;
-            Ok(ParamValue::Literal(text.clone()))
+        am::ConnectorValue::Text(text) if inline && text.contains("${") => {
+            let template = InlineTemplate::compile(text).map_err(located)?;
+            Ok(if template.has_expressions() {
+                ParamValue::Template(template)
+            } else {
+                ParamValue::Literal(text.clone())
+            })
         }
+        am::ConnectorValue::Text(text) => Ok(ParamValue::Literal(text.clone())),
         am::ConnectorValue::Expression(e) => {
+            if let Some(inner) = e
+                .text
+                .strip_prefix("${")
+                .and_then(|rest| rest.strip_suffix('}'))
+            {
+                return SynapseExpression::compile(inner)
+                    .map(ParamValue::Synapse)
+                    .map_err(located);
+            }
             ValueSource::compile(e).map(ParamValue::Legacy).map_err(|err| {
                 CompileError::at(
                     &p.span,
@@ -1905,6 +1960,33 @@ fn property(p: &am::Property) -> Result<rt::Property> {
         action,
         value_type,
         pattern,
+    })
+}
+
+/// `<variable>` (SYN `config/xml/VariableMediatorFactory.java`): a `value` is converted to its
+/// type here, as the factory does (a bad one fails the deployment); an `expression` is checked
+/// against the type per message.
+fn variable(v: &am::Variable) -> Result<rt::Variable> {
+    let action = match &v.action {
+        am::VariableAction::Remove => rt::VariableAction::Remove,
+        am::VariableAction::Set(am::VariableValue::Literal(text)) => rt::VariableAction::Set(
+            rt::convert_value(text, v.value_type.as_deref())
+                .map_err(|e| CompileError::at(&v.span, format!("variable {}: {e}", v.name)))?,
+        ),
+        am::VariableAction::Set(am::VariableValue::Expression(e)) => rt::VariableAction::Evaluate {
+            source: expression(e)?,
+            value_type: match v.value_type.as_deref() {
+                None => rt::ExpressionType::Untyped,
+                Some(name) => match rt::VariableType::parse(name) {
+                    Some(t) => rt::ExpressionType::Typed(t),
+                    None => rt::ExpressionType::Unknown(name.to_string()),
+                },
+            },
+        },
+    };
+    Ok(rt::Variable {
+        name: v.name.clone(),
+        action,
     })
 }
 

@@ -128,6 +128,10 @@ pub struct MessageContext<B> {
     /// MI 4.4 variables (`vars.NAME`), set by the variable mediator and by connector operations'
     /// `responseVariable`.
     pub variables: HashMap<String, crate::synapse_expr::ExprValue>,
+    /// Set by `<throwError>`: `ERROR_CODE` and `ERROR_MESSAGE` hold what it gave, and the fault
+    /// handler that runs next keeps them (SYN `FaultHandler.handleFault` fills them only while
+    /// `ERROR_CODE` is unset).
+    pub thrown_error: bool,
 }
 
 impl<B: MessageBody> MessageContext<B> {
@@ -161,6 +165,7 @@ impl<B: MessageBody> MessageContext<B> {
             registry: Default::default(),
             request_charset,
             variables: HashMap::new(),
+            thrown_error: false,
         }
     }
 
@@ -602,151 +607,6 @@ impl<B> MessageContext<B> {
             (n >> 48) as u16 & 0xfff,
             n & 0xffff_ffff_ffff
         )
-    }
-}
-
-/// The message as a Synapse expression (`${...}`) reads it (`crate::synapse_expr::ExprContext`):
-/// payload as JSON, variables, headers, `props.synapse`/`props.axis2`, `params.queryParams`
-/// (`query.param.*`), `params.pathParams` (`uri.var.*`), `params.functionParams` (the innermost
-/// template call) and `xpath(...)` over the envelope (SYN `util/synapse/expression/context/
-/// EvaluationContext.java`). `configs.*` have no values at run time here (they are resolved when
-/// artifacts deploy), so a `${configs.x}` read per message is empty.
-pub struct ExprView<'c, B>(pub &'c MessageContext<B>);
-
-impl<B: MessageBody> crate::synapse_expr::ExprContext for ExprView<'_, B> {
-    fn payload_json(&self) -> Result<serde_json::Value, String> {
-        match &self.0.payload {
-            None | Some(Payload::Empty) => Err("Payload is empty".into()),
-            Some(Payload::Json(json)) => Ok(json.value.clone()),
-            // A text body is MI's <text> element, which converts to {"text": ...}.
-            Some(Payload::Text(text)) => Ok(serde_json::json!({ "text": text })),
-            Some(Payload::Binary(_)) => Err("the payload is binary, not JSON or XML".into()),
-            // SynapseJsonPath("$.").stringValueOf: the XML body as MI converts it to JSON.
-            Some(xml @ Payload::Xml { .. }) => {
-                let text = xml
-                    .serialize(Some(ContentKind::Json))
-                    .map_err(|e| e.to_string())?;
-                crate::json::parse_json(&text).map_err(|e| e.to_string())
-            }
-        }
-    }
-
-    fn variable(&self, name: &str) -> Option<crate::synapse_expr::ExprValue> {
-        self.0.variables.get(name).cloned()
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        self.0
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    }
-
-    fn property(&self, scope: crate::synapse_expr::PropertyScope, name: &str) -> Option<String> {
-        match scope {
-            crate::synapse_expr::PropertyScope::Synapse => {
-                if self.0.properties.contains_key(name) {
-                    self.0.get_string(Scope::Default, name)
-                } else if name == TRANSPORT_IN_NAME {
-                    Some(self.0.transport_in.to_string())
-                } else {
-                    None
-                }
-            }
-            crate::synapse_expr::PropertyScope::Axis2 => self.0.get_string(Scope::Axis2, name),
-        }
-    }
-
-    fn query_param(&self, name: &str) -> Option<String> {
-        if let Some(v) = self.0.properties.get(&format!("query.param.{name}")) {
-            return Some(v.clone());
-        }
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(&s.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        };
-        self.0.uri.query()?.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k) == name).then(|| decode(v))
-        })
-    }
-
-    fn path_param(&self, name: &str) -> Option<String> {
-        self.0.properties.get(&format!("uri.var.{name}")).cloned()
-    }
-
-    fn function_param(&self, name: &str) -> Option<String> {
-        self.0.func_stack.last()?.get(name, self.0)
-    }
-
-    fn config(&self, _name: &str) -> Option<String> {
-        None
-    }
-
-    fn xpath(
-        &self,
-        expr: &str,
-        variable: Option<&str>,
-        string_mode: bool,
-    ) -> Result<crate::synapse_expr::ExprValue, String> {
-        use crate::synapse_expr::ExprValue;
-        if let Some(variable) = variable {
-            return Err(format!(
-                "xpath({expr:?}, '{variable}') over a variable is not supported by Conflux"
-            ));
-        }
-        let xpath = crate::xpath::XPath::compile(expr, &[]).map_err(|e| e.to_string())?;
-        let env = crate::runtime::value::CtxEnv(self.0);
-        crate::runtime::value::with_envelope(self.0, xpath.needs_payload(), |doc| {
-            if string_mode {
-                return xpath
-                    .string_value(doc, &env)
-                    .map(ExprValue::String)
-                    .map_err(|e| e.to_string());
-            }
-            Ok(match xpath.evaluate(doc, &env).map_err(|e| e.to_string())? {
-                crate::xpath::XValue::Nodes(nodes) if nodes.is_empty() => ExprValue::Null,
-                crate::xpath::XValue::Nodes(nodes) => ExprValue::Xml(
-                    nodes
-                        .into_iter()
-                        .map(|n| {
-                            if n.is_text() {
-                                n.text().unwrap_or_default().to_string()
-                            } else {
-                                crate::xpath::serialize(n)
-                            }
-                        })
-                        .collect(),
-                ),
-                crate::xpath::XValue::NodeSet(nodes) => {
-                    ExprValue::Xml(nodes.iter().map(|n| n.string_value()).collect())
-                }
-                crate::xpath::XValue::String(s) => ExprValue::String(s),
-                crate::xpath::XValue::Number(n) => ExprValue::Double(n),
-                crate::xpath::XValue::Boolean(b) => ExprValue::Bool(b),
-            })
-        })
-    }
-
-    fn registry_text(&self, key: &str) -> Option<String> {
-        self.0.registry.text(key).map(|t| t.into_owned())
-    }
-
-    fn registry_property(&self, key: &str, name: &str) -> Option<String> {
-        self.0.registry.property(key, name).map(str::to_string)
-    }
-
-    fn now_millis(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    }
-
-    fn in_template(&self) -> bool {
-        !self.0.func_stack.is_empty()
     }
 }
 

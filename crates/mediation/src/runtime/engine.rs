@@ -706,7 +706,12 @@ impl<'d, B: MessageBody> Engine<'d, B> {
     }
 }
 
+/// The error properties a fault handler reads (SYN `FaultHandler.handleFault`), unless
+/// `<throwError>` set them for this failure.
 fn set_error<B: MessageBody>(ctx: &mut MessageContext<B>, fault: &Fault) {
+    if std::mem::take(&mut ctx.thrown_error) {
+        return;
+    }
     ctx.properties
         .insert(props::ERROR_CODE.into(), fault.code.to_string());
     ctx.properties
@@ -1112,6 +1117,7 @@ mod flow_tests {
     /// A text payloadFactory whose `$n` are these default-scope properties.
     fn text_of_properties(format: &str, names: &[&str]) -> Mediator {
         Mediator::PayloadFactory(PayloadFactory {
+            template: None,
             media_type: MediaType::Text,
             format: format.into(),
             args: names
@@ -1238,6 +1244,7 @@ mod flow_tests {
         let route = Route {
             in_sequence: seq(vec![
                 Mediator::PayloadFactory(PayloadFactory {
+                    template: None,
                     media_type: MediaType::Json,
                     format: r#"{"a":"$1"}"#.into(),
                     args: vec![Arg::literal(ValueSource::Literal("b".into()))],

@@ -10,6 +10,7 @@ pub mod dynamic_endpoint;
 pub mod endpoint;
 pub mod endpoint_group;
 pub mod engine;
+pub mod expr_context;
 pub mod fault;
 pub mod mediators;
 pub mod payload;

@@ -2,7 +2,8 @@
 //! in one of MI's short forms (`get-property('name')`, `get-property('scope', 'name')`, `$ctx:name`,
 //! `$axis2:name`, `$trp:name`, `$url:name`), answered without any parsing per message; an XPath 1.0
 //! expression with Synapse's functions and variables ([`crate::xpath`]); or a `json-eval(...)`
-//! JSONPath ([`crate::json`]).
+//! JSONPath ([`crate::json`]); or an MI 4.4 Synapse expression, an attribute that is a whole `${...}`
+//! (SYN `config/xml/SynapsePathFactory.java`), evaluated by [`crate::synapse_expr`].
 //!
 //! Whether a value needs the message payload is known at deploy time ([`ValueSource::needs_payload`]):
 //! the engine reads a body only for a mediator that needs it, so sequences of property references
@@ -15,6 +16,7 @@ use conflux_artifacts::Expression;
 use crate::json::{JsonEval, JsonSource};
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope};
+use crate::runtime::expr_context::ScopedExpression;
 use crate::runtime::payload::{Payload, parse_document};
 use crate::xpath::{XPath, XPathEnv};
 
@@ -27,6 +29,9 @@ pub enum ValueSource {
     QueryParam(String),
     XPath(XPath),
     Json(JsonEval),
+    /// `${...}`: read with MI's `stringValueOf` (an evaluation error MI catches is logged and
+    /// reads as ""; one it does not catch faults the message).
+    Synapse(ScopedExpression),
 }
 
 impl ValueSource {
@@ -40,6 +45,9 @@ impl ValueSource {
         text: &str,
         namespaces: &[(String, String)],
     ) -> Result<ValueSource, String> {
+        if let Some(inner) = crate::synapse_expr::whole_expression(text) {
+            return ScopedExpression::compile(inner, namespaces).map(ValueSource::Synapse);
+        }
         if let Some(short) = short_form(text) {
             return Ok(short);
         }
@@ -69,6 +77,7 @@ impl ValueSource {
             }
             ValueSource::XPath(x) => x.needs_payload(),
             ValueSource::Json(j) => matches!(j.source(), JsonSource::Body),
+            ValueSource::Synapse(e) => e.needs_payload(),
         }
     }
 
@@ -93,6 +102,21 @@ impl ValueSource {
                     None => String::new(),
                 })
             }
+            ValueSource::Synapse(e) => e.string_value(ctx),
+        }
+    }
+
+    /// The value as MI's `objectValueOf` gives it: a Synapse expression's raw value with its Java
+    /// type; any other expression's string value, as a String.
+    pub fn object_value<B: MessageBody>(
+        &self,
+        ctx: &MessageContext<B>,
+    ) -> Result<crate::synapse_expr::ExprValue, String> {
+        match self {
+            ValueSource::Synapse(e) => e.object_value(ctx),
+            other => other
+                .resolve(ctx)
+                .map(crate::synapse_expr::ExprValue::String),
         }
     }
 
@@ -110,8 +134,9 @@ impl ValueSource {
         }
     }
 
-    /// The value as a condition (filter `xpath=`): XPath's boolean(), or a JSONPath result that
-    /// is `true` or non-empty.
+    /// The value as a condition (filter `xpath=`): XPath's boolean(), a JSONPath result that is
+    /// `true` or non-empty, or for `${...}` `Boolean.parseBoolean` of its string value (SYN
+    /// `mediators/filters/FilterMediator.java`).
     pub fn truth<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<bool, String> {
         match self {
             ValueSource::XPath(x) => with_envelope(ctx, x.needs_payload(), |doc| {
@@ -130,6 +155,7 @@ impl ValueSource {
                     None => false,
                 })
             }
+            ValueSource::Synapse(e) => Ok(e.string_value(ctx)?.eq_ignore_ascii_case("true")),
             other => {
                 let v = other.resolve(ctx)?;
                 Ok(!v.is_empty() && !v.eq_ignore_ascii_case("false"))
@@ -145,6 +171,7 @@ impl ValueSource {
             ValueSource::QueryParam(name) => Cow::Owned(format!("$url:{name}")),
             ValueSource::XPath(x) => Cow::Borrowed(x.text()),
             ValueSource::Json(j) => Cow::Borrowed(j.text()),
+            ValueSource::Synapse(e) => Cow::Owned(e.to_string()),
         }
     }
 }
@@ -445,5 +472,145 @@ mod tests {
         // An XML body: the JSON MI's formatter writes for it (digits as written).
         ctx.payload = Some(Payload::xml("<a><n>25.0000</n></a>".into()).expect("XML"));
         assert_eq!(whole.resolve(&ctx).unwrap(), r#"{"a":{"n":25.0000}}"#);
+    }
+
+    mod synapse_expressions {
+        //! `${...}` where MI's SynapsePathFactory reads attributes, and `{${...}}` where its
+        //! ValueFactory reads dynamic values: through whole artifacts.
+        use crate::runtime::expr_context::test_support::*;
+        use http::StatusCode;
+
+        const JSON: Option<&str> = Some("application/json");
+
+        // SynapsePathFactory.getSynapsePath: `${` ... `}` is a SynapseExpression; filter reads
+        // Boolean.parseBoolean(stringValueOf) (FilterMediator.test), switch and property its
+        // string value, header expression too.
+        #[tokio::test]
+        async fn filter_switch_property_and_header_read_synapse_expressions() {
+            let d = deployed(&[(
+                "api/E.xml",
+                &api(
+                    "E",
+                    r#"<filter xpath="${payload.qty > 10}"><then><property name="grade" value="big"/></then><else><property name="grade" value="small"/></else></filter>
+<switch source="${payload.kind}"><case regex="bo+k"><property name="shelf" expression="${toUpper(payload.kind) + '-' + props.synapse.grade}"/></case><default><property name="shelf" value="none"/></default></switch>
+<header name="X-Total" scope="transport" expression="${payload.qty * 2}"/>
+<filter source="${headers['X-Total']}" regex="\d+"><then><property name="numeric" value="yes"/></then></filter>
+<payloadFactory media-type="text"><format>$1 $2 $3</format><args><arg expression="$ctx:grade"/><arg expression="$ctx:shelf"/><arg expression="$ctx:numeric"/></args></payloadFactory>
+<respond/>"#,
+                    "",
+                ),
+            )]);
+            let (status, headers, body) =
+                call(&d, "POST", "/E/x", JSON, r#"{"qty": 12, "kind": "book"}"#).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body, "big BOOK-big yes");
+            assert_eq!(headers["x-total"], "24");
+            let (_, _, body) = call(&d, "POST", "/E/x", JSON, r#"{"qty": 2, "kind": "cd"}"#).await;
+            assert_eq!(body, "small none yes");
+        }
+
+        // A filter whose expression fails evaluates to "" (MI logs the warning), which is false;
+        // a value that is not exactly "true" (any case) is false too.
+        #[test]
+        fn a_failed_filter_expression_is_false_and_logged() {
+            let d = deployed(&[(
+                "api/F.xml",
+                &api(
+                    "F",
+                    r#"<filter xpath="${payload.a > 1 and payload.b &lt; 2}"><then><property name="r" value="then"/></then><else><property name="r" value="else"/></else></filter>
+<filter xpath="${payload.word}"><then><property name="w" value="then"/></then><else><property name="w" value="else"/></else></filter>
+<payloadFactory media-type="text"><format>$1 $2</format><args><arg expression="$ctx:r"/><arg expression="$ctx:w"/></args></payloadFactory><respond/>"#,
+                    "",
+                ),
+            )]);
+            let ((status, _, body), events) = logged(call(
+                &d,
+                "POST",
+                "/F/x",
+                JSON,
+                r#"{"a": 5, "b": 1, "word": "TRUE"}"#,
+            ));
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body, "else then");
+            // ExpressionParser: `and` binds tighter than `>`, so this is (a > (1 and b)) < 2.
+            let warning = events
+                .iter()
+                .find(|(_, target, _)| target == crate::synapse_expr::LOG_TARGET)
+                .expect("a warning");
+            assert_eq!(warning.0, tracing::Level::WARN);
+            assert!(
+                warning.2.starts_with(
+                    "Error evaluating expression: payload.a > 1 and payload.b < 2 cause : "
+                ),
+                "{warning:?}"
+            );
+        }
+
+        // An error MI does not catch (urlDecode's IllegalArgumentException) fails the mediator:
+        // the fault sequence runs with the error.
+        #[tokio::test]
+        async fn an_uncaught_evaluation_error_runs_the_fault_sequence() {
+            let d = deployed(&[(
+                "api/G.xml",
+                &api(
+                    "G",
+                    r#"<property name="p" expression="${urlDecode('%zz')}"/><respond/>"#,
+                    r#"<payloadFactory media-type="text"><format>fault: $1</format><args><arg expression="$ctx:ERROR_MESSAGE"/></args></payloadFactory><respond/>"#,
+                ),
+            )]);
+            let (status, _, body) = call(&d, "GET", "/G/x", None, "").await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(body.starts_with("fault: "), "{body}");
+            assert!(body.contains("IllegalArgumentException"), "{body}");
+        }
+
+        // ValueFactory: `{${...}}` is a dynamic value read with stringValueOf (a sequence key,
+        // a call-template parameter).
+        #[tokio::test]
+        async fn braced_expressions_are_dynamic_values() {
+            let d = deployed(&[
+                (
+                    "api/H.xml",
+                    &api(
+                        "H",
+                        r#"<variable name="target" value="Named"/><sequence key="{${vars.target}}"/>
+<call-template target="T"><with-param name="who" value="{${toUpper(props.synapse.seen)}}"/></call-template><respond/>"#,
+                        "",
+                    ),
+                ),
+                (
+                    "sequences/Named.xml",
+                    &format!(
+                        r#"<sequence xmlns="{NS}" name="Named"><property name="seen" value="named"/></sequence>"#
+                    ),
+                ),
+                (
+                    "templates/T.xml",
+                    &format!(
+                        r#"<template xmlns="{NS}" name="T"><parameter name="who"/><sequence><payloadFactory media-type="text"><format>hello ${{params.functionParams.who}}</format></payloadFactory></sequence></template>"#
+                    ),
+                ),
+            ]);
+            let (status, _, body) = call(&d, "GET", "/H/x", None, "").await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body, "hello NAMED");
+        }
+
+        // A syntax error fails the deployment of the artifact, located at the attribute.
+        #[test]
+        fn a_syntax_error_fails_the_deployment() {
+            let (_, errors) = deploy(&[(
+                "api/Bad.xml",
+                &api("Bad", r#"<property name="p" expression="${5-3}"/>"#, ""),
+            )]);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(
+                errors[0]
+                    .message
+                    .starts_with("invalid Synapse expression: "),
+                "{errors:?}"
+            );
+            assert!(errors[0].span.starts_with("api/Bad.xml:1:"), "{errors:?}");
+        }
     }
 }

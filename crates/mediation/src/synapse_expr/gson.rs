@@ -99,7 +99,7 @@ fn write_string(s: &str, style: Style, out: &mut String) {
 
 /// Gson `JsonParser.parseString` (lenient): Err(message) where Gson throws JsonSyntaxException.
 /// An empty document is JSON null.
-pub(super) fn parse_lenient(text: &str) -> Result<Value, String> {
+pub(crate) fn parse_lenient(text: &str) -> Result<Value, String> {
     let mut parser = Lenient {
         chars: text.chars().collect(),
         pos: 0,

@@ -67,12 +67,12 @@ pub(super) fn double_to_string(d: f64) -> String {
 }
 
 /// Java `Integer.parseInt(s)`: an optional sign and ASCII digits, in range.
-pub(super) fn parse_int(s: &str) -> Option<i32> {
+pub(crate) fn parse_int(s: &str) -> Option<i32> {
     parse_long(s).and_then(|v| i32::try_from(v).ok())
 }
 
 /// Java `Long.parseLong(s)`.
-pub(super) fn parse_long(s: &str) -> Option<i64> {
+pub(crate) fn parse_long(s: &str) -> Option<i64> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -83,7 +83,7 @@ pub(super) fn parse_long(s: &str) -> Option<i64> {
 /// Java `Double.parseDouble(s)` (FloatingDecimal.readJavaFormatString): surrounding characters
 /// <= U+0020 trimmed, an optional sign, `NaN`, `Infinity`, decimal digits with an optional point
 /// and exponent, an optional `f`/`F`/`d`/`D` suffix, or a hexadecimal float (`0x1.8p1`).
-pub(super) fn parse_double(s: &str) -> Option<f64> {
+pub(crate) fn parse_double(s: &str) -> Option<f64> {
     let s = s.trim_matches(|c: char| c <= ' ');
     let (negative, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),

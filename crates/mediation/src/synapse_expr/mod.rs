@@ -41,6 +41,14 @@ mod value;
 mod tests;
 
 pub use datetime::MAX_DATE_PATTERN_LEN;
+
+/// Java's and Gson's parsers as the expressions use them, for the runtime's conversions to MI's
+/// types (the variable mediator's `type`: `Integer.parseInt`, `Long.parseLong`,
+/// `Double.parseDouble`, Gson's lenient `JsonParser`).
+pub(crate) mod java_compat {
+    pub(crate) use super::gson::parse_lenient as parse_json;
+    pub(crate) use super::java::{parse_double, parse_int, parse_long};
+}
 pub use parser::MAX_PARSE_STEPS;
 pub use template::{InlineTemplate, PayloadTemplate};
 pub use value::ExprValue;
@@ -48,6 +56,10 @@ pub use value::ExprValue;
 use ast::{Access, Function, Node};
 use eval::Evaluator;
 use std::sync::Arc;
+
+/// The tracing target of the warnings expressions log (MI's `SynapseExpression` logger: evaluation
+/// errors, characters the lexer drops).
+pub const LOG_TARGET: &str = "conflux::synapse_expression";
 
 /// Longest expression text accepted (bytes).
 pub const MAX_EXPRESSION_LEN: usize = 64 * 1024;
@@ -237,11 +249,11 @@ impl SynapseExpression {
     }
 
     /// MI `stringValueOf`: asString of the result; an EvalError::Empty-kind error -> "" (the
-    /// warning MI logs is logged here, target `SynapseExpression`), Fault kind -> Err.
+    /// warning MI logs is logged here, target [`LOG_TARGET`]), Fault kind -> Err.
     pub fn string_value(&self, ctx: &dyn ExprContext) -> Result<String, EvalError> {
         let (value, warning) = self.string_value_with_warning(ctx)?;
         if let Some(warning) = warning {
-            tracing::warn!(target: "SynapseExpression", "{warning}");
+            tracing::warn!(target: LOG_TARGET, "{warning}");
         }
         Ok(value)
     }
@@ -264,7 +276,7 @@ impl SynapseExpression {
     pub fn object_value(&self, ctx: &dyn ExprContext) -> Result<ExprValue, EvalError> {
         let (value, warning) = self.object_value_with_warning(ctx)?;
         if let Some(warning) = warning {
-            tracing::warn!(target: "SynapseExpression", "{warning}");
+            tracing::warn!(target: LOG_TARGET, "{warning}");
         }
         Ok(value)
     }

@@ -32,7 +32,7 @@ pub(super) fn parse(text: &str) -> Result<Node, ExprError> {
     for s in &skipped {
         // ANTLR's ConsoleErrorListener on the lexer: printed, then the character is dropped.
         tracing::warn!(
-            target: "SynapseExpression",
+            target: super::LOG_TARGET,
             "line 1:{} token recognition error at: '{}' in Synapse expression \"{text}\"",
             s.column - 1,
             s.character
@@ -104,11 +104,21 @@ impl<'t> Parser<'t> {
 
     fn unexpected<T>(&self, expected: &str) -> Parse<T> {
         match self.peek_token() {
-            Some(t) => self.error(format!(
-                "expected {expected}, found {} `{}`",
-                t.kind.describe(),
-                t.text
-            )),
+            Some(t) => {
+                // MI 4.4's pre-release spellings, still in its docs and tests; 4.4 GA rejects
+                // them too (lexer commit 0e5ef9039), so say what to write instead.
+                let hint = match t.text.as_str() {
+                    "var" => " (MI 4.4 writes `vars.`; `var.` was a pre-release spelling)",
+                    "config" => " (MI 4.4 writes `configs.`; `config.` was a pre-release spelling)",
+                    "uriParams" => " (MI 4.4 writes `pathParams`)",
+                    _ => "",
+                };
+                self.error(format!(
+                    "expected {expected}, found {} `{}`{hint}",
+                    t.kind.describe(),
+                    t.text
+                ))
+            }
             None => self.error(format!(
                 "expected {expected}, found the end of the expression"
             )),

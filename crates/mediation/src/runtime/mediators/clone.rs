@@ -121,6 +121,9 @@ pub fn copy_message<B: MessageBody>(ctx: &MessageContext<B>) -> MessageContext<B
     copy.func_stack = ctx.func_stack.clone();
     copy.local_entries = ctx.local_entries.clone();
     copy.registry = ctx.registry.clone();
+    // Variables go with the message, as properties do (MessageHelper.cloneMessageContext).
+    copy.variables = ctx.variables.clone();
+    copy.thrown_error = ctx.thrown_error;
     copy
 }
 
@@ -358,6 +361,18 @@ mod tests {
         assert_eq!(ctx.get(Scope::Default, "p").as_deref(), Some("v"));
         assert_eq!(ctx.func_stack.len(), 1);
         assert!(matches!(&ctx.func_stack[0].values[0].1, FrameValue::Text(t) if t == "parent"));
+    }
+
+    // MessageHelper.cloneMessageContext copies the variables; each copy then has its own.
+    #[test]
+    fn a_copy_has_its_own_variables() {
+        use crate::synapse_expr::ExprValue;
+        let mut ctx = crate::runtime::context::test_context(http::Method::GET, "/x");
+        ctx.variables.insert("v".into(), ExprValue::Int(1));
+        let mut copy = copy_message(&ctx);
+        assert_eq!(copy.variables["v"], ExprValue::Int(1));
+        copy.variables.insert("v".into(), ExprValue::Int(2));
+        assert_eq!(ctx.variables["v"], ExprValue::Int(1));
     }
 
     #[tokio::test]

@@ -33,9 +33,10 @@ use crate::runtime::body::{MessageBody, read_limited};
 use crate::runtime::context::{MessageContext, Scope, props};
 use crate::runtime::endpoint::{Endpoint, TimeoutAction, error_codes};
 use crate::runtime::engine::{Engine, Fault};
+use crate::runtime::expr_context::ExprView;
 use crate::runtime::payload::{JsonPayload, PAYLOAD_NS, Payload, escape_text, parse_document};
 use crate::runtime::value::ValueSource;
-use crate::synapse_expr::ExprValue;
+use crate::synapse_expr::{ExprValue, InlineTemplate, SynapseExpression};
 
 /// `SynapseConstants.ENDPOINT_AUTH_FAILURE`: the token could not be obtained.
 pub const ENDPOINT_AUTH_FAILURE: u32 = 303_003;
@@ -57,15 +58,28 @@ pub const MAX_CACHED_TOKENS: usize = 256;
 pub enum ParamValue {
     /// Static text as written.
     Literal(String),
+    /// Static text with inline `${...}` placeholders, rendered per message (the connector's
+    /// `InlineExpressionUtil.processInLineSynapseExpressionTemplate`: relativePath, headers and
+    /// the request bodies).
+    Template(InlineTemplate),
+    /// `{${expr}}`: the expression's string value (ValueFactory: a SynapseExpression).
+    Synapse(SynapseExpression),
     /// `{xpath}` or `{json-eval(...)}`.
     Legacy(ValueSource),
 }
 
 impl ParamValue {
-    /// The value for this message.
+    /// The value for this message. An expression that fails as MI's EvaluationException does
+    /// gives "" (logged); `Err` is a failure MI does not catch either.
     pub fn render<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<String, String> {
         match self {
             ParamValue::Literal(text) => Ok(text.clone()),
+            ParamValue::Template(template) => template
+                .render(&ExprView(ctx))
+                .map_err(|e| e.message().to_string()),
+            ParamValue::Synapse(expression) => expression
+                .string_value(&ExprView(ctx))
+                .map_err(|e| e.message().to_string()),
             ParamValue::Legacy(source) => source.resolve(ctx),
         }
     }
@@ -73,6 +87,8 @@ impl ParamValue {
     pub fn needs_payload(&self) -> bool {
         match self {
             ParamValue::Literal(_) => false,
+            ParamValue::Template(template) => template.needs_payload(),
+            ParamValue::Synapse(expression) => expression.needs_payload(),
             ParamValue::Legacy(source) => source.needs_payload(),
         }
     }
@@ -262,8 +278,8 @@ impl HttpOperation {
     ) -> Result<Outcome, Fault> {
         let fail = |what: &str, e: String| {
             Fault::mediation(format!(
-                "{} ({} of connection {}): {what}: {e}",
-                self.element, self.element, self.connection.name
+                "{} (connection {}): {what}: {e}",
+                self.element, self.connection.name
             ))
         };
         // InvokeMediator.storeResponseInVariableEnabled / isOverwriteBodyEnabled.
@@ -380,8 +396,8 @@ impl HttpOperation {
         if body_type.is_empty() {
             return Ok(());
         }
-        // getRequestBody: the first non-empty of JSON, XML, TEXT; a JSON body in '...' loses
-        // the quotes.
+        // getRequestBody: the first non-empty of JSON, XML, TEXT (judged before the inline
+        // `${}` are rendered); a JSON body in '...' loses the quotes.
         let mut text = String::new();
         for (which, value) in [
             ("json", &body.json),
@@ -390,7 +406,7 @@ impl HttpOperation {
         ] {
             let Some(value) = value else { continue };
             let rendered = value.render(ctx)?;
-            if rendered.is_empty() {
+            if rendered.is_empty() && !matches!(value, ParamValue::Template(_)) {
                 continue;
             }
             text = match rendered
@@ -914,6 +930,41 @@ impl OrgJson {
     }
 }
 
+/// How long a token is cached: `expires_in` less [`TOKEN_EXPIRY_MARGIN_SECS`], at most
+/// [`MAX_TOKEN_CACHE_SECS`] (MI's fixed cache time, also used when the server does not say).
+fn token_ttl(expires_in: Option<u64>) -> u64 {
+    match expires_in {
+        Some(secs) => secs
+            .saturating_sub(TOKEN_EXPIRY_MARGIN_SECS)
+            .min(MAX_TOKEN_CACHE_SECS),
+        None => MAX_TOKEN_CACHE_SECS,
+    }
+}
+
+/// Caches `token` under `key` for `ttl_secs`; a full cache drops its expired tokens, and if
+/// that frees nothing, all of them.
+fn remember(
+    cache: &mut HashMap<String, CachedToken>,
+    key: String,
+    token: &str,
+    ttl_secs: u64,
+    now: Instant,
+) {
+    if cache.len() >= MAX_CACHED_TOKENS && !cache.contains_key(&key) {
+        cache.retain(|_, c| c.expires > now);
+        if cache.len() >= MAX_CACHED_TOKENS {
+            cache.clear();
+        }
+    }
+    cache.insert(
+        key,
+        CachedToken {
+            token: token.to_string(),
+            expires: now + Duration::from_secs(ttl_secs),
+        },
+    );
+}
+
 /// The token of the client credentials grant: cached, or fetched through `sender`
 /// (`OAuthClient.generateToken`: a form POST, credentials in a Basic header or the form).
 impl ClientCredentials {
@@ -987,26 +1038,9 @@ impl ClientCredentials {
             serde_json::Value::String(s) => s.trim().parse().ok(),
             _ => None,
         });
-        let ttl = match expires_in {
-            Some(secs) => secs
-                .saturating_sub(TOKEN_EXPIRY_MARGIN_SECS)
-                .min(MAX_TOKEN_CACHE_SECS),
-            None => MAX_TOKEN_CACHE_SECS,
-        };
+        let ttl = token_ttl(expires_in);
         if ttl > 0 {
-            if cache.len() >= MAX_CACHED_TOKENS {
-                cache.retain(|_, c| c.expires > now);
-                if cache.len() >= MAX_CACHED_TOKENS {
-                    cache.clear();
-                }
-            }
-            cache.insert(
-                key,
-                CachedToken {
-                    token: token.clone(),
-                    expires: now + Duration::from_secs(ttl),
-                },
-            );
+            remember(&mut cache, key, &token, ttl, now);
         }
         Ok(token)
     }
@@ -1839,5 +1873,238 @@ mod tests {
             "{:?}",
             d.warnings
         );
+    }
+
+    fn api_at(template: &str, operations: &str) -> String {
+        format!(
+            r#"<api xmlns="{NS}" name="A" context="/a"><resource methods="GET POST" uri-template="{template}"><inSequence>
+{operations}
+</inSequence></resource></api>"#
+        )
+    }
+
+    fn deployed_at(template: &str, operations: &str) -> Deployment {
+        let (d, errors) = deploy(&[
+            ("local-entries/Conn.xml", &connection(BASE)),
+            ("api/A.xml", &api_at(template, operations)),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        d
+    }
+
+    // RestURLBuilder: relativePath and headers through
+    // InlineExpressionUtil.processInLineSynapseExpressionTemplate (TestRestURLBuilder
+    // testResolveUrlWithInlineExpressions: "/books/${vars.id}/author/${vars.name}"), with path
+    // and query parameters, a header and the payload; an expression that cannot be evaluated is
+    // empty (TestRestURLBuilder: "/books/${vars.id}" without the variable gives "/books/").
+    #[tokio::test]
+    async fn path_query_and_headers_are_rendered_from_expressions() {
+        let d = deployed_at(
+            "/posts/{id}?q={q}",
+            r#"<http.get configKey="Conn">
+  <relativePath>/posts/${params.pathParams.id}/${vars.missing}?q=${params.queryParams.q}&amp;n=${length(payload.items)}</relativePath>
+  <headers>[["X-Trace","${headers.X-Trace}"],{"X-First":"${payload.items[0]}"}]</headers>
+</http.get><respond/>"#,
+        );
+        let backend = Backend::new(200, "application/json", "{}");
+        let request = Request::post("/a/posts/17?q=rust")
+            .header(CONTENT_TYPE, "application/json")
+            .header("X-Trace", "t-1")
+            .header(http::header::CONTENT_LENGTH, 21)
+            .body(B::from(r#"{"items":["a","b",3]}"#))
+            .unwrap();
+        let response = d.handle(&backend, request, Protocol::Http).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let call = &backend.calls_to_api()[0];
+        assert_eq!(call.uri, "http://backend:9000/api/posts/17/?q=rust&n=3");
+        assert_eq!(call.headers["x-trace"], "t-1");
+        assert_eq!(call.headers["x-first"], "a");
+    }
+
+    // requestBodyJson as inline JSON with ${} (RestURLBuilder.handlePayload, v0.1.9+) and as
+    // {${payload}} (ValueFactory: a SynapseExpression, stringValueOf = compact JSON);
+    // requestBodyXml {${xpath('$body/node()')}} (the connector UI's default) on an XML request.
+    #[tokio::test]
+    async fn request_bodies_from_templates_and_expressions() {
+        let d = deployed_at(
+            "/*",
+            r#"<filter source="get-property('To')" regex=".*inline.*"><then>
+  <http.post configKey="Conn"><relativePath>inline</relativePath><requestBodyType>JSON</requestBodyType>
+    <requestBodyJson>
+      {"name": "${payload.name}", "count": ${payload.n + 1}}
+    </requestBodyJson></http.post>
+</then><else><filter source="get-property('To')" regex=".*whole.*"><then>
+  <http.post configKey="Conn"><relativePath>whole</relativePath><requestBodyType>JSON</requestBodyType>
+    <requestBodyJson>{${payload}}</requestBodyJson></http.post>
+</then><else>
+  <http.post configKey="Conn"><relativePath>xml</relativePath><requestBodyType>XML</requestBodyType>
+    <requestBodyXml>{${xpath('$body/node()')}}</requestBodyXml></http.post>
+</else></filter></else></filter><respond/>"#,
+        );
+        let backend = Backend::new(200, "text/plain", "ok");
+        let json = r#"{"name": "Ada", "n": 41}"#;
+        request(
+            &d,
+            &backend,
+            "POST",
+            "/a/inline",
+            Some("application/json"),
+            json,
+        )
+        .await;
+        request(
+            &d,
+            &backend,
+            "POST",
+            "/a/whole",
+            Some("application/json"),
+            json,
+        )
+        .await;
+        request(
+            &d,
+            &backend,
+            "POST",
+            "/a/xml",
+            Some("application/xml"),
+            "<order><id>7</id></order>",
+        )
+        .await;
+        let bodies: Vec<(String, String)> = backend
+            .calls_to_api()
+            .into_iter()
+            .map(|c| {
+                (
+                    c.headers[CONTENT_TYPE].to_str().unwrap().to_string(),
+                    c.body,
+                )
+            })
+            .collect();
+        assert_eq!(bodies[0].0, "application/json");
+        let sent: serde_json::Value = serde_json::from_str(&bodies[0].1).unwrap();
+        assert_eq!(sent, serde_json::json!({"name": "Ada", "count": 42}));
+        assert_eq!(
+            bodies[1],
+            ("application/json".into(), r#"{"name":"Ada","n":41}"#.into())
+        );
+        assert_eq!(
+            bodies[2],
+            ("application/xml".into(), "<order><id>7</id></order>".into())
+        );
+    }
+
+    // The response variable is a map variable (ExpressionUtils / PayloadAccessNode VARIABLE):
+    // vars.r.payload.<path>, vars.r.headers["Content-Type"], vars.r.attributes.statusCode, read
+    // here by the next operation's path and headers.
+    #[tokio::test]
+    async fn a_response_variable_is_read_by_expressions() {
+        let d = deployed_at(
+            "/*",
+            r#"<http.get configKey="Conn"><relativePath>/posts/1</relativePath>
+  <responseVariable>post</responseVariable><overwriteBody>false</overwriteBody></http.get>
+<http.get configKey="Conn"><relativePath>/users/${vars.post.payload.userId}</relativePath>
+  <headers>[["X-Status","${vars.post.attributes.statusCode}"],["X-Type","${vars.post.headers["Content-Type"]}"]]</headers>
+  <responseVariable>user</responseVariable><overwriteBody>true</overwriteBody></http.get>
+<respond/>"#,
+        );
+        let backend = Backend::new(200, "application/json", "{}");
+        *backend.reply.lock().unwrap() = vec![
+            (201, "application/json", r#"{"id":1,"userId":9}"#),
+            (200, "application/json", r#"{"name":"Bret"}"#),
+        ];
+        let (status, _, body) = request(&d, &backend, "GET", "/a/x", None, "").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, r#"{"name":"Bret"}"#)
+        );
+        let calls = backend.calls_to_api();
+        assert_eq!(calls[1].uri, "http://backend:9000/api/users/9");
+        assert_eq!(calls[1].headers["x-status"], "201");
+        assert_eq!(calls[1].headers["x-type"], "application/json");
+    }
+
+    #[test]
+    fn a_bad_expression_in_a_parameter_is_a_located_deploy_error() {
+        let (_, errors) = deploy(&[
+            ("local-entries/Conn.xml", &connection(BASE)),
+            (
+                "api/A.xml",
+                &api(
+                    r#"<http.get configKey="Conn"><relativePath>/x/${payload.}</relativePath></http.get>"#,
+                ),
+            ),
+        ]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let e = errors[0].to_string();
+        assert!(e.starts_with("<relativePath>: "), "{e}");
+        assert!(e.contains("of \"payload.\""), "{e}");
+        assert!(e.ends_with("at api/A.xml:2:28"), "{e}");
+        let (_, errors) = deploy(&[
+            ("local-entries/Conn.xml", &connection(BASE)),
+            (
+                "api/A.xml",
+                &api(
+                    r#"<http.post configKey="Conn"><requestBodyType>JSON</requestBodyType><requestBodyJson>{${5-3}}</requestBodyJson></http.post>"#,
+                ),
+            ),
+        ]);
+        assert!(
+            errors[0].to_string().starts_with("<requestBodyJson>: "),
+            "{errors:?}"
+        );
+    }
+
+    // AuthConstants.TOKEN_CACHE_TIMEOUT (3000 s) is the longest a token is kept; a server's
+    // expires_in shortens it by the margin.
+    #[test]
+    fn tokens_are_cached_for_expires_in_less_the_margin_at_most_3000_s() {
+        assert_eq!(token_ttl(None), MAX_TOKEN_CACHE_SECS);
+        assert_eq!(
+            token_ttl(Some(MAX_TOKEN_CACHE_SECS + TOKEN_EXPIRY_MARGIN_SECS)),
+            MAX_TOKEN_CACHE_SECS
+        );
+        assert_eq!(
+            token_ttl(Some(MAX_TOKEN_CACHE_SECS + TOKEN_EXPIRY_MARGIN_SECS + 1)),
+            MAX_TOKEN_CACHE_SECS
+        );
+        assert_eq!(token_ttl(Some(3600)), MAX_TOKEN_CACHE_SECS);
+        assert_eq!(token_ttl(Some(70)), 60);
+        assert_eq!(token_ttl(Some(TOKEN_EXPIRY_MARGIN_SECS)), 0);
+    }
+
+    #[test]
+    fn the_token_cache_holds_at_most_max_cached_tokens() {
+        let now = Instant::now();
+        let mut cache = HashMap::new();
+        for i in 0..MAX_CACHED_TOKENS {
+            remember(&mut cache, format!("k{i}"), "t", 60, now);
+        }
+        assert_eq!(cache.len(), MAX_CACHED_TOKENS);
+        // Replacing a key that is there keeps the others.
+        remember(&mut cache, "k0".into(), "t2", 60, now);
+        assert_eq!(cache.len(), MAX_CACHED_TOKENS);
+        // One more: nothing has expired, so the cache starts over.
+        remember(&mut cache, "new".into(), "t", 60, now);
+        assert_eq!(cache.len(), 1);
+        // Expired tokens go first.
+        let mut cache = HashMap::new();
+        for i in 0..MAX_CACHED_TOKENS {
+            remember(
+                &mut cache,
+                format!("k{i}"),
+                "t",
+                if i == 0 { 0 } else { 60 },
+                now,
+            );
+        }
+        remember(
+            &mut cache,
+            "new".into(),
+            "t",
+            60,
+            now + Duration::from_secs(1),
+        );
+        assert_eq!(cache.len(), MAX_CACHED_TOKENS);
+        assert!(!cache.contains_key("k0"));
     }
 }

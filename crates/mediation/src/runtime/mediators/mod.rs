@@ -25,6 +25,8 @@ mod respond;
 mod send;
 mod sequence;
 mod switch;
+mod throw_error;
+mod variable;
 
 pub use aggregate::Aggregate;
 pub use call::Call;
@@ -49,6 +51,8 @@ pub use respond::Respond;
 pub use send::Send;
 pub use sequence::SequenceCall;
 pub use switch::{Case, Switch};
+pub use throw_error::ThrowError;
+pub use variable::{ExpressionType, Variable, VariableAction, VariableType, convert_value};
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
@@ -87,21 +91,24 @@ pub enum Mediator {
     /// `<http.get|post|...>`: an HTTP connector operation, run by the engine
     /// (runtime/mediators/http_connector.rs).
     HttpConnector(Box<HttpOperation>),
+    /// `<variable>` (MI 4.4): sets or removes a message variable.
+    Variable(Variable),
+    /// `<throwError>` (MI 4.4): sets ERROR_CODE / ERROR_MESSAGE and fails the mediation.
+    ThrowError(ThrowError),
 }
 
 impl Mediator {
     /// Applies a context-changing mediator; flow mediators are the engine's and do nothing here.
     pub fn apply<B: MessageBody>(&self, ctx: &mut MessageContext<B>) -> Result<(), String> {
         match self {
-            Mediator::Log(m) => {
-                m.apply(ctx);
-                Ok(())
-            }
+            Mediator::Log(m) => m.apply(ctx),
             Mediator::Property(m) => m.apply(ctx),
             Mediator::Header(m) => m.apply(ctx),
             Mediator::PayloadFactory(m) => m.apply(ctx),
             Mediator::Enrich(m) => m.apply(ctx),
             Mediator::MakeFault(m) => m.apply(ctx),
+            Mediator::Variable(m) => m.apply(ctx),
+            Mediator::ThrowError(m) => m.apply(ctx),
             Mediator::Respond(_)
             | Mediator::Send(_)
             | Mediator::Call(_)
@@ -141,6 +148,8 @@ impl Mediator {
             Mediator::Switch(m) => m.source.needs_payload(),
             Mediator::CallTemplate(m) => m.needs_payload(),
             Mediator::HttpConnector(m) => m.needs_payload(),
+            Mediator::Variable(m) => m.needs_payload(),
+            Mediator::ThrowError(m) => m.needs_payload(),
             Mediator::Respond(_)
             | Mediator::Send(_)
             | Mediator::Call(_)

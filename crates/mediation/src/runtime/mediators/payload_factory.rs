@@ -8,11 +8,18 @@
 //! `json`, a value that is XML (an XPath selecting an element) is converted to JSON, and strings
 //! are inserted with JSON's special characters escaped but without quotes (templates write `"$1"`);
 //! for `text` values go in as they are.
+//!
+//! A format with MI 4.4 `${...}` placeholders (template-type `default`, which is also MI's engine
+//! when no template-type is given: SYN `pfutils/RegexTemplateProcessor.java`) is rendered by
+//! [`PayloadTemplate`]: `"${e}"` and `${e}` with MI's escaping, `$n` with the argument values as
+//! above. A format without `${` is rendered as before.
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
+use crate::runtime::expr_context::ExprView;
 use crate::runtime::payload::{Payload, escape_text, parse_document};
 use crate::runtime::value::ValueSource;
+use crate::synapse_expr::PayloadTemplate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaType {
@@ -59,6 +66,8 @@ pub struct PayloadFactory {
     pub media_type: MediaType,
     pub format: String,
     pub args: Vec<Arg>,
+    /// The format compiled as MI 4.4's default template, when it has `${...}` placeholders.
+    pub template: Option<PayloadTemplate>,
 }
 
 impl PayloadFactory {
@@ -76,6 +85,13 @@ impl PayloadFactory {
             .iter()
             .map(|a| Ok(self.insertable(a, a.value.resolve(ctx)?, quote_strings)))
             .collect::<Result<Vec<String>, String>>()?;
+        if let Some(template) = &self.template {
+            // RegexTemplateProcessor: the text media type is matched without the XML padding and
+            // escaped as JSON is (Conflux's template knows the two; see the README).
+            return template
+                .render(&ExprView(ctx), self.media_type != MediaType::Xml, &values)
+                .map_err(|e| e.message().to_string());
+        }
         let mut out = String::with_capacity(self.format.len());
         let mut chars = self.format.char_indices().peekable();
         while let Some((_, c)) = chars.next() {
@@ -279,6 +295,7 @@ mod tests {
             "{\"a\": \"< > &,\\r\\nb\\t\\b\\f\"}"
         );
         let pf = PayloadFactory {
+            template: None,
             media_type: MediaType::Json,
             format: "$1".into(),
             args: Vec::new(),
@@ -307,6 +324,7 @@ mod tests {
         ctx.set(Scope::Default, "uri.var.name", "<Tom & Jerry>".into())
             .unwrap();
         let pf = PayloadFactory {
+            template: None,
             media_type: MediaType::Xml,
             format: "<hello><name>$1</name><cost>$10 $2</cost></hello>".into(),
             args: vec![
@@ -325,6 +343,7 @@ mod tests {
     fn values_cross_media_types_as_mi_does() {
         let ctx = ctx();
         let xml = PayloadFactory {
+            template: None,
             media_type: MediaType::Xml,
             format: "<r>$1</r>".into(),
             args: vec![Arg::literal(ValueSource::Literal("<a>1</a>".into()))],
@@ -341,6 +360,7 @@ mod tests {
             "<r>&lt;a&gt;1&lt;/a&gt;</r>"
         );
         let json = PayloadFactory {
+            template: None,
             media_type: MediaType::Json,
             format: "{\"n\":\"$1\"}".into(),
             args: vec![Arg::literal(ValueSource::Literal("say \"hi\"".into()))],
@@ -355,6 +375,7 @@ mod tests {
         let mut c = ctx();
         c.set(Scope::Default, "j", "{\"x\": 1}".into()).unwrap();
         let pf = |format: &str, args: Vec<Arg>| PayloadFactory {
+            template: None,
             media_type: MediaType::Json,
             format: format.into(),
             args,
@@ -390,6 +411,7 @@ mod tests {
     fn applying_sets_the_payload_and_message_type() {
         let mut c = ctx();
         let json = PayloadFactory {
+            template: None,
             media_type: MediaType::Json,
             format: "{\"a\": $1}".into(),
             args: vec![Arg::literal(ValueSource::Literal("5".into()))],
@@ -413,6 +435,7 @@ mod tests {
         let mut c = ctx();
         for format in ["{Hello World}", "{\"a\": $1,}", "{\"a\": $1"] {
             let lenient = PayloadFactory {
+                template: None,
                 media_type: MediaType::Json,
                 format: format.into(),
                 args: vec![Arg::literal(ValueSource::Literal("5".into()))],
@@ -429,10 +452,106 @@ mod tests {
             );
         }
         let nothing_json = PayloadFactory {
+            template: None,
             media_type: MediaType::Json,
             format: "Hello World".into(),
             args: vec![],
         };
         assert!(nothing_json.apply(&mut c).is_err());
+    }
+
+    mod default_template {
+        //! template-type="default" (and no template-type: MI's RegexTemplateProcessor either
+        //! way) through whole artifacts.
+        use crate::runtime::expr_context::test_support::*;
+        use http::StatusCode;
+
+        // MI PayloadFactorySynapseExpressionTestCase.testPayloadFactoryJsonToJson with the 4.4 GA
+        // spelling (`vars.`): quoted placeholders are JSON strings (objects escaped into
+        // them), unquoted ones go in as JSON.
+        #[tokio::test]
+        async fn json_to_json_quoted_and_unquoted() {
+            let d = deployed(&[(
+                "api/P.xml",
+                &api(
+                    "P",
+                    r#"<variable name="id" value="123" type="INTEGER"/><payloadFactory media-type="json" template-type="default"><format><![CDATA[{
+  "variable": ${vars.id},
+  "username": "${payload.customer_name}",
+  "escapedVariable": "${vars.id}",
+  "bool": ${payload.path},
+  "escapedBool": "${payload.path}",
+  "escapedObject": "${payload.pet}",
+  "object": ${payload.pet},
+  "arg": "$1"
+}]]></format><args><arg expression="json-eval($.pet.name)"/></args></payloadFactory><respond/>"#,
+                    "",
+                ),
+            )]);
+            let request = "{\"customer_name\": \"[]John&\\nDoe]\", \"pet\": {\"type\": \"cat\\n\\rdog\", \"name\": \"john\"}, \"path\": true}";
+            let (status, headers, body) =
+                call(&d, "POST", "/P/x", Some("application/json"), request).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(headers[http::header::CONTENT_TYPE], "application/json");
+            let got: serde_json::Value = serde_json::from_str(&body).expect(&body);
+            assert_eq!(
+                got,
+                serde_json::json!({
+                    "variable": 123,
+                    "username": "[]John&\nDoe]",
+                    "escapedVariable": "123",
+                    "bool": true,
+                    "escapedBool": "true",
+                    "escapedObject": "{\"type\":\"cat\\n\\rdog\",\"name\":\"john\"}",
+                    "object": {"type": "cat\n\rdog", "name": "john"},
+                    "arg": "john"
+                })
+            );
+        }
+
+        // media-type xml: strings XML-escaped, a JSON object converted to XML, an XML string
+        // inserted as markup; no template-type is the same engine.
+        #[tokio::test]
+        async fn xml_media_type() {
+            let d = deployed(&[(
+                "api/Q.xml",
+                &api(
+                    "Q",
+                    r#"<variable name="user" value="123&lt;456"/><variable name="fruit" value="&lt;fruit&gt;apple&lt;/fruit&gt;" type="XML"/><payloadFactory media-type="xml"><format><order xmlns=""><user>${vars.user}</user><load>${vars.fruit}</load><data>${payload.pet}</data><n id="${payload.n}">$1</n></order></format><args><arg value="a&amp;b"/></args></payloadFactory><respond/>"#,
+                    "",
+                ),
+            )]);
+            let (status, _, body) = call(
+                &d,
+                "POST",
+                "/Q/x",
+                Some("application/json"),
+                r#"{"pet": {"type": "cat&", "name": "tom"}, "n": 5}"#,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(
+                body,
+                r#"<order><user>123&lt;456</user><load><fruit>apple</fruit></load><data><type>cat&amp;</type><name>tom</name></data><n id="5">a&amp;b</n></order>"#
+            );
+        }
+
+        // RegexTemplateProcessor.init: an invalid placeholder fails the deployment.
+        #[test]
+        fn an_invalid_placeholder_fails_the_deployment() {
+            let (_, errors) = deploy(&[(
+                "api/R.xml",
+                &api(
+                    "R",
+                    r#"<payloadFactory media-type="json"><format>{"a": ${5-3}}</format></payloadFactory>"#,
+                    "",
+                ),
+            )]);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(
+                errors[0].message.starts_with("Invalid Payload format : "),
+                "{errors:?}"
+            );
+        }
     }
 }
