@@ -39,6 +39,10 @@ fn mediator_type(m: &Mediator) -> &str {
         Mediator::HttpConnector(_) => "InvokeMediator",
         Mediator::Variable(_) => "VariableMediator",
         Mediator::ThrowError(t) => &t.error_type,
+        // SYN mediators/v2/ScatterGather.java.
+        Mediator::ScatterGather(_) => "ScatterGather",
+        // SYN mediators/v2/ForEachMediatorV2.java.
+        Mediator::ForEach(_) => "ForEachMediatorV2",
     }
 }
 

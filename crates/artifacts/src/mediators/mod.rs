@@ -1,7 +1,7 @@
 //! The `Mediator` enum and its dispatch: one file per Tier-1 mediator (log, property, propertyGroup,
 //! respond, send, call, payloadFactory, header, filter, switch, drop, loopback, sequence, in, out,
-//! makefault, enrich, call-template, callout, clone, iterate, aggregate, and MI 4.4's variable and
-//! throwError) and the operations of MI's HTTP connector (`<http.get configKey>` ...); every other Synapse mediator is a located
+//! makefault, enrich, call-template, callout, clone, iterate, aggregate, and MI 4.4's variable,
+//! throwError, scatter-gather and v2 foreach) and the operations of MI's HTTP connector (`<http.get configKey>` ...); every other Synapse mediator is a located
 //! "unsupported" error, as is another connector's operation, and anything else an "unknown
 //! element" error.
 
@@ -13,6 +13,7 @@ pub mod clone;
 pub mod drop;
 pub mod enrich;
 pub mod filter;
+pub mod foreach;
 pub mod header;
 pub mod http_connector;
 pub mod in_mediator;
@@ -25,6 +26,7 @@ pub mod payload_factory;
 pub mod property;
 pub mod property_group;
 pub mod respond;
+pub mod scatter_gather;
 pub mod send;
 pub mod sequence;
 pub mod switch;
@@ -46,6 +48,7 @@ pub use enrich::{
     Enrich, EnrichAction, EnrichSource, EnrichSourceKind, EnrichTarget, EnrichTargetKind,
 };
 pub use filter::{Filter, FilterCondition};
+pub use foreach::{ForEach, ForEachResult};
 pub use header::{Header, HeaderAction, HeaderScope, HeaderValue};
 pub use http_connector::{
     ConnectorParam, ConnectorValue, HttpOperation, HttpOperationKind, TRANSPORT_PARAMETERS,
@@ -60,6 +63,7 @@ pub use payload_factory::{Arg, ArgValue, Evaluator, Format, MediaType, PayloadFa
 pub use property::{Property, PropertyAction, PropertyScope, PropertyType, PropertyValue};
 pub use property_group::PropertyGroup;
 pub use respond::Respond;
+pub use scatter_gather::{Aggregation, ResultContent, ResultTarget, ScatterGather};
 pub use send::Send;
 pub use sequence::{SequenceMediator, SequenceTarget};
 pub use switch::{Switch, SwitchCase};
@@ -96,6 +100,10 @@ pub enum Mediator {
     Variable(Variable),
     /// `<throwError>` (MI 4.4).
     ThrowError(ThrowError),
+    /// `<scatter-gather>` (MI 4.4).
+    ScatterGather(ScatterGather),
+    /// `<foreach collection>` (MI 4.4's v2 form; the legacy form is unsupported).
+    ForEach(ForEach),
 }
 
 /// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
@@ -109,8 +117,8 @@ pub(crate) fn parse_leaf(ctx: &Ctx, node: Node) -> Result<Span> {
 
 /// Synapse/MI mediators Conflux does not implement (synapse-subset.md §1.3 and §2.1), with the tier.
 const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
+    // The legacy `<foreach expression>`; the v2 `<foreach collection>` is parsed above.
     ("foreach", "Tier 2"),
-    ("scatter-gather", "Tier 2"),
     ("xslt", "Tier 2"),
     ("fastXSLT", "Tier 2"),
     ("script", "Tier 2"),
@@ -174,6 +182,8 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
         "clone" => Mediator::Clone(clone::parse(ctx, node)?),
         "variable" => Mediator::Variable(variable::parse(ctx, node)?),
         "throwError" => Mediator::ThrowError(throw_error::parse(ctx, node)?),
+        "scatter-gather" => Mediator::ScatterGather(scatter_gather::parse(ctx, node)?),
+        "foreach" if foreach::is_v2(ctx, node) => Mediator::ForEach(foreach::parse(ctx, node)?),
         other => {
             if let Some((_, why)) = UNSUPPORTED_MEDIATORS
                 .iter()
@@ -229,6 +239,8 @@ impl Mediator {
             Mediator::HttpConnector(m) => &m.span,
             Mediator::Variable(m) => &m.span,
             Mediator::ThrowError(m) => &m.span,
+            Mediator::ScatterGather(m) => &m.span,
+            Mediator::ForEach(m) => &m.span,
         }
     }
 
@@ -259,6 +271,8 @@ impl Mediator {
             Mediator::Clone(_) => "clone",
             Mediator::Variable(_) => "variable",
             Mediator::ThrowError(_) => "throwError",
+            Mediator::ScatterGather(_) => "scatter-gather",
+            Mediator::ForEach(_) => "foreach",
             Mediator::HttpConnector(m) => match m.kind {
                 HttpOperationKind::Get => "http.get",
                 HttpOperationKind::Post => "http.post",
@@ -315,6 +329,8 @@ impl Mediator {
                 on_complete: EipSequence::Inline(list),
                 ..
             }) => vec![list],
+            Mediator::ScatterGather(s) => s.branches.iter().map(Vec::as_slice).collect(),
+            Mediator::ForEach(f) => vec![&f.sequence],
             Mediator::PropertyGroup(_) => Vec::new(),
             _ => Vec::new(),
         }

@@ -1072,6 +1072,12 @@ impl Compiler {
                     out.push(Mediator::HttpConnector(Box::new(self.http_operation(op)?)))
                 }
                 art::Mediator::Variable(v) => out.push(Mediator::Variable(variable(v)?)),
+                art::Mediator::ForEach(fe) => {
+                    out.push(Mediator::ForEach(Box::new(self.foreach(fe)?)))
+                }
+                art::Mediator::ScatterGather(sg) => {
+                    out.push(Mediator::ScatterGather(Box::new(self.scatter_gather(sg)?)))
+                }
                 art::Mediator::ThrowError(t) => out.push(Mediator::ThrowError(rt::ThrowError {
                     error_type: t.error_type.clone(),
                     message: match &t.message {
@@ -1318,6 +1324,106 @@ impl Compiler {
             sequential: c.sequential,
             continue_parent: c.continue_parent,
             targets,
+        })
+    }
+
+    /// `<scatter-gather>` (runtime/mediators/scatter_gather.rs): each branch an anonymous
+    /// sequence; a literal `min-messages` / `max-messages` is checked here.
+    fn scatter_gather(&mut self, sg: &am::ScatterGather) -> Result<rt::ScatterGather> {
+        let mut branches = Vec::with_capacity(sg.branches.len());
+        for list in &sg.branches {
+            branches.push(Arc::new(Sequence {
+                name: Arc::from("anonymous"),
+                mediators: self.mediators(list)?,
+                on_error: None,
+            }));
+        }
+        let agg = &sg.aggregation;
+        let message_count = |v: &Option<art::Value>, what: &str| -> Result<Option<ValueSource>> {
+            match v {
+                None => Ok(None),
+                Some(art::Value::Literal(text, span)) => match text.trim().parse::<i64>() {
+                    Ok(_) => Ok(Some(ValueSource::Literal(text.trim().to_string()))),
+                    Err(_) => Err(CompileError::at(
+                        span,
+                        format!("scatter-gather: {what} '{text}' is not a whole number"),
+                    )),
+                },
+                Some(art::Value::Dynamic(e)) => Ok(Some(expression(e)?)),
+            }
+        };
+        let timeout = match agg.timeout_ms {
+            None => None,
+            Some(ms) if ms > 0 => Some(std::time::Duration::from_millis(ms as u64)),
+            // Aggregate: a timeout of 0 or less never fires.
+            Some(_) => None,
+        };
+        Ok(rt::ScatterGather {
+            parallel: sg.parallel_execution,
+            target: match &sg.target {
+                am::ResultTarget::Body => rt::ResultTarget::Body,
+                am::ResultTarget::Variable(name) => rt::ResultTarget::Variable(name.clone()),
+            },
+            content: match &sg.content {
+                am::ResultContent::Json => rt::ResultContent::Json,
+                am::ResultContent::Xml { enclosing_element } => rt::ResultContent::Xml {
+                    enclosing_element: enclosing_element.clone(),
+                },
+            },
+            expression: expression(&agg.expression)?,
+            condition: match &agg.condition {
+                Some(c) => Some(expression(c)?),
+                None => None,
+            },
+            timeout,
+            min_messages: message_count(&agg.min_messages, "min-messages")?,
+            max_messages: message_count(&agg.max_messages, "max-messages")?,
+            branches,
+        })
+    }
+
+    /// `<foreach collection>` (runtime/mediators/foreach.rs): with `update-original`, the
+    /// collection must be a plain path (`${payload.a}`, `${vars.v.b[0]}`) to write the results
+    /// back to.
+    fn foreach(&mut self, fe: &am::ForEach) -> Result<rt::ForEach> {
+        let result = match &fe.result {
+            am::ForEachResult::ContinueWithoutAggregation => {
+                rt::ForEachResult::ContinueWithoutAggregation
+            }
+            am::ForEachResult::Variable { name, content } => rt::ForEachResult::Variable {
+                name: name.clone(),
+                content: match content {
+                    am::ResultContent::Json => rt::ResultContent::Json,
+                    am::ResultContent::Xml { enclosing_element } => rt::ResultContent::Xml {
+                        enclosing_element: enclosing_element.clone(),
+                    },
+                },
+            },
+            am::ForEachResult::UpdateOriginal => {
+                let path = crate::synapse_expr::whole_expression(&fe.collection.text)
+                    .and_then(rt::CollectionPath::parse)
+                    .ok_or_else(|| {
+                        CompileError::at(
+                            &fe.collection.span,
+                            format!(
+                                "foreach: with update-original the collection must be a path in the payload or a variable (${{payload.items}}, ${{vars.list.items}}) to write the results back to, not {}; or set update-original=\"false\" with a target-variable",
+                                fe.collection.text
+                            ),
+                        )
+                    })?;
+                rt::ForEachResult::UpdateOriginal(path)
+            }
+        };
+        Ok(rt::ForEach {
+            collection: expression(&fe.collection)?,
+            parallel: fe.parallel_execution,
+            result,
+            counter_variable: fe.counter_variable.clone(),
+            sequence: Arc::new(Sequence {
+                name: Arc::from("anonymous"),
+                mediators: self.mediators(&fe.sequence)?,
+                on_error: None,
+            }),
         })
     }
 

@@ -414,11 +414,15 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             other => return Ok(other),
                         }
                     }
-                    // Split and aggregate (runtime/mediators/{iterate,aggregate}.rs).
-                    Mediator::Iterate(it) => match self.run_iterate(it, ctx, route, depth).await? {
-                        Ended::Continue => {}
-                        other => return Ok(other),
-                    },
+                    // Split and aggregate (runtime/mediators/{iterate,aggregate}.rs), and MI 4.4's
+                    // scatter-gather and v2 foreach (runtime/mediators/{scatter_gather,foreach}.rs):
+                    // one await point for all three keeps this (recursive) future's frame small.
+                    Mediator::Iterate(_) | Mediator::ScatterGather(_) | Mediator::ForEach(_) => {
+                        match self.run_splitter(mediator, ctx, route, depth).await? {
+                            Ended::Continue => {}
+                            other => return Ok(other),
+                        }
+                    }
                     Mediator::Aggregate(aggregate) => {
                         return self.run_aggregate(aggregate, ctx, route, depth).await;
                     }

@@ -1,6 +1,6 @@
 //! The mediators the runtime executes, one file each, behind the [`Mediator`] enum. Mediators that
 //! only change the message context implement `apply`; those that end, redirect or branch the flow
-//! (send, call, callout, clone, respond, drop, loopback, sequence, call-template, in, out, filter,
+//! (send, call, callout, clone, scatter-gather, foreach, respond, drop, loopback, sequence, call-template, in, out, filter,
 //! switch, the HTTP connector's operations) are
 //! interpreted by the engine, which also reads the body first for any mediator whose
 //! [`Mediator::needs_payload`] says so.
@@ -13,6 +13,7 @@ mod clone;
 mod drop;
 mod enrich;
 mod filter;
+mod foreach;
 mod header;
 pub mod http_connector;
 mod iterate;
@@ -22,6 +23,7 @@ mod makefault;
 mod payload_factory;
 mod property;
 mod respond;
+pub(crate) mod scatter_gather;
 mod send;
 mod sequence;
 mod switch;
@@ -39,6 +41,7 @@ pub use clone::{CloneMediator, CloneTarget, TargetAction, copy_message};
 pub use drop::Drop;
 pub use enrich::{Enrich, EnrichAction, EnrichSource, EnrichTarget};
 pub use filter::{Condition, Filter};
+pub use foreach::{CollectionPath, CollectionRoot, ForEach, ForEachResult, PathStep};
 pub use header::{ADDRESSING_HEADERS, Header, HeaderContent, HeaderTarget};
 pub use http_connector::{HttpConnection, HttpOperation};
 pub use iterate::{EipSequence, EipTarget, Iterate};
@@ -48,6 +51,7 @@ pub use makefault::{FaultCodeValue, FaultDetailValue, FaultVersion, MakeFault};
 pub use payload_factory::{Arg, MediaType, PayloadFactory};
 pub use property::{Property, PropertyAction, PropertyName, PropertyType};
 pub use respond::Respond;
+pub use scatter_gather::{ResultContent, ResultTarget, ScatterGather};
 pub use send::Send;
 pub use sequence::SequenceCall;
 pub use switch::{Case, Switch};
@@ -95,6 +99,10 @@ pub enum Mediator {
     Variable(Variable),
     /// `<throwError>` (MI 4.4): sets ERROR_CODE / ERROR_MESSAGE and fails the mediation.
     ThrowError(ThrowError),
+    /// `<scatter-gather>` (MI 4.4): run by the engine (runtime/mediators/scatter_gather.rs).
+    ScatterGather(Box<ScatterGather>),
+    /// `<foreach collection>` (MI 4.4): run by the engine (runtime/mediators/foreach.rs).
+    ForEach(Box<ForEach>),
 }
 
 impl Mediator {
@@ -124,6 +132,8 @@ impl Mediator {
             | Mediator::Clone(_)
             | Mediator::Iterate(_)
             | Mediator::Aggregate(_)
+            | Mediator::ScatterGather(_)
+            | Mediator::ForEach(_)
             | Mediator::HttpConnector(_) => Ok(()),
         }
     }
@@ -144,6 +154,8 @@ impl Mediator {
             Mediator::Clone(_) => true,
             // The parts are cut from the content, and merged from theirs.
             Mediator::Iterate(_) | Mediator::Aggregate(_) => true,
+            // The branches get copies of the content.
+            Mediator::ScatterGather(_) | Mediator::ForEach(_) => true,
             Mediator::Filter(m) => m.needs_payload(),
             Mediator::Switch(m) => m.source.needs_payload(),
             Mediator::CallTemplate(m) => m.needs_payload(),
