@@ -51,6 +51,10 @@ pub struct Artifacts {
     /// `SynapseConfiguration.addSwaggerDefinition`); served for `?swagger.json` when the API has
     /// no `publishSwagger` resource. Not counted by `len()`.
     pub swagger: BTreeMap<String, String>,
+    /// Config property values (`conf/config.properties` and CApps' `config.properties` names, with
+    /// their values from the environment, `-D` or `conf/file.properties`): what `${configs.NAME}`
+    /// reads per message (MI `PropertyHolder`). Not counted by `len()`.
+    pub configs: BTreeMap<String, String>,
 }
 
 /// Result of loading a folder: what deployed, and every problem found (nothing stops the load).

@@ -342,3 +342,27 @@ fn scatter_gather_and_foreach_v2() {
         serde_json::json!({"items": [{"n": 10, "at": 0}, {"n": 20, "at": 1}], "keep": true})
     );
 }
+
+// `${configs.NAME}` reads a declared config property (MI `ConfigDeployer` + `PropertyHolder`):
+// declared in conf/config.properties, its value from a -D system property.
+#[test]
+fn configs_expressions_read_declared_config_properties() {
+    let home = home_with(&[(
+        "api/Conf.xml",
+        api(
+            "Conf",
+            "/conf",
+            r#"<resource methods="GET">
+        <inSequence>
+            <payloadFactory media-type="json" template-type="default"><format>{"greeting": "${configs.greeting}"}</format></payloadFactory>
+            <respond/>
+        </inSequence>
+    </resource>"#,
+        ),
+    )]);
+    home.write("conf/config.properties", "greeting:string\n");
+    let server = Server::start(home.path(), free_offset(), &["-Dgreeting=hello"]);
+    let r = get(server.port(HTTP), "/conf");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.text(), r#"{"greeting": "hello"}"#);
+}

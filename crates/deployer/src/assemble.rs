@@ -129,6 +129,7 @@ impl Deployer {
             declared.extend(declared_config_names(path, &mut failures));
         }
         let declared: HashSet<String> = declared.into_iter().collect();
+        let declared_names = declared.clone();
         let values = match ProcessValues::new(
             self.system_properties.clone(),
             self.file_properties.as_deref(),
@@ -145,6 +146,11 @@ impl Deployer {
             }
         };
 
+        // What `${configs.NAME}` reads per message: every declared name that has a value.
+        let configs: std::collections::BTreeMap<String, String> = declared_names
+            .iter()
+            .filter_map(|name| Some((name.clone(), values.config(name)?)))
+            .collect();
         let mut units = Vec::new();
         for unit in self.read_files(&values, &mut failures) {
             units.push(unit);
@@ -195,8 +201,9 @@ impl Deployer {
         // Units the last round could not put into the set (a name taken), with why.
         let mut set_aside: Vec<(String, String)>;
         let (artifacts, deployment, compile_failures, accepted) = loop {
-            let (artifacts, accepted, set_failures) =
+            let (mut artifacts, accepted, set_failures) =
                 put_together(&units, &rejected, &base_registry);
+            artifacts.configs = configs.clone();
             let (deployment, errors) = compile(&artifacts);
             let mut retry = false;
             let mut compile_failures: Vec<String> =
@@ -1091,6 +1098,33 @@ mod tests {
                 .registry
                 .get("conf:/ep/orders.xml")
                 .is_some()
+        );
+    }
+
+    #[test]
+    fn declared_config_values_are_what_configs_expressions_read() {
+        let home = Home::new();
+        std::fs::create_dir_all(home.path("conf")).unwrap();
+        home.write("conf/config.properties", "greeting:string\nunset:string\n");
+        let sources = Sources::home(
+            home.dir.path(),
+            &home.path("synapse"),
+            &home.path("carbonapps"),
+            &home.path("registry"),
+        );
+        let properties = HashMap::from([("greeting".to_string(), "hello".to_string())]);
+        let snapshot = Deployer::new(sources, properties, None).assemble();
+        assert_eq!(
+            snapshot.artifacts.configs,
+            std::collections::BTreeMap::from([("greeting".to_string(), "hello".to_string())])
+        );
+        assert_eq!(
+            snapshot
+                .deployment
+                .configs
+                .get("greeting")
+                .map(String::as_str),
+            Some("hello")
         );
     }
 }

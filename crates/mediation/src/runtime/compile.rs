@@ -239,6 +239,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
         local_entries: Arc::new(std::mem::take(&mut c.local_entries)),
         registry: c.registry.clone(),
+        configs: Arc::new(artifacts.configs.clone()),
         api_definitions: crate::dispatch::swagger::ApiDefinitions::from_artifacts(artifacts),
     };
     let has_fault_handlers = c.template_handlers

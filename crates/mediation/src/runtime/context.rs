@@ -123,6 +123,8 @@ pub struct MessageContext<B> {
     /// The deployment's file registry, which `get-property('registry', key)` reads
     /// (SYN `mediators/GetPropertyFunction.java`, SCOPE_REGISTRY).
     pub registry: Arc<conflux_artifacts::Registry>,
+    /// Config property values of the deployment (`${configs.NAME}`).
+    pub configs: Arc<std::collections::BTreeMap<String, String>>,
     /// The `charset` the request's Content-Type named (MI's CHARACTER_SET_ENCODING of the request).
     pub request_charset: Option<String>,
     /// MI 4.4 variables (`vars.NAME`), set by the variable mediator and by connector operations'
@@ -163,6 +165,7 @@ impl<B: MessageBody> MessageContext<B> {
             func_stack: Vec::new(),
             local_entries: Default::default(),
             registry: Default::default(),
+            configs: Default::default(),
             request_charset,
             variables: HashMap::new(),
             thrown_error: false,

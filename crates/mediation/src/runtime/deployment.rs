@@ -68,6 +68,8 @@ pub struct Deployment {
     /// The file registry (`conf:`/`gov:`/`local:` resources), read per message by
     /// `get-property('registry', key)`; registry sequences and endpoints are compiled already.
     pub registry: Arc<conflux_artifacts::Registry>,
+    /// Config property values, read by `${configs.NAME}`.
+    pub configs: Arc<std::collections::BTreeMap<String, String>>,
     /// What `GET /<API name>?swagger.json` and `?swagger.yaml` serve (`dispatch::swagger`).
     pub api_definitions: ApiDefinitions,
 }
@@ -90,6 +92,7 @@ impl Deployment {
             max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
             local_entries: Arc::default(),
             registry: Arc::default(),
+            configs: Arc::default(),
             api_definitions: ApiDefinitions::default(),
         }
     }
@@ -147,6 +150,7 @@ impl Deployment {
             let mut ctx = dispatched(parts, body, route, scheme);
             ctx.local_entries = self.local_entries.clone();
             ctx.registry = self.registry.clone();
+            ctx.configs = self.configs.clone();
             ctx.axis2.insert(props::REST_URL_POSTFIX.into(), postfix);
             let response = engine.mediate(route, ctx).await;
             if let Some(c) = counters.and_then(|c| c.proxies.get(proxy.proxy)) {
@@ -184,6 +188,7 @@ impl Deployment {
                 let mut ctx = dispatched(parts, body, route, scheme);
                 ctx.local_entries = self.local_entries.clone();
                 ctx.registry = self.registry.clone();
+                ctx.configs = self.configs.clone();
                 ctx.axis2
                     .insert(props::REST_URL_POSTFIX.into(), m.rest_url_postfix.clone());
                 // Properties MI sets on a dispatched REST request (SYN api/API.java, Resource.java),
@@ -231,6 +236,7 @@ impl Deployment {
                     let mut ctx = dispatched(parts, body, &route, scheme);
                     ctx.local_entries = self.local_entries.clone();
                     ctx.registry = self.registry.clone();
+                    ctx.configs = self.configs.clone();
                     engine.mediate(&route, ctx).await
                 }
                 // MI's shipped main sequence: 404 with no body.

@@ -156,8 +156,8 @@ impl<B: MessageBody> ExprContext for ScopedExprView<'_, B> {
         self.ctx.func_stack.last()?.get(name, self.ctx)
     }
 
-    fn config(&self, _name: &str) -> Option<String> {
-        None
+    fn config(&self, name: &str) -> Option<String> {
+        self.ctx.configs.get(name).cloned()
     }
 
     fn xpath(

@@ -121,6 +121,7 @@ pub fn copy_message<B: MessageBody>(ctx: &MessageContext<B>) -> MessageContext<B
     copy.func_stack = ctx.func_stack.clone();
     copy.local_entries = ctx.local_entries.clone();
     copy.registry = ctx.registry.clone();
+    copy.configs = ctx.configs.clone();
     // Variables go with the message, as properties do (MessageHelper.cloneMessageContext).
     copy.variables = ctx.variables.clone();
     copy.thrown_error = ctx.thrown_error;
