@@ -74,6 +74,11 @@ fn write_value(value: &Value, style: Style, out: &mut String) {
 
 /// Gson JsonWriter.string: `"` `\` and control characters escaped (`\t \b \n \r \f` short,
 /// others `\u00xx`), U+2028/U+2029 escaped, and with HTML safety `< > & = '` too.
+/// Gson's `JsonWriter.string` with HTML safety (what `new Gson().toJson` writes for a string).
+pub(crate) fn write_html_safe_string(s: &str, out: &mut String) {
+    write_string(s, GSON_TO_JSON, out);
+}
+
 fn write_string(s: &str, style: Style, out: &mut String) {
     out.push('"');
     for c in s.chars() {

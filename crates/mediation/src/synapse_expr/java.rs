@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 /// Java `Double.toString(d)` (JDK 19+ shortest representation): plain notation for
 /// 1e-3 <= |d| < 1e7 with at least one fraction digit (`5.0`, `0.001`), otherwise computerized
 /// scientific notation (`1.0E7`, `1.0E-4`); `NaN`, `Infinity`, `-0.0`.
-pub(super) fn double_to_string(d: f64) -> String {
+pub(crate) fn double_to_string(d: f64) -> String {
     if d.is_nan() {
         return "NaN".into();
     }

@@ -47,7 +47,8 @@ pub use datetime::MAX_DATE_PATTERN_LEN;
 /// `Double.parseDouble`, Gson's lenient `JsonParser`).
 pub(crate) mod java_compat {
     pub(crate) use super::gson::parse_lenient as parse_json;
-    pub(crate) use super::java::{parse_double, parse_int, parse_long};
+    pub(crate) use super::gson::write_html_safe_string;
+    pub(crate) use super::java::{double_to_string, parse_double, parse_int, parse_long};
 }
 pub use parser::MAX_PARSE_STEPS;
 pub use template::{InlineTemplate, PayloadTemplate};

@@ -98,41 +98,10 @@ fn from_json(value: serde_json::Value, numbers: Numbers) -> Node {
     }
 }
 
-/// Java's `Double.toString`: `1.0`, `0.001`, `1.0E7`, `1.0E-4`, `NaN`, `Infinity`.
+/// Java's `Double.toString`: `1.0`, `0.001`, `1.0E7`, `1.0E-4`, `NaN`, `Infinity` (the one
+/// Synapse expressions print numbers with).
 pub fn java_double(d: f64) -> String {
-    if d.is_nan() {
-        return "NaN".into();
-    }
-    if d.is_infinite() {
-        return if d > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    let sign = if d.is_sign_negative() { "-" } else { "" };
-    if d == 0.0 {
-        return format!("{sign}0.0");
-    }
-    let abs = d.abs();
-    // Shortest round-trip digits and the decimal exponent, e.g. "1.2345e6".
-    let sci = format!("{abs:e}");
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    if (1e-3..1e7).contains(&abs) {
-        if exponent >= 0 {
-            let point = exponent as usize + 1;
-            let (int, frac) = if digits.len() > point {
-                (digits[..point].to_string(), digits[point..].to_string())
-            } else {
-                (format!("{digits:0<point$}"), "0".to_string())
-            };
-            format!("{sign}{int}.{frac}")
-        } else {
-            let zeros = "0".repeat((-exponent - 1) as usize);
-            format!("{sign}0.{zeros}{digits}")
-        }
-    } else {
-        let frac = if digits.len() > 1 { &digits[1..] } else { "0" };
-        format!("{sign}{}.{frac}E{exponent}", &digits[..1])
-    }
+    crate::synapse_expr::java_compat::double_to_string(d)
 }
 
 /// Gson `setPrettyPrinting().create().toJson(value)`: two-space indent, `"key": value`, `[]`
@@ -193,26 +162,7 @@ fn newline_indent(out: &mut String, depth: usize, unit: &str) {
 
 /// Gson's `JsonWriter.string` with `htmlSafe`.
 fn gson_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '=' | '\'' | '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::synapse_expr::java_compat::write_html_safe_string(s, out);
 }
 
 /// Jackson's `DefaultPrettyPrinter` (`INDENT_OUTPUT`): objects one member a line as
