@@ -76,7 +76,7 @@ pub(crate) fn registry_resources(
             file_name: item.file,
             media_type: item.media_type,
             properties: item.properties,
-            content: content.clone(),
+            content: as_item_deployer_writes(content),
             label,
         });
     }
@@ -116,6 +116,24 @@ pub(crate) fn registry_resources(
         }
     }
     out
+}
+
+/// An item's content as MI's `FileRegistryResourceDeployer` writes it into the registry: read as
+/// text lines, each written back with `\n` (so CRLF becomes LF and the last line always ends in a
+/// line break; MI's `CustomSwaggerWithSpecialCharactersTestCase` expects that break). Content that
+/// is not UTF-8 text is kept whole, where MI would mangle it.
+fn as_item_deployer_writes(content: &[u8]) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(content) else {
+        return content.to_vec();
+    };
+    // `BufferedReader.readLine`: `\n`, `\r\n` or a lone `\r` ends a line.
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = String::with_capacity(normalized.len() + 1);
+    for line in normalized.split_inclusive('\n') {
+        out.push_str(line.strip_suffix('\n').unwrap_or(line));
+        out.push('\n');
+    }
+    out.into_bytes()
 }
 
 /// `<mediaType>` of `<parent>/.meta/~<file>.xml` (MI `getMediaTypeFromMeta`), when that exists.
@@ -371,6 +389,15 @@ mod tests {
 #[cfg(test)]
 mod project_tests {
     use super::*;
+
+    #[test]
+    fn items_read_as_mi_writes_them_line_by_line() {
+        assert_eq!(as_item_deployer_writes(b"a\r\nb\rc"), b"a\nb\nc\n");
+        assert_eq!(as_item_deployer_writes(b"a\n"), b"a\n");
+        assert_eq!(as_item_deployer_writes(b""), b"");
+        // Not UTF-8: kept whole.
+        assert_eq!(as_item_deployer_writes(&[0xff, b'\r']), [0xff, b'\r']);
+    }
 
     #[test]
     fn vscode_registry_artifact_xml_lists_items_with_media_types() {

@@ -234,7 +234,8 @@ fn capp_with_every_supported_type() {
                 "/_system/config/json",
                 "schema.json",
                 Some("application/json"),
-                &b"{\"type\":\"object\"}"[..]
+                // An item is stored as MI's deployer writes it: each line ends in `\n`.
+                &b"{\"type\":\"object\"}\n"[..]
             ),
             (
                 "/_system/governance/xslt",

@@ -323,12 +323,8 @@ fn registry_definition(
         return Ok(None);
     }
     let text = if resource.is_binary() {
-        let bytes = String::from_utf8_lossy(resource.content()).into_owned();
-        if resource.origin().contains(".car!/") {
-            as_capp_deployer_writes(&bytes)
-        } else {
-            bytes
-        }
+        // A CApp's item already reads as MI's deployer wrote it (lines ending in `\n`).
+        String::from_utf8_lossy(resource.content()).into_owned()
     } else {
         let encoded = resource.text();
         match JAVA_BASE64.decode(encoded.as_bytes()) {
@@ -345,20 +341,6 @@ fn registry_definition(
         }
     };
     Ok(Some(text).filter(|t| !t.is_empty()))
-}
-
-/// A CApp's registry file as MI's `FileRegistryResourceDeployer` writes it into the registry:
-/// read line by line (`BufferedReader.readLine`: `\n`, `\r\n` or `\r` ends a line), each line
-/// written with `\n`. So the definition served ends with a line break even when the file does
-/// not (CustomSwaggerWithSpecialCharactersTestCase expects it).
-fn as_capp_deployer_writes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 1);
-    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
-    for line in normalized.split_inclusive('\n') {
-        out.push_str(line.strip_suffix('\n').unwrap_or(line));
-        out.push('\n');
-    }
-    out
 }
 
 /// `getAPISwagger`'s conversion of a custom definition to the format asked for.

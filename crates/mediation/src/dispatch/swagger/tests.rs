@@ -194,20 +194,21 @@ fn publish_swagger_json_is_served_as_stored() {
 }
 
 #[test]
-fn a_capp_registry_file_is_served_as_lines_each_ending_in_a_break() {
+fn a_registry_json_definition_is_served_as_stored() {
+    // A CApp item arrives as MI's deployer wrote it (capp::registry: lines ending in `\n`).
     let defs = definitions(
         api(r#"publishSwagger="/_system/governance/custom/a.json""#),
         None,
     );
-    let crlf = SWAGGER_2.replace('\n', "\r\n");
+    let stored = format!("{SWAGGER_2}\n");
     let reg = registry(&[(
         "gov:/custom/a.json",
-        &crlf,
+        &stored,
         Some("application/json"),
         "carbonapps/C.car!/a_1.0.0/resources/a.json",
     )]);
     let json = answer(&defs, "A", DefinitionFormat::Json, &reg).unwrap();
-    assert_eq!(json.body, format!("{SWAGGER_2}\n"));
+    assert_eq!(json.body, stored);
 }
 
 #[test]
