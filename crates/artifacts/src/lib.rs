@@ -21,6 +21,7 @@ pub mod span;
 pub mod template;
 pub mod wsdl;
 mod xml;
+pub mod xml_limits;
 
 pub use api::{Api, Protocol, Resource, VersionType};
 pub use application::{Application, ApplicationArtifact, Applications};

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Read;
 use std::path::Path;
 
 use crate::api::Api;
@@ -416,7 +417,19 @@ pub fn read_artifact_file(label: &str, path: &Path) -> Result<String, ArtifactEr
             span: Span::whole_file(label),
         });
     }
-    let bytes = fs::read(path).map_err(io)?;
+    // Read at most one byte past the limit: a file that grew since the check, or a device,
+    // is refused instead of read whole.
+    let mut bytes = Vec::with_capacity(size as usize);
+    fs::File::open(path)
+        .and_then(|f| f.take(MAX_ARTIFACT_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_ARTIFACT_BYTES {
+        return Err(ArtifactError::TooLarge {
+            size: bytes.len() as u64,
+            limit: MAX_ARTIFACT_BYTES,
+            span: Span::whole_file(label),
+        });
+    }
     String::from_utf8(bytes).map_err(|e| ArtifactError::Io {
         message: format!(
             "not UTF-8 text (invalid byte at offset {})",

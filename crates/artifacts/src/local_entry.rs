@@ -100,6 +100,8 @@ pub struct HttpConnection {
 }
 
 /// The connection's `authType` (the endpoint's `<authentication>` in MI).
+// One per connection, read once per deployment: the size of the OAuth variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum HttpAuth {
     None,
@@ -109,16 +111,42 @@ pub enum HttpAuth {
         username: ConnectorParam,
         password: ConnectorParam,
     },
-    /// `OAuth` with grant type `Client Credentials` (SYN
-    /// `endpoints/auth/oauth/ClientCredentialsHandler.java`).
-    OAuthClientCredentials {
+    /// `OAuth` (SYN `endpoints/auth/oauth/OAuthHandler.java` and the handler of its grant).
+    OAuth {
+        grant: OAuthGrant,
         client_id: ConnectorParam,
         client_secret: ConnectorParam,
         token_url: ConnectorParam,
         mode: OAuthMode,
         /// `additionalProperties` (`name:value,name:value`): more token request parameters.
         parameters: Vec<(String, String)>,
+        /// `oauthConnectionTimeout`, `oauthConnectionRequestTimeout`, `oauthSocketTimeout`.
+        timeouts: OAuthTimeouts,
     },
+}
+
+/// `oauthGrantType` (`SynapseConstants.OAUTH_GRANT_TYPE_*`, compared ignoring case) and what
+/// the grant adds to the token request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OAuthGrant {
+    /// `Client Credentials` (SYN `ClientCredentialsHandler.java`).
+    ClientCredentials,
+    /// `Password` (SYN `PasswordCredentialsHandler.java`): `username` and `password`.
+    Password {
+        username: ConnectorParam,
+        password: ConnectorParam,
+    },
+    /// `Authorization Code` (SYN `AuthorizationCodeHandler.java`): the configured refresh token
+    /// is exchanged for access tokens (`grant_type=refresh_token`).
+    AuthorizationCode { refresh_token: ConnectorParam },
+}
+
+/// The token request's timeouts in milliseconds (OAuthClient's RequestConfig); None: not set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OAuthTimeouts {
+    pub connect_ms: Option<u64>,
+    pub connection_request_ms: Option<u64>,
+    pub socket_ms: Option<u64>,
 }
 
 /// `oauthAuthorizationMode`: where the client credentials go in the token request.
@@ -248,38 +276,56 @@ fn parse_http_connection(ctx: &Ctx, init: Node) -> Result<HttpConnection> {
             password: required("password", "the Basic Auth password")?,
         },
         Some((t, node)) if t.eq_ignore_ascii_case("OAuth") => {
-            let Some((grant, grant_node)) = static_text("oauthGrantType")? else {
-                return Err(ctx.missing(
-                    node,
-                    "a sibling <oauthGrantType>",
-                    "Client Credentials (Conflux implements that OAuth grant)",
-                ));
-            };
-            if !grant.eq_ignore_ascii_case("Client Credentials") {
-                let known = ["Authorization Code", "Password"]
-                    .iter()
-                    .any(|g| g.eq_ignore_ascii_case(&grant));
-                return Err(if known {
-                    ctx.unsupported(
-                        grant_node,
-                        format!("OAuth grant type '{grant}'"),
-                        "Conflux implements the Client Credentials grant only",
-                    )
-                } else {
-                    ctx.invalid_text(
-                        grant_node,
-                        &grant,
+            // HTTPConnectionUtils.populateAuthenticationElement: a grant type it does not know
+            // leaves the endpoint without authentication; Conflux says so instead.
+            let grant = match static_text("oauthGrantType")? {
+                None => {
+                    return Err(ctx.missing(
+                        node,
+                        "a sibling <oauthGrantType>",
                         "Authorization Code, Client Credentials or Password",
-                    )
-                });
-            }
+                    ));
+                }
+                Some((g, _)) if g.eq_ignore_ascii_case("Client Credentials") => {
+                    OAuthGrant::ClientCredentials
+                }
+                Some((g, _)) if g.eq_ignore_ascii_case("Password") => OAuthGrant::Password {
+                    username: required("username", "the OAuth resource owner's user name")?,
+                    password: required("password", "the OAuth resource owner's password")?,
+                },
+                Some((g, _)) if g.eq_ignore_ascii_case("Authorization Code") => {
+                    OAuthGrant::AuthorizationCode {
+                        refresh_token: required(
+                            "refreshToken",
+                            "the refresh token the Authorization Code grant exchanges for access tokens",
+                        )?,
+                    }
+                }
+                Some((g, n)) => {
+                    return Err(ctx.invalid_text(
+                        n,
+                        &g,
+                        "Authorization Code, Client Credentials or Password",
+                    ));
+                }
+            };
             let mode = match static_text("oauthAuthorizationMode")? {
                 None => OAuthMode::Header,
                 Some((m, _)) if m.eq_ignore_ascii_case("Header") => OAuthMode::Header,
                 Some((m, _)) if m.eq_ignore_ascii_case("Payload") => OAuthMode::Payload,
                 Some((m, n)) => return Err(ctx.invalid_text(n, &m, "Header or Payload")),
             };
-            HttpAuth::OAuthClientCredentials {
+            let millis = |name: &str| -> Result<Option<u64>> {
+                match static_text(name)? {
+                    None => Ok(None),
+                    Some((ms, n)) => ms
+                        .parse()
+                        .map(Some)
+                        .map_err(|_| ctx.invalid_text(n, &ms, "milliseconds")),
+                }
+            };
+            HttpAuth::OAuth {
+                grant,
                 client_id: required("clientId", "the OAuth client id")?,
                 client_secret: required("clientSecret", "the OAuth client secret")?,
                 token_url: required("tokenUrl", "the OAuth token endpoint URL")?,
@@ -288,24 +334,16 @@ fn parse_http_connection(ctx: &Ctx, init: Node) -> Result<HttpConnection> {
                     None => Vec::new(),
                     Some((text, _)) => oauth_parameters(&text),
                 },
+                timeouts: OAuthTimeouts {
+                    connect_ms: millis("oauthConnectionTimeout")?,
+                    connection_request_ms: millis("oauthConnectionRequestTimeout")?,
+                    socket_ms: millis("oauthSocketTimeout")?,
+                },
             }
         }
         Some((t, node)) => return Err(ctx.invalid_text(node, &t, "None, Basic Auth or OAuth")),
     };
 
-    for name in [
-        "oauthConnectionTimeout",
-        "oauthConnectionRequestTimeout",
-        "oauthSocketTimeout",
-    ] {
-        if let Some((_, node)) = static_text(name)? {
-            return Err(ctx.unsupported(
-                node,
-                format!("connection setting <{name}>"),
-                "the token request uses the backend client's timeouts",
-            ));
-        }
-    }
     for (name, what) in [
         (
             "qualityServiceAddressOption",
@@ -605,15 +643,19 @@ mod tests {
   <clientId>id</clientId><clientSecret>secret</clientSecret><tokenUrl>http://idp/token</tokenUrl>
   <additionalProperties>scope:read, audience : api,broken</additionalProperties></http.init>",
         );
-        let HttpAuth::OAuthClientCredentials {
+        let HttpAuth::OAuth {
+            grant,
             mode,
             parameters,
             token_url,
+            timeouts,
             ..
         } = oauth.auth
         else {
             panic!("{:?}", oauth.auth)
         };
+        assert_eq!(grant, OAuthGrant::ClientCredentials);
+        assert_eq!(timeouts, OAuthTimeouts::default());
         assert_eq!(mode, OAuthMode::Payload);
         assert_eq!(token_url.value.as_text(), Some("http://idp/token"));
         assert_eq!(
@@ -625,11 +667,71 @@ mod tests {
         );
     }
 
+    // HTTPConnectionUtils.populateAuthenticationElement: the Password grant takes the
+    // username / password elements Basic Auth uses, Authorization Code the refresh token; the
+    // OAuth timeouts are the token request's (handleOAuthTimeouts).
+    #[test]
+    fn oauth_grants_and_timeouts() {
+        let base = "<name>C</name><baseUrl>http://b</baseUrl><authType>OAuth</authType><clientId>i</clientId><clientSecret>s</clientSecret><tokenUrl>http://idp/t</tokenUrl>";
+        let password = connection(&format!(
+            "<http.init>{base}<oauthGrantType>password</oauthGrantType><username>u</username><password>p</password><oauthConnectionTimeout>100</oauthConnectionTimeout><oauthSocketTimeout>2000</oauthSocketTimeout></http.init>"
+        ));
+        let HttpAuth::OAuth {
+            grant:
+                OAuthGrant::Password {
+                    username,
+                    password: secret,
+                },
+            timeouts,
+            ..
+        } = password.auth
+        else {
+            panic!("{:?}", password.auth)
+        };
+        assert_eq!(
+            (username.value.as_text(), secret.value.as_text()),
+            (Some("u"), Some("p"))
+        );
+        assert_eq!(
+            timeouts,
+            OAuthTimeouts {
+                connect_ms: Some(100),
+                connection_request_ms: None,
+                socket_ms: Some(2000)
+            }
+        );
+        let code = connection(&format!(
+            "<http.init>{base}<oauthGrantType>Authorization Code</oauthGrantType><refreshToken>{{$ctx:rt}}</refreshToken></http.init>"
+        ));
+        let HttpAuth::OAuth {
+            grant: OAuthGrant::AuthorizationCode { refresh_token },
+            ..
+        } = code.auth
+        else {
+            panic!("{:?}", code.auth)
+        };
+        assert!(
+            matches!(refresh_token.value, ConnectorValue::Expression(ref e) if e.text == "$ctx:rt")
+        );
+        assert!(
+            connection_err(&format!("<http.init>{base}<oauthGrantType>Password</oauthGrantType><username>u</username></http.init>"))
+                .starts_with("<http.init> requires a child <password>")
+        );
+        assert!(
+            connection_err(&format!("<http.init>{base}<oauthGrantType>Client Credentials</oauthGrantType><oauthSocketTimeout>soon</oauthSocketTimeout></http.init>"))
+                .starts_with("invalid value \"soon\" for text of <oauthSocketTimeout>: expected milliseconds")
+        );
+    }
+
     #[test]
     fn connections_mi_would_not_run_as_written_are_refused() {
         assert!(
-            connection_err("<http.init><name>C</name><baseUrl>http://b</baseUrl><authType>OAuth</authType><oauthGrantType>Authorization Code</oauthGrantType></http.init>")
-                .starts_with("unsupported OAuth grant type 'Authorization Code' (Conflux implements the Client Credentials grant only) at local-entries/L.xml:1:")
+            connection_err("<http.init><name>C</name><baseUrl>http://b</baseUrl><authType>OAuth</authType><oauthGrantType>Authorization Code</oauthGrantType><clientId>i</clientId></http.init>")
+                .starts_with("<http.init> requires a child <refreshToken>: the refresh token")
+        );
+        assert!(
+            connection_err("<http.init><name>C</name><baseUrl>http://b</baseUrl><authType>OAuth</authType><oauthGrantType>Implicit</oauthGrantType></http.init>")
+                .starts_with("invalid value \"Implicit\" for text of <oauthGrantType>: expected Authorization Code, Client Credentials or Password")
         );
         assert!(
             connection_err("<http.init><baseUrl>http://b</baseUrl></http.init>")

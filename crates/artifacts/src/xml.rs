@@ -10,6 +10,7 @@ use crate::error::ArtifactError;
 use crate::expression::{Expression, Value};
 use crate::inject::InjectedValues;
 use crate::span::Span;
+use crate::xml_limits::{XmlLimitError, XmlLimits, check_structure, line_at};
 
 /// The Synapse configuration namespace every artifact element lives in.
 pub const SYNAPSE_NS: &str = "http://ws.apache.org/ns/synapse";
@@ -375,13 +376,56 @@ pub fn all_namespaces(node: Node) -> Vec<(String, String)> {
     out
 }
 
-/// Parses `text` with roxmltree's defaults (DTDs refused: no entity expansion, no XXE) and checks
-/// the nesting depth iteratively, before any recursive walk.
+/// Most attributes on one element of an artifact (roxmltree's duplicate check is quadratic per
+/// element; Synapse elements carry a handful).
+pub const MAX_ARTIFACT_ATTRIBUTES_PER_ELEMENT: usize = 256;
+
+/// Most attributes in one artifact file.
+pub const MAX_ARTIFACT_ATTRIBUTES: usize = 1_000_000;
+
+/// Most namespace bindings in scope on one artifact element.
+pub const MAX_ARTIFACT_NAMESPACES_IN_SCOPE: usize = 128;
+
+/// Most namespace bindings roxmltree copies while parsing one artifact (see
+/// [`crate::xml_limits::XmlLimits::max_namespace_bindings`]).
+pub const MAX_ARTIFACT_NAMESPACE_BINDINGS: usize = 1_000_000;
+
+/// Most nodes in one artifact document (roxmltree's `nodes_limit`).
+pub const MAX_ARTIFACT_NODES: u32 = 4_000_000;
+
+const ARTIFACT_XML_LIMITS: XmlLimits = XmlLimits {
+    max_depth: MAX_NESTING_DEPTH,
+    max_attributes_per_element: MAX_ARTIFACT_ATTRIBUTES_PER_ELEMENT,
+    max_attributes: MAX_ARTIFACT_ATTRIBUTES,
+    max_namespaces_in_scope: MAX_ARTIFACT_NAMESPACES_IN_SCOPE,
+    max_namespace_bindings: MAX_ARTIFACT_NAMESPACE_BINDINGS,
+};
+
+/// Parses `text` with DTDs refused (no entity expansion, no XXE: nothing is ever fetched), after a
+/// linear scan against [`ARTIFACT_XML_LIMITS`] (depth, attributes, namespaces) so that neither the
+/// parser nor any recursive walk pays more than linear time for a hostile file; the nesting depth
+/// is checked again on the tree.
 pub(crate) fn parse_document<'input>(
     file: &Arc<str>,
     text: &'input str,
 ) -> Result<Document<'input>> {
-    let doc = Document::parse(text).map_err(|err| {
+    check_structure(text, &ARTIFACT_XML_LIMITS).map_err(|err| {
+        let line = u32::try_from(line_at(text, err.offset())).unwrap_or(u32::MAX);
+        let span = Span::new(file.clone(), line, 1);
+        match err {
+            XmlLimitError::Depth { limit, .. } => ArtifactError::TooDeep { limit, span },
+            other => ArtifactError::Invalid {
+                message: format!("refused: {other}"),
+                span,
+            },
+        }
+    })?;
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_ARTIFACT_NODES,
+        ..Default::default()
+    };
+    let doc = Document::parse_with_options(text, options).map_err(|err| {
         let pos = err.pos();
         let message = err.to_string();
         let suffix = format!(" at {}:{}", pos.row, pos.col);

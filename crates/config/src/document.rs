@@ -140,6 +140,11 @@ impl Document {
         self.entries.values()
     }
 
+    /// The entries, for the secure vault to replace `$secret{}` in ([`crate::secrets::open`]).
+    pub(crate) fn entries_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
+        self.entries.values_mut()
+    }
+
     fn resolve_placeholders(
         &mut self,
         properties: &SystemProperties,
@@ -246,8 +251,8 @@ impl Resolver<'_> {
                         other => other.display(),
                     }
                 }
-                // `$secret{alias}` needs a secure vault, which Conflux does not have yet: the
-                // literal text stays, and the key using it is reported where it matters.
+                // Unreachable for `$secret{}` (not in `find_placeholder`): the secure vault
+                // replaces it once `[secrets]` is decrypted (`secrets::open`).
                 _ => placeholder.clone(),
             };
             out.push_str(&rest[..start]);

@@ -19,9 +19,10 @@ pub mod error;
 pub mod known_keys;
 pub mod ports;
 pub mod properties;
+pub mod secrets;
 pub mod settings;
 
 pub use error::{ConfigError, ConfigErrors, ConfigWarning, Origin};
 pub use ports::{OffsetSource, PortEntry, PortPlan, Role};
 pub use properties::SystemProperties;
-pub use settings::{Config, load};
+pub use settings::{Config, load, load_with};

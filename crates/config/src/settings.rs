@@ -41,6 +41,32 @@ pub const DEFAULT_KEYSTORE_ALIAS: &str = "wso2carbon";
 pub const DEFAULT_SOCKET_TIMEOUT_MS: u64 = 180_000;
 /// `[transport.http] connection_timeout`: MI's default, 90 s (shipped deployment.toml comment).
 pub const DEFAULT_CONNECTION_TIMEOUT_MS: u64 = 90_000;
+/// `[transport.http] max_open_connections` when not set: the most connections each pass-through
+/// listener holds (more are refused with 503). MI's key (passthru `max_open_connections`) defaults
+/// to -1, no cap; Conflux caps by default so that a flood meets a refusal before the descriptor
+/// limit. `-1` keeps MI's meaning.
+pub const DEFAULT_MAX_OPEN_CONNECTIONS: u64 = 10_000;
+/// `[transport.http] client_header_timeout` (a Conflux key, ms): a request head must be complete
+/// this long after its first byte (408 + close); reads do not extend it.
+pub const DEFAULT_CLIENT_HEADER_TIMEOUT_MS: u64 = 30_000;
+/// `[transport.http] client_keepalive_timeout` (a Conflux key, ms): a client connection waiting
+/// this long for its next request is closed.
+pub const DEFAULT_CLIENT_KEEPALIVE_TIMEOUT_MS: u64 = 60_000;
+/// `[transport.http] client_body_timeout` (a Conflux key, ms): longest single wait for request
+/// body bytes, and the waiting time each body is granted before `client_body_min_rate` counts, as
+/// Apache `mod_reqtimeout` `body=N,MinRate=R` (408). nginx's `client_body_timeout` is 60 s.
+pub const DEFAULT_CLIENT_BODY_TIMEOUT_MS: u64 = 30_000;
+/// `[transport.http] client_body_min_rate` (a Conflux key, bytes per second, 0 = off): each
+/// `client_body_min_rate` bytes received extend the body's waiting allowance by one second, so a
+/// body sent at 10 bytes/s is cut about `client_body_timeout` after it starts (408).
+pub const DEFAULT_CLIENT_BODY_MIN_RATE: u64 = 500;
+/// `[transport.http] client_send_timeout` (a Conflux key, ms): longest time a response write to
+/// a client may make no progress before the connection is dropped.
+pub const DEFAULT_CLIENT_SEND_TIMEOUT_MS: u64 = 60_000;
+/// `[transport.http] client_send_min_rate` (a Conflux key, bytes per second, 0 = off): once a
+/// client has kept response writes waiting for `client_send_timeout` in all, it must read this
+/// many bytes per second of further waiting, or the connection is reset.
+pub const DEFAULT_CLIENT_SEND_MIN_RATE: u64 = 500;
 /// `[mediation] synapse.global_timeout_interval`: how long a backend may take to answer when its
 /// endpoint sets no `<timeout>`; MI's default, 120 s (synapse.properties
 /// `synapse.global_timeout_interval`).
@@ -161,6 +187,106 @@ pub struct TransportConfig {
     /// `sender.secured_non_proxy_hosts` (MI's https sender `http.proxyHost`...): HTTPS backends
     /// are reached through a `CONNECT` tunnel of this proxy.
     pub https_proxy: Option<OutboundProxy>,
+    /// Limits on the clients of each pass-through listener.
+    pub clients: ClientLimits,
+}
+
+/// `[transport.http]` limits on clients of the pass-through listeners: MI's
+/// `max_open_connections` and Conflux's `client_*` keys (see the `DEFAULT_CLIENT_*` constants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientLimits {
+    /// Most connections per listener; `None` (`-1`) is no cap.
+    pub max_open_connections: Option<u64>,
+    pub header_timeout: Duration,
+    pub keepalive_timeout: Duration,
+    pub body_timeout: Duration,
+    /// Bytes per second; 0 disables the rate check.
+    pub body_min_rate: u64,
+    pub send_timeout: Duration,
+    /// Bytes per second; 0 disables the rate check.
+    pub send_min_rate: u64,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        ClientLimits {
+            max_open_connections: Some(DEFAULT_MAX_OPEN_CONNECTIONS),
+            header_timeout: Duration::from_millis(DEFAULT_CLIENT_HEADER_TIMEOUT_MS),
+            keepalive_timeout: Duration::from_millis(DEFAULT_CLIENT_KEEPALIVE_TIMEOUT_MS),
+            body_timeout: Duration::from_millis(DEFAULT_CLIENT_BODY_TIMEOUT_MS),
+            body_min_rate: DEFAULT_CLIENT_BODY_MIN_RATE,
+            send_timeout: Duration::from_millis(DEFAULT_CLIENT_SEND_TIMEOUT_MS),
+            send_min_rate: DEFAULT_CLIENT_SEND_MIN_RATE,
+        }
+    }
+}
+
+/// Reads [`ClientLimits`]; a timeout of 0 or a cap below -1 or of 0 is an error naming the key.
+fn client_limits(r: &mut Reader<'_>) -> ClientLimits {
+    let d = ClientLimits::default();
+    let timeout = |r: &mut Reader<'_>, key: &str, default: Duration| {
+        let expected = "a duration in milliseconds from 1 (a whole number)";
+        match r.unsigned(key, expected) {
+            Some((0, origin)) => {
+                r.invalid(key, origin, &Value::Integer(0), expected);
+                default
+            }
+            Some((ms, _)) => Duration::from_millis(ms),
+            None => default,
+        }
+    };
+    let header_timeout = timeout(r, "transport.http.client_header_timeout", d.header_timeout);
+    let keepalive_timeout = timeout(
+        r,
+        "transport.http.client_keepalive_timeout",
+        d.keepalive_timeout,
+    );
+    let body_timeout = timeout(r, "transport.http.client_body_timeout", d.body_timeout);
+    let send_timeout = timeout(r, "transport.http.client_send_timeout", d.send_timeout);
+    let rate = "bytes per second (a whole number; 0 turns the check off)";
+    let body_min_rate = r
+        .unsigned("transport.http.client_body_min_rate", rate)
+        .map_or(d.body_min_rate, |(v, _)| v);
+    let send_min_rate = r
+        .unsigned("transport.http.client_send_min_rate", rate)
+        .map_or(d.send_min_rate, |(v, _)| v);
+    let key = "transport.http.max_open_connections";
+    let max_open_connections = match r.take(key) {
+        None => d.max_open_connections,
+        Some((Value::Integer(-1), _)) => None,
+        Some((Value::Integer(n), _)) if n > 0 => u64::try_from(n).ok(),
+        Some((Value::String(t), _)) if t.trim() == "-1" => None,
+        Some((Value::String(t), origin)) => match t.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                r.invalid(
+                    key,
+                    origin,
+                    &Value::String(t),
+                    "a number of connections from 1, or -1 for no cap",
+                );
+                d.max_open_connections
+            }
+        },
+        Some((value, origin)) => {
+            r.invalid(
+                key,
+                origin,
+                &value,
+                "a number of connections from 1, or -1 for no cap",
+            );
+            d.max_open_connections
+        }
+    };
+    ClientLimits {
+        max_open_connections,
+        header_timeout,
+        keepalive_timeout,
+        body_timeout,
+        body_min_rate,
+        send_timeout,
+        send_min_rate,
+    }
 }
 
 /// An HTTP proxy the backend client sends plain-HTTP requests through.
@@ -264,6 +390,8 @@ pub struct Config {
     pub json: JsonConfig,
     pub properties: SystemProperties,
     pub warnings: Vec<ConfigWarning>,
+    /// `[secrets]`, decrypted (secure vault), for `wso2-vault()` and `wso2:vault-lookup()`.
+    pub secrets: crate::secrets::Secrets,
 }
 
 /// MI's Prometheus handler class (`[[synapse_handlers]] class`), from MI's observability docs.
@@ -281,7 +409,31 @@ pub struct JolokiaConfig {
 ///
 /// # Errors
 /// Every problem found, each naming the key, its origin, the value and what is valid.
+///
+/// The secure vault is not opened: `$secret{}` stays literal and [`Config::secrets`] is empty
+/// (for tools and tests that read settings only; the server uses [`load_with`]).
 pub fn load(home: &Path, properties: SystemProperties) -> Result<Config, ConfigErrors> {
+    load_inner(home, properties, None)
+}
+
+/// [`load`], with `keys` reading the secure vault's keystore: `[secrets]` is decrypted and every
+/// `$secret{alias}` resolved before the settings are read (`secrets::open`).
+///
+/// # Errors
+/// As [`load`], plus every secret that cannot be decrypted and every unknown `$secret{}`.
+pub fn load_with(
+    home: &Path,
+    properties: SystemProperties,
+    keys: &dyn crate::secrets::KeyLoader,
+) -> Result<Config, ConfigErrors> {
+    load_inner(home, properties, Some(keys))
+}
+
+fn load_inner(
+    home: &Path,
+    properties: SystemProperties,
+    keys: Option<&dyn crate::secrets::KeyLoader>,
+) -> Result<Config, ConfigErrors> {
     // Paths in the configuration (keystores, artifacts) are relative to the home; make it absolute
     // once so that nothing depends on the working directory later.
     let home = std::path::absolute(home).unwrap_or_else(|_| home.to_path_buf());
@@ -291,7 +443,7 @@ pub fn load(home: &Path, properties: SystemProperties) -> Result<Config, ConfigE
         None => home.join(DEPLOYMENT_TOML),
     };
     let mut warnings = properties.unknown_property_warnings();
-    let document = match std::fs::read_to_string(&deployment_toml) {
+    let mut document = match read_deployment_toml(&deployment_toml) {
         Ok(text) => {
             let document =
                 Document::parse(&deployment_toml, &text, &properties).map_err(ConfigErrors)?;
@@ -312,7 +464,41 @@ pub fn load(home: &Path, properties: SystemProperties) -> Result<Config, ConfigE
             .into());
         }
     };
-    from_document(home, deployment_toml, &document, properties, warnings)
+    let secrets = match keys {
+        Some(keys) => crate::secrets::open(&mut document, home, keys).map_err(ConfigErrors)?,
+        None => crate::secrets::Secrets::default(),
+    };
+    let mut config = from_document(home, deployment_toml, &document, properties, warnings)?;
+    config.secrets = secrets;
+    Ok(config)
+}
+
+/// The largest deployment.toml read: MI's own is about 10 KiB; a file beyond this is a mistake
+/// (or `/dev/zero`), refused before it is held in memory.
+pub const MAX_DEPLOYMENT_TOML_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads deployment.toml, at most one byte past [`MAX_DEPLOYMENT_TOML_BYTES`].
+fn read_deployment_toml(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_DEPLOYMENT_TOML_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_DEPLOYMENT_TOML_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_DEPLOYMENT_TOML_BYTES} bytes, the most Conflux reads"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
 }
 
 /// Builds the configuration from an already parsed document (tests use this with in-memory text).
@@ -407,6 +593,7 @@ pub fn from_document(
         max_request_bytes: message_size_validation(&mut r),
         http_proxy: http_proxy(&mut r, ""),
         https_proxy: http_proxy(&mut r, "secured_"),
+        clients: client_limits(&mut r),
     };
 
     let keystore_password = r
@@ -425,6 +612,15 @@ pub fn from_document(
         password: keystore_password,
     };
     let _ = r.string("keystore.primary.type");
+    // Read by the secure vault before the settings (`secrets::open`).
+    let vault_keys: Vec<String> = document
+        .entries()
+        .map(|e| e.key.clone())
+        .filter(|k| k.starts_with("secrets.") || k.starts_with("keystore.internal."))
+        .collect();
+    for key in vault_keys {
+        let _ = r.take(&key);
+    }
     let truststore = TruststoreConfig {
         file: home.join(
             r.string("truststore.file_name")
@@ -488,6 +684,7 @@ pub fn from_document(
             json,
             properties,
             warnings,
+            secrets: Default::default(),
         }),
         _ => Err(ConfigErrors(errors)),
     }
@@ -1181,6 +1378,47 @@ mod tests {
             c.synapse_config_dir,
             PathBuf::from("/h/repository/deployment/server/synapse-configs/default")
         );
+    }
+
+    #[test]
+    fn client_limits_default_read_and_reject_zero_with_their_line() {
+        let c = load_text("", &[]).unwrap();
+        assert_eq!(c.transport.clients, ClientLimits::default());
+        assert_eq!(c.transport.clients.max_open_connections, Some(10_000));
+        let c = load_text(
+            "[transport.http]\nmax_open_connections = 5\nclient_header_timeout = 1000\nclient_keepalive_timeout = 2000\nclient_body_timeout = 3000\nclient_body_min_rate = 0\nclient_send_timeout = 4000\nclient_send_min_rate = 0\n",
+            &[],
+        )
+        .unwrap();
+        let l = c.transport.clients;
+        assert_eq!(l.max_open_connections, Some(5));
+        assert_eq!(l.header_timeout, Duration::from_secs(1));
+        assert_eq!(l.keepalive_timeout, Duration::from_secs(2));
+        assert_eq!(l.body_timeout, Duration::from_secs(3));
+        assert_eq!(l.body_min_rate, 0);
+        assert_eq!(l.send_timeout, Duration::from_secs(4));
+        assert_eq!(l.send_min_rate, 0);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        // MI's -1: no cap.
+        let c = load_text("[transport.http]\nmax_open_connections = -1\n", &[]).unwrap();
+        assert_eq!(c.transport.clients.max_open_connections, None);
+        for bad in [
+            "max_open_connections = 0",
+            "max_open_connections = -2",
+            "max_open_connections = \"many\"",
+            "client_header_timeout = 0",
+            "client_send_timeout = \"slow\"",
+            "client_body_min_rate = -1",
+        ] {
+            let err = load_text(&format!("[transport.http]\n{bad}\n"), &[])
+                .unwrap_err()
+                .to_string();
+            let key = bad.split(' ').next().unwrap_or_default();
+            assert!(
+                err.contains(key) && err.contains("deployment.toml:2"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

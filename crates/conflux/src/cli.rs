@@ -4,6 +4,7 @@
 //! conflux [run] [--home DIR] [--project DIR] [-DportOffset=N | --port-offset N] [-Dkey[=value] ...]
 //! conflux ports [--home DIR] [-DportOffset=N] [--json] [--check]
 //! conflux check [--home DIR] [--project DIR | FILE.car]
+//! conflux cipher-tool [--home DIR] [TEXT | -Dconfigure]
 //! conflux version
 //! ```
 //!
@@ -81,6 +82,13 @@ enum Command {
         #[arg(value_name = "FILE.car")]
         file: Option<PathBuf>,
     },
+    /// Encrypt a secret with the home's vault keystore as MI's ciphertool.sh does; with
+    /// -Dconfigure, encrypt deployment.toml's `[secrets]` values written as "[plain text]".
+    CipherTool {
+        /// The plain text (read from standard input when absent).
+        #[arg(value_name = "TEXT")]
+        text: Option<String>,
+    },
     /// Print the version.
     Version,
 }
@@ -110,6 +118,7 @@ pub fn main() -> ExitCode {
             println!("Conflux {}", crate::VERSION);
             ExitCode::SUCCESS
         }
+        Command::CipherTool { text } => crate::cipher_tool::run(&home, &properties, text),
         Command::Run => match load(&home, properties) {
             Ok(config) => server::run(config, origin),
             Err(code) => code,
@@ -139,7 +148,16 @@ pub fn main() -> ExitCode {
 }
 
 fn load(home: &std::path::Path, properties: SystemProperties) -> Result<Config, ExitCode> {
-    conflux_config::load(home, properties).map_err(|errors: ConfigErrors| {
+    let loaded = conflux_config::load_with(
+        home,
+        properties,
+        &conflux_transport::tls::vault::KeystoreKeyLoader,
+    );
+    // What `wso2-vault()` and `wso2:vault-lookup()` read at run time.
+    if let Ok(config) = &loaded {
+        conflux_mediation::vault::install(config.secrets.iter());
+    }
+    loaded.map_err(|errors: ConfigErrors| {
         eprintln!("{errors}");
         eprintln!(
             "conflux: {} configuration error(s) in {}; nothing was started",

@@ -7,6 +7,7 @@
 
 pub mod access_log;
 pub mod bind;
+pub mod cipher_tool;
 pub mod cli;
 pub mod deploy;
 pub mod hot_deploy;

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -356,6 +356,10 @@ fn sink(
     Ok(match &appender.kind {
         AppenderKind::Console => tracing_subscriber::fmt::layer()
             .event_format(MiLayout)
+            .with_ansi(console_ansi(
+                std::io::stdout().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ))
             .with_writer(std::io::stdout)
             .with_filter(threshold)
             .boxed(),
@@ -383,6 +387,13 @@ fn sink(
                 .boxed()
         }
     })
+}
+
+/// Whether console lines may carry ANSI styling (field names in italics): only when stdout is a
+/// terminal, so containers, systemd and pipes get plain text, and never when `NO_COLOR` is set to
+/// a non-empty value (no-color.org).
+fn console_ansi(stdout_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stdout_is_terminal && no_color.is_none_or(|value| value.is_empty())
 }
 
 /// Installs the global subscriber for `home` and returns the run-time level handle. Call once.
@@ -566,6 +577,16 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn console_colours_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(console_ansi(true, None));
+        assert!(console_ansi(true, Some(OsStr::new(""))));
+        assert!(!console_ansi(true, Some(OsStr::new("1"))));
+        assert!(!console_ansi(false, None));
+        assert!(!console_ansi(false, Some(OsStr::new(""))));
+    }
 
     #[test]
     fn civil_dates() {

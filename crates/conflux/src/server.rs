@@ -28,6 +28,11 @@ use crate::logging;
 /// the internal listeners ask [`InternalApi::max_request_body_bytes`] (a CApp upload is larger).
 pub use conflux_admin::MAX_INTERNAL_BODY_BYTES;
 
+/// Stack of each worker thread: the main thread's 8 MiB rather than tokio's 2 MiB, so that
+/// sequences nested to `MAX_SEQUENCE_DEPTH` (each level polls a chain of mediator futures) fit
+/// in a debug build too. It is address space; only the pages used are memory.
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
 /// One worker thread per CPU this process may run on. With a single CPU (a container limit, a
 /// `taskset`), a current-thread runtime serves everything on that thread: the same work without
 /// the work-stealing scheduler's cross-thread hand-offs.
@@ -37,7 +42,9 @@ fn runtime_builder() -> tokio::runtime::Builder {
         tokio::runtime::Builder::new_current_thread()
     } else {
         let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(cpus);
+        builder
+            .worker_threads(cpus)
+            .thread_stack_size(WORKER_STACK_BYTES);
         builder
     }
 }
@@ -205,9 +212,15 @@ async fn run_async(
             Role::JmxRmiRegistry => ("Remote monitoring (Jolokia)", None),
             Role::JmxRmiServer => continue,
         };
-        let limits = ServerLimits {
-            socket_timeout: config.transport.socket_timeout,
-            ..ServerLimits::default()
+        let limits = match b.entry.role {
+            // `[transport.http]` client limits are the pass-through listeners'; the internal
+            // and monitoring ports keep their own defaults so that a flood of one is not the
+            // other's.
+            Role::Http | Role::Https => ServerLimits::from_config(&config.transport),
+            _ => ServerLimits {
+                socket_timeout: config.transport.socket_timeout,
+                ..ServerLimits::default()
+            },
         };
         match b.entry.role {
             Role::Http | Role::Https => {

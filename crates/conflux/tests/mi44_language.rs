@@ -4,12 +4,15 @@
 //! new log `<message>` template (`mediators/builtin/LogMediator.java`, prefix from
 //! `util/logging/LoggingUtils.java`), throwError into the fault sequence
 //! (`mediators/v2/ThrowError.java`, `FaultHandler.java`), and payloadFactory's default template
-//! (`mediators/transform/pfutils/RegexTemplateProcessor.java`). One API per feature, exact
-//! bodies and status codes.
+//! (`mediators/transform/pfutils/RegexTemplateProcessor.java`), the new foreach over JSON arrays
+//! and XML node lists (`mediators/v2/ForEachMediatorV2.java`), `xpath(e, 'var')`, and the HTTP
+//! connector's OAuth grants with its connection endpoint in the Management API. One API per
+//! feature, exact bodies and status codes.
 
 mod support;
 
 use support::backend::*;
+use support::capp::{Management, base64};
 use support::*;
 
 fn post_json(port: u16, path: &str, body: &str) -> HttpResponse {
@@ -365,4 +368,180 @@ fn configs_expressions_read_declared_config_properties() {
     let r = get(server.port(HTTP), "/conf");
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.text(), r#"{"greeting": "hello"}"#);
+}
+
+// docs-mi ForEach mediator, example 1: `${xpath('//order/item')}` iterates the XML node list, each
+// item's sequence calls a real backend, and update-original replaces the items with the replies
+// (ForEachMediatorV2.updateXMLCollection: detached, then appended to their parent, in item order).
+// `xpath(expr, 'var')` reads a variable's XML (PredefinedFunctionNode: `$var:NAME` + the path).
+#[test]
+fn foreach_over_an_xml_node_list_and_xpath_over_a_variable() {
+    let backend = Backend::start(Behaviour::Echo);
+    let home = home_with(&[(
+        "api/Orders.xml",
+        api(
+            "Orders",
+            "/orders",
+            &format!(
+                r#"<resource methods="POST" uri-template="/lines">
+        <inSequence>
+            <foreach collection="${{xpath('//order/item')}}" parallel-execution="false" counter-variable="i">
+                <sequence>
+                    <payloadFactory media-type="xml" template-type="default"><format><line xmlns="" no="${{vars.i}}"><sku>${{xpath('//item/@sku')}}</sku></line></format></payloadFactory>
+                    <call><endpoint><address uri="{url}/price"/></endpoint></call>
+                </sequence>
+            </foreach>
+            <respond/>
+        </inSequence>
+    </resource>
+    <resource methods="POST" uri-template="/skus">
+        <inSequence>
+            <variable name="order" expression="${{xpath('//order')}}" type="XML"/>
+            <payloadFactory media-type="json" template-type="default"><format>{{"skus": "${{xpath('//item/@sku', 'order')}}", "id": "${{xpath('/id', 'order')}}"}}</format></payloadFactory>
+            <respond/>
+        </inSequence>
+    </resource>"#,
+                url = backend.url()
+            ),
+        ),
+    )]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+    let order = r#"<order><id>7</id><item sku="a1"/><note>x</note><item sku="b2"/></order>"#;
+    let r = request(
+        "POST",
+        port,
+        "/orders/lines",
+        &[("Content-Type", "application/xml")],
+        order.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.text(),
+        r#"<order><id>7</id><note>x</note><line no="0"><sku>a1</sku></line><line no="1"><sku>b2</sku></line></order>"#
+    );
+    let calls = backend.requests();
+    assert_eq!(calls.len(), 2);
+    // An address endpoint gets the API's REST_URL_POSTFIX (`/lines`) appended, as in MI.
+    assert!(
+        calls.iter().all(|c| c.path_and_query == "/price/lines"),
+        "{calls:?}"
+    );
+
+    let r = request(
+        "POST",
+        port,
+        "/orders/skus",
+        &[("Content-Type", "application/xml")],
+        order.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.text(), r#"{"skus": "a1b2", "id": "7"}"#);
+}
+
+// The HTTP connector's OAuth Password grant (SYN `PasswordCredentialsHandler`, `OAuthClient`):
+// one token request (a form POST with the client in a Basic header), the token cached across
+// requests and sent as a Bearer header; the connection's generated endpoint
+// `<name>_INTERNAL_ENDPOINT_REFERENCE` is listed by /management/endpoints, as MI's
+// LocalEntryDeployer adds it to the configuration's endpoints.
+#[test]
+fn http_connector_password_grant_and_its_endpoint_in_the_management_api() {
+    let token = Backend::start(Behaviour::Fixed {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: r#"{"access_token":"t-1","token_type":"Bearer","expires_in":3600}"#.into(),
+    });
+    let service = Backend::start(Behaviour::Echo);
+    let home = home_with(&[
+        (
+            "local-entries/Shop.xml",
+            format!(
+                r#"<localEntry xmlns="http://ws.apache.org/ns/synapse" key="Shop"><http.init>
+    <connectionType>HTTP</connectionType><name>Shop</name><baseUrl>{base}</baseUrl>
+    <authType>OAuth</authType><oauthGrantType>Password</oauthGrantType>
+    <username>ann</username><password>s3cret</password>
+    <clientId>app</clientId><clientSecret>sec</clientSecret><tokenUrl>{token}/token</tokenUrl>
+    <oauthConnectionTimeout>5000</oauthConnectionTimeout><oauthSocketTimeout>5000</oauthSocketTimeout>
+    <timeoutDuration>10000</timeoutDuration><timeoutAction>Fault</timeoutAction>
+</http.init></localEntry>"#,
+                base = service.url(),
+                token = token.url()
+            ),
+        ),
+        (
+            "api/Shop.xml",
+            api(
+                "Shop",
+                "/shop",
+                r#"<resource methods="POST" uri-template="/orders">
+        <inSequence>
+            <http.post configKey="Shop"><relativePath>/orders</relativePath></http.post>
+            <respond/>
+        </inSequence>
+    </resource>"#,
+            ),
+        ),
+    ]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+    for n in 1..=2 {
+        let body = format!(r#"{{"n": {n}}}"#);
+        let r = post_json(port, "/shop/orders", &body);
+        assert_eq!((r.status, r.text()), (200, body), "{r:?}");
+    }
+    let token_calls = token.requests();
+    assert_eq!(token_calls.len(), 1, "the token is cached");
+    let t = &token_calls[0];
+    assert_eq!(
+        (t.method.as_str(), t.path_and_query.as_str()),
+        ("POST", "/token")
+    );
+    assert_eq!(
+        t.header("Content-Type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        t.header("Authorization").map(str::to_string),
+        Some(format!("Basic {}", base64(b"app:sec")))
+    );
+    assert_eq!(
+        t.body_sha256,
+        sha256_hex(b"grant_type=password&username=ann&password=s3cret")
+    );
+    let calls = service.requests();
+    assert_eq!(calls.len(), 2);
+    for c in &calls {
+        assert_eq!(c.path_and_query, "/orders");
+        assert_eq!(c.header("Authorization"), Some("Bearer t-1"));
+    }
+
+    let management = Management::admin(server.port(INTERNAL_HTTPS));
+    let list = management.get_json("endpoints");
+    let entry = list["list"]
+        .as_array()
+        .and_then(|l| {
+            l.iter()
+                .find(|e| e["name"] == "Shop_INTERNAL_ENDPOINT_REFERENCE")
+        })
+        .unwrap_or_else(|| panic!("no connection endpoint in {list}"));
+    assert_eq!(
+        entry,
+        &serde_json::json!({"name": "Shop_INTERNAL_ENDPOINT_REFERENCE", "type": "http", "isActive": true})
+    );
+    let detail = management.get_json("endpoints?endpointName=Shop_INTERNAL_ENDPOINT_REFERENCE");
+    assert_eq!(detail["name"], "Shop_INTERNAL_ENDPOINT_REFERENCE");
+    // And it is switched off there like any endpoint (EndpointResource POST).
+    let off = management.call(
+        "POST",
+        "endpoints",
+        &[("Content-Type", "application/json".into())],
+        br#"{"name": "Shop_INTERNAL_ENDPOINT_REFERENCE", "status": "inactive"}"#,
+    );
+    assert_eq!(off.status, 200, "{}", off.text());
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&off.body).expect("JSON"),
+        serde_json::json!({"Message": "Shop_INTERNAL_ENDPOINT_REFERENCE is switched Off"})
+    );
+    let detail = management.get_json("endpoints?endpointName=Shop_INTERNAL_ENDPOINT_REFERENCE");
+    assert_eq!(detail["isActive"], false);
 }

@@ -9,7 +9,8 @@
 //!   it cannot hold, or a name another unit already uses makes the whole CApp faulty.
 //! - Loose files deploy one by one: a broken file never takes the others down.
 //! - CApps deploy in the order of the references between them ([`crate::order`]); loose files
-//!   first, so a CApp that redefines a hand-placed artifact is the one refused.
+//!   first, so a CApp that redefines a hand-placed artifact is the one refused, and CApps already
+//!   serving before new ones, so a CApp added later cannot take a name over.
 //! - A unit whose new version fails keeps its last good version, when it had one.
 
 use std::collections::{HashMap, HashSet};
@@ -189,6 +190,10 @@ impl Deployer {
             }
         }
         order_capps(&mut capp_units);
+        // What serves keeps its names: a CApp deployed by the last assembly goes before the new
+        // ones, so a newcomer that redefines one of its artifacts is the one refused (MI: the
+        // second deployment of a name fails while the first keeps serving).
+        capp_units.sort_by_key(|u| !self.last_good.contains_key(&u.id));
         units.extend(capp_units);
         let base_registry = self.load_registry(&mut failures);
 
@@ -920,6 +925,31 @@ mod tests {
             listed.contains("duplicate endpoint 'Ep'") && listed.contains("carbonapps/A.car!/"),
             "{listed}"
         );
+    }
+
+    #[test]
+    fn a_capp_added_later_cannot_take_a_name_from_one_that_serves() {
+        let home = Home::new();
+        home.write(
+            "carbonapps/Load_1.0.0.car",
+            car("Load", &[("Ep", "synapse/endpoint", endpoint("Ep"))]),
+        );
+        let mut deployer = home.deployer();
+        assert_eq!(deployer.assemble().applications.active[0].name, "Load");
+        // `Load3` sorts before `Load_` by file name; the running one still keeps `Ep`.
+        home.write(
+            "carbonapps/Load3_1.0.0.car",
+            car("Load3", &[("Ep", "synapse/endpoint", endpoint("Ep"))]),
+        );
+        let snapshot = deployer.assemble();
+        let active: Vec<&str> = snapshot
+            .applications
+            .active
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(active, ["Load"]);
+        assert_eq!(snapshot.applications.faulty[0].name, "Load3");
     }
 
     #[test]

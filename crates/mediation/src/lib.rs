@@ -7,7 +7,9 @@
 //! No sockets: the transport hands requests in and sends what the engine asks it to.
 
 pub mod dispatch;
+pub mod freemarker;
 pub mod json;
 pub mod runtime;
 pub mod synapse_expr;
+pub mod vault;
 pub mod xpath;

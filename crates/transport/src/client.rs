@@ -185,7 +185,7 @@ impl BackendClient {
             );
         }
         let sending = self.send(req, key, target);
-        match timeout {
+        let response = match timeout {
             Some(limit) => match tokio::time::timeout(limit, sending).await {
                 Ok(result) => result,
                 Err(_) => Err(BackendError::ResponseTimeout {
@@ -194,6 +194,15 @@ impl BackendClient {
                 }),
             },
             None => sending.await,
+        }?;
+        match response_framing_fault(&response) {
+            // Dropping the response drops its body before the end: the connection is closed,
+            // never pooled with the rest of the bad message on it.
+            Some(reason) => Err(BackendError::ProtocolViolation {
+                target: target.to_string(),
+                source: reason.into(),
+            }),
+            None => Ok(response),
         }
     }
 
@@ -294,6 +303,26 @@ pub struct CloseAfter;
 /// `REQUEST_HOST_HEADER`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostOverride(pub String);
+
+/// What is wrong with a backend response head that hyper accepted but a proxy must not pass on
+/// (reliability.md §4, response side):
+/// - `Content-Length` together with `Transfer-Encoding` (RFC 9112 §6.3: "ought to be handled as
+///   an error"; hyper lets chunked win, but the two disagree on where the message ends, the
+///   classic response-splitting shape; nginx refuses it too);
+/// - `101 Switching Protocols`: Conflux never forwards an `Upgrade` (it is hop-by-hop), so a 101
+///   answers a request that was not made, and the bytes after it are not HTTP.
+fn response_framing_fault<B>(response: &Response<B>) -> Option<&'static str> {
+    if response.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+        return Some("101 Switching Protocols without an upgrade request");
+    }
+    let headers = response.headers();
+    if headers.contains_key(http::header::TRANSFER_ENCODING)
+        && headers.contains_key(http::header::CONTENT_LENGTH)
+    {
+        return Some("response has both Content-Length and Transfer-Encoding");
+    }
+    None
+}
 
 /// `target`'s path and query as a URI of its own.
 fn origin_form(target: &Uri) -> Uri {

@@ -1,64 +1,220 @@
 //! The byte stream of one client connection as hyper sees it: [`GuardedIo`] wraps the socket (or
-//! its TLS session), stamps an [`ActivityClock`] on every read and write for the idle watchdog, and
-//! runs the [`RequestFramingScanner`] over HTTP/1 bytes, holding each request head back until it is
-//! known to be acceptable.
+//! its TLS session), records activity in the connection's [`ConnState`] for the listener's
+//! watchdog, runs the [`RequestFramingScanner`] over HTTP/1 bytes, holding each request head back
+//! until it is known to be acceptable, and enforces the client-side deadlines of [`IoTimeouts`].
 //!
-//! When a head breaks the framing rules, hyper is shown a clean end of input right before it (so
-//! earlier requests on the connection complete normally), and when hyper then shuts the
-//! connection down the wrapper writes `400 Bad Request` with `Connection: close` first. The
-//! offending request never reaches hyper, the handler, or a backend.
+//! When a head breaks the framing rules, or is not complete when its deadline passes, hyper is
+//! shown a clean end of input right before it (so earlier requests on the connection complete
+//! normally), and when hyper then shuts the connection down the wrapper writes `400 Bad Request`
+//! (framing) or `408 Request Timeout` (deadline) with `Connection: close` first. The offending
+//! request never reaches hyper, the handler, or a backend.
+//!
+//! Deadlines (reliability.md §5; slowloris, R-U-Dead-Yet and slow read):
+//! - a request head must be complete within `header` of its first byte; reads do not extend it;
+//! - while the server waits for request body bytes, one wait may last at most `body_read` (nginx
+//!   `client_body_timeout`), and all waits of one body together at most `body_rate_grace` plus one
+//!   second per `min_body_rate` bytes received (Apache `mod_reqtimeout` `MinRate`). Time in which
+//!   the server does not ask for body bytes (a slow backend) is not counted against the client.
+//!   The read then fails with `TimedOut`: the handler's body stream ends in an error, so the
+//!   backend exchange is aborted rather than completed with a truncated body, and the listener
+//!   answers 408 when no response has started;
+//! - a write to the client that makes no progress for `send` fails with `TimedOut` (nginx
+//!   `send_timeout`), and so does one of a client that, beyond `send` of waiting in all, reads
+//!   less than `min_send_rate` bytes per second of waiting (a trickling slow reader); the socket is
+//!   then reset. Memory stays bounded meanwhile because hyper polls a response body only when its
+//!   write buffer has room.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
 
 use crate::framing::{FramingViolation, RequestFramingScanner};
+use crate::server::ListenerStats;
 
 /// The response written for a refused request head (RFC 9112 §6.3: respond, then close).
 const FRAMING_REJECTION: &[u8] =
     b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
 
+/// The response written when a started request head misses its deadline (RFC 9110 §15.5.9: 408,
+/// and the server closes the connection).
+pub const HEAD_TIMEOUT_RESPONSE: &[u8] =
+    b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+
 /// How many bytes are read from the socket at a time while a head is being held.
 const HEAD_READ_CHUNK: usize = 8 * 1024;
 
-/// When the last byte moved on a connection, readable from the watchdog without a lock.
-#[derive(Debug)]
-pub struct ActivityClock {
-    origin: Instant,
-    last_millis: AtomicU64,
+/// A stream whose close can be made abortive. A client cut for not reading would otherwise leave
+/// its unsent response bytes trickling out of an orphaned socket, and the client would not see
+/// the close until it had read them all; with `SO_LINGER` 0 the close resets the connection.
+pub trait AbortOnClose {
+    /// Makes the coming close of the underlying socket send RST.
+    fn abort_on_close(&self) {}
 }
 
-impl ActivityClock {
-    /// A clock whose last activity is now.
-    pub fn new() -> Arc<Self> {
+impl AbortOnClose for tokio::net::TcpStream {
+    fn abort_on_close(&self) {
+        let _ = socket2::SockRef::from(self).set_linger(Some(Duration::ZERO));
+    }
+}
+
+impl<S: AbortOnClose> AbortOnClose for tokio_rustls::server::TlsStream<S> {
+    fn abort_on_close(&self) {
+        self.get_ref().0.abort_on_close();
+    }
+}
+
+impl AbortOnClose for tokio::io::DuplexStream {}
+
+/// The client-side deadlines [`GuardedIo`] enforces; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IoTimeouts {
+    /// A request head must be complete within this long of its first byte.
+    pub header: Duration,
+    /// Longest single wait for request body bytes.
+    pub body_read: Duration,
+    /// Bytes per second a body must average over the time the server waits for it, after the
+    /// grace period; 0 disables the rate check.
+    pub min_body_rate: u64,
+    /// Waiting time every body is allowed before the minimum rate counts.
+    pub body_rate_grace: Duration,
+    /// Longest time a write to the client may make no progress.
+    pub send: Duration,
+    /// Bytes per second a client must read on average over the time writes to it wait, once
+    /// `send` of waiting is used up; 0 disables the rate check.
+    pub min_send_rate: u64,
+}
+
+/// What the listener knows about one connection, shared by its stream wrapper, its request
+/// service and its watchdog without locks.
+#[derive(Debug)]
+pub struct ConnState {
+    origin: Instant,
+    /// Milliseconds since `origin` of the last byte moved either way.
+    last_activity: AtomicU64,
+    /// Milliseconds since `origin` when the last request in flight ended (or the connection
+    /// opened); meaningful while `in_flight` is 0.
+    idle_since: AtomicU64,
+    /// Requests handed to the service whose responses have not ended.
+    in_flight: AtomicUsize,
+    /// Bytes of a request head have arrived that no request in flight accounts for.
+    request_started: AtomicBool,
+    /// A request body missed its deadline.
+    body_timed_out: AtomicBool,
+    stats: Arc<ListenerStats>,
+}
+
+impl ConnState {
+    /// The state of a connection opened now.
+    pub fn new(stats: Arc<ListenerStats>) -> Arc<Self> {
         Arc::new(Self {
             origin: Instant::now(),
-            last_millis: AtomicU64::new(0),
+            last_activity: AtomicU64::new(0),
+            idle_since: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            request_started: AtomicBool::new(false),
+            body_timed_out: AtomicBool::new(false),
+            stats,
         })
+    }
+
+    fn millis_now(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Records activity now.
     pub fn touch(&self) {
-        let millis = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_millis.store(millis, Ordering::Relaxed);
+        self.last_activity
+            .store(self.millis_now(), Ordering::Relaxed);
     }
 
     /// The instant of the last recorded activity.
     pub fn last_activity(&self) -> Instant {
-        self.origin + Duration::from_millis(self.last_millis.load(Ordering::Relaxed))
+        self.origin + Duration::from_millis(self.last_activity.load(Ordering::Relaxed))
+    }
+
+    /// The service took a request: the connection is busy until [`ConnState::request_ended`].
+    pub fn request_began(&self) {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.request_started.store(false, Ordering::Release);
+    }
+
+    /// A response ended (fully written or abandoned).
+    pub fn request_ended(&self) {
+        // Stamped before the count drops so that a reader seeing 0 sees the new stamp.
+        self.idle_since.store(self.millis_now(), Ordering::Release);
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Since when the connection has been waiting for the first byte of its next request; `None`
+    /// while a request is in flight or a head is arriving.
+    pub fn idle_since(&self) -> Option<Instant> {
+        if self.in_flight.load(Ordering::Acquire) > 0
+            || self.request_started.load(Ordering::Acquire)
+        {
+            return None;
+        }
+        Some(self.origin + Duration::from_millis(self.idle_since.load(Ordering::Acquire)))
+    }
+
+    /// True once a request body on this connection missed its deadline.
+    pub fn body_timed_out(&self) -> bool {
+        self.body_timed_out.load(Ordering::Acquire)
+    }
+
+    /// The listener's counters.
+    pub fn stats(&self) -> &ListenerStats {
+        &self.stats
     }
 }
 
-/// A connection stream with activity stamping and HTTP/1 request-framing enforcement.
+/// Why the read side of a connection was ended by a deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expired {
+    Head,
+    Body,
+}
+
+/// A one-shot timer that is allocated on first use and re-armed in place.
+#[derive(Default)]
+struct Deadline {
+    sleep: Option<Pin<Box<Sleep>>>,
+    at: Option<Instant>,
+}
+
+impl Deadline {
+    /// True once `at` has passed; otherwise the task is woken when it does.
+    fn poll_expired(&mut self, at: Instant, cx: &mut Context<'_>) -> bool {
+        if at <= Instant::now() {
+            return true;
+        }
+        match &mut self.sleep {
+            Some(sleep) => {
+                if self.at != Some(at) {
+                    sleep.as_mut().reset(at.into());
+                }
+            }
+            None => self.sleep = Some(Box::pin(tokio::time::sleep_until(at.into()))),
+        }
+        self.at = Some(at);
+        self.sleep
+            .as_mut()
+            .is_some_and(|sleep| sleep.as_mut().poll(cx).is_ready())
+    }
+}
+
+/// A connection stream with activity stamping, HTTP/1 request-framing enforcement and the
+/// client-side deadlines.
 pub struct GuardedIo<T> {
     inner: T,
-    clock: Arc<ActivityClock>,
+    state: Arc<ConnState>,
+    timeouts: IoTimeouts,
     /// `None` when the connection is not HTTP/1 (TLS with ALPN h2) and nothing is scanned.
     scanner: Option<RequestFramingScanner>,
     /// Bytes read and scanned but not yet handed to hyper; `held[0]` is at stream offset
@@ -68,28 +224,59 @@ pub struct GuardedIo<T> {
     /// Largest head held back before the verdict is left to hyper (which answers 431).
     max_held: usize,
     violation: Option<FramingViolation>,
+    expired: Option<Expired>,
     rejection_written: usize,
     read_eof: bool,
+    /// When the first byte of the head being received arrived.
+    head_started: Option<Instant>,
+    /// When the pending wait for body bytes began.
+    body_wait_started: Option<Instant>,
+    /// Time spent waiting for the current body's bytes, and how many arrived.
+    body_waited: Duration,
+    body_bytes: u64,
+    read_deadline: Deadline,
+    /// When the pending write began to make no progress.
+    write_blocked_since: Option<Instant>,
+    /// Time writes to the client have waited, and the bytes written since the first wait: once
+    /// the socket buffers are full, every byte written is one the client has read.
+    write_waited: Duration,
+    write_credit: u64,
+    write_ever_blocked: bool,
+    write_deadline: Deadline,
 }
 
 impl<T> GuardedIo<T> {
-    /// Wraps `inner`; `scan_http1` enables the framing scanner, `max_head_bytes` bounds a held head.
+    /// Wraps `inner`; `scan_http1` enables the framing scanner (and with it the head and body
+    /// deadlines), `max_head_bytes` bounds a held head.
     pub fn new(
         inner: T,
-        clock: Arc<ActivityClock>,
+        state: Arc<ConnState>,
+        timeouts: IoTimeouts,
         scan_http1: bool,
         max_head_bytes: usize,
     ) -> Self {
         Self {
             inner,
-            clock,
+            state,
+            timeouts,
             scanner: scan_http1.then(RequestFramingScanner::new),
             held: BytesMut::new(),
             held_offset: 0,
             max_held: max_head_bytes,
             violation: None,
+            expired: None,
             rejection_written: 0,
             read_eof: false,
+            head_started: None,
+            body_wait_started: None,
+            body_waited: Duration::ZERO,
+            body_bytes: 0,
+            read_deadline: Deadline::default(),
+            write_blocked_since: None,
+            write_waited: Duration::ZERO,
+            write_credit: 0,
+            write_ever_blocked: false,
+            write_deadline: Deadline::default(),
         }
     }
 
@@ -108,6 +295,122 @@ impl<T> GuardedIo<T> {
             .unwrap_or(usize::MAX)
             .min(self.held.len())
     }
+
+    /// Bookkeeping after `read` bytes arrived (`in_body`: the scanner was inside a body).
+    fn on_bytes(&mut self, read: usize, in_body: bool) {
+        self.state.touch();
+        if let Some(started) = self.body_wait_started.take() {
+            self.body_waited += started.elapsed();
+        }
+        if in_body {
+            self.body_bytes = self.body_bytes.saturating_add(read as u64);
+        }
+    }
+
+    /// Tracks where a head begins and ends after the scanner moved.
+    fn after_scan(&mut self) {
+        let Some(scanner) = &self.scanner else {
+            return;
+        };
+        if scanner.in_head() {
+            if self.head_started.is_none() {
+                self.head_started = Some(Instant::now());
+                self.body_waited = Duration::ZERO;
+                self.body_bytes = 0;
+                self.state.request_started.store(true, Ordering::Release);
+            }
+        } else {
+            self.head_started = None;
+        }
+    }
+
+    /// The deadline of the read that just found no bytes, if one applies.
+    fn read_wait_deadline(&mut self) -> Option<(Instant, Expired)> {
+        let scanner = self.scanner.as_ref()?;
+        if scanner.is_pass_through() {
+            return None;
+        }
+        if let Some(started) = self.head_started {
+            return Some((started + self.timeouts.header, Expired::Head));
+        }
+        if !scanner.in_body() {
+            return None;
+        }
+        let started = *self.body_wait_started.get_or_insert_with(Instant::now);
+        let mut allowed = self.timeouts.body_read;
+        // One second per `min_body_rate` bytes received (in whole milliseconds); rate 0: no check.
+        if let Some(earned_ms) = self
+            .body_bytes
+            .saturating_mul(1000)
+            .checked_div(self.timeouts.min_body_rate)
+        {
+            let budget = self
+                .timeouts
+                .body_rate_grace
+                .saturating_add(Duration::from_millis(earned_ms));
+            allowed = allowed.min(budget.saturating_sub(self.body_waited));
+        }
+        Some((started + allowed, Expired::Body))
+    }
+
+    /// Called when the socket had nothing to read: pending, or the deadline that passed.
+    fn poll_read_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some((at, kind)) = self.read_wait_deadline() else {
+            return Poll::Pending;
+        };
+        if !self.read_deadline.poll_expired(at, cx) {
+            return Poll::Pending;
+        }
+        self.expired = Some(kind);
+        match kind {
+            Expired::Head => {
+                self.state
+                    .stats()
+                    .head_timeouts
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::debug!("request head not complete within its deadline; answering 408");
+                // Hyper sees the end of input before the late head; the 408 goes out when it
+                // shuts the connection down.
+                self.held.clear();
+                Poll::Ready(Ok(()))
+            }
+            Expired::Body => {
+                self.state
+                    .stats()
+                    .body_timeouts
+                    .fetch_add(1, Ordering::Relaxed);
+                self.state.body_timed_out.store(true, Ordering::Release);
+                tracing::debug!(
+                    received = self.body_bytes,
+                    "request body arrived too slowly; aborting the exchange"
+                );
+                Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "request body arrived too slowly",
+                )))
+            }
+        }
+    }
+
+    fn rejection(&self) -> Option<&'static [u8]> {
+        if self.violation.is_some() {
+            Some(FRAMING_REJECTION)
+        } else if self.expired == Some(Expired::Head) {
+            Some(HEAD_TIMEOUT_RESPONSE)
+        } else {
+            None
+        }
+    }
+}
+
+/// Turns a pending inner read into the wrapper's deadline check.
+macro_rules! read_or_wait {
+    ($this:ident, $cx:ident, $poll:expr) => {
+        match $poll {
+            Poll::Ready(result) => result,
+            Poll::Pending => return $this.poll_read_wait($cx),
+        }
+    };
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
@@ -126,28 +429,35 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
                 this.held_offset += n as u64;
                 return Poll::Ready(Ok(()));
             }
-            if this.violation.is_some() || (this.read_eof && this.held.is_empty()) {
+            if this.violation.is_some()
+                || this.expired.is_some()
+                || (this.read_eof && this.held.is_empty())
+            {
                 return Poll::Ready(Ok(()));
             }
-            let Some(scanner) = this.scanner.as_mut() else {
+            let Some(scanner) = this.scanner.as_ref() else {
                 let before = buf.filled().len();
                 ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
                 if buf.filled().len() > before {
-                    this.clock.touch();
+                    this.state.touch();
                 }
                 return Poll::Ready(Ok(()));
             };
             if this.held.is_empty() && !scanner.in_head() {
                 // Body bytes (or the start of the next request): read straight into hyper's
                 // buffer and keep back only what turns out to be the start of a head.
+                let in_body = scanner.in_body();
                 let before = buf.filled().len();
-                ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+                read_or_wait!(this, cx, Pin::new(&mut this.inner).poll_read(cx, buf))?;
                 let read = buf.filled().len() - before;
                 if read == 0 {
                     this.read_eof = true;
                     return Poll::Ready(Ok(()));
                 }
-                this.clock.touch();
+                this.on_bytes(read, in_body);
+                let Some(scanner) = this.scanner.as_mut() else {
+                    return Poll::Ready(Ok(()));
+                };
                 let start = this.held_offset;
                 let verdict = scanner.scan(&buf.filled()[before..]);
                 let keep = usize::try_from(scanner.releasable().saturating_sub(start))
@@ -161,6 +471,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
                 if let Err(violation) = verdict {
                     this.violation = Some(violation);
                 }
+                this.after_scan();
                 if keep > 0 {
                     return Poll::Ready(Ok(()));
                 }
@@ -169,7 +480,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
             // A head is in progress: collect it in the hold buffer.
             let mut chunk = [0u8; HEAD_READ_CHUNK];
             let mut chunk_buf = ReadBuf::new(&mut chunk);
-            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut chunk_buf))?;
+            read_or_wait!(
+                this,
+                cx,
+                Pin::new(&mut this.inner).poll_read(cx, &mut chunk_buf)
+            )?;
             let read = chunk_buf.filled().len();
             let before = this.held.len();
             this.held.extend_from_slice(chunk_buf.filled());
@@ -179,27 +494,84 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
                 this.read_eof = true;
                 continue;
             }
-            this.clock.touch();
+            this.on_bytes(read, false);
+            let Some(scanner) = this.scanner.as_mut() else {
+                continue;
+            };
             if let Err(violation) = scanner.scan(&this.held[before..]) {
                 this.violation = Some(violation);
             } else if this.held.len() > this.max_held {
                 // Too large to hold: hyper's own head limit answers 431.
                 scanner.give_up();
             }
+            this.after_scan();
         }
     }
 }
 
-impl<T: AsyncWrite + Unpin> AsyncWrite for GuardedIo<T> {
+impl<T: AsyncWrite + AbortOnClose + Unpin> GuardedIo<T> {
+    /// Called when a write could not proceed: pending, or the send deadline's error.
+    fn poll_write_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        self.write_ever_blocked = true;
+        let since = *self.write_blocked_since.get_or_insert_with(Instant::now);
+        let mut allowed = self.timeouts.send;
+        // A reader that trickles keeps each single wait short; over the connection it must still
+        // read one second's worth of `min_send_rate` bytes per second of waiting, beyond `send`.
+        if let Some(earned_ms) = self
+            .write_credit
+            .saturating_mul(1000)
+            .checked_div(self.timeouts.min_send_rate)
+        {
+            let budget = self
+                .timeouts
+                .send
+                .saturating_add(Duration::from_millis(earned_ms));
+            allowed = allowed.min(budget.saturating_sub(self.write_waited));
+        }
+        if self.write_deadline.poll_expired(since + allowed, cx) {
+            self.inner.abort_on_close();
+            self.state
+                .stats()
+                .send_timeouts
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::debug!("client stopped reading or reads too slowly; closing");
+            return Poll::Ready(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "client stopped reading the response",
+            ));
+        }
+        Poll::Pending
+    }
+
+    /// A write, flush or shutdown went through (`written` bytes).
+    fn wrote(&mut self, written: usize) {
+        if let Some(since) = self.write_blocked_since.take() {
+            self.write_waited += since.elapsed();
+        }
+        if self.write_ever_blocked {
+            self.write_credit = self.write_credit.saturating_add(written as u64);
+        }
+        if written > 0 {
+            self.state.touch();
+        }
+    }
+}
+
+impl<T: AsyncWrite + AbortOnClose + Unpin> AsyncWrite for GuardedIo<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let written = ready!(Pin::new(&mut this.inner).poll_write(cx, buf))?;
-        this.clock.touch();
-        Poll::Ready(Ok(written))
+        match Pin::new(&mut this.inner).poll_write(cx, buf) {
+            Poll::Ready(result) => {
+                let written = result?;
+                this.wrote(written);
+                Poll::Ready(Ok(written))
+            }
+            Poll::Pending => this.poll_write_wait(cx).map(Err),
+        }
     }
 
     fn poll_write_vectored(
@@ -208,9 +580,14 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for GuardedIo<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let written = ready!(Pin::new(&mut this.inner).poll_write_vectored(cx, bufs))?;
-        this.clock.touch();
-        Poll::Ready(Ok(written))
+        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
+            Poll::Ready(result) => {
+                let written = result?;
+                this.wrote(written);
+                Poll::Ready(Ok(written))
+            }
+            Poll::Pending => this.poll_write_wait(cx).map(Err),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -218,23 +595,41 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for GuardedIo<T> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_flush(cx) {
+            Poll::Ready(result) => {
+                this.wrote(0);
+                Poll::Ready(result)
+            }
+            Poll::Pending => this.poll_write_wait(cx).map(Err),
+        }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.violation.is_some() {
-            while this.rejection_written < FRAMING_REJECTION.len() {
-                let rest = &FRAMING_REJECTION[this.rejection_written..];
-                let n = ready!(Pin::new(&mut this.inner).poll_write(cx, rest))?;
+        if let Some(rejection) = this.rejection() {
+            while this.rejection_written < rejection.len() {
+                let rest = &rejection[this.rejection_written..];
+                let n = match Pin::new(&mut this.inner).poll_write(cx, rest) {
+                    Poll::Ready(result) => result?,
+                    Poll::Pending => return this.poll_write_wait(cx).map(Err),
+                };
                 if n == 0 {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
                 this.rejection_written += n;
+                this.wrote(n);
             }
-            ready!(Pin::new(&mut this.inner).poll_flush(cx))?;
+            match Pin::new(&mut this.inner).poll_flush(cx) {
+                Poll::Ready(result) => result?,
+                Poll::Pending => return this.poll_write_wait(cx).map(Err),
+            }
+            this.wrote(0);
         }
-        Pin::new(&mut this.inner).poll_shutdown(cx)
+        match Pin::new(&mut this.inner).poll_shutdown(cx) {
+            Poll::Ready(result) => Poll::Ready(result),
+            Poll::Pending => this.poll_write_wait(cx).map(Err),
+        }
     }
 }
 
@@ -243,11 +638,25 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+    /// Limits long enough never to fire in these tests.
+    const RELAXED: IoTimeouts = IoTimeouts {
+        header: Duration::from_secs(60),
+        body_read: Duration::from_secs(60),
+        min_body_rate: 0,
+        body_rate_grace: Duration::from_secs(60),
+        send: Duration::from_secs(60),
+        min_send_rate: 0,
+    };
+
+    fn guarded<T>(inner: T, timeouts: IoTimeouts) -> GuardedIo<T> {
+        GuardedIo::new(inner, ConnState::new(Arc::default()), timeouts, true, 1024)
+    }
+
     #[tokio::test]
     async fn valid_requests_pass_unchanged_even_byte_by_byte() {
         let input = b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nokGET / HTTP/1.1\r\n\r\n";
         let (mut client, server) = tokio::io::duplex(1);
-        let mut io = GuardedIo::new(server, ActivityClock::new(), true, 1024);
+        let mut io = guarded(server, RELAXED);
         let writer = tokio::spawn(async move {
             let _ = client.write_all(input).await;
             let _ = client.shutdown().await;
@@ -267,7 +676,7 @@ mod tests {
         let bad =
             b"POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
         let (mut client, server) = tokio::io::duplex(4096);
-        let mut io = GuardedIo::new(server, ActivityClock::new(), true, 1024);
+        let mut io = guarded(server, RELAXED);
         let _ = client.write_all(first).await;
         let _ = client.write_all(bad).await;
         let mut out = Vec::new();
@@ -281,5 +690,177 @@ mod tests {
         let mut answer = Vec::new();
         let _ = client.read_to_end(&mut answer).await;
         assert_eq!(answer, FRAMING_REJECTION.to_vec());
+    }
+
+    #[tokio::test]
+    async fn a_trickled_head_gets_408_at_its_deadline_despite_reads() {
+        let timeouts = IoTimeouts {
+            header: Duration::from_millis(300),
+            ..RELAXED
+        };
+        let (mut client, server) = tokio::io::duplex(4096);
+        let mut io = guarded(server, timeouts);
+        let state = io.state.clone();
+        let trickle = tokio::spawn(async move {
+            let _ = client.write_all(b"GET / HTTP/1.1\r\n").await;
+            for _ in 0..40 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if client.write_all(b"X-A: b\r\n").await.is_err() {
+                    break;
+                }
+            }
+            client
+        });
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), io.read_to_end(&mut out)).await;
+        assert!(matches!(read, Ok(Ok(0))), "{read:?}");
+        assert!(out.is_empty(), "no part of the late head reaches hyper");
+        assert_eq!(ListenerStats::get(&state.stats().head_timeouts), 1);
+        let _ = io.shutdown().await;
+        let mut client = trickle.await.expect("trickle task");
+        let mut answer = Vec::new();
+        let _ = client.read_to_end(&mut answer).await;
+        assert_eq!(answer, HEAD_TIMEOUT_RESPONSE.to_vec());
+    }
+
+    #[tokio::test]
+    async fn a_body_below_the_minimum_rate_fails_the_read() {
+        let timeouts = IoTimeouts {
+            min_body_rate: 1000,
+            body_rate_grace: Duration::from_millis(200),
+            ..RELAXED
+        };
+        let (mut client, server) = tokio::io::duplex(4096);
+        let mut io = guarded(server, timeouts);
+        let state = io.state.clone();
+        let _ = client
+            .write_all(b"POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n")
+            .await;
+        let writer = tokio::spawn(async move {
+            for _ in 0..100 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if client.write_all(b"x").await.is_err() {
+                    break;
+                }
+            }
+            client
+        });
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), io.read_to_end(&mut out)).await;
+        let error = match read {
+            Ok(Err(error)) => error,
+            other => panic!("expected a timed-out read, got {other:?}"),
+        };
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert!(state.body_timed_out());
+        assert!(
+            out.len() < 100,
+            "cut long before the body completed: {}",
+            out.len()
+        );
+        drop(writer);
+    }
+
+    #[tokio::test]
+    async fn a_body_at_a_fair_rate_is_not_cut() {
+        let timeouts = IoTimeouts {
+            min_body_rate: 10,
+            body_rate_grace: Duration::from_millis(300),
+            ..RELAXED
+        };
+        let (mut client, server) = tokio::io::duplex(4096);
+        let mut io = guarded(server, timeouts);
+        let request = b"POST / HTTP/1.1\r\nContent-Length: 40\r\n\r\n";
+        let _ = client.write_all(request).await;
+        let writer = tokio::spawn(async move {
+            for _ in 0..4 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = client.write_all(b"0123456789").await;
+            }
+            let _ = client.shutdown().await;
+            client
+        });
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), io.read_to_end(&mut out)).await;
+        assert!(matches!(read, Ok(Ok(_))), "{read:?}");
+        assert_eq!(out.len(), request.len() + 40);
+        drop(writer);
+    }
+
+    #[tokio::test]
+    async fn a_write_without_progress_fails_after_the_send_timeout() {
+        let timeouts = IoTimeouts {
+            send: Duration::from_millis(200),
+            ..RELAXED
+        };
+        let (client, server) = tokio::io::duplex(64);
+        let mut io = guarded(server, timeouts);
+        let state = io.state.clone();
+        let big = vec![b'x'; 4096];
+        let write = tokio::time::timeout(Duration::from_secs(10), io.write_all(&big)).await;
+        let error = match write {
+            Ok(Err(error)) => error,
+            other => panic!("expected a timed-out write, got {other:?}"),
+        };
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(ListenerStats::get(&state.stats().send_timeouts), 1);
+        drop(client);
+    }
+
+    #[tokio::test]
+    async fn a_reader_below_the_minimum_send_rate_is_cut_though_each_wait_is_short() {
+        let timeouts = IoTimeouts {
+            send: Duration::from_millis(300),
+            min_send_rate: 10_000,
+            ..RELAXED
+        };
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut io = guarded(server, timeouts);
+        // 8 bytes every 20 ms: 400 bytes/s, every single wait far below the 300 ms send timeout.
+        let reader = tokio::spawn(async move {
+            let mut buf = [0u8; 8];
+            for _ in 0..1000 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if !matches!(client.read(&mut buf).await, Ok(n) if n > 0) {
+                    break;
+                }
+            }
+        });
+        let big = vec![b'x'; 100_000];
+        let write = tokio::time::timeout(Duration::from_secs(10), io.write_all(&big)).await;
+        let error = match write {
+            Ok(Err(error)) => error,
+            other => panic!("expected a timed-out write, got {other:?}"),
+        };
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        drop(io);
+        let _ = reader.await;
+    }
+
+    #[tokio::test]
+    async fn a_reader_above_the_minimum_send_rate_gets_everything() {
+        let timeouts = IoTimeouts {
+            send: Duration::from_millis(300),
+            min_send_rate: 100,
+            ..RELAXED
+        };
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut io = guarded(server, timeouts);
+        let reader = tokio::spawn(async move {
+            let mut got = 0;
+            let mut buf = [0u8; 8];
+            while got < 800 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                match client.read(&mut buf).await {
+                    Ok(n) if n > 0 => got += n,
+                    _ => break,
+                }
+            }
+            got
+        });
+        let payload = vec![b'x'; 800];
+        let write = tokio::time::timeout(Duration::from_secs(10), io.write_all(&payload)).await;
+        assert!(matches!(write, Ok(Ok(()))), "{write:?}");
+        assert_eq!(reader.await.unwrap_or(0), 800);
     }
 }

@@ -184,6 +184,14 @@ impl BackendError {
         }
     }
 
+    /// True when the client, not the backend, caused the failure (its request body broke off or
+    /// was malformed while it streamed). Such a failure must never change the endpoint's state:
+    /// MI reads the client's bytes in its `SourceHandler`, and only `TargetHandler` failures reach
+    /// `AbstractEndpoint.onFault` and the endpoint's `EndpointContext`.
+    pub fn is_client_error(&self) -> bool {
+        matches!(self, BackendError::RequestBody { .. })
+    }
+
     /// True when the request never reached the backend, so retrying it elsewhere is safe even
     /// for non-idempotent methods.
     pub fn is_connect_failure(&self) -> bool {
@@ -216,6 +224,22 @@ mod tests {
         assert_eq!(e.mi_error_code(), 101_508);
         assert_eq!(e.http_status(), StatusCode::GATEWAY_TIMEOUT);
         assert!(e.is_connect_failure());
+    }
+
+    #[test]
+    fn only_a_failed_request_body_is_the_clients_error() {
+        let body = BackendError::RequestBody {
+            target: "http://b".into(),
+            source: "bad chunk size".into(),
+        };
+        assert!(body.is_client_error());
+        assert_eq!(body.http_status(), StatusCode::BAD_REQUEST);
+        let closed = BackendError::ConnectionClosed {
+            target: "http://b".into(),
+            state: ProtocolState::RequestBody,
+            source: "eof".into(),
+        };
+        assert!(!closed.is_client_error());
     }
 
     #[test]

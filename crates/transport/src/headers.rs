@@ -11,7 +11,7 @@
 //! unless preserved), because a transparent pass-through should not rewrite end-to-end headers.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Request, Response, Uri};
+use http::{Request, Response, StatusCode, Uri, Version};
 
 /// Hop-by-hop headers that never cross the proxy (RFC 9110 §7.6.1, plus the legacy
 /// `Proxy-Connection` and the proxy credentials, which belong to the client-proxy hop).
@@ -64,25 +64,46 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// Why a request is refused before forwarding (400, connection closed).
+/// Why a request is refused before forwarding (connection closed; [`RequestRejection::status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RequestRejection {
     /// More than one `Host` header (RFC 9112 §3.2).
     #[error("more than one Host header")]
     MultipleHost,
-    /// An absolute-form target whose authority differs from the Host header (RFC 9112 §3.2.2).
-    #[error("the request target's authority differs from the Host header")]
-    HostMismatch,
+    /// An HTTP/1.1 request without `Host` (RFC 9112 §3.2: "MUST respond with a 400").
+    #[error("HTTP/1.1 request without a Host header")]
+    MissingHost,
+    /// A `Host` that is not a valid authority (RFC 9112 §3.2: "an invalid field value"), or that
+    /// carries userinfo (RFC 9110 §4.2.4 forbids it in http URIs).
+    #[error("the Host header is not a valid host[:port]")]
+    InvalidHost,
     /// More than one `Content-Length` value (duplicates that hyper folded are refused too).
     #[error("more than one Content-Length value")]
     DuplicateContentLength,
+    /// An `Expect` other than `100-continue` (RFC 9110 §10.1.1: 417).
+    #[error("unsupported expectation")]
+    UnsupportedExpectation,
 }
 
-/// Checks the request shapes hyper accepts but a proxy must refuse (reliability.md §4).
+impl RequestRejection {
+    /// The status the client gets: 417 for an expectation, otherwise 400.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            RequestRejection::UnsupportedExpectation => StatusCode::EXPECTATION_FAILED,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// Checks the request shapes hyper accepts but a proxy must refuse (reliability.md §4), and
+/// normalises an absolute-form HTTP/1 request: the target's authority wins over the `Host`
+/// header, which is replaced by it (RFC 9112 §3.2.2: the server "MUST ignore the received Host
+/// header field ... and instead use the host information of the request-target").
 ///
 /// # Errors
 /// The first rule the request breaks.
-pub fn validate_request<B>(req: &Request<B>) -> Result<(), RequestRejection> {
+pub fn validate_request<B>(req: &mut Request<B>) -> Result<(), RequestRejection> {
+    let version = req.version();
     let headers = req.headers();
     let mut hosts = headers.get_all(header::HOST).iter();
     let host = hosts.next();
@@ -97,15 +118,45 @@ pub fn validate_request<B>(req: &Request<B>) -> Result<(), RequestRejection> {
     {
         return Err(RequestRejection::DuplicateContentLength);
     }
-    if let (Some(authority), Some(host)) = (req.uri().authority(), host)
-        && req.version() < http::Version::HTTP_2
-        && !authority
-            .as_str()
-            .eq_ignore_ascii_case(host.to_str().unwrap_or(""))
+    if let Some(expect) = headers.get(header::EXPECT)
+        && !expect
+            .as_bytes()
+            .trim_ascii()
+            .eq_ignore_ascii_case(b"100-continue")
     {
-        return Err(RequestRejection::HostMismatch);
+        return Err(RequestRejection::UnsupportedExpectation);
+    }
+    // h2 carries the authority in `:authority`; HTTP/1.0 has no Host requirement.
+    if version == Version::HTTP_11 && host.is_none() {
+        return Err(RequestRejection::MissingHost);
+    }
+    if let Some(host) = host
+        && !is_valid_host(host.as_bytes())
+    {
+        return Err(RequestRejection::InvalidHost);
+    }
+    if version < Version::HTTP_2
+        && let Some(authority) = req.uri().authority()
+        && host.is_none_or(|h| {
+            !authority
+                .as_str()
+                .eq_ignore_ascii_case(h.to_str().unwrap_or(""))
+        })
+    {
+        if authority.as_str().contains('@') {
+            return Err(RequestRejection::InvalidHost);
+        }
+        if let Ok(value) = HeaderValue::from_str(authority.as_str()) {
+            req.headers_mut().insert(header::HOST, value);
+        }
     }
     Ok(())
+}
+
+/// A Host value: empty (allowed for a target without authority, RFC 9110 §7.2) or a `host[:port]`
+/// authority without userinfo.
+fn is_valid_host(value: &[u8]) -> bool {
+    value.is_empty() || (!value.contains(&b'@') && http::uri::Authority::try_from(value).is_ok())
 }
 
 /// Turns a client's request into the request for `target`: hop-by-hop headers and
@@ -218,26 +269,90 @@ mod tests {
         assert_eq!(req.headers()[header::HOST], "backend:8443");
     }
 
+    fn request(version: Version, uri: &str, headers: &[(&str, &str)]) -> Request<()> {
+        let mut builder = Request::builder().version(version).uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap_or_default()
+    }
+
     #[test]
-    fn rejects_two_hosts_and_mismatched_absolute_form() {
-        let req = Request::builder()
-            .uri("/")
-            .header(header::HOST, "a")
-            .header(header::HOST, "b")
-            .body(())
-            .unwrap_or_default();
-        assert_eq!(validate_request(&req), Err(RequestRejection::MultipleHost));
-        let req = Request::builder()
-            .uri("http://a.example/")
-            .header(header::HOST, "b.example")
-            .body(())
-            .unwrap_or_default();
-        assert_eq!(validate_request(&req), Err(RequestRejection::HostMismatch));
-        let req = Request::builder()
-            .uri("http://a.example/")
-            .header(header::HOST, "A.example")
-            .body(())
-            .unwrap_or_default();
-        assert_eq!(validate_request(&req), Ok(()));
+    fn rejects_two_missing_and_invalid_hosts() {
+        let cases = [
+            (
+                Version::HTTP_11,
+                &[("host", "a"), ("host", "b")][..],
+                Err(RequestRejection::MultipleHost),
+            ),
+            (Version::HTTP_11, &[], Err(RequestRejection::MissingHost)),
+            (Version::HTTP_10, &[], Ok(())),
+            (Version::HTTP_2, &[], Ok(())),
+            (Version::HTTP_11, &[("host", "")], Ok(())),
+            (Version::HTTP_11, &[("host", "[::1]:8290")], Ok(())),
+            (
+                Version::HTTP_11,
+                &[("host", "a/b")],
+                Err(RequestRejection::InvalidHost),
+            ),
+            (
+                Version::HTTP_11,
+                &[("host", "user@a")],
+                Err(RequestRejection::InvalidHost),
+            ),
+            (
+                Version::HTTP_11,
+                &[("host", "a b")],
+                Err(RequestRejection::InvalidHost),
+            ),
+        ];
+        for (version, headers, expected) in cases {
+            let mut req = request(version, "/", headers);
+            assert_eq!(
+                validate_request(&mut req),
+                expected,
+                "{version:?} {headers:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn absolute_form_authority_replaces_host() {
+        let mut req = request(
+            Version::HTTP_11,
+            "http://a.example:8290/x",
+            &[("host", "b.example")],
+        );
+        assert_eq!(validate_request(&mut req), Ok(()));
+        assert_eq!(req.headers()[header::HOST], "a.example:8290");
+        // RFC 9112 §3.2: HTTP/1.1 needs Host even with an absolute-form target.
+        let mut req = request(Version::HTTP_11, "http://a.example/x", &[]);
+        assert_eq!(
+            validate_request(&mut req),
+            Err(RequestRejection::MissingHost)
+        );
+        let mut req = request(Version::HTTP_10, "http://u@a.example/x", &[]);
+        assert_eq!(
+            validate_request(&mut req),
+            Err(RequestRejection::InvalidHost)
+        );
+    }
+
+    #[test]
+    fn only_100_continue_is_an_acceptable_expectation() {
+        for (value, expected) in [
+            ("100-continue", Ok(())),
+            ("100-Continue", Ok(())),
+            ("teapot", Err(RequestRejection::UnsupportedExpectation)),
+            (
+                "100-continue, x",
+                Err(RequestRejection::UnsupportedExpectation),
+            ),
+        ] {
+            let mut req = request(Version::HTTP_11, "/", &[("host", "a"), ("expect", value)]);
+            assert_eq!(validate_request(&mut req), expected, "{value}");
+        }
+        assert_eq!(RequestRejection::UnsupportedExpectation.status(), 417);
+        assert_eq!(RequestRejection::MissingHost.status(), 400);
     }
 }

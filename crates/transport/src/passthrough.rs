@@ -216,7 +216,9 @@ impl Sender<ProxyBody> for EndpointSender {
                 }
                 Err(error) => {
                     let code = error.mi_error_code();
-                    if let Some(state) = state
+                    // A client's own error (a malformed or cut request body) says nothing about
+                    // the endpoint: it must not move it towards TIMEOUT or SUSPENDED for everyone.
+                    if let Some(state) = state.filter(|_| !error.is_client_error())
                         && let Ok(mut s) = state.lock()
                     {
                         let class = s.on_failure(code as i32, Instant::now());
@@ -477,10 +479,14 @@ impl PassThrough {
             conn.local,
             request.uri().path_and_query().map_or("/", |p| p.as_str()),
         );
+        // The client's address, for the throttle mediator (MI's REMOTE_ADDR).
         let mut response = crate::location::with_service_prefix(
             prefix,
-            live.deployment
-                .handle_counted(&live.sender, request, scheme, Some(&live.counters)),
+            conflux_mediation::runtime::mediators::with_client_addr(
+                conn.remote.ip(),
+                live.deployment
+                    .handle_counted(&live.sender, request, scheme, Some(&live.counters)),
+            ),
         )
         .await;
         if response.status().is_server_error() {

@@ -2,12 +2,26 @@
 //! (optionally TLS), speaks HTTP/1.1 and h2 on them with hyper, and hands every request to a
 //! [`Handler`].
 //!
-//! Protections, each a named default in [`ServerLimits`]: a connection cap (a semaphore; the
-//! accept loop waits for a free slot, so excess clients queue in the kernel backlog), back-off on
-//! accept errors such as EMFILE, a TLS handshake deadline, a request-head deadline
-//! (slowloris; also bounds how long an idle keep-alive connection waits for its next request),
-//! head size and header count caps (431), MI's socket timeout as the idle bound for a whole
-//! connection, and request-smuggling refusal (see [`crate::framing`]).
+//! Protections, each a named default in [`ServerLimits`] (reliability.md §5):
+//! - a connection cap per listener (MI's `[transport.http] max_open_connections`): a client over
+//!   the cap is accepted and refused at once, with `503` and `Connection: close` on plain HTTP and
+//!   a bare close on TLS (answering would cost a handshake, the most expensive step of an
+//!   overload), instead of queueing unseen in the kernel backlog;
+//! - back-off on accept errors such as EMFILE, and a TLS handshake deadline;
+//! - a total deadline for each request head from its first byte (slowloris; `408` + close), a
+//!   minimum request body rate and body read timeout (`408`, the backend exchange aborted), and a
+//!   send timeout plus minimum read rate for clients that stop reading or trickle (the connection
+//!   is reset; see [`crate::conn_io`]);
+//! - a keep-alive idle limit: a connection waiting this long for the first byte of its next
+//!   request is closed without an answer (h2: GOAWAY);
+//! - head size and header count caps (431), MI's socket timeout as the idle bound for a whole
+//!   connection, and request-smuggling refusal (see [`crate::framing`]).
+//!
+//! For comparison: HAProxy's `timeout http-request` is a total head deadline answered with 408,
+//! nginx bounds the head with `client_header_timeout` (60 s) and logs 408; MI has only its 180 s
+//! socket timeout, which any byte restarts, and closes without an answer (synapse passthru
+//! `SourceHandler.timeout`). Conflux answers 408 once a head has begun and closes silently when
+//! nothing was received.
 //!
 //! Shutdown: when the token is cancelled the loop stops accepting and drops the listener, every
 //! connection is told to finish (HTTP/1 closes after the in-flight response, h2 sends GOAWAY), and
@@ -18,10 +32,16 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use conflux_config::settings;
 use http::{Request, Response, StatusCode, header};
+use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -31,8 +51,8 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::body::ProxyBody;
-use crate::conn_io::{ActivityClock, GuardedIo};
+use crate::body::{BoxError, ProxyBody};
+use crate::conn_io::{AbortOnClose, ConnState, GuardedIo, IoTimeouts};
 use crate::headers::validate_request;
 
 /// Default cap on a request head (request line plus headers), in bytes; beyond it the client gets
@@ -44,14 +64,38 @@ pub const MIN_MAX_HEADER_BYTES: usize = 8 * 1024;
 pub const DEFAULT_MAX_HEADERS: usize = 100;
 /// The header count hyper enforces when none is configured (`proto::h1::role::DEFAULT_MAX_HEADERS`).
 const HYPER_DEFAULT_MAX_HEADERS: usize = 100;
-/// Default deadline for a whole request head, from the moment the connection waits for it
-/// (reliability.md §5: 30 s; nginx `client_header_timeout` is 60 s). The connection is closed.
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default deadline for a whole request head, from its first byte; reads do not extend it
+/// (reliability.md §5: 30 s; nginx `client_header_timeout` is 60 s). Answered 408 + close.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration =
+    Duration::from_millis(settings::DEFAULT_CLIENT_HEADER_TIMEOUT_MS);
+/// Default keep-alive idle limit: how long a connection may wait for the first byte of its next
+/// request (also of its first one) before it is closed without an answer. nginx
+/// `keepalive_timeout` is 75 s; MI bounds it only by its 180 s socket timeout.
+pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration =
+    Duration::from_millis(settings::DEFAULT_CLIENT_KEEPALIVE_TIMEOUT_MS);
+/// Default longest single wait for request body bytes (nginx `client_body_timeout` is 60 s).
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration =
+    Duration::from_millis(settings::DEFAULT_CLIENT_BODY_TIMEOUT_MS);
+/// Default minimum request body rate in bytes per second, over the time spent waiting for it
+/// (Apache `mod_reqtimeout` `MinRate=500`); a body sent at 10 bytes/s is cut after the grace.
+pub const DEFAULT_MIN_BODY_RATE: u64 = settings::DEFAULT_CLIENT_BODY_MIN_RATE;
+/// Default waiting time every request body is granted before the minimum rate counts: the body
+/// read timeout, as in Apache `mod_reqtimeout` `body=N,MinRate=R` (N is also the single-wait
+/// limit there).
+pub const DEFAULT_BODY_RATE_GRACE: Duration = DEFAULT_BODY_READ_TIMEOUT;
+/// Default longest time a write to the client may make no progress (nginx `send_timeout`, 60 s).
+pub const DEFAULT_SEND_TIMEOUT: Duration =
+    Duration::from_millis(settings::DEFAULT_CLIENT_SEND_TIMEOUT_MS);
+/// Default minimum rate, in bytes per second, at which a client must read a response over the
+/// time writes to it wait, once the send timeout's worth of waiting is used; a slow reader that
+/// trickles (slowhttptest `-X`) keeps every single wait short and is cut by this instead.
+pub const DEFAULT_MIN_SEND_RATE: u64 = settings::DEFAULT_CLIENT_SEND_MIN_RATE;
 /// Default idle bound of a connection: MI's `[transport.http] socket_timeout`, 180 000 ms.
 pub const DEFAULT_SOCKET_TIMEOUT: Duration =
-    Duration::from_millis(conflux_config::settings::DEFAULT_SOCKET_TIMEOUT_MS);
-/// Default cap on concurrent client connections per listener (sozu's default).
-pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+    Duration::from_millis(settings::DEFAULT_SOCKET_TIMEOUT_MS);
+/// Default cap on concurrent client connections per listener (sozu's default) when
+/// `[transport.http] max_open_connections` is not set; MI's own default is no cap.
+pub const DEFAULT_MAX_CONNECTIONS: usize = settings::DEFAULT_MAX_OPEN_CONNECTIONS as usize;
 /// Default deadline for a TLS handshake.
 pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default cap on concurrent h2 streams per connection.
@@ -60,6 +104,15 @@ pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 250;
 const ACCEPT_BACKOFF_START: Duration = Duration::from_millis(5);
 /// Longest pause after repeated accept failures.
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// What a plain-HTTP client over the connection cap receives before the close (RFC 9110 §15.6.4).
+const OVER_CAPACITY_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n";
+/// How long a refused connection is drained after the 503 so that the close does not reset the
+/// answer away (a close with unread request bytes sends RST).
+const REFUSAL_LINGER: Duration = Duration::from_millis(500);
+/// Most refused connections lingering at once; beyond it they are closed at once.
+const MAX_LINGERING_REFUSALS: usize = 256;
+/// Most bytes drained from a refused connection.
+const REFUSAL_DRAIN_BYTES: usize = 64 * 1024;
 
 /// Limits of one listener; see the `DEFAULT_*` constants for what each protects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,11 +121,24 @@ pub struct ServerLimits {
     pub max_header_bytes: usize,
     /// Most request headers (431 beyond).
     pub max_headers: usize,
-    /// Deadline for a request head; the connection is closed when it passes.
+    /// Deadline for a whole request head from its first byte (408 + close).
     pub header_read_timeout: Duration,
+    /// Longest wait for the first byte of the next request on a connection (close).
+    pub keepalive_timeout: Duration,
+    /// Longest single wait for request body bytes (408).
+    pub body_read_timeout: Duration,
+    /// Minimum request body rate in bytes per second after the grace; 0 disables it (408).
+    pub min_body_rate: u64,
+    /// Waiting time each request body is granted before the minimum rate counts.
+    pub body_rate_grace: Duration,
+    /// Longest time a write to the client may make no progress (the connection is reset).
+    pub send_timeout: Duration,
+    /// Minimum read rate of a client in bytes per second after the send timeout's worth of
+    /// waiting; 0 disables it (the connection is reset).
+    pub min_send_rate: u64,
     /// A connection on which no byte moves for this long is closed (MI's socket timeout).
     pub socket_timeout: Duration,
-    /// Most concurrent connections; further clients wait in the accept backlog.
+    /// Most concurrent connections; further clients are refused (503 + close, TLS: close).
     pub max_connections: usize,
     /// Deadline for a TLS handshake.
     pub tls_handshake_timeout: Duration,
@@ -86,6 +152,12 @@ impl Default for ServerLimits {
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             max_headers: DEFAULT_MAX_HEADERS,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            min_body_rate: DEFAULT_MIN_BODY_RATE,
+            body_rate_grace: DEFAULT_BODY_RATE_GRACE,
+            send_timeout: DEFAULT_SEND_TIMEOUT,
+            min_send_rate: DEFAULT_MIN_SEND_RATE,
             socket_timeout: DEFAULT_SOCKET_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
@@ -94,9 +166,63 @@ impl Default for ServerLimits {
     }
 }
 
+/// What one listener counted (relaxed atomics; read them for metrics or tests).
+#[derive(Debug, Default)]
+pub struct ListenerStats {
+    /// Connections accepted and served.
+    pub accepted: AtomicU64,
+    /// Connections refused because the listener was at its cap.
+    pub refused_over_cap: AtomicU64,
+    /// Request heads that missed their deadline (408).
+    pub head_timeouts: AtomicU64,
+    /// Request bodies that arrived too slowly (408).
+    pub body_timeouts: AtomicU64,
+    /// Connections dropped because the client stopped reading.
+    pub send_timeouts: AtomicU64,
+    /// Connections closed after waiting too long for their next request.
+    pub idle_closes: AtomicU64,
+}
+
+impl ListenerStats {
+    /// The current value of one counter.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
 impl ServerLimits {
     fn effective_max_header_bytes(&self) -> usize {
         self.max_header_bytes.max(MIN_MAX_HEADER_BYTES)
+    }
+
+    /// The limits of a pass-through listener as `[transport.http]` configures them.
+    pub fn from_config(transport: &settings::TransportConfig) -> Self {
+        let clients = &transport.clients;
+        Self {
+            header_read_timeout: clients.header_timeout,
+            keepalive_timeout: clients.keepalive_timeout,
+            body_read_timeout: clients.body_timeout,
+            min_body_rate: clients.body_min_rate,
+            body_rate_grace: clients.body_timeout,
+            send_timeout: clients.send_timeout,
+            min_send_rate: clients.send_min_rate,
+            socket_timeout: transport.socket_timeout,
+            max_connections: clients
+                .max_open_connections
+                .map_or(usize::MAX, |cap| usize::try_from(cap).unwrap_or(usize::MAX)),
+            ..Self::default()
+        }
+    }
+
+    fn io_timeouts(&self) -> IoTimeouts {
+        IoTimeouts {
+            header: self.header_read_timeout,
+            body_read: self.body_read_timeout,
+            min_body_rate: self.min_body_rate,
+            body_rate_grace: self.body_rate_grace,
+            send: self.send_timeout,
+            min_send_rate: self.min_send_rate,
+        }
     }
 }
 
@@ -146,19 +272,27 @@ pub async fn serve<H: Handler>(
     limits: ServerLimits,
     shutdown: CancellationToken,
 ) {
+    serve_counted(listener, tls, handler, limits, Arc::default(), shutdown).await;
+}
+
+/// [`serve`], counting refusals and deadline hits in `stats`.
+pub async fn serve_counted<H: Handler>(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handler: H,
+    limits: ServerLimits,
+    stats: Arc<ListenerStats>,
+    shutdown: CancellationToken,
+) {
     let builder = Arc::new(http_builder(&limits));
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
-    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let connections = Arc::new(Semaphore::new(
+        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
+    let lingering = Arc::new(Semaphore::new(MAX_LINGERING_REFUSALS));
     let tracker = TaskTracker::new();
     let mut backoff = ACCEPT_BACKOFF_START;
     loop {
-        let permit = tokio::select! {
-            () = shutdown.cancelled() => break,
-            permit = connections.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break, // the semaphore is never closed; treat it as shutdown
-            },
-        };
         let accepted = tokio::select! {
             () = shutdown.cancelled() => break,
             accepted = listener.accept() => accepted,
@@ -182,10 +316,16 @@ pub async fn serve<H: Handler>(
                 continue;
             }
         };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            stats.refused_over_cap.fetch_add(1, Ordering::Relaxed);
+            refuse(tcp, acceptor.is_some(), &lingering, &tracker);
+            continue;
+        };
         let local = match tcp.local_addr() {
             Ok(local) => local,
             Err(_) => continue,
         };
+        stats.accepted.fetch_add(1, Ordering::Relaxed);
         let _ = tcp.set_nodelay(true);
         let conn = ConnInfo {
             remote,
@@ -199,6 +339,7 @@ pub async fn serve<H: Handler>(
             handler.clone(),
             limits,
             builder.clone(),
+            ConnState::new(stats.clone()),
             shutdown.clone(),
         );
         tracker.spawn(async move {
@@ -209,6 +350,37 @@ pub async fn serve<H: Handler>(
     drop(listener);
     tracker.close();
     tracker.wait().await;
+}
+
+/// Turns away a connection over the cap. Plain HTTP gets a 503 written straight into the empty
+/// send buffer, then the connection is drained briefly so that the close does not reset the
+/// answer away; TLS is closed at once. Neither waits on the client.
+fn refuse(tcp: TcpStream, tls: bool, lingering: &Arc<Semaphore>, tracker: &TaskTracker) {
+    if tls {
+        return;
+    }
+    if tcp.try_write(OVER_CAPACITY_RESPONSE).is_err() {
+        return;
+    }
+    let Ok(permit) = lingering.clone().try_acquire_owned() else {
+        return;
+    };
+    tracker.spawn(async move {
+        let mut tcp = tcp;
+        let _ = socket2::SockRef::from(&tcp).shutdown(std::net::Shutdown::Write);
+        let drain = async {
+            let mut buf = [0u8; 4096];
+            let mut drained = 0;
+            while drained < REFUSAL_DRAIN_BYTES {
+                match tokio::io::AsyncReadExt::read(&mut tcp, &mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => drained += n,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(REFUSAL_LINGER, drain).await;
+        drop(permit);
+    });
 }
 
 /// Errors that concern only the connection being accepted; the listener itself is fine.
@@ -230,7 +402,9 @@ fn http_builder(limits: &ServerLimits) -> auto::Builder<TokioExecutor> {
         .keep_alive(true)
         // A cut stream (see conn_io) must still let the in-flight response finish.
         .half_close(true)
-        .header_read_timeout(limits.header_read_timeout)
+        // The head deadline is ours (conn_io): hyper's restarts with every request it waits
+        // for and does not see a head the framing scanner still holds.
+        .header_read_timeout(None)
         .max_buf_size(limits.effective_max_header_bytes());
     if limits.max_headers != HYPER_DEFAULT_MAX_HEADERS {
         // Setting the limit, even to hyper's own default, makes hyper allocate and fill two
@@ -247,6 +421,7 @@ fn http_builder(limits: &ServerLimits) -> auto::Builder<TokioExecutor> {
     builder
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn serve_tcp<H: Handler>(
     tcp: TcpStream,
     conn: ConnInfo,
@@ -254,10 +429,11 @@ async fn serve_tcp<H: Handler>(
     handler: H,
     limits: ServerLimits,
     builder: Arc<auto::Builder<TokioExecutor>>,
+    state: Arc<ConnState>,
     shutdown: CancellationToken,
 ) {
     let Some(acceptor) = acceptor else {
-        serve_io(tcp, true, conn, handler, limits, builder, shutdown).await;
+        serve_io(tcp, true, conn, handler, limits, builder, state, shutdown).await;
         return;
     };
     let handshake = tokio::select! {
@@ -267,13 +443,17 @@ async fn serve_tcp<H: Handler>(
     match handshake {
         Ok(Ok(stream)) => {
             let is_h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-            serve_io(stream, !is_h2, conn, handler, limits, builder, shutdown).await;
+            serve_io(
+                stream, !is_h2, conn, handler, limits, builder, state, shutdown,
+            )
+            .await;
         }
         Ok(Err(error)) => tracing::debug!(%error, remote = %conn.remote, "TLS handshake failed"),
         Err(_) => tracing::debug!(remote = %conn.remote, "TLS handshake timed out"),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn serve_io<I, H>(
     io: I,
     scan_http1: bool,
@@ -281,33 +461,51 @@ async fn serve_io<I, H>(
     handler: H,
     limits: ServerLimits,
     builder: Arc<auto::Builder<TokioExecutor>>,
+    state: Arc<ConnState>,
     shutdown: CancellationToken,
 ) where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    I: AsyncRead + AsyncWrite + AbortOnClose + Unpin + Send + 'static,
     H: Handler,
 {
-    let clock = ActivityClock::new();
     let io = GuardedIo::new(
         io,
-        clock.clone(),
+        state.clone(),
+        limits.io_timeouts(),
         scan_http1,
         limits.effective_max_header_bytes(),
     );
-    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+    let service_state = state.clone();
+    let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         let handler = handler.clone();
+        let state = service_state.clone();
         async move {
-            if let Err(rejection) = validate_request(&req) {
+            state.request_began();
+            let in_flight = InFlight(state.clone());
+            if let Err(rejection) = validate_request(&mut req) {
                 tracing::debug!(%rejection, remote = %conn.remote, "request refused");
-                return Ok::<_, Infallible>(bad_request_and_close());
+                let mut refusal = bad_request_and_close();
+                *refusal.status_mut() = rejection.status();
+                return Ok::<_, Infallible>(TrackedBody::wrap(refusal, in_flight));
             }
-            Ok(handler.handle(req, conn).await)
+            let response = handler.handle(req, conn).await;
+            if state.body_timed_out() {
+                // The body missed its deadline: whatever the handler made of the aborted
+                // exchange, the client is told it was too slow.
+                return Ok(TrackedBody::wrap(request_timeout_and_close(), in_flight));
+            }
+            Ok(TrackedBody::wrap(response, in_flight))
         }
     });
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
-    let idle = idle_watchdog(clock, limits.socket_timeout);
-    tokio::pin!(idle);
-    let mut draining = false;
+    let watchdog = watchdog(
+        state.clone(),
+        limits.socket_timeout,
+        limits.keepalive_timeout,
+    );
+    tokio::pin!(watchdog);
+    // Set once the connection was told to finish (keep-alive expiry or shutdown).
+    let mut finishing = false;
     loop {
         tokio::select! {
             result = connection.as_mut() => {
@@ -316,27 +514,118 @@ async fn serve_io<I, H>(
                 }
                 return;
             }
-            () = idle.as_mut() => {
-                tracing::debug!(remote = %conn.remote, "client connection idle past the socket timeout; closing");
-                return;
-            }
-            () = shutdown.cancelled(), if !draining => {
-                draining = true;
+            verdict = watchdog.as_mut() => match verdict {
+                Watchdog::SocketTimeout => {
+                    tracing::debug!(remote = %conn.remote, "client connection idle past the socket timeout; closing");
+                    return;
+                }
+                Watchdog::KeepAliveTimeout => {
+                    tracing::debug!(remote = %conn.remote, "no request within the keep-alive timeout; closing");
+                    state.stats().idle_closes.fetch_add(1, Ordering::Relaxed);
+                    if !finishing {
+                        finishing = true;
+                        connection.as_mut().graceful_shutdown();
+                    }
+                    // From now on only the socket timeout bounds a close that does not complete.
+                    watchdog.set(self::watchdog(state.clone(), limits.socket_timeout, Duration::MAX));
+                }
+            },
+            () = shutdown.cancelled(), if !finishing => {
+                finishing = true;
                 connection.as_mut().graceful_shutdown();
             }
         }
     }
 }
 
-/// Completes once no byte has moved on the connection for `timeout`.
-async fn idle_watchdog(clock: Arc<ActivityClock>, timeout: Duration) {
+/// Why the watchdog ended a connection.
+enum Watchdog {
+    /// No byte moved for the socket timeout.
+    SocketTimeout,
+    /// No request arrived within the keep-alive timeout of the last one ending.
+    KeepAliveTimeout,
+}
+
+/// Completes when the connection has been silent for `socket_timeout`, or idle between requests
+/// for `keepalive`. It never sleeps past a deadline: an idle period that begins while it sleeps
+/// ends no earlier than `keepalive` after the moment it went to sleep.
+async fn watchdog(
+    state: Arc<ConnState>,
+    socket_timeout: Duration,
+    keepalive: Duration,
+) -> Watchdog {
     loop {
-        let deadline = clock.last_activity() + timeout;
-        tokio::time::sleep_until(deadline.into()).await;
-        if clock.last_activity() + timeout <= std::time::Instant::now() {
-            return;
+        let now = Instant::now();
+        let silent_until = state.last_activity() + socket_timeout;
+        if silent_until <= now {
+            return Watchdog::SocketTimeout;
         }
+        let idle_until = match state.idle_since() {
+            Some(since) => {
+                let until = since.checked_add(keepalive);
+                if until.is_some_and(|until| until <= now) {
+                    return Watchdog::KeepAliveTimeout;
+                }
+                until
+            }
+            None => now.checked_add(keepalive),
+        };
+        let wake = idle_until.map_or(silent_until, |idle| idle.min(silent_until));
+        tokio::time::sleep_until(wake.into()).await;
     }
+}
+
+/// Marks a request in flight until its response body is finished or dropped.
+struct InFlight(Arc<ConnState>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.request_ended();
+    }
+}
+
+/// A response body that ends its request's in-flight mark when hyper is done with it.
+struct TrackedBody {
+    inner: ProxyBody,
+    _in_flight: InFlight,
+}
+
+impl TrackedBody {
+    fn wrap(response: Response<ProxyBody>, in_flight: InFlight) -> Response<TrackedBody> {
+        response.map(|inner| TrackedBody {
+            inner,
+            _in_flight: in_flight,
+        })
+    }
+}
+
+impl Body for TrackedBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn request_timeout_and_close() -> Response<ProxyBody> {
+    let mut response = Response::new(ProxyBody::Empty);
+    *response.status_mut() = StatusCode::REQUEST_TIMEOUT;
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    response
 }
 
 fn bad_request_and_close() -> Response<ProxyBody> {
@@ -363,6 +652,44 @@ mod tests {
             ServerLimits::default().socket_timeout,
             Duration::from_secs(180)
         );
+    }
+
+    fn limits_of(toml: &str) -> ServerLimits {
+        let properties = conflux_config::SystemProperties::default();
+        let path = std::path::PathBuf::from("/h/conf/deployment.toml");
+        let document = conflux_config::document::Document::parse(&path, toml, &properties)
+            .expect("valid toml");
+        let config = settings::from_document(
+            std::path::Path::new("/h"),
+            path,
+            &document,
+            properties,
+            Vec::new(),
+        )
+        .expect("valid config");
+        ServerLimits::from_config(&config.transport)
+    }
+
+    #[test]
+    fn pass_through_limits_come_from_transport_http() {
+        let defaults = limits_of("");
+        assert_eq!(defaults, ServerLimits::default());
+        assert_eq!(defaults.max_connections, 10_000);
+        let limits = limits_of(
+            "[transport.http]\nmax_open_connections = 7\nclient_header_timeout = 1000\nclient_keepalive_timeout = 2000\nclient_body_timeout = 3000\nclient_body_min_rate = 9\nclient_send_timeout = 4000\nclient_send_min_rate = 11\nsocket_timeout = 5000\n",
+        );
+        assert_eq!(limits.max_connections, 7);
+        assert_eq!(limits.header_read_timeout, Duration::from_secs(1));
+        assert_eq!(limits.keepalive_timeout, Duration::from_secs(2));
+        assert_eq!(limits.body_read_timeout, Duration::from_secs(3));
+        assert_eq!(limits.body_rate_grace, Duration::from_secs(3));
+        assert_eq!(limits.min_body_rate, 9);
+        assert_eq!(limits.send_timeout, Duration::from_secs(4));
+        assert_eq!(limits.min_send_rate, 11);
+        assert_eq!(limits.socket_timeout, Duration::from_secs(5));
+        // MI's -1: no cap.
+        let unlimited = limits_of("[transport.http]\nmax_open_connections = -1\n");
+        assert_eq!(unlimited.max_connections, usize::MAX);
     }
 
     #[test]

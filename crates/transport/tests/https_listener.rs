@@ -50,7 +50,9 @@ async fn https_request(
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let name = ServerName::try_from("localhost").expect("name");
     let tls = connector.connect(name, tcp).await.expect("TLS handshake");
+    // hyper's connection-level client writes no Host; HTTP/1.1 needs one (RFC 9112 §3.2).
     let req = Request::post(format!("https://localhost:{}/tls", addr.port()))
+        .header("host", format!("localhost:{}", addr.port()))
         .body(ProxyBody::from("secret"))
         .expect("request");
     let resp = if alpn == b"h2" {

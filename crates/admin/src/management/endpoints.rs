@@ -10,13 +10,26 @@ use serde_json::{Value, json};
 
 use super::{Ctx, empty, error, json_response, list_response, stats_and_tracing};
 
-/// Named endpoints that were compiled, with their state index.
+/// Named endpoints that were compiled, with their state index: the endpoint artifacts, then the
+/// `<name>_INTERNAL_ENDPOINT_REFERENCE` endpoints of HTTP connector connections (MI's
+/// LocalEntryDeployer adds them to the configuration's defined endpoints, which this lists).
 fn deployed<'a>(ctx: &'a Ctx<'_>) -> impl Iterator<Item = (&'a Endpoint, usize)> {
-    ctx.live.artifacts.endpoints.iter().filter_map(|e| {
-        let name = e.name.as_deref()?;
-        let compiled = ctx.live.deployment.named_endpoints.get(name)?;
-        Some((e, compiled.id))
-    })
+    let connections = ctx
+        .live
+        .artifacts
+        .local_entries
+        .iter()
+        .filter_map(|l| l.http_connection.as_ref().map(|c| &c.endpoint));
+    ctx.live
+        .artifacts
+        .endpoints
+        .iter()
+        .chain(connections)
+        .filter_map(|e| {
+            let name = e.name.as_deref()?;
+            let compiled = ctx.live.deployment.named_endpoints.get(name)?;
+            Some((e, compiled.id))
+        })
 }
 
 fn name(e: &Endpoint) -> &str {

@@ -43,6 +43,12 @@ fn mediator_type(m: &Mediator) -> &str {
         Mediator::ScatterGather(_) => "ScatterGather",
         // SYN mediators/v2/ForEachMediatorV2.java.
         Mediator::ForEach(_) => "ForEachMediatorV2",
+        // SYN mediators/builtin/ForEachMediator.java, mediators/throttle/ThrottleMediator.java.
+        Mediator::ForEachClassic(_) => "ForEachMediator",
+        Mediator::Throttle(_) => "ThrottleMediator",
+        Mediator::Validate(_) => "ValidateMediator",
+        // micro-integrator mediators/cache/CacheMediator.java.
+        Mediator::Cache(_) => "CacheMediator",
     }
 }
 

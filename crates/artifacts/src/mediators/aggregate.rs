@@ -3,10 +3,12 @@
 //! [enclosingElementProperty]>mediators</onComplete></aggregate>`: collects the parts an
 //! `<iterate>` split off and continues with one merged message
 //! (SYN:`config/xml/AggregateMediatorFactory.java`, `mediators/eip/aggregator/AggregateMediator.java`).
+//! `messageCount min` / `max` are ValueFactory values: a number, or `{expr}` (an XPath, a
+//! `json-eval(...)` or MI 4.4's `{${...}}`) read when an aggregation starts.
 
 use roxmltree::Node;
 
-use crate::expression::Expression;
+use crate::expression::{Expression, Value};
 use crate::mediators::iterate::EipSequence;
 use crate::mediators::parse_mediator_list;
 use crate::span::Span;
@@ -19,8 +21,8 @@ pub struct Aggregate {
     /// `completeCondition timeout` in seconds (0: none).
     pub timeout_seconds: f64,
     /// `messageCount min` / `max` (-1 or absent: not set).
-    pub min_messages: i64,
-    pub max_messages: i64,
+    pub min_messages: MessageCount,
+    pub max_messages: MessageCount,
     /// `onComplete expression`: the part of each collected message that is merged.
     pub expression: Expression,
     pub enclosing_element_property: Option<String>,
@@ -28,10 +30,20 @@ pub struct Aggregate {
     pub span: Span,
 }
 
+/// A `messageCount` bound (SYN `config/xml/ValueFactory.java` createValue): a number, or an
+/// expression whose value MI parses with `Double.parseDouble` when an aggregation starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageCount {
+    /// A number (-1: not set).
+    Fixed(i64),
+    /// `{expr}`: `{${vars.n}}`, `{//count}`, `{json-eval($.n)}`.
+    Dynamic(Expression),
+}
+
 pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Aggregate> {
     let mut correlate_on = None;
     let mut timeout_seconds = 0.0;
-    let (mut min_messages, mut max_messages) = (-1, -1);
+    let (mut min_messages, mut max_messages) = (MessageCount::Fixed(-1), MessageCount::Fixed(-1));
     let mut on_complete = None;
     for child in element_children(node) {
         if is_synapse_named(child, "correlateOn") {
@@ -50,10 +62,15 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Aggregate> {
                     return Err(ctx.unknown(count, child, "messageCount"));
                 }
                 for (name, slot) in [("min", &mut min_messages), ("max", &mut max_messages)] {
-                    if let Some(v) = ctx.attr(count, name) {
-                        *slot = count_value(v)
-                            .ok_or_else(|| ctx.invalid_attr(count, name, v, "a number"))?;
-                    }
+                    *slot = match ctx.value_attr(count, name) {
+                        None => MessageCount::Fixed(-1),
+                        Some(Value::Dynamic(expression)) => MessageCount::Dynamic(expression),
+                        Some(Value::Literal(v, _)) => {
+                            MessageCount::Fixed(v.trim().parse().map_err(|_| {
+                                ctx.invalid_attr(count, name, &v, "a number or {expression}")
+                            })?)
+                        }
+                    };
                 }
             }
         } else if is_synapse_named(child, "onComplete") {
@@ -91,15 +108,6 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Aggregate> {
     })
 }
 
-/// A `messageCount` bound: a number, or an expression Conflux does not evaluate (-1: not set).
-fn count_value(v: &str) -> Option<i64> {
-    let v = v.trim();
-    if v.starts_with('{') {
-        return None;
-    }
-    v.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,11 +123,37 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            (a.timeout_seconds, a.min_messages, a.max_messages),
-            (5.0, 2, -1)
+            (a.timeout_seconds, &a.min_messages, &a.max_messages),
+            (5.0, &MessageCount::Fixed(2), &MessageCount::Fixed(-1))
         );
         assert_eq!(a.enclosing_element_property.as_deref(), Some("wrap"));
         assert!(matches!(a.on_complete, EipSequence::Inline(ref l) if l.len() == 1));
+    }
+
+    // AggregateMediatorFactory reads min/max with ValueFactory.createValue: `{...}` is dynamic,
+    // `{${...}}` a Synapse expression.
+    #[test]
+    fn message_counts_may_be_expressions() {
+        let Mediator::Aggregate(a) = parse_one(
+            r#"<aggregate><completeCondition><messageCount min="{${vars.n}}" max="{//m}"/></completeCondition>
+                 <onComplete expression="${payload}"><respond/></onComplete></aggregate>"#,
+        ) else {
+            panic!()
+        };
+        let MessageCount::Dynamic(min) = &a.min_messages else {
+            panic!("{a:?}")
+        };
+        assert_eq!(min.text, "${vars.n}");
+        let MessageCount::Dynamic(max) = &a.max_messages else {
+            panic!("{a:?}")
+        };
+        assert_eq!(max.text, "//m");
+        assert!(
+            parse_err(
+                r#"<aggregate><completeCondition><messageCount min="two"/></completeCondition><onComplete expression="//a"/></aggregate>"#
+            )
+            .contains("a number or {expression}")
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! `<sequence>` runs once per item of the collection, each on its own message, and the results
 //! are written back into the collection or into a variable. Read as
 //! SYN:`config/xml/ForEachMediatorFactory.createForEachMediatorV2` reads it: the v2 form is
-//! chosen when `collection` is present and not blank (the legacy `expression`/`sequence` form
-//! stays unsupported); `parallel-execution` is false only for the exact text `false`;
+//! chosen when `collection` is present and not blank (otherwise the classic
+//! `expression`/`sequence` form of `foreach_classic.rs`); `parallel-execution` is false only for the exact text `false`;
 //! `continue-without-aggregation` is true for `true` in any case, and then `update-original` and
 //! the result attributes are not read; `update-original` is false only for the exact text
 //! `false`, which requires `result-content-type` and `target-variable` (and
@@ -180,14 +180,10 @@ mod tests {
             parse_err(r#"<foreach collection="${payload}"><log/></foreach>"#)
                 .contains("requires a <sequence> child")
         );
-        // The legacy form (no collection) keeps its unsupported error.
-        assert!(
-            parse_err(r#"<foreach expression="//a"><sequence/></foreach>"#)
-                .starts_with("unsupported mediator <foreach> (Tier 2)")
-        );
-        assert!(
-            parse_err(r#"<foreach collection=" " expression="//a"><sequence/></foreach>"#)
-                .starts_with("unsupported mediator <foreach>")
-        );
+        // Without a collection it is the classic form (foreach_classic.rs).
+        assert!(matches!(
+            parse_one(r#"<foreach collection=" " expression="//a"><sequence/></foreach>"#),
+            Mediator::ForEachClassic(_)
+        ));
     }
 }

@@ -6,6 +6,7 @@
 //! element" error.
 
 pub mod aggregate;
+pub mod cache;
 pub mod call;
 pub mod call_template;
 pub mod callout;
@@ -14,6 +15,7 @@ pub mod drop;
 pub mod enrich;
 pub mod filter;
 pub mod foreach;
+pub mod foreach_classic;
 pub mod header;
 pub mod http_connector;
 pub mod in_mediator;
@@ -30,7 +32,9 @@ pub mod scatter_gather;
 pub mod send;
 pub mod sequence;
 pub mod switch;
+pub mod throttle;
 pub mod throw_error;
+pub mod validate;
 pub mod variable;
 
 use roxmltree::Node;
@@ -39,6 +43,7 @@ use crate::span::Span;
 use crate::xml::{Ctx, Result, element_children, is_synapse};
 
 pub use aggregate::Aggregate;
+pub use cache::{Cache, CacheFinder, HashGenerator, OnCacheHit};
 pub use call::Call;
 pub use call_template::{CallTemplate, ParamValue, WithParam};
 pub use callout::{Callout, CalloutService, CalloutSource, CalloutTarget};
@@ -49,6 +54,7 @@ pub use enrich::{
 };
 pub use filter::{Filter, FilterCondition};
 pub use foreach::{ForEach, ForEachResult};
+pub use foreach_classic::ForEachClassic;
 pub use header::{Header, HeaderAction, HeaderScope, HeaderValue};
 pub use http_connector::{
     ConnectorParam, ConnectorValue, HttpOperation, HttpOperationKind, TRANSPORT_PARAMETERS,
@@ -67,7 +73,12 @@ pub use scatter_gather::{Aggregation, ResultContent, ResultTarget, ScatterGather
 pub use send::Send;
 pub use sequence::{SequenceMediator, SequenceTarget};
 pub use switch::{Switch, SwitchCase};
+pub use throttle::{
+    CallerAccess, CallerKind, CallerPolicy, Throttle, ThrottleBranch, ThrottlePolicy,
+    ThrottlePolicySource,
+};
 pub use throw_error::ThrowError;
+pub use validate::{Validate, ValidateFeature, ValidateResource};
 pub use variable::{Variable, VariableAction, VariableValue};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,8 +113,16 @@ pub enum Mediator {
     ThrowError(ThrowError),
     /// `<scatter-gather>` (MI 4.4).
     ScatterGather(ScatterGather),
-    /// `<foreach collection>` (MI 4.4's v2 form; the legacy form is unsupported).
+    /// `<foreach collection>` (MI 4.4's v2 form).
     ForEach(ForEach),
+    /// `<foreach expression>`: the classic form (foreach_classic.rs).
+    ForEachClassic(ForEachClassic),
+    /// `<throttle>`: concurrency and rate limits with onAccept / onReject.
+    Throttle(Throttle),
+    /// `<validate>`: XSD or JSON Schema validation with `<on-fail>`.
+    Validate(Validate),
+    /// `<cache>`: MI 4.x's response cache (finder or collector).
+    Cache(Cache),
 }
 
 /// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
@@ -117,17 +136,12 @@ pub(crate) fn parse_leaf(ctx: &Ctx, node: Node) -> Result<Span> {
 
 /// Synapse/MI mediators Conflux does not implement (synapse-subset.md §1.3 and §2.1), with the tier.
 const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
-    // The legacy `<foreach expression>`; the v2 `<foreach collection>` is parsed above.
-    ("foreach", "Tier 2"),
     ("xslt", "Tier 2"),
     ("fastXSLT", "Tier 2"),
     ("script", "Tier 2"),
     ("datamapper", "Tier 2"),
-    ("validate", "Tier 2"),
     ("jsontransform", "Tier 2"),
     ("store", "Tier 2"),
-    ("cache", "Tier 2"),
-    ("throttle", "Tier 2"),
     ("rewrite", "Tier 2"),
     ("builder", "Tier 2"),
     ("dblookup", "Tier 3"),
@@ -180,10 +194,14 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
         "iterate" => Mediator::Iterate(iterate::parse(ctx, node)?),
         "aggregate" => Mediator::Aggregate(aggregate::parse(ctx, node)?),
         "clone" => Mediator::Clone(clone::parse(ctx, node)?),
+        "validate" => Mediator::Validate(validate::parse(ctx, node)?),
+        "cache" => Mediator::Cache(cache::parse(ctx, node)?),
         "variable" => Mediator::Variable(variable::parse(ctx, node)?),
         "throwError" => Mediator::ThrowError(throw_error::parse(ctx, node)?),
         "scatter-gather" => Mediator::ScatterGather(scatter_gather::parse(ctx, node)?),
         "foreach" if foreach::is_v2(ctx, node) => Mediator::ForEach(foreach::parse(ctx, node)?),
+        "foreach" => Mediator::ForEachClassic(foreach_classic::parse(ctx, node)?),
+        "throttle" => Mediator::Throttle(throttle::parse(ctx, node)?),
         other => {
             if let Some((_, why)) = UNSUPPORTED_MEDIATORS
                 .iter()
@@ -241,6 +259,10 @@ impl Mediator {
             Mediator::ThrowError(m) => &m.span,
             Mediator::ScatterGather(m) => &m.span,
             Mediator::ForEach(m) => &m.span,
+            Mediator::ForEachClassic(m) => &m.span,
+            Mediator::Throttle(m) => &m.span,
+            Mediator::Validate(m) => &m.span,
+            Mediator::Cache(m) => &m.span,
         }
     }
 
@@ -273,6 +295,10 @@ impl Mediator {
             Mediator::ThrowError(_) => "throwError",
             Mediator::ScatterGather(_) => "scatter-gather",
             Mediator::ForEach(_) => "foreach",
+            Mediator::ForEachClassic(_) => "foreach",
+            Mediator::Throttle(_) => "throttle",
+            Mediator::Validate(_) => "validate",
+            Mediator::Cache(_) => "cache",
             Mediator::HttpConnector(m) => match m.kind {
                 HttpOperationKind::Get => "http.get",
                 HttpOperationKind::Post => "http.post",
@@ -331,6 +357,26 @@ impl Mediator {
             }) => vec![list],
             Mediator::ScatterGather(s) => s.branches.iter().map(Vec::as_slice).collect(),
             Mediator::ForEach(f) => vec![&f.sequence],
+            Mediator::ForEachClassic(ForEachClassic {
+                sequence: EipSequence::Inline(list),
+                ..
+            }) => vec![list],
+            Mediator::Throttle(t) => [&t.on_accept, &t.on_reject]
+                .into_iter()
+                .filter_map(|b| match b {
+                    Some(ThrottleBranch::Inline(list)) => Some(list.as_slice()),
+                    _ => None,
+                })
+                .collect(),
+            Mediator::Validate(v) => vec![&v.on_fail],
+            Mediator::Cache(Cache {
+                finder:
+                    Some(CacheFinder {
+                        on_cache_hit: Some(OnCacheHit::Inline(list)),
+                        ..
+                    }),
+                ..
+            }) => vec![list],
             Mediator::PropertyGroup(_) => Vec::new(),
             _ => Vec::new(),
         }

@@ -1,7 +1,8 @@
 //! `<payloadFactory media-type template-type>` with `<format>` (inline or `key=`) and `<args>`
 //! (synapse-subset.md §3.11, SYN:`config/xml/PayloadFactoryMediatorFactory.java`). The format's
-//! `$n` and MI 4.4 `${...}` placeholders are the mediation crate's business; only
-//! `template-type="freemarker"` is refused here.
+//! `$n` and MI 4.4 `${...}` placeholders, and `template-type="freemarker"` templates, are the
+//! mediation crate's business (it compiles them); here a FreeMarker format is read as MI reads
+//! it: the text of `<format>` (its CDATA), never child elements.
 
 use roxmltree::Node;
 
@@ -18,6 +19,9 @@ pub struct PayloadFactory {
     pub args: Vec<Arg>,
     /// `escapeXmlChars="true"`: XML-escape string arguments inserted into JSON.
     pub escape_xml_chars: bool,
+    /// `template-type="freemarker"` (any case): the format is a FreeMarker template, and an
+    /// inline format's `text` is MI's (`removeCDATAFromPayload(getText())`).
+    pub freemarker: bool,
     pub span: Span,
 }
 
@@ -81,15 +85,9 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<PayloadFactory> {
     // PayloadFactoryMediatorFactory.getTemplateProcessor: `freemarker` (any case) is the
     // FreeMarker engine; anything else, absent included, is the default (regex) engine with its
     // `$n` and `${...}` placeholders.
-    if let Some(v) = ctx.attr(node, "template-type")
-        && v.eq_ignore_ascii_case("freemarker")
-    {
-        return Err(ctx.unsupported(
-            node,
-            format!("payloadFactory template-type=\"{v}\""),
-            "Conflux has no FreeMarker engine; write the format for template-type=\"default\" with $n and ${...} placeholders",
-        ));
-    }
+    let freemarker = ctx
+        .attr(node, "template-type")
+        .is_some_and(|v| v.eq_ignore_ascii_case("freemarker"));
     let mut format = None;
     let mut args = Vec::new();
     for child in element_children(node) {
@@ -99,6 +97,24 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<PayloadFactory> {
             }
             format = Some(match ctx.value_attr(child, "key") {
                 Some(key) => Format::Key(key),
+                None if freemarker => {
+                    // MI takes the text of <format> (getText ignores elements), so a template
+                    // written as elements would silently be empty: say so instead.
+                    if let Some(element) = child.children().find(|c| c.is_element()) {
+                        return Err(ctx.invalid(
+                            element,
+                            "a FreeMarker <format> is text: wrap the template in <![CDATA[ ... ]]>"
+                                .into(),
+                        ));
+                    }
+                    let raw = element_inner_text(child).to_string();
+                    Format::Inline {
+                        text: freemarker_text(&raw),
+                        raw,
+                        namespaces: all_namespaces(child),
+                        span: ctx.span(child),
+                    }
+                }
                 None => Format::Inline {
                     raw: ctx.inner_source(child),
                     text: text_content(child),
@@ -125,6 +141,7 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<PayloadFactory> {
         format,
         args,
         escape_xml_chars: ctx.bool_attr(node, "escapeXmlChars", false)?,
+        freemarker,
         span: ctx.span(node),
     })
 }
@@ -139,6 +156,100 @@ fn text_content(node: Node) -> String {
             .collect();
     }
     text_of(node)
+}
+
+/// The source between an element's start and end tags, CDATA markers included (roxmltree
+/// merges CDATA into the text around it).
+fn element_inner_text<'a>(node: Node<'a, '_>) -> &'a str {
+    let source = &node.document().input_text()[node.range()];
+    let mut quote = None;
+    let mut start_tag_end = None;
+    for (i, c) in source.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '>') => {
+                start_tag_end = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    match (start_tag_end, source.rfind("</")) {
+        (Some(open), Some(close)) if !source[..=open].ends_with("/>") && close > open => {
+            &source[open + 1..close]
+        }
+        _ => "",
+    }
+}
+
+/// The template MI reads from a FreeMarker `<format>`: its text nodes without the white-space-only
+/// ones (`removeIndentations`), CDATA content as written (`removeCDATAFromPayload`), entity
+/// references decoded, comments dropped.
+fn freemarker_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let cdata = rest.find("<![CDATA[");
+        let comment = rest.find("<!--");
+        let next = [cdata, comment].into_iter().flatten().min();
+        let (text, after) = match next {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if !text.trim().is_empty() {
+            out.push_str(&decode_entities(text));
+        }
+        rest = if let Some(body) = after.strip_prefix("<![CDATA[") {
+            let end = body.find("]]>").unwrap_or(body.len());
+            out.push_str(&body[..end]);
+            body.get(end + 3..).unwrap_or("")
+        } else if let Some(body) = after.strip_prefix("<!--") {
+            body.find("-->").map_or("", |end| &body[end + 3..])
+        } else {
+            ""
+        };
+    }
+    out
+}
+
+/// XML's predefined and numeric character references.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let decoded = after.find(';').and_then(|semi| {
+            let name = &after[..semi];
+            let c = match name {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => name
+                    .strip_prefix("#x")
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, semi))
+        });
+        match decoded {
+            Some((c, semi)) => {
+                out.push(c);
+                rest = &after[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn parse_arg(ctx: &Ctx, node: Node) -> Result<Arg> {
@@ -211,6 +322,36 @@ mod tests {
         assert!(matches!(p.format, Format::Key(ref k) if k.literal() == Some("fmt")));
     }
 
+    // PayloadFactoryMediatorFactory: a FreeMarker format is `removeCDATAFromPayload(getText())`
+    // after `removeIndentations`.
+    #[test]
+    fn freemarker_format_is_the_cdata_text() {
+        let Mediator::PayloadFactory(p) = parse_one(
+            "<payloadFactory media-type=\"json\" template-type=\"FreeMarker\"><format>\n  <![CDATA[{\"a\": \"${payload.a}\"}]]>\n  </format></payloadFactory>",
+        ) else {
+            panic!()
+        };
+        assert!(p.freemarker);
+        let Format::Inline { text, .. } = &p.format else {
+            panic!()
+        };
+        assert_eq!(text, "{\"a\": \"${payload.a}\"}");
+        assert_eq!(
+            freemarker_text("a &lt;b&gt; &#65;&#x42; &amp;x <!-- c -->"),
+            "a <b> AB &x "
+        );
+        assert!(
+            parse_err("<payloadFactory template-type=\"freemarker\"><format><a>${x}</a></format></payloadFactory>")
+                .contains("wrap the template in <![CDATA[")
+        );
+        let Mediator::PayloadFactory(p) = parse_one(
+            "<payloadFactory template-type=\"default\"><format>x</format></payloadFactory>",
+        ) else {
+            panic!()
+        };
+        assert!(!p.freemarker);
+    }
+
     #[test]
     fn errors() {
         assert!(
@@ -219,10 +360,6 @@ mod tests {
         );
         assert!(
             parse_err("<payloadFactory/>").contains("<payloadFactory> requires a child <format>")
-        );
-        assert_eq!(
-            parse_err("<payloadFactory template-type=\"FreeMarker\"><format/></payloadFactory>"),
-            "unsupported payloadFactory template-type=\"FreeMarker\" (Conflux has no FreeMarker engine; write the format for template-type=\"default\" with $n and ${...} placeholders) at sequences/S.xml:2:1"
         );
         // Any other value is MI's default engine.
         for t in ["default", "regex", ""] {

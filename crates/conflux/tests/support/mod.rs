@@ -344,3 +344,5 @@ pub fn bundled_home() -> PathBuf {
 
 pub mod backend;
 pub mod capp;
+pub mod fault_proxy;
+pub mod load;

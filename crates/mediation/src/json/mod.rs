@@ -12,7 +12,7 @@ mod jayway;
 mod names;
 mod to_xml;
 
-pub use eval::{JsonEval, JsonSource};
+pub use eval::{JsonEval, JsonSource, MAX_BRACKET_DEPTH};
 pub use from_xml::{
     try_xml_to_json, xml_to_json, xml_to_json_text, xml_to_json_text_with, xml_to_json_with,
 };

@@ -1076,6 +1076,12 @@ impl Compiler {
                 art::Mediator::ForEach(fe) => {
                     out.push(Mediator::ForEach(Box::new(self.foreach(fe)?)))
                 }
+                art::Mediator::ForEachClassic(fe) => out.push(Mediator::ForEachClassic(Box::new(
+                    self.foreach_classic(fe)?,
+                ))),
+                art::Mediator::Throttle(t) => {
+                    out.push(Mediator::Throttle(Arc::new(self.throttle(t)?)))
+                }
                 art::Mediator::ScatterGather(sg) => {
                     out.push(Mediator::ScatterGather(Box::new(self.scatter_gather(sg)?)))
                 }
@@ -1086,9 +1092,34 @@ impl Compiler {
                         art::Value::Dynamic(e) => expression(e)?,
                     },
                 })),
+                art::Mediator::Validate(v) => {
+                    out.push(Mediator::Validate(Box::new(self.validate(v)?)))
+                }
+                art::Mediator::Cache(c) => out.push(Mediator::Cache(Box::new(self.cache(c)?))),
             }
         }
         Ok(out)
+    }
+
+    /// `<validate>` (runtime/mediators/validate.rs): schemas of static keys compile here.
+    fn validate(&mut self, v: &am::Validate) -> Result<rt::Validate> {
+        let on_fail = self.mediators(&v.on_fail)?;
+        let (validate, warnings) = rt::compile_validate(v, &|key| self.entry_text(key), on_fail)
+            .map_err(|(span, e)| CompileError::at(&span, e))?;
+        self.warnings.extend(warnings);
+        Ok(validate)
+    }
+
+    /// `<cache>` (runtime/mediators/cache.rs).
+    fn cache(&mut self, c: &am::Cache) -> Result<rt::Cache> {
+        let on_hit = match c.finder.as_ref().and_then(|f| f.on_cache_hit.as_ref()) {
+            None => rt::OnHit::Respond,
+            Some(am::OnCacheHit::Inline(list)) => rt::OnHit::Inline(self.mediators(list)?),
+            Some(am::OnCacheHit::Sequence(name, span)) => {
+                rt::OnHit::Sequence(self.sequence_key("onCacheHit sequence", name, span)?)
+            }
+        };
+        rt::compile_cache(c, on_hit).map_err(|(span, e)| CompileError::at(&span, e))
     }
 
     /// An HTTP connector connection (runtime/mediators/http_connector.rs): its endpoint joins
@@ -1118,12 +1149,14 @@ impl Compiler {
                     password: connector_param(password, false)?,
                 }))
             }
-            art::local_entry::HttpAuth::OAuthClientCredentials {
+            art::local_entry::HttpAuth::OAuth {
+                grant,
                 client_id,
                 client_secret,
                 token_url,
                 mode,
                 parameters,
+                timeouts,
             } => {
                 let token_url = connector_param(token_url, false)?;
                 let token_endpoint = Arc::new(Endpoint {
@@ -1135,21 +1168,36 @@ impl Compiler {
                         format: None,
                         addressing: false,
                     },
-                    timeout: None,
+                    timeout: rt::http_connector::token_timeout(timeouts),
                     dynamic_timeout: None,
                     timeout_action: TimeoutAction::Never,
                     suspension: Default::default(),
                 });
-                rt::http_connector::Auth::OAuth(Box::new(
-                    rt::http_connector::ClientCredentials::new(
-                        connector_param(client_id, false)?,
-                        connector_param(client_secret, false)?,
-                        token_url,
-                        *mode == art::local_entry::OAuthMode::Payload,
-                        parameters.clone(),
-                        token_endpoint,
-                    ),
-                ))
+                let grant = match grant {
+                    art::local_entry::OAuthGrant::ClientCredentials => {
+                        rt::http_connector::Grant::ClientCredentials
+                    }
+                    art::local_entry::OAuthGrant::Password { username, password } => {
+                        rt::http_connector::Grant::Password {
+                            username: connector_param(username, false)?,
+                            password: connector_param(password, false)?,
+                        }
+                    }
+                    art::local_entry::OAuthGrant::AuthorizationCode { refresh_token } => {
+                        rt::http_connector::Grant::RefreshToken {
+                            refresh_token: connector_param(refresh_token, false)?,
+                        }
+                    }
+                };
+                rt::http_connector::Auth::OAuth(Box::new(rt::http_connector::OAuth::new(
+                    grant,
+                    connector_param(client_id, false)?,
+                    connector_param(client_secret, false)?,
+                    token_url,
+                    *mode == art::local_entry::OAuthMode::Payload,
+                    parameters.clone(),
+                    token_endpoint,
+                )))
             }
         };
         Ok(Arc::new(rt::HttpConnection {
@@ -1384,8 +1432,8 @@ impl Compiler {
     }
 
     /// `<foreach collection>` (runtime/mediators/foreach.rs): with `update-original`, the
-    /// collection must be a plain path (`${payload.a}`, `${vars.v.b[0]}`) to write the results
-    /// back to.
+    /// collection must be a plain path (`${payload.a}`, `${vars.v.b[0]}`) or an `xpath(...)`
+    /// node list to write the results back to.
     fn foreach(&mut self, fe: &am::ForEach) -> Result<rt::ForEach> {
         let result = match &fe.result {
             am::ForEachResult::ContinueWithoutAggregation => {
@@ -1401,18 +1449,8 @@ impl Compiler {
                 },
             },
             am::ForEachResult::UpdateOriginal => {
-                let path = crate::synapse_expr::whole_expression(&fe.collection.text)
-                    .and_then(rt::CollectionPath::parse)
-                    .ok_or_else(|| {
-                        CompileError::at(
-                            &fe.collection.span,
-                            format!(
-                                "foreach: with update-original the collection must be a path in the payload or a variable (${{payload.items}}, ${{vars.list.items}}) to write the results back to, not {}; or set update-original=\"false\" with a target-variable",
-                                fe.collection.text
-                            ),
-                        )
-                    })?;
-                rt::ForEachResult::UpdateOriginal(path)
+                rt::ForEachResult::update_original(&fe.collection.text, &fe.collection.namespaces)
+                    .map_err(|e| CompileError::at(&fe.collection.span, e))?
             }
         };
         Ok(rt::ForEach {
@@ -1470,12 +1508,79 @@ impl Compiler {
             id: a.id.clone(),
             timeout: (a.timeout_seconds > 0.0)
                 .then(|| std::time::Duration::from_secs_f64(a.timeout_seconds)),
-            min_messages: a.min_messages,
-            max_messages: a.max_messages,
+            min_messages: rt::MessageCount::compile(&a.min_messages)
+                .map_err(|e| CompileError::at(&a.span, e))?,
+            max_messages: rt::MessageCount::compile(&a.max_messages)
+                .map_err(|e| CompileError::at(&a.span, e))?,
             expression: expression(&a.expression)?,
             enclosing_element_property: a.enclosing_element_property.clone(),
             on_complete: self.eip_sequence(&a.on_complete)?,
         })
+    }
+
+    /// The classic `<foreach expression>` (runtime/mediators/foreach_classic.rs).
+    fn foreach_classic(&mut self, f: &am::ForEachClassic) -> Result<rt::ForEachClassic> {
+        let sequence = self.eip_sequence(&f.sequence)?;
+        rt::ForEachClassic::new(
+            f.id.as_deref(),
+            expression(&f.expression)?,
+            sequence,
+            f.continue_loop_on_failure,
+        )
+        .map_err(|e| CompileError::at(&f.span, e))
+    }
+
+    /// `<throttle>` (runtime/mediators/throttle.rs): a `<policy key>` is read at deploy.
+    fn throttle(&mut self, t: &am::Throttle) -> Result<rt::Throttle> {
+        // MI throttles nothing when the policy holds no throttle assertion
+        // (ThrottleFactory.createMediatorThrottle returns null): said here, once.
+        let no_assertion = |span: &Span| {
+            format!(
+                "throttle {}: the policy has no throttle:MediatorThrottleAssertion in namespace {}: nothing is throttled, as in MI, at {span}",
+                t.id,
+                am::throttle::THROTTLE_NS
+            )
+        };
+        let policy = match &t.policy {
+            None => None,
+            Some(am::ThrottlePolicySource::Inline(p)) => Some(p.clone()),
+            Some(am::ThrottlePolicySource::NoAssertion(span)) => {
+                self.warnings.push(no_assertion(span));
+                None
+            }
+            Some(am::ThrottlePolicySource::Key(key, span)) => {
+                let text = self.local_entry(&art::Value::Literal(key.clone(), span.clone()))?;
+                let parsed = am::throttle::parse_policy_text(&text)
+                    .map_err(|e| CompileError::at(span, format!("throttle policy {key}: {e}")))?;
+                if parsed.is_none() {
+                    self.warnings.push(no_assertion(span));
+                }
+                parsed
+            }
+        };
+        let mut branch = |what: &str, b: &Option<am::ThrottleBranch>| -> Result<_> {
+            Ok(match b {
+                None => None,
+                Some(am::ThrottleBranch::Key(key, span)) => Some(rt::ThrottleBranch::Named(
+                    self.sequence_key(what, key, span)?,
+                )),
+                Some(am::ThrottleBranch::Inline(list)) => {
+                    Some(rt::ThrottleBranch::Inline(Arc::new(Sequence {
+                        name: Arc::from("anonymous"),
+                        mediators: self.mediators(list)?,
+                        on_error: None,
+                    })))
+                }
+            })
+        };
+        let on_accept = branch("onAccept sequence", &t.on_accept)?;
+        let on_reject = branch("onReject sequence", &t.on_reject)?;
+        Ok(rt::Throttle::new(
+            &t.id,
+            policy.as_ref(),
+            on_accept,
+            on_reject,
+        ))
     }
 
     fn eip_sequence(&mut self, s: &am::EipSequence) -> Result<rt::EipSequence> {
@@ -1727,13 +1832,33 @@ impl Compiler {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // FreeMarkerTemplateProcessor.init compiles the template when the artifact deploys.
+        if p.freemarker {
+            let (source, span) = match &p.format {
+                am::Format::Inline { text, span, .. } => (text.clone(), span),
+                am::Format::Key(v) => (self.local_entry(v)?, &p.span),
+            };
+            let template =
+                crate::freemarker::Template::compile(&source, media_type == rt::MediaType::Xml)
+                    .map_err(|e| {
+                        CompileError::at(span, format!("payloadFactory FreeMarker template: {e}"))
+                    })?;
+            return Ok(rt::PayloadFactory {
+                media_type,
+                format: source,
+                args,
+                template: Some(Arc::new(template).into()),
+            });
+        }
         // RegexTemplateProcessor.init compiles the format's `${...}` placeholders: an invalid one
         // fails the deployment ("Invalid Payload format").
         let template = if format.contains("${") {
             Some(
-                crate::synapse_expr::PayloadTemplate::compile(&format).map_err(|e| {
-                    CompileError::at(&p.span, format!("Invalid Payload format : {e}"))
-                })?,
+                crate::synapse_expr::PayloadTemplate::compile(&format)
+                    .map_err(|e| {
+                        CompileError::at(&p.span, format!("Invalid Payload format : {e}"))
+                    })?
+                    .into(),
             )
         } else {
             None

@@ -134,6 +134,12 @@ pub struct MessageContext<B> {
     /// handler that runs next keeps them (SYN `FaultHandler.handleFault` fills them only while
     /// `ERROR_CODE` is unset).
     pub thrown_error: bool,
+    /// Set by a `<cache>` finder on a miss: the entry its collector fills with the response (MI's
+    /// `CachableResponse` property).
+    pub cache_ticket: Option<crate::runtime::mediators::CacheTicket>,
+    /// Concurrency slots of `<throttle>` mediators this message holds; dropping the context
+    /// gives them back (runtime/mediators/throttle.rs).
+    pub throttle_permits: Vec<crate::runtime::mediators::ConcurrencyPermit>,
 }
 
 impl<B: MessageBody> MessageContext<B> {
@@ -169,6 +175,8 @@ impl<B: MessageBody> MessageContext<B> {
             request_charset,
             variables: HashMap::new(),
             thrown_error: false,
+            cache_ticket: None,
+            throttle_permits: Vec::new(),
         }
     }
 

@@ -128,6 +128,7 @@ impl Fault {
             (_, true) => StatusCode::BAD_GATEWAY,
             (PayloadError::TooLarge { .. }, false) => StatusCode::PAYLOAD_TOO_LARGE,
             (PayloadError::Malformed { .. }, false) => StatusCode::BAD_REQUEST,
+            (PayloadError::OverLimit { .. }, false) => StatusCode::BAD_REQUEST,
             (PayloadError::Read(_), false) => StatusCode::BAD_REQUEST,
         };
         Fault {
@@ -416,8 +417,15 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                     }
                     // Split and aggregate (runtime/mediators/{iterate,aggregate}.rs), and MI 4.4's
                     // scatter-gather and v2 foreach (runtime/mediators/{scatter_gather,foreach}.rs):
-                    // one await point for all three keeps this (recursive) future's frame small.
-                    Mediator::Iterate(_) | Mediator::ScatterGather(_) | Mediator::ForEach(_) => {
+                    // one await point for all three keeps this (recursive) future's frame small;
+                    // the classic foreach, throttle, validate and cache go through it too.
+                    Mediator::Iterate(_)
+                    | Mediator::ScatterGather(_)
+                    | Mediator::ForEach(_)
+                    | Mediator::ForEachClassic(_)
+                    | Mediator::Throttle(_)
+                    | Mediator::Validate(_)
+                    | Mediator::Cache(_) => {
                         match self.run_splitter(mediator, ctx, route, depth).await? {
                             Ended::Continue => {}
                             other => return Ok(other),

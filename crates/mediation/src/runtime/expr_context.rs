@@ -9,7 +9,8 @@
 //! `props.synapse` / `props.axis2` the default and axis2 scopes; `params.queryParams` /
 //! `params.pathParams` the `query.param.*` / `uri.var.*` properties; `params.functionParams` the
 //! innermost template call's parameters; `xpath(...)` the envelope, with the namespaces of the
-//! element that holds the expression. `configs.*` have no values at run time in Conflux (they are
+//! element that holds the expression (`xpath(e, 'name')` a variable's XML:
+//! `runtime::xpath_variable`). `configs.*` have no values at run time in Conflux (they are
 //! resolved when artifacts deploy), so `${configs.x}` read per message is empty.
 
 use std::sync::Arc;
@@ -167,9 +168,14 @@ impl<B: MessageBody> ExprContext for ScopedExprView<'_, B> {
         string_mode: bool,
     ) -> Result<ExprValue, String> {
         if let Some(variable) = variable {
-            return Err(format!(
-                "xpath({expr:?}, '{variable}') over a variable is not supported by Conflux"
-            ));
+            return crate::runtime::xpath_variable::evaluate(
+                expr,
+                self.namespaces,
+                variable,
+                self.ctx.variables.get(variable),
+                &crate::runtime::value::CtxEnv(self.ctx),
+                string_mode,
+            );
         }
         let xpath =
             crate::xpath::XPath::compile(expr, self.namespaces).map_err(|e| e.to_string())?;

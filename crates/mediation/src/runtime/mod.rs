@@ -12,10 +12,13 @@ pub mod endpoint_group;
 pub mod engine;
 pub mod expr_context;
 pub mod fault;
+pub mod limits;
 pub mod mediators;
 pub mod payload;
 pub mod value;
 pub mod wsdl_endpoint;
+pub(crate) mod xpath_variable;
+pub mod xsd;
 
 pub use body::MessageBody;
 pub use context::{MessageContext, Scope};

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 
 use crate::json;
+use crate::runtime::limits;
 
 /// The largest body mediation reads into memory, unless `[mediation] max_message_size` says
 /// otherwise. A larger request is answered 413; a sequence that never reads the body streams any
@@ -130,6 +131,10 @@ pub enum PayloadError {
     Read(String),
     #[error("the {kind} payload is not well-formed: {detail}")]
     Malformed { kind: &'static str, detail: String },
+    /// Refused before it was built: past one of the structural limits of [`crate::runtime::limits`]
+    /// (depth, counts, number length), which keep the time and memory one message costs bounded.
+    #[error("the {kind} payload exceeds a limit: {detail}")]
+    OverLimit { kind: &'static str, detail: String },
 }
 
 /// The families of content types mediation tells apart.
@@ -208,10 +213,14 @@ impl Payload {
         };
         match kind {
             ContentKind::Json => {
+                let scan = limits::check_json(&bytes)?;
                 let value = json::parse_json(&bytes).map_err(|e| PayloadError::Malformed {
                     kind: "JSON",
                     detail: e.to_string(),
                 })?;
+                if scan.attribute_keys {
+                    limits::check_json_xml_view(&value)?;
+                }
                 // Valid JSON is valid UTF-8 (RFC 8259 §8.1); keep the text as it came.
                 let text = String::from_utf8(bytes.to_vec()).ok();
                 Ok(Payload::Json(JsonPayload { value, text }))
@@ -235,6 +244,7 @@ impl Payload {
     /// An XML payload from text, checked for well-formedness; a root `Envelope` in a SOAP
     /// namespace makes it a SOAP message.
     pub fn xml(text: String) -> Result<Payload, PayloadError> {
+        limits::check_xml(&text)?;
         let soap = {
             let doc = parse_document(&text).map_err(|detail| PayloadError::Malformed {
                 kind: "XML",
@@ -447,7 +457,10 @@ pub fn json_as_xml(value: &serde_json::Value) -> String {
     json::json_to_xml_with(value, json::JsonToXmlOptions::configured())
 }
 
-/// Parses message XML: no DTDs (entity expansion is an attack on a server), a node limit.
+/// Parses message XML: no DTDs (no entity expansion, no external entity is ever fetched; MI's
+/// own parsers set `SUPPORT_DTD` false, e.g. wso2/micro-integrator `RequestProcessorUtil`), and
+/// at most [`MAX_XML_NODES`] nodes. Text from outside passes [`limits::check_xml`] first
+/// ([`Payload::xml`]).
 pub fn parse_document(text: &str) -> Result<roxmltree::Document<'_>, String> {
     roxmltree::Document::parse_with_options(
         text,
@@ -460,9 +473,7 @@ pub fn parse_document(text: &str) -> Result<roxmltree::Document<'_>, String> {
     .map_err(|e| e.to_string())
 }
 
-/// The most nodes one message document may have (a guard against memory blow-up on hostile
-/// input; 10 MiB of dense XML stays well under it).
-pub const MAX_XML_NODES: u32 = 4_000_000;
+pub use limits::MAX_XML_NODES;
 
 /// The SOAP version of an `Envelope` root element, if it is one.
 pub fn soap_version(root: roxmltree::Node) -> Option<SoapVersion> {

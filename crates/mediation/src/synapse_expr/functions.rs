@@ -79,9 +79,11 @@ fn invalid(name: &str) -> EvalError {
     EvalError::empty(format!("Invalid argument provided for {name} function"))
 }
 
+/// `hashicorp-vault()` reads MI's `[[external_vault]] name = "hashicorp"` over HTTP per call;
+/// Conflux has no HashiCorp Vault client (expression functions evaluate synchronously).
 fn not_supported_vault(name: &str) -> EvalError {
     EvalError::fault(format!(
-        "{name}(...) is not supported in Conflux: secure vault and HashiCorp Vault lookups are not implemented"
+        "{name}(...) is not supported in Conflux: HashiCorp Vault lookups ([[external_vault]] name = \"hashicorp\") are not implemented; use wso2-vault('alias') with [secrets] in deployment.toml"
     ))
 }
 
@@ -230,7 +232,9 @@ fn one_argument(
             )),
         },
         Function::Xpath => xpath(ev, &text(&r)?, None),
-        Function::Wso2Vault => Err(not_supported_vault(name)),
+        // PredefinedFunctionNode.fetchSecretValue -> wso2:vault-lookup: the decrypted
+        // `[secrets]` value, or the alias itself when there is none.
+        Function::Wso2Vault => Ok(ExprValue::String(crate::vault::lookup(&text(&r)?))),
         Function::Not => Ok(ExprValue::Bool(!r.as_boolean()?)),
         Function::Trim
         | Function::Base64Encode

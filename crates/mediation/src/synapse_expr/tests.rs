@@ -1993,12 +1993,28 @@ fn facts_functions_edge_cases() {
     faults(&ctx, "[1, null]");
     faults(&ctx, "round(sqrt(-1.0), 2)");
     faults(&ctx, "sqrt(-1.0) + 1.5");
-    let vault = faults(&ctx, "wso2-vault('alias')");
-    assert!(vault.contains("not supported in Conflux"), "{vault}");
     assert!(faults(&ctx, "hashicorp-vault('p', 'f')").contains("not supported in Conflux"));
     assert!(faults(&ctx, "hashicorp-vault('n', 'p', 'f')").contains("not supported in Conflux"));
     // exists() catches evaluation errors only.
     faults(&ctx, "exists(vars['x'])");
+}
+
+#[test]
+fn wso2_vault_reads_the_secure_vault_and_an_unknown_alias_reads_as_itself() {
+    // PredefinedFunctionNode.fetchSecretValue -> wso2:vault-lookup -> FileBaseSecretRepository.
+    crate::vault::install_test_secrets();
+    let ctx = TestCtx::new();
+    check(
+        &ctx,
+        &[
+            ("wso2-vault('expr_test_db_password')", "s3cr3t"),
+            (
+                "wso2-vault(\"expr_test_db_\" + \"password\") + '!'",
+                "s3cr3t!",
+            ),
+            ("wso2-vault('expr_test_unknown')", "expr_test_unknown"),
+        ],
+    );
 }
 
 #[test]

@@ -70,7 +70,7 @@ impl ExprValue {
     /// Java `toString()` of the raw value (what objectValueOf consumers print): a String as it
     /// is, a JsonElement as Gson's compact JSON (a string primitive quoted), numbers as Java
     /// prints them.
-    pub(super) fn java_to_string(&self) -> String {
+    pub(crate) fn java_to_string(&self) -> String {
         match self {
             ExprValue::Null => "null".into(),
             ExprValue::Bool(b) => b.to_string(),

@@ -209,6 +209,9 @@ pub(crate) enum Function {
     Base64Encode,
     Base64Decode,
     UrlEncode,
+    /// `wso2:vault-lookup('alias')` (MI's SecureVaultLookupXPathFunctionProvider), found by the
+    /// literal prefix `wso2` (XpathExtensionUtil matches `prefix + localName`).
+    VaultLookup,
     // XPath 2.0 functions MI evaluates through Saxon when `synapse.enable_xpath_dom_failover` is
     // set (SynapseXPath.stringValueOf -> evaluateDOMXPath after Jaxen's UnresolvableException).
     Tokenize,
@@ -256,6 +259,8 @@ pub(crate) const FUNCTIONS: &[(&str, Function, usize, usize)] = &[
     ("base64Encode", Function::Base64Encode, 1, 2),
     ("base64Decode", Function::Base64Decode, 1, 2),
     ("url-encode", Function::UrlEncode, 1, 2),
+    // MI's 3-argument form (secret type, encrypted) reads Docker/file/env secrets: not supported.
+    ("vault-lookup", Function::VaultLookup, 1, 1),
     ("tokenize", Function::Tokenize, 2, 3),
     ("matches", Function::Matches, 2, 3),
     ("replace", Function::Replace, 3, 4),
@@ -301,14 +306,40 @@ impl Expr {
     /// XML values once.
     pub(crate) fn mark_property_nodes(&mut self, found: &mut Vec<(String, String)>) {
         fn mark(start: &mut Expr, found: &mut Vec<(String, String)>) {
-            if let Expr::Variable(Variable::Property { scope, name }) = start {
-                let (scope, name) = (std::mem::take(scope), std::mem::take(name));
-                if !found.contains(&(scope.clone(), name.clone())) {
-                    found.push((scope.clone(), name.clone()));
+            let property = match start {
+                Expr::Variable(Variable::Property { scope, name }) => {
+                    Some((std::mem::take(scope), std::mem::take(name)))
                 }
-                *start = Expr::Variable(Variable::PropertyNode { scope, name });
-            } else {
-                start.mark_property_nodes(found);
+                // `get-property('name')//x` / `get-property('scope', 'name')/x` walk an OM
+                // property as `$ctx:name//x` does (MI test ForEachPropertiesTestCase:
+                // `get-property('FOREACH_ORIGINAL_MESSAGE')//m0:group`).
+                Expr::Call(call) if call.function == Function::GetProperty => {
+                    match call.args.as_slice() {
+                        [Expr::Literal(name)] => Some(("default".to_string(), name.clone())),
+                        [Expr::Literal(scope), Expr::Literal(name)]
+                            if matches!(
+                                scope.as_str(),
+                                "default" | "axis2" | "operation" | "transport"
+                            ) =>
+                        {
+                            Some((scope.clone(), name.clone()))
+                        }
+                        _ => None,
+                    }
+                    .filter(|(_, name)| {
+                        !matches!(name.as_str(), "SYSTEM_DATE" | "SYSTEM_TIME" | "FAULT" | "")
+                    })
+                }
+                _ => None,
+            };
+            match property {
+                Some((scope, name)) => {
+                    if !found.contains(&(scope.clone(), name.clone())) {
+                        found.push((scope.clone(), name.clone()));
+                    }
+                    *start = Expr::Variable(Variable::PropertyNode { scope, name });
+                }
+                None => start.mark_property_nodes(found),
             }
         }
         match self {

@@ -375,7 +375,8 @@ pub(crate) fn call<'a, 'i>(
         Function::GetProperty
         | Function::Base64Encode
         | Function::Base64Decode
-        | Function::UrlEncode => {
+        | Function::UrlEncode
+        | Function::VaultLookup => {
             let strings: Vec<String> = args.iter().map(Value::to_xpath_string).collect();
             Value::String(synapse::call_function(
                 ev,

@@ -237,7 +237,9 @@ impl XPath {
         let texts = self.node_property_texts(env);
         let docs = parse_property_docs(&texts);
         let value = self.evaluate_value(doc, &docs, env, now_millis)?;
-        Ok(synapse::string_value_of(&self.text, &value))
+        let limit = synapse::MAX_STRING_VALUE_BYTES.max(2 * doc.input_text().len());
+        synapse::string_value_of(&self.text, &value, limit)
+            .map_err(|message| XPathError::new(message, None, &self.text))
     }
 
     /// XPath boolean() of the result (what filter xpath="..." uses).

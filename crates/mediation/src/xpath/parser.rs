@@ -866,8 +866,12 @@ impl Parser<'_> {
             // `fn:` is XPath 2.0's function namespace, which MI reaches through its Saxon
             // fallback; its functions that XPath 1.0 (or Jaxen) also has behave the same for the
             // arguments Synapse configurations pass, so `fn:concat(...)` runs as `concat(...)`.
+            Some(&(_, super::ast::Function::VaultLookup, min, max)) if prefix == Some("wso2") => {
+                (super::ast::Function::VaultLookup, min, max)
+            }
             Some(&(_, f, min, max))
-                if prefix.is_none() || prefix == Some("fn") || f.is_synapse() =>
+                if f != super::ast::Function::VaultLookup
+                    && (prefix.is_none() || prefix == Some("fn") || f.is_synapse()) =>
             {
                 (f, min, max)
             }

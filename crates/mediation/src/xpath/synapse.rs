@@ -60,6 +60,8 @@ pub(crate) fn call_function(
             url_encode(arg(0), charset)
                 .map_err(|e| ev.error(format!("url-encode(): {e}"), Some(column)))
         }
+        // VaultLookupFunction.call: the decrypted `[secrets]` value, or the alias itself.
+        Function::VaultLookup => Ok(crate::vault::lookup(arg(0))),
         other => Err(ev.error(
             format!("internal: {other:?} is not a Synapse function"),
             Some(column),
@@ -452,20 +454,32 @@ fn direct_text(node: roxmltree::Node) -> String {
         .collect()
 }
 
+/// The smallest cap on a node-set's string value ([`string_value_of`]); the cap is twice the
+/// document when that is larger. Nested elements are each serialised whole, so `//a` over 10,000
+/// nested levels was hundreds of megabytes (and as many seconds); disjoint nodes never exceed the
+/// document.
+pub const MAX_STRING_VALUE_BYTES: usize = 32 * 1024 * 1024;
+
 /// SynapseXPath.stringValueOf applied to an evaluation result. `text` is the expression text:
-/// Synapse looks for `node()` in it literally.
-pub(crate) fn string_value_of(text: &str, value: &Value) -> String {
+/// Synapse looks for `node()` in it literally. Fails once the string passes `limit` bytes.
+pub(crate) fn string_value_of(text: &str, value: &Value, limit: usize) -> Result<String, String> {
     let nodes = match value {
         Value::Nodes(nodes) => nodes,
-        Value::String(s) => return s.clone(),
+        Value::String(s) => return Ok(s.clone()),
         // SynapseXPath.evaluateDOMXPath: Saxon's string result, the first item.
-        Value::Strings(items) => return items.first().cloned().unwrap_or_default(),
-        Value::Number(n) => return java_double_to_string(*n),
-        Value::Boolean(b) => return b.to_string(),
+        Value::Strings(items) => return Ok(items.first().cloned().unwrap_or_default()),
+        Value::Number(n) => return Ok(java_double_to_string(*n)),
+        Value::Boolean(b) => return Ok(b.to_string()),
     };
     let single = nodes.len() == 1;
     let mut out = String::new();
     for &node in nodes {
+        if out.len() > limit {
+            return Err(format!(
+                "the string value of {} nodes is longer than {limit} bytes (MAX_STRING_VALUE_BYTES)",
+                nodes.len()
+            ));
+        }
         let mut node = node;
         // "return parent only when Expression contains the node()": a lone text node selected by
         // an expression ending in node() stands for its parent element.
@@ -512,12 +526,52 @@ pub(crate) fn string_value_of(text: &str, value: &Value) -> String {
             XNode::Namespace(..) => {}
         }
     }
-    out
+    if out.len() > limit {
+        return Err(format!(
+            "the string value of {} nodes is longer than {limit} bytes (MAX_STRING_VALUE_BYTES)",
+            nodes.len()
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_string_value_at_the_cap_is_returned_and_one_byte_more_fails() {
+        let doc = roxmltree::Document::parse("<r><a>abc</a><a>de</a></r>").unwrap();
+        let texts: Vec<XNode> = doc
+            .descendants()
+            .filter(|n| n.is_text())
+            .map(XNode::Node)
+            .collect();
+        let value = Value::Nodes(texts);
+        assert_eq!(
+            string_value_of("//a/text()", &value, 5).as_deref(),
+            Ok("abcde")
+        );
+        let err = string_value_of("//a/text()", &value, 4).unwrap_err();
+        assert!(err.contains("MAX_STRING_VALUE_BYTES"), "{err}");
+    }
+
+    #[test]
+    fn nested_elements_stop_at_the_cap_instead_of_serialising_each_level() {
+        // 100 levels over a 400 KB text: each `a` serialises it again, 40 MB in all.
+        let text = "x".repeat(400 * 1024);
+        let xml = format!("{}{text}{}", "<a>".repeat(100), "</a>".repeat(100));
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        struct NoProperties;
+        impl super::super::XPathEnv for NoProperties {
+            fn property(&self, _: &str, _: &str) -> Option<String> {
+                None
+            }
+        }
+        let xpath = super::super::XPath::compile("//a", &[]).unwrap();
+        let err = xpath.string_value_at(&doc, &NoProperties, 0).unwrap_err();
+        assert!(err.message().contains("MAX_STRING_VALUE_BYTES"), "{err}");
+    }
 
     #[test]
     fn base64_encode_function_java() {

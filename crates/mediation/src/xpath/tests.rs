@@ -200,6 +200,33 @@ fn base64_and_url_encode_functions() {
 }
 
 #[test]
+fn wso2_vault_lookup_reads_the_secure_vault() {
+    // VaultLookupFunction / SecureVaultLookupXPathFunctionProvider: found by the literal prefix
+    // `wso2` (XpathExtensionUtil: prefix + localName = "wso2vault-lookup"), no xmlns needed.
+    crate::vault::install_test_secrets();
+    let env = MapEnv::with(&[("default", "which", "xpath_test_alias")]);
+    let cases: &[(&str, &str)] = &[
+        ("wso2:vault-lookup('xpath_test_alias')", "x-s3cret"),
+        ("wso2:vault-lookup(get-property('which'))", "x-s3cret"),
+        (
+            "concat('[', wso2:vault-lookup('xpath_test_unknown'), ']')",
+            "[xpath_test_unknown]",
+        ),
+    ];
+    for &(expr, want) in cases {
+        assert_eq!(string_of(QUOTE, expr, &env), want, "{expr}");
+    }
+    let doc = roxmltree::Document::parse(QUOTE).expect("fixture");
+    for expr in [
+        "vault-lookup('xpath_test_alias')",
+        "wso2:vault-lookup('a', 'ENV', 'false')",
+    ] {
+        let compiled = XPath::compile(expr, &[]).expect("compiles (Jaxen fails when evaluating)");
+        assert!(compiled.string_value(&doc, &env).is_err(), "{expr}");
+    }
+}
+
+#[test]
 fn core_functions_and_operators() {
     let env = MapEnv::default();
     let cases: &[(&str, &str)] = &[

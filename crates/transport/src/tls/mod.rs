@@ -6,7 +6,8 @@
 //! PKCS#12): JKS (magic `0xFEEDFEED`, decoded by [`jks`]), PKCS#12 (DER, via `p12-keystore`), and
 //! PEM (see [`pem`] for where the key is looked for). JCEKS and JKS files this decoder cannot read
 //! give an error with the `keytool` command that converts them to PKCS#12. Every config uses the
-//! ring provider explicitly, TLS 1.2 and 1.3 only.
+//! ring provider explicitly, TLS 1.2 and 1.3 only, with the AEAD suites of [`CIPHER_SUITES`]; the
+//! server picks by its own order of them.
 
 mod ec_key;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod jks;
 pub mod pem;
 pub mod pkcs12;
 pub mod self_signed;
+pub mod vault;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -106,8 +108,29 @@ impl KeystoreFormat {
     }
 }
 
+/// Cipher suites offered, in server preference order: AEAD only (AES-GCM, ChaCha20-Poly1305) with
+/// ECDHE key exchange, TLS 1.3 first, 256-bit before 128-bit (reliability.md §6; testssl.sh
+/// rates CBC, RC4, 3DES and static RSA MEDIUM or worse).
+pub const CIPHER_SUITES: [rustls::SupportedCipherSuite; 9] = {
+    use rustls::crypto::ring::cipher_suite as suite;
+    [
+        suite::TLS13_AES_256_GCM_SHA384,
+        suite::TLS13_AES_128_GCM_SHA256,
+        suite::TLS13_CHACHA20_POLY1305_SHA256,
+        suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
+};
+
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::CryptoProvider {
+        cipher_suites: CIPHER_SUITES.to_vec(),
+        ..rustls::crypto::ring::default_provider()
+    })
 }
 
 const PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
@@ -190,6 +213,8 @@ pub fn load_server_config(ks: &KeystoreSettings, hostname: &str) -> Result<Serve
         })?;
     let mut config = config;
     config.alpn_protocols = SERVER_ALPN.iter().map(|p| p.to_vec()).collect();
+    // The server's order of CIPHER_SUITES wins over the client's (testssl.sh "server cipher order").
+    config.ignore_client_order = true;
     let alias = material
         .alias
         .map(|alias| format!(", alias {alias:?}"))

@@ -11,8 +11,10 @@ use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpos
 use super::error::{StoreRole, TlsError};
 use super::pkcs12;
 
-/// How long a generated certificate is valid, in days (about ten years).
-pub const GENERATED_VALIDITY_DAYS: i64 = 3_650;
+/// How long a generated certificate is valid, in days: the CA/Browser Forum ceiling for TLS
+/// server certificates (398 days since 2020) less one, so testssl.sh and browsers accept the
+/// lifetime; the backdated day is inside this span.
+pub const GENERATED_VALIDITY_DAYS: i64 = 397;
 /// The alias of the generated key when the configuration names none.
 pub const DEFAULT_GENERATED_ALIAS: &str = "conflux";
 
@@ -53,8 +55,9 @@ pub fn generate_keystore(
     params.distinguished_name = subject;
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let now = time::OffsetDateTime::now_utc();
+    // Backdated a day for clocks slightly behind; the whole span stays GENERATED_VALIDITY_DAYS.
     params.not_before = now - time::Duration::days(1);
-    params.not_after = now + time::Duration::days(GENERATED_VALIDITY_DAYS);
+    params.not_after = params.not_before + time::Duration::days(GENERATED_VALIDITY_DAYS);
 
     let key_pair = KeyPair::generate().map_err(|error| fail(format!("key generation: {error}")))?;
     let certificate = params

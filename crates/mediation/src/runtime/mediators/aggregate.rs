@@ -5,6 +5,8 @@
 //!
 //! - the aggregation is complete when every part arrived (`messageSequence` `n/total`), when
 //!   `messageCount min` or `max` parts arrived, or when `completeCondition timeout` seconds passed;
+//!   a `{expr}` bound (`{${vars.n}}` too) is read on the first part to arrive, when the aggregation
+//!   starts, as `Double.parseDouble(..).intValue()` (a value that is not a number fails it);
 //! - the merged message is a copy of the first part to arrive whose body holds, in arrival order,
 //!   what `onComplete expression` selects in each part (an XPath's elements; a `json-eval`'s values
 //!   as a JSON array), wrapped in the element held by the property `enclosingElementProperty`
@@ -37,14 +39,71 @@ pub struct Aggregate {
     /// `completeCondition timeout`.
     pub timeout: Option<Duration>,
     /// `messageCount min` / `max`; not positive: not set.
-    pub min_messages: i64,
-    pub max_messages: i64,
+    pub min_messages: MessageCount,
+    pub max_messages: MessageCount,
     pub expression: ValueSource,
     pub enclosing_element_property: Option<String>,
     pub on_complete: EipSequence,
 }
 
+/// A `messageCount` bound.
+#[derive(Debug, Clone)]
+pub enum MessageCount {
+    Fixed(i64),
+    /// ValueFactory `{expr}`: evaluated when an aggregation starts.
+    Dynamic(ValueSource),
+}
+
+impl MessageCount {
+    /// The runtime form of the artifact's bound; `Err` says why its expression does not compile.
+    pub fn compile(
+        count: &conflux_artifacts::mediators::aggregate::MessageCount,
+    ) -> Result<MessageCount, String> {
+        use conflux_artifacts::mediators::aggregate::MessageCount as Written;
+        Ok(match count {
+            Written::Fixed(n) => MessageCount::Fixed(*n),
+            Written::Dynamic(expression) => {
+                MessageCount::Dynamic(ValueSource::compile(expression)?)
+            }
+        })
+    }
+
+    /// The bound for the aggregation `first` starts (AggregateMediator:
+    /// `Double.parseDouble(evaluateValue(synCtx)).intValue()`).
+    pub fn resolve<B: MessageBody>(&self, first: &MessageContext<B>) -> Result<i64, String> {
+        match self {
+            MessageCount::Fixed(n) => Ok(*n),
+            MessageCount::Dynamic(value) => {
+                let text = value.resolve(first)?;
+                let n = crate::synapse_expr::java_compat::parse_double(&text).ok_or_else(|| {
+                    format!(
+                        "aggregate: messageCount {} is {text:?}, not a number (NumberFormatException)",
+                        value.describe()
+                    )
+                })?;
+                // Java's double-to-int conversion: toward zero, saturating, NaN is 0.
+                Ok(n as i32 as i64)
+            }
+        }
+    }
+}
+
+/// The `messageCount` bounds of one aggregation, as resolved when it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    pub min: i64,
+    pub max: i64,
+}
+
 impl Aggregate {
+    /// The bounds of the aggregation that `first` (the first part to arrive) starts.
+    pub fn bounds<B: MessageBody>(&self, first: &MessageContext<B>) -> Result<Bounds, String> {
+        Ok(Bounds {
+            min: self.min_messages.resolve(first)?,
+            max: self.max_messages.resolve(first)?,
+        })
+    }
+
     /// Whether `ctx` is a part of an iterate this aggregate collects.
     pub fn collects<B: MessageBody>(&self, ctx: &MessageContext<B>) -> bool {
         ctx.get(Scope::Default, &sequence_property(self.id.as_deref()))
@@ -52,11 +111,11 @@ impl Aggregate {
     }
 
     /// Aggregate.isComplete: `collected` of `total` parts arrived.
-    pub fn is_complete(&self, collected: usize, total: usize) -> bool {
+    pub fn is_complete(bounds: Bounds, collected: usize, total: usize) -> bool {
         let collected = collected as i64;
         collected >= total as i64
-            || (self.min_messages > 0 && collected >= self.min_messages)
-            || (self.max_messages > 0 && collected >= self.max_messages)
+            || (bounds.min > 0 && collected >= bounds.min)
+            || (bounds.max > 0 && collected >= bounds.max)
     }
 
     /// getAggregatedMessage: the payload of the merged message (`parts` in arrival order, at
@@ -188,8 +247,8 @@ mod tests {
         Aggregate {
             id: None,
             timeout: None,
-            min_messages: -1,
-            max_messages: -1,
+            min_messages: MessageCount::Fixed(-1),
+            max_messages: MessageCount::Fixed(-1),
             expression: ValueSource::compile_text(expr, &[("m".into(), "test".into())]).unwrap(),
             enclosing_element_property: enclosing.map(str::to_string),
             on_complete: EipSequence::Named("x".into()),
@@ -252,8 +311,20 @@ mod tests {
     #[test]
     fn completion_counts() {
         let mut agg = aggregate("//a", None);
-        assert!(!agg.is_complete(2, 3) && agg.is_complete(3, 3));
-        agg.max_messages = 2;
-        assert!(agg.is_complete(2, 3));
+        let first = ctx(Payload::Json(serde_json::json!({"n": "2.9"}).into()));
+        let bounds = agg.bounds(&first).unwrap();
+        assert!(!Aggregate::is_complete(bounds, 2, 3) && Aggregate::is_complete(bounds, 3, 3));
+        agg.max_messages = MessageCount::Fixed(2);
+        assert!(Aggregate::is_complete(agg.bounds(&first).unwrap(), 2, 3));
+        // `{${...}}`: parseDouble, then intValue (2.9 -> 2).
+        agg.max_messages =
+            MessageCount::Dynamic(ValueSource::compile_text("${payload.n}", &[]).unwrap());
+        assert_eq!(agg.bounds(&first).unwrap(), Bounds { min: -1, max: 2 });
+        let not_a_number = ctx(Payload::Json(serde_json::json!({"n": "two"}).into()));
+        assert!(
+            agg.bounds(&not_a_number)
+                .unwrap_err()
+                .contains("not a number")
+        );
     }
 }

@@ -362,6 +362,44 @@ mod tests {
         assert_eq!(read(&ctx, "concat('[', $func:x, ']')"), "[]");
     }
 
+    // InvokeMediatorFactory reads `value` with ValueFactory.createValue: `{${...}}` is a Synapse
+    // expression, evaluated in the caller's context (TemplateContext: evaluateValue, the string
+    // value) and read in the template as `${params.functionParams.NAME}`.
+    #[tokio::test]
+    async fn synapse_expression_parameters() {
+        use crate::runtime::expr_context::test_support::*;
+        let template = format!(
+            r#"<template xmlns="{NS}" name="Greet"><parameter name="who"/><parameter name="n"/><parameter name="d" defaultValue="x"/><sequence>
+                 <payloadFactory media-type="json"><format>{{"hello":"${{params.functionParams.who}}","n":${{params.functionParams.n}},"d":"${{params.functionParams.d}}","xp":"$1"}}</format>
+                   <args><arg expression="$func:who"/></args></payloadFactory></sequence></template>"#
+        );
+        let call = r#"<call-template target="Greet">
+                 <with-param name="who" value="{${toUpper(payload.user.name)}}"/>
+                 <with-param name="n" value="{${payload.items.length() * 10}}"/>
+               </call-template><respond/>"#;
+        let d = deployed(&[
+            ("templates/Greet.xml", &template),
+            ("apis/A.xml", &api("A", call, "")),
+        ]);
+        let (status, _, body) = call_api(&d, r#"{"user":{"name":"ann"},"items":[1,2]}"#).await;
+        assert_eq!(status, http::StatusCode::OK, "{body}");
+        assert_eq!(body, r#"{"hello":"ANN","n":20,"d":"x","xp":"ANN"}"#);
+    }
+
+    async fn call_api(
+        d: &crate::runtime::deployment::Deployment,
+        body: &str,
+    ) -> (http::StatusCode, http::HeaderMap, String) {
+        crate::runtime::expr_context::test_support::call(
+            d,
+            "POST",
+            "/A/x",
+            Some("application/json"),
+            body,
+        )
+        .await
+    }
+
     #[test]
     fn a_missing_mandatory_parameter_fails_even_with_a_default() {
         let ctx = test_context(Method::GET, "/a");

@@ -1311,4 +1311,46 @@ mod tests {
             Some(r#"[{"test":"Hello World"}]"#)
         );
     }
+
+    // MI 4.4's EnrichMediatorFactory reads `xpath="${...}"` with SynapsePathFactory, but
+    // Source.evaluate calls selectNodes, which SynapseExpression does not override (the XPath
+    // behind it is "/"), so MI never evaluates the expression there; Conflux reads the
+    // expression's value as a source (a JSON value stays JSON). As a target nothing can be
+    // selected: the message faults.
+    #[tokio::test]
+    async fn synapse_expressions_in_enrich() {
+        use crate::runtime::expr_context::test_support::*;
+        let run = |in_sequence: &str| {
+            let d = deployed(&[("apis/A.xml", &api("A", in_sequence, ""))]);
+            async move {
+                call(
+                    &d,
+                    "POST",
+                    "/A/x",
+                    Some("application/json"),
+                    r#"{"a":{"b":[1,2]},"x":"y"}"#,
+                )
+                .await
+            }
+        };
+        let (status, headers, _) = run(
+            r#"<enrich><source type="custom" xpath="${toUpper(payload.x)}"/><target type="property" property="p"/></enrich>
+               <enrich><source type="custom" xpath="${payload.a}" clone="true"/><target type="property" property="q"/></enrich>
+               <header name="X-P" scope="transport" expression="$ctx:p"/><header name="X-Q" scope="transport" expression="$ctx:q"/><respond/>"#,
+        )
+        .await;
+        assert_eq!(status, http::StatusCode::OK);
+        assert_eq!(
+            (&headers["x-p"], &headers["x-q"]),
+            (
+                &"Y".parse::<http::HeaderValue>().unwrap(),
+                &r#"{"b":[1,2]}"#.parse::<http::HeaderValue>().unwrap()
+            )
+        );
+        let (status, _, _) = run(
+            r#"<enrich><source type="inline" clone="true">{"v": 1}</source><target type="custom" xpath="${payload.a}"/></enrich><respond/>"#,
+        )
+        .await;
+        assert_eq!(status, http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

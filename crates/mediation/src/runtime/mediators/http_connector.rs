@@ -53,6 +53,23 @@ pub const TOKEN_EXPIRY_MARGIN_SECS: u64 = 10;
 /// full, expired tokens are dropped, then all.
 pub const MAX_CACHED_TOKENS: usize = 256;
 
+/// The deadline of a token request from the connection's OAuth timeouts (OAuthClient's
+/// RequestConfig: connect, connection request and socket timeouts, in milliseconds). Conflux
+/// bounds the whole exchange up to the response head, so the deadline is their sum: a token
+/// endpoint that answers within MI's limits is never cut short. None when none is set (MI's
+/// client then waits without a limit).
+pub fn token_timeout(t: &conflux_artifacts::local_entry::OAuthTimeouts) -> Option<Duration> {
+    let parts = [t.connect_ms, t.connection_request_ms, t.socket_ms];
+    if parts.iter().all(Option::is_none) {
+        return None;
+    }
+    let total = parts
+        .iter()
+        .flatten()
+        .fold(0u64, |sum, ms| sum.saturating_add(*ms));
+    Some(Duration::from_millis(total))
+}
+
 /// A parameter value, compiled.
 #[derive(Debug, Clone)]
 pub enum ParamValue {
@@ -120,8 +137,8 @@ pub enum Auth {
     None,
     /// SYN `endpoints/auth/basicauth/BasicAuthHandler.java`.
     Basic(Box<BasicAuth>),
-    /// SYN `endpoints/auth/oauth/ClientCredentialsHandler.java`.
-    OAuth(Box<ClientCredentials>),
+    /// SYN `endpoints/auth/oauth/OAuthHandler.java` and the handler of its grant.
+    OAuth(Box<OAuth>),
 }
 
 /// `Basic Auth`: the user name and password.
@@ -131,9 +148,55 @@ pub struct BasicAuth {
     pub password: ParamValue,
 }
 
-/// The OAuth client credentials grant, with its token cache.
+/// What a grant adds to the token request (`buildTokenRequestPayload` of SYN
+/// `ClientCredentialsHandler`, `PasswordCredentialsHandler`, `AuthorizationCodeHandler`).
 #[derive(Debug)]
-pub struct ClientCredentials {
+pub enum Grant {
+    /// `grant_type=client_credentials`.
+    ClientCredentials,
+    /// `grant_type=password&username=..&password=..`.
+    Password {
+        username: ParamValue,
+        password: ParamValue,
+    },
+    /// `grant_type=refresh_token&refresh_token=..`: the connection's refresh token (the
+    /// Authorization Code grant; a new refresh token in the response is not kept, as in MI).
+    RefreshToken { refresh_token: ParamValue },
+}
+
+impl Grant {
+    /// The grant's part of the form for this message: `grant_type` and its parameters, values
+    /// as resolved (MI does not URL-encode them).
+    fn form<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<String, String> {
+        Ok(match self {
+            Grant::ClientCredentials => "grant_type=client_credentials".to_string(),
+            Grant::Password { username, password } => format!(
+                "grant_type=password&username={}&password={}",
+                username.render(ctx)?,
+                password.render(ctx)?
+            ),
+            Grant::RefreshToken { refresh_token } => format!(
+                "grant_type=refresh_token&refresh_token={}",
+                refresh_token.render(ctx)?
+            ),
+        })
+    }
+
+    fn needs_payload(&self) -> bool {
+        match self {
+            Grant::ClientCredentials => false,
+            Grant::Password { username, password } => {
+                username.needs_payload() || password.needs_payload()
+            }
+            Grant::RefreshToken { refresh_token } => refresh_token.needs_payload(),
+        }
+    }
+}
+
+/// An OAuth connection: the grant, the client, and its token cache.
+#[derive(Debug)]
+pub struct OAuth {
+    pub grant: Grant,
     pub client_id: ParamValue,
     pub client_secret: ParamValue,
     pub token_url: ParamValue,
@@ -148,11 +211,13 @@ pub struct ClientCredentials {
     cache: tokio::sync::Mutex<HashMap<String, CachedToken>>,
 }
 
-/// The client credentials resolved for one message.
+/// The token request resolved for one message.
 struct Credentials {
     token_url: String,
     client_id: String,
     client_secret: String,
+    /// The grant's part of the form ([`Grant::form`]).
+    grant: String,
 }
 
 #[derive(Debug, Clone)]
@@ -161,16 +226,18 @@ struct CachedToken {
     expires: Instant,
 }
 
-impl ClientCredentials {
+impl OAuth {
     pub fn new(
+        grant: Grant,
         client_id: ParamValue,
         client_secret: ParamValue,
         token_url: ParamValue,
         credentials_in_payload: bool,
         parameters: Vec<(String, String)>,
         token_endpoint: Arc<Endpoint>,
-    ) -> ClientCredentials {
-        ClientCredentials {
+    ) -> OAuth {
+        OAuth {
+            grant,
             client_id,
             client_secret,
             token_url,
@@ -185,6 +252,7 @@ impl ClientCredentials {
         [&self.client_id, &self.client_secret, &self.token_url]
             .iter()
             .any(|p| p.needs_payload())
+            || self.grant.needs_payload()
     }
 }
 
@@ -542,13 +610,14 @@ impl HttpOperation {
                     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
                 )
             }
-            Auth::OAuth(grant) => {
+            Auth::OAuth(oauth) => {
                 let credentials = Credentials {
-                    token_url: grant.token_url.render(ctx).map_err(Fault::mediation)?,
-                    client_id: grant.client_id.render(ctx).map_err(Fault::mediation)?,
-                    client_secret: grant.client_secret.render(ctx).map_err(Fault::mediation)?,
+                    token_url: oauth.token_url.render(ctx).map_err(Fault::mediation)?,
+                    client_id: oauth.client_id.render(ctx).map_err(Fault::mediation)?,
+                    client_secret: oauth.client_secret.render(ctx).map_err(Fault::mediation)?,
+                    grant: oauth.grant.form(ctx).map_err(Fault::mediation)?,
                 };
-                let token = grant
+                let token = oauth
                     .token(engine.sender, engine.max_message_bytes, credentials, renew)
                     .await
                     .map_err(auth_fault)?;
@@ -965,9 +1034,9 @@ fn remember(
     );
 }
 
-/// The token of the client credentials grant: cached, or fetched through `sender`
-/// (`OAuthClient.generateToken`: a form POST, credentials in a Basic header or the form).
-impl ClientCredentials {
+/// The token: cached, or fetched through `sender` (`OAuthClient.generateToken`: a form POST,
+/// client credentials in a Basic header or in the form).
+impl OAuth {
     async fn token<B: MessageBody>(
         &self,
         sender: &dyn crate::runtime::endpoint::Sender<B>,
@@ -979,8 +1048,9 @@ impl ClientCredentials {
             token_url,
             client_id,
             client_secret,
+            grant,
         } = credentials;
-        let mut form = String::from("grant_type=client_credentials");
+        let mut form = grant;
         if self.credentials_in_payload {
             form.push_str(&format!(
                 "&client_id={client_id}&client_secret={client_secret}"
@@ -1590,6 +1660,101 @@ mod tests {
 
     // OAuthClient.extractToken: a token endpoint that does not answer 200 fails the message
     // with ENDPOINT_AUTH_FAILURE (303003), and the backend is not called.
+    // PasswordCredentialsHandler.buildTokenRequestPayload: `grant_type=password&username=..
+    // &password=..`, then the client credentials in Payload mode, then additionalProperties;
+    // AuthorizationCodeHandler: `grant_type=refresh_token&refresh_token=..` with the connection's
+    // refresh token. Values are appended as resolved (`{$ctx:..}` here), not URL-encoded. The
+    // token is cached and renewed after a 401 as for any grant.
+    #[tokio::test]
+    async fn oauth_password_and_authorization_code_grants() {
+        async fn token_body(d: &Deployment) -> Seen {
+            {
+                let backend = Backend::new(200, "application/json", "{}");
+                for _ in 0..2 {
+                    let (status, _, _) = request(d, &backend, "GET", "/a/x", None, "").await;
+                    assert_eq!(status, StatusCode::OK);
+                }
+                let tokens: Vec<Seen> = backend
+                    .seen()
+                    .into_iter()
+                    .filter(|s| s.endpoint.ends_with("_OAUTH_TOKEN"))
+                    .collect();
+                assert_eq!(tokens.len(), 1, "cached: {tokens:#?}");
+                for call in backend.calls_to_api() {
+                    assert_eq!(call.headers[AUTHORIZATION], "Bearer tok-1");
+                }
+                tokens[0].clone()
+            }
+        }
+        let call = r#"<property name="user" value="ann"/><http.get configKey="Conn"/><respond/>"#;
+        let d = deployed(
+            &format!("{BASE}<authType>OAuth</authType><oauthGrantType>Password</oauthGrantType><oauthAuthorizationMode>Payload</oauthAuthorizationMode>
+<username>{{$ctx:user}}</username><password>s3cret</password>
+<clientId>app</clientId><clientSecret>pw</clientSecret><tokenUrl>http://idp:8080/token</tokenUrl>
+<additionalProperties>scope:read</additionalProperties>"),
+            call,
+        );
+        let token = token_body(&d).await;
+        assert_eq!(
+            token.body,
+            "grant_type=password&username=ann&password=s3cret&client_id=app&client_secret=pw&scope=read"
+        );
+        assert!(!token.headers.contains_key(AUTHORIZATION));
+
+        let d = deployed(
+            &format!("{BASE}<authType>OAuth</authType><oauthGrantType>Authorization Code</oauthGrantType>
+<refreshToken>rt-1</refreshToken>
+<clientId>app</clientId><clientSecret>pw</clientSecret><tokenUrl>http://idp:8080/token</tokenUrl>"),
+            call,
+        );
+        let token = token_body(&d).await;
+        assert_eq!(token.body, "grant_type=refresh_token&refresh_token=rt-1");
+        assert_eq!(
+            token.headers[AUTHORIZATION],
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("app:pw")
+            )
+        );
+    }
+
+    // handleOAuthTimeouts: the token request's connect / connection request / socket timeouts;
+    // Conflux bounds the token exchange by their sum.
+    #[test]
+    fn oauth_timeouts_bound_the_token_request() {
+        use conflux_artifacts::local_entry::OAuthTimeouts;
+        assert_eq!(token_timeout(&OAuthTimeouts::default()), None);
+        let t = OAuthTimeouts {
+            connect_ms: Some(100),
+            connection_request_ms: None,
+            socket_ms: Some(2000),
+        };
+        assert_eq!(token_timeout(&t), Some(Duration::from_millis(2100)));
+        let huge = OAuthTimeouts {
+            connect_ms: Some(u64::MAX),
+            connection_request_ms: Some(1),
+            socket_ms: None,
+        };
+        assert_eq!(token_timeout(&huge), Some(Duration::from_millis(u64::MAX)));
+        let d = deployed(
+            &format!("{BASE}<authType>OAuth</authType><oauthGrantType>Client Credentials</oauthGrantType>
+<clientId>app</clientId><clientSecret>pw</clientSecret><tokenUrl>http://idp:8080/token</tokenUrl>
+<oauthConnectionTimeout>250</oauthConnectionTimeout><oauthSocketTimeout>750</oauthSocketTimeout>"),
+            r#"<http.get configKey="Conn"/><respond/>"#,
+        );
+        let seq = d.apis[0].resources[0].in_sequence.clone().unwrap();
+        let Mediator::HttpConnector(op) = &seq.mediators[0] else {
+            panic!("{:?}", seq.mediators[0])
+        };
+        let Auth::OAuth(oauth) = &op.connection.auth else {
+            panic!("{:?}", op.connection.auth)
+        };
+        assert_eq!(
+            oauth.token_endpoint.timeout,
+            Some(Duration::from_millis(1000))
+        );
+    }
+
     #[tokio::test]
     async fn a_failing_token_endpoint_faults_with_303003() {
         struct NoToken(Backend);

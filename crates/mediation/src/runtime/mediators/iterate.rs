@@ -281,6 +281,8 @@ impl<B: MessageBody> Engine<'_, B> {
             };
             let mut running: FuturesUnordered<PartRun<'a, B>> = FuturesUnordered::new();
             let mut collected: Vec<(MessageContext<B>, Arc<Aggregate>)> = Vec::new();
+            // The messageCount bounds, read on the first part to arrive (the aggregation starts).
+            let mut bounds = None;
             let mut deadline: Option<tokio::time::Instant> = None;
             let mut answer: Option<Response<B>> = None;
             let mut failure: Option<(MessageContext<B>, Fault)> = None;
@@ -303,8 +305,16 @@ impl<B: MessageBody> Engine<'_, B> {
                     Ok(Ended::Aggregated(aggregate)) => {
                         if collected.is_empty() {
                             deadline = aggregate.timeout.map(|t| tokio::time::Instant::now() + t);
+                            match aggregate.bounds(&part) {
+                                Ok(b) => bounds = Some(b),
+                                Err(e) => {
+                                    failure.get_or_insert((part, Fault::mediation(e)));
+                                    break;
+                                }
+                            }
                         }
-                        let complete = aggregate.is_complete(collected.len() + 1, total);
+                        let complete = bounds
+                            .is_some_and(|b| Aggregate::is_complete(b, collected.len() + 1, total));
                         collected.push((part, aggregate));
                         if complete {
                             break;
@@ -546,6 +556,42 @@ mod tests {
             part.get(Scope::Default, MESSAGE_SEQUENCE).as_deref(),
             Some("2/3")
         );
+    }
+
+    async fn run_api(in_sequence: &str, body: &str) -> (http::StatusCode, String) {
+        use crate::runtime::expr_context::test_support::*;
+        let d = deployed(&[("apis/A.xml", &api("A", in_sequence, ""))]);
+        let (status, _, body) = call(&d, "POST", "/A/x", Some("application/json"), body).await;
+        (status, body)
+    }
+
+    // AggregateMediatorFactory: messageCount is a ValueFactory value, so `{${...}}` is read (on
+    // the first part, when the aggregation starts); here the aggregation completes after 2 of 3.
+    #[tokio::test]
+    async fn aggregate_message_count_from_a_synapse_expression() {
+        let seq = r#"<variable name="max" type="INTEGER" value="2"/>
+            <iterate expression="json-eval($.items)" sequential="true"><target><sequence>
+              <aggregate><completeCondition><messageCount min="-1" max="{${vars.max}}"/></completeCondition>
+                <onComplete expression="json-eval($)"><respond/></onComplete></aggregate>
+            </sequence></target></iterate>"#;
+        let (status, body) = run_api(seq, r#"{"items":[1,2,3]}"#).await;
+        assert_eq!((status, body.as_str()), (http::StatusCode::OK, "[1,2]"));
+        // A bound that is not a number fails (Double.parseDouble's NumberFormatException).
+        let seq = seq
+            .replace("value=\"2\"", "value=\"two\"")
+            .replace("INTEGER", "STRING");
+        let (status, body) = run_api(&seq, r#"{"items":[1,2,3]}"#).await;
+        assert_eq!(status, http::StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    }
+
+    // MI 4.4 deploys `${...}` in iterate's expression (SynapsePathFactory) but IterateMediator
+    // casts it to SynapseXPath: every message fails. So does Conflux's.
+    #[tokio::test]
+    async fn a_synapse_expression_cannot_split() {
+        let seq = r#"<iterate expression="${payload.items}"><target><sequence><respond/></sequence></target></iterate>"#;
+        let (status, body) = run_api(seq, r#"{"items":[1,2]}"#).await;
+        assert_eq!(status, http::StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+        assert!(body.contains("${payload.items}"), "{body}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! [`Mediator::needs_payload`] says so.
 
 mod aggregate;
+mod cache;
 mod call;
 mod call_template;
 mod callout;
@@ -14,6 +15,7 @@ mod drop;
 mod enrich;
 mod filter;
 mod foreach;
+mod foreach_classic;
 mod header;
 pub mod http_connector;
 mod iterate;
@@ -27,10 +29,17 @@ pub(crate) mod scatter_gather;
 mod send;
 mod sequence;
 mod switch;
+mod throttle;
+pub mod throttle_rate;
 mod throw_error;
+mod validate;
 mod variable;
 
-pub use aggregate::Aggregate;
+pub use aggregate::{Aggregate, MessageCount};
+pub use cache::{
+    Cache, CacheStep, CacheStore, CacheTicket, FinderSettings, HashMode, MAX_CACHE_BYTES,
+    MAX_CACHE_ENTRIES, MAX_CACHED_RESPONSE_BYTES, OnHit,
+};
 pub use call::Call;
 pub use call_template::{
     CallError, CallTemplate, FrameValue, MISSING_MANDATORY_PARAMETER, ParamSource, Template,
@@ -41,7 +50,10 @@ pub use clone::{CloneMediator, CloneTarget, TargetAction, copy_message};
 pub use drop::Drop;
 pub use enrich::{Enrich, EnrichAction, EnrichSource, EnrichTarget};
 pub use filter::{Condition, Filter};
-pub use foreach::{CollectionPath, CollectionRoot, ForEach, ForEachResult, PathStep};
+pub use foreach::{
+    CollectionPath, CollectionRoot, ForEach, ForEachResult, PathStep, XmlCollection,
+};
+pub use foreach_classic::{FOREACH_COUNTER, FOREACH_ORIGINAL_MESSAGE, ForEachClassic};
 pub use header::{ADDRESSING_HEADERS, Header, HeaderContent, HeaderTarget};
 pub use http_connector::{HttpConnection, HttpOperation};
 pub use iterate::{EipSequence, EipTarget, Iterate};
@@ -55,8 +67,12 @@ pub use scatter_gather::{ResultContent, ResultTarget, ScatterGather};
 pub use send::Send;
 pub use sequence::SequenceCall;
 pub use switch::{Case, Switch};
+pub use throttle::{Throttle, ThrottleBranch, with_client_addr};
+pub use throttle_rate::{ConcurrencyGate, ConcurrencyPermit, MAX_TRACKED_CALLERS};
 pub use throw_error::ThrowError;
+pub use validate::{CompiledSchemas, MAX_DYNAMIC_SCHEMA_SETS, Schemas, Validate};
 pub use variable::{ExpressionType, Variable, VariableAction, VariableType, convert_value};
+pub(crate) use {cache::compile as compile_cache, validate::compile as compile_validate};
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
@@ -103,6 +119,14 @@ pub enum Mediator {
     ScatterGather(Box<ScatterGather>),
     /// `<foreach collection>` (MI 4.4): run by the engine (runtime/mediators/foreach.rs).
     ForEach(Box<ForEach>),
+    /// The classic `<foreach expression>`: run by the engine (runtime/mediators/foreach_classic.rs).
+    ForEachClassic(Box<ForEachClassic>),
+    /// `<throttle>`: run by the engine (runtime/mediators/throttle.rs); shared state per mediator.
+    Throttle(std::sync::Arc<Throttle>),
+    /// `<validate>`: run by the engine (runtime/mediators/validate.rs); `on-fail` when invalid.
+    Validate(Box<Validate>),
+    /// `<cache>`: run by the engine (runtime/mediators/cache.rs); a hit answers from the cache.
+    Cache(Box<Cache>),
 }
 
 impl Mediator {
@@ -134,6 +158,10 @@ impl Mediator {
             | Mediator::Aggregate(_)
             | Mediator::ScatterGather(_)
             | Mediator::ForEach(_)
+            | Mediator::ForEachClassic(_)
+            | Mediator::Throttle(_)
+            | Mediator::Validate(_)
+            | Mediator::Cache(_)
             | Mediator::HttpConnector(_) => Ok(()),
         }
     }
@@ -156,12 +184,18 @@ impl Mediator {
             Mediator::Iterate(_) | Mediator::Aggregate(_) => true,
             // The branches get copies of the content.
             Mediator::ScatterGather(_) | Mediator::ForEach(_) => true,
+            // The matches are cut from the content and merged back into it.
+            Mediator::ForEachClassic(_) => true,
+            // Content unaware (ThrottleMediator.isContentAware: false).
+            Mediator::Throttle(_) => false,
             Mediator::Filter(m) => m.needs_payload(),
             Mediator::Switch(m) => m.source.needs_payload(),
             Mediator::CallTemplate(m) => m.needs_payload(),
             Mediator::HttpConnector(m) => m.needs_payload(),
             Mediator::Variable(m) => m.needs_payload(),
             Mediator::ThrowError(m) => m.needs_payload(),
+            Mediator::Validate(m) => m.needs_payload(),
+            Mediator::Cache(m) => m.needs_payload(),
             Mediator::Respond(_)
             | Mediator::Send(_)
             | Mediator::Call(_)
@@ -191,6 +225,10 @@ impl Mediator {
                     .flat_map(|c| c.mediators.iter())
                     .chain(s.default.iter())
                     .any(Mediator::touches_body),
+                Mediator::Throttle(t) => [&t.on_accept, &t.on_reject]
+                    .into_iter()
+                    .flatten()
+                    .any(|b| matches!(b, ThrottleBranch::Inline(seq) if seq.touches_body())),
                 _ => false,
             }
     }

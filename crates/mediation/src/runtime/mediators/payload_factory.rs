@@ -13,6 +13,12 @@
 //! when no template-type is given: SYN `pfutils/RegexTemplateProcessor.java`) is rendered by
 //! [`PayloadTemplate`]: `"${e}"` and `${e}` with MI's escaping, `$n` with the argument values as
 //! above. A format without `${` is rendered as before.
+//!
+//! `template-type="freemarker"` formats are compiled FreeMarker templates ([`crate::freemarker`])
+//! rendered over MI's data model (SYN `pfutils/FreeMarkerTemplateProcessor.java`): `payload`
+//! (JSON as hashes and sequences, XML as a DOM, text as an XML-escaped string), `args.argN` (the
+//! `<args>` values prepared as for `$n`), `ctx`, `axis2`, `trp` and `vars` as strings. For XML
+//! the output's first element inside MI's `<pfPadding>` wrapper is the payload.
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
@@ -20,6 +26,7 @@ use crate::runtime::expr_context::ExprView;
 use crate::runtime::payload::{Payload, escape_text, parse_document};
 use crate::runtime::value::ValueSource;
 use crate::synapse_expr::PayloadTemplate;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaType {
@@ -66,8 +73,30 @@ pub struct PayloadFactory {
     pub media_type: MediaType,
     pub format: String,
     pub args: Vec<Arg>,
-    /// The format compiled as MI 4.4's default template, when it has `${...}` placeholders.
-    pub template: Option<PayloadTemplate>,
+    /// The compiled format: MI 4.4's default template when it has `${...}` placeholders, or a
+    /// FreeMarker template; `None` for a plain `$n` format.
+    pub template: Option<CompiledFormat>,
+}
+
+/// A format compiled at deploy time by one of MI's two template engines.
+#[derive(Debug, Clone)]
+pub enum CompiledFormat {
+    /// template-type `default` (RegexTemplateProcessor) with `${...}` placeholders.
+    Default(PayloadTemplate),
+    /// template-type `freemarker` (FreeMarkerTemplateProcessor).
+    FreeMarker(Arc<crate::freemarker::Template>),
+}
+
+impl From<PayloadTemplate> for CompiledFormat {
+    fn from(t: PayloadTemplate) -> Self {
+        CompiledFormat::Default(t)
+    }
+}
+
+impl From<Arc<crate::freemarker::Template>> for CompiledFormat {
+    fn from(t: Arc<crate::freemarker::Template>) -> Self {
+        CompiledFormat::FreeMarker(t)
+    }
 }
 
 impl PayloadFactory {
@@ -80,12 +109,15 @@ impl PayloadFactory {
     pub fn render<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<String, String> {
         // QUOTE_STRING_IN_PAYLOAD_FACTORY_JSON (default scope): JSON strings get their quotes.
         let quote_strings = ctx.is_true(Scope::Default, QUOTE_STRING_IN_PAYLOAD_FACTORY_JSON);
+        if let Some(CompiledFormat::FreeMarker(template)) = &self.template {
+            return self.render_freemarker(template, ctx, quote_strings);
+        }
         let values = self
             .args
             .iter()
             .map(|a| Ok(self.insertable(a, a.value.resolve(ctx)?, quote_strings)))
             .collect::<Result<Vec<String>, String>>()?;
-        if let Some(template) = &self.template {
+        if let Some(CompiledFormat::Default(template)) = &self.template {
             // RegexTemplateProcessor: the text media type is matched without the XML padding and
             // escaped as JSON is (Conflux's template knows the two; see the README).
             return template
@@ -117,6 +149,120 @@ impl PayloadFactory {
             out.push(c);
         }
         Ok(out)
+    }
+
+    /// The FreeMarker template over MI's data model; for XML, the first element of the output
+    /// (PayloadFactoryMediator.mediate parses `<pfPadding>OUTPUT</pfPadding>` and adds its first
+    /// child element to the body).
+    fn render_freemarker<B: MessageBody>(
+        &self,
+        template: &crate::freemarker::Template,
+        ctx: &MessageContext<B>,
+        quote_strings: bool,
+    ) -> Result<String, String> {
+        use crate::freemarker::{Model, PayloadModel};
+        let uses = template.uses;
+        let xml_text;
+        let payload = match &ctx.payload {
+            _ if !uses.payload => PayloadModel::None,
+            Some(Payload::Json(json)) => PayloadModel::Json(&json.value),
+            Some(p @ Payload::Xml { .. }) => {
+                xml_text = p.body_xml();
+                PayloadModel::Xml(&xml_text)
+            }
+            Some(Payload::Text(text)) => PayloadModel::Text(text),
+            _ => PayloadModel::None,
+        };
+        let args = if uses.args {
+            self.args
+                .iter()
+                .map(|a| Ok(self.insertable(a, a.value.resolve(ctx)?, quote_strings)))
+                .collect::<Result<Vec<String>, String>>()?
+        } else {
+            Vec::new()
+        };
+        let sorted = |mut entries: Vec<(String, String)>| {
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            entries
+        };
+        let ctx_props = if uses.ctx {
+            sorted(
+                ctx.properties
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        } else {
+            Vec::new()
+        };
+        let axis2 = if uses.axis2 {
+            let mut entries: Vec<(String, String)> = ctx
+                .axis2
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            // What MI's ServerWorker sets on every request, answered from the message here.
+            for name in [props::MESSAGE_TYPE, props::CONTENT_TYPE, props::HTTP_METHOD] {
+                if !ctx.axis2.contains_key(name)
+                    && let Some(v) = ctx.get(Scope::Axis2, name)
+                {
+                    entries.push((name.to_string(), v));
+                }
+            }
+            sorted(entries)
+        } else {
+            Vec::new()
+        };
+        let trp = if uses.trp {
+            let mut entries: Vec<(String, String)> = Vec::new();
+            for (name, value) in &ctx.headers {
+                if let Ok(v) = value.to_str()
+                    && !entries.iter().any(|(k, _)| k == name.as_str())
+                {
+                    entries.push((name.as_str().to_string(), v.to_string()));
+                }
+            }
+            sorted(entries)
+        } else {
+            Vec::new()
+        };
+        let vars = if uses.vars {
+            sorted(
+                ctx.variables
+                    .iter()
+                    .filter(|(_, v)| !matches!(v, crate::synapse_expr::ExprValue::Null))
+                    .map(|(k, v)| (k.clone(), v.java_to_string()))
+                    .collect(),
+            )
+        } else {
+            Vec::new()
+        };
+        let model = Model {
+            payload,
+            args,
+            ctx: ctx_props,
+            axis2,
+            trp,
+            vars,
+        };
+        let out = template.render(&model).map_err(|e| e.to_string())?;
+        let out = out.trim();
+        if self.media_type != MediaType::Xml {
+            return Ok(out.to_string());
+        }
+        let wrapped;
+        let padded = if template.has_header() {
+            wrapped = format!("<pfPadding>{out}</pfPadding>");
+            wrapped.as_str()
+        } else {
+            out
+        };
+        let doc = parse_document(padded)
+            .map_err(|e| format!("Error creating SOAP Envelope from source {padded}: {e}"))?;
+        match doc.root_element().children().find(|c| c.is_element()) {
+            Some(first) => Ok(crate::xpath::serialize(first)),
+            None => Err("Generated content is not a valid XML payload".to_string()),
+        }
     }
 
     /// An argument's value as it goes into the template (pfutils `TemplateProcessor.prepareReplacementValue`).
@@ -458,6 +604,111 @@ mod tests {
             args: vec![],
         };
         assert!(nothing_json.apply(&mut c).is_err());
+    }
+
+    mod freemarker_template {
+        //! template-type="freemarker" through whole artifacts (PayloadFactoryMediator.mediate).
+        use crate::runtime::expr_context::test_support::*;
+        use http::StatusCode;
+
+        // The XML result is the first element inside <pfPadding>; text around it is dropped.
+        #[tokio::test]
+        async fn xml_output_is_the_first_element() {
+            let d = deployed(&[(
+                "api/F.xml",
+                &api(
+                    "F",
+                    r#"<payloadFactory media-type="xml" template-type="freemarker"><format><![CDATA[ignored <a n="${payload.n?c}">${payload.s}</a><b/>]]></format></payloadFactory><respond/>"#,
+                    "",
+                ),
+            )]);
+            let (status, headers, body) = call(
+                &d,
+                "POST",
+                "/F/x",
+                Some("application/json"),
+                r#"{"n": 1500, "s": "x"}"#,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(headers[http::header::CONTENT_TYPE], "application/xml");
+            assert_eq!(body, r#"<a n="1500">x</a>"#);
+        }
+
+        // No element in the output: MI's "Generated content is not a valid XML payload".
+        #[tokio::test]
+        async fn xml_output_without_an_element_is_a_fault() {
+            let d = deployed(&[(
+                "api/G.xml",
+                &api(
+                    "G",
+                    r#"<payloadFactory media-type="xml" template-type="freemarker"><format><![CDATA[just ${payload.s}]]></format></payloadFactory><respond/>"#,
+                    "",
+                ),
+            )]);
+            let (status, _, body) = call(
+                &d,
+                "POST",
+                "/G/x",
+                Some("application/json"),
+                r#"{"s": "text"}"#,
+            )
+            .await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert!(
+                body.contains("Generated content is not a valid XML payload"),
+                "{body}"
+            );
+        }
+
+        // <format key>: the template is a local entry's text (compiled at deploy too).
+        #[tokio::test]
+        async fn a_template_from_a_local_entry() {
+            let d = deployed(&[
+                (
+                    "local-entries/tpl.xml",
+                    r#"<localEntry key="tpl" xmlns="http://ws.apache.org/ns/synapse"><![CDATA[{"a": "${payload.a?upper_case}"}]]></localEntry>"#,
+                ),
+                (
+                    "api/K.xml",
+                    &api(
+                        "K",
+                        r#"<payloadFactory media-type="json" template-type="freemarker"><format key="tpl"/></payloadFactory><respond/>"#,
+                        "",
+                    ),
+                ),
+            ]);
+            let (status, _, body) = call(
+                &d,
+                "POST",
+                "/K/x",
+                Some("application/json"),
+                r#"{"a": "b"}"#,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body, r#"{"a": "B"}"#);
+        }
+
+        // A syntax error fails the deployment, with the template's line and column.
+        #[test]
+        fn a_syntax_error_fails_the_deployment() {
+            let (_, errors) = deploy(&[(
+                "api/H.xml",
+                &api(
+                    "H",
+                    r#"<payloadFactory media-type="json" template-type="freemarker"><format><![CDATA[{
+  <#list payload.a as x>${x}</#lst>
+}]]></format></payloadFactory>"#,
+                    "",
+                ),
+            )]);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(
+                errors[0].message,
+                "payloadFactory FreeMarker template: unexpected </#lst> at template line 2, column 29"
+            );
+        }
     }
 
     mod default_template {
