@@ -73,31 +73,10 @@ fn decimal(n: f64, min_int: usize, min_frac: usize, max_frac: usize, grouping: b
         .map(|b| b - b'0')
         .collect();
     let mut int_len = int_digits.len();
-    if frac_digits.len() > max_frac {
-        let keep = int_len + max_frac;
-        let dropped = &digits[keep..];
-        let first = dropped[0];
-        let rest_nonzero = dropped[1..].iter().any(|d| *d != 0);
-        let last_kept_odd = keep > 0 && digits[keep - 1] % 2 == 1;
-        let round_up = first > 5 || (first == 5 && (rest_nonzero || last_kept_odd));
-        digits.truncate(keep);
-        if round_up {
-            let mut i = keep;
-            loop {
-                if i == 0 {
-                    digits.insert(0, 1);
-                    int_len += 1;
-                    break;
-                }
-                i -= 1;
-                if digits[i] == 9 {
-                    digits[i] = 0;
-                } else {
-                    digits[i] += 1;
-                    break;
-                }
-            }
-        }
+    if frac_digits.len() > max_frac
+        && crate::xpath::functions::round_digits_half_even(&mut digits, int_len + max_frac)
+    {
+        int_len += 1;
     }
     let (int_part, frac_part) = digits.split_at(int_len);
     let mut frac: Vec<u8> = frac_part.to_vec();

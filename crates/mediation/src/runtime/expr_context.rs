@@ -187,29 +187,9 @@ impl<B: MessageBody> ExprContext for ScopedExprView<'_, B> {
                     .map(ExprValue::String)
                     .map_err(|e| e.to_string());
             }
-            Ok(
-                match xpath.evaluate(doc, &env).map_err(|e| e.to_string())? {
-                    crate::xpath::XValue::Nodes(nodes) if nodes.is_empty() => ExprValue::Null,
-                    crate::xpath::XValue::Nodes(nodes) => ExprValue::Xml(
-                        nodes
-                            .into_iter()
-                            .map(|n| {
-                                if n.is_text() {
-                                    n.text().unwrap_or_default().to_string()
-                                } else {
-                                    crate::xpath::serialize(n)
-                                }
-                            })
-                            .collect(),
-                    ),
-                    crate::xpath::XValue::NodeSet(nodes) => {
-                        ExprValue::Xml(nodes.iter().map(|n| n.string_value()).collect())
-                    }
-                    crate::xpath::XValue::String(s) => ExprValue::String(s),
-                    crate::xpath::XValue::Number(n) => ExprValue::Double(n),
-                    crate::xpath::XValue::Boolean(b) => ExprValue::Bool(b),
-                },
-            )
+            Ok(crate::runtime::xpath_variable::object_value(
+                xpath.evaluate(doc, &env).map_err(|e| e.to_string())?,
+            ))
         })
     }
 

@@ -63,6 +63,32 @@ pub(crate) fn format_number(n: f64) -> String {
     }
 }
 
+/// Cuts `digits` (decimal digits, most significant first) to their first `keep`, rounding
+/// half-even as Java's `DecimalFormat` does; true when the carry added a new leading digit.
+pub(crate) fn round_digits_half_even(digits: &mut Vec<u8>, keep: usize) -> bool {
+    if digits.len() <= keep {
+        return false;
+    }
+    let first_dropped = digits[keep];
+    let tail_nonzero = digits[keep + 1..].iter().any(|&d| d != 0);
+    let last_kept_odd = keep > 0 && digits[keep - 1] % 2 == 1;
+    let round_up = first_dropped > 5 || (first_dropped == 5 && (tail_nonzero || last_kept_odd));
+    digits.truncate(keep);
+    if !round_up {
+        return false;
+    }
+    for d in digits.iter_mut().rev() {
+        if *d == 9 {
+            *d = 0;
+        } else {
+            *d += 1;
+            return false;
+        }
+    }
+    digits.insert(0, 1);
+    true
+}
+
 /// Rounds a plain decimal string to `keep` fraction digits, half-even (DecimalFormat's default).
 fn round_fraction(text: &str, keep: usize) -> String {
     let negative = text.starts_with('-');
@@ -73,31 +99,9 @@ fn round_fraction(text: &str, keep: usize) -> String {
         .chain(frac_part.bytes())
         .map(|b| b - b'0')
         .collect();
-    let int_len = int_part.len();
-    let cut = int_len + keep;
-    let rest = &digits[cut.min(digits.len())..];
-    let first_dropped = rest.first().copied().unwrap_or(0);
-    let tail_nonzero = rest.iter().skip(1).any(|&d| d != 0);
-    digits.truncate(cut);
-    let last_odd = digits.last().is_some_and(|d| d % 2 == 1);
-    let round_up = first_dropped > 5 || (first_dropped == 5 && (tail_nonzero || last_odd));
-    let mut int_len = int_len;
-    if round_up {
-        let mut i = digits.len();
-        loop {
-            if i == 0 {
-                digits.insert(0, 1);
-                int_len += 1;
-                break;
-            }
-            i -= 1;
-            if digits[i] == 9 {
-                digits[i] = 0;
-            } else {
-                digits[i] += 1;
-                break;
-            }
-        }
+    let mut int_len = int_part.len();
+    if round_digits_half_even(&mut digits, int_len + keep) {
+        int_len += 1;
     }
     let mut int_str: String = digits[..int_len]
         .iter()

@@ -24,7 +24,7 @@
 
 mod ast;
 mod eval;
-mod functions;
+pub(crate) mod functions;
 mod parser;
 mod serialize;
 mod synapse;
