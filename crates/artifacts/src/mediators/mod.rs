@@ -135,6 +135,9 @@ pub(crate) fn parse_leaf(ctx: &Ctx, node: Node) -> Result<Span> {
 }
 
 /// Synapse/MI mediators Conflux does not implement (synapse-subset.md §1.3 and §2.1), with the tier.
+/// Why a Java mediator cannot deploy, and where the README says what to do instead.
+const JAVA_PLUG_IN: &str = "a Java plug-in, which cannot run in Conflux; see the README, \"Java class mediators and connectors\"";
+
 const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
     ("xslt", "Tier 2"),
     ("fastXSLT", "Tier 2"),
@@ -157,11 +160,11 @@ const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
     ("event", "Tier 3"),
     ("enqueue", "Tier 3"),
     ("ntlm", "Tier 3"),
-    ("class", "needs a Java plug-in"),
-    ("spring", "needs a Java plug-in"),
-    ("bean", "needs a Java plug-in"),
-    ("ejb", "needs a Java plug-in"),
-    ("pojoCommand", "needs a Java plug-in"),
+    ("class", JAVA_PLUG_IN),
+    ("spring", JAVA_PLUG_IN),
+    ("bean", JAVA_PLUG_IN),
+    ("ejb", JAVA_PLUG_IN),
+    ("pojoCommand", JAVA_PLUG_IN),
     ("endpoint", "not a mediator outside send/call"),
 ];
 
@@ -439,6 +442,10 @@ mod tests {
         assert!(
             parse_err("<x:bar xmlns:x=\"urn:x\"/>")
                 .starts_with("unknown element <x:bar> in <sequence>")
+        );
+        assert_eq!(
+            parse_err("<class name=\"com.acme.Enricher\"/>"),
+            "unsupported mediator <class> (a Java plug-in, which cannot run in Conflux; see the README, \"Java class mediators and connectors\") at sequences/S.xml:2:1"
         );
         assert!(parse_err("<hello.sayHello/>").starts_with(
             "unsupported connector operation <hello.sayHello> (connector 'hello' is a Java connector; Conflux runs only the HTTP connector)"
