@@ -22,7 +22,8 @@ Usage: bench/run.sh [--quick] [--targets LIST] [--scenarios LIST] [--no-build] [
                   conflux the run does not fail when Conflux cannot serve the bench API.
   --scenarios LIST  comma-separated subset of the full run's scenarios (get-1k-c50, get-100k-c50,
                   get-1k-c500, get-100k-c500, post-echo-10k-c50, https-get-1k-c50, mediate-json-c50,
-                  mediate-log-c50); implies --no-write.
+                  mediate-log-c50, mediate-xslt-c50, mediate-script-c50, mediate-pass-json-c50); implies
+                  --no-write.
   --no-build      do not run `cargo build --release -p conflux` (use target/release/conflux as is).
   --no-write      do not rewrite the generated block of bench/BENCHMARKS.md after a full run.
   --profile       after the load runs, one extra run per proxy of GET 1 KiB and 100 KiB at 50
@@ -275,6 +276,10 @@ head -c 10240 /dev/zero | tr '\0' x >"$RUN/post-10k.bin"
     printf ']}'
 } >"$RUN/order.json"
 JSON_OUT_BYTES=$(printf '%s' '{"order": {"id": "A-1001", "customer": "Ada Lovelace", "total": 250.5}, "source": "conflux"}' | wc -c)
+# What the BenchMediation API's stylesheet makes of it (XML, written as JSON; its script makes the
+# same), and its own size.
+XSLT_OUT_BYTES=$(printf '%s' '{"order":{"id":"A-1001","customer":"Ada Lovelace","total":250.5,"items":12,"quantity":78}}' | wc -c)
+ORDER_BYTES=$(wc -c <"$RUN/order.json")
 
 render() { # TEMPLATE OUT: fill @NAME@ placeholders
     sed -e "s|@RUN@|$RUN|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@BACKEND_TLS_PORT@|$BACKEND_TLS_PORT|g" \
@@ -310,6 +315,36 @@ write_mediation_api() { # FILE: the mediation scenarios (/bench/mediate/...; lon
       <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/echo"/></endpoint></send>
     </inSequence>
   </resource>
+  <!-- An XSLT step (libxslt) on the JSON order, sent to the echo backend; and the same request
+       passed through untouched, the baseline of that step. -->
+  <resource methods="POST" uri-template="/xslt">
+    <inSequence>
+      <xslt key="benchOrderXslt"/>
+      <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
+      <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/echo"/></endpoint></send>
+    </inSequence>
+  </resource>
+  <!-- A script step (QuickJS) making the same document as the stylesheet, sent to the echo
+       backend. -->
+  <resource methods="POST" uri-template="/script">
+    <inSequence>
+      <script language="js"><![CDATA[
+        var o = mc.getPayloadJSON();
+        var quantity = 0;
+        for (var i = 0; i < o.items.length; i++) { quantity += o.items[i].qty; }
+        mc.setPayloadJSON({order: {id: o.id, customer: o.customer.name, total: o.amount,
+                                   items: o.items.length, quantity: quantity}});
+      ]]></script>
+      <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
+      <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/echo"/></endpoint></send>
+    </inSequence>
+  </resource>
+  <resource methods="POST" uri-template="/pass">
+    <inSequence>
+      <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
+      <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/echo"/></endpoint></send>
+    </inSequence>
+  </resource>
   <!-- A log + property chain in front of a pass-through send. -->
   <resource methods="GET" uri-template="/log">
     <inSequence>
@@ -339,6 +374,17 @@ offset = $OFFSET
 EOF
     write_api "$api/Bench.xml" Bench /bench
     write_mediation_api "$api/BenchMediation.xml"
+    mkdir -p "$api/../local-entries"
+    cat >"$api/../local-entries/benchOrderXslt.xml" <<'EOF'
+<localEntry xmlns="http://ws.apache.org/ns/synapse" key="benchOrderXslt">
+  <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+    <xsl:output method="xml" omit-xml-declaration="yes"/>
+    <xsl:template match="/jsonObject">
+      <order><id><xsl:value-of select="id"/></id><customer><xsl:value-of select="customer/name"/></customer><total><xsl:value-of select="amount"/></total><items><xsl:value-of select="count(items)"/></items><quantity><xsl:value-of select="sum(items/qty)"/></quantity></order>
+    </xsl:template>
+  </xsl:stylesheet>
+</localEntry>
+EOF
     for ((i = 1; i < n; i++)); do
         write_api "$api/Api$(printf %04d "$i").xml" "Api$(printf %04d "$i")" "/api$(printf %04d "$i")"
     done
@@ -566,6 +612,9 @@ SCENARIOS_FULL=(
     "https-get-1k-c50|/1k|0|50|https|1024|"
     "mediate-json-c50|/mediate/json|json|50|http|$JSON_OUT_BYTES|conflux,baseline"
     "mediate-log-c50|/mediate/log|0|50|http|1024|conflux,baseline"
+    "mediate-xslt-c50|/mediate/xslt|json|50|http|$XSLT_OUT_BYTES|conflux,baseline"
+    "mediate-script-c50|/mediate/script|json|50|http|$XSLT_OUT_BYTES|conflux,baseline"
+    "mediate-pass-json-c50|/mediate/pass|json|50|http|$ORDER_BYTES|conflux,baseline"
 )
 SCENARIOS_QUICK=("get-1k-c50|/1k|0|50|http|1024|")
 

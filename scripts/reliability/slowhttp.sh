@@ -4,7 +4,8 @@
 # slow read (-X) — each with a few thousand connections, while a prober sends a normal request to
 # the HTTP port and GET /healthz to the internal port every second. Prints one summary row per mode:
 # client connections held at most (the server's view), when they were cut, the prober's success
-# ratio and latency, and Conflux's peak descriptors and RSS.
+# ratio and latency, and Conflux's peak descriptors and RSS; then the connections held at 30, 60,
+# 90 and 150 s into each mode (the read-mode figure of RELIABILITY.md: --only read --duration 160).
 #
 # Usage: scripts/reliability/slowhttp.sh [--smoke] [--connections N] [--duration S] [--only MODE]
 #                                        [--no-build]
@@ -13,7 +14,7 @@
 #   --connections  connections per mode (default 3000)
 #   --duration     seconds per mode (default 90: past the 30 s head and body timeouts
 #                  and the 60 s send and keep-alive timeouts)
-#   --only MODE    run one mode: header, body or read
+#   --only MODE    run one mode: header, body or read (or several, quoted: "header body")
 #   --no-build     use target/release/conflux (or $CONFLUX_BIN) as it is
 # Needs: slowhttptest (Debian `slowhttptest`), curl, python3. Everything listens on 127.0.0.1.
 set -euo pipefail
@@ -70,13 +71,41 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# A static backend with an 8 MiB file: a response larger than the socket buffers between Conflux
-# and a client that does not read, so that the slow-read mode meets the send timeout.
-mkdir -p "$WORK/static"
-head -c $((8 * 1024 * 1024)) /dev/zero | tr '\0' 'z' >"$WORK/static/big.bin"
+# A backend answering every GET with 8 MiB: a response larger than the socket buffers between
+# Conflux and a client that does not read, so that the slow-read mode meets the send timeout.
+# asyncio with a 4096 backlog, so that it answers thousands of connections at once and the
+# figures measure Conflux (`python3 -m http.server` has a backlog of 5 and one thread per
+# connection: with 3000 it took up to ~40 s to start some answers, which moved their cut).
+cat >"$WORK/backend.py" <<'PY'
+import asyncio, sys
+BODY = memoryview(b"z" * (8 * 1024 * 1024))
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n" % len(BODY)
+CHUNK = 16 * 1024
+async def answer(reader, writer):
+    try:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(HEAD)
+            for at in range(0, len(BODY), CHUNK):
+                writer.write(BODY[at:at + CHUNK])
+                await writer.drain()
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+async def main(port):
+    server = await asyncio.start_server(answer, "127.0.0.1", port, backlog=4096)
+    async with server:
+        await server.serve_forever()
+asyncio.run(main(int(sys.argv[1])))
+PY
 BACKEND_PORT="$(free_port)"
-(cd "$WORK/static" && exec python3 -m http.server "$BACKEND_PORT" --bind 127.0.0.1 >/dev/null 2>&1) &
+python3 "$WORK/backend.py" "$BACKEND_PORT" >/dev/null 2>&1 &
 BACKEND_PID=$!
+for _ in $(seq 1 50); do
+    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$BACKEND_PORT" 2>/dev/null && break
+    sleep 0.1
+done
 
 # The default home, plus one pass-through API to the static backend.
 cp -r "$ROOT/home" "$WORK/home"
@@ -190,6 +219,8 @@ want read && run_mode read -X -k 2 -n 1 -w 64 -y 256 -z 32 -u "$URL/big/big.bin"
 # Summary from the server's side: "held max" is the most established client connections on the
 # HTTP port, "cut at s" the second of the mode when they first fell below 90 % of that peak (the
 # attack's connections are opened in the first seconds), "held end" what was left at the end.
+# A second table gives the connections held at 30, 60, 90 and 150 s into each mode ("-" when
+# the mode ran shorter; use --duration 160 for the 150 s column).
 python3 - "$WORK" "$SMOKE" <<'EOF'
 import csv, statistics, sys, os
 work, smoke = sys.argv[1], sys.argv[2] == "1"
@@ -219,5 +250,22 @@ for mode in ("header", "body", "read"):
           f"{cells[0][0]:>10} {cells[0][1]:>7.1f} {cells[0][2]:>7.1f} "
           f"{cells[1][0]:>10} {cells[1][1]:>7.1f} {cells[1][2]:>7.1f} "
           f"{max(f for _, f, _, _ in s):>7} {max(r for _, _, r, _ in s) / 1024:>11.1f}")
+marks = (30, 60, 90, 150)
+rows = []
+for mode in ("header", "body", "read"):
+    if mode not in samples:
+        continue
+    held = {sec: est for sec, _, _, est in samples[mode]}
+    cells = []
+    for mark in marks:
+        # The sample of that second, or the nearest one after it (sampling can skip a second).
+        later = [sec for sec in held if mark <= sec <= mark + 2]
+        cells.append(str(held[min(later)]) if later else "-")
+    rows.append((mode, cells))
+if any(cell != "-" for _, cells in rows for cell in cells):
+    print()
+    print(f"{'mode':<7} " + " ".join(f"{'held ' + str(m) + ' s':>11}" for m in marks))
+    for mode, cells in rows:
+        print(f"{mode:<7} " + " ".join(f"{c:>11}" for c in cells))
 sys.exit(1 if smoke and failed else 0)
 EOF

@@ -72,64 +72,30 @@ FAULT_CONNECTIONS=16
 log() { printf '[soak %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v curl >/dev/null || need+=(curl)
-command -v ss >/dev/null || need+=(iproute2)
-if ((${#need[@]})); then
-    [[ $(id -u) == 0 ]] || die "missing ${need[*]} and not root: install them with apt-get"
-    log "installing from Debian: ${need[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
-        die "apt-get install ${need[*]} failed"
-fi
+# shellcheck source=../lib/conflux_run.sh
+source "$REPO/scripts/lib/conflux_run.sh"
+
+install_missing wrk:wrk curl:curl ss:iproute2
 command -v python3 >/dev/null || die "python3 is needed for the fault backend"
 
-if [[ -n ${CONFLUX_BIN:-} ]]; then
-    BUILD=0
-else
-    CONFLUX_BIN=$REPO/target/release/conflux
-fi
-if ((BUILD)); then
-    log "cargo build --release -p conflux"
-    (cd "$REPO" && cargo build --release -p conflux) || die "cargo build --release -p conflux failed"
-fi
-[[ -x $CONFLUX_BIN ]] || die "no Conflux binary at $CONFLUX_BIN"
+resolve_conflux_bin
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 RUN=$(mktemp -d /tmp/conflux-soak.XXXXXX)
 CONFLUX_PID=""
 BACKEND_PID=""
 cleanup() {
-    local pid
-    for pid in $CONFLUX_PID $BACKEND_PID; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in $CONFLUX_PID $BACKEND_PID; do
-        for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
+    # shellcheck disable=SC2086 # unset ids must vanish
+    stop_pids $CONFLUX_PID $BACKEND_PID
     if ((KEEP)); then log "kept $RUN"; else rm -rf "$RUN"; fi
 }
 trap cleanup EXIT
 
 # --- the backend --------------------------------------------------------------------------------
-python3 "$DIR/fault_backend.py" "$RUN/backend.ports" >"$RUN/backend.log" 2>&1 &
-BACKEND_PID=$!
-for _ in $(seq 1 200); do [[ -s $RUN/backend.ports ]] && break; sleep 0.05; done
-read -r BACKEND_PORT REFUSED_PORT <"$RUN/backend.ports" || die "the fault backend did not start: $(cat "$RUN/backend.log")"
+start_fault_backend "$RUN"
 
 # --- a free port offset ---------------------------------------------------------------------------
-port_free() { [[ -z $(ss -Htln "sport = :$1") ]]; }
-OFFSET=${SOAK_PORT_OFFSET:-15000}
-for _ in $(seq 1 50); do
-    all_free=1
-    for base in 8280 8243 9191 9154 9999 11111; do
-        port_free $((base + OFFSET)) || { all_free=0; break; }
-    done
-    ((all_free)) && break
-    OFFSET=$((OFFSET + 37))
-done
-((all_free)) || die "no free port offset found from ${SOAK_PORT_OFFSET:-15000}"
+find_port_offset "${SOAK_PORT_OFFSET:-15000}"
 HTTP=$((8280 + OFFSET))
 PROBES=$((9191 + OFFSET))
 

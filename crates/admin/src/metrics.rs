@@ -4,6 +4,11 @@
 //! .../util/MetricConstants.java` for names and label names, `.../prometheus/reporter/
 //! PrometheusReporter.java` for help texts, types and default latency buckets).
 //!
+//! Conflux adds its own families for the listener protections (`conflux_listener_*`, one sample per
+//! listener with a `listener` label, see [`LISTENER_FAMILIES`]): MI has no such protections and so
+//! no such metrics, so they live outside MI's `wso2_integration_` namespace, as Conflux's own MBeans
+//! live in `org.wso2.conflux` next to Synapse's in monitoring.
+//!
 //! The numbers come from an [`Observed`] source (the binary bridges it to the pass-through's atomic
 //! counters); this module only reads snapshots and encodes them, so a scrape never blocks a
 //! request. The encoder is ours rather than prometheus-client's: its histogram takes a lock per
@@ -34,6 +39,74 @@ pub const INBOUND_ENDPOINT_LATENCY_SECONDS: &str =
 pub const SERVER_UP: &str = "wso2_integration_server_up";
 pub const SERVICE_UP: &str = "wso2_integration_service_up";
 pub const SERVER_VERSION: &str = "wso2_integration_server_version";
+
+/// Conflux's listener families: one counter per protection of the client-facing listeners, named
+/// after the `[transport.http]` key that sets its limit, plus two gauges.
+pub const LISTENER_CONNECTIONS_ACCEPTED_TOTAL: &str = "conflux_listener_connections_accepted_total";
+pub const LISTENER_CONNECTIONS_REFUSED_TOTAL: &str = "conflux_listener_connections_refused_total";
+pub const LISTENER_HEADER_TIMEOUTS_TOTAL: &str = "conflux_listener_header_timeouts_total";
+pub const LISTENER_BODY_TIMEOUTS_TOTAL: &str = "conflux_listener_body_timeouts_total";
+pub const LISTENER_SEND_TIMEOUTS_TOTAL: &str = "conflux_listener_send_timeouts_total";
+pub const LISTENER_KEEPALIVE_TIMEOUTS_TOTAL: &str = "conflux_listener_keepalive_timeouts_total";
+pub const LISTENER_CLIENT_CLOSED_REQUESTS_TOTAL: &str =
+    "conflux_listener_client_closed_requests_total";
+pub const LISTENER_IN_FLIGHT_REQUESTS: &str = "conflux_listener_in_flight_requests";
+pub const LISTENER_OPEN_CONNECTIONS: &str = "conflux_listener_open_connections";
+pub const LISTENER_MAX_OPEN_CONNECTIONS: &str = "conflux_listener_max_open_connections";
+
+/// Every listener family with its help text and type, in exposition order.
+pub const LISTENER_FAMILIES: [(&str, &str, &str); 10] = [
+    (
+        LISTENER_CONNECTIONS_ACCEPTED_TOTAL,
+        "Total number of client connections accepted and served by a listener",
+        "counter",
+    ),
+    (
+        LISTENER_CONNECTIONS_REFUSED_TOTAL,
+        "Total number of client connections refused because the listener was at max_open_connections (HTTP: 503, TLS: closed)",
+        "counter",
+    ),
+    (
+        LISTENER_HEADER_TIMEOUTS_TOTAL,
+        "Total number of request heads not complete within client_header_timeout (408)",
+        "counter",
+    ),
+    (
+        LISTENER_BODY_TIMEOUTS_TOTAL,
+        "Total number of request bodies cut by client_body_timeout or client_body_min_rate (408)",
+        "counter",
+    ),
+    (
+        LISTENER_SEND_TIMEOUTS_TOTAL,
+        "Total number of connections reset because the client read the response too slowly (client_send_timeout, client_send_min_rate)",
+        "counter",
+    ),
+    (
+        LISTENER_KEEPALIVE_TIMEOUTS_TOTAL,
+        "Total number of idle connections closed after client_keepalive_timeout without a request",
+        "counter",
+    ),
+    (
+        LISTENER_CLIENT_CLOSED_REQUESTS_TOTAL,
+        "Total number of requests given up because the client closed its connection before the response was complete (mediation and the backend call cancelled, or the response cut)",
+        "counter",
+    ),
+    (
+        LISTENER_IN_FLIGHT_REQUESTS,
+        "Number of requests a listener is handling or answering now",
+        "gauge",
+    ),
+    (
+        LISTENER_OPEN_CONNECTIONS,
+        "Number of client connections a listener is serving now",
+        "gauge",
+    ),
+    (
+        LISTENER_MAX_OPEN_CONNECTIONS,
+        "Most client connections a listener serves at once (max_open_connections; +Inf without a cap)",
+        "gauge",
+    ),
+];
 
 /// The content type of the classic text format (simpleclient's `TextFormat.CONTENT_TYPE_004`).
 pub const CONTENT_TYPE_004: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -71,6 +144,51 @@ pub struct TransportStats {
     pub faults: u64,
 }
 
+/// One client-facing listener's protection counters (Conflux's; MI has no equivalent).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListenerCounters {
+    /// The `listener` label: the port's role name as `conflux ports` prints it (`http`, `https`,
+    /// `internal_http`, `internal_https`, `jmx_rmi_registry`).
+    pub listener: &'static str,
+    pub port: u16,
+    pub accepted: u64,
+    pub refused_over_cap: u64,
+    pub header_timeouts: u64,
+    pub body_timeouts: u64,
+    pub send_timeouts: u64,
+    pub keepalive_timeouts: u64,
+    /// Requests given up because their client left before the response was complete.
+    pub client_closed: u64,
+    /// Requests being handled or answered now.
+    pub in_flight: u64,
+    /// Connections served now.
+    pub open: u64,
+    /// The connection cap; `None` is no cap.
+    pub max_open: Option<u64>,
+}
+
+impl ListenerCounters {
+    /// The value of one of [`LISTENER_FAMILIES`] for this listener (`None` for another name).
+    pub fn value(&self, family: &str) -> Option<f64> {
+        let v = match family {
+            LISTENER_CONNECTIONS_ACCEPTED_TOTAL => self.accepted,
+            LISTENER_CONNECTIONS_REFUSED_TOTAL => self.refused_over_cap,
+            LISTENER_HEADER_TIMEOUTS_TOTAL => self.header_timeouts,
+            LISTENER_BODY_TIMEOUTS_TOTAL => self.body_timeouts,
+            LISTENER_SEND_TIMEOUTS_TOTAL => self.send_timeouts,
+            LISTENER_KEEPALIVE_TIMEOUTS_TOTAL => self.keepalive_timeouts,
+            LISTENER_CLIENT_CLOSED_REQUESTS_TOTAL => self.client_closed,
+            LISTENER_IN_FLIGHT_REQUESTS => self.in_flight,
+            LISTENER_OPEN_CONNECTIONS => self.open,
+            LISTENER_MAX_OPEN_CONNECTIONS => {
+                return Some(self.max_open.map_or(f64::INFINITY, |cap| cap as f64));
+            }
+            _ => return None,
+        };
+        Some(v as f64)
+    }
+}
+
 /// One endpoint definition and its state (`ACTIVE`, `TIMEOUT`, `SUSPENDED`, `OFF`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndpointStats {
@@ -84,6 +202,10 @@ pub trait Observed: Send + Sync {
     fn services(&self) -> Vec<ServiceStats>;
     fn transports(&self) -> Vec<TransportStats>;
     fn endpoints(&self) -> Vec<EndpointStats>;
+    /// The client-facing listeners' protection counters; none by default.
+    fn listeners(&self) -> Vec<ListenerCounters> {
+        Vec::new()
+    }
 }
 
 /// The Prometheus endpoint.
@@ -226,6 +348,19 @@ impl Metrics {
                 family(&mut out, kind.latency, kind.latency_help, "histogram");
                 for s in &of_kind {
                     histogram(&mut out, kind.latency, &labels(s), s);
+                }
+            }
+        }
+
+        let listeners = self.observed.listeners();
+        for (name, help, kind) in LISTENER_FAMILIES {
+            if !wanted(name) {
+                continue;
+            }
+            family(&mut out, name, help, kind);
+            for l in &listeners {
+                if let Some(value) = l.value(name) {
+                    sample(&mut out, name, &[("listener", l.listener)], value);
                 }
             }
         }
@@ -401,6 +536,30 @@ mod tests {
         fn endpoints(&self) -> Vec<EndpointStats> {
             Vec::new()
         }
+        fn listeners(&self) -> Vec<ListenerCounters> {
+            vec![
+                ListenerCounters {
+                    listener: "http",
+                    port: 8290,
+                    accepted: 7,
+                    refused_over_cap: 2,
+                    header_timeouts: 3,
+                    body_timeouts: 4,
+                    send_timeouts: 5,
+                    keepalive_timeouts: 6,
+                    client_closed: 8,
+                    in_flight: 9,
+                    open: 1,
+                    max_open: Some(10_000),
+                },
+                ListenerCounters {
+                    listener: "internal_http",
+                    port: 9201,
+                    max_open: None,
+                    ..ListenerCounters::default()
+                },
+            ]
+        }
     }
 
     fn metrics() -> Metrics {
@@ -454,6 +613,55 @@ mod tests {
         assert_eq!(metrics().handle(Some(&at_limit)).status(), 200);
         let over = vec!["name[]=x"; MAX_NAME_FILTERS + 1].join("&");
         assert_eq!(metrics().handle(Some(&over)).status(), 400);
+    }
+
+    #[test]
+    fn listener_families_have_one_sample_per_listener() {
+        let text = metrics().render(&[]);
+        for (name, _, kind) in LISTENER_FAMILIES {
+            assert!(
+                text.contains(&format!("# TYPE {name} {kind}\n")),
+                "{name}: {text}"
+            );
+            assert!(name.starts_with("conflux_listener_"), "{name}");
+            assert_eq!(kind == "counter", name.ends_with("_total"), "{name}");
+        }
+        for line in [
+            "conflux_listener_connections_accepted_total{listener=\"http\",} 7.0\n",
+            "conflux_listener_connections_refused_total{listener=\"http\",} 2.0\n",
+            "conflux_listener_header_timeouts_total{listener=\"http\",} 3.0\n",
+            "conflux_listener_body_timeouts_total{listener=\"http\",} 4.0\n",
+            "conflux_listener_send_timeouts_total{listener=\"http\",} 5.0\n",
+            "conflux_listener_keepalive_timeouts_total{listener=\"http\",} 6.0\n",
+            "conflux_listener_client_closed_requests_total{listener=\"http\",} 8.0\n",
+            "conflux_listener_in_flight_requests{listener=\"http\",} 9.0\n",
+            "conflux_listener_open_connections{listener=\"http\",} 1.0\n",
+            "conflux_listener_max_open_connections{listener=\"http\",} 10000.0\n",
+            "conflux_listener_header_timeouts_total{listener=\"internal_http\",} 0.0\n",
+            "conflux_listener_max_open_connections{listener=\"internal_http\",} +Inf\n",
+        ] {
+            assert!(text.contains(line), "{line}: {text}");
+        }
+        // Each family is one block: HELP, TYPE, then its samples, then the next family.
+        let types: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("# TYPE conflux_listener_"))
+            .collect();
+        assert_eq!(types.len(), LISTENER_FAMILIES.len());
+    }
+
+    #[test]
+    fn name_filters_select_listener_families() {
+        let r = metrics().handle(Some("name[]=conflux_listener_connections_refused_total"));
+        let text = String::from_utf8(r.into_body().to_vec()).unwrap();
+        assert!(
+            text.contains("conflux_listener_connections_refused_total{listener=\"http\",} 2.0\n")
+        );
+        assert!(
+            !text.contains("conflux_listener_header_timeouts_total"),
+            "{text}"
+        );
+        assert!(!text.contains("wso2_integration_"), "{text}");
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //! `Type=Transport,Name=passthru-http-receiver`, `Type=Endpoint,Name=<endpoint>`, as listed in MI's
 //! "JMX Monitoring" documentation), plus Conflux's `org.wso2.conflux:type=Server` and
 //! per-API / per-proxy counters (`org.apache.synapse:Type=API|ProxyService,Name=<name>`), read from
-//! [`Observed`] snapshots. Names are matched and reported in canonical form (keys sorted), as JMX's
+//! [`Observed`] snapshots. The listener protections' counters appear where MI has the attribute
+//! (the transport MBean's `TimeoutsReceiving` / `TimeoutsSending`, Synapse passthru `TransportView`;
+//! `ActiveConnections` of `Type=PassThroughConnections,Name=http-listener`, passthru
+//! `ConnectionsView`) and whole in Conflux's `org.wso2.conflux:type=Listener,name=<listener>`. Names are matched and reported in canonical form (keys sorted), as JMX's
 //! `ObjectName.getCanonicalName` does.
 
 use std::sync::Arc;
@@ -28,6 +31,9 @@ pub const JOLOKIA_PROTOCOL: &str = "7.2";
 pub const SERVER_MBEAN: &str = "org.wso2.conflux:type=Server";
 /// Synapse's server manager MBean (attribute `ServerState`).
 pub const SERVER_MANAGER_MBEAN: &str = "org.apache.synapse:Name=ServerManager,Type=ServerManager";
+/// Conflux's per-listener protection counters, `name` being the listener (`http`, `https`,
+/// `internal_http`, `internal_https`, `jmx_rmi_registry`).
+pub const LISTENER_MBEAN_PREFIX: &str = "org.wso2.conflux:type=Listener,name=";
 /// Largest POST body accepted (Jolokia requests are small JSON objects).
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 /// Most requests in one bulk POST.
@@ -245,7 +251,14 @@ impl Monitoring {
         let Some(observed) = &self.observed else {
             return beans;
         };
+        let listeners = observed.listeners();
         for t in observed.transports() {
+            let listener = listeners.iter().find(|l| l.listener == t.name);
+            // MI counts a socket timeout while reading the request head or body as a timeout
+            // receiving (passthru `SourceHandler.timeout`); Conflux's send timeouts are the ones
+            // sending.
+            let receiving = listener.map_or(0, |l| l.header_timeouts + l.body_timeouts);
+            let sending = listener.map_or(0, |l| l.send_timeouts);
             beans.push(
                 MBean::new(
                     &format!(
@@ -256,7 +269,45 @@ impl Monitoring {
                 )
                 .attr("MessagesReceived", json!(t.requests))
                 .attr("FaultsReceiving", json!(t.faults))
+                .attr("TimeoutsReceiving", json!(receiving))
+                .attr("TimeoutsSending", json!(sending))
                 .attr("Port", json!(t.port)),
+            );
+            beans.push(
+                MBean::new(
+                    &format!(
+                        "org.apache.synapse:Type=PassThroughConnections,Name={}-listener",
+                        t.name
+                    ),
+                    "Pass-through listener connections",
+                )
+                .attr("ActiveConnections", json!(listener.map_or(0, |l| l.open))),
+            );
+        }
+        for l in &listeners {
+            beans.push(
+                MBean::new(
+                    &format!("{LISTENER_MBEAN_PREFIX}{}", l.listener),
+                    "Listener protection counters",
+                )
+                .attr("Port", json!(l.port))
+                .attr("ConnectionsAccepted", json!(l.accepted))
+                .attr("ConnectionsRefused", json!(l.refused_over_cap))
+                .attr("HeaderTimeouts", json!(l.header_timeouts))
+                .attr("BodyTimeouts", json!(l.body_timeouts))
+                .attr("SendTimeouts", json!(l.send_timeouts))
+                .attr("KeepaliveTimeouts", json!(l.keepalive_timeouts))
+                .attr("ClientClosedRequests", json!(l.client_closed))
+                .attr("InFlightRequests", json!(l.in_flight))
+                .attr("OpenConnections", json!(l.open))
+                // MI's `max_open_connections = -1`: no cap.
+                .attr(
+                    "MaxOpenConnections",
+                    json!(
+                        l.max_open
+                            .map_or(-1, |cap| i64::try_from(cap).unwrap_or(i64::MAX))
+                    ),
+                ),
             );
         }
         for e in observed.endpoints() {
@@ -808,6 +859,31 @@ mod tests {
                 state: "SUSPENDED".into(),
             }]
         }
+        fn listeners(&self) -> Vec<crate::metrics::ListenerCounters> {
+            vec![
+                crate::metrics::ListenerCounters {
+                    listener: "http",
+                    port: 8290,
+                    accepted: 20,
+                    refused_over_cap: 3,
+                    header_timeouts: 2,
+                    body_timeouts: 1,
+                    send_timeouts: 4,
+                    keepalive_timeouts: 5,
+                    client_closed: 7,
+                    in_flight: 8,
+                    open: 6,
+                    max_open: Some(10_000),
+                },
+                crate::metrics::ListenerCounters {
+                    listener: "internal_http",
+                    port: 9201,
+                    open: 1,
+                    max_open: None,
+                    ..Default::default()
+                },
+            ]
+        }
     }
 
     fn observed() -> Monitoring {
@@ -866,6 +942,52 @@ mod tests {
             v["value"]["org.apache.synapse:Name=HelloApi,Type=API"]["Requests"],
             5
         );
+    }
+
+    #[test]
+    fn listener_counters_on_mi_attributes_and_conflux_listener_mbeans() {
+        let m = observed();
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/read/org.apache.synapse:Type=Transport,Name=passthru-http-receiver",
+            "",
+        );
+        assert_eq!(v["value"]["TimeoutsReceiving"], 3, "{v}");
+        assert_eq!(v["value"]["TimeoutsSending"], 4, "{v}");
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/read/org.apache.synapse:Type=PassThroughConnections,Name=http-listener/ActiveConnections",
+            "",
+        );
+        assert_eq!(v["value"], 6, "{v}");
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/read/org.wso2.conflux:type=Listener,name=http",
+            "",
+        );
+        let expected = json!({
+            "Port": 8290, "ConnectionsAccepted": 20, "ConnectionsRefused": 3, "HeaderTimeouts": 2,
+            "BodyTimeouts": 1, "SendTimeouts": 4, "KeepaliveTimeouts": 5, "ClientClosedRequests": 7,
+            "InFlightRequests": 8, "OpenConnections": 6, "MaxOpenConnections": 10000,
+        });
+        assert_eq!(v["value"], expected, "{v}");
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/read/org.wso2.conflux:name=internal_http,type=Listener/MaxOpenConnections",
+            "",
+        );
+        assert_eq!(v["value"], -1, "{v}");
+        let v = call(
+            &m,
+            Method::GET,
+            "/jolokia/search/org.wso2.conflux:type=Listener,*",
+            "",
+        );
+        assert_eq!(v["value"].as_array().map(Vec::len), Some(2), "{v}");
     }
 
     #[test]

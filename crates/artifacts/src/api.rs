@@ -5,6 +5,7 @@
 
 use roxmltree::Node;
 
+use crate::proxy::ignored;
 use crate::sequence::{SequenceRef, parse_sequence_slot};
 use crate::span::Span;
 use crate::xml::{Ctx, Result, element_children, is_synapse, is_synapse_named};
@@ -26,6 +27,8 @@ pub struct Api {
     pub span: Span,
     /// The file as written (returned by the Management API as `configuration`).
     pub source: String,
+    /// Elements MI's factories never read, ignored with a warning ([`crate::proxy::ignored`]).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,13 +109,20 @@ pub(crate) fn parse_api(ctx: &Ctx, node: Node, source: &str) -> Result<Api> {
         },
     };
     let mut resources = Vec::new();
+    let mut warnings = Vec::new();
     for child in element_children(node) {
         if is_synapse_named(child, "resource") {
-            resources.push(parse_resource(ctx, child)?);
+            resources.push(parse_resource(ctx, child, &mut warnings)?);
         } else if is_synapse_named(child, "handlers") {
             return Err(ctx.unsupported(child, "API <handlers>".into(), "needs a Java plug-in"));
-        } else {
-            return Err(ctx.unknown(child, node, "resource"));
+        } else if !is_synapse_named(child, "description") {
+            // SYN:`config/xml/rest/APIFactory.java` reads its children by name.
+            warnings.push(ignored(
+                ctx,
+                child,
+                node,
+                "resource, handlers and description",
+            ));
         }
     }
     if resources.is_empty() {
@@ -129,10 +139,11 @@ pub(crate) fn parse_api(ctx: &Ctx, node: Node, source: &str) -> Result<Api> {
         publish_swagger: ctx.attr(node, "publishSwagger").map(str::to_string),
         span: ctx.span(node),
         source: source.to_string(),
+        warnings,
     })
 }
 
-fn parse_resource(ctx: &Ctx, node: Node) -> Result<Resource> {
+fn parse_resource(ctx: &Ctx, node: Node, warnings: &mut Vec<String>) -> Result<Resource> {
     let mut methods = Vec::new();
     if let Some(list) = ctx.attr(node, "methods") {
         for method in list.split_whitespace() {
@@ -179,14 +190,22 @@ fn parse_resource(ctx: &Ctx, node: Node) -> Result<Resource> {
         Some("https") => Some(Protocol::Https),
         Some(other) => return Err(ctx.invalid_attr(node, "protocol", other, "http or https")),
     };
+    // SYN:`config/xml/rest/ResourceFactory.java` reads the first of each sequence by name; a
+    // mediator written straight into <resource> (a `<respond/>` outside <inSequence>) is ignored.
+    let mut seen: Vec<&str> = Vec::new();
     for child in element_children(node) {
-        let known = is_synapse(child)
-            && matches!(
-                child.tag_name().name(),
-                "inSequence" | "outSequence" | "faultSequence"
-            );
-        if !known {
-            return Err(ctx.unknown(child, node, "inSequence, outSequence or faultSequence"));
+        let name = child.tag_name().name();
+        let known =
+            is_synapse(child) && matches!(name, "inSequence" | "outSequence" | "faultSequence");
+        if !known || seen.contains(&name) {
+            warnings.push(ignored(
+                ctx,
+                child,
+                node,
+                "inSequence, outSequence and faultSequence",
+            ));
+        } else {
+            seen.push(name);
         }
     }
     Ok(Resource {
@@ -242,6 +261,26 @@ mod tests {
         assert!(r.out_sequence.is_none());
         assert!(a.resources[1].methods.is_empty());
         assert!(a.source.starts_with("<api"));
+    }
+
+    /// SYN:`config/xml/rest/APIFactory.java` reads `<resource>`s and `<handlers>` by name and
+    /// `rest/ResourceFactory.java` reads the first `inSequence`/`outSequence`/`faultSequence`: a
+    /// `<respond/>` written straight into `<resource>` deploys in MI and does nothing.
+    #[test]
+    fn elements_api_and_resource_factories_do_not_read_are_ignored_with_a_warning() {
+        let a = api(
+            "<api xmlns=\"http://ws.apache.org/ns/synapse\" name=\"A\" context=\"/a\">\n <resource methods=\"GET\">\n  <respond/>\n  <inSequence><respond/></inSequence>\n </resource>\n <resourse/>\n</api>",
+        );
+        assert_eq!(
+            a.warnings,
+            [
+                "element <respond> in <resource> ignored: MI reads only inSequence, outSequence and faultSequence there at api/A.xml:3:3",
+                "element <resourse> in <api> ignored: MI reads only resource, handlers and description there at api/A.xml:6:2",
+            ]
+        );
+        assert!(matches!(a.resources[0].in_sequence, SequenceRef::Inline(_)));
+        // What MI rejects stays rejected.
+        assert!(parse_artifact("api/A.xml", r#"<api xmlns="http://ws.apache.org/ns/synapse" name="A" context="/a"><resource methods="FETCH"><x/></resource></api>"#).is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Endpoints: `<endpoint>` with an `address`, `http` or `default` leaf, its QoS options (timeout,
 //! suspendOnFailure, markForSuspension, legacy suspendDurationOnFailure, retryConfig) with MI's
-//! defaults, `<endpoint key>` references, and the endpoint groups `<failover>` and `<loadbalance>`.
+//! defaults, `<endpoint key>` references, the endpoint groups `<failover>` and `<loadbalance>`
+//! (with `<session>` affinity: SYN:`config/xml/endpoints/SALoadbalanceEndpointFactory.java`), and
+//! `<recipientlist>` (SYN:`config/xml/endpoints/RecipientListEndpointFactory.java`).
 //! Checked against SYN:`config/xml/endpoints/EndpointDefinitionFactory.java`,
 //! SYN:`endpoints/EndpointDefinition.java`, SYN:`config/xml/endpoints/FailoverEndpointFactory.java`,
 //! SYN:`config/xml/endpoints/LoadbalanceEndpointFactory.java` and
@@ -9,7 +11,7 @@
 
 use roxmltree::Node;
 
-use crate::expression::{Expression, ValueOrExpression};
+use crate::expression::{Expression, Value, ValueOrExpression};
 use crate::span::Span;
 use crate::xml::{Ctx, Result, element_children, is_synapse, is_synapse_named, text_of};
 
@@ -69,7 +71,13 @@ pub enum EndpointKind {
         /// `failover` (default true): a failed child's message goes to the next child.
         failover: bool,
         build_message: Option<bool>,
+        /// `<session type [sessionTimeout]>` beside the `<loadbalance>`: session affinity
+        /// (SYN `SALoadbalanceEndpoint`); `None` for plain load balancing.
+        session: Option<SessionAffinity>,
     },
+    /// `<recipientlist>`: a copy of the message to every member (SYN
+    /// `endpoints/RecipientListEndpoint.java`).
+    RecipientList { recipients: Recipients },
     /// `<endpoint template="T" [uri]><parameter name value/></endpoint>`: the endpoint template `T`
     /// with `$name` replaced (SYN `endpoints/TemplateEndpoint.java`; see [`crate::template`]).
     Template {
@@ -102,15 +110,59 @@ pub enum LoadbalanceAlgorithm {
     WeightedRoundRobin,
 }
 
+/// `<session type="http|simpleClientSession|soap"><sessionTimeout>ms</sessionTimeout></session>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionAffinity {
+    pub kind: SessionKind,
+    /// `<sessionTimeout>` in milliseconds; `None`: Synapse's default
+    /// (`SynapseConstants.SAL_ENDPOINTS_DEFAULT_SESSION_TIMEOUT`, 120 s).
+    pub timeout_ms: Option<u64>,
+    pub span: Span,
+}
+
+/// The session dispatcher a `<session type>` names (SYN `endpoints/dispatch/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// `HttpSessionDispatcher`: the backend's `Set-Cookie` (JSESSIONID, PHPSESSID, ...) and the
+    /// client's `Cookie`.
+    Http,
+    /// `SimpleClientSessionDispatcher`: the client's `<syn:ClientID>` SOAP header.
+    SimpleClientSession,
+    /// `SoapSessionDispatcher`: the axis2 `ServiceGroupId` SOAP header.
+    Soap,
+}
+
+/// The members of a `<recipientlist>`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recipients {
+    /// `<endpoint>` children.
+    Endpoints(Vec<EndpointRef>),
+    /// `<endpoints value="url,url" | value="{expr}" [max-cache]/>`: addresses separated by commas,
+    /// read per message.
+    Dynamic {
+        value: Value,
+        /// `max-cache`: the size of MI's pool of endpoints built for the addresses (default
+        /// [`DEFAULT_RECIPIENT_POOL`]).
+        max_cache: usize,
+    },
+}
+
+/// `RecipientListEndpoint.DEFAULT_MAX_POOL`: `max-cache` when it is absent or not a number.
+pub const DEFAULT_RECIPIENT_POOL: usize = 20;
+
 /// `WeightedRoundRobin.LOADBALANCE_WEIGHT`: the child endpoint property holding its weight.
 pub const LOADBALANCE_WEIGHT: &str = "loadbalance.weight";
 
 impl EndpointKind {
-    /// The child endpoints of a failover or load-balance group (empty for a leaf).
+    /// The child endpoints of a failover or load-balance group or a static recipient list (empty
+    /// for a leaf).
     pub fn children(&self) -> &[EndpointRef] {
         match self {
             EndpointKind::Failover { children, .. }
-            | EndpointKind::Loadbalance { children, .. } => children,
+            | EndpointKind::Loadbalance { children, .. }
+            | EndpointKind::RecipientList {
+                recipients: Recipients::Endpoints(children),
+            } => children,
             _ => &[],
         }
     }
@@ -249,6 +301,7 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
         return Err(ctx.invalid(node, "a named endpoint cannot be a reference (key=)".into()));
     }
     let mut leaf: Option<Node> = None;
+    let mut session: Option<Node> = None;
     let mut properties = Vec::new();
     for child in element_children(node) {
         if !is_synapse(child) {
@@ -264,22 +317,18 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
                 }
                 leaf = Some(child);
             }
-            "failover" | "loadbalance" => {
+            "failover" | "loadbalance" | "recipientlist" => {
                 if leaf.is_some() {
                     return Err(ctx.invalid(
                         child,
-                        "an endpoint has exactly one of <address>, <http>, <default>, <failover>, <loadbalance>".into(),
+                        "an endpoint has exactly one of <address>, <http>, <default>, <failover>, <loadbalance>, <recipientlist>".into(),
                     ));
                 }
                 leaf = Some(child);
             }
-            "session" => {
-                return Err(ctx.unsupported(
-                    child,
-                    "load-balance endpoint <session> (session affinity)".into(),
-                    "Tier 2",
-                ));
-            }
+            // SYN EndpointFactory.getEndpointFactory: a <session> makes a <loadbalance> the
+            // session-affinity one; beside any other child it is not read.
+            "session" => session = Some(child),
             "property" => properties.push(parse_endpoint_property(ctx, child)?),
             "wsdl" => {
                 if leaf.is_some() {
@@ -290,9 +339,6 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
                     ));
                 }
                 leaf = Some(child);
-            }
-            kind @ "recipientlist" => {
-                return Err(ctx.unsupported(child, format!("endpoint <{kind}>"), "Tier 2"));
             }
             "parameter" => {
                 return Err(ctx.unsupported(
@@ -305,7 +351,7 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
                 return Err(ctx.unknown(
                     child,
                     node,
-                    "address, http, default, failover, loadbalance or property",
+                    "address, http, default, failover, loadbalance, recipientlist, session or property",
                 ));
             }
         }
@@ -313,14 +359,27 @@ pub(crate) fn parse_endpoint(ctx: &Ctx, node: Node, named: bool) -> Result<Endpo
     let Some(leaf) = leaf else {
         return Err(ctx.missing(
             node,
-            "a child <address>, <http>, <default>, <failover> or <loadbalance>",
+            "a child <address>, <http>, <default>, <failover>, <loadbalance> or <recipientlist>",
             "",
         ));
     };
-    if matches!(leaf.tag_name().name(), "failover" | "loadbalance") {
+    if matches!(
+        leaf.tag_name().name(),
+        "failover" | "loadbalance" | "recipientlist"
+    ) {
+        let mut kind = if leaf.tag_name().name() == "recipientlist" {
+            parse_recipient_list(ctx, leaf)?
+        } else {
+            parse_group(ctx, leaf)?
+        };
+        if let (EndpointKind::Loadbalance { session: slot, .. }, Some(session)) =
+            (&mut kind, session)
+        {
+            *slot = Some(parse_session(ctx, session)?);
+        }
         return Ok(Endpoint {
             name,
-            kind: parse_group(ctx, leaf)?,
+            kind,
             timeout: None,
             suspend_on_failure: SuspendOnFailure::default(),
             mark_for_suspension: MarkForSuspension::default(),
@@ -500,7 +559,125 @@ fn parse_group(ctx: &Ctx, group: Node) -> Result<EndpointKind> {
         algorithm,
         failover,
         build_message,
+        session: None,
     })
+}
+
+/// `<session type>` with its optional `<sessionTimeout>` (SYN `SALoadbalanceEndpointFactory`: the
+/// type is matched ignoring case; the timeout is `Long.parseLong` of the trimmed text, in ms).
+fn parse_session(ctx: &Ctx, node: Node) -> Result<SessionAffinity> {
+    const TYPES: &str = "http, simpleClientSession or soap";
+    let written = ctx.required_attr(node, "type", TYPES)?;
+    let kind = match written.trim().to_ascii_lowercase().as_str() {
+        "http" => SessionKind::Http,
+        "simpleclientsession" => SessionKind::SimpleClientSession,
+        "soap" => SessionKind::Soap,
+        _ => return Err(ctx.invalid_attr(node, "type", written, TYPES)),
+    };
+    let mut timeout_ms = None;
+    for child in element_children(node) {
+        if !is_synapse_named(child, "sessionTimeout") {
+            return Err(ctx.unknown(child, node, "sessionTimeout"));
+        }
+        let text = text_of(child);
+        // -1 is Synapse's "not set" (the serializer leaves the element out for it).
+        timeout_ms = match text.trim().parse::<i64>() {
+            Ok(-1) => None,
+            Ok(ms) if ms >= 0 => Some(ms as u64),
+            _ => {
+                return Err(ctx.invalid_text(
+                    child,
+                    &text,
+                    "milliseconds (0 or more; -1 for the default)",
+                ));
+            }
+        };
+    }
+    Ok(SessionAffinity {
+        kind,
+        timeout_ms,
+        span: ctx.span(node),
+    })
+}
+
+/// `<recipientlist>` (SYN `RecipientListEndpointFactory`): `<endpoint>` children, or one
+/// `<endpoints value max-cache>`. MI reads `<member>` elements too (application members on the
+/// incoming transport's host and port); Conflux refuses them, as it does for `<loadbalance>`.
+fn parse_recipient_list(ctx: &Ctx, list: Node) -> Result<EndpointKind> {
+    let mut children = Vec::new();
+    let mut dynamic: Option<Node> = None;
+    for child in element_children(list) {
+        match child.tag_name().name() {
+            "endpoint" if is_synapse(child) => {
+                let r = parse_endpoint_ref(ctx, child)?;
+                // EndpointFactory.getEndpoints, as for the groups.
+                if let EndpointRef::Key(key, _) = &r
+                    && children
+                        .iter()
+                        .any(|c| matches!(c, EndpointRef::Key(k, _) if k == key))
+                {
+                    return Err(ctx.invalid(
+                        child,
+                        format!(
+                            "endpoint {key} is used twice in a recipient list (the same endpoint definition cannot be used by siblings)"
+                        ),
+                    ));
+                }
+                children.push(r);
+            }
+            "endpoints" if is_synapse(child) => {
+                if dynamic.is_some() {
+                    return Err(
+                        ctx.invalid(child, "a recipient list has one <endpoints> element".into())
+                    );
+                }
+                dynamic = Some(child);
+            }
+            "member" if is_synapse(child) => {
+                return Err(ctx.unsupported(
+                    child,
+                    "recipient list <member> (application members)".into(),
+                    "Tier 2: give the members as <endpoint> children",
+                ));
+            }
+            _ => return Err(ctx.unknown(child, list, "endpoint or endpoints")),
+        }
+    }
+    let recipients = match (children.is_empty(), dynamic) {
+        (false, None) => Recipients::Endpoints(children),
+        (true, Some(node)) => {
+            let Some(value) = ctx.value_attr(node, "value") else {
+                return Err(ctx.missing(
+                    node,
+                    "attribute 'value'",
+                    "the recipients' addresses, separated by commas, or {expression}",
+                ));
+            };
+            // MI reads max-cache with Integer.parseInt and falls back to the default for
+            // anything that is not a number or is negative.
+            let max_cache = ctx
+                .attr(node, "max-cache")
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(DEFAULT_RECIPIENT_POOL);
+            Recipients::Dynamic { value, max_cache }
+        }
+        // MI sends to the <endpoint> children and never reads the <endpoints> then.
+        (false, Some(node)) => {
+            return Err(ctx.invalid(
+                node,
+                "a recipient list has either <endpoint> children or one <endpoints value>, not both (MI would ignore the <endpoints>)".into(),
+            ));
+        }
+        (true, None) => {
+            return Err(ctx.missing(
+                list,
+                "child <endpoint> elements or an <endpoints value>",
+                "a recipient list sends a copy of the message to each member",
+            ));
+        }
+    };
+    Ok(EndpointKind::RecipientList { recipients })
 }
 
 /// A `<wsdl:definitions>` (or WSDL 2.0 `<description>`) child of a `<wsdl>` leaf.
@@ -930,7 +1107,7 @@ mod tests {
         ));
         assert_eq!(
             msg,
-            "unsupported endpoint <recipientlist> (Tier 2) at endpoints/E.xml:2:3"
+            "<recipientlist> requires child <endpoint> elements or an <endpoints value>: a recipient list sends a copy of the message to each member at endpoints/E.xml:2:3"
         );
         let msg = error(&format!(
             "<endpoint {NS} name=\"E\"><address uri=\"http://x\"><timeout><responseAction>never</responseAction></timeout></address></endpoint>"
@@ -1028,6 +1205,7 @@ mod tests {
                 algorithm,
                 failover,
                 build_message,
+                session: None,
             } = &e.kind
             else {
                 panic!("{:?}", e.kind)
@@ -1088,10 +1266,10 @@ mod tests {
             }
         ));
         let msg = error(&format!(
-            "<endpoint {NS} name=\"E\"><session type=\"http\"/><loadbalance><endpoint key=\"A\"/></loadbalance></endpoint>"
+            "<endpoint {NS} name=\"E\"><session type=\"cookie\"/><loadbalance><endpoint key=\"A\"/></loadbalance></endpoint>"
         ));
         assert!(
-            msg.starts_with("unsupported load-balance endpoint <session>"),
+            msg.starts_with("invalid value \"cookie\" for attribute 'type' of <session>: expected http, simpleClientSession or soap"),
             "{msg}"
         );
         let msg = error(&format!(
@@ -1106,12 +1284,155 @@ mod tests {
         ));
         assert!(msg.contains("exactly one of"), "{msg}");
         let msg = error(&format!(
-            r#"<endpoint {NS} name="E"><failover><endpoint><failover><endpoint><recipientlist/></endpoint></failover></endpoint></failover></endpoint>"#
+            r#"<endpoint {NS} name="E"><failover><endpoint><failover><endpoint><recipientlist><member hostName="h" httpPort="1"/></recipientlist></endpoint></failover></endpoint></failover></endpoint>"#
         ));
         assert!(
-            msg.starts_with("unsupported endpoint <recipientlist>"),
+            msg.starts_with("unsupported recipient list <member>"),
             "{msg}"
         );
+    }
+
+    /// SYN `RecipientListEndpointFactory`: `<endpoint>` children, or `<endpoints value max-cache>`
+    /// (MI samples 60-62: `value="{get-property('EP_LIST')}" max-cache="20"`).
+    #[test]
+    fn recipient_list_static_and_dynamic() {
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="RL"><recipientlist>
+  <endpoint><address uri="http://a/svc"/></endpoint>
+  <endpoint key="B"/>
+</recipientlist></endpoint>"#
+        ));
+        let EndpointKind::RecipientList {
+            recipients: Recipients::Endpoints(children),
+        } = &e.kind
+        else {
+            panic!("{:?}", e.kind)
+        };
+        assert_eq!(children.len(), 2);
+        assert!(matches!(&children[1], EndpointRef::Key(k, _) if k == "B"));
+        assert_eq!(e.kind.children().len(), 2);
+
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="RL"><recipientlist><endpoints value="{{get-property('EP_LIST')}}" max-cache="5"/></recipientlist></endpoint>"#
+        ));
+        let EndpointKind::RecipientList {
+            recipients: Recipients::Dynamic { value, max_cache },
+        } = &e.kind
+        else {
+            panic!("{:?}", e.kind)
+        };
+        assert!(matches!(value, Value::Dynamic(x) if x.text == "get-property('EP_LIST')"));
+        assert_eq!(*max_cache, 5);
+        assert!(e.kind.children().is_empty());
+        // A literal list, and a max-cache that is not a number: MI's default pool of 20.
+        for cache in ["", r#"max-cache="lots""#, r#"max-cache="-3""#] {
+            let e = endpoint(&format!(
+                r#"<endpoint {NS} name="RL"><recipientlist><endpoints value="http://a/x, http://b/y" {cache}/></recipientlist></endpoint>"#
+            ));
+            assert!(
+                matches!(&e.kind, EndpointKind::RecipientList { recipients: Recipients::Dynamic { value: Value::Literal(v, _), max_cache: DEFAULT_RECIPIENT_POOL } } if v == "http://a/x, http://b/y"),
+                "{cache}: {:?}",
+                e.kind
+            );
+        }
+    }
+
+    #[test]
+    fn recipient_list_errors_are_located() {
+        let msg = error(&format!(
+            "<endpoint {NS} name=\"E\"><recipientlist>\n<endpoints max-cache=\"2\"/></recipientlist></endpoint>"
+        ));
+        assert_eq!(
+            msg,
+            "<endpoints> requires attribute 'value': the recipients' addresses, separated by commas, or {expression} at endpoints/E.xml:2:1"
+        );
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><recipientlist><endpoint key="A"/><endpoints value="http://x"/></recipientlist></endpoint>"#
+        ));
+        assert!(
+            msg.contains("either <endpoint> children or one <endpoints value>"),
+            "{msg}"
+        );
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><recipientlist><endpoint key="A"/><endpoint key="A"/></recipientlist></endpoint>"#
+        ));
+        assert!(
+            msg.contains("endpoint A is used twice in a recipient list"),
+            "{msg}"
+        );
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><recipientlist><target/></recipientlist></endpoint>"#
+        ));
+        assert!(msg.contains("expected endpoint or endpoints"), "{msg}");
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><address uri="http://x"/><recipientlist><endpoint key="A"/></recipientlist></endpoint>"#
+        ));
+        assert!(msg.contains("exactly one of"), "{msg}");
+    }
+
+    /// SYN `SALoadbalanceEndpointFactory` and `SALoadbalanceEndpointSerializer`: the three
+    /// dispatchers by `type` (any case), `<sessionTimeout>` in ms (-1: unset).
+    #[test]
+    fn loadbalance_session_affinity() {
+        for (written, inner, expected, timeout) in [
+            ("http", "", SessionKind::Http, None),
+            (
+                "HTTP",
+                "<sessionTimeout> 5000 </sessionTimeout>",
+                SessionKind::Http,
+                Some(5000),
+            ),
+            (
+                "simpleClientSession",
+                "<sessionTimeout>-1</sessionTimeout>",
+                SessionKind::SimpleClientSession,
+                None,
+            ),
+            (
+                "soap",
+                "<sessionTimeout>0</sessionTimeout>",
+                SessionKind::Soap,
+                Some(0),
+            ),
+        ] {
+            let e = endpoint(&format!(
+                r#"<endpoint {NS} name="SA"><session type="{written}">{inner}</session><loadbalance algorithm="org.apache.synapse.endpoints.algorithms.RoundRobin"><endpoint key="A"/><endpoint key="B"/></loadbalance></endpoint>"#
+            ));
+            let EndpointKind::Loadbalance {
+                session: Some(session),
+                children,
+                ..
+            } = &e.kind
+            else {
+                panic!("{written}: {:?}", e.kind)
+            };
+            assert_eq!(session.kind, expected, "{written}");
+            assert_eq!(session.timeout_ms, timeout, "{written}");
+            assert_eq!(children.len(), 2);
+        }
+        // Without <session>, a plain load balancer; beside another endpoint kind, not read.
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="LB"><loadbalance><endpoint key="A"/></loadbalance></endpoint>"#
+        ));
+        assert!(matches!(
+            e.kind,
+            EndpointKind::Loadbalance { session: None, .. }
+        ));
+        let e = endpoint(&format!(
+            r#"<endpoint {NS} name="F"><session type="http"/><failover><endpoint key="A"/></failover></endpoint>"#
+        ));
+        assert!(matches!(e.kind, EndpointKind::Failover { .. }));
+        let msg = error(&format!(
+            "<endpoint {NS} name=\"E\"><session type=\"http\">\n<sessionTimeout>soon</sessionTimeout></session><loadbalance><endpoint key=\"A\"/></loadbalance></endpoint>"
+        ));
+        assert_eq!(
+            msg,
+            "invalid value \"soon\" for text of <sessionTimeout>: expected milliseconds (0 or more; -1 for the default) at endpoints/E.xml:2:1"
+        );
+        let msg = error(&format!(
+            r#"<endpoint {NS} name="E"><session/><loadbalance><endpoint key="A"/></loadbalance></endpoint>"#
+        ));
+        assert!(msg.contains("<session> requires attribute 'type'"), "{msg}");
     }
 
     #[test]

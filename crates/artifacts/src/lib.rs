@@ -14,10 +14,13 @@ pub mod inject;
 pub mod loader;
 pub mod local_entry;
 pub mod mediators;
+pub mod message_processor;
+pub mod message_store;
 pub mod proxy;
 pub mod registry;
 pub mod sequence;
 pub mod span;
+pub mod task;
 pub mod template;
 pub mod wsdl;
 mod xml;
@@ -34,7 +37,8 @@ pub use capp::{
 };
 pub use endpoint::{
     Endpoint, EndpointKind, EndpointProperty, EndpointRef, LoadbalanceAlgorithm, MarkForSuspension,
-    MessageFormat, ResponseAction, SuspendOnFailure, Timeout, TimeoutDuration,
+    MessageFormat, Recipients, ResponseAction, SessionAffinity, SessionKind, SuspendOnFailure,
+    Timeout, TimeoutDuration,
 };
 pub use error::ArtifactError;
 pub use expression::{Expression, Value, ValueOrExpression};

@@ -4,6 +4,16 @@
 //! named `<name>_INTERNAL_ENDPOINT_REFERENCE` (SYN `deployers/LocalEntryDeployer.java`
 //! deployEndpointsForHTTPConnection, `util/HTTPConnectionUtils.java`), which the connection's
 //! [`HttpConnection::endpoint`] is.
+//!
+//! A `src` entry's content is read at deploy by [`load_src`] (SYN:`config/xml/EntryFactory.java`
+//! sets `Entry.URL_SRC` and loads the value with `SynapseConfigUtils.getObject` while the entry
+//! is built): a `file:` URL relative to the server home, parsed as XML when it is XML, else kept
+//! as text; a file that cannot be read fails the entry, as `getObject`'s "Error connecting to
+//! URL" does in MI. `http(s):` sources, which MI fetches while deploying, are refused: Conflux
+//! does not make deployment wait on the network.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use roxmltree::Node;
 
@@ -11,6 +21,7 @@ use crate::endpoint::{
     Endpoint, EndpointKind, MarkForSuspension, ResponseAction, SuspendOnFailure, Timeout,
     TimeoutDuration,
 };
+use crate::error::ArtifactError;
 use crate::mediators::http_connector::{ConnectorParam, ConnectorValue, parse_param};
 use crate::span::Span;
 use crate::xml::{Ctx, Result, element_children, is_synapse_named, text_of};
@@ -24,6 +35,8 @@ pub struct LocalEntry {
     pub source: String,
     /// The connection, when the entry holds `<http.init>`.
     pub http_connection: Option<HttpConnection>,
+    /// For a `src` entry, its content once [`load_src`] read it: `Text` or `Xml`.
+    pub loaded: Option<Box<LocalEntryValue>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +85,89 @@ pub(crate) fn parse_local_entry(ctx: &Ctx, node: Node, source: &str) -> Result<L
         span: ctx.span(node),
         source: source.to_string(),
         http_connection,
+        loaded: None,
     })
+}
+
+/// Largest `src` content read: the artifact file limit (a local entry is artifact content).
+pub const MAX_SRC_BYTES: u64 = crate::artifact::MAX_ARTIFACT_BYTES;
+
+/// Reads a `src` entry's content into [`LocalEntry::loaded`]; other entries are left as they are.
+/// `file:` URLs: `file:/abs`, `file:///abs` and `file:rel`, a relative path being resolved against
+/// `home` (MI's `SynapseConfigUtils.getObject` retries it under `synapse.home`, the server home
+/// MI also runs in), or against the working directory when there is no home. Content that parses
+/// as an XML document is kept as its root element, anything else as text (`readNonXML`).
+pub fn load_src(entry: &mut LocalEntry, home: Option<&Path>) -> Result<()> {
+    let LocalEntryValue::Src(url) = &entry.value else {
+        return Ok(());
+    };
+    let span = entry.span.clone();
+    let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    let path = match scheme.as_deref() {
+        Some("file") => src_file_path(&url["file:".len()..], home),
+        Some("http" | "https") => {
+            return Err(ArtifactError::Unsupported {
+                what: format!("localEntry src {url:?}"),
+                why: "Conflux does not fetch over the network while deploying (MI does); save the content to a file and use src=\"file:...\", or write it inline in the entry".into(),
+                span,
+            });
+        }
+        _ => {
+            return Err(ArtifactError::Invalid {
+                message: format!(
+                    "invalid value {url:?} for attribute 'src' of <localEntry>: expected a file: URL (or http/https, which Conflux does not fetch)"
+                ),
+                span,
+            });
+        }
+    };
+    let io = |e: std::io::Error| ArtifactError::Io {
+        message: format!(
+            "localEntry {} src {url:?} ({}): {e}",
+            entry.key,
+            path.display()
+        ),
+        span: span.clone(),
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(MAX_SRC_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_SRC_BYTES {
+        return Err(ArtifactError::TooLarge {
+            size: bytes.len() as u64,
+            limit: MAX_SRC_BYTES,
+            span,
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| ArtifactError::Io {
+        message: format!(
+            "localEntry {} src {url:?}: not UTF-8 text (invalid byte at offset {})",
+            entry.key,
+            e.utf8_error().valid_up_to()
+        ),
+        span: span.clone(),
+    })?;
+    let value = match roxmltree::Document::parse(&text) {
+        Ok(doc) => LocalEntryValue::Xml(text[doc.root_element().range()].to_string()),
+        Err(_) => LocalEntryValue::Text(text),
+    };
+    entry.loaded = Some(Box::new(value));
+    Ok(())
+}
+
+/// The path of a `file:` URL's rest (`/abs`, `///abs`, `//localhost/abs` or `rel`).
+fn src_file_path(rest: &str, home: Option<&Path>) -> PathBuf {
+    let rest = rest.strip_prefix("//localhost").unwrap_or(rest);
+    let rest = match rest.strip_prefix("//") {
+        Some(abs) if abs.starts_with('/') => abs,
+        _ => rest,
+    };
+    let path = Path::new(rest);
+    match home {
+        Some(home) if path.is_relative() => home.join(path),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// The suffix of the endpoint MI deploys for a connection (`SynapseConstants.ENDPOINT_IDENTIFIER`).
@@ -765,6 +860,96 @@ mod tests {
             connection_err("<http.init><name>C</name><baseUrl>http://b</baseUrl><miscellaneousProperties>a:default:b</miscellaneousProperties></http.init>")
                 .starts_with("unsupported connection setting <miscellaneousProperties>")
         );
+    }
+
+    fn src_entry(src: &str) -> LocalEntry {
+        entry(&format!(
+            "<localEntry xmlns=\"http://ws.apache.org/ns/synapse\"\n key=\"k\" src=\"{src}\"/>"
+        ))
+    }
+
+    fn loaded(src: &str, home: &Path) -> std::result::Result<LocalEntryValue, String> {
+        let mut e = src_entry(src);
+        load_src(&mut e, Some(home)).map_err(|e| e.to_string())?;
+        Ok(*e.loaded.expect("a src entry is loaded"))
+    }
+
+    /// SYN:`config/xml/EntryFactory.java` loads a `src` entry while it is built
+    /// (`SynapseConfigUtils.getObject`): a relative `file:` path under `synapse.home`, XML kept
+    /// as XML (its root element), anything else as text (`readNonXML`).
+    #[test]
+    fn a_src_entry_is_read_relative_to_the_home_as_xml_or_text() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("samples/resources");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("policy.xml"),
+            "<?xml version=\"1.0\"?>\n<!-- c -->\n<wsp:Policy xmlns:wsp=\"urn:p\"><a/></wsp:Policy>\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("note.txt"), "plain <text").unwrap();
+        assert_eq!(
+            loaded("file:samples/resources/policy.xml", home.path()).unwrap(),
+            LocalEntryValue::Xml(r#"<wsp:Policy xmlns:wsp="urn:p"><a/></wsp:Policy>"#.into())
+        );
+        assert_eq!(
+            loaded("file:samples/resources/note.txt", home.path()).unwrap(),
+            LocalEntryValue::Text("plain <text".into())
+        );
+        let absolute = dir.join("note.txt");
+        for url in [
+            format!("file:{}", absolute.display()),
+            format!("file://{}", absolute.display()),
+            format!("file://localhost{}", absolute.display()),
+        ] {
+            assert_eq!(
+                loaded(&url, Path::new("/nowhere")).unwrap(),
+                LocalEntryValue::Text("plain <text".into()),
+                "{url}"
+            );
+        }
+        // Entries without src are left alone.
+        let mut inline =
+            entry(r#"<localEntry xmlns="http://ws.apache.org/ns/synapse" key="k">v</localEntry>"#);
+        load_src(&mut inline, Some(home.path())).unwrap();
+        assert_eq!(inline.loaded, None);
+    }
+
+    /// MI fails the entry when the file cannot be opened (`getObject`: "Error connecting to
+    /// URL"); Conflux names the entry, the URL, the path tried and where the entry is.
+    #[test]
+    fn a_src_entry_that_cannot_be_read_or_is_not_a_file_url_is_refused() {
+        let home = tempfile::tempdir().unwrap();
+        let err = loaded("file:samples/missing.xml", home.path()).unwrap_err();
+        assert!(
+            err.starts_with("cannot read: localEntry k src \"file:samples/missing.xml\" (")
+                && err.contains("samples/missing.xml): ")
+                && err.ends_with(" at local-entries/L.xml:1:1"),
+            "{err}"
+        );
+        assert_eq!(
+            loaded("https://example.org/t.xslt", home.path()).unwrap_err(),
+            "unsupported localEntry src \"https://example.org/t.xslt\" (Conflux does not fetch over the network while deploying (MI does); save the content to a file and use src=\"file:...\", or write it inline in the entry) at local-entries/L.xml:1:1"
+        );
+        assert!(
+            loaded("ftp://h/x", home.path())
+                .unwrap_err()
+                .contains("expected a file: URL")
+        );
+    }
+
+    #[test]
+    fn src_content_over_the_limit_is_refused() {
+        let home = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(home.path().join("big.txt")).unwrap();
+        file.set_len(MAX_SRC_BYTES).unwrap();
+        assert!(matches!(
+            loaded("file:big.txt", home.path()),
+            Ok(LocalEntryValue::Text(t)) if t.len() as u64 == MAX_SRC_BYTES
+        ));
+        file.set_len(MAX_SRC_BYTES + 1).unwrap();
+        let err = loaded("file:big.txt", home.path()).unwrap_err();
+        assert!(err.contains(&format!("{}", MAX_SRC_BYTES)), "{err}");
     }
 
     #[test]

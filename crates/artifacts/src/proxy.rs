@@ -27,6 +27,23 @@ pub struct ProxyService {
     pub span: Span,
     /// The file as written (returned by the Management API as `configuration`).
     pub source: String,
+    /// Elements MI's factory never reads, so ignores, and Conflux ignores too, saying so
+    /// (`element <outSequenc> in <target> ignored: ... at file:line:column`); see [`ignored`].
+    pub warnings: Vec<String>,
+}
+
+/// The warning for an element MI's factory does not read. SYN:`config/xml/ProxyServiceFactory.java`,
+/// `rest/APIFactory.java` and `rest/ResourceFactory.java` look their children up by name
+/// (`getFirstChildWithName`/`getChildrenWithName`), so anything else, a misspelt `<outSequenc>`
+/// or a mediator placed outside any sequence, deploys and does nothing. Conflux deploys it too and
+/// names it, so the typo is not silent.
+pub(crate) fn ignored(ctx: &Ctx, node: Node, parent: Node, read: &str) -> String {
+    format!(
+        "element <{}> in <{}> ignored: MI reads only {read} there at {}",
+        crate::xml::element_name(node),
+        crate::xml::element_name(parent),
+        ctx.span(node)
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -94,12 +111,17 @@ pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxySe
     let mut target = None;
     let mut parameters = Vec::new();
     let mut publish_wsdl = None;
+    let mut warnings = Vec::new();
+    const READ: &str = "target, parameter, publishWSDL, description and policy";
     for child in element_children(node) {
         if !is_synapse(child) {
-            return Err(ctx.unknown(child, node, "target, parameter or publishWSDL"));
+            warnings.push(ignored(ctx, child, node, READ));
+            continue;
         }
         match child.tag_name().name() {
-            "target" => target = Some(parse_target(ctx, child)?),
+            // ProxyServiceFactory reads the first <target> only.
+            "target" if target.is_some() => warnings.push(ignored(ctx, child, node, READ)),
+            "target" => target = Some(parse_target(ctx, child, &mut warnings)?),
             "parameter" => parameters.push(ProxyParameter {
                 name: ctx
                     .required_attr(child, "name", "the parameter name")?
@@ -146,12 +168,12 @@ pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxySe
                     "Tier 3: WS-* policies",
                 ));
             }
+            "description" => {}
             // A `<registry>` definition belongs to `<definitions>`/`registry.xml`; MI's
             // SYN:`config/xml/ProxyServiceFactory.java` reads only the children it knows, so one
             // pasted into a proxy configures nothing there and the proxy still deploys (MI test
-            // artifact `MtomEnabledBackEndOUT.xml`). Unknown names stay errors: they are typos.
-            "registry" => {}
-            _ => return Err(ctx.unknown(child, node, "target, parameter or publishWSDL")),
+            // artifact `MtomEnabledBackEndOUT.xml`); so does any other element, with a warning.
+            _ => warnings.push(ignored(ctx, child, node, READ)),
         }
     }
     let Some(target) = target else {
@@ -170,22 +192,29 @@ pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxySe
         start_on_load: ctx.bool_attr(node, "startOnLoad", true)?,
         span: ctx.span(node),
         source: source.to_string(),
+        warnings,
     })
 }
 
-fn parse_target(ctx: &Ctx, node: Node) -> Result<ProxyTarget> {
+fn parse_target(ctx: &Ctx, node: Node, warnings: &mut Vec<String>) -> Result<ProxyTarget> {
+    // ProxyServiceFactory reads the first of each of these by name; anything else is ignored.
+    let mut seen: Vec<&str> = Vec::new();
     for child in element_children(node) {
+        let name = child.tag_name().name();
         let known = is_synapse(child)
             && matches!(
-                child.tag_name().name(),
+                name,
                 "inSequence" | "outSequence" | "faultSequence" | "endpoint"
             );
-        if !known {
-            return Err(ctx.unknown(
+        if !known || seen.contains(&name) {
+            warnings.push(ignored(
+                ctx,
                 child,
                 node,
-                "inSequence, outSequence, faultSequence or endpoint",
+                "inSequence, outSequence, faultSequence and endpoint",
             ));
+        } else {
+            seen.push(name);
         }
     }
     let endpoint_element = element_children(node).find(|c| is_synapse_named(*c, "endpoint"));
@@ -268,10 +297,38 @@ mod tests {
             "the registry's parameter is not the proxy's"
         );
         assert!(matches!(p.target.in_sequence, SequenceRef::Inline(_)));
+        assert!(p.warnings[0].starts_with("element <registry> in <proxy> ignored"));
+    }
+
+    /// SYN:`config/xml/ProxyServiceFactory.java` reads `<target>` and its `inSequence`,
+    /// `outSequence`, `faultSequence` and `endpoint` children with `getFirstChildWithName`: a
+    /// misspelt `<outSequenc>` or an `<out>` left from Synapse 1.x deploys in MI and does nothing.
+    /// Conflux deploys it too and names each ignored element with its position.
+    #[test]
+    fn elements_proxy_service_factory_does_not_read_are_ignored_with_a_warning() {
+        let p = proxy("<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"P\">\n  <registri/>\n  <target>\n    <inSequence><drop/></inSequence>\n    <outSequenc><send/></outSequenc>\n    <out><send/></out>\n    <inSequence><log/></inSequence>\n  </target>\n  <x:y xmlns:x=\"urn:x\"/>\n</proxy>")
+            .unwrap();
         assert_eq!(
-            proxy(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P"><registri/><target/></proxy>"#)
-                .unwrap_err(),
-            "unknown element <registri> in <proxy>: expected target, parameter or publishWSDL at proxy-services/P.xml:1:57"
+            p.warnings,
+            [
+                "element <registri> in <proxy> ignored: MI reads only target, parameter, publishWSDL, description and policy there at proxy-services/P.xml:2:3",
+                "element <outSequenc> in <target> ignored: MI reads only inSequence, outSequence, faultSequence and endpoint there at proxy-services/P.xml:5:5",
+                "element <out> in <target> ignored: MI reads only inSequence, outSequence, faultSequence and endpoint there at proxy-services/P.xml:6:5",
+                "element <inSequence> in <target> ignored: MI reads only inSequence, outSequence, faultSequence and endpoint there at proxy-services/P.xml:7:5",
+                "element <x:y> in <proxy> ignored: MI reads only target, parameter, publishWSDL, description and policy there at proxy-services/P.xml:9:3",
+            ]
+        );
+        // The first <inSequence> is the one that runs, as in MI.
+        let SequenceRef::Inline(seq) = &p.target.in_sequence else {
+            panic!("{:?}", p.target.in_sequence)
+        };
+        assert_eq!(seq.mediators.len(), 1);
+        assert!(p.target.out_sequence.is_none());
+        // What MI rejects stays rejected: no <target>.
+        assert!(
+            proxy(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P"><targt/></proxy>"#)
+                .unwrap_err()
+                .contains("requires a child <target>")
         );
     }
 

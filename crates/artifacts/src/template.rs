@@ -40,6 +40,8 @@ pub struct Template {
     pub source: String,
     /// An endpoint template's `<endpoint>` (then `mediators` is empty).
     pub endpoint: Option<EndpointTemplate>,
+    /// Children MI's factory never reads, ignored with a warning ([`crate::proxy::ignored`]).
+    pub warnings: Vec<String>,
 }
 
 /// The `<endpoint>` of an endpoint template, as written (with the namespaces it inherits
@@ -72,9 +74,14 @@ pub(crate) fn parse_template(ctx: &Ctx, node: Node, source: &str) -> Result<Temp
     }
     let mut parameters: Vec<TemplateParameter> = Vec::new();
     let mut body: Option<Node> = None;
+    let mut warnings = Vec::new();
+    // SYN:`config/xml/TemplateMediatorFactory.java` reads the `<parameter>`s and the first
+    // `<sequence>` by name: anything else deploys and does nothing, with a warning here.
+    const READ: &str = "parameter, sequence and description";
     for child in element_children(node) {
         if !is_synapse(child) {
-            return Err(ctx.unknown(child, node, "parameter or sequence"));
+            warnings.push(crate::proxy::ignored(ctx, child, node, READ));
+            continue;
         }
         match child.tag_name().name() {
             "parameter" => {
@@ -108,7 +115,8 @@ pub(crate) fn parse_template(ctx: &Ctx, node: Node, source: &str) -> Result<Temp
                 }
                 body = Some(child);
             }
-            _ => return Err(ctx.unknown(child, node, "parameter or sequence")),
+            "description" => {}
+            _ => warnings.push(crate::proxy::ignored(ctx, child, node, READ)),
         }
     }
     let Some(body) = body else {
@@ -129,6 +137,7 @@ pub(crate) fn parse_template(ctx: &Ctx, node: Node, source: &str) -> Result<Temp
         span: ctx.span(node),
         source: source.to_string(),
         endpoint: None,
+        warnings,
     })
 }
 
@@ -153,6 +162,15 @@ fn parse_endpoint_template(
             span: ctx.span(child),
         });
     }
+    // SYN `config/xml/endpoints/TemplateFactory.java` reads the `<parameter>`s and the first
+    // `<endpoint>` by name.
+    let warnings = element_children(node)
+        .filter(|c| {
+            !(is_synapse_named(*c, "parameter") || is_synapse_named(*c, "description"))
+                && *c != endpoint
+        })
+        .map(|c| crate::proxy::ignored(ctx, c, node, "parameter, endpoint and description"))
+        .collect();
     let mut xml = ctx.standalone_source(endpoint);
     // The element inherits the Synapse namespace from <template>: declare it on its own.
     if endpoint.tag_name().namespace() == Some(SYNAPSE_NS)
@@ -174,6 +192,7 @@ fn parse_endpoint_template(
             xml,
             span: ctx.span(endpoint),
         }),
+        warnings,
     })
 }
 
@@ -342,6 +361,33 @@ mod tests {
             Ok(other) => panic!("not a template: {other:?}"),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    /// SYN:`config/xml/TemplateMediatorFactory.java` reads `<parameter>`s and the first
+    /// `<sequence>` by name, `endpoints/TemplateFactory.java` `<parameter>`s and the first
+    /// `<endpoint>`: other children deploy in MI and do nothing; Conflux names them.
+    #[test]
+    fn children_the_template_factories_do_not_read_are_ignored_with_a_warning() {
+        let t = parse("<parameter name=\"a\"/><log/>\n<sequence><drop/></sequence>").unwrap();
+        assert_eq!(
+            t.warnings,
+            [
+                "element <log> in <template> ignored: MI reads only parameter, sequence and description there at templates/T.xml:2:22"
+            ]
+        );
+        assert_eq!(t.mediators.len(), 1);
+        let t =
+            parse("<parameter name=\"a\"/><endpoint><address uri=\"http://h\"/></endpoint><seq/>")
+                .unwrap();
+        assert!(t.endpoint.is_some());
+        assert_eq!(
+            t.warnings,
+            [
+                "element <seq> in <template> ignored: MI reads only parameter, endpoint and description there at templates/T.xml:2:68"
+            ]
+        );
+        // No <sequence> stays an error (TemplateMediatorFactory builds the body from it).
+        assert!(parse("<parameter name=\"a\"/><sequenc/>").is_err());
     }
 
     #[test]

@@ -77,6 +77,12 @@ pub const DEFAULT_GLOBAL_TIMEOUT_MS: u64 = 120_000;
 /// sequences that never read the content stream through at any size.
 pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 10 * 1024 * 1024;
 
+/// `[mediation] max_inflight_branches` (a Conflux key): the most branches of one message (the
+/// parts of an iterate, the copies of a clone, the branches of a scatter-gather, the iterations
+/// of a parallel foreach) that run at once; the others wait. 20, MI's Synapse worker pool
+/// (`synapse.threads.core`); mediation's `runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES`.
+pub const DEFAULT_MAX_INFLIGHT_BRANCHES: u64 = 20;
+
 /// `[management_api.jwt_token_security_handler] token_config.expiry`: MI's default, 3600 s.
 pub const DEFAULT_TOKEN_EXPIRY_SECS: u64 = 3600;
 /// `token_store_config.max_size`: MI's default, 200 live tokens.
@@ -175,6 +181,8 @@ pub struct TransportConfig {
     pub global_timeout: Duration,
     /// `[mediation] max_message_size`.
     pub max_message_bytes: u64,
+    /// `[mediation] max_inflight_branches`.
+    pub max_inflight_branches: u64,
     /// `[transport.http] enable_message_size_validation` with `max_message_size_bytes` (MI's
     /// passthru `message.size.validation.enabled` / `valid.max.message.size.in.bytes`): a request
     /// body larger than this is answered 413 and never mediated. `None`: no validation (MI's
@@ -590,6 +598,7 @@ pub fn from_document(
             DEFAULT_GLOBAL_TIMEOUT_MS,
         )),
         max_message_bytes: r.message_size("mediation.max_message_size"),
+        max_inflight_branches: inflight_branches(&mut r),
         max_request_bytes: message_size_validation(&mut r),
         http_proxy: http_proxy(&mut r, ""),
         https_proxy: http_proxy(&mut r, "secured_"),
@@ -709,6 +718,20 @@ fn message_size_validation(r: &mut Reader<'_>) -> Option<u64> {
         None => None,
     };
     enabled.then(|| max.unwrap_or(DEFAULT_MAX_REQUEST_BYTES))
+}
+
+/// `[mediation] max_inflight_branches`: from 1.
+fn inflight_branches(r: &mut Reader<'_>) -> u64 {
+    let key = "mediation.max_inflight_branches";
+    let expected = "a number of branches from 1 (a whole number)";
+    match r.unsigned(key, expected) {
+        Some((0, origin)) => {
+            r.invalid(key, origin, &Value::Integer(0), expected);
+            DEFAULT_MAX_INFLIGHT_BRANCHES
+        }
+        Some((v, _)) => v,
+        None => DEFAULT_MAX_INFLIGHT_BRANCHES,
+    }
 }
 
 /// `[transport.http] sender.{prefix}proxy_host` / `{prefix}proxy_port` /
@@ -1433,6 +1456,30 @@ mod tests {
                 .to_string();
             assert!(
                 err.contains("max_message_size") && err.contains("deployment.toml:2"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn max_inflight_branches_defaults_reads_and_rejects_zero_with_its_line() {
+        let c = load_text("", &[]).unwrap();
+        assert_eq!(
+            c.transport.max_inflight_branches,
+            DEFAULT_MAX_INFLIGHT_BRANCHES
+        );
+        let c = load_text("[mediation]\nmax_inflight_branches = 4\n", &[]).unwrap();
+        assert_eq!(c.transport.max_inflight_branches, 4);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        for bad in ["0", "\"many\"", "-1"] {
+            let err = load_text(
+                &format!("[mediation]\nmax_inflight_branches = {bad}\n"),
+                &[],
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("max_inflight_branches") && err.contains("deployment.toml:2"),
                 "{err}"
             );
         }

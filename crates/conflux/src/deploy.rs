@@ -48,14 +48,22 @@ pub fn deployer(config: &Config, sources: Sources) -> Deployer {
         Some(path) if path != "default" => PathBuf::from(path),
         _ => config.home.join("conf/file.properties"),
     };
-    Deployer::new(sources, system_properties, Some(file_properties))
+    Deployer::new(sources, system_properties, Some(file_properties)).with_home(config.home.clone())
 }
+
+// The configuration's default for `[mediation] max_inflight_branches` is mediation's limit.
+const _: () = assert!(
+    conflux_config::settings::DEFAULT_MAX_INFLIGHT_BRANCHES as usize
+        == conflux_mediation::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES
+);
 
 /// Assembles the next snapshot and applies the configuration's run-time settings to it.
 pub fn snapshot(deployer: &mut Deployer, config: &Config) -> Snapshot {
     let mut snapshot = deployer.assemble();
     snapshot.deployment.max_message_bytes =
         usize::try_from(config.transport.max_message_bytes).unwrap_or(usize::MAX);
+    snapshot.deployment.max_inflight_branches =
+        usize::try_from(config.transport.max_inflight_branches).unwrap_or(usize::MAX);
     // Generated API definitions (`?swagger.json`) name this server's pass-through ports.
     let port = |role| config.ports.get(role).map(|e| e.port);
     if let (Some(http), Some(https)) = (
@@ -107,5 +115,129 @@ fn json_settings(
         xml_nil: json.xml_nil,
         null_for_empty_element: json.null_for_empty_element,
         xml_out_multiple_pi: json.xml_out_multiple_pi,
+    }
+}
+
+/// Where data services (`.dbs`) are deployed from, under the home (MI
+/// `repository/deployment/server/dataservices`).
+pub const DATA_SERVICES_DIR: &str = "repository/deployment/server/dataservices";
+
+/// Reads every `<home>/repository/deployment/server/dataservices/*.dbs` into a deployed data
+/// service (pools open lazily: the first request connects; this needs the Tokio runtime). A
+/// broken file is logged with its `file:line:column` and left out; the others deploy.
+pub fn data_services(config: &Config) -> conflux_transport::data_services::DataServices {
+    use conflux_dataservices::service::DeployedService;
+    let (parsed, errors) = parse_data_services(config);
+    for error in errors {
+        tracing::error!(target: "conflux::deployer", "{error}");
+    }
+    let mut services = std::collections::BTreeMap::new();
+    for (file_name, model) in parsed {
+        let name = model.name.clone();
+        match DeployedService::new(model, format!("/{file_name}"), Some(config.home.clone())) {
+            Ok(service) => {
+                tracing::info!(target: "conflux::deployer", "data service {name} deployed from dataservices/{file_name}");
+                services.insert(name, std::sync::Arc::new(service));
+            }
+            Err(e) => {
+                tracing::error!(target: "conflux::deployer", "dataservices/{file_name}: {e}");
+            }
+        }
+    }
+    std::sync::Arc::new(services)
+}
+
+/// The data services of `home` that parse and check (`(file name, model)`, unique names), and an
+/// error line per file that does not. No I/O beyond reading the files (`conflux check`).
+pub fn parse_data_services(
+    config: &Config,
+) -> (
+    Vec<(String, conflux_dataservices::DataService)>,
+    Vec<String>,
+) {
+    use conflux_dataservices::service::DeployedService;
+    let mut services: Vec<(String, conflux_dataservices::DataService)> = Vec::new();
+    let mut errors = Vec::new();
+    let home = config.home.as_path();
+    // `$SYSTEM:` / `$FILE:` / `$env:` values in `<property>` text, as for Synapse artifacts.
+    let values = injected_values(config, &mut errors);
+    let dir = home.join(DATA_SERVICES_DIR);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return (services, errors);
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "dbs"))
+        .collect();
+    files.sort();
+    for file in files {
+        let Some(file_name) = file.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let label = format!("dataservices/{file_name}");
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                errors.push(format!("{}: {e}", file.display()));
+                continue;
+            }
+        };
+        let model = match conflux_dataservices::parse_dbs(
+            &label,
+            &text,
+            &conflux_dataservices::ParseOptions {
+                values: Some(&values),
+                datasource_url: None,
+            },
+        ) {
+            Ok(model) => model,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        if services.iter().any(|(_, m)| m.name == model.name) {
+            errors.push(format!(
+                "{label}: data service {} is deployed already; names must be unique",
+                model.name
+            ));
+            continue;
+        }
+        if let Err(e) = DeployedService::check(&model, Some(home.to_path_buf())) {
+            errors.push(format!("{label}: {e}"));
+            continue;
+        }
+        services.push((file_name.to_string(), model));
+    }
+    (services, errors)
+}
+
+/// The injected values the deployer uses for artifacts: the environment, the `-D` properties and
+/// `conf/file.properties` (an unreadable file is reported and left out).
+fn injected_values(config: &Config, errors: &mut Vec<String>) -> conflux_artifacts::ProcessValues {
+    use conflux_artifacts::ProcessValues;
+    let system_properties: HashMap<String, String> = config
+        .properties
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let file_properties = match config.properties.value(PROPERTIES_FILE_PROPERTY) {
+        Some(path) if path != "default" => PathBuf::from(path),
+        _ => config.home.join("conf/file.properties"),
+    };
+    match ProcessValues::new(
+        system_properties.clone(),
+        Some(&file_properties),
+        Default::default(),
+    ) {
+        Ok(values) => values,
+        Err(e) => {
+            errors.push(e.to_string());
+            ProcessValues::with_file_properties(
+                system_properties,
+                HashMap::new(),
+                Default::default(),
+            )
+        }
     }
 }

@@ -38,6 +38,7 @@ pub fn first_live(snapshot: Snapshot, client: BackendClient, config: &Config) ->
         artifacts: snapshot.artifacts,
         proxy_running,
         applications: snapshot.applications,
+        data_services: deploy::data_services(config),
     }
 }
 
@@ -67,6 +68,7 @@ pub fn next_live(snapshot: Snapshot, previous: &Live, config: &Config) -> Live {
         artifacts: snapshot.artifacts,
         proxy_running,
         applications: snapshot.applications,
+        data_services: deploy::data_services(config),
     }
 }
 
@@ -174,11 +176,13 @@ pub fn start(redeployer: Redeployer, watch: bool, debounce: Duration) -> Trigger
     let trigger = Trigger(tx);
     let mut watcher = None;
     if watch {
-        let paths = redeployer
+        let mut paths = redeployer
             .deployer
             .lock()
             .map(|d| d.sources().watched_paths())
             .unwrap_or_default();
+        // Data services (`.dbs`) are read from the home on every redeploy.
+        paths.push(redeployer.config.home.join(deploy::DATA_SERVICES_DIR));
         let fire = trigger.clone();
         match conflux_deployer::watch(&paths, debounce, move |changed| {
             tracing::debug!(target: LOG, "changed: {changed:?}");

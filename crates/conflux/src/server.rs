@@ -13,7 +13,7 @@ use conflux_config::{Config, Role};
 use conflux_transport::body::ProxyBody;
 use conflux_transport::client::{BackendClient, ClientOptions};
 use conflux_transport::passthrough::PassThrough;
-use conflux_transport::server::{ConnInfo, ServerLimits, serve};
+use conflux_transport::server::{ConnInfo, ServerLimits, serve_counted};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -212,16 +212,9 @@ async fn run_async(
             Role::JmxRmiRegistry => ("Remote monitoring (Jolokia)", None),
             Role::JmxRmiServer => continue,
         };
-        let limits = match b.entry.role {
-            // `[transport.http]` client limits are the pass-through listeners'; the internal
-            // and monitoring ports keep their own defaults so that a flood of one is not the
-            // other's.
-            Role::Http | Role::Https => ServerLimits::from_config(&config.transport),
-            _ => ServerLimits {
-                socket_timeout: config.transport.socket_timeout,
-                ..ServerLimits::default()
-            },
-        };
+        let limits = listener_limits(&config, b.entry.role);
+        // Counted into the metrics' and monitoring's `conflux_listener_*` counters.
+        let stats = observed.listener_stats(b.entry.role);
         match b.entry.role {
             Role::Http | Role::Https => {
                 let passthrough = passthrough.clone();
@@ -229,7 +222,7 @@ async fn run_async(
                     let passthrough = passthrough.clone();
                     async move { passthrough.handle(req, conn).await }
                 };
-                tracker.spawn(serve(listener, tls, handler, limits, token));
+                tracker.spawn(serve_counted(listener, tls, handler, limits, stats, token));
             }
             Role::InternalHttp | Role::InternalHttps => {
                 let api = internal.clone();
@@ -253,7 +246,7 @@ async fn run_async(
                         }
                     }
                 };
-                tracker.spawn(serve(listener, tls, handler, limits, token));
+                tracker.spawn(serve_counted(listener, tls, handler, limits, stats, token));
             }
             Role::JmxRmiRegistry => {
                 let monitoring = monitoring.clone();
@@ -283,7 +276,7 @@ async fn run_async(
                         }
                     }
                 };
-                tracker.spawn(serve(listener, None, handler, limits, token));
+                tracker.spawn(serve_counted(listener, None, handler, limits, stats, token));
             }
             Role::JmxRmiServer => {}
         }
@@ -309,6 +302,19 @@ async fn run_async(
     }
     tracing::info!(target: LOG, "Conflux stopped");
     ExitCode::SUCCESS
+}
+
+/// The limits of the listener of `role`: `[transport.http]` client limits are the pass-through
+/// listeners'; the internal and monitoring ports keep their own defaults so that a flood of one is
+/// not the other's.
+pub(crate) fn listener_limits(config: &Config, role: Role) -> ServerLimits {
+    match role {
+        Role::Http | Role::Https => ServerLimits::from_config(&config.transport),
+        _ => ServerLimits {
+            socket_timeout: config.transport.socket_timeout,
+            ..ServerLimits::default()
+        },
+    }
 }
 
 /// The pooled client to backends, trusting the system roots, `[truststore]` when it exists and
@@ -442,6 +448,17 @@ pub fn check(config: &Config, origin: &crate::deploy::Origin) -> ExitCode {
     for warning in &snapshot.warnings {
         eprintln!("warning: {warning}");
     }
+    // Data services (`.dbs`) of the home.
+    let (data_services, data_service_errors) = match origin {
+        crate::deploy::Origin::Home => crate::deploy::parse_data_services(config),
+        _ => Default::default(),
+    };
+    for error in &data_service_errors {
+        eprintln!("error: {error}");
+    }
+    if !data_services.is_empty() {
+        println!("data services: {} OK", data_services.len());
+    }
     for app in &snapshot.applications.active {
         println!(
             "carbon application {} {}: {} artifacts OK",
@@ -455,7 +472,7 @@ pub fn check(config: &Config, origin: &crate::deploy::Origin) -> ExitCode {
         crate::deploy::describe(origin, config),
         snapshot.summary()
     );
-    if snapshot.failures.is_empty() {
+    if snapshot.failures.is_empty() && data_service_errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_CONFIG)

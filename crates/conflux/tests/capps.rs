@@ -86,8 +86,9 @@ const CORPUS: &[(&str, &str, Outcome)] = &[
     (
         "1_3_1_synapse-configCompositeApplication_1.0.0.car",
         "1_3_1_synapse-configCompositeApplication",
-        // The XSLT mediator is not implemented yet.
-        Outcome::Faulty(&["1_3_1_API_json_to_soap_using_xslt-1.0.0.xml:", "xslt"]),
+        // JSON to SOAP through the XSLT mediator (crates/conflux/tests/xslt.rs runs the same
+        // flow against a local backend).
+        Outcome::Active,
     ),
     (
         "CappDeactivateAndRestartTest_1.0.0.car",
@@ -396,11 +397,20 @@ fn every_corpus_capp_deploys_or_is_faulty_as_expected_and_serves_real_requests()
             artifact_list(&app).contains(&("swagger_rus_json".to_string(), "resource".to_string()))
         );
     }
-    // Nothing of a faulty CApp is deployed, not even its valid artifacts (whole or nothing).
+    // The XSLT CApp deploys whole: its API, its endpoint and the stylesheets' local entries.
     if present.iter().any(|p| p.starts_with("1_3_1")) {
-        assert!(!deployed_names(&management, "endpoints").contains(&"SOAP_EP".into()));
-        assert_eq!(get(http, "/1_3_1_API_json_to_soap_using_xslt").status, 404);
+        assert!(deployed_names(&management, "endpoints").contains(&"SOAP_EP".into()));
+        assert!(
+            deployed_names(&management, "apis")
+                .contains(&"1_3_1_API_json_to_soap_using_xslt".into())
+        );
+        let entries = deployed_names(&management, "local-entries");
+        assert!(
+            entries.contains(&"in_transform".into()) && entries.contains(&"out_transform".into()),
+            "{entries:?}"
+        );
     }
+    // Nothing of a faulty CApp is deployed, not even its valid artifacts (whole or nothing).
     if present.iter().any(|p| p.starts_with("invalidComposite")) {
         assert_eq!(get(http, "/capp").status, 404);
     }

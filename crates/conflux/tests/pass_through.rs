@@ -632,11 +632,11 @@ fn bad_artifacts_are_reported_and_the_rest_serves() {
     );
     let unparsable = "<?xml version=\"1.0\"?>\n<api xmlns=\"http://ws.apache.org/ns/synapse\" name=\"Broken\" context=\"/broken\">\n    <resource methods=\"GET\">\n        <inSequence>\n    </resource>\n</api>\n".to_string();
     let unsupported = api(
-        "ScriptApi",
-        "/script",
+        "XqueryApi",
+        "/xquery",
         r#"<resource methods="GET" url-mapping="/*">
         <inSequence>
-            <script language="js">mc.setPayloadJSON({"a": 1});</script>
+            <xquery key="k"/>
             <respond/>
         </inSequence>
     </resource>"#,
@@ -644,24 +644,24 @@ fn bad_artifacts_are_reported_and_the_rest_serves() {
     let home = home_with(&[
         ("api/GoodApi.xml", good.clone()),
         ("api/Broken.xml", unparsable),
-        ("api/ScriptApi.xml", unsupported),
+        ("api/XqueryApi.xml", unsupported),
     ]);
     let server = start(&home);
     let r = get(server.port(HTTP), "/good/x");
     assert_eq!((r.status, r.text().as_str()), (200, "good"));
-    assert_eq!(get(server.port(HTTP), "/script/x").status, 404);
+    assert_eq!(get(server.port(HTTP), "/xquery/x").status, 404);
 
     let health = get(server.port(INTERNAL_HTTP), "/healthz");
     assert_eq!(health.status, 500, "{}", health.text());
     let text = health.text();
     assert!(text.contains("Broken.xml:"), "{text}");
-    assert!(text.contains("ScriptApi.xml:"), "{text}");
-    assert!(text.contains("script"), "{text}");
+    assert!(text.contains("XqueryApi.xml:"), "{text}");
+    assert!(text.contains("xquery"), "{text}");
     let log = server.output();
     assert!(log.contains("Broken.xml:"), "{log}");
-    assert!(log.contains("ScriptApi.xml:"), "{log}");
+    assert!(log.contains("XqueryApi.xml:"), "{log}");
     // file:line (and column) for both.
-    for name in ["Broken.xml", "ScriptApi.xml"] {
+    for name in ["Broken.xml", "XqueryApi.xml"] {
         let after = text.split(name).nth(1).unwrap_or("");
         assert!(
             after.starts_with(':') && after[1..].starts_with(|c: char| c.is_ascii_digit()),
@@ -672,7 +672,7 @@ fn bad_artifacts_are_reported_and_the_rest_serves() {
     let (code, stdout, stderr) = run(&["check", "--home", home.path().to_str().unwrap()]);
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains("Broken.xml:"), "{stderr}");
-    assert!(stderr.contains("ScriptApi.xml:"), "{stderr}");
+    assert!(stderr.contains("XqueryApi.xml:"), "{stderr}");
 
     let clean = home_with(&[("api/GoodApi.xml", good)]);
     let (code, stdout, stderr) = run(&["check", "--home", clean.path().to_str().unwrap()]);

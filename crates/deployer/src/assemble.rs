@@ -93,6 +93,8 @@ pub struct Deployer {
     /// `conf/file.properties` (`$FILE:` values, and `$config:` values).
     file_properties: Option<PathBuf>,
     last_good: HashMap<String, Unit>,
+    /// The server home: `file:` sources of local entries are relative to it.
+    home: Option<PathBuf>,
 }
 
 impl Deployer {
@@ -106,7 +108,14 @@ impl Deployer {
             system_properties,
             file_properties,
             last_good: HashMap::new(),
+            home: None,
         }
+    }
+
+    /// Sets the server home, against which `<localEntry src="file:...">` paths resolve.
+    pub fn with_home(mut self, home: PathBuf) -> Deployer {
+        self.home = Some(home);
+        self
     }
 
     pub fn sources(&self) -> &Sources {
@@ -173,7 +182,7 @@ impl Deployer {
                     continue;
                 }
             };
-            match parse_capp(&label, &capp, &values) {
+            match parse_capp(&label, &capp, &values, self.home.as_deref()) {
                 Ok(parsed) => capp_units.push(Unit {
                     id: label,
                     body: Body::CApp(Arc::new(parsed)),
@@ -363,6 +372,7 @@ impl Deployer {
                 };
                 let parsed = read_artifact_file(&file.label, &file.path)
                     .and_then(|text| parse_artifact_with(&file.label, &text, values))
+                    .and_then(|artifact| load_local_entry_src(artifact, self.home.as_deref()))
                     .and_then(|artifact| {
                         if artifact.kind() == kind {
                             Ok(artifact)
@@ -627,9 +637,28 @@ fn read_capp_file(
     Ok(read_capp(label, &bytes))
 }
 
+/// Reads a `src` local entry's content (`conflux_artifacts::local_entry::load_src`).
+fn load_local_entry_src(
+    artifact: Artifact,
+    home: Option<&Path>,
+) -> Result<Artifact, ArtifactError> {
+    match artifact {
+        Artifact::LocalEntry(mut entry) => {
+            conflux_artifacts::local_entry::load_src(&mut entry, home)?;
+            Ok(Artifact::LocalEntry(entry))
+        }
+        other => Ok(other),
+    }
+}
+
 /// Parses the Synapse artifacts of a CApp with injected values, and keys its registry
 /// resources; any error fails the whole CApp (all of them are listed).
-fn parse_capp(label: &str, capp: &CApp, values: &dyn InjectedValues) -> Result<ParsedCApp, String> {
+fn parse_capp(
+    label: &str,
+    capp: &CApp,
+    values: &dyn InjectedValues,
+    home: Option<&Path>,
+) -> Result<ParsedCApp, String> {
     let mut artifacts = Vec::new();
     let mut errors = Vec::new();
     // CApp artifact name -> the `name` of the API in its file: MI keys a swagger definition by
@@ -639,7 +668,9 @@ fn parse_capp(label: &str, capp: &CApp, values: &dyn InjectedValues) -> Result<P
         let CAppArtifactKind::Synapse(kind) = artifact.kind else {
             continue;
         };
-        match parse_artifact_with(&artifact.label, &artifact.text, values) {
+        match parse_artifact_with(&artifact.label, &artifact.text, values)
+            .and_then(|parsed| load_local_entry_src(parsed, home))
+        {
             Ok(parsed) if parsed.kind() == kind => {
                 if let Artifact::Api(api) = &parsed {
                     api_names.insert(artifact.name.as_str(), api.name.clone());

@@ -6,10 +6,13 @@
 //! MI 4.4's **Synapse expressions** `${...}` with their templates ([`synapse_expr`]).
 //! No sockets: the transport hands requests in and sends what the engine asks it to.
 
+pub mod datamapper;
 pub mod dispatch;
 pub mod freemarker;
 pub mod json;
+pub mod messaging;
 pub mod runtime;
+pub mod script;
 pub mod synapse_expr;
 pub mod vault;
 pub mod xpath;

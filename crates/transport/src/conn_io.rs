@@ -7,7 +7,11 @@
 //! shown a clean end of input right before it (so earlier requests on the connection complete
 //! normally), and when hyper then shuts the connection down the wrapper writes `400 Bad Request`
 //! (framing) or `408 Request Timeout` (deadline) with `Connection: close` first. The offending
-//! request never reaches hyper, the handler, or a backend.
+//! request never reaches hyper, the handler, or a backend. That end of input is held back while
+//! a request is in flight: hyper reads an end of input then as the client having gone.
+//!
+//! A real end of input, or a read error (a reset), is recorded in [`ConnState::client_closed`]:
+//! the listener reports the exchanges it gives up because of it.
 //!
 //! Deadlines (reliability.md §5; slowloris, R-U-Dead-Yet and slow read):
 //! - a request head must be complete within `header` of its first byte; reads do not extend it;
@@ -19,10 +23,16 @@
 //!   backend exchange is aborted rather than completed with a truncated body, and the listener
 //!   answers 408 when no response has started;
 //! - a write to the client that makes no progress for `send` fails with `TimedOut` (nginx
-//!   `send_timeout`), and so does one of a client that, beyond `send` of waiting in all, reads
-//!   less than `min_send_rate` bytes per second of waiting (a trickling slow reader); the socket is
-//!   then reset. Memory stays bounded meanwhile because hyper polls a response body only when its
-//!   write buffer has room.
+//!   `send_timeout`), and so does one of a client that reads less than `min_send_rate` bytes per
+//!   second on average while writes wait (a trickling slow reader, slowhttptest `-X`): waiting
+//!   spends a budget that starts at `send` and that reading earns back at that rate, capped at
+//!   `send` so that reading fast once does not pay for trickling later. A reader below the rate
+//!   is cut within `send / (1 - its rate / min_send_rate)` of waiting (twice `send` at half the
+//!   rate). The unsent queue in the kernel is capped at [`CLIENT_NOTSENT_LOWAT`], so a write goes
+//!   through only when the client has taken bytes; the first queue's worth written after writes
+//!   first wait is not counted (it may only fill a send buffer the kernel grew). The socket is
+//!   then reset. Memory stays
+//!   bounded meanwhile because hyper polls a response body only when its write buffer has room.
 
 use std::io;
 use std::pin::Pin;
@@ -32,6 +42,7 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
+use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
@@ -47,6 +58,15 @@ const FRAMING_REJECTION: &[u8] =
 pub const HEAD_TIMEOUT_RESPONSE: &[u8] =
     b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
 
+/// The most response bytes a client connection keeps queued in the kernel and not yet sent
+/// (`TCP_NOTSENT_LOWAT`, set by the listener on every accepted socket): a write succeeds only
+/// once the client's reading has let the unsent queue drop below half of this. It makes a
+/// client's reading progress visible to the send rate check in steps of at most this size
+/// (without it a write fills whatever the kernel's autotuned send buffer grew to, several MiB
+/// on loopback, which looks like reading), and bounds the kernel memory a client that does not
+/// read can hold. 16 KiB is the value Cloudflare and others run with for HTTP/2.
+pub const CLIENT_NOTSENT_LOWAT: u32 = 16 * 1024;
+
 /// How many bytes are read from the socket at a time while a head is being held.
 const HEAD_READ_CHUNK: usize = 8 * 1024;
 
@@ -56,17 +76,34 @@ const HEAD_READ_CHUNK: usize = 8 * 1024;
 pub trait AbortOnClose {
     /// Makes the coming close of the underlying socket send RST.
     fn abort_on_close(&self) {}
+
+    /// How many bytes writes may hand to the kernel without the client taking any: the unsent
+    /// queue a listener's socket is capped at ([`CLIENT_NOTSENT_LOWAT`]); 0 for a stream with no
+    /// queue of its own. The send rate check does not count that many bytes, written once
+    /// writes first wait, as the client's reading: they may only have filled the queue (the
+    /// kernel grows a socket's send buffer after a first wait).
+    fn unsent_queue_bytes(&self) -> u64 {
+        0
+    }
 }
 
 impl AbortOnClose for tokio::net::TcpStream {
     fn abort_on_close(&self) {
         let _ = socket2::SockRef::from(self).set_linger(Some(Duration::ZERO));
     }
+
+    fn unsent_queue_bytes(&self) -> u64 {
+        u64::from(CLIENT_NOTSENT_LOWAT)
+    }
 }
 
 impl<S: AbortOnClose> AbortOnClose for tokio_rustls::server::TlsStream<S> {
     fn abort_on_close(&self) {
         self.get_ref().0.abort_on_close();
+    }
+
+    fn unsent_queue_bytes(&self) -> u64 {
+        self.get_ref().0.unsent_queue_bytes()
     }
 }
 
@@ -107,6 +144,12 @@ pub struct ConnState {
     request_started: AtomicBool,
     /// A request body missed its deadline.
     body_timed_out: AtomicBool,
+    /// A read from the client met the end of its input or failed (FIN or RST): the client has
+    /// gone, or at least will send nothing more.
+    client_closed: AtomicBool,
+    /// The reader waiting for the last request in flight to end before it shows hyper the end of
+    /// input of a cut stream (see [`GuardedIo`]).
+    cut_waiter: AtomicWaker,
     stats: Arc<ListenerStats>,
 }
 
@@ -120,6 +163,8 @@ impl ConnState {
             in_flight: AtomicUsize::new(0),
             request_started: AtomicBool::new(false),
             body_timed_out: AtomicBool::new(false),
+            client_closed: AtomicBool::new(false),
+            cut_waiter: AtomicWaker::new(),
             stats,
         })
     }
@@ -142,6 +187,7 @@ impl ConnState {
     /// The service took a request: the connection is busy until [`ConnState::request_ended`].
     pub fn request_began(&self) {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.stats.in_flight.fetch_add(1, Ordering::Relaxed);
         self.request_started.store(false, Ordering::Release);
     }
 
@@ -149,7 +195,21 @@ impl ConnState {
     pub fn request_ended(&self) {
         // Stamped before the count drops so that a reader seeing 0 sees the new stamp.
         self.idle_since.store(self.millis_now(), Ordering::Release);
-        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.cut_waiter.wake();
+        }
+    }
+
+    /// Requests handed to the service whose responses have not ended.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// True once a read from the client met the end of its input or failed: a client that
+    /// closed its connection, or half-closed it (which HTTP/1 cannot tell apart from a close).
+    pub fn client_closed(&self) -> bool {
+        self.client_closed.load(Ordering::Acquire)
     }
 
     /// Since when the connection has been waiting for the first byte of its next request; `None`
@@ -237,11 +297,15 @@ pub struct GuardedIo<T> {
     read_deadline: Deadline,
     /// When the pending write began to make no progress.
     write_blocked_since: Option<Instant>,
-    /// Time writes to the client have waited, and the bytes written since the first wait: once
-    /// the socket buffers are full, every byte written is one the client has read.
-    write_waited: Duration,
-    write_credit: u64,
-    write_ever_blocked: bool,
+    /// The waiting time writes to the client may still spend: `None` until a write first has to
+    /// wait, then `send`, less the time writes have waited since, plus one second per
+    /// `min_send_rate` bytes written since (once writes wait and the unsent queue, capped at
+    /// [`CLIENT_NOTSENT_LOWAT`], is full, every byte written is one the client has taken),
+    /// never more than [`GuardedIo::write_budget_cap`].
+    write_budget: Option<Duration>,
+    /// Bytes still to be written before writing counts as the client's reading again: set to
+    /// the inner stream's [`AbortOnClose::unsent_queue_bytes`] when writes first wait.
+    write_uncredited: u64,
     write_deadline: Deadline,
 }
 
@@ -273,9 +337,8 @@ impl<T> GuardedIo<T> {
             body_bytes: 0,
             read_deadline: Deadline::default(),
             write_blocked_since: None,
-            write_waited: Duration::ZERO,
-            write_credit: 0,
-            write_ever_blocked: false,
+            write_budget: None,
+            write_uncredited: 0,
             write_deadline: Deadline::default(),
         }
     }
@@ -369,10 +432,10 @@ impl<T> GuardedIo<T> {
                     .head_timeouts
                     .fetch_add(1, Ordering::Relaxed);
                 tracing::debug!("request head not complete within its deadline; answering 408");
-                // Hyper sees the end of input before the late head; the 408 goes out when it
-                // shuts the connection down.
+                // Hyper sees the end of input before the late head (once the requests before
+                // it have ended); the 408 goes out when it shuts the connection down.
                 self.held.clear();
-                Poll::Ready(Ok(()))
+                self.poll_cut(cx)
             }
             Expired::Body => {
                 self.state
@@ -390,6 +453,29 @@ impl<T> GuardedIo<T> {
                 )))
             }
         }
+    }
+
+    /// Records that the client closed (end of input) or broke (an error) its side of the
+    /// connection, from the result of a read from the socket and the bytes it delivered.
+    fn note_read(&self, result: &io::Result<()>, read: usize) {
+        if result.is_err() || read == 0 {
+            self.state.client_closed.store(true, Ordering::Release);
+        }
+    }
+
+    /// The end of input shown to hyper before a refused or late head. hyper treats an end of
+    /// input while a request is in flight as the client having gone (and drops that request), so
+    /// the cut is held back until the requests before it have ended: they complete normally, and
+    /// only then does hyper see the end and shut down (which writes the 400 or 408).
+    fn poll_cut(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.state.in_flight() > 0 {
+            self.state.cut_waiter.register(cx.waker());
+            // Re-checked after registering: the last request may have ended in between.
+            if self.state.in_flight() > 0 {
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 
     fn rejection(&self) -> Option<&'static [u8]> {
@@ -429,15 +515,17 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
                 this.held_offset += n as u64;
                 return Poll::Ready(Ok(()));
             }
-            if this.violation.is_some()
-                || this.expired.is_some()
-                || (this.read_eof && this.held.is_empty())
-            {
+            if this.violation.is_some() || this.expired == Some(Expired::Head) {
+                return this.poll_cut(cx);
+            }
+            if this.expired.is_some() || (this.read_eof && this.held.is_empty()) {
                 return Poll::Ready(Ok(()));
             }
             let Some(scanner) = this.scanner.as_ref() else {
                 let before = buf.filled().len();
-                ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+                let read = ready!(Pin::new(&mut this.inner).poll_read(cx, buf));
+                this.note_read(&read, buf.filled().len() - before);
+                read?;
                 if buf.filled().len() > before {
                     this.state.touch();
                 }
@@ -448,8 +536,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
                 // buffer and keep back only what turns out to be the start of a head.
                 let in_body = scanner.in_body();
                 let before = buf.filled().len();
-                read_or_wait!(this, cx, Pin::new(&mut this.inner).poll_read(cx, buf))?;
+                let result = read_or_wait!(this, cx, Pin::new(&mut this.inner).poll_read(cx, buf));
                 let read = buf.filled().len() - before;
+                this.note_read(&result, read);
+                result?;
                 if read == 0 {
                     this.read_eof = true;
                     return Poll::Ready(Ok(()));
@@ -480,12 +570,14 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
             // A head is in progress: collect it in the hold buffer.
             let mut chunk = [0u8; HEAD_READ_CHUNK];
             let mut chunk_buf = ReadBuf::new(&mut chunk);
-            read_or_wait!(
+            let result = read_or_wait!(
                 this,
                 cx,
                 Pin::new(&mut this.inner).poll_read(cx, &mut chunk_buf)
-            )?;
+            );
             let read = chunk_buf.filled().len();
+            this.note_read(&result, read);
+            result?;
             let before = this.held.len();
             this.held.extend_from_slice(chunk_buf.filled());
             if read == 0 {
@@ -512,21 +604,16 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
 impl<T: AsyncWrite + AbortOnClose + Unpin> GuardedIo<T> {
     /// Called when a write could not proceed: pending, or the send deadline's error.
     fn poll_write_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
-        self.write_ever_blocked = true;
         let since = *self.write_blocked_since.get_or_insert_with(Instant::now);
+        if self.write_budget.is_none() {
+            self.write_uncredited = self.inner.unsent_queue_bytes();
+        }
+        let budget = *self.write_budget.get_or_insert(self.timeouts.send);
         let mut allowed = self.timeouts.send;
-        // A reader that trickles keeps each single wait short; over the connection it must still
-        // read one second's worth of `min_send_rate` bytes per second of waiting, beyond `send`.
-        if let Some(earned_ms) = self
-            .write_credit
-            .saturating_mul(1000)
-            .checked_div(self.timeouts.min_send_rate)
-        {
-            let budget = self
-                .timeouts
-                .send
-                .saturating_add(Duration::from_millis(earned_ms));
-            allowed = allowed.min(budget.saturating_sub(self.write_waited));
+        // A reader that trickles keeps each single wait short; it must still read at
+        // `min_send_rate` on average while writes wait, with at most the cap banked.
+        if self.timeouts.min_send_rate > 0 {
+            allowed = allowed.min(budget);
         }
         if self.write_deadline.poll_expired(since + allowed, cx) {
             self.inner.abort_on_close();
@@ -545,15 +632,36 @@ impl<T: AsyncWrite + AbortOnClose + Unpin> GuardedIo<T> {
 
     /// A write, flush or shutdown went through (`written` bytes).
     fn wrote(&mut self, written: usize) {
-        if let Some(since) = self.write_blocked_since.take() {
-            self.write_waited += since.elapsed();
-        }
-        if self.write_ever_blocked {
-            self.write_credit = self.write_credit.saturating_add(written as u64);
+        let waited = self.write_blocked_since.take().map(|since| since.elapsed());
+        let rate = self.timeouts.min_send_rate;
+        let cap = self.write_budget_cap();
+        if let Some(budget) = &mut self.write_budget {
+            *budget = budget.saturating_sub(waited.unwrap_or_default());
+            let uncredited = self.write_uncredited.min(written as u64);
+            self.write_uncredited -= uncredited;
+            let credited = written as u64 - uncredited;
+            if rate > 0 && credited > 0 {
+                let earned = credited.saturating_mul(1_000_000_000) / rate;
+                *budget = budget.saturating_add(Duration::from_nanos(earned)).min(cap);
+            }
         }
         if written > 0 {
             self.state.touch();
         }
+    }
+
+    /// The most waiting time a client's reading can bank: the send timeout, so that a client
+    /// must read at `min_send_rate` on average over any stretch of that much waiting (reading
+    /// fast once does not pay for trickling later). At rates so low that one step of the capped
+    /// unsent queue ([`CLIENT_NOTSENT_LOWAT`] / 2, the smallest progress the kernel reports)
+    /// takes longer than that, the cap is two such steps, so that a client reading at the rate
+    /// is never cut.
+    fn write_budget_cap(&self) -> Duration {
+        let step = u64::from(CLIENT_NOTSENT_LOWAT)
+            .saturating_mul(1_000_000_000)
+            .checked_div(self.timeouts.min_send_rate)
+            .map_or(Duration::ZERO, Duration::from_nanos);
+        self.timeouts.send.max(step)
     }
 }
 
@@ -835,6 +943,64 @@ mod tests {
         assert_eq!(error.kind(), io::ErrorKind::TimedOut);
         drop(io);
         let _ = reader.await;
+    }
+
+    #[tokio::test]
+    async fn reading_fast_once_does_not_pay_for_trickling_later() {
+        let timeouts = IoTimeouts {
+            send: Duration::from_millis(300),
+            min_send_rate: 10_000,
+            ..RELAXED
+        };
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut io = guarded(server, timeouts);
+        let reader = tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            let mut got = 0usize;
+            // 200 kB as fast as they come: 20 s of waiting at the rate, were it all banked.
+            while got < 200_000 {
+                match client.read(&mut buf).await {
+                    Ok(n) if n > 0 => got += n,
+                    _ => return got,
+                }
+            }
+            // Then 400 bytes per second.
+            loop {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                match client.read(&mut buf[..8]).await {
+                    Ok(n) if n > 0 => got += n,
+                    _ => return got,
+                }
+            }
+        });
+        let big = vec![b'x'; 10_000_000];
+        let write = tokio::time::timeout(Duration::from_secs(10), io.write_all(&big)).await;
+        match write {
+            Ok(Err(error)) => assert_eq!(error.kind(), io::ErrorKind::TimedOut),
+            other => panic!("expected a timed-out write, got {other:?}"),
+        }
+        drop(io);
+        let got = reader.await.unwrap_or(0);
+        assert!(got < 300_000, "the trickle went on: {got} bytes");
+    }
+
+    #[test]
+    fn the_banked_waiting_time_is_the_send_timeout_or_two_kernel_steps() {
+        let with = |send: Duration, min_send_rate: u64| {
+            let timeouts = IoTimeouts {
+                send,
+                min_send_rate,
+                ..RELAXED
+            };
+            guarded(tokio::io::duplex(64).1, timeouts).write_budget_cap()
+        };
+        assert_eq!(with(Duration::from_secs(60), 500), Duration::from_secs(60));
+        // 16 KiB at 100 B/s is 163.84 s: a reader at the rate still gets its steps in.
+        assert_eq!(
+            with(Duration::from_secs(60), 100),
+            Duration::from_millis(163_840)
+        );
+        assert_eq!(with(Duration::from_secs(60), 0), Duration::from_secs(60));
     }
 
     #[tokio::test]

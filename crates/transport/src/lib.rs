@@ -10,6 +10,7 @@
 pub mod body;
 pub mod client;
 pub mod conn_io;
+pub mod data_services;
 pub mod endpoint_state;
 pub mod error;
 pub mod fault;

@@ -247,6 +247,8 @@ pub struct Live {
     pub proxy_running: ProxySwitches,
     /// The carbon applications found, active and faulty (Management API `/applications`).
     pub applications: conflux_artifacts::Applications,
+    /// The deployed data services (`.dbs`), served on `/services/<name>/...`.
+    pub data_services: crate::data_services::DataServices,
 }
 
 /// Run/stop switches of the deployed proxy services.
@@ -466,6 +468,19 @@ impl PassThrough {
                 })
                 .unwrap_or_default();
             return inactive_proxy_response(name);
+        }
+        if !live.data_services.is_empty()
+            && let Some(path) = request.uri().path_and_query().map(|p| p.as_str())
+            && let Some(service) = crate::data_services::lookup(&live.data_services, path)
+            && live.deployment.proxy_table.dispatch(path).is_none()
+        {
+            let service = service.clone();
+            let mut response = crate::data_services::serve(&service, request).await;
+            if response.status().is_server_error() {
+                self.listeners.faults.fetch_add(1, Ordering::Relaxed);
+            }
+            prepare_client_response(&mut response);
+            return response;
         }
         let request = match self.max_request_bytes {
             Some(limit) => match within_size_limit(request, limit).await {

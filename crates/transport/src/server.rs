@@ -23,6 +23,19 @@
 //! `SourceHandler.timeout`). Conflux answers 408 once a head has begun and closes silently when
 //! nothing was received.
 //!
+//! A client that goes away: while a request is in flight, hyper watches the client's side of an
+//! HTTP/1 connection, and its end of input (FIN) or a reset ends the connection and drops the
+//! request's work: the handler's future (mediation, the backend call, whose connection is then
+//! closed rather than pooled half-used) or the rest of the response. Mediation gives way
+//! regularly so that this happens between two mediators (conflux-mediation
+//! `MEDIATION_YIELD_INTERVAL`); h2 drops a stream's work when the client resets it. Each
+//! exchange given up this way is counted in [`ListenerStats::client_gone`] and logged as a
+//! warning with the method, URL and client, as MI's pass-through `SourceHandler.closed` logs a
+//! connection closed by the client. A FIN is taken as the client having gone even when the client
+//! only half-closed after its request: HTTP/1 cannot tell the two apart, nginx does the same by
+//! default (`proxy_ignore_client_abort off`), and MI closes the connection whenever it reads the
+//! end of input (`SourceHandler.endOfInput`), though it reads nothing while it mediates.
+//!
 //! Shutdown: when the token is cancelled the loop stops accepting and drops the listener, every
 //! connection is told to finish (HTTP/1 closes after the in-flight response, h2 sends GOAWAY), and
 //! [`serve`] returns once the last connection is gone. The caller bounds that wait with its drain
@@ -52,6 +65,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::body::{BoxError, ProxyBody};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use crate::conn_io::CLIENT_NOTSENT_LOWAT;
 use crate::conn_io::{AbortOnClose, ConnState, GuardedIo, IoTimeouts};
 use crate::headers::validate_request;
 
@@ -181,12 +196,37 @@ pub struct ListenerStats {
     pub send_timeouts: AtomicU64,
     /// Connections closed after waiting too long for their next request.
     pub idle_closes: AtomicU64,
+    /// Connections being served now (accepted and not yet finished); a gauge, not a counter.
+    pub open: AtomicU64,
+    /// Requests being handled or answered now; a gauge, not a counter.
+    pub in_flight: AtomicU64,
+    /// Exchanges given up because the client closed its connection before its response was
+    /// complete: the handler's work (mediation, the backend call) was dropped, or the response
+    /// was cut (MI logs each as a connection closed by the client; see [`serve`]).
+    pub client_gone: AtomicU64,
 }
 
 impl ListenerStats {
     /// The current value of one counter.
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+}
+
+/// Holds one count in [`ListenerStats::open`] for as long as its connection is served, however
+/// the connection's task ends.
+struct OpenConnection(Arc<ListenerStats>);
+
+impl OpenConnection {
+    fn new(stats: Arc<ListenerStats>) -> Self {
+        stats.open.fetch_add(1, Ordering::Relaxed);
+        OpenConnection(stats)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -326,7 +366,11 @@ pub async fn serve_counted<H: Handler>(
             Err(_) => continue,
         };
         stats.accepted.fetch_add(1, Ordering::Relaxed);
+        let open = OpenConnection::new(stats.clone());
         let _ = tcp.set_nodelay(true);
+        // The send rate check sees a client's reading in steps of at most this (conn_io).
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let _ = socket2::SockRef::from(&tcp).set_tcp_notsent_lowat(CLIENT_NOTSENT_LOWAT);
         let conn = ConnInfo {
             remote,
             local,
@@ -344,6 +388,7 @@ pub async fn serve_counted<H: Handler>(
         );
         tracker.spawn(async move {
             task.await;
+            drop(open);
             drop(permit);
         });
     }
@@ -400,8 +445,11 @@ fn http_builder(limits: &ServerLimits) -> auto::Builder<TokioExecutor> {
         .http1()
         .timer(TokioTimer::new())
         .keep_alive(true)
-        // A cut stream (see conn_io) must still let the in-flight response finish.
-        .half_close(true)
+        // hyper watches for the client's end of input while a request is in flight and ends the
+        // connection when it comes, dropping the request's work: the client has gone (see
+        // `serve`). conn_io holds back its own cut of a stream until the requests before it
+        // have ended, so that those still complete.
+        .half_close(false)
         // The head deadline is ours (conn_io): hyper's restarts with every request it waits
         // for and does not see a head the framing scanner still holds.
         .header_read_timeout(None)
@@ -478,9 +526,11 @@ async fn serve_io<I, H>(
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         let handler = handler.clone();
         let state = service_state.clone();
+        // In flight from the moment hyper hands the request over, before the future is first
+        // polled: hyper reads on (for the client's end of input) in between.
+        state.request_began();
+        let in_flight = InFlight::new(state.clone(), &req, conn.remote);
         async move {
-            state.request_began();
-            let in_flight = InFlight(state.clone());
             if let Err(rejection) = validate_request(&mut req) {
                 tracing::debug!(%rejection, remote = %conn.remote, "request refused");
                 let mut refusal = bad_request_and_close();
@@ -575,27 +625,116 @@ async fn watchdog(
     }
 }
 
-/// Marks a request in flight until its response body is finished or dropped.
-struct InFlight(Arc<ConnState>);
+/// Where an exchange was when it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The handler is working on the response (mediation, the backend call).
+    Handling,
+    /// The response is being written.
+    Answering,
+    /// The response was written to its end.
+    Done,
+}
+
+/// Marks a request in flight until its response body is finished or dropped. Dropped before
+/// [`Phase::Done`] on a connection whose client has closed, the exchange was given up because
+/// the client left: counted in [`ListenerStats::client_gone`] and logged as a warning, as MI's
+/// pass-through `SourceHandler.closed` does for a connection closed by the client after the
+/// request was read (`REQUEST_DONE`) or while the response was written (`RESPONSE_HEAD`/`BODY`).
+struct InFlight {
+    state: Arc<ConnState>,
+    phase: Phase,
+    method: http::Method,
+    uri: http::Uri,
+    remote: SocketAddr,
+}
+
+impl InFlight {
+    fn new<B>(state: Arc<ConnState>, req: &Request<B>, remote: SocketAddr) -> Self {
+        Self {
+            state,
+            phase: Phase::Handling,
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            remote,
+        }
+    }
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.request_ended();
+        self.state.request_ended();
+        if self.phase == Phase::Done {
+            return;
+        }
+        if !self.state.client_closed() {
+            // Shutdown past the drain deadline, or an h2 stream the client reset.
+            tracing::debug!(target: "conflux::transport", method = %self.method, uri = %self.uri, remote = %self.remote, phase = ?self.phase, "exchange ended before its response was complete");
+            return;
+        }
+        self.state
+            .stats()
+            .client_gone
+            .fetch_add(1, Ordering::Relaxed);
+        match self.phase {
+            Phase::Handling => tracing::warn!(
+                target: "conflux::transport",
+                "Connection closed by the client after the request was read and before the response was sent; the exchange is cancelled (mediation and the back end call stop), HTTP_METHOD = {}, HTTP_URL = {}, CLIENT_ADDRESS = {}",
+                self.method, self.uri, self.remote
+            ),
+            _ => tracing::warn!(
+                target: "conflux::transport",
+                "Connection closed by the client while the response was being written; the rest of the response is dropped, HTTP_METHOD = {}, HTTP_URL = {}, CLIENT_ADDRESS = {}",
+                self.method, self.uri, self.remote
+            ),
+        }
     }
 }
 
 /// A response body that ends its request's in-flight mark when hyper is done with it.
 struct TrackedBody {
     inner: ProxyBody,
-    _in_flight: InFlight,
+    in_flight: InFlight,
+    /// Body bytes still to go when the response has a known length: hyper stops polling once
+    /// it has written that many.
+    remaining: Option<u64>,
 }
 
 impl TrackedBody {
-    fn wrap(response: Response<ProxyBody>, in_flight: InFlight) -> Response<TrackedBody> {
+    fn wrap(response: Response<ProxyBody>, mut in_flight: InFlight) -> Response<TrackedBody> {
+        let status = response.status();
+        // hyper writes no body for these, whatever the body says.
+        in_flight.phase = if in_flight.method == http::Method::HEAD
+            || status == StatusCode::NO_CONTENT
+            || status == StatusCode::NOT_MODIFIED
+        {
+            Phase::Done
+        } else {
+            Phase::Answering
+        };
+        let remaining = response.body().size_hint().exact().or_else(|| {
+            response
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+        });
+        if remaining == Some(0) {
+            in_flight.phase = Phase::Done;
+        }
         response.map(|inner| TrackedBody {
             inner,
-            _in_flight: in_flight,
+            in_flight,
+            remaining,
         })
+    }
+}
+
+impl Drop for TrackedBody {
+    fn drop(&mut self) {
+        // hyper stops polling a body whose end it has been told of (a known length written).
+        if self.inner.is_end_stream() {
+            self.in_flight.phase = Phase::Done;
+        }
     }
 }
 
@@ -607,7 +746,21 @@ impl Body for TrackedBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+        let this = self.get_mut();
+        let frame = Pin::new(&mut this.inner).poll_frame(cx);
+        match &frame {
+            Poll::Ready(None) => this.in_flight.phase = Phase::Done,
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(remaining), Some(data)) = (&mut this.remaining, frame.data_ref()) {
+                    *remaining = remaining.saturating_sub(data.len() as u64);
+                    if *remaining == 0 {
+                        this.in_flight.phase = Phase::Done;
+                    }
+                }
+            }
+            _ => {}
+        }
+        frame
     }
 
     fn is_end_stream(&self) -> bool {

@@ -378,12 +378,14 @@ async fn a_fast_client_is_not_charged_for_a_backend_that_reads_slowly() {
     tcp.write_all(head.as_bytes()).await.expect("head");
     let body = pattern_chunk(7, SIZE);
     let (mut rd, mut wr) = tcp.into_split();
-    let writer = tokio::spawn(async move { wr.write_all(&body).await.is_ok() });
+    // The write half is handed back, not dropped: dropping it would half-close the connection,
+    // which the listener takes as the client having gone (tests/client_gone.rs).
+    let writer = tokio::spawn(async move { (wr.write_all(&body).await.is_ok(), wr) });
     let mut out = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(60), rd.read_to_end(&mut out)).await;
     let answer = String::from_utf8_lossy(&out);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
-    assert!(writer.await.unwrap_or(false));
+    assert!(writer.await.is_ok_and(|(written, _)| written));
     assert_eq!(total.load(Ordering::SeqCst), SIZE as u64);
 }
 
@@ -465,6 +467,135 @@ async fn a_client_that_stops_reading_is_cut_and_memory_stays_bounded() {
         after < pulled + 64 * 1024 * 1024,
         "the backend exchange went on after the cut: {after} bytes"
     );
+}
+
+/// The response size of the slow-reader tests: far more than the client's receive buffer, the
+/// capped unsent queue and hyper's write buffer together.
+const SLOW_READ_BODY: usize = 512 * 1024;
+
+/// A listener answering every request with `size` bytes itself, with counters.
+async fn big_answer_listener(
+    limits: ServerLimits,
+    size: usize,
+) -> (SocketAddr, Arc<ListenerStats>, CancellationToken) {
+    let listener = bind().await;
+    let addr = listener.local_addr().expect("address");
+    let stats: Arc<ListenerStats> = Arc::default();
+    let shutdown = CancellationToken::new();
+    let handler = move |_req: Request<Incoming>, _conn: ConnInfo| async move {
+        Response::new(ProxyBody::from(Bytes::from(vec![b'z'; size])))
+    };
+    tokio::spawn(serve_counted(
+        listener,
+        None,
+        handler,
+        limits,
+        stats.clone(),
+        shutdown.clone(),
+    ));
+    (addr, stats, shutdown)
+}
+
+/// Requests the big answer over a connection with a small receive buffer (as slowhttptest `-X`
+/// sets one) and reads `quota` bytes every `every` until the connection ends; returns the bytes
+/// read, and whether they were the whole response (its head is a few dozen bytes on top of the
+/// body).
+async fn read_at_a_pace(addr: SocketAddr, quota: usize, every: Duration) -> (usize, bool) {
+    let got = paced_read(addr, quota, every).await;
+    (got, got > SLOW_READ_BODY)
+}
+
+async fn paced_read(addr: SocketAddr, quota: usize, every: Duration) -> usize {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("receive buffer");
+    let mut tcp = socket.connect(addr).await.expect("connect");
+    tcp.write_all(b"GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut got = 0;
+    let mut buf = vec![0u8; quota];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut filled = 0;
+        while filled < quota {
+            match tokio::time::timeout_at(deadline, tcp.read(&mut buf[filled..])).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return got + filled,
+                Ok(Ok(n)) => filled += n,
+                Err(_) => panic!("the connection of a slow reader stayed open ({got} bytes read)"),
+            }
+        }
+        got += filled;
+        tokio::time::sleep(every).await;
+    }
+}
+
+#[tokio::test]
+async fn a_reader_at_twice_the_minimum_send_rate_is_served_and_one_at_a_quarter_is_cut() {
+    // 64 KiB/s at least, 1 s of waiting banked at most; each step of progress the kernel
+    // reports (half the 16 KiB unsent queue) is worth 125 ms.
+    let limits = ServerLimits {
+        send_timeout: Duration::from_secs(1),
+        min_send_rate: 64 * 1024,
+        ..short_limits()
+    };
+    let (addr, stats, _shutdown) = big_answer_listener(limits, SLOW_READ_BODY).await;
+    // 128 KiB/s: 8 KiB every 62.5 ms; the whole answer in about 4 s.
+    let (got, whole) = read_at_a_pace(addr, 8 * 1024, Duration::from_micros(62_500)).await;
+    assert!(whole, "a reader above the rate was cut after {got} bytes");
+    assert_eq!(ListenerStats::get(&stats.send_timeouts), 0);
+    // 16 KiB/s: 2 KiB every 125 ms; the budget drains by three quarters of the waiting time.
+    let (got, whole) = read_at_a_pace(addr, 2 * 1024, Duration::from_millis(125)).await;
+    assert!(!whole, "a reader below the rate got the whole answer");
+    assert!(got < SLOW_READ_BODY / 2, "cut late: {got} bytes read");
+    assert_eq!(ListenerStats::get(&stats.send_timeouts), 1);
+}
+
+#[tokio::test]
+async fn a_reader_that_read_fast_first_is_still_cut_when_it_trickles() {
+    // Reading fast banks at most the send timeout's worth of waiting (1 s). The 3 MiB read
+    // first would be worth 48 s at 64 KiB/s; a budget that kept it would let the trickle below
+    // (a quarter of the rate, every single wait well under the send timeout) go on for a minute.
+    const SIZE: usize = 4 * 1024 * 1024;
+    let limits = ServerLimits {
+        send_timeout: Duration::from_secs(1),
+        min_send_rate: 64 * 1024,
+        ..short_limits()
+    };
+    let (addr, stats, _shutdown) = big_answer_listener(limits, SIZE).await;
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("receive buffer");
+    let mut tcp = socket.connect(addr).await.expect("connect");
+    tcp.write_all(b"GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .expect("request");
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut got = 0;
+    while got < 3 * 1024 * 1024 {
+        match tokio::time::timeout(HANG, tcp.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => got += n,
+            other => panic!("the answer stopped early: {other:?}"),
+        }
+    }
+    // Then 2 KiB every 125 ms (16 KiB/s): cut after about 1.3 s.
+    let deadline = tokio::time::Instant::now() + HANG;
+    loop {
+        tokio::time::sleep(Duration::from_millis(125)).await;
+        let mut filled = 0;
+        while filled < 2048 {
+            match tokio::time::timeout_at(deadline, tcp.read(&mut buf[filled..2048])).await {
+                Ok(Ok(0)) | Ok(Err(_)) => {
+                    assert_eq!(ListenerStats::get(&stats.send_timeouts), 1);
+                    return;
+                }
+                Ok(Ok(n)) => filled += n,
+                Err(_) => {
+                    panic!("the trickling reader was not cut within {HANG:?} ({got} bytes read)")
+                }
+            }
+        }
+        got += filled;
+        assert!(got < SIZE, "the trickling reader got the whole answer");
+    }
 }
 
 /// A listener answering `200 ok` itself, with counters, for the connection-cap tests.

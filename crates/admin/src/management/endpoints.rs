@@ -46,6 +46,7 @@ fn element_name(e: &Endpoint) -> &'static str {
         EndpointKind::Loadbalance { .. } => "loadbalance",
         EndpointKind::Template { .. } => "template",
         EndpointKind::Wsdl { .. } => "wsdl",
+        EndpointKind::RecipientList { .. } => "recipientlist",
     }
 }
 
@@ -120,6 +121,7 @@ fn detail(ctx: &Ctx<'_>, e: &Endpoint, id: usize) -> Value {
                 algorithm,
                 failover,
                 build_message,
+                ..
             } => {
                 map.insert("type".into(), json!("Load Balance Endpoint"));
                 // LoadbalanceAlgorithm.getName: RoundRobin says "RoundRobin", WeightedRoundRobin
@@ -134,6 +136,21 @@ fn detail(ctx: &Ctx<'_>, e: &Endpoint, id: usize) -> Value {
                 map.insert("buildMessage".into(), json!(build_message.unwrap_or(false)));
                 map.insert("isFailover".into(), json!(failover));
                 map.insert("children".into(), children_json(children));
+            }
+            // RecipientListEndpoint.createJsonRepresentation.
+            EndpointKind::RecipientList { recipients } => {
+                map.insert("type".into(), json!("Recipient List Endpoint"));
+                let (pool, children) = match recipients {
+                    conflux_artifacts::Recipients::Endpoints(children) => (
+                        conflux_artifacts::endpoint::DEFAULT_RECIPIENT_POOL,
+                        children_json(children),
+                    ),
+                    conflux_artifacts::Recipients::Dynamic { max_cache, .. } => {
+                        (*max_cache, Value::Array(Vec::new()))
+                    }
+                };
+                map.insert("poolSize".into(), json!(pool));
+                map.insert("children".into(), children);
             }
             EndpointKind::Template { template, .. } => {
                 map.insert("type".into(), json!("Template Endpoint"));

@@ -18,6 +18,7 @@ mod apis;
 mod applications;
 mod configs;
 mod cors;
+mod data_services;
 mod endpoints;
 mod local_entries;
 mod logging;
@@ -312,6 +313,7 @@ impl ManagementApi {
             "/sequences" if m == Method::GET => sequences::get(&ctx),
             "/sequences" if m == Method::POST => trace_toggle(&ctx, "sequence"),
             "/local-entries" if m == Method::GET => local_entries::get(&ctx),
+            "/data-services" if m == Method::GET => data_services::get(&ctx),
             "/applications" if m == Method::GET => {
                 applications::get(&ctx, self.max_capp_bytes).await
             }

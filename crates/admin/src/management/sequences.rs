@@ -49,6 +49,13 @@ fn mediator_type(m: &Mediator) -> &str {
         Mediator::Validate(_) => "ValidateMediator",
         // micro-integrator mediators/cache/CacheMediator.java.
         Mediator::Cache(_) => "CacheMediator",
+        // SYN mediators/bsf/ScriptMediator.java.
+        Mediator::Script(_) => "ScriptMediator",
+        // SYN mediators/transform/XSLTMediator.java; carbon-mediation FastXSLTMediator.java.
+        Mediator::Xslt(x) if x.fast => "FastXSLTMediator",
+        Mediator::Xslt(_) => "XSLTMediator",
+        // carbon-mediation mediator/datamapper/DataMapperMediator.java.
+        Mediator::DataMapper(_) => "DataMapperMediator",
     }
 }
 

@@ -146,7 +146,7 @@ mod tests {
         assert!(parse_err("<filter/>").contains("requires attribute 'xpath' or 'source'+'regex'"));
         assert_eq!(
             parse_err("<filter xpath=\"a\"><then>\n  <xquery/></then></filter>"),
-            "unsupported mediator <xquery> (Tier 3) at sequences/S.xml:3:3"
+            "unsupported mediator <xquery> (Conflux has no XQuery processor; transform the message with <xslt> (XSLT 1.0) instead) at sequences/S.xml:3:3"
         );
         assert!(
             parse_err(r#"<filter xpath="a"><then/><log/></filter>"#)

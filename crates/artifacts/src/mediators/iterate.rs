@@ -17,8 +17,9 @@ pub struct Iterate {
     /// Matches the `<aggregate id>` that collects the parts.
     pub id: Option<String>,
     pub expression: Expression,
-    /// Where each part is attached when `preservePayload` (defaults to the expression's parent in
-    /// Synapse: `attachPath` is required then, as in IterateMediatorFactory).
+    /// Where each part is attached when `preservePayload` (IterateMediatorFactory: `$` for a
+    /// json-eval expression, `.` for an XPath when absent; only with `preservePayload`, and of the
+    /// expression's kind).
     pub attach_path: Option<Expression>,
     pub preserve_payload: bool,
     pub continue_parent: bool,
@@ -46,6 +47,27 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Iterate> {
         .ok_or_else(|| ctx.missing(node, "attribute expression", "the split expression"))?;
     let preserve_payload = ctx.bool_attr(node, "preservePayload", false)?;
     let attach_path = ctx.expression_attr(node, "attachPath")?;
+    if let Some(attach) = &attach_path {
+        // IterateMediatorFactory: "Wrong configuration for the iterate mediator :: if the iterator
+        // should not preserve payload, then attachPath can not be present", and "both expression
+        // and attachPath should be either jsonpath or xpath".
+        if !preserve_payload {
+            return Err(ctx.invalid_attr(
+                node,
+                "attachPath",
+                &attach.text,
+                "no attachPath unless preservePayload=\"true\" (an iterator that does not preserve the payload has nothing to attach to)",
+            ));
+        }
+        if attach.is_json_eval() != expression.is_json_eval() {
+            let expected = if expression.is_json_eval() {
+                "a json-eval(...) path, as the expression is one (both expression and attachPath are JSONPath or both XPath)"
+            } else {
+                "an XPath, as the expression is one (both expression and attachPath are JSONPath or both XPath)"
+            };
+            return Err(ctx.invalid_attr(node, "attachPath", &attach.text, expected));
+        }
+    }
     let mut target = None;
     for child in element_children(node) {
         if !is_synapse_named(child, "target") {
@@ -131,6 +153,35 @@ mod tests {
         };
         assert!(matches!(i.target.sequence, Some(EipSequence::Inline(_))));
         assert!(matches!(i.target.endpoint, Some(EndpointRef::Key(ref k, _)) if k == "Ep"));
+    }
+
+    // IterateMediatorFactory's two attachPath errors.
+    #[test]
+    fn attach_path_needs_preserve_payload_and_the_expression_s_kind() {
+        let err = parse_err(
+            r#"<iterate expression="//a" attachPath="//b"><target sequence="s"/></iterate>"#,
+        );
+        assert!(
+            err.contains("attachPath") && err.contains("preservePayload"),
+            "{err}"
+        );
+        let err = parse_err(
+            r#"<iterate expression="json-eval($.a)" preservePayload="true" attachPath="//b"><target sequence="s"/></iterate>"#,
+        );
+        assert!(
+            err.contains("//b") && err.contains("json-eval(...) path"),
+            "{err}"
+        );
+        let err = parse_err(
+            r#"<iterate expression="//a" preservePayload="true" attachPath="json-eval($.b)"><target sequence="s"/></iterate>"#,
+        );
+        assert!(err.contains("an XPath, as the expression is one"), "{err}");
+        let Mediator::Iterate(i) = parse_one(
+            r#"<iterate expression="json-eval($.a)" preservePayload="true" attachPath="json-eval($.b)"><target sequence="s"/></iterate>"#,
+        ) else {
+            panic!()
+        };
+        assert_eq!(i.attach_path.unwrap().text, "json-eval($.b)");
     }
 
     #[test]

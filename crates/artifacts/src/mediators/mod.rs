@@ -11,6 +11,7 @@ pub mod call;
 pub mod call_template;
 pub mod callout;
 pub mod clone;
+pub mod datamapper;
 pub mod drop;
 pub mod enrich;
 pub mod filter;
@@ -29,13 +30,16 @@ pub mod property;
 pub mod property_group;
 pub mod respond;
 pub mod scatter_gather;
+pub mod script;
 pub mod send;
 pub mod sequence;
+pub mod store;
 pub mod switch;
 pub mod throttle;
 pub mod throw_error;
 pub mod validate;
 pub mod variable;
+pub mod xslt;
 
 use roxmltree::Node;
 
@@ -48,6 +52,7 @@ pub use call::Call;
 pub use call_template::{CallTemplate, ParamValue, WithParam};
 pub use callout::{Callout, CalloutService, CalloutSource, CalloutTarget};
 pub use clone::{CloneMediator, CloneTarget, TargetSequence};
+pub use datamapper::{DataMapper, DataMapperTarget, DataType};
 pub use drop::Drop;
 pub use enrich::{
     Enrich, EnrichAction, EnrichSource, EnrichSourceKind, EnrichTarget, EnrichTargetKind,
@@ -70,6 +75,7 @@ pub use property::{Property, PropertyAction, PropertyScope, PropertyType, Proper
 pub use property_group::PropertyGroup;
 pub use respond::Respond;
 pub use scatter_gather::{Aggregation, ResultContent, ResultTarget, ScatterGather};
+pub use script::{DEFAULT_SCRIPT_FUNCTION, Script, ScriptFlavour, ScriptSource};
 pub use send::Send;
 pub use sequence::{SequenceMediator, SequenceTarget};
 pub use switch::{Switch, SwitchCase};
@@ -80,6 +86,7 @@ pub use throttle::{
 pub use throw_error::ThrowError;
 pub use validate::{Validate, ValidateFeature, ValidateResource};
 pub use variable::{Variable, VariableAction, VariableValue};
+pub use xslt::{Xslt, XsltAttribute, XsltFeature, XsltResource};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mediator {
@@ -123,6 +130,12 @@ pub enum Mediator {
     Validate(Validate),
     /// `<cache>`: MI 4.x's response cache (finder or collector).
     Cache(Cache),
+    /// `<script>`: JavaScript run on the message (runtime/mediators/script.rs).
+    Script(Script),
+    /// `<datamapper>`: an MI data mapper (a `.dmc` script with input and output schemas).
+    DataMapper(DataMapper),
+    /// `<xslt>` and `<fastXSLT>`: an XSLT 1.0 transformation of the message.
+    Xslt(Xslt),
 }
 
 /// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
@@ -138,11 +151,11 @@ pub(crate) fn parse_leaf(ctx: &Ctx, node: Node) -> Result<Span> {
 /// Why a Java mediator cannot deploy, and where the README says what to do instead.
 const JAVA_PLUG_IN: &str = "a Java plug-in, which cannot run in Conflux; see the README, \"Java class mediators and connectors\"";
 
+/// Why `<xquery>` cannot deploy (MI runs it on Saxon's XQuery processor).
+const XQUERY: &str =
+    "Conflux has no XQuery processor; transform the message with <xslt> (XSLT 1.0) instead";
+
 const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
-    ("xslt", "Tier 2"),
-    ("fastXSLT", "Tier 2"),
-    ("script", "Tier 2"),
-    ("datamapper", "Tier 2"),
     ("jsontransform", "Tier 2"),
     ("store", "Tier 2"),
     ("rewrite", "Tier 2"),
@@ -150,7 +163,7 @@ const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
     ("dblookup", "Tier 3"),
     ("dbreport", "Tier 3"),
     ("dataServiceCall", "Tier 3"),
-    ("xquery", "Tier 3"),
+    ("xquery", XQUERY),
     ("smooks", "Tier 3"),
     ("transaction", "Tier 3"),
     ("conditionalRouter", "Tier 3"),
@@ -199,12 +212,16 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
         "clone" => Mediator::Clone(clone::parse(ctx, node)?),
         "validate" => Mediator::Validate(validate::parse(ctx, node)?),
         "cache" => Mediator::Cache(cache::parse(ctx, node)?),
+        "script" => Mediator::Script(script::parse(ctx, node)?),
+        "datamapper" => Mediator::DataMapper(datamapper::parse(ctx, node)?),
         "variable" => Mediator::Variable(variable::parse(ctx, node)?),
         "throwError" => Mediator::ThrowError(throw_error::parse(ctx, node)?),
         "scatter-gather" => Mediator::ScatterGather(scatter_gather::parse(ctx, node)?),
         "foreach" if foreach::is_v2(ctx, node) => Mediator::ForEach(foreach::parse(ctx, node)?),
         "foreach" => Mediator::ForEachClassic(foreach_classic::parse(ctx, node)?),
         "throttle" => Mediator::Throttle(throttle::parse(ctx, node)?),
+        "xslt" => Mediator::Xslt(xslt::parse(ctx, node)?),
+        "fastXSLT" => Mediator::Xslt(xslt::parse_fast(ctx, node)?),
         other => {
             if let Some((_, why)) = UNSUPPORTED_MEDIATORS
                 .iter()
@@ -266,6 +283,9 @@ impl Mediator {
             Mediator::Throttle(m) => &m.span,
             Mediator::Validate(m) => &m.span,
             Mediator::Cache(m) => &m.span,
+            Mediator::Script(m) => &m.span,
+            Mediator::DataMapper(m) => &m.span,
+            Mediator::Xslt(m) => &m.span,
         }
     }
 
@@ -302,6 +322,10 @@ impl Mediator {
             Mediator::Throttle(_) => "throttle",
             Mediator::Validate(_) => "validate",
             Mediator::Cache(_) => "cache",
+            Mediator::Script(_) => "script",
+            Mediator::DataMapper(_) => "datamapper",
+            Mediator::Xslt(m) if m.fast => "fastXSLT",
+            Mediator::Xslt(_) => "xslt",
             Mediator::HttpConnector(m) => match m.kind {
                 HttpOperationKind::Get => "http.get",
                 HttpOperationKind::Post => "http.post",
@@ -433,7 +457,7 @@ mod tests {
     fn unsupported_and_unknown_mediators_are_located() {
         assert_eq!(
             parse_err("  <xquery key=\"k\"/>"),
-            "unsupported mediator <xquery> (Tier 3) at sequences/S.xml:2:3"
+            "unsupported mediator <xquery> (Conflux has no XQuery processor; transform the message with <xslt> (XSLT 1.0) instead) at sequences/S.xml:2:3"
         );
         assert_eq!(
             parse_err("<foo/>"),

@@ -403,6 +403,28 @@ pub fn request(
     raw_exchange(port, &raw)
 }
 
+/// A POST of a JSON `body`.
+pub fn post_json(port: u16, path: &str, body: &str) -> HttpResponse {
+    request(
+        "POST",
+        port,
+        path,
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+}
+
+/// A POST of a SOAP 1.1 envelope with `SOAPAction: urn:getQuote` (the stock-quote samples).
+pub fn post_soap(port: u16, path: &str, body: &str) -> HttpResponse {
+    request(
+        "POST",
+        port,
+        path,
+        &[("Content-Type", "text/xml"), ("SOAPAction", "urn:getQuote")],
+        body.as_bytes(),
+    )
+}
+
 /// Uploads up to this size are written in one piece (see [`stream_upload`]).
 const SMALL_UPLOAD_BYTES: u64 = 64 * 1024;
 

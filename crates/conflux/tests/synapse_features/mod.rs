@@ -2,9 +2,10 @@
 //! kind, every mediator in a mediator position, endpoint kinds (nested ones too), proxy
 //! transports, WS-* options, property scopes, registry keys, non-HTTP address schemes, templates,
 //! inbound endpoints and expression forms; plus the names the file references (sequences,
-//! endpoints, local entries) so a test can deploy it together with what it needs. It reads the
-//! XML with roxmltree on its own, independent of the parser under test, and decides Tier-1 against
-//! constants that mirror the text of synapse-subset.md §2.1.
+//! templates, endpoints, local entries) so a test can deploy it together with what it needs. It
+//! reads the XML with roxmltree on its own, independent of the parser under test, and decides
+//! Tier-1 against constants that mirror the text of synapse-subset.md §2.1, and Tier 2 against
+//! the list of issue 14.
 
 #![allow(dead_code)]
 
@@ -60,6 +61,32 @@ pub const TIER1_OPTIONS: &[&str] = &[
 // §2.2 ("every non-`expr` feature it has belongs to the tier").
 pub const NON_TIER1_EXPRESSIONS: &[&str] = &["${...}"];
 
+// --- Tier 2 as issue 14 scopes it ----------------------------------------------------------
+// "sequence templates with `call-template`; endpoint templates; `iterate`, `aggregate`, `clone`
+// and the classic `foreach`; load-balance and failover endpoints [with session affinity];
+// `recipientlist`; `wsdl` endpoints; `default` endpoints [Tier 1 already]; `validate`, `cache`
+// and `throttle`" (`$func:` is an expression form, neutral as every `expr:`). The other Tier-2
+// items of synapse-subset.md §2.1 (xslt, script, store, registry keys, scopes...) stay outside.
+pub const TIER2_ARTIFACTS: &[&str] = &["template"];
+pub const TIER2_MEDIATORS: &[&str] = &[
+    "call-template",
+    "iterate",
+    "aggregate",
+    "clone",
+    "foreach",
+    "validate",
+    "cache",
+    "throttle",
+];
+pub const TIER2_ENDPOINTS: &[&str] = &[
+    "loadbalance",
+    "failover",
+    "recipientlist",
+    "wsdl",
+    "template",
+];
+pub const TIER2_OPTIONS: &[&str] = &["template.sequence", "template.endpoint", "endpoint.session"];
+
 /// Where a file's reference by name points (sequences, endpoints and local entries share one key
 /// space in Synapse, synapse-subset.md §5.3; the kind is the preferred table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -67,6 +94,8 @@ pub enum RefKind {
     Sequence,
     Endpoint,
     LocalEntry,
+    /// `call-template target` and `<endpoint template>`: only a `<template>` satisfies it.
+    Template,
 }
 
 /// What one file has and needs.
@@ -94,6 +123,29 @@ impl FileFeatures {
         self.non_tier1().is_empty()
     }
 
+    /// Features of issue 14's Tier 2 (empty for a Tier-1-only file).
+    pub fn tier2(&self) -> Vec<&str> {
+        self.features
+            .iter()
+            .map(String::as_str)
+            .filter(|f| is_tier2(f))
+            .collect()
+    }
+
+    /// Features outside Tier 1 and issue 14's Tier 2.
+    pub fn beyond_tier2(&self) -> Vec<&str> {
+        self.features
+            .iter()
+            .map(String::as_str)
+            .filter(|f| !is_tier1(f) && !is_tier2(f))
+            .collect()
+    }
+
+    /// Uses at least one Tier-2 feature and nothing beyond Tier 1 + Tier 2.
+    pub fn is_tier2(&self) -> bool {
+        !self.tier2().is_empty() && self.beyond_tier2().is_empty()
+    }
+
     fn add(&mut self, class: &str, name: &str) {
         self.features.insert(format!("{class}:{name}"));
     }
@@ -116,6 +168,20 @@ pub fn is_tier1(feature: &str) -> bool {
     }
 }
 
+/// Whether one `class:name` feature belongs to issue 14's Tier 2 (and not to Tier 1).
+pub fn is_tier2(feature: &str) -> bool {
+    let Some((class, name)) = feature.split_once(':') else {
+        return false;
+    };
+    match class {
+        "artifact" => TIER2_ARTIFACTS.contains(&name),
+        "mediator" => TIER2_MEDIATORS.contains(&name),
+        "endpoint" => TIER2_ENDPOINTS.contains(&name),
+        "option" => TIER2_OPTIONS.contains(&name),
+        _ => false,
+    }
+}
+
 /// Why a file is not classified at all (the inventory skips such files too, §1.1).
 #[derive(Debug, Clone, PartialEq)]
 pub enum NotSynapse {
@@ -134,7 +200,12 @@ pub fn classify(xml: &str) -> Result<FileFeatures, NotSynapse> {
     let doc = Document::parse_with_options(xml, options)
         .map_err(|e| NotSynapse::Unparsable(e.to_string()))?;
     let root = doc.root_element();
-    if !is_synapse(root) {
+    // MI deploys a `<localEntry>` in no namespace too: SYN `config/xml/EntryFactory.java` reads
+    // its `key`/`src` attributes and content without checking the element's name
+    // (`MultiXMLConfigurationBuilder.createLocalEntries` and `LocalEntryDeployer` call it as is).
+    let bare_local_entry =
+        root.tag_name().namespace().is_none() && root.tag_name().name() == "localEntry";
+    if !is_synapse(root) && !bare_local_entry {
         return Err(NotSynapse::ForeignRoot(root.tag_name().name().to_string()));
     }
     let mut out = FileFeatures::default();
@@ -211,6 +282,9 @@ fn walk_artifact(root: Node, out: &mut FileFeatures) {
             }
         }
         "template" => {
+            if let Some(name) = root.attribute("name") {
+                out.defines = Some((RefKind::Template, name.to_string()));
+            }
             if let Some(body) = child(root, "sequence") {
                 out.add("option", "template.sequence");
                 walk_list(body, out);
@@ -305,8 +379,9 @@ fn walk_endpoint(endpoint: Node, out: &mut FileFeatures) {
         out.add("endpoint", "(key-expression)");
         return;
     }
-    if endpoint.attribute("template").is_some() {
+    if let Some(template) = endpoint.attribute("template") {
         out.add("endpoint", "template");
+        reference(out, RefKind::Template, Some(template));
         return;
     }
     let mut kinds = 0;
@@ -459,6 +534,7 @@ fn walk_mediator(node: Node, out: &mut FileFeatures) {
         other if other.contains('.') => out.add("mediator", "(connector op)"),
         other => {
             out.add("mediator", other);
+            tier2_references(node, out);
             // Beyond Tier 1 the file is out anyway; still count what nests inside.
             for nested in synapse_children(node) {
                 let nested_name = nested.tag_name().name();
@@ -467,12 +543,50 @@ fn walk_mediator(node: Node, out: &mut FileFeatures) {
                 } else if nested_name == "endpoint" {
                     walk_endpoint(nested, out);
                 } else if NESTED_LISTS.contains(&nested_name) {
-                    walk_list(nested, out);
-                    if let Some(endpoint) = child(nested, "endpoint") {
-                        walk_endpoint(endpoint, out);
+                    // An EIP `<target>` holds a `<sequence>` and/or an `<endpoint>`, not a
+                    // mediator list: its endpoint is an endpoint (SYN `TargetFactory`).
+                    for item in synapse_children(nested) {
+                        if nested_name == "target" && item.tag_name().name() == "endpoint" {
+                            walk_endpoint(item, out);
+                        } else {
+                            walk_mediator(item, out);
+                        }
                     }
                 }
             }
+        }
+    }
+}
+
+/// What the Tier-2 mediators name: `call-template target`, classic `foreach sequence`, throttle
+/// `onAccept`/`onReject` and policy `key`, validate schema/resource keys, and `sequence`/`endpoint`
+/// attributes of iterate/clone targets, aggregate `onComplete` and cache `onCacheHit`. The MI 4.4
+/// `foreach collection=...` is the 4.4 language's mediator, not the classic one.
+fn tier2_references(node: Node, out: &mut FileFeatures) {
+    match node.tag_name().name() {
+        "call-template" => reference(out, RefKind::Template, node.attribute("target")),
+        "foreach" => {
+            reference(out, RefKind::Sequence, node.attribute("sequence"));
+            if node.attribute("collection").is_some() {
+                out.add("option", "foreach.collection");
+            }
+        }
+        "throttle" => {
+            reference(out, RefKind::Sequence, node.attribute("onAccept"));
+            reference(out, RefKind::Sequence, node.attribute("onReject"));
+        }
+        _ => {}
+    }
+    for nested in synapse_children(node) {
+        match nested.tag_name().name() {
+            "target" | "onComplete" | "onCacheHit" => {
+                reference(out, RefKind::Sequence, nested.attribute("sequence"));
+                reference(out, RefKind::Endpoint, nested.attribute("endpoint"));
+            }
+            "schema" | "resource" | "policy" => {
+                reference(out, RefKind::LocalEntry, nested.attribute("key"));
+            }
+            _ => {}
         }
     }
 }

@@ -78,7 +78,13 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
                 art::LocalEntryValue::Text(t) | art::LocalEntryValue::Xml(t) => {
                     Some((e.key.clone(), t.clone()))
                 }
-                art::LocalEntryValue::Src(_) => None,
+                // A `src` entry serves the content the deployer read (`load_src`).
+                art::LocalEntryValue::Src(_) => match e.loaded.as_deref() {
+                    Some(art::LocalEntryValue::Text(t) | art::LocalEntryValue::Xml(t)) => {
+                        Some((e.key.clone(), t.clone()))
+                    }
+                    _ => None,
+                },
             })
             .collect(),
         template_names: artifacts
@@ -146,6 +152,9 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
     }
 
     let mut templates = HashMap::new();
+    for t in &artifacts.templates {
+        c.warnings.extend(t.warnings.iter().cloned());
+    }
     for t in artifacts.templates.iter().filter(|t| t.endpoint.is_none()) {
         match c.template(t) {
             Ok(t) => {
@@ -159,6 +168,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
     let mut api_routes = Vec::new();
     let mut seen_contexts: HashMap<(String, String), String> = HashMap::new();
     for api in &artifacts.apis {
+        c.warnings.extend(api.warnings.iter().cloned());
         match c.api(api, &sequences) {
             Ok((deployed, route)) => {
                 let key = (
@@ -208,6 +218,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
     let mut proxies = Vec::new();
     let mut proxy_names = Vec::new();
     for proxy in &artifacts.proxies {
+        c.warnings.extend(proxy.warnings.iter().cloned());
         match c.proxy(proxy, &sequences) {
             Ok(route) => {
                 proxy_names.push(proxy.name.clone());
@@ -237,6 +248,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         warnings: c.warnings,
         has_fault_handlers: false,
         max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
+        max_inflight_branches: crate::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES,
         local_entries: Arc::new(std::mem::take(&mut c.local_entries)),
         registry: c.registry.clone(),
         configs: Arc::new(artifacts.configs.clone()),
@@ -471,14 +483,25 @@ impl Compiler {
                 algorithm,
                 failover,
                 build_message,
+                session,
             } => {
-                let group = EndpointGroup::new(
+                let mut group = EndpointGroup::new(
                     GroupKind::Loadbalance {
                         failover: *failover,
                     },
                     self.group_children(children)?,
                     build_message.unwrap_or(false),
                 );
+                // SALoadbalanceEndpoint (runtime/lb_session.rs).
+                if let Some(session) = session {
+                    group = group.with_session(crate::runtime::lb_session::SessionAffinity::new(
+                        session.kind,
+                        session.timeout_ms.map_or(
+                            crate::runtime::lb_session::DEFAULT_SESSION_TIMEOUT,
+                            Duration::from_millis,
+                        ),
+                    ));
+                }
                 EndpointKind::Group(Arc::new(match algorithm {
                     art::LoadbalanceAlgorithm::RoundRobin => group,
                     // WeightedRoundRobin.init: `loadbalance.weight` of each child, default 1.
@@ -500,6 +523,23 @@ impl Compiler {
                             .collect(),
                     ),
                 }))
+            }
+            // RecipientListEndpoint (runtime/recipient_list.rs).
+            art::EndpointKind::RecipientList { recipients } => {
+                use crate::runtime::recipient_list::{RecipientList, Recipients};
+                let recipients = match recipients {
+                    art::Recipients::Endpoints(children) => {
+                        Recipients::Static(self.recipient_members(children)?)
+                    }
+                    art::Recipients::Dynamic { value, max_cache } => Recipients::Dynamic {
+                        value: match value {
+                            art::Value::Literal(text, _) => ValueSource::Literal(text.clone()),
+                            art::Value::Dynamic(expr) => expression(expr)?,
+                        },
+                        max_cache: *max_cache,
+                    },
+                };
+                EndpointKind::RecipientList(Arc::new(RecipientList { recipients }))
             }
         };
         let mut dynamic_timeout = None;
@@ -587,6 +627,20 @@ impl Compiler {
                 ));
             }
             let endpoint = self.endpoint_ref(r)?;
+            if let EndpointKind::RecipientList(_) = &endpoint.kind {
+                let span = match r {
+                    art::EndpointRef::Inline(e) => &e.span,
+                    art::EndpointRef::Key(_, span) => span,
+                    art::EndpointRef::Expression(expr) => &expr.span,
+                };
+                return Err(CompileError::at(
+                    span,
+                    format!(
+                        "unsupported: recipient list endpoint {} as a child of a failover or load-balance group (a recipient list answers once per member; use it from <send> or <call>)",
+                        endpoint.name
+                    ),
+                ));
+            }
             let definition = match r {
                 art::EndpointRef::Inline(e) => Some(&**e),
                 art::EndpointRef::Key(name, _) => self.endpoint_sources.get(name).or_else(|| {
@@ -611,6 +665,24 @@ impl Compiler {
                 retry_enabled,
                 budget,
             });
+        }
+        Ok(out)
+    }
+
+    /// The `<endpoint>` members of a recipient list (a key naming the list itself is refused, as
+    /// for groups).
+    fn recipient_members(&mut self, children: &[art::EndpointRef]) -> Result<Vec<Arc<Endpoint>>> {
+        let mut out = Vec::with_capacity(children.len());
+        for r in children {
+            if let art::EndpointRef::Key(name, span) = r
+                && self.endpoints_compiling.contains(name)
+            {
+                return Err(CompileError::at(
+                    span,
+                    format!("endpoint {name} contains itself (a recipient list refers back to it)"),
+                ));
+            }
+            out.push(self.endpoint_ref(r)?);
         }
         Ok(out)
     }
@@ -1096,6 +1168,15 @@ impl Compiler {
                     out.push(Mediator::Validate(Box::new(self.validate(v)?)))
                 }
                 art::Mediator::Cache(c) => out.push(Mediator::Cache(Box::new(self.cache(c)?))),
+                art::Mediator::DataMapper(d) => {
+                    out.push(Mediator::DataMapper(Box::new(self.datamapper(d)?)))
+                }
+                art::Mediator::Xslt(x) => out.push(Mediator::Xslt(Box::new(self.xslt(x)?))),
+                // runtime/mediators/script.rs: inline sources and static keys are syntax-checked here.
+                art::Mediator::Script(s) => out.push(Mediator::Script(Box::new(
+                    rt::compile_script(s, &|key| self.entry_text(key))
+                        .map_err(|(span, e)| CompileError::at(&span, e))?,
+                ))),
             }
         }
         Ok(out)
@@ -1108,6 +1189,32 @@ impl Compiler {
             .map_err(|(span, e)| CompileError::at(&span, e))?;
         self.warnings.extend(warnings);
         Ok(validate)
+    }
+
+    /// `<xslt>`/`<fastXSLT>` (runtime/mediators/xslt.rs): stylesheets of static keys compile here.
+    fn xslt(&mut self, x: &am::Xslt) -> Result<rt::Xslt> {
+        let (xslt, warnings) = rt::compile_xslt(x, &|key| self.entry_text(key))
+            .map_err(|(span, e)| CompileError::at(&span, e))?;
+        self.warnings.extend(warnings);
+        Ok(xslt)
+    }
+
+    /// `<datamapper>` (runtime/mediators/datamapper.rs): static keys are read and the mapping
+    /// built here.
+    fn datamapper(&mut self, d: &am::DataMapper) -> Result<rt::DataMapper> {
+        let entry = |key: &str| {
+            let text = self.entry_text(key)?;
+            let label = if self.local_entries.contains_key(key) {
+                format!("{key} (local entry)")
+            } else {
+                match self.registry.get(key) {
+                    Some(resource) => format!("{key} ({})", resource.origin()),
+                    None => key.to_string(),
+                }
+            };
+            Some((text, label))
+        };
+        rt::compile_datamapper(d, &entry).map_err(|(span, e)| CompileError::at(&span, e))
     }
 
     /// `<cache>` (runtime/mediators/cache.rs).
@@ -1469,17 +1576,16 @@ impl Compiler {
     /// `<iterate>` (runtime/mediators/iterate.rs).
     fn iterate(&mut self, i: &am::Iterate) -> Result<rt::Iterate> {
         let split = expression(&i.expression)?;
-        if i.preserve_payload && i.expression.is_json_eval() {
-            return Err(CompileError::at(
-                &i.span,
-                "iterate: preservePayload with a json-eval expression is not supported",
-            ));
-        }
         let attach_path = match &i.attach_path {
             Some(a) => expression(a)?,
-            // IterateMediatorFactory.DEFAULT_XML_ATTACHPATH.
+            // IterateMediatorFactory.DEFAULT_JSON_ATTACHPATH / DEFAULT_XML_ATTACHPATH.
             None => {
-                ValueSource::compile_text(".", &[]).map_err(|e| CompileError::at(&i.span, e))?
+                let default = if i.expression.is_json_eval() {
+                    "json-eval($)"
+                } else {
+                    "."
+                };
+                ValueSource::compile_text(default, &[]).map_err(|e| CompileError::at(&i.span, e))?
             }
         };
         Ok(rt::Iterate {
@@ -1541,11 +1647,22 @@ impl Compiler {
                 am::throttle::THROTTLE_NS
             )
         };
+        let mut missing_policy = None;
         let policy = match &t.policy {
             None => None,
             Some(am::ThrottlePolicySource::Inline(p)) => Some(p.clone()),
             Some(am::ThrottlePolicySource::NoAssertion(span)) => {
                 self.warnings.push(no_assertion(span));
+                None
+            }
+            // A key that names nothing deployed (a local entry whose `src` failed): MI deploys
+            // the mediator and faults each message; Conflux too, saying so.
+            Some(am::ThrottlePolicySource::Key(key, span)) if self.entry_text(key).is_none() => {
+                self.warnings.push(format!(
+                    "throttle {}: policy key {key} is not a deployed local entry nor a registry resource: each message faults, as in MI, at {span}",
+                    t.id
+                ));
+                missing_policy = Some(key.clone());
                 None
             }
             Some(am::ThrottlePolicySource::Key(key, span)) => {
@@ -1575,12 +1692,9 @@ impl Compiler {
         };
         let on_accept = branch("onAccept sequence", &t.on_accept)?;
         let on_reject = branch("onReject sequence", &t.on_reject)?;
-        Ok(rt::Throttle::new(
-            &t.id,
-            policy.as_ref(),
-            on_accept,
-            on_reject,
-        ))
+        let mut throttle = rt::Throttle::new(&t.id, policy.as_ref(), on_accept, on_reject);
+        throttle.missing_policy = missing_policy;
+        Ok(throttle)
     }
 
     fn eip_sequence(&mut self, s: &am::EipSequence) -> Result<rt::EipSequence> {

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 
@@ -45,6 +46,15 @@ pub mod props {
     /// Axis2 scope: close the backend connection after the exchange.
     pub const NO_KEEPALIVE: &str = "NO_KEEPALIVE";
 }
+
+/// The longest stretch for which the mediation of one message runs without giving way: past it,
+/// the engine yields once before its next mediator (a cancellation point). The message is
+/// mediated inside its client connection's task, so yielding lets that connection notice a client
+/// that has closed and drop the exchange (conflux-transport `server`), and lets the other
+/// connections of the worker thread have their turn. Mediation that waits (a backend call, a
+/// body read) gives way by itself; this bounds a run of mediators that only compute (XPath over
+/// a large body, a long sequence) to this interval plus one mediator.
+pub const MEDIATION_YIELD_INTERVAL: Duration = Duration::from_millis(10);
 
 /// The properties of one scope. Looked up several times per message on the pass-through path, so
 /// with foldhash (fast on short keys, seeded per process) rather than SipHash; keys that come from
@@ -140,6 +150,9 @@ pub struct MessageContext<B> {
     /// Concurrency slots of `<throttle>` mediators this message holds; dropping the context
     /// gives them back (runtime/mediators/throttle.rs).
     pub throttle_permits: Vec<crate::runtime::mediators::ConcurrencyPermit>,
+    /// When mediation of this message last gave way ([`MEDIATION_YIELD_INTERVAL`]); `None`
+    /// before its first mediator.
+    gave_way_at: Option<Instant>,
 }
 
 impl<B: MessageBody> MessageContext<B> {
@@ -177,6 +190,24 @@ impl<B: MessageBody> MessageContext<B> {
             thrown_error: false,
             cache_ticket: None,
             throttle_permits: Vec::new(),
+            gave_way_at: None,
+        }
+    }
+
+    /// True when this message has been mediated for [`MEDIATION_YIELD_INTERVAL`] since it last
+    /// gave way (the first call starts the clock); the engine then yields once.
+    pub(crate) fn should_give_way(&mut self) -> bool {
+        let now = Instant::now();
+        match self.gave_way_at {
+            Some(since) if now.duration_since(since) < MEDIATION_YIELD_INTERVAL => false,
+            Some(_) => {
+                self.gave_way_at = Some(now);
+                true
+            }
+            None => {
+                self.gave_way_at = Some(now);
+                false
+            }
         }
     }
 
@@ -641,6 +672,15 @@ mod tests {
         c.remove(Scope::Transport, "X-TEST");
         assert!(c.get(Scope::Transport, "x-test").is_none());
         assert!(c.set(Scope::Transport, "bad header", "v".into()).is_err());
+    }
+
+    #[test]
+    fn mediation_gives_way_once_the_interval_has_passed() {
+        let mut c = ctx();
+        // The first mediator starts the clock.
+        assert!(!c.should_give_way());
+        std::thread::sleep(MEDIATION_YIELD_INTERVAL);
+        assert!(c.should_give_way());
     }
 
     #[test]

@@ -62,6 +62,8 @@ pub struct Deployment {
     /// The most bytes of a body mediation reads when a mediator needs the content
     /// (`[mediation] max_message_size`); larger requests get 413.
     pub max_message_bytes: usize,
+    /// The most branches of one message that run at once (`[mediation] max_inflight_branches`).
+    pub max_inflight_branches: usize,
     /// Text and inline-XML local entries by key: `get-property('key')` falls back to them
     /// (GetPropertyFunction: an unset property is looked up as an entry).
     pub local_entries: Arc<HashMap<String, String>>,
@@ -90,6 +92,7 @@ impl Deployment {
             warnings: Vec::new(),
             has_fault_handlers: false,
             max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
+            max_inflight_branches: crate::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES,
             local_entries: Arc::default(),
             registry: Arc::default(),
             configs: Arc::default(),
@@ -141,6 +144,7 @@ impl Deployment {
             sender,
             keep_request_headers: self.has_fault_handlers,
             max_message_bytes: self.max_message_bytes,
+            max_inflight_branches: self.max_inflight_branches,
         };
 
         if let Some(proxy) = self.proxy_table.dispatch(&path_and_query)

@@ -80,6 +80,9 @@ pub enum EndpointKind {
     /// `<wsdl uri service port>`: an address endpoint whose address is read from a WSDL document
     /// at the first send ([`crate::runtime::wsdl_endpoint`]).
     Wsdl(Arc<crate::runtime::wsdl_endpoint::WsdlEndpoint>),
+    /// `<recipientlist>`: a copy of the message to every member, sent by `<send>` and `<call>`
+    /// ([`crate::runtime::recipient_list`]).
+    RecipientList(Arc<crate::runtime::recipient_list::RecipientList>),
 }
 
 /// The `format` of an address endpoint (`soap11`, `soap12`, `pox`, `rest`, `get`).

@@ -10,6 +10,11 @@
 //! `failover` flag). The sending itself is the engine's, over the same sender (pool, suspension
 //! states) as every other endpoint.
 //!
+//! A load balancer with a `<session>` (SYN `endpoints/SALoadbalanceEndpoint.java`) first looks
+//! for the message's session: a live one sends to its child only (309001 when that child is not
+//! ready, the child's own fault when it fails); otherwise the message is load-balanced and may
+//! fail over, and the session it opens is remembered ([`crate::runtime::lb_session`]).
+//!
 //! One deliberate difference: Synapse picks "the first ready child" again after every failure,
 //! so a child that stays ready after failing (an error outside both error-code lists, or a
 //! suspension of 0 ms) is retried forever. Conflux tries a child at most
@@ -17,6 +22,9 @@
 //! timeout retries run out), then moves on.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use http::Response;
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
@@ -24,6 +32,10 @@ use crate::runtime::endpoint::{
     Endpoint, EndpointKind, SendFault, SendFuture, TimeoutAction, error_codes,
 };
 use crate::runtime::engine::Engine;
+use crate::runtime::lb_session::{
+    self, Bound, ENDPOINT_SAL_NOT_READY, SessionAffinity, SessionKind,
+};
+use crate::runtime::payload::Payload;
 
 /// `SynapseConstants.ENDPOINT_FO_NONE_READY` / `ENDPOINT_LB_NONE_READY`: no child of a group is
 /// ready (both are 303000).
@@ -81,6 +93,8 @@ pub struct EndpointGroup {
     cursor: Mutex<usize>,
     /// `WeightedRoundRobin`'s `EndpointState.currentWeight` of each child.
     weights_left: Mutex<Vec<u32>>,
+    /// A load balancer's `<session>`: session affinity (SYN `SALoadbalanceEndpoint`).
+    pub session: Option<SessionAffinity>,
 }
 
 impl EndpointGroup {
@@ -92,7 +106,14 @@ impl EndpointGroup {
             weights: None,
             cursor: Mutex::new(0),
             weights_left: Mutex::new(Vec::new()),
+            session: None,
         }
+    }
+
+    /// A load balancer with session affinity.
+    pub fn with_session(mut self, session: SessionAffinity) -> Self {
+        self.session = Some(session);
+        self
     }
 
     /// A load balancer with `WeightedRoundRobin`: `weights[i]` (at least 1) turns in a row for
@@ -129,6 +150,9 @@ impl EndpointGroup {
     pub fn may_resend(&self) -> bool {
         match self.kind {
             GroupKind::Failover { .. } => true,
+            // SALoadbalanceEndpointFactory never reads `failover`: the first message of a session
+            // always fails over.
+            GroupKind::Loadbalance { .. } if self.session.is_some() => true,
             GroupKind::Loadbalance { failover } => failover,
         }
     }
@@ -211,6 +235,10 @@ impl<B: MessageBody> Engine<'_, B> {
     pub(crate) fn endpoint_ready(&self, endpoint: &Endpoint) -> bool {
         match &endpoint.kind {
             EndpointKind::Missing => false,
+            // RecipientListEndpoint.readyToSend: not switched off, and a member is ready.
+            EndpointKind::RecipientList(list) => {
+                self.sender.is_ready(endpoint) && list.any_ready(|m| self.endpoint_ready(m))
+            }
             EndpointKind::Group(group) => {
                 self.sender.is_ready(endpoint)
                     && group
@@ -240,6 +268,9 @@ impl<B: MessageBody> Engine<'_, B> {
                     code: GROUP_NONE_READY,
                     message: endpoint.name.to_string(),
                 });
+            }
+            if let Some(affinity) = &group.session {
+                return self.send_on_session(endpoint, group, affinity, ctx).await;
             }
             if group.may_resend() {
                 // A streamed body can be sent only once: hold it to send it again (MI builds the
@@ -295,6 +326,215 @@ impl<B: MessageBody> Engine<'_, B> {
                 }
             }
         })
+    }
+}
+
+/// The request's SOAP envelope, when its built payload is one (the SOAP session dispatchers read
+/// its header).
+fn soap_envelope<B>(ctx: &MessageContext<B>) -> Option<&str> {
+    match &ctx.payload {
+        Some(Payload::Xml {
+            text,
+            soap: Some(_),
+        }) => Some(text),
+        _ => None,
+    }
+}
+
+impl<B: MessageBody> Engine<'_, B> {
+    /// `SALoadbalanceEndpoint.sendMessage`: on the message's live session, to its child only;
+    /// otherwise a new session, load-balanced with fail-over, bound to the child that takes it.
+    async fn send_on_session(
+        &self,
+        endpoint: &Endpoint,
+        group: &EndpointGroup,
+        affinity: &SessionAffinity,
+        ctx: &mut MessageContext<B>,
+    ) -> Result<Response<B>, SendFault> {
+        let build = |e: crate::runtime::payload::PayloadError| SendFault {
+            code: 0,
+            message: format!("Error while building the message: {e}"),
+        };
+        // The SOAP dispatchers read the envelope (Synapse builds every message but an HTTP
+        // session's); a new session may be resent, so its message is held too (below).
+        if affinity.kind != SessionKind::Http {
+            ctx.build_payload(self.max_message_bytes)
+                .await
+                .map_err(build)?;
+        }
+        let ids = lb_session::request_ids(affinity.kind, &ctx.headers, soap_envelope(ctx));
+        let current = affinity.table().find(&ids, Instant::now());
+        if let Some(bound) = current {
+            return self
+                .send_on_current_session(endpoint, group, affinity, bound, ctx)
+                .await;
+        }
+        // sendMessageOnNewSession: "we are free to failover if the currently selected endpoint is
+        // not working. but for failover to work, we have to build the soap envelope."
+        ctx.build_payload(self.max_message_bytes)
+            .await
+            .map_err(build)?;
+        let headers = ctx.headers.clone();
+        let client_id = ids.first().filter(|_| !affinity.server_initiated());
+        let mut tries = vec![0u32; group.children.len()];
+        let mut last: Option<SendFault> = None;
+        loop {
+            let Some(i) =
+                group.choose(|i| self.endpoint_ready(&group.children[i].endpoint), &tries)
+            else {
+                if let Some(fault) = last {
+                    return Err(fault);
+                }
+                let message = format!(
+                    "SLALoadbalance endpoint : {} - no ready child endpoints",
+                    endpoint.name
+                );
+                tracing::warn!(target: "conflux::endpoint", "{message}");
+                return Err(SendFault {
+                    code: GROUP_NONE_READY,
+                    message,
+                });
+            };
+            let child = &group.children[i];
+            if tries.iter().any(|t| *t > 0) {
+                ctx.headers = headers.clone();
+            }
+            tries[i] += 1;
+            let nested =
+                matches!(&child.endpoint.kind, EndpointKind::Group(g) if g.session.is_some());
+            if affinity.server_initiated() && !nested {
+                // prepareEndPointSequence -> removeSessionID: the chosen backend does not know the
+                // client's old session.
+                strip_session(affinity.kind, ctx);
+            }
+            // A client session is bound when its first message is sent (Axis2SynapseEnvironment
+            // .send -> updateSession).
+            if let Some(id) = client_id {
+                affinity.table().update(None, id, None, i, Instant::now());
+            }
+            match self.send(&child.endpoint, ctx).await {
+                Ok(response) => return self.learn_session(affinity, None, i, response).await,
+                Err(fault) => {
+                    tracing::warn!(target: "conflux::endpoint", "Loadbalance endpoint {} detected a failure in child endpoint {} ({fault})", endpoint.name, child.endpoint.name);
+                    let discarded = fault.code == error_codes::TIMEOUT
+                        && child.endpoint.timeout_action == TimeoutAction::Discard;
+                    // onChildEndpointFail: the first message of a session is resent when the
+                    // child's retry settings allow, after the session is unbound.
+                    if discarded || !child.is_retry(fault.code) {
+                        return Err(fault);
+                    }
+                    if let Some(id) = client_id {
+                        affinity.table().remove(id);
+                    }
+                    last = Some(fault);
+                }
+            }
+        }
+    }
+
+    /// `sendMessageOnCurrentSession`: the session's child, or 309001 when it is not ready; a
+    /// failure is not failed over ("the session has already started").
+    async fn send_on_current_session(
+        &self,
+        endpoint: &Endpoint,
+        group: &EndpointGroup,
+        affinity: &SessionAffinity,
+        bound: Bound,
+        ctx: &mut MessageContext<B>,
+    ) -> Result<Response<B>, SendFault> {
+        let child = group
+            .children
+            .get(bound.child)
+            .filter(|c| self.endpoint_ready(&c.endpoint));
+        let Some(child) = child else {
+            let name = group
+                .children
+                .get(bound.child)
+                .map_or("-", |c| &*c.endpoint.name);
+            let message = format!(
+                "The endpoint {name} on the session with id {} is not ready.",
+                bound.id
+            );
+            tracing::warn!(target: "conflux::endpoint", "Loadbalance endpoint {}: {message}", endpoint.name);
+            return Err(SendFault {
+                code: ENDPOINT_SAL_NOT_READY,
+                message,
+            });
+        };
+        match self.send(&child.endpoint, ctx).await {
+            Ok(response) => {
+                self.learn_session(affinity, Some(&bound), bound.child, response)
+                    .await
+            }
+            Err(fault) => {
+                // The child's error code stays the message's (Synapse keeps LAST_ENDPOINT's).
+                tracing::warn!(target: "conflux::endpoint", "Loadbalance endpoint {}: failure of endpoint {} in the current session {} ({fault})", endpoint.name, child.endpoint.name, bound.id);
+                Err(fault)
+            }
+        }
+    }
+
+    /// A server-initiated session opened (or renewed) by the response of `child`
+    /// (`SynapseCallbackReceiver` -> `updateSession`). A SOAP session's response is read whole to
+    /// find its header, and handed on with the same bytes.
+    async fn learn_session(
+        &self,
+        affinity: &SessionAffinity,
+        current: Option<&Bound>,
+        child: usize,
+        response: Response<B>,
+    ) -> Result<Response<B>, SendFault> {
+        match affinity.kind {
+            SessionKind::SimpleClientSession => Ok(response),
+            SessionKind::Http => {
+                if let Some((id, path)) =
+                    lb_session::response_session(SessionKind::Http, response.headers(), None)
+                {
+                    affinity
+                        .table()
+                        .update(current, &id, path.as_deref(), child, Instant::now());
+                }
+                Ok(response)
+            }
+            SessionKind::Soap => {
+                let (parts, body) = response.into_parts();
+                let bytes = crate::runtime::body::read_limited(body, self.max_message_bytes)
+                    .await
+                    .map_err(|e| SendFault {
+                        code: 0,
+                        message: format!("Error while building the response: {e}"),
+                    })?;
+                let text = std::str::from_utf8(&bytes).ok();
+                if let Some((id, _)) =
+                    lb_session::response_session(SessionKind::Soap, &parts.headers, text)
+                {
+                    affinity
+                        .table()
+                        .update(current, &id, None, child, Instant::now());
+                }
+                Ok(Response::from_parts(parts, B::from(bytes)))
+            }
+        }
+    }
+}
+
+/// `Dispatcher.removeSessionID` on the request: its session cookies, or its `ServiceGroupId`
+/// SOAP header.
+fn strip_session<B: MessageBody>(kind: SessionKind, ctx: &mut MessageContext<B>) {
+    match kind {
+        SessionKind::Http => lb_session::strip_session_cookies(&mut ctx.headers),
+        SessionKind::Soap => {
+            if let Some(Payload::Xml { text, soap }) = &ctx.payload
+                && let Some(stripped) = lb_session::without_service_group_id(text)
+            {
+                let soap = *soap;
+                ctx.set_payload(Payload::Xml {
+                    text: stripped,
+                    soap,
+                });
+            }
+        }
+        SessionKind::SimpleClientSession => {}
     }
 }
 

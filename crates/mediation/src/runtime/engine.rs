@@ -88,6 +88,8 @@ impl Route {
             (None, Some(target)) => Some(target),
             _ => None,
         }
+        // A recipient list's copies take the general flow (runtime/recipient_list.rs).
+        .filter(|endpoint| !matches!(endpoint.kind, EndpointKind::RecipientList(_)))
     }
 
     /// Whether nothing on this route reads the message's properties: a plain forward to an
@@ -175,6 +177,9 @@ pub struct Engine<'d, B: MessageBody> {
     pub keep_request_headers: bool,
     /// The most bytes a body is read into memory when a mediator needs its content.
     pub max_message_bytes: usize,
+    /// The most branches of one message that run at once
+    /// ([`crate::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES`]).
+    pub max_inflight_branches: usize,
 }
 
 impl<'d, B: MessageBody> Engine<'d, B> {
@@ -276,6 +281,12 @@ impl<'d, B: MessageBody> Engine<'d, B> {
     ) -> Step<'a, B> {
         Box::pin(async move {
             for (index, mediator) in mediators.iter().enumerate() {
+                // A cancellation point: after MEDIATION_YIELD_INTERVAL of mediation without a
+                // wait, give way once, so that a client connection whose client has gone can
+                // drop this exchange (runtime/context.rs).
+                if ctx.should_give_way() {
+                    tokio::task::yield_now().await;
+                }
                 if mediator.needs_payload() {
                     ctx.build_payload(self.max_message_bytes)
                         .await
@@ -359,6 +370,15 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                     }
                     Mediator::Call(call) => {
                         let endpoint = call.endpoint.clone();
+                        // A copy per member; each reply goes on with the rest of this list
+                        // (runtime/recipient_list.rs).
+                        if let EndpointKind::RecipientList(list) = &endpoint.kind {
+                            let rest = &mediators[index + 1..];
+                            let after = crate::runtime::recipient_list::AfterSend::Continue(rest);
+                            return self
+                                .send_to_recipients(&endpoint, list, after, ctx, route, depth)
+                                .await;
+                        }
                         let out_only = ctx.is_true(Scope::Default, props::OUT_ONLY);
                         match self.send(&endpoint, ctx).await {
                             // OUT_ONLY: the reply is not awaited as the message; mediation
@@ -441,6 +461,12 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             return Ok(Ended::Dropped);
                         }
                     },
+                    // runtime/mediators/script.rs: a script that returns false ends the flow.
+                    Mediator::Script(script) => {
+                        if !script.run(ctx).map_err(Fault::mediation)? {
+                            return Ok(Ended::Dropped);
+                        }
+                    }
                     other => other.apply(ctx).map_err(Fault::mediation)?,
                 }
             }
@@ -518,6 +544,13 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         depth: usize,
     ) -> Step<'a, B> {
         Box::pin(async move {
+            // A copy per member; each reply runs the out flow (runtime/recipient_list.rs).
+            if let EndpointKind::RecipientList(list) = &endpoint.kind {
+                let after = crate::runtime::recipient_list::AfterSend::Out(receive);
+                return self
+                    .send_to_recipients(&endpoint, list, after, ctx, route, depth)
+                    .await;
+            }
             let out_only = ctx.is_true(Scope::Default, props::OUT_ONLY);
             match self.send(&endpoint, ctx).await {
                 // OUT_ONLY: no reply is expected; the client gets MI's 202.
@@ -594,6 +627,17 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         // A failover / load-balance group sends through its children (runtime/endpoint_group.rs).
         if let EndpointKind::Group(group) = &endpoint.kind {
             return self.send_group(endpoint, group, ctx).await;
+        }
+        // A recipient list answers with one reply per member: only <send> and <call> take it
+        // (runtime/recipient_list.rs).
+        if let EndpointKind::RecipientList(_) = &endpoint.kind {
+            return Err(SendFault {
+                code: crate::runtime::recipient_list::ENDPOINT_RL_NONE_READY,
+                message: format!(
+                    "recipient list endpoint {} can only be used by <send> or <call>",
+                    endpoint.name
+                ),
+            });
         }
         // The content is needed when a default endpoint sends to the message's To, which a SOAP
         // request may carry in its WS-Addressing headers (read on arrival in MI), when a forced
@@ -928,8 +972,12 @@ fn outbound_request<B: MessageBody>(
                 endpoint.name
             ));
         }
-        // Groups, dynamic and WSDL endpoints never reach here: `Engine::send` resolves them.
-        EndpointKind::Group(_) | EndpointKind::Dynamic(_) | EndpointKind::Wsdl(_) => {
+        // Groups, dynamic and WSDL endpoints never reach here: `Engine::send` resolves them (and
+        // refuses a recipient list).
+        EndpointKind::Group(_)
+        | EndpointKind::Dynamic(_)
+        | EndpointKind::Wsdl(_)
+        | EndpointKind::RecipientList(_) => {
             return Err(format!("endpoint group {} has no address", endpoint.name));
         }
         EndpointKind::Default => {
@@ -1221,6 +1269,7 @@ mod flow_tests {
             sender,
             keep_request_headers: true,
             max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
+            max_inflight_branches: crate::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES,
         };
         let r = engine.mediate(route, ctx()).await;
         let (parts, body) = r.into_parts();

@@ -9,6 +9,9 @@
 //!
 //! Both checks are one pass over the bytes and decide nothing about well-formedness, which stays
 //! the parsers' verdict.
+//!
+//! Also here: how many branches of one message run at once ([`DEFAULT_MAX_INFLIGHT_BRANCHES`]),
+//! which the splitting mediators hold to (runtime/mediators/branches.rs).
 
 use conflux_artifacts::xml_limits::{self, XmlLimitError, XmlLimits};
 
@@ -36,6 +39,19 @@ pub const MAX_XML_NAMESPACE_BINDINGS: usize = 1_000_000;
 /// The most nodes one message document may have (roxmltree's `nodes_limit`: elements, text,
 /// comments, instructions and the document node). 10 MiB of dense XML stays well under it.
 pub const MAX_XML_NODES: u32 = 4_000_000;
+
+/// Most branches of one message that run at once, unless `[mediation] max_inflight_branches` says
+/// otherwise: the parts of an `<iterate>` (`sequential="true"` runs one), the copies of a
+/// `<clone>`, the branches of a `<scatter-gather>` and the iterations of a parallel `<foreach>`.
+/// The others wait, unbuilt, and start as running ones end (runtime/mediators/branches.rs).
+///
+/// MI hands each branch to the Synapse worker pool (SYN `mediators/eip/Target.java`,
+/// `injectAsync`), whose default is 20 core threads over an unbounded queue
+/// (`util/concurrent/SynapseThreadPool.java` `SYNAPSE_CORE_THREADS`; MI's config tool
+/// `default.json` `synapse.threads.core` = 20): a Java pool with an unbounded queue never grows
+/// past its core threads, so at most 20 branches run at once there, for all messages together.
+/// Conflux bounds each message instead (a split inside a split multiplies the bounds).
+pub const DEFAULT_MAX_INFLIGHT_BRANCHES: usize = 20;
 
 /// The limits of message XML, as one value for the scanner.
 pub const MESSAGE_XML_LIMITS: XmlLimits = XmlLimits {

@@ -12,13 +12,17 @@ pub mod endpoint_group;
 pub mod engine;
 pub mod expr_context;
 pub mod fault;
+pub mod lb_session;
+mod libxml;
 pub mod limits;
 pub mod mediators;
 pub mod payload;
+pub mod recipient_list;
 pub mod value;
 pub mod wsdl_endpoint;
 pub(crate) mod xpath_variable;
 pub mod xsd;
+pub mod xslt;
 
 pub use body::MessageBody;
 pub use context::{MessageContext, Scope};

@@ -13,17 +13,17 @@ use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::ptr::NonNull;
 use std::sync::Once;
 
+use super::libxml::{
+    XML_PARSE_NOERROR, XML_PARSE_NONET, XML_PARSE_NOWARNING, xmlFreeDoc, xmlInitParser,
+    xmlNewStringInputStream, xmlReadMemory, xmlSetExternalEntityLoader,
+};
+
 /// The largest schema or instance document handed to libxml2 (its lengths are C ints; the
 /// instance is also bounded by the message-size limit before it gets here).
 pub const MAX_XSD_INPUT_BYTES: usize = 64 * 1024 * 1024;
 
 /// Most validation errors kept per message (libxml2 reports one per invalid node).
 pub const MAX_XSD_ERRORS: usize = 100;
-
-// xmlParserOption values (libxml2 parser.h).
-const XML_PARSE_NOERROR: c_int = 1 << 5;
-const XML_PARSE_NOWARNING: c_int = 1 << 6;
-const XML_PARSE_NONET: c_int = 1 << 11;
 
 /// The first fields of libxml2's `xmlError` (the struct is only read through its pointer).
 #[repr(C)]
@@ -37,15 +37,10 @@ struct XmlErrorPrefix {
 }
 
 type StructuredErrorFn = extern "C" fn(user: *mut c_void, error: *const XmlErrorPrefix);
-type EntityLoaderFn =
-    extern "C" fn(url: *const c_char, id: *const c_char, ctxt: *mut c_void) -> *mut c_void;
 
 #[link(name = "xml2")]
 unsafe extern "C" {
-    fn xmlInitParser();
     fn xmlSetStructuredErrorFunc(user: *mut c_void, handler: Option<StructuredErrorFn>);
-    fn xmlSetExternalEntityLoader(f: EntityLoaderFn);
-    fn xmlNewStringInputStream(ctxt: *mut c_void, buffer: *const u8) -> *mut c_void;
     fn xmlSchemaNewMemParserCtxt(buffer: *const c_char, size: c_int) -> *mut c_void;
     fn xmlSchemaSetParserStructuredErrors(
         ctxt: *mut c_void,
@@ -63,14 +58,6 @@ unsafe extern "C" {
     );
     fn xmlSchemaValidateDoc(ctxt: *mut c_void, doc: *mut c_void) -> c_int;
     fn xmlSchemaFreeValidCtxt(ctxt: *mut c_void);
-    fn xmlReadMemory(
-        buffer: *const c_char,
-        size: c_int,
-        url: *const c_char,
-        encoding: *const c_char,
-        options: c_int,
-    ) -> *mut c_void;
-    fn xmlFreeDoc(doc: *mut c_void);
 }
 
 thread_local! {
@@ -80,7 +67,9 @@ thread_local! {
 
 static INIT: Once = Once::new();
 
-fn init() {
+/// Initialises libxml2 for schemas and installs the entity loader (the XSLT module chains its
+/// own in front of it).
+pub(crate) fn init() {
     INIT.call_once(|| {
         // SAFETY: xmlInitParser is idempotent and must run before libxml2 is used from several
         // threads; the loader is a plain function that stays valid for the process.

@@ -13,7 +13,9 @@
 //!   when it is given (for JSON: `{"localName": [...]}`).
 //!
 //! The state of an aggregation lives with the message that was split (the engine's `iterate` run
-//! collects its parts; no global store). A message that is not a part of an iterate completes an
+//! collects its parts; no global store). Each part is read as it arrives ([`Merging`]): the
+//! aggregation keeps the first part (the merged message to be) and what the expression selected
+//! in the others, whose messages are freed at once. A message that is not a part of an iterate completes an
 //! aggregation by itself (Conflux: MI would wait for more messages correlated with it).
 //! `correlateOn` is read and not used: the parts of one split are one group.
 
@@ -124,30 +126,55 @@ impl Aggregate {
         let Some(first) = parts.first() else {
             return Err("aggregate: no message to aggregate".into());
         };
-        if let ValueSource::Json(_) = effective(&self.expression, first) {
-            return self.merge_json(parts);
-        }
-        let mut content = String::new();
+        let mut merging = self.start(first);
         for part in parts {
-            let ValueSource::XPath(x) = effective(&self.expression, part) else {
-                return Err(format!(
-                    "Error merging aggregation results using XPath : {}",
-                    self.expression.describe()
-                ));
-            };
-            let payload = part.payload.clone().unwrap_or(Payload::Empty);
-            let envelope = payload.envelope_xml();
-            let doc = parse_document(&envelope)
-                .map_err(|e| format!("the message is not well-formed XML: {e}"))?;
-            if let XValue::Nodes(nodes) = x
-                .evaluate(&doc, &CtxEnv(*part))
-                .map_err(|e| e.to_string())?
-            {
-                for node in nodes.into_iter().filter(|n| n.is_element()) {
-                    content.push_str(&serialize(node));
-                }
-            }
+            self.add(&mut merging, part);
         }
+        self.finish(merging, first)
+    }
+
+    /// An aggregation that `first` (the first part to arrive) starts: a `json-eval` expression
+    /// makes a JSON array, an XPath an XML body. `first` is added with [`Aggregate::add`] too.
+    pub fn start<B: MessageBody>(&self, first: &MessageContext<B>) -> Merging {
+        Merging {
+            json: matches!(effective(&self.expression, first), ValueSource::Json(_)),
+            content: String::new(),
+            items: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Reads what the expression selects in `part` (the next to arrive) into `merging`; the part
+    /// itself is not needed after this. The first failure is kept for [`Aggregate::finish`].
+    pub fn add<B: MessageBody>(&self, merging: &mut Merging, part: &MessageContext<B>) {
+        if merging.error.is_some() {
+            return;
+        }
+        let read = if merging.json {
+            self.select_json(part).map(|v| merging.items.extend(v))
+        } else {
+            self.select_xml(part)
+                .map(|xml| merging.content.push_str(&xml))
+        };
+        if let Err(e) = read {
+            merging.error = Some(e);
+        }
+    }
+
+    /// The merged payload of the parts added to `merging`; `first` (the first part to arrive)
+    /// gives the enclosing element and, for XML, the envelope.
+    pub fn finish<B: MessageBody>(
+        &self,
+        merging: Merging,
+        first: &MessageContext<B>,
+    ) -> Result<Payload, String> {
+        if let Some(e) = merging.error {
+            return Err(e);
+        }
+        if merging.json {
+            return self.finish_json(merging.items, first);
+        }
+        let mut content = merging.content;
         if let Some(name) = &self.enclosing_element_property {
             let enclosing = self.enclosing_element(first, name)?;
             let doc = parse_document(&enclosing).map_err(|_| {
@@ -170,6 +197,27 @@ impl Aggregate {
         }
     }
 
+    /// The elements the XPath selects in `part`, serialised.
+    fn select_xml<B: MessageBody>(&self, part: &MessageContext<B>) -> Result<String, String> {
+        let ValueSource::XPath(x) = effective(&self.expression, part) else {
+            return Err(format!(
+                "Error merging aggregation results using XPath : {}",
+                self.expression.describe()
+            ));
+        };
+        let empty = Payload::Empty;
+        let envelope = part.payload.as_ref().unwrap_or(&empty).envelope_xml();
+        let doc = parse_document(&envelope)
+            .map_err(|e| format!("the message is not well-formed XML: {e}"))?;
+        let mut content = String::new();
+        if let XValue::Nodes(nodes) = x.evaluate(&doc, &CtxEnv(part)).map_err(|e| e.to_string())? {
+            for node in nodes.into_iter().filter(|n| n.is_element()) {
+                content.push_str(&serialize(node));
+            }
+        }
+        Ok(content)
+    }
+
     fn enclosing_element<B: MessageBody>(
         &self,
         ctx: &MessageContext<B>,
@@ -184,29 +232,36 @@ impl Aggregate {
         }
     }
 
-    fn merge_json<B: MessageBody>(&self, parts: &[&MessageContext<B>]) -> Result<Payload, String> {
-        let mut items = Vec::with_capacity(parts.len());
-        for part in parts {
-            let ValueSource::Json(j) = effective(&self.expression, part) else {
-                continue;
-            };
-            let root = match &part.payload {
-                Some(Payload::Json(v)) => v.value.clone(),
-                Some(other @ Payload::Xml { .. }) => {
-                    let xml = other.body_xml();
-                    let doc = parse_document(&xml).map_err(|e| e.to_string())?;
-                    crate::json::xml_to_json(doc.root_element())
-                }
-                _ => Json::Null,
-            };
-            if let Some(v) = j.evaluate(&root) {
-                items.push(v);
+    /// The value the `json-eval` selects in `part`, if any (a part whose expression is not a
+    /// `json-eval` adds nothing).
+    fn select_json<B: MessageBody>(
+        &self,
+        part: &MessageContext<B>,
+    ) -> Result<Option<Json>, String> {
+        let ValueSource::Json(j) = effective(&self.expression, part) else {
+            return Ok(None);
+        };
+        let selected = match &part.payload {
+            Some(Payload::Json(v)) => j.evaluate(&v.value),
+            Some(other @ Payload::Xml { .. }) => {
+                let xml = other.body_xml();
+                let doc = parse_document(&xml).map_err(|e| e.to_string())?;
+                j.evaluate(&crate::json::xml_to_json(doc.root_element()))
             }
-        }
+            _ => j.evaluate(&Json::Null),
+        };
+        Ok(selected)
+    }
+
+    fn finish_json<B: MessageBody>(
+        &self,
+        items: Vec<Json>,
+        first: &MessageContext<B>,
+    ) -> Result<Payload, String> {
         let array = Json::Array(items);
         let value = match &self.enclosing_element_property {
             Some(name) => {
-                let enclosing = self.enclosing_element(parts[0], name)?;
+                let enclosing = self.enclosing_element(first, name)?;
                 let doc = parse_document(&enclosing).map_err(|_| {
                     format!(
                         "Enclosing Element defined in the property: {name} is not an OMElement "
@@ -219,6 +274,21 @@ impl Aggregate {
         };
         Ok(Payload::Json(value.into()))
     }
+}
+
+/// An aggregation under way ([`Aggregate::start`]): what the `onComplete` expression selected in
+/// each part so far, in arrival order. Reading each part as it arrives lets its message go at
+/// once: 10,000 parts hold their selections until the aggregation completes, not 10,000 messages
+/// (MI's `Aggregate` keeps every message).
+#[derive(Debug)]
+pub struct Merging {
+    json: bool,
+    /// XML: the selected elements, serialised one after the other.
+    content: String,
+    /// JSON: the selected values.
+    items: Vec<Json>,
+    /// The first part that could not be read: the aggregation fails with it when it completes.
+    error: Option<String>,
 }
 
 #[cfg(test)]

@@ -672,6 +672,7 @@ mod tests {
             sender,
             keep_request_headers: true,
             max_message_bytes: 1 << 20,
+            max_inflight_branches: crate::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES,
         };
         c.call(&engine, ctx).await
     }

@@ -15,7 +15,8 @@
 //!   does both. A send's reply is a message of its own that runs the out-sequence, as any reply.
 //! - **`sequential="true"`** runs the targets one after the other; otherwise they run
 //!   concurrently (Synapse hands each copy to a worker thread with `injectAsync`; Conflux polls
-//!   the copies together in the request's task, each with its own context).
+//!   the copies together in the request's task, each with its own context, at most `[mediation]
+//!   max_inflight_branches` at once, runtime/mediators/branches.rs).
 //! - **The original**: `continueParent="true"` lets it go on after the clone; by default it ends
 //!   there (Synapse returns `false` and marks the response `SKIP`, so no 202 is written for it).
 //! - **Who answers the client.** Every copy shares the client's connection: the first copy that
@@ -41,15 +42,13 @@
 //! answer as soon as it exists), the handlers of a second failing copy do not run (its failure is
 //! logged), and `iterations` is refused when the artifact is parsed.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
 use crate::runtime::endpoint::Endpoint;
 use crate::runtime::engine::{Ended, Engine, Fault, Route, Step};
+use crate::runtime::mediators::branches::{Branch, gather};
 use crate::runtime::mediators::{Aggregate, Mediator, SequenceCall};
 
 /// EIPConstants.MESSAGE_SEQUENCE: `i/n` on copy `i` of `n`.
@@ -96,6 +95,15 @@ impl CloneMediator {
 /// A copy of the message for one target (MessageHelper.cloneMessageContext): the content must
 /// have been built; the copy has its own message id.
 pub fn copy_message<B: MessageBody>(ctx: &MessageContext<B>) -> MessageContext<B> {
+    let mut copy = copy_without_payload(ctx);
+    copy.payload = ctx.payload.clone();
+    copy
+}
+
+/// [`copy_message`] but for the payload, which the copy does not have: for the parts of a split,
+/// which each carry their own (copying the whole payload for each part only to replace it costs
+/// the payload's size per part).
+pub(crate) fn copy_without_payload<B: MessageBody>(ctx: &MessageContext<B>) -> MessageContext<B> {
     let mut copy = MessageContext::new(
         ctx.method.clone(),
         ctx.uri.clone(),
@@ -109,7 +117,6 @@ pub fn copy_message<B: MessageBody>(ctx: &MessageContext<B>) -> MessageContext<B
     copy.axis2 = ctx.axis2.clone();
     copy.headers_set = ctx.headers_set.clone();
     copy.fault_format = ctx.fault_format;
-    copy.payload = ctx.payload.clone();
     copy.addressing = ctx.addressing.clone();
     copy.operation = ctx.operation.clone();
     copy.axis2_client = ctx.axis2_client.clone();
@@ -193,13 +200,14 @@ impl<B: MessageBody> Engine<'_, B> {
                 }
                 outcomes
             } else {
-                let futures = clone.targets.iter().zip(copies).map(|(target, mut copy)| {
+                let branches = clone.targets.iter().zip(copies).map(|(target, mut copy)| {
                     Box::pin(async move {
                         let result = self.run_target(target, &mut copy, route, depth).await;
                         (copy, result)
-                    }) as Pin<Box<dyn Future<Output = Outcome<B>> + Send + 'a>>
+                    }) as Branch<'a, Outcome<B>>
                 });
-                all_in_completion_order(futures.collect()).await
+                // Every copy runs to its end, in completion order.
+                gather(self.max_inflight_branches, branches, None, |_| false).await
             };
             // The first answer is the client's; the others are dropped, as MI's passthru writes
             // one response per request. Copies that reached an <aggregate> are merged below.
@@ -304,31 +312,6 @@ impl<B: MessageBody> Engine<'_, B> {
     }
 }
 
-/// Polls every future until all are done; the outputs in the order they finished.
-async fn all_in_completion_order<T>(
-    futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_>>>,
-) -> Vec<T> {
-    let mut pending: Vec<Option<_>> = futures.into_iter().map(Some).collect();
-    let mut done = Vec::with_capacity(pending.len());
-    std::future::poll_fn(|cx| {
-        for slot in pending.iter_mut() {
-            if let Some(future) = slot
-                && let Poll::Ready(output) = future.as_mut().poll(cx)
-            {
-                done.push(output);
-                *slot = None;
-            }
-        }
-        if pending.iter().all(Option::is_none) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-    done
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,19 +357,5 @@ mod tests {
         assert_eq!(copy.variables["v"], ExprValue::Int(1));
         copy.variables.insert("v".into(), ExprValue::Int(2));
         assert_eq!(ctx.variables["v"], ExprValue::Int(1));
-    }
-
-    #[tokio::test]
-    async fn futures_finish_in_completion_order() {
-        let slow = Box::pin(async {
-            tokio::task::yield_now().await;
-            tokio::task::yield_now().await;
-            "slow"
-        }) as Pin<Box<dyn Future<Output = &'static str> + Send>>;
-        let fast = Box::pin(async { "fast" }) as Pin<Box<dyn Future<Output = &'static str> + Send>>;
-        assert_eq!(
-            all_in_completion_order(vec![slow, fast]).await,
-            vec!["fast", "slow"]
-        );
     }
 }

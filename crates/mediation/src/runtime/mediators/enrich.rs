@@ -518,7 +518,7 @@ impl Enrich {
                     Some(first) => edit(&envelope, first, self.action, &source)?,
                     None => append_child_content(&envelope, body, &source.as_markup()),
                 };
-                self.store(ctx, edited)
+                store_envelope(ctx, edited, "enrich")
             }
             // Target.insert CUSTOM: an xpath starting with get-property( names a property
             // (Target.handleProperty).
@@ -568,7 +568,7 @@ impl Enrich {
                         x.text()
                     ));
                 };
-                self.store(ctx, edited)
+                store_envelope(ctx, edited, "enrich")
             }
             EnrichTarget::Custom(other) => Err(format!(
                 "enrich target {} is not an XPath for an XML message",
@@ -603,34 +603,35 @@ impl Enrich {
         ctx.mark_om(scope, name, matches!(source, Fragment::Xml(_)));
         ctx.set(scope, name, source.as_string().to_string())
     }
+}
 
-    /// Puts an edited envelope back as the payload, in the form the message had.
-    fn store<B: MessageBody>(
-        &self,
-        ctx: &mut MessageContext<B>,
-        envelope: String,
-    ) -> Result<(), String> {
-        let was_soap = matches!(ctx.payload, Some(Payload::Xml { soap: Some(_), .. }));
-        let edited = Payload::xml(envelope).map_err(|e| e.to_string())?;
-        if was_soap {
-            ctx.set_payload(edited);
-            return Ok(());
-        }
-        // A plain message: the body's single element is the payload again.
-        let Payload::Xml { text, .. } = &edited else {
-            return Err("enrich produced a message that is not XML".into());
-        };
-        let doc = parse_document(text).map_err(|e| e.to_string())?;
-        let body = body_element(&doc).ok_or("the message has no SOAP body")?;
-        let elements: Vec<_> = body.children().filter(|n| n.is_element()).collect();
-        let payload = match elements.as_slice() {
-            [] => Payload::Empty,
-            [one] => Payload::xml(serialize(*one)).map_err(|e| e.to_string())?,
-            _ => edited.clone(),
-        };
-        ctx.set_payload(payload);
-        Ok(())
+/// Puts an envelope that `mediator` (`"enrich"`, `"xslt"`) edited back as the payload, in the form
+/// the message had: a SOAP message stays one; otherwise the body's single element is the payload
+/// again.
+pub(super) fn store_envelope<B: MessageBody>(
+    ctx: &mut MessageContext<B>,
+    envelope: String,
+    mediator: &str,
+) -> Result<(), String> {
+    let was_soap = matches!(ctx.payload, Some(Payload::Xml { soap: Some(_), .. }));
+    let edited = Payload::xml(envelope).map_err(|e| e.to_string())?;
+    if was_soap {
+        ctx.set_payload(edited);
+        return Ok(());
     }
+    let Payload::Xml { text, .. } = &edited else {
+        return Err(format!("{mediator} produced a message that is not XML"));
+    };
+    let doc = parse_document(text).map_err(|e| e.to_string())?;
+    let body = body_element(&doc).ok_or("the message has no SOAP body")?;
+    let elements: Vec<_> = body.children().filter(|n| n.is_element()).collect();
+    let payload = match elements.as_slice() {
+        [] => Payload::Empty,
+        [one] => Payload::xml(serialize(*one)).map_err(|e| e.to_string())?,
+        _ => edited.clone(),
+    };
+    ctx.set_payload(payload);
+    Ok(())
 }
 
 /// One of MI's element edits (`Target.insertElement`) on `text` at `element`.

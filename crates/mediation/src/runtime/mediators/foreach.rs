@@ -1,7 +1,8 @@
 //! `<foreach collection>` (MI 4.4; SYN `mediators/v2/ForEachMediatorV2.java`): the sequence runs
 //! once per item of a JSON array or an XML node list, each on its own copy of the message
-//! ([`copy_message`]) whose whole payload is the item, concurrently (the default) or one after
-//! the other; the original message then goes on.
+//! whose whole payload is the item, concurrently (the default; at most `[mediation]
+//! max_inflight_branches` at once, the others waiting unbuilt, runtime/mediators/branches.rs) or
+//! one after the other; the original message then goes on.
 //!
 //! - **The collection** is `objectValueOf(collection)` on the original message and must be a JSON
 //!   array or a node list (`${xpath('//data/list')}`, `${xpath('//item', 'order')}` over a
@@ -29,8 +30,6 @@
 //! fails the mediator, and one that answers the client or drops its message fails it too (MI's
 //! aggregation would wait for it forever).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -38,8 +37,9 @@ use serde_json::Value as Json;
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
 use crate::runtime::engine::{Ended, Engine, Fault, Route, Sequence, Step};
-use crate::runtime::mediators::copy_message;
-use crate::runtime::mediators::scatter_gather::{ResultContent, gather};
+use crate::runtime::mediators::branches::{Branch, gather};
+use crate::runtime::mediators::clone::copy_without_payload;
+use crate::runtime::mediators::scatter_gather::ResultContent;
 use crate::runtime::payload::parse_document;
 use crate::runtime::payload::{JsonPayload, Payload};
 use crate::runtime::value::{CtxEnv, ValueSource};
@@ -298,19 +298,19 @@ impl<B: MessageBody> Engine<'_, B> {
                 return Ok(Ended::Continue);
             }
             let artifact = ctx.artifact.clone();
-            let copies: Vec<MessageContext<B>> = items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| {
-                    let mut copy = copy_message(ctx);
-                    copy.set_payload(item.clone());
-                    if let Some(counter) = &fe.counter_variable {
-                        copy.variables
-                            .insert(counter.clone(), ExprValue::Int(index as i32));
-                    }
-                    copy
-                })
-                .collect();
+            let count = items.len();
+            // Each iteration's copy is built when it starts, from one copy of the message without
+            // its payload (MessageHelper.cloneMessageContext; the item replaces the payload).
+            let proto = copy_without_payload(ctx);
+            let copies = items.into_iter().enumerate().map(move |(index, item)| {
+                let mut copy = copy_without_payload(&proto);
+                copy.set_payload(item);
+                if let Some(counter) = &fe.counter_variable {
+                    copy.variables
+                        .insert(counter.clone(), ExprValue::Int(index as i32));
+                }
+                copy
+            });
             let run_one = |index: usize, mut copy: MessageContext<B>| {
                 let seq = fe.sequence.clone();
                 let artifact = artifact.clone();
@@ -331,19 +331,20 @@ impl<B: MessageBody> Engine<'_, B> {
             };
             type Done<B> = Result<(usize, MessageContext<B>), Fault>;
             let done: Vec<Done<B>> = if fe.parallel {
-                let futures = copies
-                    .into_iter()
+                let iterations = copies
                     .enumerate()
-                    .map(|(i, copy)| {
-                        Box::pin(run_one(i, copy))
-                            as Pin<Box<dyn Future<Output = Done<B>> + Send + '_>>
-                    })
-                    .collect();
+                    .map(|(i, copy)| Box::pin(run_one(i, copy)) as Branch<'_, Done<B>>);
                 // A failed iteration ends the wait: it fails the mediator.
-                gather(futures, None, |d: &Done<B>| d.is_err()).await
+                gather(
+                    self.max_inflight_branches,
+                    iterations,
+                    None,
+                    |d: &Done<B>| d.is_err(),
+                )
+                .await
             } else {
-                let mut done = Vec::with_capacity(copies.len());
-                for (i, copy) in copies.into_iter().enumerate() {
+                let mut done = Vec::with_capacity(count);
+                for (i, copy) in copies.enumerate() {
                     let d = run_one(i, copy).await;
                     let failed = d.is_err();
                     done.push(d);
@@ -354,8 +355,7 @@ impl<B: MessageBody> Engine<'_, B> {
                 done
             };
             // The results by the item's index, not arrival order.
-            let mut results: Vec<Option<MessageContext<B>>> =
-                (0..items.len()).map(|_| None).collect();
+            let mut results: Vec<Option<MessageContext<B>>> = (0..count).map(|_| None).collect();
             for d in done {
                 let (index, copy) = d?;
                 results[index] = Some(copy);

@@ -9,19 +9,18 @@
 //! - every part is a copy of the message (properties, headers, function stack) with a new message
 //!   id and the properties `messageSequence[.id]` = `n/total` and `aggregateCorelation[.id]` = the
 //!   parent's id, which the `<aggregate>` with the same `id` reads;
-//! - the parts run concurrently (in the parent's task, each with its own copy of the message), or
-//!   one after the other with `sequential="true"`; the parent goes on only with
-//!   `continueParent="true"`.
+//! - the parts run concurrently (in the parent's task, each with its own copy of the message), at
+//!   most `[mediation] max_inflight_branches` at once (runtime/limits.rs
+//!   `DEFAULT_MAX_INFLIGHT_BRANCHES`, MI's 20 Synapse worker threads), the others waiting unbuilt;
+//!   or one after the other with `sequential="true"`; the parent goes on only with
+//!   `continueParent="true"`. An aggregate gets the parts in the order they finish (in order
+//!   when sequential).
 //!
 //! The engine runs the parts and collects those that reach an `<aggregate>`
 //! ([`crate::runtime::engine`], `iterate`).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
 use http::Response;
 
 use serde_json::Value as Json;
@@ -31,6 +30,9 @@ use crate::runtime::context::{MessageContext, Scope};
 use crate::runtime::endpoint::Endpoint;
 use crate::runtime::engine::{Ended, Engine, Fault, Route, Sequence, Step, response_from};
 use crate::runtime::mediators::Aggregate;
+use crate::runtime::mediators::aggregate::Merging;
+use crate::runtime::mediators::branches::{Bounded, Branch};
+use crate::runtime::mediators::clone::copy_without_payload;
 use crate::runtime::mediators::{FrameValue, copy_message};
 use crate::runtime::payload::{
     Payload, append_child_content, parse_document, replace_body_content,
@@ -46,7 +48,8 @@ pub use crate::runtime::mediators::clone::{AGGREGATE_CORRELATION, MESSAGE_SEQUEN
 pub struct Iterate {
     pub id: Option<String>,
     pub expression: ValueSource,
-    /// Where a part is attached with `preservePayload` (`.` when not given, as IterateMediatorFactory).
+    /// Where a part is attached with `preservePayload` (`.`, or `$` for a json-eval expression,
+    /// when not given, as IterateMediatorFactory; JSON parts: iterate_json.rs).
     pub attach_path: ValueSource,
     pub preserve_payload: bool,
     pub continue_parent: bool,
@@ -99,16 +102,19 @@ impl Iterate {
         match effective(&self.expression, ctx) {
             ValueSource::Json(j) => {
                 let root = match &ctx.payload {
-                    Some(Payload::Json(v)) => v.value.clone(),
+                    Some(Payload::Json(v)) => &v.value,
                     _ => {
                         return Err(format!("iterate: {} needs a JSON payload", j.text()));
                     }
                 };
-                match j.evaluate(&root) {
+                match j.evaluate(root) {
                     Some(Json::Array(items)) => {
-                        if self.preserve_payload {
-                            return Err("iterate: preservePayload with a json-eval expression is not supported by Conflux".into());
-                        }
+                        let items = match effective(&self.attach_path, ctx) {
+                            ValueSource::Json(attach) if self.preserve_payload => {
+                                super::iterate_json::preserved_parts(j, attach, root, items)?
+                            }
+                            _ => items,
+                        };
                         Ok(items.into_iter().map(|v| Payload::Json(v.into())).collect())
                     }
                     _ => Err(format!(
@@ -198,15 +204,18 @@ impl Iterate {
         Ok(out)
     }
 
-    /// A copy of `parent` carrying `payload`, numbered `number` of `total`.
+    /// Part `number` of `total`, carrying `payload`: a copy of `proto` (the split message copied
+    /// without its payload, [`copy_without_payload`]) correlated with `parent_id`, the split
+    /// message's id.
     pub fn part<B: MessageBody>(
         &self,
-        parent: &MessageContext<B>,
+        proto: &MessageContext<B>,
+        parent_id: &str,
         payload: Payload,
         number: usize,
         total: usize,
     ) -> MessageContext<B> {
-        let mut part = copy_message(parent);
+        let mut part = copy_without_payload(proto);
         part.set_payload(payload);
         let _ = part.set(
             Scope::Default,
@@ -217,7 +226,7 @@ impl Iterate {
             let _ = part.set(
                 Scope::Default,
                 &format!("{AGGREGATE_CORRELATION}.{id}"),
-                parent.message_id(),
+                parent_id.to_string(),
             );
         }
         part
@@ -248,14 +257,15 @@ pub(crate) fn payload_from_envelope(
 
 /// One part's run: the part and how it ended.
 type PartOutcome<B> = (MessageContext<B>, Result<Ended<B>, Fault>);
-type PartRun<'a, B> = Pin<Box<dyn Future<Output = PartOutcome<B>> + Send + 'a>>;
 
 impl<B: MessageBody> Engine<'_, B> {
-    /// Runs `<iterate>`: the parts through the target, concurrently or in order; the parts that
-    /// reach an `<aggregate>` are merged when its condition is met (or when its timeout passes,
-    /// or when every part has ended), and the merged message runs `onComplete`. The parts still
-    /// running then are dropped, as Synapse drops messages that arrive after an aggregation
-    /// completed. Without an aggregation, the first part's answer (or failure) is the flow's.
+    /// Runs `<iterate>`: the parts through the target, concurrently (at most
+    /// `max_inflight_branches` at once) or in order; the parts that reach an `<aggregate>` are
+    /// merged when its condition is met (or when its timeout passes, or when every part has
+    /// ended), and the merged message runs `onComplete`. The parts still running then are
+    /// dropped, as Synapse drops messages that arrive after an aggregation completed, and those
+    /// still waiting never start. Without an aggregation, the first part's answer (or failure) is
+    /// the flow's.
     pub(crate) fn run_iterate<'a>(
         &'a self,
         it: &'a Iterate,
@@ -266,57 +276,62 @@ impl<B: MessageBody> Engine<'_, B> {
         Box::pin(async move {
             let payloads = it.split(ctx).map_err(Fault::mediation)?;
             let total = payloads.len();
-            let mut waiting: std::collections::VecDeque<MessageContext<B>> = payloads
-                .into_iter()
-                .enumerate()
-                .map(|(n, p)| it.part(ctx, p, n, total))
-                .collect();
-            let run = |mut part: MessageContext<B>| -> PartRun<'a, B> {
+            // A part is built when it starts, from one copy of the message without its payload.
+            let proto = copy_without_payload(ctx);
+            let parent_id = ctx.message_id();
+            let parts = payloads.into_iter().enumerate().map(move |(n, p)| {
+                let mut part = it.part(&proto, &parent_id, p, n, total);
                 Box::pin(async move {
                     let result = self
                         .run_eip_target(&it.target, &mut part, route, depth)
                         .await;
                     (part, result)
-                })
+                }) as Branch<'a, PartOutcome<B>>
+            });
+            let limit = if it.sequential {
+                1
+            } else {
+                self.max_inflight_branches
             };
-            let mut running: FuturesUnordered<PartRun<'a, B>> = FuturesUnordered::new();
-            let mut collected: Vec<(MessageContext<B>, Arc<Aggregate>)> = Vec::new();
+            let mut running = Bounded::new(limit, parts);
+            // The aggregation: the first part to arrive (the merged message to be), what the
+            // aggregate selected in every part so far, and how many arrived. A part is read as it
+            // arrives and dropped.
+            let mut aggregation: Option<(MessageContext<B>, Arc<Aggregate>, Merging)> = None;
+            let mut arrived = 0usize;
             // The messageCount bounds, read on the first part to arrive (the aggregation starts).
             let mut bounds = None;
             let mut deadline: Option<tokio::time::Instant> = None;
             let mut answer: Option<Response<B>> = None;
             let mut failure: Option<(MessageContext<B>, Fault)> = None;
             loop {
-                while (running.is_empty() || !it.sequential)
-                    && let Some(part) = waiting.pop_front()
-                {
-                    running.push(run(part));
-                }
-                let next = match deadline {
-                    Some(at) => match tokio::time::timeout_at(at, running.next()).await {
-                        Ok(next) => next,
-                        // completeCondition timeout: complete with what has arrived.
-                        Err(_) => break,
-                    },
-                    None => running.next().await,
+                let Ok(next) = running.next_before(deadline).await else {
+                    // completeCondition timeout: complete with what has arrived.
+                    break;
                 };
                 let Some((part, result)) = next else { break };
                 match result {
                     Ok(Ended::Aggregated(aggregate)) => {
-                        if collected.is_empty() {
-                            deadline = aggregate.timeout.map(|t| tokio::time::Instant::now() + t);
-                            match aggregate.bounds(&part) {
-                                Ok(b) => bounds = Some(b),
-                                Err(e) => {
-                                    failure.get_or_insert((part, Fault::mediation(e)));
-                                    break;
+                        match &mut aggregation {
+                            None => {
+                                deadline =
+                                    aggregate.timeout.map(|t| tokio::time::Instant::now() + t);
+                                match aggregate.bounds(&part) {
+                                    Ok(b) => bounds = Some(b),
+                                    Err(e) => {
+                                        failure.get_or_insert((part, Fault::mediation(e)));
+                                        break;
+                                    }
                                 }
+                                let mut merging = aggregate.start(&part);
+                                aggregate.add(&mut merging, &part);
+                                aggregation = Some((part, aggregate, merging));
                             }
+                            // The parts are merged by the aggregate the first one reached.
+                            Some((_, first, merging)) => first.add(merging, &part),
                         }
-                        let complete = bounds
-                            .is_some_and(|b| Aggregate::is_complete(b, collected.len() + 1, total));
-                        collected.push((part, aggregate));
-                        if complete {
+                        arrived += 1;
+                        if bounds.is_some_and(|b| Aggregate::is_complete(b, arrived, total)) {
                             break;
                         }
                     }
@@ -334,11 +349,9 @@ impl<B: MessageBody> Engine<'_, B> {
                 }
             }
             drop(running);
-            let ended = if let Some((_, aggregate)) = collected.first() {
-                let aggregate = aggregate.clone();
-                let parts = collected.into_iter().map(|(p, _)| p).collect();
+            let ended = if let Some((first, aggregate, merging)) = aggregation {
                 let (merged, result) = self
-                    .complete_aggregation(&aggregate, parts, route, depth)
+                    .complete_merging(&aggregate, first, merging, route, depth)
                     .await;
                 if let Ok(Ended::Aggregated(outer)) = result {
                     // The merged message is itself a part of an enclosing iterate: it goes on as
@@ -436,14 +449,30 @@ impl<B: MessageBody> Engine<'_, B> {
         route: &Route,
         depth: usize,
     ) -> (Option<MessageContext<B>>, Result<Ended<B>, Fault>) {
-        let payload = {
-            let refs: Vec<&MessageContext<B>> = parts.iter().collect();
-            aggregate.merge(&refs)
-        };
-        let Some(mut merged) = parts.into_iter().next() else {
+        let mut parts = parts.into_iter();
+        let Some(first) = parts.next() else {
             return (None, Ok(Ended::Dropped));
         };
-        let payload = match payload {
+        let mut merging = aggregate.start(&first);
+        aggregate.add(&mut merging, &first);
+        for part in parts {
+            aggregate.add(&mut merging, &part);
+        }
+        self.complete_merging(aggregate, first, merging, route, depth)
+            .await
+    }
+
+    /// [`Engine::complete_aggregation`] of parts read as they arrived: `merged` is the first
+    /// part, `merging` what the aggregate selected in every part.
+    pub(crate) async fn complete_merging(
+        &self,
+        aggregate: &Aggregate,
+        mut merged: MessageContext<B>,
+        merging: Merging,
+        route: &Route,
+        depth: usize,
+    ) -> (Option<MessageContext<B>>, Result<Ended<B>, Fault>) {
+        let payload = match aggregate.finish(merging, &merged) {
             Ok(p) => p,
             Err(e) => return (Some(merged), Err(Fault::mediation(e))),
         };
@@ -551,7 +580,13 @@ mod tests {
                 soap: None
             }
         );
-        let part = it.part(&c, parts[2].clone(), 2, 3);
+        let part = it.part(
+            &copy_without_payload(&c),
+            &c.message_id(),
+            parts[2].clone(),
+            2,
+            3,
+        );
         assert_eq!(
             part.get(Scope::Default, MESSAGE_SEQUENCE).as_deref(),
             Some("2/3")

@@ -6,11 +6,13 @@
 //! [`Mediator::needs_payload`] says so.
 
 mod aggregate;
+mod branches;
 mod cache;
 mod call;
 mod call_template;
 mod callout;
 mod clone;
+mod datamapper;
 mod drop;
 mod enrich;
 mod filter;
@@ -19,6 +21,7 @@ mod foreach_classic;
 mod header;
 pub mod http_connector;
 mod iterate;
+mod iterate_json;
 mod log;
 mod loopback;
 mod makefault;
@@ -26,6 +29,7 @@ mod payload_factory;
 mod property;
 mod respond;
 pub(crate) mod scatter_gather;
+mod script;
 mod send;
 mod sequence;
 mod switch;
@@ -34,8 +38,10 @@ pub mod throttle_rate;
 mod throw_error;
 mod validate;
 mod variable;
+mod xslt;
 
 pub use aggregate::{Aggregate, MessageCount};
+pub(crate) use branches::{Branch, gather};
 pub use cache::{
     Cache, CacheStep, CacheStore, CacheTicket, FinderSettings, HashMode, MAX_CACHE_BYTES,
     MAX_CACHE_ENTRIES, MAX_CACHED_RESPONSE_BYTES, OnHit,
@@ -46,7 +52,10 @@ pub use call_template::{
     TemplateFrame, TemplateParam,
 };
 pub use callout::{Callout, CalloutSource, CalloutTarget};
+pub(crate) use clone::{AGGREGATE_CORRELATION, MESSAGE_SEQUENCE};
 pub use clone::{CloneMediator, CloneTarget, TargetAction, copy_message};
+pub use datamapper::DataMapper;
+pub(crate) use datamapper::compile as compile_datamapper;
 pub use drop::Drop;
 pub use enrich::{Enrich, EnrichAction, EnrichSource, EnrichTarget};
 pub use filter::{Condition, Filter};
@@ -64,6 +73,8 @@ pub use payload_factory::{Arg, MediaType, PayloadFactory};
 pub use property::{Property, PropertyAction, PropertyName, PropertyType};
 pub use respond::Respond;
 pub use scatter_gather::{ResultContent, ResultTarget, ScatterGather};
+pub use script::ScriptMediator;
+pub(crate) use script::compile as compile_script;
 pub use send::Send;
 pub use sequence::SequenceCall;
 pub use switch::{Case, Switch};
@@ -72,6 +83,8 @@ pub use throttle_rate::{ConcurrencyGate, ConcurrencyPermit, MAX_TRACKED_CALLERS}
 pub use throw_error::ThrowError;
 pub use validate::{CompiledSchemas, MAX_DYNAMIC_SCHEMA_SETS, Schemas, Validate};
 pub use variable::{ExpressionType, Variable, VariableAction, VariableType, convert_value};
+pub(crate) use xslt::compile as compile_xslt;
+pub use xslt::{MAX_CACHED_STYLESHEETS, Stylesheet, Xslt};
 pub(crate) use {cache::compile as compile_cache, validate::compile as compile_validate};
 
 use crate::runtime::body::MessageBody;
@@ -127,6 +140,13 @@ pub enum Mediator {
     Validate(Box<Validate>),
     /// `<cache>`: run by the engine (runtime/mediators/cache.rs); a hit answers from the cache.
     Cache(Box<Cache>),
+    /// `<xslt>` and `<fastXSLT>` (runtime/mediators/xslt.rs): libxslt replaces part of the content.
+    Xslt(Box<Xslt>),
+    /// `<datamapper>` (runtime/mediators/datamapper.rs): a data mapper's script replaces the content.
+    DataMapper(Box<DataMapper>),
+    /// `<script>`: run by the engine (runtime/mediators/script.rs); `false` from the script stops
+    /// the flow.
+    Script(Box<ScriptMediator>),
 }
 
 impl Mediator {
@@ -141,6 +161,8 @@ impl Mediator {
             Mediator::MakeFault(m) => m.apply(ctx),
             Mediator::Variable(m) => m.apply(ctx),
             Mediator::ThrowError(m) => m.apply(ctx),
+            Mediator::Xslt(m) => m.apply(ctx),
+            Mediator::DataMapper(m) => m.apply(ctx),
             Mediator::Respond(_)
             | Mediator::Send(_)
             | Mediator::Call(_)
@@ -162,6 +184,7 @@ impl Mediator {
             | Mediator::Throttle(_)
             | Mediator::Validate(_)
             | Mediator::Cache(_)
+            | Mediator::Script(_)
             | Mediator::HttpConnector(_) => Ok(()),
         }
     }
@@ -196,6 +219,9 @@ impl Mediator {
             Mediator::ThrowError(m) => m.needs_payload(),
             Mediator::Validate(m) => m.needs_payload(),
             Mediator::Cache(m) => m.needs_payload(),
+            Mediator::Xslt(m) => m.needs_payload(),
+            Mediator::DataMapper(m) => m.needs_payload(),
+            Mediator::Script(m) => m.needs_payload(),
             Mediator::Respond(_)
             | Mediator::Send(_)
             | Mediator::Call(_)

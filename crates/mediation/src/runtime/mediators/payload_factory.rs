@@ -339,6 +339,10 @@ impl PayloadFactory {
                 })?;
                 p
             }
+            // A format that renders to nothing (or only spaces: MI's look-ahead counts only ' '
+            // as empty) gives an empty JSON payload, not an error (JsonUtil.getNewJsonPayload
+            // returns null for an empty stream; PayloadFactoryMediator carries on).
+            MediaType::Json if text.bytes().all(|b| b == b' ') => Payload::Empty,
             MediaType::Json => match serde_json::from_str(&text) {
                 Ok(value) => {
                     Payload::Json(crate::runtime::payload::JsonPayload::with_text(value, text))
@@ -604,6 +608,35 @@ mod tests {
             args: vec![],
         };
         assert!(nothing_json.apply(&mut c).is_err());
+    }
+
+    // SetPropertyMessageBuilderInvokedWithEmptyContentTypeTestCase: `<format/>` with media-type
+    // json is an empty JSON payload (JsonUtil.getNewJsonPayload: an empty or all-space stream is
+    // no payload, not an error); a newline is not "empty" there and stays an error.
+    #[test]
+    fn an_empty_json_format_is_an_empty_payload() {
+        let mut c = ctx();
+        for format in ["", "   "] {
+            let empty = PayloadFactory {
+                template: None,
+                media_type: MediaType::Json,
+                format: format.into(),
+                args: vec![],
+            };
+            empty.apply(&mut c).unwrap();
+            assert_eq!(c.payload, Some(Payload::Empty), "{format:?}");
+            assert_eq!(
+                c.get(Scope::Axis2, props::MESSAGE_TYPE).as_deref(),
+                Some("application/json")
+            );
+        }
+        let newline = PayloadFactory {
+            template: None,
+            media_type: MediaType::Json,
+            format: "\n".into(),
+            args: vec![],
+        };
+        assert!(newline.apply(&mut c).is_err());
     }
 
     mod freemarker_template {

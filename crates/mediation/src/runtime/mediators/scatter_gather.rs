@@ -2,8 +2,9 @@
 //! runs on its own copy of the message ([`copy_message`], as `<clone>` copies), and the
 //! aggregation `expression` of each branch's final message is gathered.
 //!
-//! - **Branches** run concurrently in the request's task (`parallel-execution`, the default) or
-//!   one after the other. A copy is collected when its sequence runs to its end; a branch that
+//! - **Branches** run concurrently in the request's task (`parallel-execution`, the default; at
+//!   most `[mediation] max_inflight_branches` at once, runtime/mediators/branches.rs) or one after
+//!   the other. A copy is collected when its sequence runs to its end; a branch that
 //!   answers the client or drops its copy is not collected (logged); a branch that fails fails the
 //!   mediator, and the enclosing fault handlers run with the original message.
 //! - **Aggregation** (EIP `Aggregate.isComplete`): a copy whose `condition` is not the text `true`
@@ -20,15 +21,13 @@
 //! Difference: in sequential mode the branches after the one that completes the aggregation
 //! (min/max messages) are not started.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
 use crate::runtime::engine::{Ended, Engine, Fault, Route, Sequence, Step};
+use crate::runtime::mediators::branches::{Branch, gather};
 use crate::runtime::mediators::copy_message;
 use crate::runtime::payload::{JsonPayload, Payload};
 use crate::runtime::value::ValueSource;
@@ -91,43 +90,6 @@ fn count<B: MessageBody>(
     Ok(Some(n.max(0) as usize))
 }
 
-/// Gathers arrivals until `done` says the aggregation is complete or every future has finished.
-/// The outputs are in arrival order; the futures left are dropped.
-pub(crate) async fn gather<T>(
-    futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_>>>,
-    timeout: Option<Duration>,
-    mut done: impl FnMut(&T) -> bool,
-) -> Vec<T> {
-    let mut pending: Vec<Option<_>> = futures.into_iter().map(Some).collect();
-    let mut arrived = Vec::with_capacity(pending.len());
-    let mut deadline = timeout.map(|t| Box::pin(tokio::time::sleep(t)));
-    std::future::poll_fn(|cx| {
-        for slot in pending.iter_mut() {
-            if let Some(future) = slot
-                && let Poll::Ready(output) = future.as_mut().poll(cx)
-            {
-                *slot = None;
-                let complete = done(&output);
-                arrived.push(output);
-                if complete {
-                    return Poll::Ready(());
-                }
-            }
-        }
-        if pending.iter().all(Option::is_none) {
-            return Poll::Ready(());
-        }
-        if let Some(deadline) = deadline.as_mut()
-            && deadline.as_mut().poll(cx).is_ready()
-        {
-            return Poll::Ready(());
-        }
-        Poll::Pending
-    })
-    .await;
-    arrived
-}
-
 impl<B: MessageBody> Engine<'_, B> {
     /// Runs `<scatter-gather>`; `Continue` lets the original message go on.
     pub(crate) fn run_scatter_gather<'a>(
@@ -186,15 +148,14 @@ impl<B: MessageBody> Engine<'_, B> {
                     || max.is_some_and(|m| collected >= m)
             };
             let arrivals = if sg.parallel {
-                let futures = sg
-                    .branches
-                    .iter()
-                    .map(|seq| {
-                        Box::pin(run_branch(seq.clone(), copy_message(ctx)))
-                            as Pin<Box<dyn Future<Output = Arrival<B>> + Send + '_>>
-                    })
-                    .collect();
-                gather(futures, sg.timeout, complete).await
+                // The copies are made before any branch starts (the branches are the artifact's,
+                // few); a branch starts when a place under the limit is free.
+                let copies: Vec<MessageContext<B>> =
+                    sg.branches.iter().map(|_| copy_message(ctx)).collect();
+                let branches = sg.branches.iter().zip(copies).map(|(seq, copy)| {
+                    Box::pin(run_branch(seq.clone(), copy)) as Branch<'_, Arrival<B>>
+                });
+                gather(self.max_inflight_branches, branches, sg.timeout, complete).await
             } else {
                 let started = tokio::time::Instant::now();
                 let mut arrivals = Vec::with_capacity(total);
@@ -420,7 +381,8 @@ mod tests {
         );
     }
 
-    type Boxed = Pin<Box<dyn Future<Output = &'static str> + Send>>;
+    type Boxed = Branch<'static, &'static str>;
+    const NO_LIMIT: usize = usize::MAX;
 
     fn slow(name: &'static str, yields: usize) -> Boxed {
         Box::pin(async move {
@@ -434,13 +396,15 @@ mod tests {
     // Arrival order, early completion, and the timeout.
     #[tokio::test]
     async fn gather_in_arrival_order_until_complete() {
-        let all = gather(vec![slow("slow", 3), slow("fast", 0)], None, |_| false).await;
+        let two = || [slow("slow", 3), slow("fast", 0)].into_iter();
+        let all = gather(NO_LIMIT, two(), None, |_| false).await;
         assert_eq!(all, vec!["fast", "slow"]);
-        let first = gather(vec![slow("slow", 3), slow("fast", 0)], None, |_| true).await;
+        let first = gather(NO_LIMIT, two(), None, |_| true).await;
         assert_eq!(first, vec!["fast"]);
         let never: Boxed = Box::pin(std::future::pending());
         let timed = gather(
-            vec![never, slow("fast", 0)],
+            NO_LIMIT,
+            [never, slow("fast", 0)].into_iter(),
             Some(Duration::from_millis(20)),
             |_| false,
         )

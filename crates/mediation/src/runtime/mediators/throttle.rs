@@ -88,6 +88,10 @@ pub struct Throttle {
     windows: Mutex<CallerTable<CallerKey>>,
     /// Time zero of the windows' clock.
     epoch: Instant,
+    /// The `<policy key>` that names no deployed entry: MI deploys the mediator and faults each
+    /// message (SYN `mediators/throttle/ThrottleMediator.java`: "Cannot find throttling policy
+    /// using key : ...").
+    pub missing_policy: Option<String>,
 }
 
 /// The entries of one caller type.
@@ -236,6 +240,7 @@ impl Throttle {
             domain,
             windows: Mutex::new(CallerTable::default()),
             epoch: Instant::now(),
+            missing_policy: None,
         }
     }
 
@@ -345,6 +350,11 @@ impl<B: MessageBody> Engine<'_, B> {
         Box::pin(async move {
             if ctx.is_response {
                 return Ok(Ended::Continue);
+            }
+            if let Some(key) = &throttle.missing_policy {
+                return Err(Fault::mediation(format!(
+                    "Cannot find throttling policy using key : {key}"
+                )));
             }
             let (allowed, permit) = throttle.admit(ctx);
             ctx.throttle_permits.extend(permit);
