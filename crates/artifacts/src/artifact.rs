@@ -8,9 +8,12 @@ use crate::endpoint::{Endpoint, parse_endpoint};
 use crate::error::ArtifactError;
 use crate::inject::InjectedValues;
 use crate::local_entry::{LocalEntry, parse_local_entry};
+use crate::message_processor::{MessageProcessor, parse_message_processor};
+use crate::message_store::{MessageStore, parse_message_store};
 use crate::proxy::{ProxyService, parse_proxy};
 use crate::sequence::{Sequence, parse_sequence};
 use crate::span::Span;
+use crate::task::{Task, parse_task};
 use crate::template::{Template, parse_template};
 use crate::xml::{Ctx, SYNAPSE_NS, element_name, parse_document};
 
@@ -30,6 +33,10 @@ pub enum Artifact {
     LocalEntry(LocalEntry),
     /// A sequence template.
     Template(Template),
+    /// A scheduled task (`tasks/`).
+    Task(Task),
+    MessageStore(MessageStore),
+    MessageProcessor(MessageProcessor),
 }
 
 /// The artifact kinds Conflux deploys, with their folder and root element.
@@ -41,16 +48,23 @@ pub enum ArtifactKind {
     Sequence,
     LocalEntry,
     Template,
+    Task,
+    MessageStore,
+    MessageProcessor,
 }
 
 impl ArtifactKind {
-    pub const ALL: [ArtifactKind; 6] = [
+    /// In deployment order (MI's `SynapseImportDeployer`/CApp order: what others refer to first).
+    pub const ALL: [ArtifactKind; 9] = [
         ArtifactKind::LocalEntry,
         ArtifactKind::Endpoint,
         ArtifactKind::Template,
         ArtifactKind::Sequence,
+        ArtifactKind::MessageStore,
+        ArtifactKind::MessageProcessor,
         ArtifactKind::ProxyService,
         ArtifactKind::Api,
+        ArtifactKind::Task,
     ];
 
     /// Folder under `synapse-configs/default/`.
@@ -62,6 +76,9 @@ impl ArtifactKind {
             ArtifactKind::Sequence => "sequences",
             ArtifactKind::LocalEntry => "local-entries",
             ArtifactKind::Template => "templates",
+            ArtifactKind::Task => "tasks",
+            ArtifactKind::MessageStore => "message-stores",
+            ArtifactKind::MessageProcessor => "message-processors",
         }
     }
 
@@ -73,6 +90,9 @@ impl ArtifactKind {
             ArtifactKind::Sequence => "sequence",
             ArtifactKind::LocalEntry => "localEntry",
             ArtifactKind::Template => "template",
+            ArtifactKind::Task => "task",
+            ArtifactKind::MessageStore => "messageStore",
+            ArtifactKind::MessageProcessor => "messageProcessor",
         }
     }
 }
@@ -86,6 +106,9 @@ impl Artifact {
             Artifact::Sequence(_) => ArtifactKind::Sequence,
             Artifact::LocalEntry(_) => ArtifactKind::LocalEntry,
             Artifact::Template(_) => ArtifactKind::Template,
+            Artifact::Task(_) => ArtifactKind::Task,
+            Artifact::MessageStore(_) => ArtifactKind::MessageStore,
+            Artifact::MessageProcessor(_) => ArtifactKind::MessageProcessor,
         }
     }
 
@@ -98,6 +121,9 @@ impl Artifact {
             Artifact::Sequence(s) => s.name.as_deref().unwrap_or_default(),
             Artifact::LocalEntry(l) => &l.key,
             Artifact::Template(t) => &t.name,
+            Artifact::Task(t) => &t.name,
+            Artifact::MessageStore(s) => &s.name,
+            Artifact::MessageProcessor(p) => &p.name,
         }
     }
 
@@ -109,6 +135,9 @@ impl Artifact {
             Artifact::Sequence(s) => &s.span,
             Artifact::LocalEntry(l) => &l.span,
             Artifact::Template(t) => &t.span,
+            Artifact::Task(t) => &t.span,
+            Artifact::MessageStore(s) => &s.span,
+            Artifact::MessageProcessor(p) => &p.span,
         }
     }
 }
@@ -116,9 +145,6 @@ impl Artifact {
 /// Root elements of artifact kinds Synapse knows but Conflux does not deploy (synapse-subset §1.2).
 const UNSUPPORTED_ROOTS: &[(&str, &str)] = &[
     ("inboundEndpoint", "Tier 2/3: inbound endpoints"),
-    ("task", "Tier 2: tasks"),
-    ("messageStore", "Tier 2: message stores"),
-    ("messageProcessor", "Tier 2: message processors"),
     (
         "definitions",
         "legacy <definitions> bundle; use one artifact per file",
@@ -188,6 +214,13 @@ fn parse(
         "sequence" => Ok(Artifact::Sequence(parse_sequence(&ctx, root, true)?)),
         "localEntry" => Ok(Artifact::LocalEntry(parse_local_entry(&ctx, root, xml)?)),
         "template" => Ok(Artifact::Template(parse_template(&ctx, root, xml)?)),
+        "task" => Ok(Artifact::Task(parse_task(file_label, xml)?)),
+        "messageStore" => Ok(Artifact::MessageStore(parse_message_store(
+            file_label, xml,
+        )?)),
+        "messageProcessor" => Ok(Artifact::MessageProcessor(parse_message_processor(
+            file_label, xml,
+        )?)),
         other => match UNSUPPORTED_ROOTS.iter().find(|(name, _)| *name == other) {
             Some((_, why)) => Err(ctx.unsupported(root, format!("artifact kind <{other}>"), why)),
             None => Err(ctx.invalid(
@@ -224,13 +257,13 @@ mod tests {
             .is_ok()
         );
         let err = parse_artifact(
-            "tasks/T.xml",
-            "<task xmlns=\"http://ws.apache.org/ns/synapse\" name=\"T\"/>",
+            "inbound-endpoints/I.xml",
+            "<inboundEndpoint xmlns=\"http://ws.apache.org/ns/synapse\" name=\"I\"/>",
         )
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported artifact kind <task> (Tier 2: tasks) at tasks/T.xml:1:1"
+            "unsupported artifact kind <inboundEndpoint> (Tier 2/3: inbound endpoints) at inbound-endpoints/I.xml:1:1"
         );
     }
 

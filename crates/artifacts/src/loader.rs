@@ -26,9 +26,6 @@ pub const IMPLICIT_SEQUENCES: [&str; 2] = ["main", "fault"];
 /// Folders of artifact kinds Conflux does not deploy; their files are reported, not ignored.
 pub const UNSUPPORTED_FOLDERS: &[(&str, &str)] = &[
     ("inbound-endpoints", "Tier 2/3: inbound endpoints"),
-    ("tasks", "Tier 2: tasks"),
-    ("message-stores", "Tier 2: message stores"),
-    ("message-processors", "Tier 2: message processors"),
     ("imports", "Tier 3: connector imports"),
     ("event-sources", "Tier 3: event sources"),
     ("priority-executors", "Tier 3: priority executors"),
@@ -44,6 +41,10 @@ pub struct Artifacts {
     pub local_entries: Vec<LocalEntry>,
     /// Sequence templates (`templates/`), run by `<call-template>`.
     pub templates: Vec<Template>,
+    /// Scheduled tasks (`tasks/`).
+    pub tasks: Vec<crate::task::Task>,
+    pub message_stores: Vec<crate::message_store::MessageStore>,
+    pub message_processors: Vec<crate::message_processor::MessageProcessor>,
     /// The file registry behind `conf:`/`gov:`/`local:` keys (`registry.rs`); not counted by
     /// `len()`, which counts artifacts.
     pub registry: Registry,
@@ -96,6 +97,9 @@ impl Artifacts {
             + self.sequences.len()
             + self.local_entries.len()
             + self.templates.len()
+            + self.tasks.len()
+            + self.message_stores.len()
+            + self.message_processors.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -213,6 +217,38 @@ impl Artifacts {
                     ));
                 }
                 self.templates.push(template);
+            }
+            Artifact::Task(task) => {
+                if let Some(first) = self.tasks.iter().find(|t| t.name == task.name) {
+                    return Err(duplicate("task", &task.name, &first.span, &task.span));
+                }
+                self.tasks.push(task);
+            }
+            Artifact::MessageStore(store) => {
+                if let Some(first) = self.message_stores.iter().find(|s| s.name == store.name) {
+                    return Err(duplicate(
+                        "message store",
+                        &store.name,
+                        &first.span,
+                        &store.span,
+                    ));
+                }
+                self.message_stores.push(store);
+            }
+            Artifact::MessageProcessor(processor) => {
+                if let Some(first) = self
+                    .message_processors
+                    .iter()
+                    .find(|p| p.name == processor.name)
+                {
+                    return Err(duplicate(
+                        "message processor",
+                        &processor.name,
+                        &first.span,
+                        &processor.span,
+                    ));
+                }
+                self.message_processors.push(processor);
             }
         }
         Ok(())
@@ -529,7 +565,7 @@ mod tests {
             "local-entries/L.xml",
             &format!(r#"<localEntry {NS} key="S">x</localEntry>"#),
         );
-        write(d, "tasks/Tk.xml", "<task/>");
+        write(d, "inbound-endpoints/In.xml", "<inboundEndpoint/>");
         write(
             d,
             "templates/Tm.xml",
@@ -570,7 +606,7 @@ mod tests {
         assert!(
             errors
                 .iter()
-                .any(|e| e == "unsupported artifact kind tasks/ (Tier 2: tasks) at tasks/Tk.xml")
+                .any(|e| e == "unsupported artifact kind inbound-endpoints/ (Tier 2/3: inbound endpoints) at inbound-endpoints/In.xml")
         );
         assert_eq!(report.errors.len(), 5, "{errors:#?}");
         let unresolved: Vec<String> = report

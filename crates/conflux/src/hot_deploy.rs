@@ -13,6 +13,7 @@ use conflux_artifacts::{Application, Applications};
 use conflux_config::Config;
 use conflux_deployer::{Deployer, Snapshot};
 use conflux_mediation::runtime::deployment::DeploymentCounters;
+use conflux_messaging::Messaging;
 use conflux_transport::client::BackendClient;
 use conflux_transport::passthrough::{EndpointSender, Live, ProxySwitches};
 use tokio::sync::mpsc;
@@ -22,7 +23,14 @@ use crate::deploy;
 const LOG: &str = "conflux::deployer";
 
 /// The first snapshot's [`Live`]: every counter at zero, every endpoint ACTIVE.
-pub fn first_live(snapshot: Snapshot, client: BackendClient, config: &Config) -> Live {
+pub fn first_live(
+    mut snapshot: Snapshot,
+    client: BackendClient,
+    config: &Config,
+    messaging: &Messaging,
+) -> Live {
+    snapshot.deployment.attached.data_services = deploy::data_services(config);
+    messaging.prepare(&mut snapshot.deployment, &snapshot.artifacts);
     let sender = EndpointSender::new(
         client,
         &snapshot.deployment.endpoints,
@@ -38,13 +46,19 @@ pub fn first_live(snapshot: Snapshot, client: BackendClient, config: &Config) ->
         artifacts: snapshot.artifacts,
         proxy_running,
         applications: snapshot.applications,
-        data_services: deploy::data_services(config),
     }
 }
 
 /// The next [`Live`] after `previous`: the same connection pool; counters, endpoint states and
 /// proxy switches of what is still there carry on.
-pub fn next_live(snapshot: Snapshot, previous: &Live, config: &Config) -> Live {
+pub fn next_live(
+    mut snapshot: Snapshot,
+    previous: &Live,
+    config: &Config,
+    messaging: &Messaging,
+) -> Live {
+    snapshot.deployment.attached.data_services = deploy::data_services(config);
+    messaging.prepare(&mut snapshot.deployment, &snapshot.artifacts);
     let sender = previous.sender.carrying(
         &snapshot.deployment.endpoints,
         &previous.deployment.endpoints,
@@ -68,7 +82,6 @@ pub fn next_live(snapshot: Snapshot, previous: &Live, config: &Config) -> Live {
         artifacts: snapshot.artifacts,
         proxy_running,
         applications: snapshot.applications,
-        data_services: deploy::data_services(config),
     }
 }
 
@@ -146,6 +159,8 @@ pub struct Redeployer {
     pub live: Arc<ArcSwap<Live>>,
     pub status: Arc<ServerStatus>,
     pub config: Arc<Config>,
+    /// Tasks, message stores and processors, kept in step with each new snapshot.
+    pub messaging: Arc<Messaging>,
 }
 
 impl Redeployer {
@@ -162,8 +177,13 @@ impl Redeployer {
         log_snapshot(&snapshot, Some((&old_failures, &previous.applications)));
         self.status.set_faulty_artifacts(snapshot.failures.clone());
         let summary = snapshot.summary();
-        self.live
-            .store(Arc::new(next_live(snapshot, &previous, &self.config)));
+        self.live.store(Arc::new(next_live(
+            snapshot,
+            &previous,
+            &self.config,
+            &self.messaging,
+        )));
+        self.messaging.published(&self.live);
         tracing::info!(target: LOG, "Redeployed in {} ms: {summary}", started.elapsed().as_millis());
     }
 }

@@ -126,9 +126,16 @@ async fn run_async(
         }
     };
     let failures = snapshot.failures.clone();
+    let config = Arc::new(config);
+    let messaging = Arc::new(conflux_messaging::Messaging::new(
+        &conflux_messaging::MessagingContext {
+            config: config.clone(),
+        },
+    ));
     let live = Arc::new(ArcSwap::from_pointee(crate::hot_deploy::first_live(
-        snapshot, client, &config,
+        snapshot, client, &config, &messaging,
     )));
+    messaging.published(&live);
     let mut passthrough =
         PassThrough::new(live.clone()).with_max_request_bytes(config.transport.max_request_bytes);
     match crate::access_log::load(&config.home, &config.hostname) {
@@ -167,13 +174,13 @@ async fn run_async(
             http_port,
         ));
     }
-    let config = Arc::new(config);
     let trigger = crate::hot_deploy::start(
         crate::hot_deploy::Redeployer {
             deployer: Arc::new(std::sync::Mutex::new(deployer)),
             live: live.clone(),
             status: status.clone(),
             config: config.clone(),
+            messaging: messaging.clone(),
         },
         config.hot_deployment && !matches!(origin, crate::deploy::Origin::CApp(_)),
         conflux_deployer::watch::DEFAULT_DEBOUNCE,
@@ -293,6 +300,7 @@ async fn run_async(
     let signal = wait_for_stop_signal().await;
     tracing::info!(target: LOG, "Received {signal}: no longer accepting connections; draining in-flight requests (up to {} s)", DRAIN_TIMEOUT.as_secs());
     shutdown.cancel();
+    messaging.shutdown();
     tracker.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
         .await

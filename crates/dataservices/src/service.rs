@@ -39,6 +39,9 @@ pub enum DeployError {
 /// A matched resource and the values of its `{param}` path segments.
 type ResourceMatch<'s> = (&'s Resource, Vec<(String, RequestValue)>);
 
+/// The deployed data services by name (what `/services/<name>/...` and `dataServiceCall` reach).
+pub type DataServices = std::sync::Arc<BTreeMap<String, std::sync::Arc<DeployedService>>>;
+
 /// A data service ready to answer requests.
 pub struct DeployedService {
     model: DataService,

@@ -779,6 +779,9 @@ fn defined_name(artifact: &Artifact) -> String {
         ArtifactKind::Api => "api",
         ArtifactKind::ProxyService => "proxy",
         ArtifactKind::LocalEntry => "localEntry",
+        ArtifactKind::Task => "task",
+        ArtifactKind::MessageStore => "messageStore",
+        ArtifactKind::MessageProcessor => "messageProcessor",
     };
     format!("{kind}:{}", artifact.name())
 }

@@ -41,9 +41,6 @@ impl Layout {
 /// The VS Code project's folders of kinds Conflux does not deploy yet.
 const VSCODE_UNSUPPORTED_FOLDERS: &[(&str, &str)] = &[
     ("inbound-endpoints", "Tier 2/3: inbound endpoints"),
-    ("tasks", "Tier 2: tasks"),
-    ("message-stores", "Tier 2: message stores"),
-    ("message-processors", "Tier 2: message processors"),
     ("data-services", "data services are not deployed yet"),
     ("data-sources", "data sources are not deployed yet"),
 ];
@@ -323,7 +320,7 @@ mod tests {
         let root = tmp.path();
         touch(&root.join("src/main/wso2mi/artifacts/apis/Hello.xml"));
         touch(&root.join("src/main/wso2mi/artifacts/endpoints/Ep.xml"));
-        touch(&root.join("src/main/wso2mi/artifacts/tasks/T.xml"));
+        touch(&root.join("src/main/wso2mi/artifacts/inbound-endpoints/I.xml"));
         let sources = Sources::project(root).unwrap();
         let files: Vec<ArtifactFile> = sources.folders[0]
             .files()
@@ -343,7 +340,7 @@ mod tests {
                     "src/main/wso2mi/artifacts/apis/Hello.xml",
                     Some(ArtifactKind::Api)
                 ),
-                ("src/main/wso2mi/artifacts/tasks/T.xml", None),
+                ("src/main/wso2mi/artifacts/inbound-endpoints/I.xml", None),
             ]
         );
         assert!(sources.registry.contains(&RegistryFolder::Prefixed {

@@ -4,7 +4,6 @@
 //! of one name). The body is read up to [`MAX_REQUEST_BODY_BYTES`] and the request handed to
 //! [`DeployedService::invoke`].
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use conflux_dataservices::service::{DeployedService, MAX_REQUEST_BODY_BYTES, ServiceRequest};
@@ -14,8 +13,7 @@ use hyper::body::Incoming;
 
 use crate::body::ProxyBody;
 
-/// The deployed data services by name.
-pub type DataServices = Arc<BTreeMap<String, Arc<DeployedService>>>;
+pub use conflux_dataservices::service::DataServices;
 
 /// The data service a `/services/NAME...` path names, if one is deployed under that name.
 pub fn lookup<'a>(services: &'a DataServices, path: &str) -> Option<&'a Arc<DeployedService>> {

@@ -247,8 +247,6 @@ pub struct Live {
     pub proxy_running: ProxySwitches,
     /// The carbon applications found, active and faulty (Management API `/applications`).
     pub applications: conflux_artifacts::Applications,
-    /// The deployed data services (`.dbs`), served on `/services/<name>/...`.
-    pub data_services: crate::data_services::DataServices,
 }
 
 /// Run/stop switches of the deployed proxy services.
@@ -469,9 +467,10 @@ impl PassThrough {
                 .unwrap_or_default();
             return inactive_proxy_response(name);
         }
-        if !live.data_services.is_empty()
+        let data_services = &live.deployment.attached.data_services;
+        if !data_services.is_empty()
             && let Some(path) = request.uri().path_and_query().map(|p| p.as_str())
-            && let Some(service) = crate::data_services::lookup(&live.data_services, path)
+            && let Some(service) = crate::data_services::lookup(data_services, path)
             && live.deployment.proxy_table.dispatch(path).is_none()
         {
             let service = service.clone();

@@ -23,7 +23,7 @@ fn url(ctx: &Ctx<'_>, name: &str, suffix: &str) -> String {
 }
 
 pub(super) fn get(ctx: &Ctx<'_>) -> Response<Bytes> {
-    let services = &ctx.live.data_services;
+    let services = &ctx.live.deployment.attached.data_services;
     if let Some(name) = ctx.query.get("dataServiceName") {
         return match services.get(name) {
             Some(s) => json_response(StatusCode::OK, &detail(ctx, s.model())),

@@ -70,7 +70,6 @@ fn live_with(artifacts: Artifacts, applications: Applications) -> Arc<ArcSwap<Li
         artifacts,
         proxy_running,
         applications,
-        data_services: Default::default(),
     }))
 }
 

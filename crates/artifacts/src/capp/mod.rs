@@ -38,8 +38,11 @@ pub const CAPP_SERVER_ROLES: [&str; 3] = [
 ];
 
 /// Artifact types Conflux deploys from a CApp.
-pub const CAPP_SUPPORTED_TYPES: [&str; 9] = [
+pub const CAPP_SUPPORTED_TYPES: [&str; 12] = [
     "synapse/api",
+    "synapse/task",
+    "synapse/message-store",
+    "synapse/message-processors",
     "synapse/proxy-service",
     "synapse/sequence",
     "synapse/endpoint",
@@ -116,13 +119,20 @@ impl CAppArtifactKind {
             "synapse/endpoint" => CAppArtifactKind::Synapse(ArtifactKind::Endpoint),
             "synapse/local-entry" => CAppArtifactKind::Synapse(ArtifactKind::LocalEntry),
             "synapse/template" => CAppArtifactKind::Synapse(ArtifactKind::Template),
+            "synapse/task" => CAppArtifactKind::Synapse(ArtifactKind::Task),
+            "synapse/message-store" => CAppArtifactKind::Synapse(ArtifactKind::MessageStore),
+            "synapse/message-processors" => {
+                CAppArtifactKind::Synapse(ArtifactKind::MessageProcessor)
+            }
             "registry/resource" => CAppArtifactKind::RegistryResource,
             "config/property" => CAppArtifactKind::ConfigProperty,
             _ => return None,
         })
     }
 
-    /// Rank in MI's deploy order within one CApp.
+    /// Rank in MI's deploy order within one CApp (`SynapseAppDeployer.getOrderedArtifactsMap`:
+    /// local entries, endpoints, sequences, message stores, templates, proxy services, tasks,
+    /// message processors, APIs).
     fn deploy_rank(self) -> u8 {
         match self {
             CAppArtifactKind::ConfigProperty => 0,
@@ -131,9 +141,12 @@ impl CAppArtifactKind {
                 ArtifactKind::LocalEntry => 2,
                 ArtifactKind::Endpoint => 3,
                 ArtifactKind::Sequence => 4,
-                ArtifactKind::Template => 5,
-                ArtifactKind::ProxyService => 6,
-                ArtifactKind::Api => 7,
+                ArtifactKind::MessageStore => 5,
+                ArtifactKind::Template => 6,
+                ArtifactKind::ProxyService => 7,
+                ArtifactKind::Task => 8,
+                ArtifactKind::MessageProcessor => 9,
+                ArtifactKind::Api => 10,
             },
         }
     }
@@ -626,9 +639,6 @@ fn unsupported_reason(kind_name: &str) -> Option<&'static str> {
         "lib/synapse/mediator" => {
             "it is a Java class mediator (a .jar), and Conflux runs no Java code"
         }
-        "synapse/task" => "scheduled tasks are not implemented in Conflux",
-        "synapse/message-store" => "message stores are not implemented in Conflux",
-        "synapse/message-processors" => "message processors are not implemented in Conflux",
         "synapse/inbound-endpoint" => "inbound endpoints are not implemented in Conflux",
         "synapse/event-source" => "event sources are not implemented in Conflux",
         "service/dataservice" => "data services (.dbs) are not implemented in Conflux",

@@ -297,9 +297,6 @@ fn each_type_conflux_cannot_run_is_refused_naming_artifact_type_and_capp() {
     for (kind, file, why) in [
         ("lib/synapse/mediator", "m.jar", "Java class mediator"),
         ("synapse/lib", "c.zip", "connector"),
-        ("synapse/task", "t.xml", "scheduled tasks"),
-        ("synapse/message-store", "s.xml", "message stores"),
-        ("synapse/message-processors", "p.xml", "message processors"),
         ("synapse/inbound-endpoint", "i.xml", "inbound endpoints"),
         ("synapse/event-source", "e.xml", "event sources"),
         ("service/dataservice", "d.dbs", "data services"),
@@ -326,13 +323,18 @@ fn every_problem_of_a_capp_is_reported() {
         &artifacts_xml(
             "Bad",
             &[
-                ("Task", "EnterpriseServiceBus"),
+                ("Inbound", "EnterpriseServiceBus"),
                 ("Missing", "EnterpriseServiceBus"),
                 ("Two", "EnterpriseServiceBus"),
             ],
         ),
     );
-    synapse(&mut zip, "Task", "synapse/task", "<task/>");
+    synapse(
+        &mut zip,
+        "Inbound",
+        "synapse/inbound-endpoint",
+        "<inboundEndpoint/>",
+    );
     zip.deflated(
         "Two_1.0.0/artifact.xml",
         &artifact_xml("Two", "synapse/sequence", &["a.xml", "b.xml"]),
@@ -357,7 +359,11 @@ fn every_problem_of_a_capp_is_reported() {
         "{}",
         errors[0]
     );
-    assert!(errors[1].contains("synapse/task"), "{}", errors[1]);
+    assert!(
+        errors[1].contains("synapse/inbound-endpoint"),
+        "{}",
+        errors[1]
+    );
     assert!(
         errors[2].contains("exactly one <file>, found 2"),
         "{}",
@@ -365,7 +371,7 @@ fn every_problem_of_a_capp_is_reported() {
     );
     // Faulty CApps are still listed with their resolved artifacts (as MI lists them).
     let kinds: Vec<_> = artifacts.iter().map(|a| a.kind.as_str()).collect();
-    assert_eq!(kinds, ["synapse/task", "synapse/sequence"]);
+    assert_eq!(kinds, ["synapse/inbound-endpoint", "synapse/sequence"]);
     let app = application_from_error("Bad.car", &err);
     assert_eq!(app.name, "Bad");
     assert_eq!(app.version.as_deref(), Some("1.0.0"));

@@ -18,6 +18,9 @@ use bytes::Bytes;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+pub mod store;
+pub use store::{MessageStore, MessageStores, NewMessage, StoreFuture};
+
 /// Most messages one in-memory store holds. MI's store is unbounded (a `ConcurrentLinkedQueue`);
 /// Conflux refuses the message past this count so a dead backend cannot exhaust memory.
 pub const IN_MEMORY_STORE_MAX_MESSAGES: usize = 10_000;
@@ -27,6 +30,9 @@ pub enum StoreError {
     /// MessageStoreMediator: "Failed to store message" — here because the store is full.
     #[error("message store '{store}' is full ({limit} messages); the message was not stored")]
     Full { store: String, limit: usize },
+    /// A durable store's broker or database cannot be reached or refused the operation.
+    #[error("message store '{store}' is unavailable: {reason}")]
+    Unavailable { store: String, reason: String },
 }
 
 /// A copy of a message as the `<store>` mediator saw it.

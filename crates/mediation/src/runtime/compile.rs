@@ -253,6 +253,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         registry: c.registry.clone(),
         configs: Arc::new(artifacts.configs.clone()),
         api_definitions: crate::dispatch::swagger::ApiDefinitions::from_artifacts(artifacts),
+        attached: Default::default(),
     };
     let has_fault_handlers = c.template_handlers
         || deployment.sequences.contains_key("fault")

@@ -74,6 +74,34 @@ pub struct Deployment {
     pub configs: Arc<std::collections::BTreeMap<String, String>>,
     /// What `GET /<API name>?swagger.json` and `?swagger.yaml` serve (`dispatch::swagger`).
     pub api_definitions: ApiDefinitions,
+    /// What the server attaches beyond the compiled artifacts: message stores, data services.
+    pub attached: Attached,
+}
+
+/// What the server attaches to a deployment beyond the compiled Synapse artifacts: the message
+/// stores the `<store>` mediator writes to, and the data services `/services/<name>` and
+/// `dataServiceCall` reach. Both outlive one snapshot (a store keeps its messages and a data
+/// service its pool across a hot redeploy that leaves them unchanged), so the server builds them
+/// and sets them on each new deployment.
+#[derive(Clone, Default)]
+pub struct Attached {
+    pub message_stores: crate::messaging::MessageStores,
+    pub data_services: conflux_dataservices::service::DataServices,
+}
+
+impl std::fmt::Debug for Attached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attached")
+            .field(
+                "message_stores",
+                &self.message_stores.keys().collect::<Vec<_>>(),
+            )
+            .field(
+                "data_services",
+                &self.data_services.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl Deployment {
@@ -97,6 +125,7 @@ impl Deployment {
             registry: Arc::default(),
             configs: Arc::default(),
             api_definitions: ApiDefinitions::default(),
+            attached: Attached::default(),
         }
     }
 
@@ -145,6 +174,7 @@ impl Deployment {
             keep_request_headers: self.has_fault_handlers,
             max_message_bytes: self.max_message_bytes,
             max_inflight_branches: self.max_inflight_branches,
+            attached: &self.attached,
         };
 
         if let Some(proxy) = self.proxy_table.dispatch(&path_and_query)

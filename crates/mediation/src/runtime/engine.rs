@@ -180,6 +180,8 @@ pub struct Engine<'d, B: MessageBody> {
     /// The most branches of one message that run at once
     /// ([`crate::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES`]).
     pub max_inflight_branches: usize,
+    /// Message stores and data services (`Deployment::attached`).
+    pub attached: &'d crate::runtime::deployment::Attached,
 }
 
 impl<'d, B: MessageBody> Engine<'d, B> {
@@ -1270,6 +1272,7 @@ mod flow_tests {
             keep_request_headers: true,
             max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
             max_inflight_branches: crate::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES,
+            attached: &Default::default(),
         };
         let r = engine.mediate(route, ctx()).await;
         let (parts, body) = r.into_parts();

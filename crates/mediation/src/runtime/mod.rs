@@ -12,6 +12,7 @@ pub mod endpoint_group;
 pub mod engine;
 pub mod expr_context;
 pub mod fault;
+pub mod inject;
 pub mod lb_session;
 mod libxml;
 pub mod limits;

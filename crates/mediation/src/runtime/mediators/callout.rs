@@ -673,6 +673,7 @@ mod tests {
             keep_request_headers: true,
             max_message_bytes: 1 << 20,
             max_inflight_branches: crate::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES,
+            attached: &Default::default(),
         };
         c.call(&engine, ctx).await
     }

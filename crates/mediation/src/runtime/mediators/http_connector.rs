@@ -1802,6 +1802,7 @@ mod tests {
             keep_request_headers: false,
             max_message_bytes: crate::runtime::payload::DEFAULT_MAX_MESSAGE_BYTES,
             max_inflight_branches: crate::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES,
+            attached: &Default::default(),
         };
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
