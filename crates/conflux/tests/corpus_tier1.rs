@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use corpus_support::{
     Closure, CorpusFile, Outcome, Tier, assert_well_formed, check_all, closure, corpus_dir,
-    missing_feature, name_index, parse_error_line, print_blockers, read_corpus, sorted_counts,
+    missing_feature, name_index, parse_error_line, print_blockers, print_dangling_and_excluded,
+    read_corpus, sorted_counts,
 };
 use synapse_features::{FileFeatures, NotSynapse, RefKind, classify};
 
@@ -138,27 +139,14 @@ fn tier1_corpus_files_deploy_with_conflux_check() {
     let share = deployed as f64 / outcomes.len().max(1) as f64;
     println!("\n== conflux check over Tier-1-only files ==");
     println!("Tier-1-only files: {}", tier1.len());
-    println!(
-        "  measured, with a dangling reference (no corpus file defines it; deployed with a warning, faults per message as in MI): {}",
-        dangling.len()
+    print_dangling_and_excluded(
+        "deployed with a warning, faults per message as in MI",
+        &dangling,
+        "Tier 1",
+        &non_tier1_dependency,
+        &absent_src,
+        &files,
     );
-    for (i, what) in &dangling {
-        println!("    {}: {what}", files[*i].label);
-    }
-    println!(
-        "  excluded, references a corpus artifact beyond Tier 1: {}",
-        non_tier1_dependency.len()
-    );
-    for (i, what) in &non_tier1_dependency {
-        println!("    {}: {what}", files[*i].label);
-    }
-    println!(
-        "  excluded, a local entry's src file is not in the corpus (MI's distribution ships samples/; MI fails such an entry too): {}",
-        absent_src.len()
-    );
-    for o in &absent_src {
-        println!("    {}", files[o.root].label);
-    }
     println!(
         "measured: {}; deployed: {deployed}; share {:.1} % (target 95 %); {:.1} % of all Tier-1-only files",
         outcomes.len(),

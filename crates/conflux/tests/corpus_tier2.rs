@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use corpus_support::{
     Closure, Outcome, Tier, assert_well_formed, check_all, closure, corpus_dir, name_index,
-    print_blockers, read_corpus, sorted_counts,
+    print_blockers, print_dangling_and_excluded, read_corpus, sorted_counts,
 };
 use synapse_features::{FileFeatures, RefKind, classify};
 
@@ -206,27 +206,14 @@ fn tier2_corpus_files_deploy_with_conflux_check() {
     let share = deployed as f64 / mi_deploys.len().max(1) as f64;
     println!("\n== conflux check over Tier-2 files ==");
     println!("Tier-2 files: {}", tier2.len());
-    println!(
-        "  measured, with a dangling reference (no corpus file defines it; MI deploys and faults per message): {}",
-        dangling.len()
+    print_dangling_and_excluded(
+        "MI deploys and faults per message",
+        &dangling,
+        "Tier 1 + 2",
+        &outside,
+        &absent_src,
+        &files,
     );
-    for (i, what) in &dangling {
-        println!("    {}: {what}", files[*i].label);
-    }
-    println!(
-        "  excluded, references a corpus artifact beyond Tier 1 + 2: {}",
-        outside.len()
-    );
-    for (i, what) in &outside {
-        println!("    {}: {what}", files[*i].label);
-    }
-    println!(
-        "  excluded, a local entry's src file is not in the corpus (MI's distribution ships samples/; MI fails such an entry too): {}",
-        absent_src.len()
-    );
-    for o in &absent_src {
-        println!("    {}", files[o.root].label);
-    }
     println!(
         "  measured, MI itself rejects (rejected by Conflux for the same reason): {}",
         MI_REJECTS.len()

@@ -148,21 +148,19 @@ async fn until(counter: &AtomicU64, want: u64, what: &str) {
     }
 }
 
-/// Reads until the peer closes (or resets); what arrived.
-async fn read_to_close(tcp: &mut TcpStream) -> String {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match tokio::time::timeout(HANG, tcp.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => break,
-            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
-            Err(_) => panic!(
-                "the connection stayed open; received: {}",
-                String::from_utf8_lossy(&out)
-            ),
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// Connects to the proxy at `addr`, sends `raw` and waits until the backend has seen its request
+/// line.
+async fn reaching_backend(
+    addr: SocketAddr,
+    raw: &[u8],
+    seen: &mut mpsc::UnboundedReceiver<Seen>,
+) -> TcpStream {
+    let mut client = TcpStream::connect(addr).await.expect("connect");
+    client.write_all(raw).await.expect("request");
+    let text = String::from_utf8_lossy(raw);
+    let line = text.split("\r\n").next().unwrap_or_default();
+    assert_eq!(next(seen).await, Seen::Request(line.to_string()));
+    client
 }
 
 fn statuses(raw: &str) -> Vec<&str> {
@@ -175,15 +173,8 @@ fn statuses(raw: &str) -> Vec<&str> {
 async fn a_client_that_closes_while_the_backend_stalls_cancels_the_backend_exchange() {
     let (backend, mut seen, connections) = stalling_backend().await;
     let p = counted_proxy(backend, ServerLimits::default()).await;
-    let mut client = TcpStream::connect(p.addr).await.expect("connect");
-    client
-        .write_all(b"GET /stall HTTP/1.1\r\nHost: a\r\n\r\n")
-        .await
-        .expect("request");
-    assert_eq!(
-        next(&mut seen).await,
-        Seen::Request("GET /stall HTTP/1.1".into())
-    );
+    let client =
+        reaching_backend(p.addr, b"GET /stall HTTP/1.1\r\nHost: a\r\n\r\n", &mut seen).await;
     until(&p.stats.in_flight, 1, "requests in flight").await;
     drop(client);
     // The backend call is dropped with the exchange: its connection is closed, not pooled.
@@ -191,15 +182,7 @@ async fn a_client_that_closes_while_the_backend_stalls_cancels_the_backend_excha
     until(&p.stats.in_flight, 0, "requests in flight").await;
     assert_eq!(ListenerStats::get(&p.stats.client_gone), 1);
     // Everyone else is still served; the half-used backend connection was not reused.
-    let mut other = TcpStream::connect(p.addr).await.expect("connect");
-    other
-        .write_all(b"GET /next HTTP/1.1\r\nHost: a\r\n\r\n")
-        .await
-        .expect("request");
-    assert_eq!(
-        next(&mut seen).await,
-        Seen::Request("GET /next HTTP/1.1".into())
-    );
+    let other = reaching_backend(p.addr, b"GET /next HTTP/1.1\r\nHost: a\r\n\r\n", &mut seen).await;
     assert_eq!(connections.load(Ordering::SeqCst), 2);
     drop(other);
     assert_eq!(next(&mut seen).await, Seen::Closed);
@@ -210,15 +193,12 @@ async fn a_client_that_closes_while_the_backend_stalls_cancels_the_backend_excha
 async fn a_client_that_resets_while_the_backend_stalls_cancels_the_backend_exchange() {
     let (backend, mut seen, _) = stalling_backend().await;
     let p = counted_proxy(backend, ServerLimits::default()).await;
-    let mut client = TcpStream::connect(p.addr).await.expect("connect");
-    client
-        .write_all(b"POST /stall HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
-        .await
-        .expect("request");
-    assert_eq!(
-        next(&mut seen).await,
-        Seen::Request("POST /stall HTTP/1.1".into())
-    );
+    let client = reaching_backend(
+        p.addr,
+        b"POST /stall HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+        &mut seen,
+    )
+    .await;
     // SO_LINGER 0: the close sends RST instead of FIN.
     socket2::SockRef::from(&client)
         .set_linger(Some(Duration::ZERO))
@@ -233,19 +213,12 @@ async fn a_client_that_resets_while_the_backend_stalls_cancels_the_backend_excha
 async fn a_client_that_half_closes_after_its_request_is_taken_as_gone() {
     let (backend, mut seen, _) = stalling_backend().await;
     let p = counted_proxy(backend, ServerLimits::default()).await;
-    let mut client = TcpStream::connect(p.addr).await.expect("connect");
-    client
-        .write_all(b"GET /stall HTTP/1.1\r\nHost: a\r\n\r\n")
-        .await
-        .expect("request");
-    assert_eq!(
-        next(&mut seen).await,
-        Seen::Request("GET /stall HTTP/1.1".into())
-    );
+    let mut client =
+        reaching_backend(p.addr, b"GET /stall HTTP/1.1\r\nHost: a\r\n\r\n", &mut seen).await;
     client.shutdown().await.expect("half-close");
     assert_eq!(next(&mut seen).await, Seen::Closed);
     // No answer: the exchange was given up and the connection closed.
-    assert_eq!(read_to_close(&mut client).await, "");
+    assert_eq!(read_until_close(&mut client, HANG).await, "");
     assert_eq!(ListenerStats::get(&p.stats.client_gone), 1);
 }
 
@@ -355,7 +328,7 @@ async fn a_refused_pipelined_head_waits_for_the_slow_request_before_it() {
         .write_all(b"GET /first HTTP/1.1\r\nHost: a\r\n\r\nPOST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
         .await
         .expect("requests");
-    let raw = read_to_close(&mut client).await;
+    let raw = read_until_close(&mut client, HANG).await;
     assert_eq!(statuses(&raw), ["200", "400"], "{raw}");
     assert!(raw.contains("slow"), "{raw}");
     assert_eq!(ListenerStats::get(&p.stats.client_gone), 0);
@@ -375,7 +348,7 @@ async fn a_late_pipelined_head_gets_408_after_the_slow_request_before_it() {
         .write_all(b"GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\n")
         .await
         .expect("requests");
-    let raw = read_to_close(&mut client).await;
+    let raw = read_until_close(&mut client, HANG).await;
     assert_eq!(statuses(&raw), ["200", "408"], "{raw}");
     assert_eq!(ListenerStats::get(&p.stats.head_timeouts), 1);
     assert_eq!(ListenerStats::get(&p.stats.client_gone), 0);

@@ -37,23 +37,6 @@ fn short_limits() -> ServerLimits {
     }
 }
 
-/// Reads until the server closes; returns what arrived (a reset counts as the end).
-async fn read_until_close(tcp: &mut TcpStream) -> String {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match tokio::time::timeout(HANG, tcp.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => break,
-            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
-            Err(_) => panic!(
-                "the server kept the connection open; received so far: {}",
-                String::from_utf8_lossy(&out)
-            ),
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Writes `first`, then `line` every `every` until the server closes or `max` lines went out;
 /// returns how many lines went out and what the server sent.
 async fn trickle(
@@ -81,7 +64,7 @@ async fn trickle(
             }
         }
     }
-    let rest = read_until_close(tcp).await;
+    let rest = read_until_close(tcp, HANG).await;
     (sent, String::from_utf8_lossy(&out).into_owned() + &rest)
 }
 
@@ -176,13 +159,13 @@ async fn an_idle_connection_is_closed_without_an_answer_at_the_keep_alive_timeou
     let p = proxy_with(b, None, limits, None).await;
     // Nothing ever sent.
     let mut silent = TcpStream::connect(p.addr).await.expect("connect");
-    assert_eq!(read_until_close(&mut silent).await, "");
+    assert_eq!(read_until_close(&mut silent, HANG).await, "");
     // Idle after one request.
     let mut tcp = TcpStream::connect(p.addr).await.expect("connect");
     tcp.write_all(b"GET /one HTTP/1.1\r\nHost: a\r\n\r\n")
         .await
         .expect("request");
-    let answer = read_until_close(&mut tcp).await;
+    let answer = read_until_close(&mut tcp, HANG).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
     assert_eq!(answer.matches("HTTP/1.1").count(), 1, "{answer:?}");
     assert_eq!(log.request_count(), 1);
@@ -331,7 +314,7 @@ async fn a_stalled_body_gets_408_at_the_body_read_timeout() {
     tcp.write_all(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
         .await
         .expect("request");
-    let answer = read_until_close(&mut tcp).await;
+    let answer = read_until_close(&mut tcp, HANG).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     for request in received(&seen) {
@@ -645,7 +628,7 @@ async fn connections_over_the_cap_get_503_and_close_at_once() {
     // The third is refused promptly, with an answer, instead of waiting in the backlog.
     let mut third = TcpStream::connect(addr).await.expect("connect");
     let _ = third.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await;
-    let answer = read_until_close(&mut third).await;
+    let answer = read_until_close(&mut third, HANG).await;
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
     assert!(answer.to_ascii_lowercase().contains("connection: close"));
     assert_eq!(ListenerStats::get(&stats.refused_over_cap), 1);

@@ -461,3 +461,37 @@ pub fn sorted_counts(counts: &BTreeMap<String, usize>) -> Vec<(String, usize)> {
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v
 }
+
+/// Prints the files measured with a dangling reference, the files left out because they reference
+/// an artifact beyond the tier (`beyond` says which), and the files left out because a local
+/// entry's `src` file is not in the corpus: the part of the report both tiers share.
+pub fn print_dangling_and_excluded(
+    dangling_note: &str,
+    dangling: &[(usize, String)],
+    beyond: &str,
+    outside: &[(usize, String)],
+    absent_src: &[Outcome],
+    files: &[CorpusFile],
+) {
+    println!(
+        "  measured, with a dangling reference (no corpus file defines it; {dangling_note}): {}",
+        dangling.len()
+    );
+    for (i, what) in dangling {
+        println!("    {}: {what}", files[*i].label);
+    }
+    println!(
+        "  excluded, references a corpus artifact beyond {beyond}: {}",
+        outside.len()
+    );
+    for (i, what) in outside {
+        println!("    {}: {what}", files[*i].label);
+    }
+    println!(
+        "  excluded, a local entry's src file is not in the corpus (MI's distribution ships samples/; MI fails such an entry too): {}",
+        absent_src.len()
+    );
+    for o in absent_src {
+        println!("    {}", files[o.root].label);
+    }
+}

@@ -167,24 +167,14 @@ impl Deployment {
         {
             return self.api_definition(api, request.format);
         }
-        let engine = Engine {
-            sequences: &self.sequences,
-            templates: &self.templates,
-            sender,
-            keep_request_headers: self.has_fault_handlers,
-            max_message_bytes: self.max_message_bytes,
-            max_inflight_branches: self.max_inflight_branches,
-            attached: &self.attached,
-        };
+        let engine = self.engine(sender);
 
         if let Some(proxy) = self.proxy_table.dispatch(&path_and_query)
             && let Some(route) = self.proxies.get(proxy.proxy)
         {
             let postfix = proxy.rest_url_postfix.to_string();
             let mut ctx = dispatched(parts, body, route, scheme);
-            ctx.local_entries = self.local_entries.clone();
-            ctx.registry = self.registry.clone();
-            ctx.configs = self.configs.clone();
+            self.share_with(&mut ctx);
             ctx.axis2.insert(props::REST_URL_POSTFIX.into(), postfix);
             let response = engine.mediate(route, ctx).await;
             if let Some(c) = counters.and_then(|c| c.proxies.get(proxy.proxy)) {
@@ -220,9 +210,7 @@ impl Deployment {
                 let api = &self.apis[m.api];
                 let route = &api.resources[m.resource];
                 let mut ctx = dispatched(parts, body, route, scheme);
-                ctx.local_entries = self.local_entries.clone();
-                ctx.registry = self.registry.clone();
-                ctx.configs = self.configs.clone();
+                self.share_with(&mut ctx);
                 ctx.axis2
                     .insert(props::REST_URL_POSTFIX.into(), m.rest_url_postfix.clone());
                 // Properties MI sets on a dispatched REST request (SYN api/API.java, Resource.java),
@@ -268,9 +256,7 @@ impl Deployment {
                         ..Route::default()
                     };
                     let mut ctx = dispatched(parts, body, &route, scheme);
-                    ctx.local_entries = self.local_entries.clone();
-                    ctx.registry = self.registry.clone();
-                    ctx.configs = self.configs.clone();
+                    self.share_with(&mut ctx);
                     engine.mediate(&route, ctx).await
                 }
                 // MI's shipped main sequence: 404 with no body.
@@ -281,6 +267,27 @@ impl Deployment {
 }
 
 impl Deployment {
+    /// The engine over this deployment, sending through `sender`.
+    pub(crate) fn engine<'d, B: MessageBody>(&'d self, sender: &'d dyn Sender<B>) -> Engine<'d, B> {
+        Engine {
+            sequences: &self.sequences,
+            templates: &self.templates,
+            sender,
+            keep_request_headers: self.has_fault_handlers,
+            max_message_bytes: self.max_message_bytes,
+            max_inflight_branches: self.max_inflight_branches,
+            attached: &self.attached,
+        }
+    }
+
+    /// Gives a new message what every message of this deployment reads: the local entries, the
+    /// registry and the config properties.
+    pub(crate) fn share_with<B>(&self, ctx: &mut MessageContext<B>) {
+        ctx.local_entries = self.local_entries.clone();
+        ctx.registry = self.registry.clone();
+        ctx.configs = self.configs.clone();
+    }
+
     /// The definition of `api`: 200 with the text, or MI's 500 "Error processing request" when
     /// it cannot be read (the reason is logged).
     fn api_definition<B: MessageBody>(

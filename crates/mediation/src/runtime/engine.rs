@@ -223,6 +223,32 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         }
     }
 
+    /// A blocking send as `<call>` does it, mediation going on after: the reply becomes the
+    /// message (with OUT_ONLY the request as it was sent stays the message); a timeout the
+    /// endpoint discards drops the message (`Some(Ended::Dropped)`).
+    pub(crate) async fn call_in_place(
+        &self,
+        endpoint: &Endpoint,
+        ctx: &mut MessageContext<B>,
+    ) -> Result<Option<Ended<B>>, Fault> {
+        let out_only = ctx.is_true(Scope::Default, props::OUT_ONLY);
+        match self.send(endpoint, ctx).await {
+            Ok(_) if out_only => Ok(None),
+            Ok(response) => {
+                become_response(ctx, response);
+                self.soap_fault_is_an_error(ctx).await?;
+                Ok(None)
+            }
+            Err(f)
+                if f.code == error_codes::TIMEOUT
+                    && endpoint.timeout_action == TimeoutAction::Discard =>
+            {
+                Ok(Some(Ended::Dropped))
+            }
+            Err(f) => Err(f.into()),
+        }
+    }
+
     /// Runs `seq`; a fault inside it goes to its `onError` sequence when it has one.
     pub(crate) fn run_guarded<'a>(
         &'a self,
@@ -381,22 +407,8 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                                 .send_to_recipients(&endpoint, list, after, ctx, route, depth)
                                 .await;
                         }
-                        let out_only = ctx.is_true(Scope::Default, props::OUT_ONLY);
-                        match self.send(&endpoint, ctx).await {
-                            // OUT_ONLY: the reply is not awaited as the message; mediation
-                            // continues with the request as it was sent.
-                            Ok(_) if out_only => {}
-                            Ok(response) => {
-                                become_response(ctx, response);
-                                self.soap_fault_is_an_error(ctx).await?;
-                            }
-                            Err(f)
-                                if f.code == error_codes::TIMEOUT
-                                    && endpoint.timeout_action == TimeoutAction::Discard =>
-                            {
-                                return Ok(Ended::Dropped);
-                            }
-                            Err(f) => return Err(f.into()),
+                        if let Some(ended) = self.call_in_place(&endpoint, ctx).await? {
+                            return Ok(ended);
                         }
                     }
                     Mediator::Sequence(call) => {

@@ -12,7 +12,7 @@ use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, props};
 use crate::runtime::deployment::Deployment;
 use crate::runtime::endpoint::Sender;
-use crate::runtime::engine::{Engine, Route};
+use crate::runtime::engine::Route;
 
 /// Where an injected message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,24 +107,13 @@ impl Deployment {
             route.artifact.clone(),
         );
         ctx.transport_in = transport;
-        ctx.local_entries = self.local_entries.clone();
-        ctx.registry = self.registry.clone();
-        ctx.configs = self.configs.clone();
+        self.share_with(&mut ctx);
         ctx.axis2
             .insert(props::REST_URL_POSTFIX.into(), String::new());
         for (name, value) in properties {
             ctx.properties.insert(name, value);
         }
-        let engine = Engine {
-            sequences: &self.sequences,
-            templates: &self.templates,
-            sender,
-            keep_request_headers: self.has_fault_handlers,
-            max_message_bytes: self.max_message_bytes,
-            max_inflight_branches: self.max_inflight_branches,
-            attached: &self.attached,
-        };
-        Ok(engine.mediate(&route, ctx).await)
+        Ok(self.engine(sender).mediate(&route, ctx).await)
     }
 }
 

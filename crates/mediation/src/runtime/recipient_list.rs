@@ -31,10 +31,9 @@
 use std::sync::Arc;
 
 use crate::runtime::body::MessageBody;
-use crate::runtime::context::{MessageContext, Scope, props};
-use crate::runtime::endpoint::error_codes;
+use crate::runtime::context::MessageContext;
 use crate::runtime::endpoint::{Endpoint, EndpointKind, SuspensionSettings, TimeoutAction};
-use crate::runtime::engine::{Ended, Engine, Fault, Route, Sequence, Step, become_response};
+use crate::runtime::engine::{Ended, Engine, Fault, Route, Sequence, Step};
 use crate::runtime::mediators::{
     AGGREGATE_CORRELATION, Branch, MESSAGE_SEQUENCE, Mediator, copy_message, gather,
 };
@@ -225,20 +224,8 @@ impl<B: MessageBody> Engine<'_, B> {
                         .await
                 }
                 AfterSend::Continue(rest) => {
-                    let out_only = copy.is_true(Scope::Default, props::OUT_ONLY);
-                    match self.send(member, copy).await {
-                        Ok(_) if out_only => {}
-                        Ok(response) => {
-                            become_response(copy, response);
-                            self.soap_fault_is_an_error(copy).await?;
-                        }
-                        Err(f)
-                            if f.code == error_codes::TIMEOUT
-                                && member.timeout_action == TimeoutAction::Discard =>
-                        {
-                            return Ok(Ended::Dropped);
-                        }
-                        Err(f) => return Err(f.into()),
+                    if let Some(ended) = self.call_in_place(member, copy).await? {
+                        return Ok(ended);
                     }
                     self.run_list(rest, copy, route, depth).await
                 }
@@ -280,24 +267,11 @@ impl<B: MessageBody> Engine<'_, B> {
                 }
             }
         }
-        if let Some((_, aggregate)) = collected.first() {
-            let aggregate = aggregate.clone();
-            let parts = collected.into_iter().map(|(p, _)| p).collect();
-            let (merged, result) = self
-                .complete_aggregation(&aggregate, parts, route, depth)
-                .await;
-            if let Ok(Ended::Aggregated(outer)) = result {
-                if let Some(merged) = merged {
-                    *ctx = merged;
-                }
-                return Ok(Ended::Aggregated(outer));
-            }
-            if matches!(result, Ok(Ended::Responded(_)) | Err(_)) {
-                match merged {
-                    Some(merged) => answer = Some((merged, result)),
-                    None => return result,
-                }
-            }
+        if let Some(ended) = self
+            .aggregate_copies(collected, ctx, &mut answer, route, depth)
+            .await
+        {
+            return ended;
         }
         match (answer, continued) {
             (Some((copy, Err(fault))), _) => {
@@ -318,7 +292,7 @@ impl<B: MessageBody> Engine<'_, B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::context::test_context;
+    use crate::runtime::context::{Scope, test_context};
     use http::Method;
 
     fn dynamic(value: ValueSource) -> RecipientList {

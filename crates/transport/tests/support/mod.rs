@@ -192,6 +192,24 @@ pub async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Reads until the peer closes (a reset counts as the end); returns what arrived. Panics when the
+/// connection is still open after `hang`, which only detects a hang.
+pub async fn read_until_close(tcp: &mut TcpStream, hang: Duration) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(hang, tcp.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Err(_) => panic!(
+                "the connection stayed open; received so far: {}",
+                String::from_utf8_lossy(&out)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Deterministic pseudo-random bytes (xorshift) for large-body tests.
 pub fn pattern_chunk(seed: u64, len: usize) -> Bytes {
     let mut x = seed | 1;

@@ -136,9 +136,43 @@ pub(crate) fn copy_without_payload<B: MessageBody>(ctx: &MessageContext<B>) -> M
 }
 
 /// How one copy ended: its context and its result.
-type Outcome<B> = (MessageContext<B>, Result<Ended<B>, Fault>);
+pub(crate) type Outcome<B> = (MessageContext<B>, Result<Ended<B>, Fault>);
 
 /// Whether a copy's result is an answer for the client (a response or a failure).
+impl<B: MessageBody> Engine<'_, B> {
+    /// Copies (of a clone or a recipient list) that reached an `<aggregate>`, once every copy
+    /// has ended: merged and run through its `onComplete`. `Some`: the flow ends with it now (the
+    /// merged message is a part of an enclosing split, collected there; or an answer without a
+    /// merged message). Otherwise a merged answer replaces `answer`.
+    pub(crate) async fn aggregate_copies(
+        &self,
+        collected: Vec<(MessageContext<B>, Arc<Aggregate>)>,
+        ctx: &mut MessageContext<B>,
+        answer: &mut Option<Outcome<B>>,
+        route: &Route,
+        depth: usize,
+    ) -> Option<Result<Ended<B>, Fault>> {
+        let aggregate = collected.first()?.1.clone();
+        let parts = collected.into_iter().map(|(p, _)| p).collect();
+        let (merged, result) = self
+            .complete_aggregation(&aggregate, parts, route, depth)
+            .await;
+        if let Ok(Ended::Aggregated(outer)) = result {
+            if let Some(merged) = merged {
+                *ctx = merged;
+            }
+            return Some(Ok(Ended::Aggregated(outer)));
+        }
+        if answers(&result) {
+            match merged {
+                Some(merged) => *answer = Some((merged, result)),
+                None => return Some(result),
+            }
+        }
+        None
+    }
+}
+
 fn answers<B>(result: &Result<Ended<B>, Fault>) -> bool {
     matches!(result, Ok(Ended::Responded(_)) | Err(_))
 }
@@ -234,25 +268,11 @@ impl<B: MessageBody> Engine<'_, B> {
             // Clone + aggregate (the scatter-gather idiom): every copy has ended, so the copies
             // collected are merged and the merged message runs onComplete
             // (runtime/mediators/iterate.rs); its answer is the client's.
-            if let Some((_, aggregate)) = collected.first() {
-                let aggregate = aggregate.clone();
-                let parts = collected.into_iter().map(|(p, _)| p).collect();
-                let (merged, result) = self
-                    .complete_aggregation(&aggregate, parts, route, depth)
-                    .await;
-                if let Ok(Ended::Aggregated(outer)) = result {
-                    // The merged message is a part of an enclosing split: collected there.
-                    if let Some(merged) = merged {
-                        *ctx = merged;
-                    }
-                    return Ok(Ended::Aggregated(outer));
-                }
-                if answers(&result) {
-                    match merged {
-                        Some(merged) => answer = Some((merged, result)),
-                        None => return result,
-                    }
-                }
+            if let Some(ended) = self
+                .aggregate_copies(collected, ctx, &mut answer, route, depth)
+                .await
+            {
+                return ended;
             }
             match answer {
                 None if clone.continue_parent => Ok(Ended::Continue),
