@@ -95,7 +95,13 @@ enum Command {
 
 /// Runs the command line of this process.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args = crate::launcher::arguments(
+        std::env::args_os().collect(),
+        std::env::var_os(crate::launcher::JAVA_OPTS).as_deref(),
+        std::env::current_exe().ok().as_deref(),
+        std::env::var_os("CONFLUX_HOME").is_some(),
+    );
+    let cli = Cli::parse_from(args);
     let home = cli
         .common
         .home

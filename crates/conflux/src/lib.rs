@@ -11,6 +11,7 @@ pub mod cipher_tool;
 pub mod cli;
 pub mod deploy;
 pub mod hot_deploy;
+pub mod launcher;
 pub mod log4j2;
 pub mod logging;
 pub mod management;
