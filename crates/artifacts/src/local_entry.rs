@@ -35,6 +35,9 @@ pub struct LocalEntry {
     pub source: String,
     /// The connection, when the entry holds `<http.init>`.
     pub http_connection: Option<HttpConnection>,
+    /// The connection, when the entry holds another natively run connector's `<name.init>`
+    /// (`<email.init>`).
+    pub connector_connection: Option<crate::mediators::connector::ConnectorConnection>,
     /// For a `src` entry, its content once [`load_src`] read it: `Text` or `Xml`.
     pub loaded: Option<Box<LocalEntryValue>>,
 }
@@ -61,6 +64,10 @@ pub(crate) fn parse_local_entry(ctx: &Ctx, node: Node, source: &str) -> Result<L
         [init] if is_synapse_named(*init, "http.init") => Some(parse_http_connection(ctx, *init)?),
         _ => None,
     };
+    let connector_connection = match elements.as_slice() {
+        [init] => crate::mediators::connector::parse_connection(ctx, *init)?,
+        _ => None,
+    };
     let value = if let Some(src) = ctx.attr(node, "src") {
         if let Some(el) = elements.first() {
             return Err(ctx.invalid(
@@ -85,6 +92,7 @@ pub(crate) fn parse_local_entry(ctx: &Ctx, node: Node, source: &str) -> Result<L
         span: ctx.span(node),
         source: source.to_string(),
         http_connection,
+        connector_connection,
         loaded: None,
     })
 }
