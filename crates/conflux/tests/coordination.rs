@@ -1,0 +1,126 @@
+//! Coordination across instances through the real binary: three instances at different port
+//! offsets share a private PostgreSQL as MI's `WSO2_COORDINATION_DB` data source. A scheduled
+//! task fires on exactly one of them; when that one is killed with SIGKILL, another takes the task
+//! over (within the takeover interval, here `-DheartBeatInterval=500`), and only that one runs it
+//! from then on. Skipped with a message where PostgreSQL's server package is missing.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use conflux_dataservices::db::testing::{DbServer, Kind};
+use support::backend::{Backend, Behaviour};
+use support::*;
+
+/// The instances that fired since request number `from` of `backend` (`/fired/<id>`).
+fn firers(backend: &Backend, from: usize) -> Vec<String> {
+    backend.requests()[from..]
+        .iter()
+        .filter_map(|r| r.path_and_query.strip_prefix("/fired/").map(str::to_string))
+        .collect()
+}
+
+/// Waits until `backend` has more than `count` requests.
+fn wait_beyond(backend: &Backend, count: usize, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while backend.requests().len() <= count {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: nothing after {count} requests"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn home(id: &str, db_url: &str, backend: &Backend) -> Home {
+    let home = Home::new(&format!(
+        "[server]\nhostname = \"localhost\"\n\n[[datasource]]\nid = \"WSO2_COORDINATION_DB\"\nurl = \"{db_url}\"\ndriver = \"org.postgresql.Driver\"\n"
+    ));
+    home.write(
+        &format!("{SYNAPSE}/sequences/Fire.xml"),
+        &format!(
+            r#"<sequence xmlns="http://ws.apache.org/ns/synapse" name="Fire">
+  <property name="HTTP_METHOD" scope="axis2" value="GET"/>
+  <call><endpoint><address uri="{}/fired/{id}"/></endpoint></call>
+  <drop/>
+</sequence>"#,
+            backend.url()
+        ),
+    );
+    home.write(
+        &format!("{SYNAPSE}/tasks/Tick.xml"),
+        r#"<task xmlns="http://ws.apache.org/ns/synapse" name="Tick" class="org.apache.synapse.startup.tasks.MessageInjector" group="synapse.simple.quartz">
+  <trigger interval="1"/>
+  <property xmlns:task="http://www.wso2.org/products/wso2commons/tasks" name="injectTo" value="sequence"/>
+  <property xmlns:task="http://www.wso2.org/products/wso2commons/tasks" name="sequenceName" value="Fire"/>
+  <property xmlns:task="http://www.wso2.org/products/wso2commons/tasks" name="message"><tick xmlns=""/></property>
+</task>"#,
+    );
+    home
+}
+
+#[test]
+fn a_task_runs_on_one_of_three_instances_and_moves_when_that_one_is_killed() {
+    let db = match DbServer::start(Kind::Postgres) {
+        Ok(db) => db,
+        Err(skip) => {
+            eprintln!("skipped: {skip}");
+            return;
+        }
+    };
+    let url = db.db().url;
+    let backend = Backend::start(Behaviour::Fixed {
+        status: 200,
+        headers: Vec::new(),
+        body: "ok".into(),
+    });
+    let ids = ["A", "B", "C"];
+    let homes: Vec<Home> = ids.iter().map(|id| home(id, &url, &backend)).collect();
+    let mut servers: Vec<Option<Server>> = homes
+        .iter()
+        .map(|h| {
+            Some(Server::start(
+                h.path(),
+                free_offset(),
+                &["-DheartBeatInterval=500"],
+            ))
+        })
+        .collect();
+
+    // One instance takes the task; for several firings nobody else runs it.
+    wait_beyond(&backend, 4, "the first firings");
+    let first: BTreeSet<String> = firers(&backend, 0).into_iter().collect();
+    assert_eq!(
+        first.len(),
+        1,
+        "more than one instance ran the task: {first:?}"
+    );
+    let holder = first.into_iter().next().unwrap();
+    let index = ids.iter().position(|i| *i == holder).unwrap();
+
+    // Kill it without a chance to clean up: PostgreSQL ends its session and frees the lock.
+    let victim = servers[index].take().unwrap();
+    signal(victim.pid(), "KILL");
+    drop(victim);
+    let at_kill = backend.requests().len();
+    // A firing of the killed one may have been in flight; after it, another takes over.
+    wait_beyond(&backend, at_kill + 4, "the firings after the kill");
+    let after: Vec<String> = firers(&backend, at_kill);
+    let successors: BTreeSet<&String> = after.iter().filter(|f| **f != holder).collect();
+    assert_eq!(
+        successors.len(),
+        1,
+        "not exactly one successor ran the task after {holder} was killed: {after:?}"
+    );
+    // The killed one is gone for good: nothing of it after its last in-flight firing.
+    let last = after.iter().rposition(|f| *f == holder);
+    let first_successor = after.iter().position(|f| *f != holder).unwrap();
+    assert!(
+        last.is_none_or(|l| l < first_successor),
+        "{holder} fired after its successor took over: {after:?}"
+    );
+    for s in servers.iter_mut().flatten() {
+        s.terminate();
+    }
+}
