@@ -624,13 +624,8 @@ fn deploy_errors_name_the_artifact_and_the_resource() {
             r#"{"title": "root"}"#,
         );
         home.write("registry/governance/datamapper/Bad.json", "{not json");
-        let out = check_home(home.path(), std::time::Duration::from_secs(60));
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(!out.status.success(), "{mediator}: {text}");
+        let (code, text) = check_output(home.path());
+        assert!(code != Some(0), "{mediator}: {text}");
         assert!(text.contains(expected), "{mediator}: {text}");
         assert!(text.contains("api/D.xml:4:"), "{mediator}: {text}");
     }

@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::time::Duration;
 
 use support::backend::*;
 use support::*;
@@ -151,13 +150,8 @@ fn call_send_or_callout_in_the_sequence_is_refused_at_deploy() {
             ),
         ),
     ]);
-    let out = check_home(home.path(), Duration::from_secs(60));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!out.status.success(), "{text}");
+    let (code, text) = check_output(home.path());
+    assert!(code != Some(0), "{text}");
     assert!(
         text.contains("Bad.xml") && text.contains("sequence cannot hold <call>"),
         "{text}"

@@ -11,7 +11,6 @@
 mod support;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use support::backend::*;
 use support::*;
@@ -541,13 +540,8 @@ fn broken_scripts_do_not_deploy_and_say_where() {
         "registry/config/bad.js",
         "function f(mc) {\n  return mc.;\n}\n",
     );
-    let out = check_home(home.path(), Duration::from_secs(60));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    let (code, text) = check_output(home.path());
+    assert_eq!(code, Some(2), "{text}");
     // The inline script's `var b = ;` is on line 7 of the artifact.
     assert!(
         text.contains(

@@ -365,13 +365,8 @@ fn template_problems_are_reported_by_check() {
             ),
         ),
     ]);
-    let out = check_home(home.path(), std::time::Duration::from_secs(60));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    let (code, text) = check_output(home.path());
+    assert_eq!(code, Some(2), "{text}");
     for expected in [
         "1 endpoints, 0 carbon applications deployed; 3 failed",
         "error: endpoint template Nope is not deployed (no templates/Nope.xml with an <endpoint>, or it failed) at endpoints/A.xml:1:1",

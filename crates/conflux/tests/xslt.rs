@@ -728,13 +728,8 @@ fn broken_configurations() {
                 ),
             ),
         )]);
-        let out = check_home(home.path(), std::time::Duration::from_secs(60));
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(!out.status.success(), "{mediator}: {text}");
+        let (code, text) = check_output(home.path());
+        assert!(code != Some(0), "{mediator}: {text}");
         assert!(text.contains(expected), "{mediator}: {text}");
         assert!(text.contains("api/B.xml:4:"), "{mediator}: {text}");
     }

@@ -44,6 +44,18 @@ pub fn api(name: &str, context: &str, body: &str) -> String {
     )
 }
 
+/// Runs `conflux check` on `home` (failing the test on a hang, after 60 s) and returns its exit
+/// code and what it printed, stdout then stderr.
+pub fn check_output(home: &Path) -> (Option<i32>, String) {
+    let out = check_home(home, Duration::from_secs(60));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
 /// Runs `conflux check` on `home`, reading its output while it runs (a large corpus writes more
 /// than a pipe holds); kills it and fails the test if it takes longer than `deadline` (a hang).
 pub fn check_home(home: &Path, deadline: Duration) -> std::process::Output {
