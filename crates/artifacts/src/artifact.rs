@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::api::{Api, parse_api};
 use crate::endpoint::{Endpoint, parse_endpoint};
 use crate::error::ArtifactError;
+use crate::inbound_endpoint::{InboundEndpoint, parse_inbound_endpoint};
 use crate::inject::InjectedValues;
 use crate::local_entry::{LocalEntry, parse_local_entry};
 use crate::message_processor::{MessageProcessor, parse_message_processor};
@@ -37,6 +38,8 @@ pub enum Artifact {
     Task(Task),
     MessageStore(MessageStore),
     MessageProcessor(MessageProcessor),
+    /// An inbound endpoint (`inbound-endpoints/`).
+    InboundEndpoint(InboundEndpoint),
 }
 
 /// The artifact kinds Conflux deploys, with their folder and root element.
@@ -51,11 +54,12 @@ pub enum ArtifactKind {
     Task,
     MessageStore,
     MessageProcessor,
+    InboundEndpoint,
 }
 
 impl ArtifactKind {
     /// In deployment order (MI's `SynapseImportDeployer`/CApp order: what others refer to first).
-    pub const ALL: [ArtifactKind; 9] = [
+    pub const ALL: [ArtifactKind; 10] = [
         ArtifactKind::LocalEntry,
         ArtifactKind::Endpoint,
         ArtifactKind::Template,
@@ -65,6 +69,7 @@ impl ArtifactKind {
         ArtifactKind::ProxyService,
         ArtifactKind::Api,
         ArtifactKind::Task,
+        ArtifactKind::InboundEndpoint,
     ];
 
     /// Folder under `synapse-configs/default/`.
@@ -79,6 +84,7 @@ impl ArtifactKind {
             ArtifactKind::Task => "tasks",
             ArtifactKind::MessageStore => "message-stores",
             ArtifactKind::MessageProcessor => "message-processors",
+            ArtifactKind::InboundEndpoint => "inbound-endpoints",
         }
     }
 
@@ -93,6 +99,7 @@ impl ArtifactKind {
             ArtifactKind::Task => "task",
             ArtifactKind::MessageStore => "messageStore",
             ArtifactKind::MessageProcessor => "messageProcessor",
+            ArtifactKind::InboundEndpoint => "inboundEndpoint",
         }
     }
 }
@@ -109,6 +116,7 @@ impl Artifact {
             Artifact::Task(_) => ArtifactKind::Task,
             Artifact::MessageStore(_) => ArtifactKind::MessageStore,
             Artifact::MessageProcessor(_) => ArtifactKind::MessageProcessor,
+            Artifact::InboundEndpoint(_) => ArtifactKind::InboundEndpoint,
         }
     }
 
@@ -124,6 +132,7 @@ impl Artifact {
             Artifact::Task(t) => &t.name,
             Artifact::MessageStore(s) => &s.name,
             Artifact::MessageProcessor(p) => &p.name,
+            Artifact::InboundEndpoint(i) => &i.name,
         }
     }
 
@@ -138,13 +147,13 @@ impl Artifact {
             Artifact::Task(t) => &t.span,
             Artifact::MessageStore(s) => &s.span,
             Artifact::MessageProcessor(p) => &p.span,
+            Artifact::InboundEndpoint(i) => &i.span,
         }
     }
 }
 
 /// Root elements of artifact kinds Synapse knows but Conflux does not deploy (synapse-subset §1.2).
 const UNSUPPORTED_ROOTS: &[(&str, &str)] = &[
-    ("inboundEndpoint", "Tier 2/3: inbound endpoints"),
     (
         "definitions",
         "legacy <definitions> bundle; use one artifact per file",
@@ -198,7 +207,11 @@ fn parse(
     // (SYN:`config/xml/EntryFactory.java`), so a bare `<localEntry>` deploys; other roots are
     // looked up by qualified name and must be in the Synapse namespace.
     let bare_local_entry = local == "localEntry" && root.tag_name().namespace().is_none();
-    if root.tag_name().namespace() != Some(SYNAPSE_NS) && !bare_local_entry {
+    // MI's inbound endpoint deployer does not check the root's namespace either
+    // (SYN:`config/xml/inbound/InboundEndpointFactory.java`; MI's test artifact HttpListenerEP.xml
+    // has a bare root with `p:parameters` in the Synapse namespace).
+    let bare_inbound = local == "inboundEndpoint" && root.tag_name().namespace().is_none();
+    if root.tag_name().namespace() != Some(SYNAPSE_NS) && !bare_local_entry && !bare_inbound {
         return Err(ctx.invalid(
             root,
             format!(
@@ -219,6 +232,9 @@ fn parse(
             file_label, xml,
         )?)),
         "messageProcessor" => Ok(Artifact::MessageProcessor(parse_message_processor(
+            file_label, xml,
+        )?)),
+        "inboundEndpoint" => Ok(Artifact::InboundEndpoint(parse_inbound_endpoint(
             file_label, xml,
         )?)),
         other => match UNSUPPORTED_ROOTS.iter().find(|(name, _)| *name == other) {
@@ -257,13 +273,13 @@ mod tests {
             .is_ok()
         );
         let err = parse_artifact(
-            "inbound-endpoints/I.xml",
-            "<inboundEndpoint xmlns=\"http://ws.apache.org/ns/synapse\" name=\"I\"/>",
+            "imports/I.xml",
+            "<import xmlns=\"http://ws.apache.org/ns/synapse\" name=\"I\"/>",
         )
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported artifact kind <inboundEndpoint> (Tier 2/3: inbound endpoints) at inbound-endpoints/I.xml:1:1"
+            "unsupported artifact kind <import> (Tier 3: connector imports) at imports/I.xml:1:1"
         );
     }
 

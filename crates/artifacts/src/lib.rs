@@ -10,6 +10,7 @@ pub mod capp;
 pub mod endpoint;
 pub mod error;
 pub mod expression;
+pub mod inbound_endpoint;
 pub mod inject;
 pub mod loader;
 pub mod local_entry;

@@ -25,7 +25,6 @@ pub const IMPLICIT_SEQUENCES: [&str; 2] = ["main", "fault"];
 
 /// Folders of artifact kinds Conflux does not deploy; their files are reported, not ignored.
 pub const UNSUPPORTED_FOLDERS: &[(&str, &str)] = &[
-    ("inbound-endpoints", "Tier 2/3: inbound endpoints"),
     ("imports", "Tier 3: connector imports"),
     ("event-sources", "Tier 3: event sources"),
     ("priority-executors", "Tier 3: priority executors"),
@@ -45,6 +44,8 @@ pub struct Artifacts {
     pub tasks: Vec<crate::task::Task>,
     pub message_stores: Vec<crate::message_store::MessageStore>,
     pub message_processors: Vec<crate::message_processor::MessageProcessor>,
+    /// Inbound endpoints (`inbound-endpoints/`).
+    pub inbound_endpoints: Vec<crate::inbound_endpoint::InboundEndpoint>,
     /// The file registry behind `conf:`/`gov:`/`local:` keys (`registry.rs`); not counted by
     /// `len()`, which counts artifacts.
     pub registry: Registry,
@@ -100,6 +101,7 @@ impl Artifacts {
             + self.tasks.len()
             + self.message_stores.len()
             + self.message_processors.len()
+            + self.inbound_endpoints.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -249,6 +251,21 @@ impl Artifacts {
                     ));
                 }
                 self.message_processors.push(processor);
+            }
+            Artifact::InboundEndpoint(inbound) => {
+                if let Some(first) = self
+                    .inbound_endpoints
+                    .iter()
+                    .find(|i| i.name == inbound.name)
+                {
+                    return Err(duplicate(
+                        "inbound endpoint",
+                        &inbound.name,
+                        &first.span,
+                        &inbound.span,
+                    ));
+                }
+                self.inbound_endpoints.push(inbound);
             }
         }
         Ok(())
@@ -565,7 +582,7 @@ mod tests {
             "local-entries/L.xml",
             &format!(r#"<localEntry {NS} key="S">x</localEntry>"#),
         );
-        write(d, "inbound-endpoints/In.xml", "<inboundEndpoint/>");
+        write(d, "imports/In.xml", "<import/>");
         write(
             d,
             "templates/Tm.xml",
@@ -603,11 +620,8 @@ mod tests {
                     && e.ends_with("sequences/S.xml:1:1"))
         );
         assert!(errors.iter().any(|e| e == "root element <proxy> does not belong in this folder (expected <sequence>) at sequences/T.xml:1:1"));
-        assert!(
-            errors
-                .iter()
-                .any(|e| e == "unsupported artifact kind inbound-endpoints/ (Tier 2/3: inbound endpoints) at inbound-endpoints/In.xml")
-        );
+        assert!(errors.iter().any(|e| e
+            == "unsupported artifact kind imports/ (Tier 3: connector imports) at imports/In.xml"));
         assert_eq!(report.errors.len(), 5, "{errors:#?}");
         let unresolved: Vec<String> = report
             .artifacts

@@ -1,8 +1,9 @@
 //! Message processors: `<messageProcessor name class messageStore targetEndpoint?>` with
 //! `<parameter>`s, one per file under `message-processors/` (SYN:`config/xml/MessageProcessorFactory.java`).
 //! The scheduled message forwarding processor's parameters are read into [`ForwardingSettings`]
-//! with MI's defaults (SYN:`message/processor/impl/forwarder/ForwardingService.java`); the sampling
-//! processor and other classes are refused with an error naming the artifact.
+//! with MI's defaults (SYN:`message/processor/impl/forwarder/ForwardingService.java`), the
+//! sampling processor's into [`SamplingSettings`] (SYN:`sampler/SamplingService.java`); other
+//! classes are refused with an error naming the artifact.
 
 use std::sync::Arc;
 
@@ -35,6 +36,22 @@ pub struct ForwardingSettings {
     pub reply_sequence: Option<String>,
     /// `message.processor.fault.sequence`.
     pub fault_sequence: Option<String>,
+    /// `message.processor.deactivate.sequence`: run on the message when the processor
+    /// deactivates itself.
+    pub deactivate_sequence: Option<String>,
+    /// `is.active` (default true).
+    pub active: bool,
+}
+
+/// The sampling processor's settings (SYN:`sampler/SamplingService.java`, `SamplingProcessor.java`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingSettings {
+    /// `sequence`: where each message is injected (required).
+    pub sequence: String,
+    /// `interval`, ms between rounds (MI default 1000).
+    pub interval_ms: u64,
+    /// `concurrency`: messages taken per round (MI default 1).
+    pub concurrency: u32,
     /// `is.active` (default true).
     pub active: bool,
 }
@@ -42,6 +59,7 @@ pub struct ForwardingSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MessageProcessorKind {
     Forwarding(ForwardingSettings),
+    Sampling(SamplingSettings),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +73,58 @@ pub struct MessageProcessor {
     pub parameters: Vec<StoreParameter>,
     pub span: Span,
     pub source: String,
+}
+
+impl MessageProcessor {
+    /// What `conflux check` and the deployer warn about: a processor whose store, target
+    /// endpoint or sequences are not deployed deploys in MI too, and then fails when it runs
+    /// (ScheduledMessageProcessor: no consumer for a missing store, "Deactivating the message
+    /// processor"; ForwardingService: "Endpoint does not exists. Deactivating the message
+    /// processor"; a missing reply sequence deactivates it after the first delivery).
+    pub fn deploy_warnings(
+        &self,
+        has_store: impl Fn(&str) -> bool,
+        has_endpoint: impl Fn(&str) -> bool,
+        has_sequence: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let (name, span) = (&self.name, &self.span);
+        let store = &self.message_store;
+        if !has_store(store) {
+            out.push(format!(
+                "message processor {name} reads message store {store}, which is not deployed (no message-stores/{store}.xml, or it failed): the processor does not run at {span}"
+            ));
+        }
+        let mut sequences: Vec<(&str, &str)> = Vec::new();
+        match &self.kind {
+            MessageProcessorKind::Forwarding(f) => {
+                if let Some(endpoint) = self.target_endpoint.as_deref().filter(|e| !has_endpoint(e))
+                {
+                    out.push(format!(
+                        "message processor {name} forwards to endpoint {endpoint}, which is not deployed (no endpoints/{endpoint}.xml, or it failed): the processor deactivates at its first message at {span}"
+                    ));
+                }
+                for (what, seq) in [
+                    ("reply", &f.reply_sequence),
+                    ("fault", &f.fault_sequence),
+                    ("deactivate", &f.deactivate_sequence),
+                ] {
+                    if let Some(seq) = seq {
+                        sequences.push((what, seq));
+                    }
+                }
+            }
+            MessageProcessorKind::Sampling(s) => sequences.push(("sampling", &s.sequence)),
+        }
+        for (what, seq) in sequences {
+            if !has_sequence(seq) {
+                out.push(format!(
+                    "message processor {name} names {what} sequence {seq}, which is not deployed (no sequences/{seq}.xml, or it failed) at {span}"
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// Parses a `message-processors/*.xml` file.
@@ -103,17 +173,42 @@ pub fn parse_message_processor(
             MessageProcessorKind::Forwarding(settings)
         }
         SAMPLING_PROCESSOR_CLASS => {
-            return Err(ctx.unsupported(
-                root,
-                format!("message sampling processor '{name}'"),
-                "not supported yet: only ScheduledMessageForwardingProcessor is",
-            ));
+            let Some(sequence) = parameters.iter().rev().find(|p| p.name == "sequence") else {
+                return Err(ctx.missing(
+                    root,
+                    "parameter 'sequence'",
+                    "the sequence the sampling processor injects messages into",
+                ));
+            };
+            let sequence = sequence.value.trim().to_string();
+            let common = forwarding_settings(&parameters)?;
+            let concurrency = match parameters.iter().rev().find(|p| p.name == "concurrency") {
+                None => 1,
+                Some(p) => match p.value.trim().parse::<u32>() {
+                    Ok(n) if n >= 1 => n,
+                    _ => {
+                        return Err(ArtifactError::InvalidValue {
+                            element: "parameter".into(),
+                            what: "parameter 'concurrency'".into(),
+                            value: p.value.clone(),
+                            expected: "a positive number of messages".into(),
+                            span: p.span.clone(),
+                        });
+                    }
+                },
+            };
+            MessageProcessorKind::Sampling(SamplingSettings {
+                sequence,
+                interval_ms: common.interval_ms,
+                concurrency,
+                active: common.active,
+            })
         }
         other => {
             return Err(ctx.unsupported(
                 root,
                 format!("message processor '{name}' with class {other}"),
-                "not supported yet: only ScheduledMessageForwardingProcessor is",
+                "not supported: Conflux runs ScheduledMessageForwardingProcessor and SamplingProcessor",
             ));
         }
     };
@@ -178,6 +273,7 @@ fn forwarding_settings(params: &[StoreParameter]) -> Result<ForwardingSettings, 
         non_retry_status_codes,
         reply_sequence: get("message.processor.reply.sequence").map(|p| p.value.clone()),
         fault_sequence: get("message.processor.fault.sequence").map(|p| p.value.clone()),
+        deactivate_sequence: get("message.processor.deactivate.sequence").map(|p| p.value.clone()),
         active,
     })
 }
@@ -200,7 +296,9 @@ mod tests {
         let p = parse_message_processor("message-processors/P.xml", &xml).unwrap();
         assert_eq!(p.message_store, "S");
         assert_eq!(p.target_endpoint.as_deref(), Some("E"));
-        let MessageProcessorKind::Forwarding(s) = p.kind;
+        let MessageProcessorKind::Forwarding(s) = p.kind else {
+            panic!("not a forwarding processor")
+        };
         assert_eq!(s.interval_ms, 250);
         assert_eq!(s.max_delivery_attempts, Some(4));
         assert_eq!(s.retry_interval_ms, 1000);
@@ -215,7 +313,10 @@ mod tests {
             "<messageProcessor {NS} name=\"P\" messageStore=\"S\" targetEndpoint=\"E\"><parameter name=\"max.delivery.attempts\">-1</parameter></messageProcessor>"
         );
         let MessageProcessorKind::Forwarding(s) =
-            parse_message_processor("p.xml", &xml).unwrap().kind;
+            parse_message_processor("p.xml", &xml).unwrap().kind
+        else {
+            panic!("not a forwarding processor")
+        };
         assert_eq!(s.max_delivery_attempts, None);
     }
 
@@ -234,17 +335,31 @@ mod tests {
     }
 
     #[test]
-    fn sampling_processor_is_refused_naming_the_artifact() {
+    fn sampling_processor_reads_sequence_interval_and_concurrency() {
+        let xml = format!(
+            "<messageProcessor {NS} name=\"Sam\" class=\"{SAMPLING_PROCESSOR_CLASS}\" messageStore=\"S\"><parameter name=\"sequence\">Q</parameter><parameter name=\"interval\">50</parameter><parameter name=\"concurrency\">3</parameter></messageProcessor>"
+        );
+        let MessageProcessorKind::Sampling(s) =
+            parse_message_processor("p.xml", &xml).unwrap().kind
+        else {
+            panic!("not a sampling processor")
+        };
+        assert_eq!(
+            (s.sequence.as_str(), s.interval_ms, s.concurrency),
+            ("Q", 50, 3)
+        );
+        assert!(s.active);
+    }
+
+    #[test]
+    fn sampling_processor_without_sequence_is_refused() {
         let xml = format!(
             "<messageProcessor {NS} name=\"Sam\" class=\"{SAMPLING_PROCESSOR_CLASS}\" messageStore=\"S\"/>"
         );
         let err = parse_message_processor("p.xml", &xml)
             .unwrap_err()
             .to_string();
-        assert!(
-            err.starts_with("unsupported message sampling processor 'Sam' (not supported yet"),
-            "{err}"
-        );
+        assert!(err.contains("requires parameter 'sequence'"), "{err}");
     }
 
     #[test]

@@ -91,13 +91,16 @@ pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxySe
             .collect(),
     };
     // MI's `local` transport is its in-process shortcut for calls between its own services: a
-    // proxy listing it is still served over http/https. Any other transport (jms, vfs...) is not
+    // proxy listing it is still served over http/https. Any other transport (jms...) is not
     // served here, so a proxy reachable only through such transports is unsupported.
-    let served = |t: &str| t == "all" || t == "local" || SUPPORTED_PROXY_TRANSPORTS.contains(&t);
+    // `vfs`: the proxy polls a folder (inbound_endpoint.rs `vfs_settings`, the file poller).
+    let served = |t: &str| {
+        t == "all" || t == "local" || t == "vfs" || SUPPORTED_PROXY_TRANSPORTS.contains(&t)
+    };
     if let Some(other) = transports.iter().find(|t| !served(t))
         && !transports
             .iter()
-            .any(|t| t == "all" || SUPPORTED_PROXY_TRANSPORTS.contains(&t.as_str()))
+            .any(|t| t == "all" || t == "vfs" || SUPPORTED_PROXY_TRANSPORTS.contains(&t.as_str()))
     {
         return Err(crate::error::ArtifactError::Unsupported {
             what: format!("proxy transport '{other}'"),
@@ -183,6 +186,13 @@ pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxySe
             "what the proxy does with a request",
         ));
     };
+    if transports.iter().any(|t| t == "vfs") {
+        crate::inbound_endpoint::vfs_settings(
+            &vfs_parameters(&parameters),
+            crate::inbound_endpoint::VfsFlavour::ProxyService,
+        )
+        .map_err(|e| e.into_artifact_error(ctx, node, &format!("proxy service '{name}'")))?;
+    }
     Ok(ProxyService {
         name,
         transports,
@@ -194,6 +204,32 @@ pub(crate) fn parse_proxy(ctx: &Ctx, node: Node, source: &str) -> Result<ProxySe
         source: source.to_string(),
         warnings,
     })
+}
+
+fn vfs_parameters(parameters: &[ProxyParameter]) -> Vec<crate::message_store::StoreParameter> {
+    parameters
+        .iter()
+        .map(|p| crate::message_store::StoreParameter {
+            name: p.name.clone(),
+            value: p.value.trim().to_string(),
+            span: p.span.clone(),
+        })
+        .collect()
+}
+
+impl ProxyService {
+    /// The folder polling of a proxy with the `vfs` transport (its `transport.vfs.*`
+    /// parameters, checked when it was parsed).
+    pub fn vfs(&self) -> Option<crate::inbound_endpoint::VfsSettings> {
+        if !self.transports.iter().any(|t| t == "vfs") {
+            return None;
+        }
+        crate::inbound_endpoint::vfs_settings(
+            &vfs_parameters(&self.parameters),
+            crate::inbound_endpoint::VfsFlavour::ProxyService,
+        )
+        .ok()
+    }
 }
 
 fn parse_target(ctx: &Ctx, node: Node, warnings: &mut Vec<String>) -> Result<ProxyTarget> {
@@ -341,6 +377,22 @@ mod tests {
         assert!(proxy(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P" transports="jms"><target/></proxy>"#)
             .unwrap_err()
             .starts_with("unsupported proxy transport 'jms'"));
+        // A VFS proxy reads its transport.vfs.* parameters (inbound_endpoint.rs).
+        let vfs = proxy(
+            r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P" transports="vfs"><target/>
+  <parameter name="transport.vfs.FileURI">file:///in</parameter><parameter name="transport.PollInterval">2</parameter></proxy>"#,
+        );
+        assert!(vfs.is_ok(), "{vfs:?}");
+        let err = proxy(
+            r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P" transports="vfs"><target/>
+  <parameter name="transport.vfs.FileURI">ftp://host/in</parameter></proxy>"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("of proxy service 'P'") && err.contains("ftp scheme"),
+            "{err}"
+        );
+        assert!(err.ends_with("at proxy-services/P.xml:2:3"), "{err}");
         assert!(
             proxy(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="P"/>"#)
                 .unwrap_err()

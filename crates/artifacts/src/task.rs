@@ -5,7 +5,9 @@
 //! accepted (SYN:`startup/tasks/MessageInjector.java`); its properties are read into
 //! [`MessageInjectorSettings`]. Any other class is a custom Java task and is refused naming the
 //! artifact. [`Trigger::fire_offsets`] is the trigger's schedule with time passed in, so it is
-//! tested without a clock.
+//! tested without a clock. A cron trigger is parsed here as Quartz reads it ([`quartz_cron`]), so
+//! a bad expression is a deploy error naming the file and line; a property MessageInjector has no
+//! setter for is one too (MI's `PropertyHelper.setStaticProperty` fails the deployment).
 
 use std::sync::Arc;
 
@@ -25,6 +27,22 @@ pub const TASK_NS: &str = "http://www.wso2.org/products/wso2commons/tasks";
 pub const MIN_INTERVAL_MS: u64 = 1;
 /// Largest `count` accepted: a task firing more often than this is written as `count="-1"`.
 pub const MAX_TRIGGER_COUNT: u64 = 1_000_000_000;
+
+/// The `<property>` names MessageInjector has a setter for (SYN:`MessageInjector.java`:
+/// `setMessage`, `setTo`, ...). MI sets each with `PropertyHelper.setStaticProperty` and fails the
+/// deployment for any other name, so Conflux refuses it too.
+pub const INJECTOR_PROPERTIES: [&str; 10] = [
+    "message",
+    "registryKey",
+    "format",
+    "to",
+    "soapAction",
+    "injectTo",
+    "sequenceName",
+    "proxyName",
+    "sequential",
+    "invokeHandlers",
+];
 
 /// When a task fires (SYN:`SimpleQuartzFactory.java`: `interval` is in seconds and is stored in
 /// ms; `count` absent or `-1` repeats forever; `once="true"` fires a single time).
@@ -69,6 +87,45 @@ impl Trigger {
     }
 }
 
+/// Parses `expression` as Quartz's `CronExpression` reads it (MI's `<trigger cron>` goes to
+/// `CronScheduleBuilder.cronSchedule`): 6 or 7 fields (seconds, minutes, hours, day of month,
+/// month, day of week, optional year), weekdays 1-7 for SUN-SAT or their names, `0/5` steps, and
+/// `?` in exactly one of day of month and day of week (Quartz refuses both set and both `?`).
+/// `L`, `W` and `#` are read by croner; `L-3` and `LW` (Quartz only) are refused.
+///
+/// # Errors
+/// What is wrong with the expression, in words.
+pub fn quartz_cron(expression: &str) -> Result<croner::Cron, String> {
+    let fields: Vec<&str> = expression.split_whitespace().collect();
+    if !(6..=7).contains(&fields.len()) {
+        return Err(format!(
+            "{} fields found; a five-field Unix expression needs a seconds field first",
+            fields.len()
+        ));
+    }
+    let (day_of_month, day_of_week) = (fields[3], fields[5]);
+    match (day_of_month == "?", day_of_week == "?") {
+        (true, true) => {
+            return Err("'?' can only be given for one of day of month and day of week".into());
+        }
+        (false, false) => {
+            return Err(
+                "Quartz needs '?' in day of month or in day of week (both set is not supported)"
+                    .into(),
+            );
+        }
+        _ => {}
+    }
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .year(croner::parser::Year::Optional)
+        .alternative_weekdays(true)
+        .sloppy_ranges(true)
+        .build()
+        .parse(expression)
+        .map_err(|e| e.to_string())
+}
+
 /// The message format the injected message is built in (SYN:`MessageInjector.java` `format`,
 /// compared ignoring case; MI has no JSON format: `message` is XML).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,12 +151,18 @@ pub struct MessageInjectorSettings {
     pub message: Option<String>,
     /// `registryKey`: the message is read from the registry instead.
     pub registry_key: Option<String>,
-    /// `None`: MI's default, SOAP 1.2 for a proxy and the message context's envelope (SOAP 1.1)
-    /// for a sequence (SYN:`MessageInjector.java` execute).
+    /// `None`: MI's default, a SOAP 1.2 envelope both for a proxy (SYN:`MessageInjector.java`
+    /// execute) and for a sequence (the envelope of `Axis2SynapseEnvironment.createMessageContext`).
     pub format: Option<InjectFormat>,
     pub to: Option<String>,
     pub soap_action: Option<String>,
     pub target: InjectTarget,
+    /// `sequential="true"`: MI mediates in the task's own thread (`mediateMessageSequentially`),
+    /// so a firing waits for the previous one to finish; otherwise firings run side by side.
+    pub sequential: bool,
+    /// `invokeHandlers`: MI runs its Synapse handlers first; Conflux has none, so it is kept only
+    /// to be reported.
+    pub invoke_handlers: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +187,37 @@ pub struct Task {
     pub injector: MessageInjectorSettings,
     pub span: Span,
     pub source: String,
+}
+
+impl Task {
+    /// What to warn about when this task deploys next to these sequences and proxy services: a
+    /// target that is not deployed, or no message at all. MI deploys such a task and fails each
+    /// firing (SYN:`MessageInjector.java` execute: "Sequence: X not found", "Proxy Service: X not
+    /// found", "message or registry-key not set"); Conflux does the same and says so at deploy.
+    pub fn deploy_warnings(
+        &self,
+        has_sequence: impl Fn(&str) -> bool,
+        has_proxy: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let name = &self.name;
+        let span = &self.span;
+        match &self.injector.target {
+            InjectTarget::Sequence(seq) if !has_sequence(seq) => out.push(format!(
+                "task {name} injects into sequence {seq}, which is not deployed (no sequences/{seq}.xml, or it failed): every firing fails with \"Sequence: {seq} not found\" at {span}"
+            )),
+            InjectTarget::Proxy(proxy) if !has_proxy(proxy) => out.push(format!(
+                "task {name} injects into proxy service {proxy}, which is not deployed (no proxy-services/{proxy}.xml, or it failed): every firing fails with \"Proxy Service: {proxy} not found\" at {span}"
+            )),
+            _ => {}
+        }
+        if self.injector.message.is_none() && self.injector.registry_key.is_none() {
+            out.push(format!(
+                "task {name} has no message and no registryKey: every firing fails with \"message or registry-key not set\" at {span}"
+            ));
+        }
+        out
+    }
 }
 
 /// Parses a `tasks/*.xml` file.
@@ -209,14 +303,12 @@ fn parse_trigger(ctx: &Ctx, node: Node) -> Result<Trigger, ArtifactError> {
                 "both cron and simple trigger attributes are present".into(),
             ));
         }
-        // Quartz: 6 or 7 fields (seconds, minutes, hours, day of month, month, day of week, year?).
-        let fields = cron.split_whitespace().count();
-        if !(6..=7).contains(&fields) {
+        if let Err(why) = quartz_cron(cron) {
             return Err(ctx.invalid_attr(
                 node,
                 "cron",
                 cron,
-                "a Quartz cron expression of 6 or 7 fields (seconds first)",
+                &format!("a Quartz cron expression of 6 or 7 fields, seconds first ({why})"),
             ));
         }
         return Ok(Trigger::Cron(cron.to_string()));
@@ -306,6 +398,19 @@ fn injector_settings(
     task: &str,
     properties: &[TaskProperty],
 ) -> Result<MessageInjectorSettings, ArtifactError> {
+    if let Some(unknown) = properties
+        .iter()
+        .find(|p| !INJECTOR_PROPERTIES.contains(&p.name.as_str()))
+    {
+        return Err(ArtifactError::Invalid {
+            message: format!(
+                "task '{task}' has property '{}', which MessageInjector has no setter for: expected one of {}",
+                unknown.name,
+                INJECTOR_PROPERTIES.join(", ")
+            ),
+            span: unknown.span.clone(),
+        });
+    }
     let get = |n: &str| properties.iter().find(|p| p.name == n);
     let text = |n: &str| get(n).map(|p| p.value.trim().to_string());
     let format = match text("format").map(|f| f.to_ascii_lowercase()).as_deref() {
@@ -350,7 +455,36 @@ fn injector_settings(
             });
         }
     };
-    let message = get("message").map(|p| p.value.clone());
+    // MessageInjector has `setMessage(OMElement)` only: a text value finds no setter in MI.
+    let message = match get("message") {
+        None => None,
+        Some(p) if p.inline_xml => Some(p.value.clone()),
+        Some(p) if p.value.trim().is_empty() => None,
+        Some(p) => {
+            return Err(ArtifactError::Invalid {
+                message: format!(
+                    "task '{task}' has a text message; MessageInjector injects an XML element: write it inside <property name=\"message\"> (or use registryKey)"
+                ),
+                span: p.span.clone(),
+            });
+        }
+    };
+    let flag = |n: &str| -> Result<bool, ArtifactError> {
+        match get(n) {
+            None => Ok(false),
+            Some(p) if p.value.trim().eq_ignore_ascii_case("true") => Ok(true),
+            Some(p) if p.value.trim().eq_ignore_ascii_case("false") => Ok(false),
+            Some(p) => Err(ArtifactError::Invalid {
+                message: format!(
+                    "invalid value \"{}\" for task property '{n}' of task '{task}': expected true or false",
+                    p.value.trim()
+                ),
+                span: p.span.clone(),
+            }),
+        }
+    };
+    let sequential = flag("sequential")?;
+    let invoke_handlers = flag("invokeHandlers")?;
     let registry_key = text("registryKey");
     Ok(MessageInjectorSettings {
         message,
@@ -359,6 +493,8 @@ fn injector_settings(
         to: text("to"),
         soap_action: text("soapAction"),
         target,
+        sequential,
+        invoke_handlers,
     })
 }
 
@@ -498,6 +634,85 @@ mod tests {
                 .fire_offsets(0, 1)
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn quartz_cron_rules_are_checked_at_deploy() {
+        for ok in [
+            "0/2 * * * * ?",
+            "0 0 12 ? * MON-FRI",
+            "0 15 10 ? * 6L",
+            "0 0 12 L * ? 2030",
+            "0 0 8 ? * 2#1",
+        ] {
+            assert!(quartz_cron(ok).is_ok(), "{ok}: {:?}", quartz_cron(ok).err());
+            let t = parse_task("t.xml", &task(&format!("<trigger cron=\"{ok}\"/>"))).unwrap();
+            assert_eq!(t.trigger, Trigger::Cron(ok.into()));
+        }
+        let err = parse_task("t.xml", &task("<trigger cron=\"0 0 12 * * *\"/>"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("'?' in day of month or in day of week"),
+            "{err}"
+        );
+        assert!(err.ends_with("t.xml:2:10"), "{err}");
+        let err = quartz_cron("0 0 12 ? * ?").unwrap_err();
+        assert!(err.contains("only be given for one"), "{err}");
+        let err = quartz_cron("0 0 25 ? * MON").map(|_| ()).unwrap_err();
+        assert!(!err.is_empty());
+        assert!(quartz_cron("0 0 12 ? * FUNDAY").is_err());
+    }
+
+    #[test]
+    fn a_property_message_injector_has_no_setter_for_is_refused() {
+        let xml = task("<trigger interval=\"1\"/>\n<property name=\"colour\" value=\"red\"/>");
+        let err = parse_task("t.xml", &xml).unwrap_err().to_string();
+        assert!(
+            err.starts_with("task 'T' has property 'colour', which MessageInjector has no setter for: expected one of message, registryKey"),
+            "{err}"
+        );
+        assert!(err.ends_with("t.xml:3:1"), "{err}");
+    }
+
+    #[test]
+    fn a_text_message_is_refused_and_flags_are_read() {
+        let xml = task("<trigger interval=\"1\"/>\n<property name=\"message\" value=\"hello\"/>");
+        let err = parse_task("t.xml", &xml).unwrap_err().to_string();
+        assert!(err.contains("has a text message"), "{err}");
+        let xml = task(
+            "<trigger interval=\"1\"/><property name=\"message\"><a xmlns=\"\"/></property>
+<property name=\"sequential\" value=\"true\"/><property name=\"invokeHandlers\" value=\"FALSE\"/>",
+        );
+        let t = parse_task("t.xml", &xml).unwrap();
+        assert!(t.injector.sequential);
+        assert!(!t.injector.invoke_handlers);
+        let xml = task("<trigger interval=\"1\"/><property name=\"sequential\" value=\"yes\"/>");
+        let err = parse_task("t.xml", &xml).unwrap_err().to_string();
+        assert!(err.contains("expected true or false"), "{err}");
+    }
+
+    #[test]
+    fn deploy_warnings_name_a_missing_target_and_a_missing_message() {
+        let xml = task(
+            "<trigger interval=\"1\"/><property name=\"injectTo\" value=\"sequence\"/><property name=\"sequenceName\" value=\"Gone\"/>",
+        );
+        let t = parse_task("tasks/T.xml", &xml).unwrap();
+        let w = t.deploy_warnings(|_| false, |_| true);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].contains("sequence Gone, which is not deployed"),
+            "{w:?}"
+        );
+        assert!(w[0].ends_with("at tasks/T.xml:1:1"), "{w:?}");
+        assert!(w[1].contains("message or registry-key not set"), "{w:?}");
+        let xml = task(
+            "<trigger interval=\"1\"/><property name=\"injectTo\" value=\"proxy\"/><property name=\"proxyName\" value=\"P\"/><property name=\"registryKey\" value=\"conf:/m.xml\"/>",
+        );
+        let t = parse_task("tasks/T.xml", &xml).unwrap();
+        assert!(t.deploy_warnings(|_| false, |p| p == "P").is_empty());
+        let w = t.deploy_warnings(|_| true, |_| false);
+        assert!(w[0].contains("Proxy Service: P not found"), "{w:?}");
     }
 
     #[test]

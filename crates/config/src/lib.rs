@@ -14,6 +14,7 @@
 // does not matter, their completeness does.
 #![allow(clippy::result_large_err)]
 
+pub mod datasource;
 pub mod document;
 pub mod error;
 pub mod known_keys;
@@ -23,6 +24,8 @@ pub mod secrets;
 pub mod settings;
 
 pub use error::{ConfigError, ConfigErrors, ConfigWarning, Origin};
-pub use ports::{OffsetSource, PortEntry, PortPlan, Role};
+pub use ports::{
+    InboundPortEntry, InboundPortError, InboundPortSpec, OffsetSource, PortEntry, PortPlan, Role,
+};
 pub use properties::SystemProperties;
 pub use settings::{Config, load, load_with};

@@ -161,6 +161,9 @@ pub struct PortPlan {
     offset: Offset,
     specs: Vec<PortSpec>,
     entries: Vec<PortEntry>,
+    /// `[mediation] inbound.port_offset_enable` (MI default false): whether inbound HTTP(S)
+    /// endpoints' `inbound.http.port` gets the offset too (see [`PortPlan::plan_inbound`]).
+    inbound_offset: bool,
 }
 
 impl PortPlan {
@@ -218,6 +221,7 @@ impl PortPlan {
                 offset,
                 specs,
                 entries,
+                inbound_offset: false,
             })
         } else {
             Err(errors)
@@ -234,6 +238,18 @@ impl PortPlan {
                 origin: Origin::CommandLine(format!("-DportOffset={value}")),
             },
         )
+        .map(|plan| plan.with_inbound_offset(self.inbound_offset))
+    }
+
+    /// The plan with `[mediation] inbound.port_offset_enable` set to `enabled`.
+    pub fn with_inbound_offset(mut self, enabled: bool) -> PortPlan {
+        self.inbound_offset = enabled;
+        self
+    }
+
+    /// Whether inbound HTTP(S) ports get the offset (`[mediation] inbound.port_offset_enable`).
+    pub fn inbound_offset_enabled(&self) -> bool {
+        self.inbound_offset
     }
 
     pub fn offset(&self) -> &Offset {
@@ -327,10 +343,270 @@ impl PortPlan {
     }
 }
 
+/// An inbound HTTP(S) endpoint's port as its artifact writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundPortSpec {
+    /// The inbound endpoint's name.
+    pub name: String,
+    /// `http` or `https`.
+    pub protocol: String,
+    /// `inbound.http.port`.
+    pub base: u32,
+    /// Where `inbound.http.port` is written (file:line:column).
+    pub origin: String,
+}
+
+/// An inbound endpoint's port, checked against the plan and the other inbound endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundPortEntry {
+    pub name: String,
+    pub protocol: String,
+    pub base: u32,
+    /// The offset added to `base` (0 unless `[mediation] inbound.port_offset_enable = true`).
+    pub offset: i32,
+    pub port: u16,
+    pub origin: String,
+}
+
+/// Why an inbound endpoint's port is refused; each names the endpoint and what it clashes with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InboundPortError {
+    #[error(
+        "inbound endpoint {name}: inbound.http.port {base} + offset {offset} = {result} is not a port (1..=65535) at {origin}"
+    )]
+    OutOfRange {
+        name: String,
+        base: u32,
+        offset: i32,
+        result: i64,
+        origin: String,
+    },
+    #[error(
+        "inbound endpoint {name} wants port {port} (inbound.http.port {base} + offset {offset}, at {origin}), which the port plan gives to {role} ({key}); give the inbound endpoint another port"
+    )]
+    ClashWithPlan {
+        name: String,
+        port: u16,
+        base: u32,
+        offset: i32,
+        origin: String,
+        role: &'static str,
+        key: &'static str,
+    },
+    #[error(
+        "inbound endpoints {first} (at {first_origin}) and {second} (at {second_origin}) both want port {port}; give one of them another inbound.http.port"
+    )]
+    Clash {
+        port: u16,
+        first: String,
+        first_origin: String,
+        second: String,
+        second_origin: String,
+    },
+}
+
+impl InboundPortError {
+    /// The inbound endpoint that is refused.
+    pub fn endpoint(&self) -> &str {
+        match self {
+            InboundPortError::OutOfRange { name, .. }
+            | InboundPortError::ClashWithPlan { name, .. } => name,
+            InboundPortError::Clash { second, .. } => second,
+        }
+    }
+}
+
+impl PortPlan {
+    /// The ports of inbound HTTP(S) endpoints, in `specs` order. MI adds the server's offset to
+    /// `inbound.http.port` only when `[mediation] inbound.port_offset_enable = true` (synapse
+    /// property `inbound.port.offset.enable`, default false: micro-integrator
+    /// `InboundHttpListener` / `InboundHttpsListener` constructors, `PersistenceUtils.getPortOffset()`
+    /// = `-DportOffset` over carbon.xml's `Ports/Offset`). So by default `inbound.http.port` is the
+    /// port, whatever the offset. An endpoint whose port is out of range, is a listener of the
+    /// plan, or is taken by an earlier endpoint in `specs` is refused (the earlier one keeps it).
+    pub fn plan_inbound(
+        &self,
+        specs: &[InboundPortSpec],
+    ) -> (Vec<InboundPortEntry>, Vec<InboundPortError>) {
+        let offset = if self.inbound_offset {
+            self.offset.value
+        } else {
+            0
+        };
+        let mut accepted: Vec<InboundPortEntry> = Vec::new();
+        let mut errors = Vec::new();
+        for spec in specs {
+            let result = i64::from(spec.base) + i64::from(offset);
+            if !(1..=i64::from(MAX_PORT)).contains(&result) {
+                errors.push(InboundPortError::OutOfRange {
+                    name: spec.name.clone(),
+                    base: spec.base,
+                    offset,
+                    result,
+                    origin: spec.origin.clone(),
+                });
+                continue;
+            }
+            let port = result as u16;
+            if let Some(planned) = self.entries.iter().find(|e| e.enabled && e.port == port) {
+                errors.push(InboundPortError::ClashWithPlan {
+                    name: spec.name.clone(),
+                    port,
+                    base: spec.base,
+                    offset,
+                    origin: spec.origin.clone(),
+                    role: planned.role.name(),
+                    key: planned.role.key(),
+                });
+                continue;
+            }
+            if let Some(first) = accepted.iter().find(|e| e.port == port) {
+                errors.push(InboundPortError::Clash {
+                    port,
+                    first: first.name.clone(),
+                    first_origin: first.origin.clone(),
+                    second: spec.name.clone(),
+                    second_origin: spec.origin.clone(),
+                });
+                continue;
+            }
+            accepted.push(InboundPortEntry {
+                name: spec.name.clone(),
+                protocol: spec.protocol.clone(),
+                base: spec.base,
+                offset,
+                port,
+                origin: spec.origin.clone(),
+            });
+        }
+        (accepted, errors)
+    }
+}
+
+/// The inbound endpoints' rows of the `conflux ports` table.
+pub fn render_inbound_table(entries: &[InboundPortEntry], offset_enabled: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "inbound endpoints (inbound.http.port{}):",
+        if offset_enabled {
+            " + offset: [mediation] inbound.port_offset_enable = true"
+        } else {
+            " as written: MI adds no offset unless [mediation] inbound.port_offset_enable = true"
+        }
+    );
+    for e in entries {
+        let _ = writeln!(
+            out,
+            "  {:<17} {:>6} {:>6}  {:<10} {:<9} inbound endpoint {} ({})",
+            format!("inbound_{}", e.protocol),
+            e.base,
+            e.port,
+            "0.0.0.0",
+            "listen",
+            e.name,
+            e.origin
+        );
+    }
+    out
+}
+
+/// The inbound endpoints as `conflux ports --json` prints them (`"inbound"`).
+pub fn inbound_json(entries: &[InboundPortEntry]) -> serde_json::Value {
+    serde_json::Value::Array(
+        entries
+            .iter()
+            .map(|e| {
+                json!({
+                    "name": e.name,
+                    "protocol": e.protocol,
+                    "base": e.base,
+                    "offset": e.offset,
+                    "port": e.port,
+                    "origin": e.origin,
+                })
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn inbound(name: &str, base: u32) -> InboundPortSpec {
+        InboundPortSpec {
+            name: name.into(),
+            protocol: "http".into(),
+            base,
+            origin: format!("inbound-endpoints/{name}.xml:3:5"),
+        }
+    }
+
+    // micro-integrator InboundHttpListener: the offset is added only with
+    // inbound.port.offset.enable (`[mediation] inbound.port_offset_enable`).
+    #[test]
+    fn inbound_ports_get_the_offset_only_when_enabled() {
+        let plan = PortPlan::build(specs(), offset(10)).unwrap();
+        let (ok, errors) = plan.plan_inbound(&[inbound("A", 8085)]);
+        assert!(errors.is_empty());
+        assert_eq!((ok[0].port, ok[0].offset), (8085, 0));
+        let plan = plan.with_inbound_offset(true);
+        let (ok, _) = plan.plan_inbound(&[inbound("A", 8085)]);
+        assert_eq!((ok[0].port, ok[0].offset), (8095, 10));
+        // with_offset keeps the switch.
+        let (ok, _) = plan
+            .with_offset(3)
+            .unwrap()
+            .plan_inbound(&[inbound("A", 8085)]);
+        assert_eq!(ok[0].port, 8088);
+    }
+
+    #[test]
+    fn inbound_clashes_name_both_sides() {
+        let plan = PortPlan::build(specs(), offset(10)).unwrap();
+        let (ok, errors) = plan.plan_inbound(&[
+            inbound("A", 8085),
+            inbound("B", 8085),
+            inbound("C", 8290),
+            inbound("D", 8086),
+        ]);
+        let names: Vec<&str> = ok.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["A", "D"]);
+        let texts: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert!(
+            texts[0].contains("inbound endpoints A (at inbound-endpoints/A.xml:3:5) and B"),
+            "{texts:?}"
+        );
+        assert!(texts[0].contains("port 8085"), "{texts:?}");
+        assert_eq!(errors[0].endpoint(), "B");
+        assert!(
+            texts[1].contains("inbound endpoint C wants port 8290"),
+            "{texts:?}"
+        );
+        assert!(
+            texts[1].contains("http (transport.http.listener.port)"),
+            "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn inbound_port_limit() {
+        let plan = PortPlan::build(specs(), offset(10))
+            .unwrap()
+            .with_inbound_offset(true);
+        let (ok, errors) = plan.plan_inbound(&[inbound("A", MAX_PORT - 10)]);
+        assert_eq!(ok[0].port as u32, MAX_PORT);
+        assert!(errors.is_empty());
+        let (ok, errors) = plan.plan_inbound(&[inbound("A", MAX_PORT - 9)]);
+        assert!(ok.is_empty());
+        assert!(
+            errors[0].to_string().contains("= 65536 is not a port"),
+            "{}",
+            errors[0]
+        );
+    }
 
     fn specs() -> Vec<PortSpec> {
         Role::ALL

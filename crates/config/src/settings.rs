@@ -400,6 +400,8 @@ pub struct Config {
     pub warnings: Vec<ConfigWarning>,
     /// `[secrets]`, decrypted (secure vault), for `wso2-vault()` and `wso2:vault-lookup()`.
     pub secrets: crate::secrets::Secrets,
+    /// `[[datasource]]` entries (carbon data sources for data services and DB mediators).
+    pub datasources: Vec<crate::datasource::DataSourceDef>,
 }
 
 /// MI's Prometheus handler class (`[[synapse_handlers]] class`), from MI's observability docs.
@@ -536,6 +538,9 @@ pub fn from_document(
     // (internal/http/api/ConfigurationLoader#isInternalApiEnabled).
     let internal_enabled = r.boolean("mediation.internal_http_api_enable", true);
     let jmx_enabled = r.boolean("monitoring.jmx.rmi_server_start", true);
+    // MI's synapse property `inbound.port.offset.enable` (default false): whether inbound HTTP(S)
+    // endpoints' ports get the offset (ports.rs `PortPlan::plan_inbound`).
+    let inbound_port_offset = r.boolean("mediation.inbound.port_offset_enable", false);
     let jmx_bind = r
         .string("monitoring.jmx.rmi_hostname")
         .unwrap_or_else(|| hostname.clone());
@@ -651,6 +656,11 @@ pub fn from_document(
 
     let management_api = management_api(&mut r);
     let json = json_config(&mut r);
+    let _ = r.take(crate::datasource::DATASOURCE_KEY);
+    let datasources = crate::datasource::read(document).unwrap_or_else(|e| {
+        r.errors.extend(e);
+        Vec::new()
+    });
 
     let mut errors = std::mem::take(&mut r.errors);
     warnings.extend(r.leftover_warnings());
@@ -658,6 +668,7 @@ pub fn from_document(
     let ports = match offset {
         Some(offset) => match PortPlan::build(specs, offset) {
             Ok(plan) => {
+                let plan = plan.with_inbound_offset(inbound_port_offset);
                 if plan.offset().value < 0 {
                     warnings.push(ConfigWarning::NegativeOffset {
                         offset: plan.offset().value,
@@ -694,6 +705,7 @@ pub fn from_document(
             properties,
             warnings,
             secrets: Default::default(),
+            datasources,
         }),
         _ => Err(ConfigErrors(errors)),
     }

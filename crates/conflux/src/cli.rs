@@ -130,7 +130,7 @@ pub fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Ports { json, check } => match load(&home, properties) {
-            Ok(config) => ports(&config, json, check),
+            Ok(config) => ports(&config, &origin, json, check),
             Err(code) => code,
         },
         Command::Check { file } => {
@@ -174,11 +174,45 @@ fn load(home: &std::path::Path, properties: SystemProperties) -> Result<Config, 
     })
 }
 
-fn ports(config: &Config, json: bool, check: bool) -> ExitCode {
+/// The inbound HTTP(S) endpoints' ports of `origin`'s artifacts, as the plan gives them, and
+/// those refused (a clash with the plan or with another inbound endpoint).
+fn inbound_ports(
+    config: &Config,
+    origin: &crate::deploy::Origin,
+) -> (
+    Vec<conflux_config::InboundPortEntry>,
+    Vec<conflux_config::InboundPortError>,
+) {
+    let Ok(sources) = crate::deploy::sources(config, origin) else {
+        return (Vec::new(), Vec::new());
+    };
+    let snapshot = crate::deploy::deployer(config, sources).assemble();
+    conflux_messaging::inbound::planned_ports(config, &snapshot.artifacts.inbound_endpoints)
+}
+
+fn ports(config: &Config, origin: &crate::deploy::Origin, json: bool, check: bool) -> ExitCode {
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
     let plan = &config.ports;
+    let (inbound, refused) = inbound_ports(config, origin);
+    for e in &refused {
+        eprintln!("error: {e}");
+    }
+    let inbound_taken: Vec<&conflux_config::InboundPortEntry> = if check {
+        inbound
+            .iter()
+            .filter(|e| {
+                std::net::TcpListener::bind(std::net::SocketAddr::from((
+                    conflux_messaging::inbound::INBOUND_BIND_HOST,
+                    e.port,
+                )))
+                .is_err()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut taken = Vec::new();
     if check {
         for entry in plan.listeners() {
@@ -194,6 +228,7 @@ fn ports(config: &Config, json: bool, check: bool) -> ExitCode {
     };
     if json {
         let mut value = plan.to_json();
+        value["inbound"] = conflux_config::ports::inbound_json(&inbound);
         if check {
             value["check"] = serde_json::json!({
                 "taken": taken.iter().map(|(e, holder)| serde_json::json!({
@@ -210,6 +245,21 @@ fn ports(config: &Config, json: bool, check: bool) -> ExitCode {
         );
     } else {
         print!("{}", plan.render_table());
+        if !inbound.is_empty() {
+            print!(
+                "{}",
+                conflux_config::ports::render_inbound_table(
+                    &inbound,
+                    plan.inbound_offset_enabled()
+                )
+            );
+        }
+        for e in &inbound_taken {
+            println!(
+                "check: port {} (inbound endpoint {}) is taken",
+                e.port, e.name
+            );
+        }
         if check {
             if taken.is_empty() {
                 println!("check: every enabled port is free");
@@ -226,7 +276,7 @@ fn ports(config: &Config, json: bool, check: bool) -> ExitCode {
             }
         }
     }
-    if taken.is_empty() {
+    if taken.is_empty() && refused.is_empty() && inbound_taken.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILURE)

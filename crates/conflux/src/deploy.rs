@@ -48,7 +48,9 @@ pub fn deployer(config: &Config, sources: Sources) -> Deployer {
         Some(path) if path != "default" => PathBuf::from(path),
         _ => config.home.join("conf/file.properties"),
     };
-    Deployer::new(sources, system_properties, Some(file_properties)).with_home(config.home.clone())
+    Deployer::new(sources, system_properties, Some(file_properties))
+        .with_home(config.home.clone())
+        .with_capp_check(crate::data_services::capp_check(config))
 }
 
 // The configuration's default for `[mediation] max_inflight_branches` is mediation's limit.
@@ -57,8 +59,30 @@ const _: () = assert!(
         == conflux_mediation::runtime::limits::DEFAULT_MAX_INFLIGHT_BRANCHES
 );
 
+/// Assembles the next snapshot, applies the configuration's run-time settings to it, and
+/// deploys the data sources and data services (their failures join the snapshot's), keeping the
+/// pools of those unchanged since `previous` (needs the Tokio runtime).
+pub fn snapshot(
+    deployer: &mut Deployer,
+    config: &Config,
+    previous: Option<&conflux_mediation::runtime::deployment::Attached>,
+) -> Snapshot {
+    let mut snapshot = synapse_snapshot(deployer, config);
+    let plan = crate::data_services::plan(config, deployer.sources(), &mut snapshot);
+    crate::data_services::attach(plan, previous, &config.home, &mut snapshot);
+    snapshot
+}
+
+/// What `conflux check` reports: the snapshot, its data services and data sources checked but no
+/// pool opened; with how many data services would deploy.
+pub fn check_snapshot(deployer: &mut Deployer, config: &Config) -> (Snapshot, usize) {
+    let mut snapshot = synapse_snapshot(deployer, config);
+    let plan = crate::data_services::plan(config, deployer.sources(), &mut snapshot);
+    (snapshot, plan.services.len())
+}
+
 /// Assembles the next snapshot and applies the configuration's run-time settings to it.
-pub fn snapshot(deployer: &mut Deployer, config: &Config) -> Snapshot {
+fn synapse_snapshot(deployer: &mut Deployer, config: &Config) -> Snapshot {
     let mut snapshot = deployer.assemble();
     snapshot.deployment.max_message_bytes =
         usize::try_from(config.transport.max_message_bytes).unwrap_or(usize::MAX);
@@ -118,103 +142,12 @@ fn json_settings(
     }
 }
 
-/// Where data services (`.dbs`) are deployed from, under the home (MI
-/// `repository/deployment/server/dataservices`).
-pub const DATA_SERVICES_DIR: &str = "repository/deployment/server/dataservices";
-
-/// Reads every `<home>/repository/deployment/server/dataservices/*.dbs` into a deployed data
-/// service (pools open lazily: the first request connects; this needs the Tokio runtime). A
-/// broken file is logged with its `file:line:column` and left out; the others deploy.
-pub fn data_services(config: &Config) -> conflux_transport::data_services::DataServices {
-    use conflux_dataservices::service::DeployedService;
-    let (parsed, errors) = parse_data_services(config);
-    for error in errors {
-        tracing::error!(target: "conflux::deployer", "{error}");
-    }
-    let mut services = std::collections::BTreeMap::new();
-    for (file_name, model) in parsed {
-        let name = model.name.clone();
-        match DeployedService::new(model, format!("/{file_name}"), Some(config.home.clone())) {
-            Ok(service) => {
-                tracing::info!(target: "conflux::deployer", "data service {name} deployed from dataservices/{file_name}");
-                services.insert(name, std::sync::Arc::new(service));
-            }
-            Err(e) => {
-                tracing::error!(target: "conflux::deployer", "dataservices/{file_name}: {e}");
-            }
-        }
-    }
-    std::sync::Arc::new(services)
-}
-
-/// The data services of `home` that parse and check (`(file name, model)`, unique names), and an
-/// error line per file that does not. No I/O beyond reading the files (`conflux check`).
-pub fn parse_data_services(
-    config: &Config,
-) -> (
-    Vec<(String, conflux_dataservices::DataService)>,
-    Vec<String>,
-) {
-    use conflux_dataservices::service::DeployedService;
-    let mut services: Vec<(String, conflux_dataservices::DataService)> = Vec::new();
-    let mut errors = Vec::new();
-    let home = config.home.as_path();
-    // `$SYSTEM:` / `$FILE:` / `$env:` values in `<property>` text, as for Synapse artifacts.
-    let values = injected_values(config, &mut errors);
-    let dir = home.join(DATA_SERVICES_DIR);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return (services, errors);
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "dbs"))
-        .collect();
-    files.sort();
-    for file in files {
-        let Some(file_name) = file.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let label = format!("dataservices/{file_name}");
-        let text = match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(e) => {
-                errors.push(format!("{}: {e}", file.display()));
-                continue;
-            }
-        };
-        let model = match conflux_dataservices::parse_dbs(
-            &label,
-            &text,
-            &conflux_dataservices::ParseOptions {
-                values: Some(&values),
-                datasource_url: None,
-            },
-        ) {
-            Ok(model) => model,
-            Err(e) => {
-                errors.push(e.to_string());
-                continue;
-            }
-        };
-        if services.iter().any(|(_, m)| m.name == model.name) {
-            errors.push(format!(
-                "{label}: data service {} is deployed already; names must be unique",
-                model.name
-            ));
-            continue;
-        }
-        if let Err(e) = DeployedService::check(&model, Some(home.to_path_buf())) {
-            errors.push(format!("{label}: {e}"));
-            continue;
-        }
-        services.push((file_name.to_string(), model));
-    }
-    (services, errors)
-}
-
 /// The injected values the deployer uses for artifacts: the environment, the `-D` properties and
 /// `conf/file.properties` (an unreadable file is reported and left out).
-fn injected_values(config: &Config, errors: &mut Vec<String>) -> conflux_artifacts::ProcessValues {
+pub(crate) fn injected_values(
+    config: &Config,
+    errors: &mut Vec<String>,
+) -> conflux_artifacts::ProcessValues {
     use conflux_artifacts::ProcessValues;
     let system_properties: HashMap<String, String> = config
         .properties

@@ -29,7 +29,6 @@ pub fn first_live(
     config: &Config,
     messaging: &Messaging,
 ) -> Live {
-    snapshot.deployment.attached.data_services = deploy::data_services(config);
     messaging.prepare(&mut snapshot.deployment, &snapshot.artifacts);
     let sender = EndpointSender::new(
         client,
@@ -57,7 +56,6 @@ pub fn next_live(
     config: &Config,
     messaging: &Messaging,
 ) -> Live {
-    snapshot.deployment.attached.data_services = deploy::data_services(config);
     messaging.prepare(&mut snapshot.deployment, &snapshot.artifacts);
     let sender = previous.sender.carrying(
         &snapshot.deployment.endpoints,
@@ -168,11 +166,16 @@ impl Redeployer {
     /// serving the requests that started on it.
     pub fn redeploy(&self) {
         let started = Instant::now();
+        let previous = self.live.load_full();
+        // Data sources and data services unchanged since `previous` keep their pools.
         let snapshot = match self.deployer.lock() {
-            Ok(mut deployer) => deploy::snapshot(&mut deployer, &self.config),
+            Ok(mut deployer) => deploy::snapshot(
+                &mut deployer,
+                &self.config,
+                Some(&previous.deployment.attached),
+            ),
             Err(_) => return,
         };
-        let previous = self.live.load_full();
         let old_failures = self.status.faulty_artifacts();
         log_snapshot(&snapshot, Some((&old_failures, &previous.applications)));
         self.status.set_faulty_artifacts(snapshot.failures.clone());
@@ -196,13 +199,11 @@ pub fn start(redeployer: Redeployer, watch: bool, debounce: Duration) -> Trigger
     let trigger = Trigger(tx);
     let mut watcher = None;
     if watch {
-        let mut paths = redeployer
+        let paths = redeployer
             .deployer
             .lock()
             .map(|d| d.sources().watched_paths())
             .unwrap_or_default();
-        // Data services (`.dbs`) are read from the home on every redeploy.
-        paths.push(redeployer.config.home.join(deploy::DATA_SERVICES_DIR));
         let fire = trigger.clone();
         match conflux_deployer::watch(&paths, debounce, move |changed| {
             tracing::debug!(target: LOG, "changed: {changed:?}");

@@ -9,6 +9,7 @@ pub mod access_log;
 pub mod bind;
 pub mod cipher_tool;
 pub mod cli;
+pub mod data_services;
 pub mod deploy;
 pub mod hot_deploy;
 pub mod launcher;

@@ -28,10 +28,7 @@ use crate::logging;
 /// the internal listeners ask [`InternalApi::max_request_body_bytes`] (a CApp upload is larger).
 pub use conflux_admin::MAX_INTERNAL_BODY_BYTES;
 
-/// Stack of each worker thread: the main thread's 8 MiB rather than tokio's 2 MiB, so that
-/// sequences nested to `MAX_SEQUENCE_DEPTH` (each level polls a chain of mediator futures) fit
-/// in a debug build too. It is address space; only the pages used are memory.
-const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+use conflux_mediation::runtime::limits::WORKER_STACK_BYTES;
 
 /// One worker thread per CPU this process may run on. With a single CPU (a container limit, a
 /// `taskset`), a current-thread runtime serves everything on that thread: the same work without
@@ -115,7 +112,7 @@ async fn run_async(
         }
     };
     let mut deployer = crate::deploy::deployer(&config, sources);
-    let snapshot = crate::deploy::snapshot(&mut deployer, &config);
+    let snapshot = crate::deploy::snapshot(&mut deployer, &config, None);
     crate::hot_deploy::log_snapshot(&snapshot, None);
     tracing::info!(target: "conflux::deployer", "{}", snapshot.summary());
     let client = match backend_client(&config, own_certificate) {
@@ -127,11 +124,15 @@ async fn run_async(
     };
     let failures = snapshot.failures.clone();
     let config = Arc::new(config);
-    let messaging = Arc::new(conflux_messaging::Messaging::new(
-        &conflux_messaging::MessagingContext {
-            config: config.clone(),
-        },
-    ));
+    let messaging = match conflux_messaging::Messaging::new(&conflux_messaging::MessagingContext {
+        config: config.clone(),
+    }) {
+        Ok(messaging) => Arc::new(messaging),
+        Err(e) => {
+            tracing::error!(target: LOG, "{e}; nothing was started");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let live = Arc::new(ArcSwap::from_pointee(crate::hot_deploy::first_live(
         snapshot, client, &config, &messaging,
     )));
@@ -158,6 +159,12 @@ async fn run_async(
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    // The inbound endpoints' ports join the plan: checked and bound now, all or nothing.
+    if let Err(e) = messaging.start_inbound(&live) {
+        tracing::error!(target: LOG, "{e}; nothing was started");
+        messaging.shutdown();
+        return ExitCode::from(EXIT_FAILURE);
+    }
 
     let status = Arc::new(ServerStatus::new(
         crate::VERSION,
@@ -295,6 +302,8 @@ async fn run_async(
     }
 
     status.set_started();
+    // Scheduled tasks fire from now on (MI's ntask starts them on completedServerStartup).
+    messaging.started();
     tracing::info!(target: LOG, "Conflux started in {} ms", started.elapsed().as_millis());
 
     let signal = wait_for_stop_signal().await;
@@ -449,23 +458,15 @@ pub fn check(config: &Config, origin: &crate::deploy::Origin) -> ExitCode {
         }
     };
     let mut deployer = crate::deploy::deployer(config, sources);
-    let snapshot = crate::deploy::snapshot(&mut deployer, config);
+    let (snapshot, data_services) = crate::deploy::check_snapshot(&mut deployer, config);
     for failure in &snapshot.failures {
         eprintln!("error: {failure}");
     }
     for warning in &snapshot.warnings {
         eprintln!("warning: {warning}");
     }
-    // Data services (`.dbs`) of the home.
-    let (data_services, data_service_errors) = match origin {
-        crate::deploy::Origin::Home => crate::deploy::parse_data_services(config),
-        _ => Default::default(),
-    };
-    for error in &data_service_errors {
-        eprintln!("error: {error}");
-    }
-    if !data_services.is_empty() {
-        println!("data services: {} OK", data_services.len());
+    if data_services > 0 {
+        println!("data services: {data_services} OK");
     }
     for app in &snapshot.applications.active {
         println!(
@@ -480,7 +481,7 @@ pub fn check(config: &Config, origin: &crate::deploy::Origin) -> ExitCode {
         crate::deploy::describe(origin, config),
         snapshot.summary()
     );
-    if snapshot.failures.is_empty() && data_service_errors.is_empty() {
+    if snapshot.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_CONFIG)

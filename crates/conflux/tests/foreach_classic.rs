@@ -6,7 +6,6 @@
 
 mod support;
 
-
 use support::backend::*;
 use support::*;
 

@@ -195,6 +195,39 @@ impl Fault {
         out
     }
 
+    /// MI `DataServiceFault.getFullMessage()` of a fault filled in by its data service
+    /// (`DataService.fillInDataServiceFault`): the `Source Data Service:-` block (name, location,
+    /// description, default namespace; MI `DataService.toString()`) comes before the code. This
+    /// is the `faultstring` of SOAP and JSON faults.
+    pub fn full_message_with_source(&self, service: &DataService, location: &str) -> String {
+        let full = self.full_message();
+        let code_line = format!("DS Code: {}\n", self.code.as_str());
+        let head = full.strip_suffix(&code_line).unwrap_or(&full);
+        format!(
+            "{head}Source Data Service:-\nName: {}\nLocation: {location}\nDescription: {}\nDefault Namespace: {}\n{code_line}",
+            service.name,
+            service.description.as_deref().unwrap_or("N/A"),
+            service.default_namespace
+        )
+    }
+
+    /// A fault as the JSON message formatter of MI's data services writes it (Axis2
+    /// `json.gson.JsonFormatter` for a fault: the SOAP 1.1 fault element's children by local
+    /// name, each with its own text): `{"Fault":{"faultcode":..,"faultstring":..,"detail":""}}`.
+    /// `faultcode` is the `ds_code` in the data services namespace (MI `DBUtils.createAxisFault`;
+    /// Axiom generates its prefix, Conflux writes `axis2ns1`); `detail` is empty because the
+    /// detail element holds only the `DataServiceFault` element, no text of its own.
+    pub fn to_json(&self, service: &DataService, location: &str) -> String {
+        serde_json::json!({
+            "Fault": {
+                "faultcode": format!("axis2ns1:{}", self.code.as_str()),
+                "faultstring": self.full_message_with_source(service, location),
+                "detail": "",
+            }
+        })
+        .to_string()
+    }
+
     /// The SOAP fault detail / POX error body MI writes (`DataServiceFault.extractFaultMessage`):
     /// `<axis2ns1:DataServiceFault>` in [`WSO2_DS_NAMESPACE`] with `current_params`,
     /// `current_request_name`, `nested_exception`, `source_data_service` (`location`,

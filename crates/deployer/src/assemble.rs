@@ -17,7 +17,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use conflux_artifacts::capp::{CApp, CAppArtifactKind, application_from_error, read_capp};
+use conflux_artifacts::capp::{
+    CApp, CAppArtifact, CAppArtifactKind, application_from_error, read_capp,
+};
 use conflux_artifacts::inject::{InjectedValues, ProcessValues, parse_artifact_with};
 use conflux_artifacts::registry::{Registry, RegistryResource, registry_key_for_path};
 use conflux_artifacts::{
@@ -40,7 +42,16 @@ pub struct Snapshot {
     /// Deployed, with something to say (a reference to something not deployed).
     pub warnings: Vec<String>,
     pub applications: Applications,
+    /// The data services and data sources of the active CApps, in deploy order: the server
+    /// deploys them (they need database pools), after [`CAppCheck`] passed them.
+    pub capp_data: Vec<CAppArtifact>,
 }
+
+/// Checks a CApp's data service or data source artifact while the CApp is assembled (with the
+/// values `$SYSTEM:`/`$config:` resolve from); an error fails the CApp, as a Synapse artifact's
+/// parse error does.
+pub type CAppCheck =
+    Arc<dyn Fn(&CAppArtifact, &dyn InjectedValues) -> Result<(), String> + Send + Sync>;
 
 impl Snapshot {
     /// `2 APIs, 1 proxy services, ...` for the log.
@@ -68,6 +79,8 @@ struct ParsedCApp {
     refers_to: Vec<String>,
     /// `(API name, definition text)` of its `metadata/<api>_swagger_<v>/` entries.
     swagger: Vec<(String, String)>,
+    /// Its data services and data sources (deployed by the server).
+    data: Vec<CAppArtifact>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +108,8 @@ pub struct Deployer {
     last_good: HashMap<String, Unit>,
     /// The server home: `file:` sources of local entries are relative to it.
     home: Option<PathBuf>,
+    /// Checks CApp data services and data sources.
+    capp_check: Option<CAppCheck>,
 }
 
 impl Deployer {
@@ -109,12 +124,19 @@ impl Deployer {
             file_properties,
             last_good: HashMap::new(),
             home: None,
+            capp_check: None,
         }
     }
 
     /// Sets the server home, against which `<localEntry src="file:...">` paths resolve.
     pub fn with_home(mut self, home: PathBuf) -> Deployer {
         self.home = Some(home);
+        self
+    }
+
+    /// Sets the check of CApp data services and data sources.
+    pub fn with_capp_check(mut self, check: CAppCheck) -> Deployer {
+        self.capp_check = Some(check);
         self
     }
 
@@ -182,7 +204,13 @@ impl Deployer {
                     continue;
                 }
             };
-            match parse_capp(&label, &capp, &values, self.home.as_deref()) {
+            match parse_capp(
+                &label,
+                &capp,
+                &values,
+                self.home.as_deref(),
+                self.capp_check.as_ref(),
+            ) {
                 Ok(parsed) => capp_units.push(Unit {
                     id: label,
                     body: Body::CApp(Arc::new(parsed)),
@@ -275,6 +303,7 @@ impl Deployer {
         failures.extend(compile_failures);
 
         let mut active = Vec::new();
+        let mut capp_data = Vec::new();
         self.last_good.clear();
         for unit in units {
             if !accepted.contains(&unit.id) {
@@ -296,6 +325,7 @@ impl Deployer {
             }
             if let Body::CApp(c) = &unit.body {
                 active.push(c.application.clone());
+                capp_data.extend(c.data.iter().cloned());
             }
             self.last_good.insert(
                 unit.id.clone(),
@@ -315,6 +345,7 @@ impl Deployer {
                 active,
                 faulty: faulty_apps,
             },
+            capp_data,
         }
     }
 
@@ -658,14 +689,25 @@ fn parse_capp(
     capp: &CApp,
     values: &dyn InjectedValues,
     home: Option<&Path>,
+    check: Option<&CAppCheck>,
 ) -> Result<ParsedCApp, String> {
     let mut artifacts = Vec::new();
+    let mut data = Vec::new();
     let mut errors = Vec::new();
     // CApp artifact name -> the `name` of the API in its file: MI keys a swagger definition by
     // the API's name (CappDeployer `apiArtifactMap`, `getApiNameFromFile`).
     let mut api_names: HashMap<&str, String> = HashMap::new();
     for artifact in &capp.artifacts {
         let CAppArtifactKind::Synapse(kind) = artifact.kind else {
+            if matches!(
+                artifact.kind,
+                CAppArtifactKind::DataService | CAppArtifactKind::DataSource
+            ) {
+                if let Some(Err(e)) = check.map(|check| check(artifact, values)) {
+                    errors.push(e);
+                }
+                data.push(artifact.clone());
+            }
             continue;
         };
         match parse_artifact_with(&artifact.label, &artifact.text, values)
@@ -745,6 +787,7 @@ fn parse_capp(
         application: capp.application(),
         refers_to,
         swagger,
+        data,
     })
 }
 
@@ -782,6 +825,7 @@ fn defined_name(artifact: &Artifact) -> String {
         ArtifactKind::Task => "task",
         ArtifactKind::MessageStore => "messageStore",
         ArtifactKind::MessageProcessor => "messageProcessor",
+        ArtifactKind::InboundEndpoint => "inboundEndpoint",
     };
     format!("{kind}:{}", artifact.name())
 }

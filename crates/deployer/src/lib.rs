@@ -9,6 +9,6 @@ pub mod order;
 pub mod sources;
 pub mod watch;
 
-pub use assemble::{Deployer, Snapshot};
-pub use sources::{NotAProject, Sources};
+pub use assemble::{CAppCheck, Deployer, Snapshot};
+pub use sources::{DataFolder, NotAProject, Sources};
 pub use watch::{WatchError, Watcher, watch};

@@ -38,12 +38,21 @@ impl Layout {
     }
 }
 
-/// The VS Code project's folders of kinds Conflux does not deploy yet.
-const VSCODE_UNSUPPORTED_FOLDERS: &[(&str, &str)] = &[
-    ("inbound-endpoints", "Tier 2/3: inbound endpoints"),
-    ("data-services", "data services are not deployed yet"),
-    ("data-sources", "data sources are not deployed yet"),
-];
+/// The VS Code project's folders of kinds Conflux does not deploy yet (`data-services/` and
+/// `data-sources/` are [`Sources::data_services`] and [`Sources::data_sources`]).
+const VSCODE_UNSUPPORTED_FOLDERS: &[(&str, &str)] = &[];
+
+/// The home's folder of data services (MI `repository/deployment/server/dataservices`).
+pub const HOME_DATA_SERVICES_DIR: &str = "repository/deployment/server/dataservices";
+
+/// A folder of data services (`*.dbs`) or data source definitions (`*.xml`), which the server
+/// deploys beside the Synapse artifacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataFolder {
+    pub dir: PathBuf,
+    /// Prefix of the labels errors show (`dataservices/` in a home).
+    pub label_prefix: String,
+}
 
 /// A folder of loose artifact files (one artifact per `*.xml`, one sub-folder per kind).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +90,10 @@ pub struct Sources {
     pub registry_descriptor: Option<PathBuf>,
     /// `conf/config.properties`: declared `$config:` names (`name:type`), beside those of CApps.
     pub config_properties: Option<PathBuf>,
+    /// Folders of loose data services (`*.dbs`).
+    pub data_services: Vec<DataFolder>,
+    /// Folders of loose data source definitions (`<datasource>` `*.xml`).
+    pub data_sources: Vec<DataFolder>,
 }
 
 /// A project folder that is neither a VS Code MI project nor an Integration Studio one.
@@ -108,6 +121,11 @@ impl Sources {
             registry: vec![RegistryFolder::Root(registry.to_path_buf())],
             registry_descriptor: None,
             config_properties: Some(home.join("conf/config.properties")),
+            data_services: vec![DataFolder {
+                dir: home.join(HOME_DATA_SERVICES_DIR),
+                label_prefix: "dataservices/".into(),
+            }],
+            data_sources: Vec::new(),
         }
     }
 
@@ -136,6 +154,16 @@ impl Sources {
                 registry,
                 registry_descriptor: Some(resources.join("registry/artifact.xml")),
                 config_properties: Some(resources.join("conf/config.properties")),
+                // docs-mi "Create a data service" / "Create a datasource" (VS Code extension):
+                // `artifacts/data-services/*.dbs` and `artifacts/data-sources/*.xml`.
+                data_services: vec![DataFolder {
+                    dir: wso2mi.join("artifacts/data-services"),
+                    label_prefix: "src/main/wso2mi/artifacts/data-services/".into(),
+                }],
+                data_sources: vec![DataFolder {
+                    dir: wso2mi.join("artifacts/data-sources"),
+                    label_prefix: "src/main/wso2mi/artifacts/data-sources/".into(),
+                }],
             });
         }
         // Integration Studio: the project itself, or a workspace of projects beside each other.
@@ -173,6 +201,8 @@ impl Sources {
             registry,
             registry_descriptor: None,
             config_properties: None,
+            data_services: Vec::new(),
+            data_sources: Vec::new(),
         })
     }
 
@@ -201,6 +231,9 @@ impl Sources {
         }
         paths.extend(self.registry_descriptor.iter().cloned());
         paths.extend(self.config_properties.iter().cloned());
+        for folder in self.data_services.iter().chain(&self.data_sources) {
+            paths.push(folder.dir.clone());
+        }
         paths
     }
 }
@@ -321,6 +354,7 @@ mod tests {
         touch(&root.join("src/main/wso2mi/artifacts/apis/Hello.xml"));
         touch(&root.join("src/main/wso2mi/artifacts/endpoints/Ep.xml"));
         touch(&root.join("src/main/wso2mi/artifacts/inbound-endpoints/I.xml"));
+        touch(&root.join("src/main/wso2mi/artifacts/data-sources/D.xml"));
         let sources = Sources::project(root).unwrap();
         let files: Vec<ArtifactFile> = sources.folders[0]
             .files()
@@ -340,8 +374,20 @@ mod tests {
                     "src/main/wso2mi/artifacts/apis/Hello.xml",
                     Some(ArtifactKind::Api)
                 ),
-                ("src/main/wso2mi/artifacts/inbound-endpoints/I.xml", None),
+                (
+                    "src/main/wso2mi/artifacts/inbound-endpoints/I.xml",
+                    Some(ArtifactKind::InboundEndpoint)
+                ),
             ]
+        );
+        // Data sources and data services are the server's, not Synapse artifacts.
+        assert_eq!(
+            sources.data_sources[0].dir,
+            root.join("src/main/wso2mi/artifacts/data-sources")
+        );
+        assert_eq!(
+            sources.data_services[0].dir,
+            root.join("src/main/wso2mi/artifacts/data-services")
         );
         assert!(sources.registry.contains(&RegistryFolder::Prefixed {
             dir: root.join("src/main/wso2mi/resources/registry/conf"),

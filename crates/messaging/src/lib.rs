@@ -11,7 +11,13 @@
 
 use std::sync::Arc;
 
+pub mod coordination;
+pub mod inbound;
+pub mod processors;
 pub mod stores;
+pub mod tasks;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use arc_swap::ArcSwap;
 use conflux_artifacts::Artifacts;
@@ -37,6 +43,10 @@ pub trait Component: Send + Sync {
     /// After a snapshot is published in `live`: start what is new, stop what is gone.
     fn published(&self, _live: &LiveSwap) {}
 
+    /// The server has bound its port plan and serves (MI's `completedServerStartup`): start
+    /// what must not run before, e.g. scheduled tasks.
+    fn started(&self) {}
+
     /// The server stops: stop every loop (durable state stays where it is).
     fn shutdown(&self) {}
 }
@@ -44,14 +54,31 @@ pub trait Component: Send + Sync {
 /// Every component, called in order.
 pub struct Messaging {
     components: Vec<Arc<dyn Component>>,
+    /// Also in `components`; the server starts it once the port plan is bound.
+    inbound: Arc<inbound::InboundComponent>,
 }
 
 impl Messaging {
     /// The components of this server.
-    pub fn new(context: &MessagingContext) -> Messaging {
-        let _ = context;
-        let components: Vec<Arc<dyn Component>> = Vec::new();
-        Messaging { components }
+    /// Starts coordination when `[[datasource]] id = "WSO2_COORDINATION_DB"` is configured
+    /// (inside the Tokio runtime); a coordination data source Conflux cannot use is an error.
+    pub fn new(context: &MessagingContext) -> Result<Messaging, coordination::CoordinationError> {
+        let leadership: Arc<dyn tasks::Leadership> =
+            match coordination::CoordinationSettings::from_config(&context.config)? {
+                Some(settings) => Arc::new(coordination::Coordinator::start(settings)),
+                None => Arc::new(tasks::Standalone),
+            };
+        let mut components: Vec<Arc<dyn Component>> = Vec::new();
+        components.push(Arc::new(tasks::TasksComponent::new(leadership.clone())));
+        // Stores first: the processors read the stores attached in `prepare`.
+        components.push(Arc::new(stores::StoresComponent::new(&context.config)));
+        components.push(Arc::new(processors::ProcessorsComponent::new(leadership)));
+        let inbound = Arc::new(inbound::InboundComponent::new(context.config.clone()));
+        components.push(inbound.clone());
+        Ok(Messaging {
+            components,
+            inbound,
+        })
     }
 
     pub fn prepare(&self, deployment: &mut Deployment, artifacts: &Artifacts) {
@@ -63,6 +90,27 @@ impl Messaging {
     pub fn published(&self, live: &LiveSwap) {
         for c in &self.components {
             c.published(live);
+        }
+    }
+
+    /// Starts the inbound endpoints with the server, after the port plan is bound: their ports
+    /// are checked and bound all together, or the error says why and nothing of them runs.
+    ///
+    /// # Errors
+    /// An inbound port that clashes or cannot be bound.
+    pub fn start_inbound(&self, live: &LiveSwap) -> Result<(), inbound::StartError> {
+        self.inbound.start(live)
+    }
+
+    /// The inbound endpoints running now, sorted by name.
+    pub fn inbound_running(&self) -> Vec<String> {
+        self.inbound.running()
+    }
+
+    /// The server started serving: components start what waits for that (scheduled tasks).
+    pub fn started(&self) {
+        for c in &self.components {
+            c.started();
         }
     }
 

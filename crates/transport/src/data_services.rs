@@ -40,19 +40,30 @@ pub async fn serve(service: &DeployedService, request: Request<Incoming>) -> Res
         .and_then(|r| r.strip_prefix(service.name()))
         .unwrap_or("");
     let header_text = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    // The Cookie header names a legacy boxcarring session (begin_boxcar answers Set-Cookie).
     let answer = service
-        .invoke(&ServiceRequest {
-            method: parts.method.as_str(),
-            path: after,
-            query: parts.uri.query().unwrap_or(""),
-            content_type: header_text(header::CONTENT_TYPE),
-            accept: header_text(header::ACCEPT),
-            body: &bytes,
-        })
+        .invoke_in_session(
+            &ServiceRequest {
+                method: parts.method.as_str(),
+                path: after,
+                query: parts.uri.query().unwrap_or(""),
+                content_type: header_text(header::CONTENT_TYPE),
+                accept: header_text(header::ACCEPT),
+                body: &bytes,
+            },
+            header_text(header::COOKIE),
+        )
         .await;
     let mut response = Response::new(answer.body.map_or(ProxyBody::Empty, ProxyBody::from));
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(cookie) = answer
+        .set_cookie
+        .as_deref()
+        .and_then(|c| header::HeaderValue::from_str(c).ok())
+    {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
     if response.status() != StatusCode::ACCEPTED {
         response.headers_mut().insert(
             header::CONTENT_TYPE,

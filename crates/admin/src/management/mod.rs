@@ -19,13 +19,17 @@ mod applications;
 mod configs;
 mod cors;
 mod data_services;
+mod data_sources;
 mod endpoints;
 mod local_entries;
 mod logging;
 mod logs;
+mod message_processors;
+mod message_stores;
 mod proxy_services;
 mod sequences;
 mod server_info;
+mod tasks;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -314,6 +318,7 @@ impl ManagementApi {
             "/sequences" if m == Method::POST => trace_toggle(&ctx, "sequence"),
             "/local-entries" if m == Method::GET => local_entries::get(&ctx),
             "/data-services" if m == Method::GET => data_services::get(&ctx),
+            "/data-sources" if m == Method::GET => data_sources::get(&ctx),
             "/applications" if m == Method::GET => {
                 applications::get(&ctx, self.max_capp_bytes).await
             }
@@ -325,6 +330,10 @@ impl ManagementApi {
             "/logs" if m == Method::GET => logs::get(&ctx),
             "/configs" if m == Method::GET => configs::get(&ctx),
             "/configs" if m == Method::PUT => configs::put(&ctx),
+            "/tasks" if m == Method::GET => tasks::get(&ctx),
+            "/message-stores" if m == Method::GET => message_stores::get(&ctx).await,
+            "/message-processors" if m == Method::GET => message_processors::get(&ctx),
+            "/message-processors" if m == Method::POST => message_processors::post(&ctx),
             _ => empty(StatusCode::NOT_FOUND),
         }
     }

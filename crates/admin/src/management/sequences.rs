@@ -36,7 +36,7 @@ fn mediator_type(m: &Mediator) -> &str {
         Mediator::Iterate(_) => "IterateMediator",
         Mediator::Aggregate(_) => "AggregateMediator",
         // A connector operation is a template invocation in Synapse.
-        Mediator::HttpConnector(_) => "InvokeMediator",
+        Mediator::HttpConnector(_) | Mediator::Connector(_) => "InvokeMediator",
         Mediator::Variable(_) => "VariableMediator",
         Mediator::ThrowError(t) => &t.error_type,
         // SYN mediators/v2/ScatterGather.java.
@@ -54,6 +54,13 @@ fn mediator_type(m: &Mediator) -> &str {
         // SYN mediators/transform/XSLTMediator.java; carbon-mediation FastXSLTMediator.java.
         Mediator::Xslt(x) if x.fast => "FastXSLTMediator",
         Mediator::Xslt(_) => "XSLTMediator",
+        Mediator::Store(_) => "MessageStoreMediator",
+        // SYN mediators/db/DBLookupMediator.java, DBReportMediator.java; MI DataServiceCallMediator.java.
+        Mediator::Db(d) if d.kind == conflux_artifacts::mediators::DbKind::Lookup => {
+            "DBLookupMediator"
+        }
+        Mediator::Db(_) => "DBReportMediator",
+        Mediator::DataServiceCall(_) => "DataServiceCallMediator",
         // carbon-mediation mediator/datamapper/DataMapperMediator.java.
         Mediator::DataMapper(_) => "DataMapperMediator",
     }

@@ -38,11 +38,12 @@ pub const CAPP_SERVER_ROLES: [&str; 3] = [
 ];
 
 /// Artifact types Conflux deploys from a CApp.
-pub const CAPP_SUPPORTED_TYPES: [&str; 12] = [
+pub const CAPP_SUPPORTED_TYPES: [&str; 15] = [
     "synapse/api",
     "synapse/task",
     "synapse/message-store",
     "synapse/message-processors",
+    "synapse/inbound-endpoint",
     "synapse/proxy-service",
     "synapse/sequence",
     "synapse/endpoint",
@@ -51,6 +52,8 @@ pub const CAPP_SUPPORTED_TYPES: [&str; 12] = [
     "registry/resource",
     "config/property",
     "synapse/metadata",
+    "service/dataservice",
+    "datasource/datasource",
 ];
 
 /// `synapse/metadata` artifacts carry Service Catalog YAML and swagger definitions.
@@ -108,6 +111,12 @@ pub enum CAppArtifactKind {
     RegistryResource,
     /// `config/property`: its declarations are in `CApp::config_properties`.
     ConfigProperty,
+    /// `service/dataservice`: `text` is the `.dbs` file (MI `DataServiceCappDeployer`), deployed
+    /// by the server beside the Synapse artifacts.
+    DataService,
+    /// `datasource/datasource`: `text` is a `<datasource>` definition (MI
+    /// `DataSourceCappDeployer`), a named data source for data services and DB mediators.
+    DataSource,
 }
 
 impl CAppArtifactKind {
@@ -124,19 +133,25 @@ impl CAppArtifactKind {
             "synapse/message-processors" => {
                 CAppArtifactKind::Synapse(ArtifactKind::MessageProcessor)
             }
+            "synapse/inbound-endpoint" => CAppArtifactKind::Synapse(ArtifactKind::InboundEndpoint),
             "registry/resource" => CAppArtifactKind::RegistryResource,
             "config/property" => CAppArtifactKind::ConfigProperty,
+            "service/dataservice" => CAppArtifactKind::DataService,
+            "datasource/datasource" => CAppArtifactKind::DataSource,
             _ => return None,
         })
     }
 
     /// Rank in MI's deploy order within one CApp (`SynapseAppDeployer.getOrderedArtifactsMap`:
     /// local entries, endpoints, sequences, message stores, templates, proxy services, tasks,
-    /// message processors, APIs).
+    /// message processors, APIs, inbound endpoints).
     fn deploy_rank(self) -> u8 {
         match self {
             CAppArtifactKind::ConfigProperty => 0,
             CAppArtifactKind::RegistryResource => 1,
+            // Data sources before the data services that name them.
+            CAppArtifactKind::DataSource => 12,
+            CAppArtifactKind::DataService => 13,
             CAppArtifactKind::Synapse(kind) => match kind {
                 ArtifactKind::LocalEntry => 2,
                 ArtifactKind::Endpoint => 3,
@@ -147,6 +162,7 @@ impl CAppArtifactKind {
                 ArtifactKind::Task => 8,
                 ArtifactKind::MessageProcessor => 9,
                 ArtifactKind::Api => 10,
+                ArtifactKind::InboundEndpoint => 11,
             },
         }
     }
@@ -291,8 +307,8 @@ impl Found {
 /// - a registry file or collection named in `registry-info.xml` but absent is an error (MI logs
 ///   it and deploys the rest);
 /// - artifact types Conflux cannot run (Java class mediators, connectors, tasks, message stores
-///   and processors, inbound endpoints, event sources, data services, datasources, Axis2
-///   services) and unknown types are errors; MI deploys the first kinds and skips unknown ones.
+///   and processors, inbound endpoints, event sources, Axis2 services) and unknown types are
+///   errors; MI deploys the first kinds and skips unknown ones.
 ///   The one connector accepted is MI's HTTP connector (a `synapse/lib` zip whose
 ///   `connector.xml` names component `http`): Conflux has it built in, so nothing is deployed
 ///   for it.
@@ -415,7 +431,9 @@ pub fn read_capp(label: &str, bytes: &[u8]) -> Result<CApp, CAppError> {
                     Err(mut problems) => errors.append(&mut problems),
                 }
             }
-            CAppArtifactKind::Synapse(_) => {}
+            CAppArtifactKind::Synapse(_)
+            | CAppArtifactKind::DataService
+            | CAppArtifactKind::DataSource => {}
         }
         artifacts.push(CAppArtifact {
             dependency_index: *dependency_index,
@@ -639,12 +657,7 @@ fn unsupported_reason(kind_name: &str) -> Option<&'static str> {
         "lib/synapse/mediator" => {
             "it is a Java class mediator (a .jar), and Conflux runs no Java code"
         }
-        "synapse/inbound-endpoint" => "inbound endpoints are not implemented in Conflux",
         "synapse/event-source" => "event sources are not implemented in Conflux",
-        "service/dataservice" => "data services (.dbs) are not implemented in Conflux",
-        "datasource/datasource" => {
-            "Carbon datasources (JDBC, for data services and DB mediators) are not implemented in Conflux"
-        }
         "service/axis2" => "it is an Axis2 service (a Java archive), and Conflux runs no Java code",
         _ => return None,
     })

@@ -11,7 +11,10 @@ pub mod call;
 pub mod call_template;
 pub mod callout;
 pub mod clone;
+pub mod connector;
+pub mod data_service_call;
 pub mod datamapper;
+pub mod db;
 pub mod drop;
 pub mod enrich;
 pub mod filter;
@@ -52,7 +55,11 @@ pub use call::Call;
 pub use call_template::{CallTemplate, ParamValue, WithParam};
 pub use callout::{Callout, CalloutService, CalloutSource, CalloutTarget};
 pub use clone::{CloneMediator, CloneTarget, TargetSequence};
+pub use data_service_call::{
+    DataServiceCall, DsCallSource, DsCallTarget, DsOperation, DsOperations, DsOperationsKind,
+};
 pub use datamapper::{DataMapper, DataMapperTarget, DataType};
+pub use db::{DbKind, DbMediator, DbParameter, DbPool, DbStatement, JdbcType};
 pub use drop::Drop;
 pub use enrich::{
     Enrich, EnrichAction, EnrichSource, EnrichSourceKind, EnrichTarget, EnrichTargetKind,
@@ -78,6 +85,7 @@ pub use scatter_gather::{Aggregation, ResultContent, ResultTarget, ScatterGather
 pub use script::{DEFAULT_SCRIPT_FUNCTION, Script, ScriptFlavour, ScriptSource};
 pub use send::Send;
 pub use sequence::{SequenceMediator, SequenceTarget};
+pub use store::{Store, StoreTarget};
 pub use switch::{Switch, SwitchCase};
 pub use throttle::{
     CallerAccess, CallerKind, CallerPolicy, Throttle, ThrottleBranch, ThrottlePolicy,
@@ -114,6 +122,8 @@ pub enum Mediator {
     Aggregate(Aggregate),
     /// `<http.get|post|...>`: an operation of MI's HTTP connector.
     HttpConnector(Box<HttpOperation>),
+    /// `<email.send configKey>`: an operation of another connector Conflux runs natively.
+    Connector(Box<connector::ConnectorOperation>),
     /// `<variable>` (MI 4.4).
     Variable(Variable),
     /// `<throwError>` (MI 4.4).
@@ -136,6 +146,12 @@ pub enum Mediator {
     DataMapper(DataMapper),
     /// `<xslt>` and `<fastXSLT>`: an XSLT 1.0 transformation of the message.
     Xslt(Xslt),
+    /// `<store messageStore>`: stores a copy of the message in a message store.
+    Store(Store),
+    /// `<dblookup>` and `<dbreport>` (db.rs).
+    Db(Box<DbMediator>),
+    /// `<dataServiceCall>` (data_service_call.rs).
+    DataServiceCall(Box<DataServiceCall>),
 }
 
 /// A mediator without attributes of interest or children (`<drop/>`, `<respond/>`, `<loopback/>`):
@@ -157,12 +173,8 @@ const XQUERY: &str =
 
 const UNSUPPORTED_MEDIATORS: &[(&str, &str)] = &[
     ("jsontransform", "Tier 2"),
-    ("store", "Tier 2"),
     ("rewrite", "Tier 2"),
     ("builder", "Tier 2"),
-    ("dblookup", "Tier 3"),
-    ("dbreport", "Tier 3"),
-    ("dataServiceCall", "Tier 3"),
     ("xquery", XQUERY),
     ("smooks", "Tier 3"),
     ("transaction", "Tier 3"),
@@ -222,6 +234,12 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
         "throttle" => Mediator::Throttle(throttle::parse(ctx, node)?),
         "xslt" => Mediator::Xslt(xslt::parse(ctx, node)?),
         "fastXSLT" => Mediator::Xslt(xslt::parse_fast(ctx, node)?),
+        "store" => Mediator::Store(store::parse(ctx, node)?),
+        "dblookup" => Mediator::Db(Box::new(db::parse(ctx, node, false)?)),
+        "dbreport" => Mediator::Db(Box::new(db::parse(ctx, node, true)?)),
+        "dataServiceCall" => {
+            Mediator::DataServiceCall(Box::new(data_service_call::parse(ctx, node)?))
+        }
         other => {
             if let Some((_, why)) = UNSUPPORTED_MEDIATORS
                 .iter()
@@ -233,6 +251,11 @@ pub(crate) fn parse_mediator(ctx: &Ctx, node: Node, parent: Node) -> Result<Medi
                 if connector == http_connector::HTTP_CONNECTOR_NAME {
                     return Ok(Mediator::HttpConnector(Box::new(http_connector::parse(
                         ctx, node, operation,
+                    )?)));
+                }
+                if let Some(spec) = connector::spec(connector) {
+                    return Ok(Mediator::Connector(Box::new(connector::parse(
+                        ctx, node, spec, operation,
                     )?)));
                 }
                 return Err(http_connector::other_connector(ctx, node, other));
@@ -275,6 +298,7 @@ impl Mediator {
             Mediator::Aggregate(m) => &m.span,
             Mediator::Clone(m) => &m.span,
             Mediator::HttpConnector(m) => &m.span,
+            Mediator::Connector(m) => &m.span,
             Mediator::Variable(m) => &m.span,
             Mediator::ThrowError(m) => &m.span,
             Mediator::ScatterGather(m) => &m.span,
@@ -286,6 +310,9 @@ impl Mediator {
             Mediator::Script(m) => &m.span,
             Mediator::DataMapper(m) => &m.span,
             Mediator::Xslt(m) => &m.span,
+            Mediator::Store(m) => &m.span,
+            Mediator::Db(m) => &m.span,
+            Mediator::DataServiceCall(m) => &m.span,
         }
     }
 
@@ -326,6 +353,11 @@ impl Mediator {
             Mediator::DataMapper(_) => "datamapper",
             Mediator::Xslt(m) if m.fast => "fastXSLT",
             Mediator::Xslt(_) => "xslt",
+            Mediator::Store(_) => "store",
+            Mediator::Db(m) if m.kind == DbKind::Lookup => "dblookup",
+            Mediator::Db(_) => "dbreport",
+            Mediator::DataServiceCall(_) => "dataServiceCall",
+            Mediator::Connector(m) => m.element,
             Mediator::HttpConnector(m) => match m.kind {
                 HttpOperationKind::Get => "http.get",
                 HttpOperationKind::Post => "http.post",

@@ -1,8 +1,7 @@
 //! `<store messageStore="name|{expr}" sequence?/>`: stores a copy of the message in a message store
 //! and lets the flow go on (SYN:`config/xml/MessageStoreMediatorFactory.java`,
-//! SYN:`mediators/store/MessageStoreMediator.java`). The model only: the element stays in
-//! `UNSUPPORTED_MEDIATORS` until the runtime mediator and the store registry are wired in
-//! (see `conflux_mediation::messaging`).
+//! SYN:`mediators/store/MessageStoreMediator.java`); the runtime side is
+//! `conflux_mediation::runtime::mediators::store`.
 
 use roxmltree::Node;
 
@@ -25,13 +24,6 @@ pub struct Store {
     pub span: Span,
 }
 
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "registered in parse_mediator once the runtime <store> and the store registry land"
-    )
-)]
 pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Store> {
     // MessageStoreMediatorFactory: "Message Store mediator must have a Message store defined".
     let raw = ctx.required_attr(

@@ -469,4 +469,23 @@ mod tests {
         );
         assert!(e.is_err());
     }
+
+    /// `DataSource::lazy` outside a Tokio runtime is an error naming the (redacted) URL, not a
+    /// panic in sqlx's pool upkeep; inside one it opens without I/O.
+    #[test]
+    fn lazy_outside_a_runtime_is_an_error_not_a_panic() {
+        let url = "jdbc:postgresql://127.0.0.1:1/d?user=u&password=hunter2";
+        let cfg = DataSourceConfig::new(url.to_owned());
+        let Err(e) = crate::db::DataSource::lazy(cfg.clone()) else {
+            panic!("no runtime: an error expected");
+        };
+        assert!(matches!(e, DbError::NoRuntime { .. }), "{e:?}");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let _guard = rt.enter();
+        assert!(crate::db::DataSource::lazy(cfg).is_ok());
+    }
 }

@@ -110,6 +110,9 @@ pub enum DbError {
     /// The data source was closed (undeployed).
     #[error("the data source is closed")]
     Closed,
+    /// A pool was asked for outside a Tokio runtime (its upkeep tasks need one).
+    #[error("the data source for '{target}' can only be opened inside a Tokio runtime")]
+    NoRuntime { target: String },
 }
 
 fn timeout_message(kind: TimeoutKind, target: &str, waited: Duration) -> String {

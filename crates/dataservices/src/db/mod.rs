@@ -273,7 +273,15 @@ impl DataSource {
     }
 
     /// A data source that connects on first use: only the URL and the driver class are checked.
+    /// The pool's upkeep runs on the current Tokio runtime, so outside one this is
+    /// [`DbError::NoRuntime`] (not a panic); [`DataSourceConfig::from_properties`] checks a
+    /// configuration without a runtime.
     pub fn lazy(config: DataSourceConfig) -> Result<DataSource, DbError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(DbError::NoRuntime {
+                target: url::redact(&config.url),
+            });
+        }
         let url = url::parse(&config.url, config.home.as_deref())?;
         if let Some(class) = &config.driver_class {
             url::check_driver_class(class, &url, &config.url)?;

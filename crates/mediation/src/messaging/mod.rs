@@ -1,12 +1,14 @@
 //! Store-and-forward runtime: the in-memory message store ([`InMemoryStore`]: bounded, FIFO,
 //! volatile — everything in it is lost when the process stops, as with MI's
 //! SYN:`message/store/impl/memory/InMemoryStore.java`) and the scheduled forwarding loop
-//! ([`ForwardingProcessor`]) following SYN:`message/processor/impl/forwarder/ForwardingService.java`:
+//! ([`spawn_forwarding`]) following SYN:`message/processor/impl/forwarder/ForwardingService.java`:
 //! every `interval` it takes the head of the store, delivers it, removes it on success (a 2xx, or a
 //! status listed in `non.retry.status.codes`), retries after `client.retry.interval` on failure, and
 //! after `max.delivery.attempts` failures either deactivates itself (the message stays at the head)
-//! or, with `max.delivery.drop=Enabled`, drops the message and goes on. Delivery itself is behind
-//! the [`Deliver`] trait so the server can plug in its endpoint runtime.
+//! or, with `max.delivery.drop=Enabled`, drops the message and goes on; and the sampling loop
+//! ([`spawn_sampling`]). Both read any [`MessageStore`]; delivery itself is behind the [`Deliver`]
+//! trait (`forward.rs` sends through the deployment's endpoints and sequences). A processor's
+//! switch and counters are a [`ProcessorState`] the Management API reads.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -18,6 +20,7 @@ use bytes::Bytes;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+pub mod forward;
 pub mod store;
 pub use store::{MessageStore, MessageStores, NewMessage, StoreFuture};
 
@@ -137,18 +140,33 @@ impl InMemoryStore {
     }
 }
 
-/// What one delivery attempt came to.
+/// What one delivery attempt came to (decided by the [`Deliver`]er, which knows the reply).
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeliveryOutcome {
-    /// The backend answered with this HTTP status.
-    Status(u16),
-    /// No response: connection refused, timeout, ...
+    /// Delivered: the message leaves the store.
+    Delivered,
+    /// Not delivered (no answer, or a status that is neither 2xx nor a non-retry code): retried.
     Failed(String),
+    /// The processor cannot go on (its endpoint or reply sequence is gone): it deactivates and
+    /// the message stays at the head (ForwardingService `deactivateMessageProcessor`).
+    Deactivate(String),
 }
 
-/// Sends a stored message to the processor's target endpoint.
+/// Sends a stored message on: to the processor's target endpoint, or into its sequence.
 pub trait Deliver: Send + Sync + 'static {
     fn deliver(&self, message: &StoredMessage) -> impl Future<Output = DeliveryOutcome> + Send;
+
+    /// The processor deactivated itself on `message` (MI runs its deactivate sequence).
+    fn deactivated(&self, message: &StoredMessage) -> impl Future<Output = ()> + Send {
+        let _ = message;
+        std::future::ready(())
+    }
+
+    /// Whether this instance may take messages now: with coordination across instances, only
+    /// the one holding the processor's lock does; the others wait an interval and ask again.
+    fn may_run(&self) -> bool {
+        true
+    }
 }
 
 /// `ForwardingService` settings (see `conflux_artifacts::message_processor::ForwardingSettings`).
@@ -159,57 +177,39 @@ pub struct ForwardingConfig {
     /// `None`: retry forever.
     pub max_delivery_attempts: Option<u32>,
     pub drop_after_max_attempts: bool,
-    pub non_retry_status_codes: Vec<u16>,
-    pub start_active: bool,
 }
 
-impl ForwardingConfig {
-    /// ForwardingService.validateResponse: a 2xx or a listed non-retry status is a success.
-    fn is_success(&self, outcome: &DeliveryOutcome) -> bool {
-        match outcome {
-            DeliveryOutcome::Status(sc) => {
-                (200..300).contains(sc) || self.non_retry_status_codes.contains(sc)
-            }
-            DeliveryOutcome::Failed(_) => false,
-        }
-    }
+/// ForwardingService.validateResponse: a 2xx, or a status listed in `non.retry.status.codes`,
+/// is a successful delivery.
+pub fn is_delivered(status: u16, non_retry_status_codes: &[u16]) -> bool {
+    (200..300).contains(&status) || non_retry_status_codes.contains(&status)
 }
 
+/// The state of one deployed message processor that the Management API reads and switches,
+/// and its loop follows. Carried across a redeploy that leaves the processor unchanged.
 #[derive(Debug)]
-struct Shared {
+pub struct ProcessorState {
+    name: String,
+    /// MI's class name (`/management/message-processors` `type` comes from it).
+    class: String,
     active: AtomicBool,
     woken: Notify,
     delivered: AtomicU64,
     dropped: AtomicU64,
 }
 
-/// A running forwarding processor; dropping it (undeploy, shutdown) stops its task.
-#[derive(Debug)]
-pub struct ForwardingProcessor {
-    name: String,
-    shared: Arc<Shared>,
-    task: JoinHandle<()>,
-}
+/// The deployed message processors by name (`Deployment::attached`).
+pub type MessageProcessors = Arc<std::collections::HashMap<String, Arc<ProcessorState>>>;
 
-impl ForwardingProcessor {
-    /// Spawns the processor's loop on the current tokio runtime.
-    pub fn spawn<D: Deliver>(
-        name: impl Into<String>,
-        store: Arc<InMemoryStore>,
-        config: ForwardingConfig,
-        deliver: Arc<D>,
-    ) -> Self {
-        let shared = Arc::new(Shared {
-            active: AtomicBool::new(config.start_active),
+impl ProcessorState {
+    pub fn new(name: impl Into<String>, class: impl Into<String>, active: bool) -> Self {
+        Self {
+            name: name.into(),
+            class: class.into(),
+            active: AtomicBool::new(active),
             woken: Notify::new(),
             delivered: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
-        });
-        let task = tokio::spawn(run(store, config, deliver, shared.clone()));
-        Self {
-            name: name.into(),
-            shared,
-            task,
         }
     }
 
@@ -217,82 +217,188 @@ impl ForwardingProcessor {
         &self.name
     }
 
+    pub fn class(&self) -> &str {
+        &self.class
+    }
+
     pub fn is_active(&self) -> bool {
-        self.shared.active.load(Ordering::SeqCst)
+        self.active.load(Ordering::SeqCst)
     }
 
     /// Management API `status: active`: resumes with the message at the head, attempts reset.
     pub fn activate(&self) {
-        self.shared.active.store(true, Ordering::SeqCst);
-        self.shared.woken.notify_one();
+        self.active.store(true, Ordering::SeqCst);
+        self.woken.notify_one();
     }
 
     /// Management API `status: inactive`.
     pub fn deactivate(&self) {
-        self.shared.active.store(false, Ordering::SeqCst);
+        self.active.store(false, Ordering::SeqCst);
     }
 
-    /// Messages removed after a successful delivery.
+    /// Messages delivered (removed after a successful delivery, or handed to the sequence).
     pub fn delivered(&self) -> u64 {
-        self.shared.delivered.load(Ordering::SeqCst)
+        self.delivered.load(Ordering::SeqCst)
     }
 
     /// Messages dropped after `max.delivery.attempts` with `max.delivery.drop=Enabled`.
     pub fn dropped(&self) -> u64 {
-        self.shared.dropped.load(Ordering::SeqCst)
+        self.dropped.load(Ordering::SeqCst)
     }
 }
 
-impl Drop for ForwardingProcessor {
+/// A running processor loop; dropping it (undeploy, change, shutdown) stops the loop.
+#[derive(Debug)]
+pub struct ProcessorTask {
+    state: Arc<ProcessorState>,
+    task: JoinHandle<()>,
+}
+
+impl ProcessorTask {
+    pub fn state(&self) -> &Arc<ProcessorState> {
+        &self.state
+    }
+}
+
+impl Drop for ProcessorTask {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-async fn run<D: Deliver>(
-    store: Arc<InMemoryStore>,
+/// Spawns a scheduled forwarding processor's loop on the current tokio runtime.
+pub fn spawn_forwarding<D: Deliver>(
+    store: Arc<dyn MessageStore>,
     config: ForwardingConfig,
     deliver: Arc<D>,
-    shared: Arc<Shared>,
+    state: Arc<ProcessorState>,
+) -> ProcessorTask {
+    let task = tokio::spawn(forward_loop(store, config, deliver, state.clone()));
+    ProcessorTask { state, task }
+}
+
+/// Spawns a message sampling processor's loop (SYN `sampler/SamplingService.java`): every
+/// `interval`, up to `concurrency` messages are taken from the store and handed to `deliver`
+/// (injected into the processor's sequence), whatever comes of them.
+pub fn spawn_sampling<D: Deliver>(
+    store: Arc<dyn MessageStore>,
+    interval: Duration,
+    concurrency: u32,
+    deliver: Arc<D>,
+    state: Arc<ProcessorState>,
+) -> ProcessorTask {
+    let shared = state.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            if !shared.is_active() {
+                shared.woken.notified().await;
+                continue;
+            }
+            if !deliver.may_run() {
+                tokio::time::sleep(interval).await;
+                continue;
+            }
+            for _ in 0..concurrency.max(1) {
+                let message = match store.peek().await {
+                    Ok(Some(message)) => message,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(target: "conflux::messaging", "message processor [{}]: {e}", shared.name);
+                        break;
+                    }
+                };
+                // SamplingService.fetch: received and acknowledged before it is dispatched.
+                match store.remove(message.id).await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!(target: "conflux::messaging", "message processor [{}]: {e}", shared.name);
+                        break;
+                    }
+                }
+                deliver.deliver(&message).await;
+                shared.delivered.fetch_add(1, Ordering::SeqCst);
+            }
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                () = shared.woken.notified() => {}
+            }
+        }
+    });
+    ProcessorTask { state, task }
+}
+
+async fn forward_loop<D: Deliver>(
+    store: Arc<dyn MessageStore>,
+    config: ForwardingConfig,
+    deliver: Arc<D>,
+    shared: Arc<ProcessorState>,
 ) {
     let mut attempts: u32 = 0;
     loop {
-        if !shared.active.load(Ordering::SeqCst) {
+        if !shared.is_active() {
             attempts = 0;
             shared.woken.notified().await;
             continue;
         }
-        let Some(message) = store.peek() else {
-            // Idle: wait for a store or the next tick, whichever comes first.
-            tokio::select! {
-                () = store.stored.notified() => {}
-                () = tokio::time::sleep(config.interval) => {}
-            }
-            continue;
-        };
-        let outcome = deliver.deliver(&message).await;
-        if config.is_success(&outcome) {
-            store.remove_head(message.id);
-            shared.delivered.fetch_add(1, Ordering::SeqCst);
+        if !deliver.may_run() {
             attempts = 0;
             tokio::time::sleep(config.interval).await;
             continue;
         }
-        attempts = attempts.saturating_add(1);
-        if config
-            .max_delivery_attempts
-            .is_some_and(|max| attempts >= max)
-        {
-            attempts = 0;
-            if config.drop_after_max_attempts {
-                store.remove_head(message.id);
-                shared.dropped.fetch_add(1, Ordering::SeqCst);
-            } else {
-                shared.active.store(false, Ordering::SeqCst);
+        let message = match store.peek().await {
+            Ok(Some(message)) => message,
+            Ok(None) => {
+                // Idle: wait for a store or the next tick, whichever comes first.
+                tokio::select! {
+                    () = store.stored() => {}
+                    () = tokio::time::sleep(config.interval) => {}
+                }
+                continue;
             }
-            continue;
+            Err(e) => {
+                tracing::warn!(target: "conflux::messaging", "message processor [{}]: {e}", shared.name);
+                tokio::time::sleep(config.retry_interval).await;
+                continue;
+            }
+        };
+        match deliver.deliver(&message).await {
+            DeliveryOutcome::Delivered => {
+                if let Err(e) = store.remove(message.id).await {
+                    tracing::warn!(target: "conflux::messaging", "message processor [{}]: {e}", shared.name);
+                }
+                shared.delivered.fetch_add(1, Ordering::SeqCst);
+                attempts = 0;
+                tokio::time::sleep(config.interval).await;
+            }
+            DeliveryOutcome::Deactivate(why) => {
+                tracing::error!(target: "conflux::messaging", "{why}. Deactivated the message processor [{}].", shared.name);
+                shared.deactivate();
+                deliver.deactivated(&message).await;
+            }
+            DeliveryOutcome::Failed(why) => {
+                attempts = attempts.saturating_add(1);
+                tracing::warn!(target: "conflux::messaging", "message processor [{}] failed to forward message to its endpoint (attempt {attempts}): {why}", shared.name);
+                if config
+                    .max_delivery_attempts
+                    .is_some_and(|max| attempts >= max)
+                {
+                    attempts = 0;
+                    if config.drop_after_max_attempts {
+                        tracing::warn!(target: "conflux::messaging", "Message processor [{}] failed to forward message {} times. Drop message and continue.", shared.name, config.max_delivery_attempts.unwrap_or_default());
+                        if let Err(e) = store.remove(message.id).await {
+                            tracing::warn!(target: "conflux::messaging", "message processor [{}]: {e}", shared.name);
+                        }
+                        shared.dropped.fetch_add(1, Ordering::SeqCst);
+                    } else {
+                        shared.deactivate();
+                        deliver.deactivated(&message).await;
+                    }
+                    continue;
+                }
+                tokio::time::sleep(config.retry_interval).await;
+            }
         }
-        tokio::time::sleep(config.retry_interval).await;
     }
 }
 
@@ -360,12 +466,13 @@ mod tests {
             let outcome = if *fail > 0 {
                 *fail -= 1;
                 match self.status {
-                    Some(sc) => DeliveryOutcome::Status(sc),
+                    Some(sc) if is_delivered(sc, &[404]) => DeliveryOutcome::Delivered,
+                    Some(sc) => DeliveryOutcome::Failed(format!("HTTP_SC {sc}")),
                     None => DeliveryOutcome::Failed("connection refused".into()),
                 }
             } else {
                 self.accepted.lock().unwrap().push(message.payload.clone());
-                DeliveryOutcome::Status(200)
+                DeliveryOutcome::Delivered
             };
             drop(fail);
             self.seen.notify_one();
@@ -379,9 +486,17 @@ mod tests {
             retry_interval: Duration::from_millis(1),
             max_delivery_attempts: max,
             drop_after_max_attempts: drop,
-            non_retry_status_codes: vec![404],
-            start_active: true,
         }
+    }
+
+    fn start(
+        store: &Arc<InMemoryStore>,
+        config: ForwardingConfig,
+        backend: &Arc<Backend>,
+    ) -> ProcessorTask {
+        let store: Arc<dyn MessageStore> = store.clone();
+        let state = Arc::new(ProcessorState::new("P", "forwarding", true));
+        spawn_forwarding(store, config, backend.clone(), state)
     }
 
     /// Waits (bounded by a generous deadline that only guards against a hang) until `done`.
@@ -409,9 +524,8 @@ mod tests {
         let store = Arc::new(InMemoryStore::new("S"));
         fill(&store, 3);
         let backend = Backend::new(2, Some(503));
-        let p =
-            ForwardingProcessor::spawn("P", store.clone(), config(Some(4), false), backend.clone());
-        until(&backend, || p.delivered() == 3).await;
+        let p = start(&store, config(Some(4), false), &backend);
+        until(&backend, || p.state().delivered() == 3).await;
         assert_eq!(
             *backend.accepted.lock().unwrap(),
             vec![
@@ -423,7 +537,7 @@ mod tests {
         // two failed attempts at the head, then one each
         assert_eq!(backend.attempts.lock().unwrap().len(), 5);
         assert!(store.is_empty());
-        assert!(p.is_active());
+        assert!(p.state().is_active());
     }
 
     #[tokio::test]
@@ -431,13 +545,12 @@ mod tests {
         let store = Arc::new(InMemoryStore::new("S"));
         fill(&store, 2);
         let backend = Backend::new(3, None);
-        let p =
-            ForwardingProcessor::spawn("P", store.clone(), config(Some(3), false), backend.clone());
-        until(&backend, || !p.is_active()).await;
+        let p = start(&store, config(Some(3), false), &backend);
+        until(&backend, || !p.state().is_active()).await;
         assert_eq!(backend.attempts.lock().unwrap().len(), 3);
         assert_eq!(store.len(), 2, "the failed message stays at the head");
-        p.activate();
-        until(&backend, || p.delivered() == 2).await;
+        p.state().activate();
+        until(&backend, || p.state().delivered() == 2).await;
         assert_eq!(
             *backend.accepted.lock().unwrap(),
             vec![Bytes::from(vec![0]), Bytes::from(vec![1])]
@@ -449,15 +562,14 @@ mod tests {
         let store = Arc::new(InMemoryStore::new("S"));
         fill(&store, 2);
         let backend = Backend::new(2, Some(500));
-        let p =
-            ForwardingProcessor::spawn("P", store.clone(), config(Some(2), true), backend.clone());
-        until(&backend, || p.delivered() == 1).await;
-        assert_eq!(p.dropped(), 1);
+        let p = start(&store, config(Some(2), true), &backend);
+        until(&backend, || p.state().delivered() == 1).await;
+        assert_eq!(p.state().dropped(), 1);
         assert_eq!(
             *backend.accepted.lock().unwrap(),
             vec![Bytes::from(vec![1])]
         );
-        assert!(p.is_active());
+        assert!(p.state().is_active());
     }
 
     #[tokio::test]
@@ -465,9 +577,8 @@ mod tests {
         let store = Arc::new(InMemoryStore::new("S"));
         fill(&store, 1);
         let backend = Backend::new(1, Some(404));
-        let p =
-            ForwardingProcessor::spawn("P", store.clone(), config(Some(4), false), backend.clone());
-        until(&backend, || p.delivered() == 1).await;
+        let p = start(&store, config(Some(4), false), &backend);
+        until(&backend, || p.state().delivered() == 1).await;
         assert_eq!(backend.attempts.lock().unwrap().len(), 1);
         assert!(store.is_empty());
     }
@@ -476,9 +587,8 @@ mod tests {
     async fn a_message_stored_later_is_forwarded() {
         let store = Arc::new(InMemoryStore::new("S"));
         let backend = Backend::new(0, None);
-        let p =
-            ForwardingProcessor::spawn("P", store.clone(), config(None, false), backend.clone());
+        let p = start(&store, config(None, false), &backend);
         fill(&store, 1);
-        until(&backend, || p.delivered() == 1).await;
+        until(&backend, || p.state().delivered() == 1).await;
     }
 }

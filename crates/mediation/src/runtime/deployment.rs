@@ -86,7 +86,11 @@ pub struct Deployment {
 #[derive(Clone, Default)]
 pub struct Attached {
     pub message_stores: crate::messaging::MessageStores,
+    /// The message processors' switches and counters (the Management API reads them).
+    pub message_processors: crate::messaging::MessageProcessors,
     pub data_services: conflux_dataservices::service::DataServices,
+    /// Named data sources (`[[datasource]]`, CApp and project `<datasource>`s).
+    pub data_sources: conflux_dataservices::service::DataSources,
 }
 
 impl std::fmt::Debug for Attached {
@@ -97,8 +101,16 @@ impl std::fmt::Debug for Attached {
                 &self.message_stores.keys().collect::<Vec<_>>(),
             )
             .field(
+                "message_processors",
+                &self.message_processors.keys().collect::<Vec<_>>(),
+            )
+            .field(
                 "data_services",
                 &self.data_services.keys().collect::<Vec<_>>(),
+            )
+            .field(
+                "data_sources",
+                &self.data_sources.keys().collect::<Vec<_>>(),
             )
             .finish()
     }

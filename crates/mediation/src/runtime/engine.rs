@@ -151,6 +151,18 @@ impl From<SendFault> for Fault {
     }
 }
 
+/// A mediator's future built and boxed in a frame of its own: an unstarted future is as large as
+/// its largest state, and built in place it would sit in the frame of the recursive `run_list`,
+/// once per level of nested sequences (a debug build overflowed the stack before
+/// [`MAX_SEQUENCE_DEPTH`]).
+#[inline(never)]
+fn out_of_line<'a, T, F>(make: impl FnOnce() -> F) -> Pin<Box<dyn Future<Output = T> + Send + 'a>>
+where
+    F: Future<Output = T> + Send + 'a,
+{
+    Box::pin(make())
+}
+
 /// How a sequence ended.
 pub(crate) enum Ended<B> {
     /// Ran to the end: the caller decides what comes next.
@@ -475,6 +487,25 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                             return Ok(Ended::Dropped);
                         }
                     },
+                    // The email connector's send (runtime/mediators/email_connector.rs).
+                    Mediator::EmailSend(op) => out_of_line(|| op.run(ctx)).await?,
+                    // runtime/mediators/file_connector.rs: local filesystem operations.
+                    Mediator::FileConnector(op) => op.run(ctx)?,
+                    // runtime/mediators/store.rs: a copy goes to the store; the flow goes on.
+                    // Built and boxed outside this (recursive) future's frame.
+                    Mediator::Store(store) => {
+                        self.store_step(store, ctx, route, depth).await?;
+                    }
+                    // runtime/mediators/db.rs.
+                    Mediator::Db(db) => {
+                        out_of_line(|| db.run(ctx))
+                            .await
+                            .map_err(Fault::mediation)?;
+                    }
+                    // runtime/mediators/data_service_call.rs: a deployed data service, in-process.
+                    Mediator::DataServiceCall(call) => {
+                        out_of_line(|| self.data_service_call(call, ctx)).await?;
+                    }
                     // runtime/mediators/script.rs: a script that returns false ends the flow.
                     Mediator::Script(script) => {
                         if !script.run(ctx).map_err(Fault::mediation)? {
@@ -1479,8 +1510,24 @@ mod flow_tests {
         assert_eq!(headers["x-looped"], "yes");
     }
 
-    #[tokio::test]
-    async fn a_loop_of_sequence_references_fails_instead_of_overflowing() {
+    #[test]
+    fn a_loop_of_sequence_references_fails_instead_of_overflowing() {
+        // On a thread with a mediation worker's stack (the server's runtime sets the same size).
+        std::thread::Builder::new()
+            .stack_size(crate::runtime::limits::WORKER_STACK_BYTES)
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(a_loop_of_sequence_references_fails())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    async fn a_loop_of_sequence_references_fails() {
         let looping = Arc::new(Sequence {
             name: "loop".into(),
             mediators: vec![Mediator::Sequence(SequenceCall::Named(

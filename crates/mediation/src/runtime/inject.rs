@@ -21,6 +21,13 @@ pub enum InjectTarget<'a> {
     Sequence(&'a str),
     /// A proxy service (`injectTo=proxy`, a VFS proxy).
     Proxy(&'a str),
+    /// An inbound endpoint's `sequence` with its `onError` as the fault sequence (MI
+    /// `InboundHttpServerWorker.injectToSequence` / `FileInjectHandler`: a missing `onError`
+    /// leaves the default fault handling).
+    SequenceOnError {
+        sequence: &'a str,
+        on_error: Option<&'a str>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +42,12 @@ pub enum InjectError {
 
 /// The transport an injected message says it came on (`TRANSPORT_IN_NAME`).
 pub type TransportName = &'static str;
+
+/// The `To` address of an injected message (a task's `to`, MI `MessageInjector.setTo`), carried
+/// as an extension of the request given to [`Deployment::inject`]: it becomes the message's
+/// `To`, where a `<send/>` without endpoint goes and what `get-property('To')` reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToAddress(pub String);
 
 /// A message built inside the server: a payload with its content type, and default-scope
 /// properties to set before mediation (a task's, an inbound endpoint's).
@@ -89,6 +102,17 @@ impl Deployment {
                 ),
                 ..Route::default()
             },
+            InjectTarget::SequenceOnError { sequence, on_error } => Route {
+                artifact: format!("sequence:{sequence}").into(),
+                in_sequence: Some(
+                    self.sequences
+                        .get(sequence)
+                        .ok_or_else(|| InjectError::NoSuchSequence(sequence.into()))?
+                        .clone(),
+                ),
+                fault_sequence: on_error.and_then(|f| self.sequences.get(f).cloned()),
+                ..Route::default()
+            },
             InjectTarget::Proxy(name) => {
                 let artifact = format!("proxy:{name}");
                 self.proxies
@@ -107,6 +131,9 @@ impl Deployment {
             route.artifact.clone(),
         );
         ctx.transport_in = transport;
+        if let Some(ToAddress(to)) = parts.extensions.get::<ToAddress>() {
+            ctx.addressing.insert("To".into(), to.clone());
+        }
         self.share_with(&mut ctx);
         ctx.axis2
             .insert(props::REST_URL_POSTFIX.into(), String::new());

@@ -40,6 +40,11 @@ pub const MAX_XML_NAMESPACE_BINDINGS: usize = 1_000_000;
 /// comments, instructions and the document node). 10 MiB of dense XML stays well under it.
 pub const MAX_XML_NODES: u32 = 4_000_000;
 
+/// Stack of each worker thread that mediates: the main thread's 8 MiB rather than tokio's 2 MiB,
+/// so that sequences nested to `MAX_SEQUENCE_DEPTH` (each level polls a chain of mediator
+/// futures) fit in a debug build too. It is address space; only the pages used are memory.
+pub const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
 /// Most branches of one message that run at once, unless `[mediation] max_inflight_branches` says
 /// otherwise: the parts of an `<iterate>` (`sequential="true"` runs one), the copies of a
 /// `<clone>`, the branches of a `<scatter-gather>` and the iterations of a parallel `<foreach>`.
