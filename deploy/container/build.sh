@@ -51,7 +51,7 @@ chmod 1777 "$root/tmp"
 if git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
   (cd "$repo/home" && git ls-files --cached --others --exclude-standard -z . | tar --null -T - -cf -) | tar -C "$root$home_dir" -xf -
 else
-  tar -C "$repo/home" --exclude='./repository/logs/*' --exclude='*.jks' --exclude='*.p12' -cf - . | tar -C "$root$home_dir" -xf -
+  tar -C "$repo/home" --exclude='./repository/logs/*' --exclude='*.jks' --exclude='*.p12' --exclude='./repository/database/*' -cf - . | tar -C "$root$home_dir" -xf -
 fi
 # The binary is MI's launcher (crates/conflux/src/launcher.rs); `conflux` is a link for the other
 # commands (`conflux check`, `conflux ports`).

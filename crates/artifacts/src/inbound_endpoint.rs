@@ -32,7 +32,6 @@ pub const MAX_PATTERN_BYTES: usize = 1 << 20;
 
 /// Protocols MI ships as inbound endpoints that Conflux knows by name but does not run yet.
 const KNOWN_UNSUPPORTED_PROTOCOLS: &[&str] = &[
-    "rabbitmq",
     "kafka",
     "jms",
     "mqtt",
@@ -90,11 +89,38 @@ pub struct VfsSettings {
     pub locking: bool,
 }
 
+/// A RabbitMQ consumer (MI `protocol/rabbitmq/RabbitMQConsumer.java`, `RabbitMQConstants`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RabbitMqInbound {
+    /// `rabbitmq.server.host.name` (default localhost) and `rabbitmq.server.port` (5672).
+    pub host: String,
+    pub port: u16,
+    /// `rabbitmq.server.user.name` / `.password` (default guest / guest, as the Java client).
+    pub username: String,
+    pub password: String,
+    /// `rabbitmq.server.virtual.host` (default `/`).
+    pub virtual_host: String,
+    /// `rabbitmq.queue.name` (default: the endpoint's name).
+    pub queue: String,
+    /// `rabbitmq.exchange.name`: when given, the queue is bound to it with the queue name as key
+    /// (`rabbitmq.queue.routing.key` overrides it).
+    pub exchange: Option<String>,
+    pub routing_key: Option<String>,
+    /// `rabbitmq.queue.auto.ack` (default true): false acknowledges each message after its flow,
+    /// or rejects it when the flow set `SET_ROLLBACK_ONLY` / `SET_REQUEUE_ON_ROLLBACK`.
+    pub auto_ack: bool,
+    /// `rabbitmq.message.content.type`: the content type of a message that carries none.
+    pub content_type: Option<String>,
+    /// `rabbitmq.message.requeue.delay` (ms) before a message is put back.
+    pub requeue_delay_ms: u64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum InboundProtocol {
     Http(HttpInbound),
     Https(HttpInbound),
     File(VfsSettings),
+    RabbitMq(RabbitMqInbound),
 }
 
 impl InboundProtocol {
@@ -103,6 +129,7 @@ impl InboundProtocol {
             InboundProtocol::Http(_) => "http",
             InboundProtocol::Https(_) => "https",
             InboundProtocol::File(_) => "file",
+            InboundProtocol::RabbitMq(_) => "rabbitmq",
         }
     }
 
@@ -110,7 +137,7 @@ impl InboundProtocol {
     pub fn http(&self) -> Option<&HttpInbound> {
         match self {
             InboundProtocol::Http(h) | InboundProtocol::Https(h) => Some(h),
-            InboundProtocol::File(_) => None,
+            InboundProtocol::File(_) | InboundProtocol::RabbitMq(_) => None,
         }
     }
 }
@@ -238,13 +265,12 @@ pub fn parse_inbound_endpoint(
                 e.into_artifact_error(&ctx, root, &format!("inbound endpoint '{name}'"))
             })?,
         ),
+        "rabbitmq" => InboundProtocol::RabbitMq(rabbitmq_settings(&ctx, root, &name, &parameters)?),
         other => {
-            let why = if other == "rabbitmq" {
-                "not supported yet (RabbitMQ inbound endpoints are planned); supported: http, https, file"
-            } else if KNOWN_UNSUPPORTED_PROTOCOLS.contains(&other) {
-                "not supported yet; supported: http, https, file"
+            let why = if KNOWN_UNSUPPORTED_PROTOCOLS.contains(&other) {
+                "not supported yet; supported: http, https, file, rabbitmq"
             } else {
-                "not an inbound protocol Conflux knows; supported: http, https, file"
+                "not an inbound protocol Conflux knows; supported: http, https, file, rabbitmq"
             };
             return Err(ctx.unsupported(
                 root,
@@ -319,6 +345,93 @@ fn parse_inbound_parameters(ctx: &Ctx, root: Node) -> Result<Vec<StoreParameter>
         }
     }
     Ok(out)
+}
+
+/// The RabbitMQ parameters Conflux reads, with MI's defaults (`RabbitMQConnectionFactory`,
+/// `RabbitMQConsumer`). TLS is refused rather than ignored.
+fn rabbitmq_settings(
+    ctx: &Ctx,
+    root: Node,
+    name: &str,
+    parameters: &[StoreParameter],
+) -> Result<RabbitMqInbound> {
+    let get = |key: &str| {
+        parameters
+            .iter()
+            .find(|p| p.name == key)
+            .map(|p| p.value.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let at = |key: &str| {
+        parameters
+            .iter()
+            .find(|p| p.name == key)
+            .map_or_else(|| ctx.span(root), |p| p.span.clone())
+    };
+    if get("rabbitmq.connection.ssl.enabled").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return Err(ArtifactError::Unsupported {
+            what: format!("rabbitmq.connection.ssl.enabled of inbound endpoint '{name}'"),
+            why: "AMQP over TLS is not supported yet".into(),
+            span: at("rabbitmq.connection.ssl.enabled"),
+        });
+    }
+    let number = |key: &str, default: u64, valid: &str| -> Result<u64> {
+        match get(key) {
+            None => Ok(default),
+            Some(v) => v.trim().parse().map_err(|_| ArtifactError::Invalid {
+                message: format!("{key} = {v:?} of inbound endpoint '{name}': expected {valid}"),
+                span: at(key),
+            }),
+        }
+    };
+    let port = number("rabbitmq.server.port", 5672, "a port number (1-65535)")?;
+    let port = u16::try_from(port)
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| ArtifactError::Invalid {
+            message: format!(
+                "rabbitmq.server.port = {port} of inbound endpoint '{name}': expected a port number (1-65535)"
+            ),
+            span: at("rabbitmq.server.port"),
+        })?;
+    let auto_ack = match get("rabbitmq.queue.auto.ack") {
+        None => true,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(v) => {
+            return Err(ArtifactError::Invalid {
+                message: format!(
+                    "rabbitmq.queue.auto.ack = {v:?} of inbound endpoint '{name}': expected true or false"
+                ),
+                span: at("rabbitmq.queue.auto.ack"),
+            });
+        }
+    };
+    Ok(RabbitMqInbound {
+        host: get("rabbitmq.server.host.name")
+            .unwrap_or("localhost")
+            .to_string(),
+        port,
+        username: get("rabbitmq.server.user.name")
+            .unwrap_or("guest")
+            .to_string(),
+        password: get("rabbitmq.server.password")
+            .unwrap_or("guest")
+            .to_string(),
+        virtual_host: get("rabbitmq.server.virtual.host")
+            .unwrap_or("/")
+            .to_string(),
+        queue: get("rabbitmq.queue.name").unwrap_or(name).to_string(),
+        exchange: get("rabbitmq.exchange.name").map(str::to_string),
+        routing_key: get("rabbitmq.queue.routing.key").map(str::to_string),
+        auto_ack,
+        content_type: get("rabbitmq.message.content.type").map(str::to_string),
+        requeue_delay_ms: number(
+            "rabbitmq.message.requeue.delay",
+            0,
+            "a number of milliseconds",
+        )?,
+    })
 }
 
 fn http_settings(
@@ -631,6 +744,46 @@ mod tests {
         assert_eq!(e.parameter("inbound.worker.pool.size.core"), Some("400"));
     }
 
+    // MI RabbitMQConstants / RabbitMQConnectionFactory: defaults, and TLS refused at its line.
+    #[test]
+    fn rabbitmq_endpoints_read_mis_parameters() {
+        let e = parse(
+            "protocol=\"rabbitmq\" sequence=\"S\"",
+            &[
+                ("rabbitmq.server.port", "5673"),
+                ("rabbitmq.queue.auto.ack", "false"),
+                ("rabbitmq.exchange.name", "ex"),
+            ],
+        )
+        .unwrap();
+        let InboundProtocol::RabbitMq(r) = &e.protocol else {
+            panic!("{:?}", e.protocol)
+        };
+        assert_eq!(
+            (
+                r.host.as_str(),
+                r.port,
+                r.username.as_str(),
+                r.queue.as_str()
+            ),
+            ("localhost", 5673, "guest", "In")
+        );
+        assert_eq!((r.auto_ack, r.exchange.as_deref()), (false, Some("ex")));
+        let err = parse(
+            "protocol=\"rabbitmq\" sequence=\"S\"",
+            &[("rabbitmq.connection.ssl.enabled", "true")],
+        )
+        .unwrap_err();
+        assert!(err.contains("AMQP over TLS"), "{err}");
+        assert!(err.ends_with("at inbound-endpoints/In.xml:3:5"), "{err}");
+        let err = parse(
+            "protocol=\"rabbitmq\" sequence=\"S\"",
+            &[("rabbitmq.server.port", "70000")],
+        )
+        .unwrap_err();
+        assert!(err.contains("expected a port number"), "{err}");
+    }
+
     #[test]
     fn bad_and_missing_ports_are_refused_at_their_line() {
         let err = parse(
@@ -653,15 +806,13 @@ mod tests {
 
     #[test]
     fn unsupported_protocols_and_classes_are_named() {
-        let err = parse("protocol=\"rabbitmq\" sequence=\"S\"", &[]).unwrap_err();
+        let err = parse("protocol=\"kafka\" sequence=\"S\"", &[]).unwrap_err();
         assert!(
-            err.contains("protocol \"rabbitmq\" of inbound endpoint 'In'"),
+            err.contains("protocol \"kafka\" of inbound endpoint 'In'"),
             "{err}"
         );
         assert!(err.contains("not supported yet"), "{err}");
         assert!(err.ends_with("at inbound-endpoints/In.xml:1:1"), "{err}");
-        let err = parse("protocol=\"kafka\" sequence=\"S\"", &[]).unwrap_err();
-        assert!(err.contains("\"kafka\""), "{err}");
         let err = parse(
             "class=\"org.wso2.carbon.inbound.kafka.KafkaMessageConsumer\" sequence=\"S\"",
             &[],
@@ -769,8 +920,8 @@ mod tests {
         );
     }
 
-    /// MI's own inbound endpoints (`shared/corpus/synapse/inbound-endpoints`): the HTTP ones
-    /// parse, every other protocol is refused naming it, none panics.
+    /// MI's own inbound endpoints (`shared/corpus/synapse/inbound-endpoints`): the HTTP and
+    /// RabbitMQ ones parse, every other protocol is refused naming it, none panics.
     #[test]
     fn mi_corpus_inbound_endpoints() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -788,6 +939,7 @@ mod tests {
                 path.file_name().unwrap().to_string_lossy()
             );
             match parse_inbound_endpoint(&label, &xml) {
+                Ok(e) if matches!(e.protocol, InboundProtocol::RabbitMq(_)) => {}
                 Ok(e) => {
                     assert!(e.protocol.http().is_some(), "{label}: {e:?}");
                     http += 1;

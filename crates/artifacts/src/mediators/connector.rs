@@ -536,4 +536,29 @@ mod tests {
                 .starts_with("<email.init> is a connection: put it in a local entry")
         );
     }
+
+    #[test]
+    fn file_operations_read_their_parameters_and_name_what_is_not_run() {
+        let Mediator::Connector(op) = parse_one(
+            r#"<file.write configKey="Local">
+  <filePath>out/a.txt</filePath>
+  <contentOrExpression>${payload.text}</contentOrExpression>
+</file.write>"#,
+        ) else {
+            panic!()
+        };
+        assert_eq!((op.connector, op.element), ("file", "file.write"));
+        assert_eq!(
+            op.param("filePath").unwrap().value.as_text(),
+            Some("out/a.txt")
+        );
+        assert_eq!(
+            parse_err(r#"<file.unzip configKey="L"/>"#),
+            "unsupported file connector operation <file.unzip> (Conflux's file connector runs write, read, checkExist, createDirectory, delete, listFiles, move, copy and rename) at sequences/S.xml:2:1"
+        );
+        assert!(
+            parse_err(r#"<file.read configKey="L"><filePath>x</filePath></file.read>"#)
+                .starts_with("unknown element <filePath> in <file.read>: expected a parameter of file.read (path,")
+        );
+    }
 }

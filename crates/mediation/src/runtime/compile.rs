@@ -71,6 +71,11 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
             .iter()
             .filter_map(|s| s.name.clone())
             .collect(),
+        message_store_names: artifacts
+            .message_stores
+            .iter()
+            .map(|s| s.name.clone())
+            .collect(),
         local_entries: artifacts
             .local_entries
             .iter()
@@ -107,6 +112,8 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         registry_compiling: HashSet::new(),
         registry_failures: HashMap::new(),
         http_connections: HashMap::new(),
+        email_connections: HashMap::new(),
+        file_connections: HashMap::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -133,6 +140,40 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         }
         c.http_connections
             .insert(entry.key.clone(), compiled.map_err(|e| e.to_string()));
+    }
+
+    // Email connector connections (`<email.init>`); the transport opens on the first send.
+    for entry in &artifacts.local_entries {
+        let Some(connection) = entry
+            .connector_connection
+            .as_ref()
+            .filter(|c| c.connector == "email")
+        else {
+            continue;
+        };
+        let compiled = rt::email_connector::EmailConnection::compile(&entry.key, connection)
+            .map(|c| c.map(Arc::new));
+        if let Err(e) = &compiled {
+            c.errors.push(CompileError::at(&connection.span, e.clone()));
+        }
+        c.email_connections.insert(entry.key.clone(), compiled);
+    }
+
+    // File connector connections (`<file.init>`, runtime/mediators/file_connector.rs).
+    for entry in &artifacts.local_entries {
+        let Some(connection) = entry
+            .connector_connection
+            .as_ref()
+            .filter(|c| c.connector == "file")
+        else {
+            continue;
+        };
+        let compiled =
+            rt::file_connector::FileConnection::compile(&entry.key, connection).map(Arc::new);
+        if let Err(e) = &compiled {
+            c.errors.push(CompileError::at(&connection.span, e.clone()));
+        }
+        c.file_connections.insert(entry.key.clone(), compiled);
     }
 
     // Every named endpoint is compiled: `<endpoint key-expression>` chooses among them.
@@ -235,6 +276,30 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         sequences.entry(key).or_insert(seq);
     }
 
+    // A scheduled task whose target is not deployed fails at each firing, as in MI; say so now.
+    for task in &artifacts.tasks {
+        c.warnings.extend(task.deploy_warnings(
+            |s| sequences.contains_key(s),
+            |p| proxy_names.iter().any(|n| n == p),
+        ));
+    }
+
+    // A message processor whose store, endpoint or sequences are missing deploys in MI too, and
+    // fails when it runs; say so now (artifacts/src/message_processor.rs).
+    for processor in &artifacts.message_processors {
+        c.warnings.extend(processor.deploy_warnings(
+            |s| artifacts.message_stores.iter().any(|m| m.name == s),
+            |e| c.named_endpoints.contains_key(e),
+            |s| sequences.contains_key(s),
+        ));
+    }
+
+    // An inbound endpoint whose sequence is missing deploys in MI too and fails per message.
+    for inbound in &artifacts.inbound_endpoints {
+        c.warnings
+            .extend(inbound.deploy_warnings(|s| sequences.contains_key(s)));
+    }
+
     let deployment = Deployment {
         api_table,
         apis,
@@ -287,6 +352,8 @@ struct Compiler {
     /// Named endpoints being compiled now: a key back to one of them is a loop.
     endpoints_compiling: HashSet<String>,
     sequence_names: HashSet<String>,
+    /// Deployed message stores: a `<store>` naming another fails at each message.
+    message_store_names: HashSet<String>,
     /// Local entries with inline content, by key.
     local_entries: HashMap<String, String>,
     /// Deployed sequence templates, by name (a `<call-template>` to another name warns).
@@ -308,6 +375,14 @@ struct Compiler {
     registry_failures: HashMap<String, String>,
     /// HTTP connector connections by local entry key; `Err` says why one did not deploy.
     http_connections: HashMap<String, std::result::Result<Arc<rt::HttpConnection>, String>>,
+    /// Email connections by local entry key; `None` for a mailbox-reading (IMAP/POP3) one.
+    email_connections: HashMap<
+        String,
+        std::result::Result<Option<Arc<rt::email_connector::EmailConnection>>, String>,
+    >,
+    /// File connector connections by local entry key.
+    file_connections:
+        HashMap<String, std::result::Result<Arc<rt::file_connector::FileConnection>, String>>,
     errors: Vec<CompileError>,
     /// Deployed, but worth an operator's attention (`file:line:column` included).
     warnings: Vec<String>,
@@ -1145,6 +1220,7 @@ impl Compiler {
                 art::Mediator::HttpConnector(op) => {
                     out.push(Mediator::HttpConnector(Box::new(self.http_operation(op)?)))
                 }
+                art::Mediator::Connector(op) => out.push(self.connector_operation(op)?),
                 art::Mediator::Variable(v) => out.push(Mediator::Variable(variable(v)?)),
                 art::Mediator::ForEach(fe) => {
                     out.push(Mediator::ForEach(Box::new(self.foreach(fe)?)))
@@ -1173,6 +1249,31 @@ impl Compiler {
                     out.push(Mediator::DataMapper(Box::new(self.datamapper(d)?)))
                 }
                 art::Mediator::Xslt(x) => out.push(Mediator::Xslt(Box::new(self.xslt(x)?))),
+                // runtime/mediators/store.rs: the store is looked up per message (MI does too).
+                art::Mediator::Store(st) => out.push(Mediator::Store(Box::new(rt::Store {
+                    message_store: match &st.message_store {
+                        am::StoreTarget::Name(n) => {
+                            if !self.message_store_names.contains(n) {
+                                self.warnings.push(format!(
+                                    "message store {n} is not deployed (no message-stores/{n}.xml, or it failed): every message reaching this <store> fails with \"Message Store does not exist\" at {}",
+                                    st.span
+                                ));
+                            }
+                            ValueSource::Literal(n.clone())
+                        }
+                        am::StoreTarget::Expression(e) => expression(e)?,
+                    },
+                    on_store_sequence: st.on_store_sequence.clone(),
+                }))),
+                // runtime/mediators/db.rs: the pool is made here, once per mediator.
+                art::Mediator::Db(d) => out.push(Mediator::Db(Arc::new(
+                    rt::compile_db(d).map_err(|(span, e)| CompileError::at(&span, e))?,
+                ))),
+                // runtime/mediators/data_service_call.rs: the service is looked up per message.
+                art::Mediator::DataServiceCall(d) => out.push(Mediator::DataServiceCall(Box::new(
+                    rt::compile_data_service_call(d)
+                        .map_err(|(span, e)| CompileError::at(&span, e))?,
+                ))),
                 // runtime/mediators/script.rs: inline sources and static keys are syntax-checked here.
                 art::Mediator::Script(s) => out.push(Mediator::Script(Box::new(
                     rt::compile_script(s, &|key| self.entry_text(key))
@@ -1228,6 +1329,90 @@ impl Compiler {
             }
         };
         rt::compile_cache(c, on_hit).map_err(|(span, e)| CompileError::at(&span, e))
+    }
+
+    /// An operation of a natively run connector other than HTTP: `<email.send>`.
+    fn connector_operation(
+        &self,
+        op: &art::mediators::connector::ConnectorOperation,
+    ) -> Result<Mediator> {
+        if op.connector == "file" {
+            return self.file_operation(op);
+        }
+        let at = |message: String| CompileError::at(&op.config_key_span, message);
+        let connection = match self.email_connections.get(&op.config_key) {
+            Some(Ok(Some(c))) => c.clone(),
+            Some(Ok(None)) => {
+                return Err(at(format!(
+                    "{} configKey {}: that connection reads mailboxes (IMAP/POP3); sending needs an SMTP or SMTPS connection",
+                    op.element, op.config_key
+                )));
+            }
+            Some(Err(why)) => {
+                return Err(at(format!(
+                    "{} configKey {}: the connection did not deploy: {why}",
+                    op.element, op.config_key
+                )));
+            }
+            None => {
+                return Err(at(format!(
+                    "{} configKey {}: no email connection of that key is deployed (a local entry local-entries/{}.xml holding <email.init>)",
+                    op.element, op.config_key, op.config_key
+                )));
+            }
+        };
+        let mut params = HashMap::new();
+        for p in &op.params {
+            let Some(name) = EMAIL_SEND_PARAMS.iter().find(|n| **n == p.name) else {
+                continue;
+            };
+            let inline = rt::email_connector::EmailSend::INLINE_PARAMS.contains(name);
+            params.insert(*name, connector_param(p, inline)?);
+        }
+        Ok(Mediator::EmailSend(Box::new(
+            rt::email_connector::EmailSend::new(op, connection, params),
+        )))
+    }
+
+    /// `<file.write>` and the file connector's other operations (runtime/mediators/file_connector.rs).
+    fn file_operation(
+        &self,
+        op: &art::mediators::connector::ConnectorOperation,
+    ) -> Result<Mediator> {
+        let at = |message: String| CompileError::at(&op.config_key_span, message);
+        let connection = match self.file_connections.get(&op.config_key) {
+            Some(Ok(c)) => c.clone(),
+            Some(Err(why)) => {
+                return Err(at(format!(
+                    "{} configKey {}: the connection did not deploy: {why}",
+                    op.element, op.config_key
+                )));
+            }
+            None => {
+                return Err(at(format!(
+                    "{} configKey {}: no file connection of that key is deployed (a local entry local-entries/{}.xml holding <file.init>)",
+                    op.element, op.config_key, op.config_key
+                )));
+            }
+        };
+        let mut params = HashMap::new();
+        for p in &op.params {
+            let Some((_, _, names)) = art::mediators::connector::FILE
+                .operations
+                .iter()
+                .find(|(o, _, _)| *o == op.operation)
+            else {
+                continue;
+            };
+            let Some(name) = names.iter().find(|n| **n == p.name) else {
+                continue;
+            };
+            let inline = rt::file_connector::FileOperation::INLINE_PARAMS.contains(name);
+            params.insert(*name, connector_param(p, inline)?);
+        }
+        rt::file_connector::FileOperation::new(op, connection, params)
+            .map(|f| Mediator::FileConnector(Box::new(f)))
+            .map_err(|e| CompileError::at(&op.span, e))
     }
 
     /// An HTTP connector connection (runtime/mediators/http_connector.rs): its endpoint joins
@@ -2175,6 +2360,9 @@ fn http_element(kind: am::HttpOperationKind) -> &'static str {
 /// A connector parameter: static text (where the connector renders inline `${...}`, `inline`,
 /// compiled as a template), or a `{...}` expression (ValueFactory.createTextValue: `{${e}}` a
 /// Synapse expression, else XPath or json-eval).
+/// The parameters of `<email.send>` (the connector's functions/send.xml).
+const EMAIL_SEND_PARAMS: &[&str] = art::mediators::connector::EMAIL.operations[0].2;
+
 fn connector_param(p: &am::ConnectorParam, inline: bool) -> Result<rt::http_connector::ParamValue> {
     use crate::synapse_expr::{InlineTemplate, SynapseExpression};
     use rt::http_connector::ParamValue;

@@ -199,10 +199,20 @@ pub struct Engine<'d, B: MessageBody> {
 impl<'d, B: MessageBody> Engine<'d, B> {
     /// Mediates one request to the client's answer.
     pub async fn mediate(&self, route: &Route, mut ctx: MessageContext<B>) -> Response<B> {
+        self.mediate_in_place(route, &mut ctx).await
+    }
+
+    /// [`Engine::mediate`], leaving the message context with the caller (an inbound endpoint
+    /// reads what the flow set, such as RabbitMQ's `SET_ROLLBACK_ONLY`).
+    pub async fn mediate_in_place(
+        &self,
+        route: &Route,
+        ctx: &mut MessageContext<B>,
+    ) -> Response<B> {
         // The pass-through route: the same answers as the general flow below (the reply as it
         // came, 202 for a discarded timeout, the fault answer), without boxing each step.
         if let Some(endpoint) = route.plain_forward() {
-            return match self.send(endpoint, &mut ctx).await {
+            return match self.send(endpoint, ctx).await {
                 Ok(response) => response,
                 Err(f)
                     if f.code == error_codes::TIMEOUT
@@ -210,16 +220,16 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                 {
                     accepted()
                 }
-                Err(f) => self.handle_fault(f.into(), &mut ctx, route).await,
+                Err(f) => self.handle_fault(f.into(), ctx, route).await,
             };
         }
         let result = match &route.in_sequence {
-            Some(seq) => self.run_guarded(seq.clone(), &mut ctx, route, 0).await,
+            Some(seq) => self.run_guarded(seq.clone(), ctx, route, 0).await,
             None => Ok(Ended::Continue),
         };
         let result = match (result, &route.target) {
             (Ok(Ended::Continue), Some(target)) => {
-                self.send_then_out(target.clone(), None, &mut ctx, route, 0)
+                self.send_then_out(target.clone(), None, ctx, route, 0)
                     .await
             }
             (other, _) => other,
@@ -231,7 +241,7 @@ impl<'d, B: MessageBody> Engine<'d, B> {
             Ok(Ended::Responded(_)) if forced => accepted(),
             Ok(Ended::Responded(response)) => response,
             Ok(Ended::Continue) | Ok(Ended::Dropped) | Ok(Ended::Aggregated(_)) => accepted(),
-            Err(fault) => self.handle_fault(fault, &mut ctx, route).await,
+            Err(fault) => self.handle_fault(fault, ctx, route).await,
         }
     }
 

@@ -91,6 +91,22 @@ impl Deployment {
         properties: Vec<(String, String)>,
         transport: TransportName,
     ) -> Result<Response<B>, InjectError> {
+        self.inject_reading(sender, target, request, properties, transport, &[])
+            .await
+            .map(|(response, _)| response)
+    }
+
+    /// [`Deployment::inject`], also returning the default-scope properties named in `read` as
+    /// the flow left them (RabbitMQ's `SET_ROLLBACK_ONLY` decides the acknowledgement).
+    pub async fn inject_reading<B: MessageBody>(
+        &self,
+        sender: &dyn Sender<B>,
+        target: InjectTarget<'_>,
+        request: Request<B>,
+        properties: Vec<(String, String)>,
+        transport: TransportName,
+        read: &[&str],
+    ) -> Result<(Response<B>, Vec<Option<String>>), InjectError> {
         let route = match target {
             InjectTarget::Sequence(name) => Route {
                 artifact: format!("sequence:{name}").into(),
@@ -140,7 +156,12 @@ impl Deployment {
         for (name, value) in properties {
             ctx.properties.insert(name, value);
         }
-        Ok(self.engine(sender).mediate(&route, ctx).await)
+        let response = self.engine(sender).mediate_in_place(&route, &mut ctx).await;
+        let values = read
+            .iter()
+            .map(|name| ctx.properties.get(*name).cloned())
+            .collect();
+        Ok((response, values))
     }
 }
 

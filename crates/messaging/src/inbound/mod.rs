@@ -12,6 +12,7 @@
 
 pub mod file;
 pub mod http;
+pub mod rabbitmq;
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -53,6 +54,8 @@ pub enum StartError {
 }
 
 /// What runs, as deployed (to tell a change).
+// Compared and replaced once per redeploy; boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 enum Definition {
     Inbound(InboundEndpoint),
@@ -259,6 +262,14 @@ impl InboundComponent {
                     stop.clone(),
                 ));
                 tracing::info!(target: LOG, "Inbound endpoint {} polling {} every {} ms", endpoint.name, settings.folder.display(), settings.interval_ms);
+            }
+            InboundProtocol::RabbitMq(settings) => {
+                runtime.spawn(rabbitmq::consume(
+                    definition,
+                    settings.clone(),
+                    live.clone(),
+                    stop.clone(),
+                ));
             }
         }
         Some(Running {

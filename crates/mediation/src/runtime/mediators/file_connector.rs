@@ -11,7 +11,8 @@
 //! message,detail}}` the same way, sets `ERROR_CODE`/`ERROR_MESSAGE` (the connector's `Error`
 //! enum) and faults, as each operation's `handleError` does. FTP, FTPS, SFTP and SMB
 //! connections, and the parameters that need them or that Conflux does not implement (locks,
-//! compression, line-based read modes), are errors naming what is not supported.
+//! compression, streaming, the advanced file filters, moving a folder), are errors naming what
+//! is not supported. The operations work on `std::fs` synchronously, in the mediation task.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -284,7 +285,14 @@ const LIMITED: &[(Operation, &str, &[&str])] = &[
     (
         Operation::Read,
         "readMode",
-        &["Complete File", "Metadata Only"],
+        &[
+            "Complete File",
+            "Metadata Only",
+            "Starting From Line",
+            "Up To Line",
+            "Between Lines",
+            "Specific Line",
+        ],
     ),
     (Operation::Read, "enableLock", &["false"]),
     (Operation::Read, "enableStreaming", &["false"]),
@@ -293,7 +301,6 @@ const LIMITED: &[(Operation, &str, &[&str])] = &[
     (Operation::Read, "includeFiles", &[]),
     (Operation::Read, "excludeFiles", &[]),
     (Operation::Read, "maxFileAge", &[]),
-    (Operation::Delete, "matchingPattern", &[]),
     (Operation::Delete, "fileFilterType", &[]),
     (Operation::Delete, "includeFiles", &[]),
     (Operation::Delete, "excludeFiles", &[]),
@@ -386,9 +393,18 @@ impl FileOperation {
         })
     }
 
+    /// Whether the body must be read first: a parameter reads it, the result may replace it
+    /// (`overwriteBody` not a static false), or a write may write it (no static content).
     pub fn needs_payload(&self) -> bool {
-        // The result may replace the body, and a write without content writes the body.
-        true
+        let static_text = |name| match self.params.get(name) {
+            Some(ParamValue::Literal(text)) => Some(text.trim()),
+            _ => None,
+        };
+        let may_overwrite = self.params.contains_key("overwriteBody")
+            && static_text("overwriteBody").is_none_or(|v| v.eq_ignore_ascii_case("true"));
+        let writes_body = self.operation == Operation::Write
+            && static_text("contentOrExpression").is_none_or(str::is_empty);
+        may_overwrite || writes_body || self.params.values().any(ParamValue::needs_payload)
     }
 
     fn text<B: MessageBody>(
@@ -470,7 +486,10 @@ impl FileOperation {
                     .map_err(|e| io_error("Error while creating directory", &path, e))?;
                 Ok(Outcome::Result(serde_json::json!({"success": true})))
             }
-            Operation::Delete => delete(&path),
+            Operation::Delete => match self.text(ctx, "matchingPattern")? {
+                None => delete(&path),
+                Some(pattern) => delete_matching(&path, &pattern),
+            },
             Operation::ListFiles => self.list_files(ctx, &path),
             Operation::Move | Operation::Copy => self.move_or_copy(ctx, &path),
             Operation::Rename => self.rename(ctx, raw.trim(), &path),
@@ -594,9 +613,13 @@ impl FileOperation {
             }
             return Ok(Outcome::Result(serde_json::json!({"success": true})));
         }
-        if moving {
-            return Err(invalid(
-                "moving a folder is not supported by Conflux's file connector; move its files, or copy the folder and delete it",
+        // A folder: its content is copied into the target (VFS `copyFrom(src, SELECT_ALL)`);
+        // a move then deletes the source (MoveFiles.moveFolder).
+        let target_dir = self.connection.resolve(target)?;
+        if moving && !target_dir.exists() && !self.flag(ctx, "createParentDirectories", false)? {
+            return Err(error(
+                FileErrorKind::OperationError,
+                "Target folder does not exist and not configured to create",
             ));
         }
         let dest = if self.flag(ctx, "includeParent", false)? {
@@ -604,21 +627,32 @@ impl FileOperation {
             self.connection
                 .resolve(&format!("{target}/{}", name.trim()))?
         } else {
-            self.connection.resolve(target)?
+            target_dir
         };
         if dest.starts_with(source) {
             return Err(error(
                 FileErrorKind::RetryExhausted,
-                format!("{} is inside the folder copied", uri(&dest)),
+                format!("{} is inside the folder {}", uri(&dest), uri(source)),
             ));
         }
         if dest.exists() && !overwrite && shares_a_file(source, &dest) {
-            return Err(error(
-                FileErrorKind::FileAlreadyExists,
-                "Folder or one or more sub-directories already exists and overwrite not allowed",
-            ));
+            return Err(if moving {
+                error(
+                    FileErrorKind::OperationError,
+                    "Error occurred while moving one or more File(s)/Folder.",
+                )
+            } else {
+                error(
+                    FileErrorKind::FileAlreadyExists,
+                    "Folder or one or more sub-directories already exists and overwrite not allowed",
+                )
+            });
         }
         copy_folder(source, &dest).map_err(|e| io_error("Error while copying to", &dest, e))?;
+        if moving {
+            std::fs::remove_dir_all(source)
+                .map_err(|e| io_error("Error while deleting", source, e))?;
+        }
         Ok(Outcome::Result(serde_json::json!({"success": true})))
     }
 
@@ -767,17 +801,47 @@ impl FileOperation {
                 format!("File or folder not found: {}", path.display()),
             )
         })?;
-        if meta.is_dir() {
-            return Err(invalid(format!(
-                "{raw} is a folder: reading the first matching file of a folder (filePattern) is not supported by Conflux's file connector; name the file"
-            )));
-        }
-        let attributes = attributes(raw, path, &meta);
-        let mode = self.text(ctx, "readMode")?;
-        if mode
-            .as_deref()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("Metadata Only"))
-        {
+        let mode = self.read_mode(ctx)?;
+        // A folder: its first file whose name matches filePattern (ReadFile.selectFileToRead;
+        // here in name order, and files only).
+        let (raw, path, meta) = if meta.is_dir() {
+            let pattern = self
+                .text(ctx, "filePattern")?
+                .unwrap_or_else(|| ".*".into());
+            let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+                error(
+                    FileErrorKind::RetryExhausted,
+                    format!("filePattern {pattern}: {e}"),
+                )
+            })?;
+            let io = |e| io_error("Error while listing", path, e);
+            let mut names = Vec::new();
+            for entry in std::fs::read_dir(path).map_err(io)? {
+                let entry = entry.map_err(io)?;
+                if entry.file_type().map_err(io)?.is_file() {
+                    names.push(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+            names.sort();
+            let name = names.into_iter().find(|n| re.is_match(n)).ok_or_else(|| {
+                error(
+                    FileErrorKind::RetryExhausted,
+                    format!(
+                        "There is no immediate files to read that matches with given pattern in the folder {}",
+                        uri(path)
+                    ),
+                )
+            })?;
+            let file = path.join(&name);
+            let meta = std::fs::metadata(&file)
+                .map_err(|e| io_error("Error while reading file", &file, e))?;
+            (format!("{}/{name}", raw.trim_end_matches('/')), file, meta)
+        } else {
+            (raw.to_string(), path.to_path_buf(), meta)
+        };
+        let path = path.as_path();
+        let attributes = attributes(&raw, path, &meta);
+        if mode == ReadMode::Metadata {
             return Ok(Outcome::Read {
                 content: None,
                 attributes,
@@ -798,7 +862,7 @@ impl FileOperation {
         let encoding = self
             .text(ctx, "encoding")?
             .unwrap_or_else(|| "UTF-8".to_string());
-        let text = decode(&bytes, &encoding)?;
+        let text = select_lines(decode(&bytes, &encoding)?, mode);
         let content_type = self
             .text(ctx, "contentType")?
             .unwrap_or_else(|| content_type_of(path).to_string());
@@ -813,6 +877,78 @@ impl FileOperation {
             content: Some(payload),
             attributes,
         })
+    }
+
+    /// `readMode` and its line numbers, checked as `ReadFile.readAndValidateInputs` does.
+    fn read_mode<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<ReadMode, FileError> {
+        let number = |name: &str| -> Result<i64, FileError> {
+            match self.text(ctx, name)? {
+                None => Ok(0),
+                Some(v) => v.trim().parse().map_err(|_| {
+                    error(
+                        FileErrorKind::RetryExhausted,
+                        format!("For input string: \"{}\"", v.trim()),
+                    )
+                }),
+            }
+        };
+        let mode = self
+            .text(ctx, "readMode")?
+            .unwrap_or_else(|| "Complete File".into());
+        let is = |name: &str| mode.trim().eq_ignore_ascii_case(name);
+        let positive = |n: i64, name: &str, verb: &str| -> Result<usize, FileError> {
+            match n {
+                0 => Err(invalid(format!(
+                    "Parameter '{name}' is required for selected read mode"
+                ))),
+                n if n < 0 => Err(invalid(format!("Parameter '{name}' {verb} positive"))),
+                n => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+            }
+        };
+        if is("Complete File") {
+            Ok(ReadMode::Complete)
+        } else if is("Metadata Only") {
+            Ok(ReadMode::Metadata)
+        } else if is("Starting From Line") {
+            Ok(ReadMode::From(positive(
+                number("startLineNum")?,
+                "startLineNum",
+                "must be",
+            )?))
+        } else if is("Up To Line") {
+            Ok(ReadMode::UpTo(positive(
+                number("endLineNum")?,
+                "endLineNum",
+                "must be",
+            )?))
+        } else if is("Specific Line") {
+            Ok(ReadMode::Line(positive(
+                number("lineNum")?,
+                "lineNum",
+                "should be",
+            )?))
+        } else if is("Between Lines") {
+            let (start, end) = (number("startLineNum")?, number("endLineNum")?);
+            if start == 0 || end == 0 {
+                return Err(invalid(
+                    "Parameters 'startLineNum' and 'endLineNumber' are required for selected read mode",
+                ));
+            }
+            if start < 0 || end < 0 {
+                return Err(invalid(
+                    "Parameter 'startLineNum' and 'endLineNumber' must be positive",
+                ));
+            }
+            if end < start {
+                return Err(invalid(
+                    "Parameter 'endLineNumber' should be greater than 'startLineNum'",
+                ));
+            }
+            let n = |v: i64| usize::try_from(v).unwrap_or(usize::MAX);
+            Ok(ReadMode::Between(n(start), n(end)))
+        } else {
+            Err(invalid("Unknown file read mode"))
+        }
     }
 
     /// The connector's `handleError`: the failure result, `ERROR_CODE`/`ERROR_MESSAGE`, and a
@@ -850,6 +986,38 @@ impl FileOperation {
     }
 }
 
+/// `readMode` (pojo/FileReadMode.java); line numbers from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadMode {
+    Complete,
+    Metadata,
+    From(usize),
+    UpTo(usize),
+    Between(usize, usize),
+    Line(usize),
+}
+
+/// `ReadFile.readFile`/`processStream`: the lines asked for, joined with `\n`. As there, a range
+/// whose end is not after its start reads to the end of the file (`Up To Line` 1, `Between
+/// Lines` n and n), and a line past the end is empty.
+fn select_lines(text: String, mode: ReadMode) -> String {
+    let range = |start: usize, end: usize| -> String {
+        let lines = text.lines().skip(start - 1);
+        if end > start {
+            lines.take(end - start + 1).collect::<Vec<_>>().join("\n")
+        } else {
+            lines.collect::<Vec<_>>().join("\n")
+        }
+    };
+    match mode {
+        ReadMode::Complete | ReadMode::Metadata => text,
+        ReadMode::From(start) => range(start, 0),
+        ReadMode::UpTo(end) => range(1, end),
+        ReadMode::Between(start, end) => range(start, end),
+        ReadMode::Line(n) => text.lines().nth(n - 1).unwrap_or_default().to_string(),
+    }
+}
+
 /// How `<file.listFiles>` selects and orders.
 struct Listing {
     pattern: Option<regex::Regex>,
@@ -877,7 +1045,9 @@ impl Listing {
                 continue;
             }
             let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
-            out.push((name, is_dir, meta.len(), modified));
+            // VFS cannot size a folder: folders sort as size 0.
+            let size = if is_dir { 0 } else { meta.len() };
+            out.push((name, is_dir, size, modified));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         if self.by.trim().eq_ignore_ascii_case("Size") {
@@ -1123,6 +1293,43 @@ fn delete(path: &Path) -> Result<Outcome, FileError> {
     ))
 }
 
+/// `<file.delete>` of a folder with `matchingPattern` (VFS `delete(FileFilterSelector)`): the
+/// entries directly in it whose names match, a folder only when empty; a file is deleted as
+/// without a pattern.
+fn delete_matching(path: &Path, pattern: &str) -> Result<Outcome, FileError> {
+    if !path.is_dir() {
+        return delete(path);
+    }
+    let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+        error(
+            FileErrorKind::RetryExhausted,
+            format!("matchingPattern {pattern}: {e}"),
+        )
+    })?;
+    let io = |e| io_error("Error while deleting in", path, e);
+    let mut deleted = 0u64;
+    for entry in std::fs::read_dir(path).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !re.is_match(&name) {
+            continue;
+        }
+        let child = entry.path();
+        if entry.file_type().map_err(io)?.is_dir() {
+            if std::fs::read_dir(&child).map_err(io)?.next().is_some() {
+                continue;
+            }
+            std::fs::remove_dir(&child).map_err(io)?;
+        } else {
+            std::fs::remove_file(&child).map_err(io)?;
+        }
+        deleted += 1;
+    }
+    Ok(Outcome::Result(
+        serde_json::json!({"success": true, "numOfDeletedFiles": deleted}),
+    ))
+}
+
 /// `handleConnectorResponse`: the result into the variable (`payload`, `headers`,
 /// `attributes`) and, with `overwriteBody`, the body.
 fn respond<B: MessageBody>(
@@ -1195,8 +1402,11 @@ fn read_response<B: MessageBody>(
     }
 }
 
+/// The body replaced, as `overwriteBody` does: a GET's message now has a body
+/// (`NO_ENTITY_BODY` removed, as ReadFile does).
 fn set_body<B: MessageBody>(ctx: &mut MessageContext<B>, payload: Payload, content_type: &str) {
     ctx.set_payload(payload);
+    ctx.axis2.remove(props::NO_ENTITY_BODY);
     for p in [props::MESSAGE_TYPE, props::CONTENT_TYPE] {
         ctx.axis2.insert(p.into(), content_type.into());
     }
@@ -1262,6 +1472,10 @@ mod tests {
             "read" => "file.read",
             "checkExist" => "file.checkExist",
             "createDirectory" => "file.createDirectory",
+            "listFiles" => "file.listFiles",
+            "move" => "file.move",
+            "copy" => "file.copy",
+            "rename" => "file.rename",
             _ => "file.delete",
         };
         let spec = ConnectorOperation {
@@ -1602,18 +1816,382 @@ mod tests {
             ),
             (
                 "read",
-                vec![("path", "a"), ("readMode", "Between Lines")],
-                "file.read: <readMode> Between Lines is not supported by Conflux's file connector (it handles Complete File, Metadata Only)",
+                vec![("path", "a"), ("readMode", "Sideways")],
+                "file.read: <readMode> Sideways is not supported by Conflux's file connector (it handles Complete File, Metadata Only, Starting From Line, Up To Line, Between Lines, Specific Line)",
             ),
             (
                 "delete",
-                vec![("path", "a"), ("matchingPattern", ".*")],
-                "file.delete: <matchingPattern> is not supported by Conflux's file connector",
+                vec![("path", "a"), ("includeFiles", "*.txt")],
+                "file.delete: <includeFiles> is not supported by Conflux's file connector",
             ),
         ] {
             assert_eq!(op(&conn, operation, &params).unwrap_err(), want);
         }
         // Unchecked values are fine at deploy.
         assert!(op(&conn, "write", &[("filePath", "a"), ("compress", "false")]).is_ok());
+    }
+
+    #[test]
+    fn list_files_hierarchical_flat_sorted_and_filtered() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = local(dir.path());
+        let root = dir.path().join("in");
+        std::fs::create_dir_all(root.join("sub/deeper")).unwrap();
+        std::fs::write(root.join("b.txt"), "bb").unwrap();
+        std::fs::write(root.join("a.csv"), "aaaa").unwrap();
+        std::fs::write(root.join("sub/c.txt"), "c").unwrap();
+        std::fs::write(root.join("sub/deeper/d.txt"), "d").unwrap();
+        let mut c = ctx();
+        let (r, _) = run(&mut c, &conn, "listFiles", &[("directoryPath", "in")]);
+        assert_eq!(
+            r["payload"],
+            json!({"success": true, "directory": {"name": "in", "file": ["a.csv", "b.txt"]}})
+        );
+        let (r, _) = run(
+            &mut c,
+            &conn,
+            "listFiles",
+            &[
+                ("directoryPath", "in"),
+                ("recursive", "true"),
+                ("matchingPattern", ".*\\.txt"),
+            ],
+        );
+        assert_eq!(
+            r["payload"],
+            json!({"success": true, "directory": {"name": "in", "file": ["b.txt"], "directory": [
+                {"name": "sub", "file": ["c.txt"], "directory": [{"name": "deeper", "file": ["d.txt"]}]}
+            ]}})
+        );
+        let (r, _) = run(
+            &mut c,
+            &conn,
+            "listFiles",
+            &[
+                ("directoryPath", "in"),
+                ("recursive", "true"),
+                ("subDirectoryMaxDepth", "1"),
+                ("responseFormat", "Flat"),
+                ("sortingAttribute", "Size"),
+                ("sortingOrder", "Descending"),
+            ],
+        );
+        let path = |p: &str| root.join(p).display().to_string();
+        assert_eq!(
+            r["payload"],
+            json!({"success": true, "files": {"files": [
+                {"name": "a.csv", "path": path("a.csv")},
+                {"name": "b.txt", "path": path("b.txt")},
+                {"name": "c.txt", "path": path("sub/c.txt")},
+            ]}})
+        );
+        let (_, fault) = run(&mut c, &conn, "listFiles", &[("directoryPath", "none")]);
+        assert_eq!(fault.unwrap().code, 700102);
+        let (_, fault) = run(&mut c, &conn, "listFiles", &[("directoryPath", "in/b.txt")]);
+        assert_eq!(
+            fault.unwrap().message,
+            "file.listFiles (connection Local): Folder is expected."
+        );
+        assert!(
+            op(
+                &conn,
+                "listFiles",
+                &[("directoryPath", "in"), ("responseFormat", "Tree")]
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn move_copy_and_rename_files_and_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = local(dir.path());
+        std::fs::create_dir_all(dir.path().join("in/sub")).unwrap();
+        std::fs::write(dir.path().join("in/a.txt"), "a").unwrap();
+        std::fs::write(dir.path().join("in/sub/s.txt"), "s").unwrap();
+        let mut c = ctx();
+        // Copy a file into a folder that does not exist yet, under a new name.
+        let (r, _) = run(
+            &mut c,
+            &conn,
+            "copy",
+            &[
+                ("sourcePath", "in/a.txt"),
+                ("targetPath", "out"),
+                ("renameTo", "a2.txt"),
+            ],
+        );
+        assert_eq!(r["payload"], json!({"success": true}));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out/a2.txt")).unwrap(),
+            "a"
+        );
+        let (r, fault) = run(
+            &mut c,
+            &conn,
+            "copy",
+            &[
+                ("sourcePath", "in/a.txt"),
+                ("targetPath", "out"),
+                ("renameTo", "a2.txt"),
+            ],
+        );
+        assert_eq!(fault.unwrap().code, 700103);
+        assert_eq!(
+            r["payload"]["error"]["detail"],
+            "Destination file already exists and overwrite not allowed"
+        );
+        // A folder with includeParent: out/in/{a.txt,sub/s.txt}.
+        let (r, _) = run(
+            &mut c,
+            &conn,
+            "copy",
+            &[
+                ("sourcePath", "in"),
+                ("targetPath", "out"),
+                ("includeParent", "true"),
+            ],
+        );
+        assert_eq!(r["payload"], json!({"success": true}));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out/in/sub/s.txt")).unwrap(),
+            "s"
+        );
+        let (_, fault) = run(
+            &mut c,
+            &conn,
+            "copy",
+            &[
+                ("sourcePath", "in"),
+                ("targetPath", "out"),
+                ("includeParent", "true"),
+            ],
+        );
+        assert_eq!(fault.unwrap().code, 700103);
+        // Move: the parent must exist unless createParentDirectories.
+        let (_, fault) = run(
+            &mut c,
+            &conn,
+            "move",
+            &[("sourcePath", "in/a.txt"), ("targetPath", "moved")],
+        );
+        assert_eq!(fault.unwrap().code, 700108);
+        let (r, _) = run(
+            &mut c,
+            &conn,
+            "move",
+            &[
+                ("sourcePath", "in/a.txt"),
+                ("targetPath", "moved"),
+                ("createParentDirectories", "true"),
+            ],
+        );
+        assert_eq!(r["payload"], json!({"success": true}));
+        assert!(dir.path().join("moved/a.txt").is_file() && !dir.path().join("in/a.txt").exists());
+        let (_, fault) = run(
+            &mut c,
+            &conn,
+            "move",
+            &[("sourcePath", "in/a.txt"), ("targetPath", "moved")],
+        );
+        assert_eq!(
+            fault.unwrap().message,
+            "file.move (connection Local): File/Folder does not exist."
+        );
+        // A folder: its content goes into the target, and the source goes.
+        let (_, fault) = run(
+            &mut c,
+            &conn,
+            "move",
+            &[("sourcePath", "in"), ("targetPath", "gone")],
+        );
+        assert_eq!(
+            fault.unwrap().message,
+            "file.move (connection Local): Target folder does not exist and not configured to create"
+        );
+        let (r, _) = run(
+            &mut c,
+            &conn,
+            "move",
+            &[("sourcePath", "in"), ("targetPath", "moved")],
+        );
+        assert_eq!(r["payload"], json!({"success": true}));
+        assert!(dir.path().join("moved/sub/s.txt").is_file());
+        assert!(!dir.path().join("in").exists());
+        let (_, fault) = run(
+            &mut c,
+            &conn,
+            "copy",
+            &[("sourcePath", "moved/sub/s.txt"), ("targetPath", "../../x")],
+        );
+        assert_eq!(fault.unwrap().code, 700102);
+        // Rename in place; an existing name needs overwrite.
+        std::fs::write(dir.path().join("moved/b.txt"), "b").unwrap();
+        let (_, fault) = run(
+            &mut c,
+            &conn,
+            "rename",
+            &[("path", "moved/a.txt"), ("renameTo", "b.txt")],
+        );
+        assert_eq!(fault.unwrap().code, 700103);
+        let (r, _) = run(
+            &mut c,
+            &conn,
+            "rename",
+            &[
+                ("path", "moved/a.txt"),
+                ("renameTo", "b.txt"),
+                ("overwrite", "true"),
+            ],
+        );
+        assert_eq!(r["payload"], json!({"success": true}));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("moved/b.txt")).unwrap(),
+            "a"
+        );
+        let (_, fault) = run(
+            &mut c,
+            &conn,
+            "rename",
+            &[("path", "moved/b.txt"), ("renameTo", "../c")],
+        );
+        assert_eq!(fault.unwrap().code, 700108);
+    }
+
+    #[test]
+    fn read_modes_select_lines_as_the_connector_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = local(dir.path());
+        std::fs::create_dir(dir.path().join("in")).unwrap();
+        std::fs::write(dir.path().join("in/l.txt"), "one\ntwo\r\nthree\nfour\n").unwrap();
+        std::fs::write(dir.path().join("in/a.csv"), "x,y").unwrap();
+        let mut c = ctx();
+        for (params, want) in [
+            (
+                vec![("readMode", "Starting From Line"), ("startLineNum", "3")],
+                "three\nfour",
+            ),
+            (
+                vec![("readMode", "Up To Line"), ("endLineNum", "2")],
+                "one\ntwo",
+            ),
+            // processStream: an end not after the start reads on to the end.
+            (
+                vec![("readMode", "Up To Line"), ("endLineNum", "1")],
+                "one\ntwo\nthree\nfour",
+            ),
+            (
+                vec![
+                    ("readMode", "Between Lines"),
+                    ("startLineNum", "2"),
+                    ("endLineNum", "3"),
+                ],
+                "two\nthree",
+            ),
+            (
+                vec![("readMode", "Specific Line"), ("lineNum", "4")],
+                "four",
+            ),
+            (vec![("readMode", "Specific Line"), ("lineNum", "9")], ""),
+        ] {
+            let mut params = params;
+            params.extend([("path", "in/l.txt"), ("overwriteBody", "true")]);
+            let (_, fault) = run(&mut c, &conn, "read", &params);
+            assert!(fault.is_none(), "{params:?}");
+            let want = if want.is_empty() {
+                Payload::Empty
+            } else {
+                Payload::Text(want.into())
+            };
+            assert_eq!(c.payload, Some(want), "{params:?}");
+        }
+        for (params, detail) in [
+            (
+                vec![("readMode", "Specific Line")],
+                "Parameter 'lineNum' is required for selected read mode",
+            ),
+            (
+                vec![("readMode", "Up To Line"), ("endLineNum", "-1")],
+                "Parameter 'endLineNum' must be positive",
+            ),
+            (
+                vec![
+                    ("readMode", "Between Lines"),
+                    ("startLineNum", "3"),
+                    ("endLineNum", "2"),
+                ],
+                "Parameter 'endLineNumber' should be greater than 'startLineNum'",
+            ),
+        ] {
+            let mut params = params;
+            params.push(("path", "in/l.txt"));
+            let (r, fault) = run(&mut c, &conn, "read", &params);
+            assert_eq!(fault.unwrap().code, 700107);
+            assert_eq!(r["payload"]["error"]["detail"], detail);
+        }
+        // A folder: its first file (by name) matching filePattern.
+        let (r, _) = run(
+            &mut c,
+            &conn,
+            "read",
+            &[("path", "in"), ("filePattern", ".*\\.txt")],
+        );
+        assert_eq!(r["attributes"]["FILE_PATH"], "in/l.txt");
+        let (r, _) = run(&mut c, &conn, "read", &[("path", "in/")]);
+        assert_eq!(r["attributes"]["FILE_NAME"], "a.csv");
+        let (_, fault) = run(
+            &mut c,
+            &conn,
+            "read",
+            &[("path", "in"), ("filePattern", "z.*")],
+        );
+        assert_eq!(fault.unwrap().code, 700104);
+    }
+
+    #[test]
+    fn delete_with_a_pattern_takes_matching_entries_directly_in_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = local(dir.path());
+        std::fs::create_dir_all(dir.path().join("d/full.log")).unwrap();
+        std::fs::create_dir_all(dir.path().join("d/empty.log")).unwrap();
+        std::fs::write(dir.path().join("d/full.log/x.log"), "x").unwrap();
+        std::fs::write(dir.path().join("d/a.log"), "a").unwrap();
+        std::fs::write(dir.path().join("d/b.txt"), "b").unwrap();
+        let (r, _) = run(
+            &mut ctx(),
+            &conn,
+            "delete",
+            &[("path", "d"), ("matchingPattern", ".*\\.log")],
+        );
+        // a.log and the empty folder; the folder with a file in it stays.
+        assert_eq!(
+            r["payload"],
+            json!({"success": true, "numOfDeletedFiles": 2})
+        );
+        assert!(dir.path().join("d/full.log/x.log").exists());
+        assert!(dir.path().join("d/b.txt").exists());
+        assert!(!dir.path().join("d/a.log").exists());
+    }
+
+    #[test]
+    fn the_body_is_read_only_when_the_operation_uses_or_replaces_it() {
+        let conn = local(Path::new("/wd"));
+        let needs = |operation, params: &[(&'static str, &str)]| {
+            op(&conn, operation, params).unwrap().needs_payload()
+        };
+        assert!(!needs("checkExist", &[("path", "a")]));
+        assert!(!needs(
+            "checkExist",
+            &[("path", "a"), ("overwriteBody", "false")]
+        ));
+        assert!(needs(
+            "checkExist",
+            &[("path", "a"), ("overwriteBody", "true")]
+        ));
+        assert!(!needs(
+            "write",
+            &[("filePath", "a"), ("contentOrExpression", "x")]
+        ));
+        assert!(needs("write", &[("filePath", "a")]));
     }
 }

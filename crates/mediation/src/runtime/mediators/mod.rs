@@ -12,9 +12,13 @@ mod call;
 mod call_template;
 mod callout;
 mod clone;
+mod data_service_call;
 mod datamapper;
+pub mod db;
 mod drop;
+pub mod email_connector;
 mod enrich;
+pub mod file_connector;
 mod filter;
 mod foreach;
 mod foreach_classic;
@@ -32,6 +36,7 @@ pub(crate) mod scatter_gather;
 mod script;
 mod send;
 mod sequence;
+pub mod store;
 mod switch;
 mod throttle;
 pub mod throttle_rate;
@@ -54,8 +59,12 @@ pub use call_template::{
 pub use callout::{Callout, CalloutSource, CalloutTarget};
 pub(crate) use clone::{AGGREGATE_CORRELATION, MESSAGE_SEQUENCE};
 pub use clone::{CloneMediator, CloneTarget, TargetAction, copy_message};
+pub(crate) use data_service_call::compile as compile_data_service_call;
+pub use data_service_call::{CallSource, CallTarget, DataServiceCall};
 pub use datamapper::DataMapper;
 pub(crate) use datamapper::compile as compile_datamapper;
+pub(crate) use db::compile as compile_db;
+pub use db::{DBREPORT_MODIFIED_ROW_COUNT, DbMediator};
 pub use drop::Drop;
 pub use enrich::{Enrich, EnrichAction, EnrichSource, EnrichTarget};
 pub use filter::{Condition, Filter};
@@ -77,6 +86,7 @@ pub use script::ScriptMediator;
 pub(crate) use script::compile as compile_script;
 pub use send::Send;
 pub use sequence::SequenceCall;
+pub use store::Store;
 pub use switch::{Case, Switch};
 pub use throttle::{Throttle, ThrottleBranch, with_client_addr};
 pub use throttle_rate::{ConcurrencyGate, ConcurrencyPermit, MAX_TRACKED_CALLERS};
@@ -124,6 +134,10 @@ pub enum Mediator {
     /// `<http.get|post|...>`: an HTTP connector operation, run by the engine
     /// (runtime/mediators/http_connector.rs).
     HttpConnector(Box<HttpOperation>),
+    /// `<email.send>`: the email connector's send (runtime/mediators/email_connector.rs).
+    EmailSend(Box<email_connector::EmailSend>),
+    /// `<file.write>` and the file connector's other operations (runtime/mediators/file_connector.rs).
+    FileConnector(Box<file_connector::FileOperation>),
     /// `<variable>` (MI 4.4): sets or removes a message variable.
     Variable(Variable),
     /// `<throwError>` (MI 4.4): sets ERROR_CODE / ERROR_MESSAGE and fails the mediation.
@@ -147,6 +161,13 @@ pub enum Mediator {
     /// `<script>`: run by the engine (runtime/mediators/script.rs); `false` from the script stops
     /// the flow.
     Script(Box<ScriptMediator>),
+    /// `<store>`: run by the engine (runtime/mediators/store.rs); the flow goes on.
+    Store(Box<Store>),
+    /// `<dblookup>` / `<dbreport>`: run by the engine (runtime/mediators/db.rs); shared so
+    /// that the mediator's pool is one per deployed mediator.
+    Db(std::sync::Arc<DbMediator>),
+    /// `<dataServiceCall>`: run by the engine (runtime/mediators/data_service_call.rs).
+    DataServiceCall(Box<DataServiceCall>),
 }
 
 impl Mediator {
@@ -185,7 +206,12 @@ impl Mediator {
             | Mediator::Validate(_)
             | Mediator::Cache(_)
             | Mediator::Script(_)
-            | Mediator::HttpConnector(_) => Ok(()),
+            | Mediator::Store(_)
+            | Mediator::Db(_)
+            | Mediator::DataServiceCall(_)
+            | Mediator::HttpConnector(_)
+            | Mediator::EmailSend(_)
+            | Mediator::FileConnector(_) => Ok(()),
         }
     }
 
@@ -215,6 +241,9 @@ impl Mediator {
             Mediator::Switch(m) => m.source.needs_payload(),
             Mediator::CallTemplate(m) => m.needs_payload(),
             Mediator::HttpConnector(m) => m.needs_payload(),
+            // The result replaces the body (1.x, or 2.x with overwriteBody).
+            Mediator::EmailSend(_) => true,
+            Mediator::FileConnector(m) => m.needs_payload(),
             Mediator::Variable(m) => m.needs_payload(),
             Mediator::ThrowError(m) => m.needs_payload(),
             Mediator::Validate(m) => m.needs_payload(),
@@ -222,6 +251,10 @@ impl Mediator {
             Mediator::Xslt(m) => m.needs_payload(),
             Mediator::DataMapper(m) => m.needs_payload(),
             Mediator::Script(m) => m.needs_payload(),
+            // A copy of the content is stored.
+            Mediator::Store(_) => true,
+            Mediator::Db(m) => m.needs_payload(),
+            Mediator::DataServiceCall(m) => m.needs_payload(),
             Mediator::Respond(_)
             | Mediator::Send(_)
             | Mediator::Call(_)
