@@ -62,24 +62,30 @@ fn home(id: &str, db_url: &str, backend: &Backend) -> Home {
     home
 }
 
-#[test]
-fn a_task_runs_on_one_of_three_instances_and_moves_when_that_one_is_killed() {
+/// The instances' names.
+const IDS: [&str; 3] = ["A", "B", "C"];
+
+/// A private PostgreSQL (`None`, with a message, where it is not installed) and a backend that
+/// answers 200.
+fn setup() -> Option<(DbServer, Backend)> {
     let db = match DbServer::start(Kind::Postgres) {
         Ok(db) => db,
         Err(skip) => {
             eprintln!("skipped: {skip}");
-            return;
+            return None;
         }
     };
-    let url = db.db().url;
     let backend = Backend::start(Behaviour::Fixed {
         status: 200,
         headers: Vec::new(),
-        body: "ok".into(),
+        body: "{}".into(),
     });
-    let ids = ["A", "B", "C"];
-    let homes: Vec<Home> = ids.iter().map(|id| home(id, &url, &backend)).collect();
-    let mut servers: Vec<Option<Server>> = homes
+    Some((db, backend))
+}
+
+/// Starts one instance on each home, at free offsets, with a short takeover interval.
+fn start_all(homes: &[Home]) -> Vec<Option<Server>> {
+    homes
         .iter()
         .map(|h| {
             Some(Server::start(
@@ -88,7 +94,18 @@ fn a_task_runs_on_one_of_three_instances_and_moves_when_that_one_is_killed() {
                 &["-DheartBeatInterval=500"],
             ))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_task_runs_on_one_of_three_instances_and_moves_when_that_one_is_killed() {
+    let Some((db, backend)) = setup() else {
+        return;
+    };
+    let url = db.db().url;
+    let ids = IDS;
+    let homes: Vec<Home> = ids.iter().map(|id| home(id, &url, &backend)).collect();
+    let mut servers = start_all(&homes);
 
     // One instance takes the task; for several firings nobody else runs it.
     wait_beyond(&backend, 4, "the first firings");
@@ -202,34 +219,16 @@ fn post_messages(server: &Server, numbers: std::ops::RangeInclusive<usize>) {
 
 #[test]
 fn a_message_processor_forwards_on_one_instance_and_moves_when_that_one_is_killed() {
-    let db = match DbServer::start(Kind::Postgres) {
-        Ok(db) => db,
-        Err(skip) => {
-            eprintln!("skipped: {skip}");
-            return;
-        }
+    let Some((db, backend)) = setup() else {
+        return;
     };
     let url = db.db().url;
-    let backend = Backend::start(Behaviour::Fixed {
-        status: 200,
-        headers: Vec::new(),
-        body: "{}".into(),
-    });
-    let ids = ["A", "B", "C"];
+    let ids = IDS;
     let homes: Vec<Home> = ids
         .iter()
         .map(|id| processor_home(id, &url, &backend))
         .collect();
-    let mut servers: Vec<Option<Server>> = homes
-        .iter()
-        .map(|h| {
-            Some(Server::start(
-                h.path(),
-                free_offset(),
-                &["-DheartBeatInterval=500"],
-            ))
-        })
-        .collect();
+    let mut servers = start_all(&homes);
     let wait = Duration::from_secs(60);
     let size = |server: &Server| {
         Management::admin(server.port(INTERNAL_HTTPS)).get_json("message-stores?name=Shared")

@@ -560,3 +560,70 @@ fn mariadb_db_mediators() {
         scenario(db, "DOUBLE");
     }
 }
+
+// `<dsName>` names a `[[datasource]]` of deployment.toml, by its id or MI's JNDI name
+// `jdbc/<id>` (MI renders `[[datasource]]` into master-datasources.xml with that JNDI name); an
+// unknown name is the mediator's fault, not a crash.
+#[test]
+fn ds_name_uses_a_configured_data_source() {
+    let home = Home::new("[server]\nhostname = \"localhost\"\n");
+    std::fs::create_dir_all(home.path().join("db")).expect("db dir");
+    let file = home.path().join("db/named.db");
+    create_table(&format!("jdbc:sqlite:{}", file.display()), "REAL");
+    std::fs::write(
+        home.path().join("conf/deployment.toml"),
+        "[server]\nhostname = \"localhost\"\n\n[[datasource]]\nid = \"StaffDB\"\nurl = \"jdbc:sqlite:db/named.db\"\ndriver = \"org.sqlite.JDBC\"\n",
+    )
+    .expect("deployment.toml");
+    let lookup = |ds: &str| {
+        format!(
+            r#"<dblookup><connection><pool><dsName>{ds}</dsName></pool></connection>
+      <statement><sql>SELECT name FROM employees WHERE id = ?</sql>
+        <parameter expression="get-property('uri.var.id')" type="INTEGER"/>
+        <result name="emp_name" column="name"/></statement></dblookup>"#
+        )
+    };
+    home.write(
+        &format!("{SYNAPSE}/api/Named.xml"),
+        &api(
+            "Named",
+            "/named",
+            &format!(
+                r#"<resource methods="GET" uri-template="/{{which}}/{{id}}"><inSequence>
+    <switch source="get-property('uri.var.which')">
+      <case regex="id">{}</case>
+      <case regex="jndi">{}</case>
+      <default>{}</default>
+    </switch>
+    <payloadFactory media-type="text"><format>$1</format>
+      <args><arg evaluator="xml" expression="get-property('emp_name')"/></args></payloadFactory>
+    <respond/>
+  </inSequence>
+  <faultSequence>
+    <payloadFactory media-type="text"><format>fault: $1</format>
+      <args><arg evaluator="xml" expression="get-property('ERROR_MESSAGE')"/></args></payloadFactory>
+    <property name="HTTP_SC" scope="axis2" value="500"/>
+    <respond/>
+  </faultSequence></resource>"#,
+                lookup("StaffDB"),
+                lookup("jdbc/StaffDB"),
+                lookup("Nowhere"),
+            ),
+        ),
+    );
+    let server = start(&home);
+    let port = server.port(HTTP);
+    let get = |path: &str| request("GET", port, path, &[], b"");
+    let r = get("/named/id/1");
+    assert_eq!(
+        (r.status, r.text()),
+        (200, "Ann".to_string()),
+        "{}",
+        server.output()
+    );
+    let r = get("/named/jndi/1");
+    assert_eq!((r.status, r.text()), (200, "Ann".to_string()));
+    let r = get("/named/other/1");
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(r.text().starts_with("fault: "), "{}", r.text());
+}

@@ -7,6 +7,7 @@ use conflux_artifacts::task::{Task, Trigger};
 use http::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 
+use super::message_stores::configuration;
 use super::{Ctx, error, json_response, list_response};
 
 pub(super) fn get(ctx: &Ctx<'_>) -> Response<Bytes> {
@@ -57,18 +58,6 @@ fn detail(task: &Task) -> Value {
     v.insert("properties".into(), Value::Object(properties));
     v.insert("configuration".into(), json!(configuration(&task.source)));
     Value::Object(v)
-}
-
-/// The task's XML without the XML declaration (MI serialises the `TaskDescription`).
-fn configuration(source: &str) -> &str {
-    let trimmed = source.trim_start_matches('\u{feff}').trim_start();
-    match trimmed.strip_prefix("<?xml") {
-        Some(rest) => rest
-            .split_once("?>")
-            .map_or(trimmed, |(_, r)| r.trim_start()),
-        None => trimmed,
-    }
-    .trim_end()
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@
 //! column>`, and dbreport's `useTransaction`. The runtime side is
 //! `conflux_mediation::runtime::mediators::db`.
 //!
-//! A `<pool>` naming a data source (`<dsName>`, with or without `<icClass>` JNDI settings) is a
-//! located "unsupported" error: Conflux has no registry of named data sources.
+//! A `<pool>` may instead name a data source (`<dsName>`): a `[[datasource]]` of deployment.toml
+//! (by `id` or MI's JNDI name `jdbc/<id>`) or a data source artifact, looked up per message; JNDI
+//! settings (`<icClass>`, `<url>` with `<dsName>`...) are a located "unsupported" error.
 
 use roxmltree::Node;
 
@@ -33,12 +34,33 @@ pub enum DbKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbMediator {
     pub kind: DbKind,
-    pub pool: DbPool,
+    pub pool: DbConnection,
     pub statements: Vec<DbStatement>,
     pub span: Span,
 }
 
-/// `<connection><pool>`: a pool the mediator opens itself (MI's `BasicDataSource`).
+/// `<connection><pool>`: a pool the mediator opens itself (MI's `BasicDataSource`), or a named
+/// data source.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DbConnection {
+    Pool(DbPool),
+    /// `<dsName>`: a data source of the server, by name.
+    DataSource {
+        name: String,
+        span: Span,
+    },
+}
+
+impl DbConnection {
+    pub fn span(&self) -> &Span {
+        match self {
+            DbConnection::Pool(p) => &p.span,
+            DbConnection::DataSource { span, .. } => span,
+        }
+    }
+}
+
+/// `<connection><pool>` with its own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbPool {
     /// `<driver>`: the JDBC driver class (checked against the URL at deploy).
@@ -172,7 +194,7 @@ pub(crate) fn parse(ctx: &Ctx, node: Node, report: bool) -> Result<DbMediator> {
     })
 }
 
-fn parse_connection(ctx: &Ctx, node: Node) -> Result<DbPool> {
+fn parse_connection(ctx: &Ctx, node: Node) -> Result<DbConnection> {
     let mut pool_node = None;
     for child in element_children(node) {
         if is_synapse_named(child, "pool") && pool_node.is_none() {
@@ -184,6 +206,24 @@ fn parse_connection(ctx: &Ctx, node: Node) -> Result<DbPool> {
     let Some(pool) = pool_node else {
         return Err(ctx.missing(node, "element <pool>", "<pool> with <driver> and <url>"));
     };
+    // A named data source: `<dsName>` alone (MI's JNDI lookup settings are not supported).
+    if let Some(ds) = element_children(pool).find(|c| is_synapse_named(*c, "dsName")) {
+        if let Some(other) = element_children(pool).find(|c| !is_synapse_named(*c, "dsName")) {
+            return Err(ctx.unsupported(
+                other,
+                format!("<{}> with <dsName>", other.tag_name().name()),
+                "JNDI lookup settings are not supported: give <dsName> alone, naming a [[datasource]] id (or jdbc/<id>) or a data source artifact",
+            ));
+        }
+        let name = text_of(ds).trim().to_string();
+        if name.is_empty() {
+            return Err(ctx.missing(ds, "text", "the data source's name"));
+        }
+        return Ok(DbConnection::DataSource {
+            name,
+            span: ctx.span(ds),
+        });
+    }
     let mut driver = None;
     let mut url = None;
     let mut user = None;
@@ -199,11 +239,11 @@ fn parse_connection(ctx: &Ctx, node: Node) -> Result<DbPool> {
             ));
         }
         match local {
-            "dsName" | "icClass" => {
+            "icClass" => {
                 return Err(ctx.unsupported(
                     child,
-                    format!("<{local}> (a named data source)"),
-                    "Conflux has no registry of named data sources; configure the pool inline with <driver>, <url>, <user>, <password> and <property> elements",
+                    format!("<{local}> (a JNDI data source lookup)"),
+                    "name a [[datasource]] with <dsName> alone, or configure the pool inline with <driver>, <url>, <user>, <password> and <property> elements",
                 ));
             }
             "driver" | "url" | "user" | "password" => {
@@ -256,14 +296,14 @@ fn parse_connection(ctx: &Ctx, node: Node) -> Result<DbPool> {
             "a JDBC URL (jdbc:postgresql://, jdbc:mysql://, jdbc:mariadb://, jdbc:sqlite:)",
         )
     })?;
-    Ok(DbPool {
+    Ok(DbConnection::Pool(DbPool {
         driver,
         url,
         user: user.filter(|u| !u.is_empty()),
         password: password.filter(|p| !p.is_empty()),
         properties,
         span: ctx.span(pool),
-    })
+    }))
 }
 
 fn parse_statement(ctx: &Ctx, node: Node, report: bool) -> Result<DbStatement> {
@@ -388,9 +428,12 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(m.kind, DbKind::Lookup);
-        assert_eq!(m.pool.driver, "org.sqlite.JDBC");
-        assert_eq!(m.pool.user.as_deref(), Some("u"));
-        assert_eq!(m.pool.properties, vec![("maxactive".into(), "3".into())]);
+        let DbConnection::Pool(pool) = &m.pool else {
+            panic!("{:?}", m.pool)
+        };
+        assert_eq!(pool.driver, "org.sqlite.JDBC");
+        assert_eq!(pool.user.as_deref(), Some("u"));
+        assert_eq!(pool.properties, vec![("maxactive".into(), "3".into())]);
         let s = &m.statements[0];
         assert_eq!(s.sql, "select name from t where id = ?");
         assert_eq!(s.parameters[0].jdbc_type, JdbcType::Integer);
@@ -429,15 +472,20 @@ mod tests {
     }
 
     #[test]
-    fn ds_name_is_unsupported_and_located() {
-        let err = parse_str(&format!(
+    fn ds_name_names_a_data_source_and_jndi_settings_are_refused() {
+        let m = parse_str(&format!(
             "<dblookup {NS}><connection><pool><dsName>jdbc/x</dsName></pool></connection></dblookup>"
         ))
-        .unwrap_err();
+        .unwrap();
         assert!(
-            err.contains("dsName") && err.contains("named data source"),
-            "{err}"
+            matches!(&m.pool, DbConnection::DataSource { name, .. } if name == "jdbc/x"),
+            "{m:?}"
         );
+        let err = parse_str(&format!(
+            "<dblookup {NS}><connection><pool><dsName>x</dsName><icClass>c</icClass></pool></connection></dblookup>"
+        ))
+        .unwrap_err();
+        assert!(err.contains("<icClass> with <dsName>"), "{err}");
         assert!(err.contains("sequences/S.xml:1:"), "{err}");
     }
 

@@ -59,7 +59,7 @@ pub use data_service_call::{
     DataServiceCall, DsCallSource, DsCallTarget, DsOperation, DsOperations, DsOperationsKind,
 };
 pub use datamapper::{DataMapper, DataMapperTarget, DataType};
-pub use db::{DbKind, DbMediator, DbParameter, DbPool, DbStatement, JdbcType};
+pub use db::{DbConnection, DbKind, DbMediator, DbParameter, DbPool, DbStatement, JdbcType};
 pub use drop::Drop;
 pub use enrich::{
     Enrich, EnrichAction, EnrichSource, EnrichSourceKind, EnrichTarget, EnrichTargetKind,

@@ -1331,7 +1331,7 @@ impl Compiler {
         rt::compile_cache(c, on_hit).map_err(|(span, e)| CompileError::at(&span, e))
     }
 
-    /// An operation of a natively run connector other than HTTP: `<email.send>`.
+    /// An operation of a natively run connector other than HTTP: `<email.send>`, `<file.*>`.
     fn connector_operation(
         &self,
         op: &art::mediators::connector::ConnectorOperation,
@@ -1339,36 +1339,20 @@ impl Compiler {
         if op.connector == "file" {
             return self.file_operation(op);
         }
-        let at = |message: String| CompileError::at(&op.config_key_span, message);
-        let connection = match self.email_connections.get(&op.config_key) {
-            Some(Ok(Some(c))) => c.clone(),
-            Some(Ok(None)) => {
-                return Err(at(format!(
+        let Some(connection) = connector_connection(op, &self.email_connections, "email")? else {
+            return Err(CompileError::at(
+                &op.config_key_span,
+                format!(
                     "{} configKey {}: that connection reads mailboxes (IMAP/POP3); sending needs an SMTP or SMTPS connection",
                     op.element, op.config_key
-                )));
-            }
-            Some(Err(why)) => {
-                return Err(at(format!(
-                    "{} configKey {}: the connection did not deploy: {why}",
-                    op.element, op.config_key
-                )));
-            }
-            None => {
-                return Err(at(format!(
-                    "{} configKey {}: no email connection of that key is deployed (a local entry local-entries/{}.xml holding <email.init>)",
-                    op.element, op.config_key, op.config_key
-                )));
-            }
+                ),
+            ));
         };
-        let mut params = HashMap::new();
-        for p in &op.params {
-            let Some(name) = EMAIL_SEND_PARAMS.iter().find(|n| **n == p.name) else {
-                continue;
-            };
-            let inline = rt::email_connector::EmailSend::INLINE_PARAMS.contains(name);
-            params.insert(*name, connector_param(p, inline)?);
-        }
+        let params = connector_params(
+            op,
+            EMAIL_SEND_PARAMS,
+            &rt::email_connector::EmailSend::INLINE_PARAMS,
+        )?;
         Ok(Mediator::EmailSend(Box::new(
             rt::email_connector::EmailSend::new(op, connection, params),
         )))
@@ -1379,37 +1363,14 @@ impl Compiler {
         &self,
         op: &art::mediators::connector::ConnectorOperation,
     ) -> Result<Mediator> {
-        let at = |message: String| CompileError::at(&op.config_key_span, message);
-        let connection = match self.file_connections.get(&op.config_key) {
-            Some(Ok(c)) => c.clone(),
-            Some(Err(why)) => {
-                return Err(at(format!(
-                    "{} configKey {}: the connection did not deploy: {why}",
-                    op.element, op.config_key
-                )));
-            }
-            None => {
-                return Err(at(format!(
-                    "{} configKey {}: no file connection of that key is deployed (a local entry local-entries/{}.xml holding <file.init>)",
-                    op.element, op.config_key, op.config_key
-                )));
-            }
-        };
-        let mut params = HashMap::new();
-        for p in &op.params {
-            let Some((_, _, names)) = art::mediators::connector::FILE
-                .operations
-                .iter()
-                .find(|(o, _, _)| *o == op.operation)
-            else {
-                continue;
-            };
-            let Some(name) = names.iter().find(|n| **n == p.name) else {
-                continue;
-            };
-            let inline = rt::file_connector::FileOperation::INLINE_PARAMS.contains(name);
-            params.insert(*name, connector_param(p, inline)?);
-        }
+        let connection = connector_connection(op, &self.file_connections, "file")?;
+        let names = art::mediators::connector::FILE
+            .operations
+            .iter()
+            .find(|(o, _, _)| *o == op.operation)
+            .map_or(&[][..], |(_, _, names)| *names);
+        let params =
+            connector_params(op, names, &rt::file_connector::FileOperation::INLINE_PARAMS)?;
         rt::file_connector::FileOperation::new(op, connection, params)
             .map(|f| Mediator::FileConnector(Box::new(f)))
             .map_err(|e| CompileError::at(&op.span, e))
@@ -2360,6 +2321,48 @@ fn http_element(kind: am::HttpOperationKind) -> &'static str {
 /// A connector parameter: static text (where the connector renders inline `${...}`, `inline`,
 /// compiled as a template), or a `{...}` expression (ValueFactory.createTextValue: `{${e}}` a
 /// Synapse expression, else XPath or json-eval).
+/// The connection `op`'s `configKey` names in `table` (`kind`: `email`, `file`), or the error
+/// naming what is wrong with it, at the `configKey`.
+fn connector_connection<T: Clone>(
+    op: &art::mediators::connector::ConnectorOperation,
+    table: &HashMap<String, std::result::Result<T, String>>,
+    kind: &str,
+) -> Result<T> {
+    match table.get(&op.config_key) {
+        Some(Ok(c)) => Ok(c.clone()),
+        Some(Err(why)) => Err(CompileError::at(
+            &op.config_key_span,
+            format!(
+                "{} configKey {}: the connection did not deploy: {why}",
+                op.element, op.config_key
+            ),
+        )),
+        None => Err(CompileError::at(
+            &op.config_key_span,
+            format!(
+                "{} configKey {}: no {kind} connection of that key is deployed (a local entry local-entries/{}.xml holding <{kind}.init>)",
+                op.element, op.config_key, op.config_key
+            ),
+        )),
+    }
+}
+
+/// The parameters of `op` that its template declares (`names`), compiled; those in `inline`
+/// render inline `${...}`.
+fn connector_params(
+    op: &art::mediators::connector::ConnectorOperation,
+    names: &[&'static str],
+    inline: &[&str],
+) -> Result<HashMap<&'static str, rt::http_connector::ParamValue>> {
+    let mut params = HashMap::new();
+    for p in &op.params {
+        if let Some(name) = names.iter().find(|n| **n == p.name) {
+            params.insert(*name, connector_param(p, inline.contains(name))?);
+        }
+    }
+    Ok(params)
+}
+
 /// The parameters of `<email.send>` (the connector's functions/send.xml).
 const EMAIL_SEND_PARAMS: &[&str] = art::mediators::connector::EMAIL.operations[0].2;
 

@@ -508,7 +508,7 @@ impl<'d, B: MessageBody> Engine<'d, B> {
                     }
                     // runtime/mediators/db.rs.
                     Mediator::Db(db) => {
-                        out_of_line(|| db.run(ctx))
+                        out_of_line(|| db.run(ctx, &self.attached.data_sources))
                             .await
                             .map_err(Fault::mediation)?;
                     }

@@ -80,6 +80,21 @@ impl InjectedMessage {
 }
 
 impl Deployment {
+    /// The route of a message injected into `sequence`, with `on_error` as its fault sequence.
+    fn sequence_route(&self, sequence: &str, on_error: Option<&str>) -> Result<Route, InjectError> {
+        Ok(Route {
+            artifact: format!("sequence:{sequence}").into(),
+            in_sequence: Some(
+                self.sequences
+                    .get(sequence)
+                    .ok_or_else(|| InjectError::NoSuchSequence(sequence.into()))?
+                    .clone(),
+            ),
+            fault_sequence: on_error.and_then(|f| self.sequences.get(f).cloned()),
+            ..Route::default()
+        })
+    }
+
     /// Runs `request` through `target`, with `properties` set in the default scope first, and
     /// returns what the flow answered (the reply of the last `<respond>`/`<send>`, a fault
     /// answer, or 202 when the flow ended without one). `transport` is `TRANSPORT_IN_NAME`.
@@ -108,27 +123,10 @@ impl Deployment {
         read: &[&str],
     ) -> Result<(Response<B>, Vec<Option<String>>), InjectError> {
         let route = match target {
-            InjectTarget::Sequence(name) => Route {
-                artifact: format!("sequence:{name}").into(),
-                in_sequence: Some(
-                    self.sequences
-                        .get(name)
-                        .ok_or_else(|| InjectError::NoSuchSequence(name.into()))?
-                        .clone(),
-                ),
-                ..Route::default()
-            },
-            InjectTarget::SequenceOnError { sequence, on_error } => Route {
-                artifact: format!("sequence:{sequence}").into(),
-                in_sequence: Some(
-                    self.sequences
-                        .get(sequence)
-                        .ok_or_else(|| InjectError::NoSuchSequence(sequence.into()))?
-                        .clone(),
-                ),
-                fault_sequence: on_error.and_then(|f| self.sequences.get(f).cloned()),
-                ..Route::default()
-            },
+            InjectTarget::Sequence(sequence) => self.sequence_route(sequence, None)?,
+            InjectTarget::SequenceOnError { sequence, on_error } => {
+                self.sequence_route(sequence, on_error)?
+            }
             InjectTarget::Proxy(name) => {
                 let artifact = format!("proxy:{name}");
                 self.proxies

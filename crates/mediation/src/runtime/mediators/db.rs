@@ -17,6 +17,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use conflux_dataservices::service::DataSources;
+
 use conflux_artifacts::mediators as am;
 use conflux_artifacts::{Span, ValueOrExpression};
 use conflux_dataservices::db::{
@@ -40,36 +42,54 @@ pub struct DbMediator {
     pub statements: Vec<DbStatement>,
 }
 
-/// The mediator's own pool: opened at deploy when an async runtime is there (the server),
-/// else on the first message (`conflux check` compiles without one).
-pub struct DbPool {
-    config: DataSourceConfig,
-    pool: OnceLock<DataSource>,
+/// Where the mediator's connections come from: its own pool, opened at deploy when an async
+/// runtime is there (the server), else on the first message (`conflux check` compiles without
+/// one); or a data source of the server named by `<dsName>`, looked up per message.
+pub enum DbPool {
+    Own {
+        config: DataSourceConfig,
+        pool: OnceLock<DataSource>,
+    },
+    Named(String),
 }
 
 impl std::fmt::Debug for DbPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DbPool")
-            .field(
-                "url",
-                &conflux_dataservices::db::url::redact(&self.config.url),
-            )
+            .field("name", &self.name())
             .finish()
     }
 }
 
 impl DbPool {
-    /// The URL as MI's `getDSName()` names the data source in messages (credentials redacted).
+    /// The URL as MI's `getDSName()` names the data source in messages (credentials redacted),
+    /// or the data source's name.
     pub fn name(&self) -> String {
-        conflux_dataservices::db::url::redact(&self.config.url)
+        match self {
+            DbPool::Own { config, .. } => conflux_dataservices::db::url::redact(&config.url),
+            DbPool::Named(name) => name.clone(),
+        }
     }
 
-    fn get(&self) -> Result<&DataSource, DbError> {
-        if let Some(pool) = self.pool.get() {
-            return Ok(pool);
+    /// The pool to use; a named data source is found by its name or MI's JNDI name `jdbc/<id>`.
+    fn get<'a>(&'a self, named: &'a DataSources) -> Result<&'a DataSource, DbError> {
+        match self {
+            DbPool::Own { config, pool } => {
+                if let Some(pool) = pool.get() {
+                    return Ok(pool);
+                }
+                let opened = DataSource::lazy(config.clone())?;
+                Ok(pool.get_or_init(|| opened))
+            }
+            DbPool::Named(name) => named
+                .get(name)
+                .or_else(|| name.strip_prefix("jdbc/").and_then(|n| named.get(n)))
+                .map(|source| &source.pool)
+                .ok_or_else(|| DbError::Connect {
+                    target: format!("data source {name}"),
+                    message: "no data source of that name is configured ([[datasource]] id, jdbc/<id>, or a data source artifact)".into(),
+                }),
         }
-        let pool = DataSource::lazy(self.config.clone())?;
-        Ok(self.pool.get_or_init(|| pool))
     }
 }
 
@@ -90,7 +110,10 @@ pub enum Column {
 /// Compiles a `<dblookup>`/`<dbreport>`: the pool settings and URL are checked here (a bad URL,
 /// driver class or property does not deploy).
 pub(crate) fn compile(m: &am::DbMediator) -> Result<DbMediator, (Span, String)> {
-    let pool = compile_pool(&m.pool).map_err(|e| (m.pool.span.clone(), e))?;
+    let pool = match &m.pool {
+        am::DbConnection::Pool(p) => compile_pool(p).map_err(|e| (p.span.clone(), e))?,
+        am::DbConnection::DataSource { name, .. } => DbPool::Named(name.clone()),
+    };
     let mut statements = Vec::with_capacity(m.statements.len());
     for s in &m.statements {
         let mut parameters = Vec::with_capacity(s.parameters.len());
@@ -148,7 +171,7 @@ fn compile_pool(p: &am::DbPool) -> Result<DbPool, String> {
     } else {
         OnceLock::new()
     };
-    Ok(DbPool { config, pool })
+    Ok(DbPool::Own { config, pool })
 }
 
 /// `<property name value>` of a `<pool>`. MI reads these names (lower case) and ignores any
@@ -211,11 +234,16 @@ enum StatementError {
 
 impl DbMediator {
     /// Runs the statements for one message.
-    pub async fn run<B: MessageBody>(&self, ctx: &mut MessageContext<B>) -> Result<(), String> {
+    /// Runs the statements for one message; `named` are the server's data sources (`<dsName>`).
+    pub async fn run<B: MessageBody>(
+        &self,
+        ctx: &mut MessageContext<B>,
+        named: &DataSources,
+    ) -> Result<(), String> {
         match self.kind {
             am::DbKind::Lookup => {
                 for stmt in &self.statements {
-                    self.lookup(stmt, ctx)
+                    self.lookup(stmt, ctx, named)
                         .await
                         .map_err(|e| self.fail(stmt, e))?;
                 }
@@ -226,7 +254,7 @@ impl DbMediator {
             } => {
                 for stmt in &self.statements {
                     let result = match self.bind(stmt, ctx, Returns::Count) {
-                        Ok(statement) => match self.pool.get() {
+                        Ok(statement) => match self.pool.get(named) {
                             Ok(pool) => pool.execute(&statement).await.map_err(StatementError::Sql),
                             Err(e) => Err(StatementError::Sql(e)),
                         },
@@ -243,20 +271,21 @@ impl DbMediator {
             }
             am::DbKind::Report {
                 use_transaction: true,
-            } => self.report_in_transaction(ctx).await,
+            } => self.report_in_transaction(ctx, named).await,
         }
     }
 
     async fn report_in_transaction<B: MessageBody>(
         &self,
         ctx: &mut MessageContext<B>,
+        named: &DataSources,
     ) -> Result<(), String> {
         let Some(first) = self.statements.first() else {
             return Ok(());
         };
         let pool = self
             .pool
-            .get()
+            .get(named)
             .map_err(|e| self.fail(first, StatementError::Sql(e)))?;
         // "SQL Error while bind connection to tx".
         let mut tx = pool.begin().await.map_err(|e| {
@@ -301,9 +330,10 @@ impl DbMediator {
         &self,
         stmt: &DbStatement,
         ctx: &mut MessageContext<B>,
+        named: &DataSources,
     ) -> Result<(), StatementError> {
         let statement = self.bind(stmt, ctx, Returns::Rows)?;
-        let pool = self.pool.get().map_err(StatementError::Sql)?;
+        let pool = self.pool.get(named).map_err(StatementError::Sql)?;
         let rows = match pool
             .execute(&statement)
             .await

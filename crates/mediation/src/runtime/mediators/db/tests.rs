@@ -37,7 +37,7 @@ async fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
         pool(&path)
     ));
     let mut ctx = test_context(Method::GET, "/a");
-    m.run(&mut ctx).await.unwrap();
+    m.run(&mut ctx, &Default::default()).await.unwrap();
     (dir, path)
 }
 
@@ -56,7 +56,7 @@ async fn dblookup_sets_properties_from_the_first_row_by_name_and_number() {
     ));
     let mut ctx = test_context(Method::GET, "/a");
     ctx.set(Scope::Default, "note", "kept".into()).unwrap();
-    m.run(&mut ctx).await.unwrap();
+    m.run(&mut ctx, &Default::default()).await.unwrap();
     assert_eq!(prop(&ctx, "n").as_deref(), Some("ann"));
     // Double.toString of 1500.0.
     assert_eq!(prop(&ctx, "s").as_deref(), Some("1500.0"));
@@ -73,7 +73,7 @@ async fn dblookup_without_rows_sets_nothing() {
         pool(&path)
     ));
     let mut ctx = test_context(Method::GET, "/a");
-    m.run(&mut ctx).await.unwrap();
+    m.run(&mut ctx, &Default::default()).await.unwrap();
     assert_eq!(prop(&ctx, "n"), None);
 }
 
@@ -88,7 +88,7 @@ async fn injected_text_is_bound_not_spliced() {
     let mut ctx = test_context(Method::GET, "/a");
     ctx.set(Scope::Default, "who", "x' OR '1'='1".into())
         .unwrap();
-    m.run(&mut ctx).await.unwrap();
+    m.run(&mut ctx, &Default::default()).await.unwrap();
     assert_eq!(prop(&ctx, "c").as_deref(), Some("0"));
 }
 
@@ -101,7 +101,7 @@ async fn dbreport_sets_the_modified_row_count() {
         pool(&path)
     ));
     let mut ctx = test_context(Method::GET, "/a");
-    m.run(&mut ctx).await.unwrap();
+    m.run(&mut ctx, &Default::default()).await.unwrap();
     assert_eq!(
         prop(&ctx, DBREPORT_MODIFIED_ROW_COUNT).as_deref(),
         Some("2")
@@ -117,7 +117,7 @@ async fn sql_failure_is_mi_s_message_and_use_transaction_rolls_back() {
         pool(&path)
     ));
     let mut ctx = test_context(Method::GET, "/a");
-    let err = m.run(&mut ctx).await.unwrap_err();
+    let err = m.run(&mut ctx, &Default::default()).await.unwrap_err();
     assert!(
         err.starts_with(
             "SQL Error while executing insert statement : INSERT INTO nowhere VALUES (1) against DataSource : jdbc:sqlite:"
@@ -128,7 +128,7 @@ async fn sql_failure_is_mi_s_message_and_use_transaction_rolls_back() {
         "<dblookup>{}<statement><sql>SELECT count(*) AS c FROM emp</sql><result name=\"c\" column=\"1\"/></statement></dblookup>",
         pool(&path)
     ));
-    count.run(&mut ctx).await.unwrap();
+    count.run(&mut ctx, &Default::default()).await.unwrap();
     assert_eq!(
         prop(&ctx, "c").as_deref(),
         Some("2"),
@@ -145,12 +145,12 @@ async fn without_use_transaction_earlier_statements_stay() {
         pool(&path)
     ));
     let mut ctx = test_context(Method::GET, "/a");
-    assert!(m.run(&mut ctx).await.is_err());
+    assert!(m.run(&mut ctx, &Default::default()).await.is_err());
     let count = mediator(&format!(
         "<dblookup>{}<statement><sql>SELECT count(*) AS c FROM emp</sql><result name=\"c\" column=\"1\"/></statement></dblookup>",
         pool(&path)
     ));
-    count.run(&mut ctx).await.unwrap();
+    count.run(&mut ctx, &Default::default()).await.unwrap();
     assert_eq!(prop(&ctx, "c").as_deref(), Some("3"));
 }
 
@@ -163,7 +163,7 @@ async fn bad_parameter_and_unknown_column_are_faults() {
         pool(&path)
     ));
     let mut ctx = test_context(Method::GET, "/a");
-    let err = m.run(&mut ctx).await.unwrap_err();
+    let err = m.run(&mut ctx, &Default::default()).await.unwrap_err();
     assert!(
         err.starts_with("Error executing statement : SELECT name FROM emp"),
         "{err}"
@@ -172,7 +172,7 @@ async fn bad_parameter_and_unknown_column_are_faults() {
         "<dblookup>{}<statement><sql>SELECT name FROM emp</sql><result name=\"n\" column=\"nope\"/></statement></dblookup>",
         pool(&path)
     ));
-    assert!(m.run(&mut ctx).await.is_err());
+    assert!(m.run(&mut ctx, &Default::default()).await.is_err());
 }
 
 #[test]
