@@ -306,12 +306,12 @@ impl Found {
 ///   logs "Some dependencies were not satisfied" and leaves the CApp neither active nor faulty;
 /// - a registry file or collection named in `registry-info.xml` but absent is an error (MI logs
 ///   it and deploys the rest);
-/// - artifact types Conflux cannot run (Java class mediators, connectors, tasks, message stores
-///   and processors, inbound endpoints, event sources, Axis2 services) and unknown types are
-///   errors; MI deploys the first kinds and skips unknown ones.
-///   The one connector accepted is MI's HTTP connector (a `synapse/lib` zip whose
-///   `connector.xml` names component `http`): Conflux has it built in, so nothing is deployed
-///   for it.
+/// - artifact types Conflux cannot run (Java class mediators, Java connectors, event sources,
+///   Axis2 services) and unknown types are errors; MI deploys the first kinds and skips unknown
+///   ones.
+///   The connectors accepted are MI's HTTP, email and file connectors (a `synapse/lib` zip
+///   whose `connector.xml` names component `http`, `email` or `file`): Conflux has them built
+///   in, so nothing is deployed for them.
 pub fn read_capp(label: &str, bytes: &[u8]) -> Result<CApp, CAppError> {
     let entries = archive::read_entries(label, bytes)?;
     let file_name = file_name_of(label).to_string();
@@ -677,10 +677,13 @@ fn build_artifact(
     let files = &found.descriptor.files;
     if kind_name == CONNECTOR_TYPE {
         match connector_name(capp, found, entries) {
-            // Built in (mediation runtime/mediators/http_connector.rs): nothing to deploy.
-            Ok(connector) if connector == crate::mediators::http_connector::HTTP_CONNECTOR_NAME => {}
+            // Built in (mediation runtime/mediators/http_connector.rs, email_connector.rs,
+            // file_connector.rs): nothing to deploy.
+            Ok(connector)
+                if connector == crate::mediators::http_connector::HTTP_CONNECTOR_NAME
+                    || crate::mediators::connector::spec(&connector).is_some() => {}
             Ok(connector) => errors.push(format!(
-                "{at}: artifact '{name}' of type {kind_name} cannot be deployed: connector '{connector}' is a Java connector; Conflux runs only the HTTP connector (built in)"
+                "{at}: artifact '{name}' of type {kind_name} cannot be deployed: connector '{connector}' is a Java connector; Conflux runs only the HTTP, email and file connectors (built in)"
             )),
             Err(why) => errors.push(format!(
                 "{at}: artifact '{name}' of type {kind_name} cannot be deployed: the connector cannot be identified: {why}"
@@ -830,6 +833,22 @@ mod connector_tests {
         );
     }
 
+    // The email and file connectors run natively too: their zips deploy nothing and are accepted.
+    #[test]
+    fn the_email_and_file_connectors_are_built_in() {
+        for name in ["email", "file"] {
+            let zip = zip_of(&[("connector.xml", &connector_xml(name))]);
+            assert!(
+                read_capp(
+                    "carbonapps/App.car",
+                    &capp_with_lib(&format!("mi-connector-{name}-2.0.0.zip"), &zip)
+                )
+                .is_ok(),
+                "{name}"
+            );
+        }
+    }
+
     #[test]
     fn another_connector_is_refused_naming_it() {
         let zip = zip_of(&[("connector.xml", &connector_xml("salesforce"))]);
@@ -840,7 +859,7 @@ mod connector_tests {
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("carbonapps/App.car!/Lib_0.1.8/artifact.xml: artifact 'Lib' of type synapse/lib cannot be deployed: connector 'salesforce' is a Java connector; Conflux runs only the HTTP connector (built in)"),
+            err.contains("carbonapps/App.car!/Lib_0.1.8/artifact.xml: artifact 'Lib' of type synapse/lib cannot be deployed: connector 'salesforce' is a Java connector; Conflux runs only the HTTP, email and file connectors (built in)"),
             "{err}"
         );
         let unnamed = zip_of(&[("x.txt", b"x")]);

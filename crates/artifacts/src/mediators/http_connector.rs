@@ -294,7 +294,7 @@ pub(crate) fn other_connector(ctx: &Ctx, node: Node, element: &str) -> crate::Ar
         node,
         format!("connector operation <{element}>"),
         &format!(
-            "connector '{connector}' is a Java connector; Conflux runs only the HTTP connector"
+            "connector '{connector}' is a Java connector; Conflux runs only the HTTP, email and file connectors"
         ),
     )
 }
@@ -364,7 +364,7 @@ mod tests {
     fn other_connectors_and_unknown_operations_are_named() {
         assert_eq!(
             parse_err(r#"<salesforce.query configKey="S"/>"#),
-            "unsupported connector operation <salesforce.query> (connector 'salesforce' is a Java connector; Conflux runs only the HTTP connector) at sequences/S.xml:2:1"
+            "unsupported connector operation <salesforce.query> (connector 'salesforce' is a Java connector; Conflux runs only the HTTP, email and file connectors) at sequences/S.xml:2:1"
         );
         assert!(
             parse_err(r#"<http.trace configKey="C"/>"#)

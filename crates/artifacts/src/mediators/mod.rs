@@ -504,7 +504,7 @@ mod tests {
             "unsupported mediator <class> (a Java plug-in, which cannot run in Conflux; see the README, \"Java class mediators and connectors\") at sequences/S.xml:2:1"
         );
         assert!(parse_err("<hello.sayHello/>").starts_with(
-            "unsupported connector operation <hello.sayHello> (connector 'hello' is a Java connector; Conflux runs only the HTTP connector)"
+            "unsupported connector operation <hello.sayHello> (connector 'hello' is a Java connector; Conflux runs only the HTTP, email and file connectors)"
         ));
     }
 
