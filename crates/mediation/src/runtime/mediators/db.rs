@@ -47,7 +47,7 @@ pub struct DbMediator {
 /// one); or a data source of the server named by `<dsName>`, looked up per message.
 pub enum DbPool {
     Own {
-        config: DataSourceConfig,
+        config: Box<DataSourceConfig>,
         pool: OnceLock<DataSource>,
     },
     Named(String),
@@ -78,7 +78,7 @@ impl DbPool {
                 if let Some(pool) = pool.get() {
                     return Ok(pool);
                 }
-                let opened = DataSource::lazy(config.clone())?;
+                let opened = DataSource::lazy((**config).clone())?;
                 Ok(pool.get_or_init(|| opened))
             }
             DbPool::Named(name) => named
@@ -171,7 +171,10 @@ fn compile_pool(p: &am::DbPool) -> Result<DbPool, String> {
     } else {
         OnceLock::new()
     };
-    Ok(DbPool::Own { config, pool })
+    Ok(DbPool::Own {
+        config: Box::new(config),
+        pool,
+    })
 }
 
 /// `<property name value>` of a `<pool>`. MI reads these names (lower case) and ignores any
