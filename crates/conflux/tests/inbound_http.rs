@@ -187,8 +187,12 @@ fn an_http_inbound_endpoint_on_its_port_reaches_the_backend_and_pattern_dispatch
 fn inbound_port_offset_enable_adds_the_offset() {
     let backend = backend();
     let offset = free_offset();
-    // A base whose port with the offset is free now.
-    let port = free_port();
+    // A base whose port with the offset is free now (the offset may be larger than any
+    // ephemeral port, so the port is searched upwards from the offset).
+    let port = (offset + 1024..=65_535)
+        .filter_map(|p| u16::try_from(p).ok())
+        .find(|p| std::net::TcpListener::bind(("0.0.0.0", *p)).is_ok())
+        .expect("a free port above the offset");
     let base = u32::from(port) - offset;
     let home = Home::new(
         "[server]\nhostname = \"localhost\"\n[mediation]\ninbound.port_offset_enable = true\n",
