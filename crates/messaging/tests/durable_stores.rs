@@ -279,8 +279,20 @@ async fn rabbitmq_store_is_unavailable_while_the_broker_is_down_and_keeps_messag
         Err(StoreError::Unavailable { .. })
     ));
     server.restart().unwrap();
-    // The same store object reconnects; the persistent messages survived the broker's crash.
-    assert_eq!(store.size().await.unwrap(), 2);
+    // The same store object reconnects; the persistent messages survived the broker's crash
+    // (a restarted broker may report the recovered queue's messages a moment later).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let size = store.size().await.unwrap();
+        if size == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{size} messages after the restart, 2 stored"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let head = store.peek().await.unwrap().unwrap();
     assert_eq!(head.payload, message(1).payload);
     assert!(store.remove(head.id).await.unwrap());
