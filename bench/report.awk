@@ -1,5 +1,7 @@
 # Summarises bench/run.sh's runs.tsv (one line per measured run) into Markdown: medians per scenario
-# and target, ratios against nginx and direct, and the issue's targets. Run with -F'\t' -v tck=CLK_TCK.
+# and target, ratios against nginx and direct, and the issues' targets (7: the GETs; 22: the MI idioms,
+# content-based routing against pass-through, 2 cores against 1). Run with -F'\t' -v tck=CLK_TCK
+# [-v layout=A].
 # Columns: scenario target rep requests duration_us p50_us p99_us proxy_ticks backend_ticks
 #          peak_rss_kb errors foreign_pct attempts
 function median(key, col,    n, i, j, a, t) {
@@ -73,11 +75,49 @@ END {
                 has(s, "nginx") ? sprintf("%.2f", cpu[s, "baseline"] / cpu[s, "nginx"]) : "–"
         }
     }
-    # The issue's load targets, for the GET scenarios (both body sizes, 50 and 500 connections).
+    # Multi-core: each *-2cpu scenario against the same scenario on the layout's proxy CPUs.
+    n2 = 0
+    for (i = 1; i <= ns; i++) {
+        s = order[i]
+        if (s !~ /-2cpu$/) continue
+        b = substr(s, 1, length(s) - 5)
+        if (!(b in seen)) continue
+        if (n2++ == 0) {
+            print ""
+            print "Multi-core: the proxy on 2 cores (`*-2cpu`) against the layout's proxy CPUs, same run:"
+            print ""
+            print "| Scenario | Conflux req/s 1 -> 2 cores | Conflux 2/1 | Conflux CPU-s /100k 1 -> 2 | nginx req/s 1 -> 2 workers | nginx 2/1 | Conflux/nginx req/s on 2 cores |"
+            print "|---|---:|---:|---:|---:|---:|---:|"
+        }
+        cc = (has(s, "conflux") && has(b, "conflux")); nn = (has(s, "nginx") && has(b, "nginx"))
+        printf "| %s | %s | %s | %s | %s | %s | %s |\n", b,
+            cc ? sprintf("%d -> %d", rps[b, "conflux"], rps[s, "conflux"]) : "–",
+            cc ? sprintf("%.2f", rps[s, "conflux"] / rps[b, "conflux"]) : "–",
+            cc ? sprintf("%.2f -> %.2f", cpu[b, "conflux"], cpu[s, "conflux"]) : "–",
+            nn ? sprintf("%d -> %d", rps[b, "nginx"], rps[s, "nginx"]) : "–",
+            nn ? sprintf("%.2f", rps[s, "nginx"] / rps[b, "nginx"]) : "–",
+            (has(s, "conflux") && has(s, "nginx")) ? sprintf("%.2f", rps[s, "conflux"] / rps[s, "nginx"]) : "–"
+        if (cc) scale[b] = rps[s, "conflux"] / rps[b, "conflux"]
+    }
+    # The issues' load targets: the GET scenarios (issue 7; both body sizes, 50 and 500
+    # connections) and the MI idioms (issue 22), against nginx; content-based routing against the
+    # same POST passed through; 2 cores against 1.
     lines = 0
     for (i = 1; i <= ns; i++) {
         s = order[i]
-        if (s !~ /^get-/) continue
+        if (s ~ /^cbr-/ && has(s, "conflux")) {
+            b = s; sub(/^cbr-json-filter-/, "pass-json-", b)
+            if (has(b, "conflux")) {
+                r = rps[s, "conflux"] / rps[b, "conflux"]
+                tl[++lines] = sprintf("- %s: throughput >= 0.6x pure pass-through (%s): %s (%.2fx: %d vs %d req/s)", s, b, verdict(r >= 0.6), r, rps[s, "conflux"], rps[b, "conflux"])
+            }
+        }
+        if (s ~ /-2cpu$/) {
+            b = substr(s, 1, length(s) - 5)
+            if (b in scale) tl[++lines] = sprintf("- %s: 2 cores >= 1.8x the 1-core throughput: %s (%.2fx)", b, verdict(scale[b] >= 1.8), scale[b])
+            continue
+        }
+        if (s !~ /^get-/ && s !~ /^idiom-/) continue
         if (has(s, "conflux") && has(s, "nginx")) {
             r = cpu[s, "conflux"] / cpu[s, "nginx"]
             tl[++lines] = sprintf("- %s: CPU per request <= 0.8x nginx: %s (%.2fx: %.2f vs %.2f CPU-s/100k)", s, verdict(r <= 0.8), r, cpu[s, "conflux"], cpu[s, "nginx"])
@@ -88,13 +128,17 @@ END {
             r = p99[s, "conflux"] - p99[s, "direct"]
             tl[++lines] = sprintf("- %s: p99 added over direct <= 1 ms: %s (%+.2f ms: %.2f vs %.2f ms)", s, verdict(r <= 1.0), r, p99[s, "conflux"], p99[s, "direct"])
         }
-        if (s ~ /-c500$/ && has(s, "conflux")) {
+        if (layout == "B" && has(s, "conflux") && has(s, "nginx") && has(s, "direct")) {
+            r = p99[s, "conflux"] - p99[s, "direct"]; q = p99[s, "nginx"] - p99[s, "direct"]
+            tl[++lines] = sprintf("- %s: p99 added over direct <= nginx's (layout B): %s (%+.2f ms vs %+.2f ms)", s, verdict(r <= q), r, q)
+        }
+        if (s ~ /^get-.*-c500$/ && has(s, "conflux")) {
             tl[++lines] = sprintf("- %s: Conflux RSS <= 64 MB: %s (peak %.1f MB)", s, verdict(rss[s, "conflux"] <= 65536), rss[s, "conflux"] / 1024)
         }
     }
     if (lines) {
         print ""
-        print "Targets (issue 7), load:"
+        print "Targets (issue 7: get-*; issue 22: idiom-*, cbr-*, 2 cores), load:"
         print ""
         for (i = 1; i <= lines; i++) print tl[i]
     }

@@ -11,19 +11,28 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 COMMAND_LINE="bench/run.sh${*:+ $*}"
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 
 usage() {
     cat <<'EOF'
 Usage: bench/run.sh [--quick] [--targets LIST] [--scenarios LIST] [--no-build] [--no-write] [--profile]
 
-  --quick         one short scenario (GET 1 KiB, 50 connections, 1 run of 2 s per target) and the
-                  1-API start-up time: checks that the harness still works. Does not touch BENCHMARKS.md.
+  --quick         one short scenario (GET 1 KiB, 50 connections, 1 run of 2 s per target), the
+                  1-API start-up time, and one request per scenario of the full run and target
+                  (status and body size; echoes byte for byte): checks that the harness still
+                  works and every scenario answers right. No timing is asserted. Does not touch
+                  BENCHMARKS.md.
   --targets LIST  comma-separated subset of direct,nginx,conflux (default: all three). Without
                   conflux the run does not fail when Conflux cannot serve the bench API.
-  --scenarios LIST  comma-separated subset of the full run's scenarios (get-1k-c50, get-100k-c50,
-                  get-1k-c500, get-100k-c500, post-echo-10k-c50, https-get-1k-c50, mediate-json-c50,
-                  mediate-log-c50, mediate-xslt-c50, mediate-script-c50, mediate-pass-json-c50); implies
-                  --no-write.
+  --scenarios LIST  comma-separated subset of the full run's scenarios; implies --no-write. Each
+                  item is a name, a glob over the names ('idiom-*-c50'), or a family (the names
+                  that continue with '-': 'idiom-out-send' is its four points). Names:
+                  get-1k-c50, get-100k-c50, get-1k-c500, get-100k-c500, post-echo-10k-c50,
+                  https-get-1k-c50, mediate-{json,log,xslt,script,pass-json}-c50;
+                  issue 22, each as -{1k,100k}-c{50,500}: pass-json, idiom-empty-seqs,
+                  idiom-out-send, idiom-call-respond, idiom-log-headers, idiom-transport-prop,
+                  cbr-json-filter; multi-core: get-{1k,100k}-c{50,500}-2cpu.
   --no-build      do not run `cargo build --release -p conflux` (use target/release/conflux as is).
   --no-write      do not rewrite the generated block of bench/BENCHMARKS.md after a full run.
   --profile       after the load runs, one extra run per proxy of GET 1 KiB and 100 KiB at 50
@@ -35,6 +44,9 @@ Environment (defaults in brackets):
   BASELINE_BIN         a second Conflux binary (say, a saved build from before a change), measured as
                        the extra target `baseline` in the same run, in alternation with the others,
                        on port offset BENCH_PORT_OFFSET+1000 (implies --no-write)
+  BENCH_CONFLUX_TOML   TOML appended to the deployment.toml of Conflux's home (e.g. a [transport]
+                       table); BENCH_BASELINE_TOML the same for the baseline's home, so that
+                       BASELINE_BIN=target/release/conflux compares two settings of one build
   BENCH_DURATION       seconds per measured run [5; 2 with --quick]
   BENCH_WARMUP         seconds of warm-up per scenario and target [2; 1 with --quick]
   BENCH_REPS           measured runs per scenario and target [3; 1 with --quick]
@@ -67,7 +79,7 @@ while (($#)); do
             ;;
         --scenarios)
             [[ $# -ge 2 ]] || { echo "run.sh: --scenarios needs a value (e.g. get-1k-c50,get-100k-c500)" >&2; exit 1; }
-            SCENARIO_FILTER=${2//,/ }
+            SCENARIO_FILTER=$2
             WRITE=0
             shift
             ;;
@@ -116,43 +128,17 @@ READY_TIMEOUT_US=10000000
 # Once /healthz answers, how long the bench API may still return non-200 before it counts as absent.
 API_GRACE_US=1500000
 
-CONFLUX_HTTP=$((8280 + OFFSET))
-CONFLUX_HTTPS=$((8243 + OFFSET))
-CONFLUX_PROBES=$((9191 + OFFSET))
+bench_ports "$OFFSET" "$PORT_BASE"
 # The baseline Conflux (BASELINE_BIN) runs next to the measured one on its own ports.
 BASELINE_OFFSET=$((OFFSET + 1000))
 BASELINE_HTTP=$((8280 + BASELINE_OFFSET))
 BASELINE_HTTPS=$((8243 + BASELINE_OFFSET))
 BASELINE_PROBES=$((9191 + BASELINE_OFFSET))
-BACKEND_PORT=$((PORT_BASE + 1))
-BACKEND_TLS_PORT=$((PORT_BASE + 2))
-PROXY_PORT=$((PORT_BASE + 3))
-PROXY_TLS_PORT=$((PORT_BASE + 4))
-
-log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
 # Tools, build, CPU layout
 
-ensure_tools() {
-    local need=()
-    command -v wrk >/dev/null || need+=(wrk)
-    command -v nginx >/dev/null || need+=(nginx)
-    [[ -f /usr/lib/nginx/modules/ngx_http_echo_module.so ]] || need+=(libnginx-mod-http-echo)
-    command -v curl >/dev/null || need+=(curl)
-    command -v openssl >/dev/null || need+=(openssl)
-    command -v taskset >/dev/null || need+=(util-linux)
-    ((PROFILE)) && { command -v perf >/dev/null || need+=(linux-perf); }
-    ((${#need[@]} == 0)) && return 0
-    log "installing from Debian: ${need[*]}"
-    [[ $(id -u) == 0 ]] || die "missing ${need[*]} and not root: install them with apt-get"
-    apt-get update -qq || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
-        die "apt-get install ${need[*]} failed"
-}
-
-ensure_tools
+if ((PROFILE)); then ensure_tools perf:linux-perf; else ensure_tools; fi
 NCPU=$(nproc)
 if ((NCPU >= 2)); then
     case $LAYOUT in
@@ -179,252 +165,19 @@ if [[ " $TARGETS " == *" conflux "* ]]; then
     [[ -x $CONFLUX_BIN ]] || die "no Conflux binary at $CONFLUX_BIN (build it or set CONFLUX_BIN)"
 fi
 
-for p in "$CONFLUX_HTTP" "$CONFLUX_HTTPS" "$CONFLUX_PROBES" ${BASELINE_BIN:+"$BASELINE_HTTP" "$BASELINE_HTTPS" "$BASELINE_PROBES"} "$BACKEND_PORT" "$BACKEND_TLS_PORT" "$PROXY_PORT" "$PROXY_TLS_PORT"; do
-    if [[ -n $(ss -Htln "sport = :$p") ]]; then
-        die "port $p is already in use (choose others with BENCH_PORT_OFFSET / BENCH_PORT_BASE)"
-    fi
-done
+check_ports_free "$CONFLUX_HTTP" "$CONFLUX_HTTPS" "$CONFLUX_PROBES" ${BASELINE_BIN:+"$BASELINE_HTTP" "$BASELINE_HTTPS" "$BASELINE_PROBES"} \
+    "$BACKEND_PORT" "$BACKEND_TLS_PORT" "$PROXY_PORT" "$PROXY_TLS_PORT"
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # The script itself (probes, bookkeeping) runs on the load generator's CPU.
 taskset -pc "$WRK_CPUS" $$ >/dev/null
 
-# ---------------------------------------------------------------------------------------------
-# Temp dir, process bookkeeping, cleanup
-
-RUN=$(mktemp -d /tmp/conflux-bench.XXXXXX)
-STARTED_PIDS=()
-
-stop_pid() { # PID: TERM, wait up to 12 s (Conflux drains up to 10 s), then KILL
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 1200; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep_ms 10
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "pid $pid did not stop after SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    for pid in "${STARTED_PIDS[@]}"; do
-        stop_pid "$pid"
-    done
-    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-        log "kept $RUN"
-    else
-        rm -rf "$RUN"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkfifo "$RUN/sleep.fifo"
-exec {SLEEP_FD}<>"$RUN/sleep.fifo"
-sleep_ms() { # sleep without forking (keeps probes and bookkeeping cheap)
-    read -r -t "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))" -u "$SLEEP_FD" _ || true
-}
-
-forget_pid() { # PID: remove from STARTED_PIDS after it was stopped
-    local keep=() p
-    for p in "${STARTED_PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-    STARTED_PIDS=("${keep[@]}")
-}
-
-now_us() { NOW_US=${EPOCHREALTIME/./}; }
-
-# HTTP_STATUS <- status of GET PATH on 127.0.0.1:PORT ("" when nothing answers). No fork.
-http_status() {
-    local port=$1 path=$2 fd line
-    HTTP_STATUS=""
-    { exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 0
-    trap '' PIPE
-    { printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&"$fd"; } 2>/dev/null || true
-    if IFS= read -r -t 2 line <&"$fd"; then
-        [[ $line =~ ^HTTP/1\.[01]\ ([0-9]{3}) ]] && HTTP_STATUS=${BASH_REMATCH[1]}
-    fi
-    trap - PIPE
-    exec {fd}>&-
-    return 0
-}
+# Temp dir (removed on exit with every process started: bench/lib.sh), backend content, bodies.
+bench_init_run conflux-bench
+make_content
 
 # ---------------------------------------------------------------------------------------------
-# Files: TLS, backend content, nginx configs, Conflux homes
-
-mkdir -p "$RUN/tls" "$RUN/www"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-    -keyout "$RUN/tls/key.pem" -out "$RUN/tls/cert.pem" 2>/dev/null || die "openssl could not make a certificate"
-head -c 76800 /dev/urandom | base64 -w 0 | head -c 102400 >"$RUN/www/100k.bin"
-BODY_1K=$(head -c 768 /dev/urandom | base64 -w 0 | head -c 1024)
-head -c 10240 /dev/zero | tr '\0' x >"$RUN/post-10k.bin"
-# The order document of the JSON transformation scenario (about 1 KiB), and the size of what the
-# BenchMediation API makes of it.
-{
-    printf '{"id": "A-1001", "customer": {"name": "Ada Lovelace", "tier": "gold"}, "amount": 250.5, "items": ['
-    for i in $(seq 1 12); do
-        ((i > 1)) && printf ', '
-        printf '{"sku": "SKU-%04d", "qty": %d, "price": 19.99}' "$i" "$i"
-    done
-    printf ']}'
-} >"$RUN/order.json"
-JSON_OUT_BYTES=$(printf '%s' '{"order": {"id": "A-1001", "customer": "Ada Lovelace", "total": 250.5}, "source": "conflux"}' | wc -c)
-# What the BenchMediation API's stylesheet makes of it (XML, written as JSON; its script makes the
-# same), and its own size.
-XSLT_OUT_BYTES=$(printf '%s' '{"order":{"id":"A-1001","customer":"Ada Lovelace","total":250.5,"items":12,"quantity":78}}' | wc -c)
-ORDER_BYTES=$(wc -c <"$RUN/order.json")
-
-render() { # TEMPLATE OUT: fill @NAME@ placeholders
-    sed -e "s|@RUN@|$RUN|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@BACKEND_TLS_PORT@|$BACKEND_TLS_PORT|g" \
-        -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@PROXY_TLS_PORT@|$PROXY_TLS_PORT|g" \
-        -e "s|@WORKERS@|${PROXY_WORKERS:-1}|g" -e "s|@BODY_1K@|$BODY_1K|g" "$1" >"$2"
-}
-
-write_api() { # FILE NAME CONTEXT
-    cat >"$1" <<EOF
-<api xmlns="http://ws.apache.org/ns/synapse" name="$2" context="$3">
-  <resource methods="GET POST" url-mapping="/*">
-    <inSequence><send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/"/></endpoint></send></inSequence>
-  </resource>
-</api>
-EOF
-}
-
-write_mediation_api() { # FILE: the mediation scenarios (/bench/mediate/...; longest context wins)
-    cat >"$1" <<EOF
-<api xmlns="http://ws.apache.org/ns/synapse" name="BenchMediation" context="/bench/mediate">
-  <!-- A JSON payloadFactory transformation of the request, sent to the echo backend. -->
-  <resource methods="POST" uri-template="/json">
-    <inSequence>
-      <payloadFactory media-type="json">
-        <format>{"order": {"id": "\$1", "customer": "\$2", "total": \$3}, "source": "conflux"}</format>
-        <args>
-          <arg evaluator="json" expression="\$.id"/>
-          <arg evaluator="json" expression="\$.customer.name"/>
-          <arg evaluator="json" expression="\$.amount"/>
-        </args>
-      </payloadFactory>
-      <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
-      <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/echo"/></endpoint></send>
-    </inSequence>
-  </resource>
-  <!-- An XSLT step (libxslt) on the JSON order, sent to the echo backend; and the same request
-       passed through untouched, the baseline of that step. -->
-  <resource methods="POST" uri-template="/xslt">
-    <inSequence>
-      <xslt key="benchOrderXslt"/>
-      <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
-      <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/echo"/></endpoint></send>
-    </inSequence>
-  </resource>
-  <!-- A script step (QuickJS) making the same document as the stylesheet, sent to the echo
-       backend. -->
-  <resource methods="POST" uri-template="/script">
-    <inSequence>
-      <script language="js"><![CDATA[
-        var o = mc.getPayloadJSON();
-        var quantity = 0;
-        for (var i = 0; i < o.items.length; i++) { quantity += o.items[i].qty; }
-        mc.setPayloadJSON({order: {id: o.id, customer: o.customer.name, total: o.amount,
-                                   items: o.items.length, quantity: quantity}});
-      ]]></script>
-      <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
-      <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/echo"/></endpoint></send>
-    </inSequence>
-  </resource>
-  <resource methods="POST" uri-template="/pass">
-    <inSequence>
-      <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
-      <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/echo"/></endpoint></send>
-    </inSequence>
-  </resource>
-  <!-- A log + property chain in front of a pass-through send. -->
-  <resource methods="GET" uri-template="/log">
-    <inSequence>
-      <property name="client" expression="\$trp:User-Agent"/>
-      <property name="started" expression="get-property('SYSTEM_TIME')"/>
-      <log level="custom">
-        <property name="path" expression="\$ctx:REST_FULL_REQUEST_PATH"/>
-        <property name="client" expression="\$ctx:client"/>
-      </log>
-      <property name="REST_URL_POSTFIX" scope="axis2" action="remove"/>
-      <send><endpoint><address uri="http://127.0.0.1:$BACKEND_PORT/1k"/></endpoint></send>
-    </inSequence>
-  </resource>
-</api>
-EOF
-}
-
-make_home() { # DIR N_APIS: an MI-shaped home with the Bench API and N-1 more pass-through APIs
-    local home=$1 n=$2 api i
-    api=$home/repository/deployment/server/synapse-configs/default/api
-    mkdir -p "$home/conf" "$api" "$home/repository/logs" "$home/repository/resources/security"
-    cat >"$home/conf/deployment.toml" <<EOF
-# Generated by bench/run.sh.
-[server]
-hostname = "localhost"
-offset = $OFFSET
-EOF
-    write_api "$api/Bench.xml" Bench /bench
-    write_mediation_api "$api/BenchMediation.xml"
-    mkdir -p "$api/../local-entries"
-    cat >"$api/../local-entries/benchOrderXslt.xml" <<'EOF'
-<localEntry xmlns="http://ws.apache.org/ns/synapse" key="benchOrderXslt">
-  <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
-    <xsl:output method="xml" omit-xml-declaration="yes"/>
-    <xsl:template match="/jsonObject">
-      <order><id><xsl:value-of select="id"/></id><customer><xsl:value-of select="customer/name"/></customer><total><xsl:value-of select="amount"/></total><items><xsl:value-of select="count(items)"/></items><quantity><xsl:value-of select="sum(items/qty)"/></quantity></order>
-    </xsl:template>
-  </xsl:stylesheet>
-</localEntry>
-EOF
-    for ((i = 1; i < n; i++)); do
-        write_api "$api/Api$(printf %04d "$i").xml" "Api$(printf %04d "$i")" "/api$(printf %04d "$i")"
-    done
-}
-
-# ---------------------------------------------------------------------------------------------
-# Processes: /proc readings without forks
-
-# TICKS <- utime+stime (clock ticks) summed over PIDS
-proc_ticks() {
-    local pid line rest
-    local -a f
-    TICKS=0
-    for pid; do
-        [[ -r /proc/$pid/stat ]] || continue
-        read -r line <"/proc/$pid/stat" || continue
-        rest=${line##*) }
-        read -r -a f <<<"$rest"
-        TICKS=$((TICKS + f[11] + f[12]))
-    done
-}
-
-# KB <- sum of the /proc/PID/status field NAME (VmRSS, VmHWM) over PIDS
-proc_status_kb() {
-    local name=$1 pid key value unit
-    shift
-    KB=0
-    for pid; do
-        [[ -r /proc/$pid/status ]] || continue
-        while read -r key value unit; do
-            [[ $key == "$name:" ]] && KB=$((KB + value))
-        done <"/proc/$pid/status"
-    done
-    return 0
-}
-
-reset_peak_rss() { # PIDS: VmHWM := VmRSS (needs root; otherwise the peak is since start)
-    local pid
-    for pid; do { echo 5 >"/proc/$pid/clear_refs"; } 2>/dev/null || true; done
-}
+# Machine load
 
 # BOX_BUSY, BOX_ALL <- machine-wide CPU ticks (busy excludes idle, iowait and steal)
 box_ticks() {
@@ -463,78 +216,6 @@ wait_quiet() { # wait until other jobs leave the machine mostly idle (at most QU
     log "machine still busy (${busy_pct:-?}% CPU by others); measuring anyway"
 }
 
-nginx_pids() { # PIDS <- nginx master PID and its workers
-    local children=""
-    [[ -r /proc/$1/task/$1/children ]] && read -r children <"/proc/$1/task/$1/children" || true
-    PIDS="$1 $children"
-}
-
-BACKEND_PID="" BACKEND_PIDS="" PROXY_PID="" CONFLUX_PID="" BASELINE_PID=""
-
-start_backend() {
-    render "$BENCH_DIR/nginx-backend.conf.in" "$RUN/backend.conf"
-    taskset -c "$BACKEND_CPUS" nginx -p "$RUN" -c "$RUN/backend.conf" >"$RUN/backend.out" 2>&1 &
-    BACKEND_PID=$!
-    STARTED_PIDS+=("$BACKEND_PID")
-    wait_http "$BACKEND_PORT" /1k "$BACKEND_PID" backend
-    nginx_pids "$BACKEND_PID"
-    BACKEND_PIDS=$PIDS
-}
-
-start_nginx_proxy() {
-    render "$BENCH_DIR/nginx-proxy.conf.in" "$RUN/proxy.conf"
-    taskset -c "$PROXY_CPUS" nginx -p "$RUN" -c "$RUN/proxy.conf" >"$RUN/proxy.out" 2>&1 &
-    PROXY_PID=$!
-    STARTED_PIDS+=("$PROXY_PID")
-    wait_http "$PROXY_PORT" /bench/1k "$PROXY_PID" "nginx proxy"
-}
-
-wait_http() { # PORT PATH PID NAME: wait (<= 10 s) for a 200
-    local i
-    for ((i = 0; i < 1000; i++)); do
-        kill -0 "$3" 2>/dev/null || die "$4 exited at start; see $RUN/*.out and $RUN/*error.log (BENCH_KEEP=1 keeps them)"
-        http_status "$1" "$2"
-        [[ $HTTP_STATUS == 200 ]] && return 0
-        sleep_ms 10
-    done
-    die "$4 did not answer 200 on 127.0.0.1:$1$2 within 10 s (last status '${HTTP_STATUS:-none}')"
-}
-
-start_conflux() { # HOME LOG: start in the background; CONFLUX_PID
-    taskset -c "$PROXY_CPUS" "$CONFLUX_BIN" --home "$1" -DportOffset="$OFFSET" >"$2" 2>&1 &
-    CONFLUX_PID=$!
-    STARTED_PIDS+=("$CONFLUX_PID")
-}
-
-stop_conflux() {
-    [[ -n $CONFLUX_PID ]] || return 0
-    stop_pid "$CONFLUX_PID"
-    forget_pid "$CONFLUX_PID"
-    CONFLUX_PID=""
-}
-
-start_baseline() { # HOME LOG: BASELINE_BIN in the background on its own port offset; BASELINE_PID
-    taskset -c "$PROXY_CPUS" "$BASELINE_BIN" --home "$1" -DportOffset="$BASELINE_OFFSET" >"$2" 2>&1 &
-    BASELINE_PID=$!
-    STARTED_PIDS+=("$BASELINE_PID")
-}
-
-stop_baseline() {
-    [[ -n $BASELINE_PID ]] || return 0
-    stop_pid "$BASELINE_PID"
-    forget_pid "$BASELINE_PID"
-    BASELINE_PID=""
-}
-
-worker_threads() { # WORKERS <- threads of PID named conflux-worker (tokio's workers)
-    local comm t
-    WORKERS=0
-    for t in /proc/"$1"/task/*; do
-        read -r comm <"$t/comm" || continue
-        [[ $comm == conflux-worker ]] && WORKERS=$((WORKERS + 1))
-    done
-    return 0
-}
 
 # ---------------------------------------------------------------------------------------------
 # Start-up: process start -> first 200 on the bench API; /healthz; the log's own figure; idle RSS
@@ -601,8 +282,10 @@ measure_nginx_start() { # REP: nginx proxy start -> first 200 through it (a refe
 # ---------------------------------------------------------------------------------------------
 # Load scenarios
 
-# name | path | POST bytes (0 = GET; "json" = the JSON order document) | connections | scheme |
-# expected body bytes | targets (empty: all; mediation has no nginx or direct equivalent)
+# name | path | POST body (0 = GET; N = N bytes; "json" = the JSON order document; "json-1k",
+# "json-100k" = the JSON documents of that size, echoed) | connections | scheme | expected body
+# bytes | targets (empty: all; mediation has no nginx or direct equivalent) | proxy CPUs (empty or
+# 1: the layout's; 2: both cores, nginx with 2 workers)
 SCENARIOS_FULL=(
     "get-1k-c50|/1k|0|50|http|1024|"
     "get-100k-c50|/100k|0|50|http|102400|"
@@ -616,20 +299,65 @@ SCENARIOS_FULL=(
     "mediate-script-c50|/mediate/script|json|50|http|$XSLT_OUT_BYTES|conflux,baseline"
     "mediate-pass-json-c50|/mediate/pass|json|50|http|$ORDER_BYTES|conflux,baseline"
 )
+# Issue 22: the MI idioms (bench/lib.sh write_idiom_apis), each at 1 KiB and 100 KiB, 50 and 500
+# connections, against nginx's plain proxy_pass (direct is the get-* scenarios' backend). The
+# content-based routing route POSTs JSON and is compared with the same POST passed through
+# (pass-json-*, the Bench API). IDIOM_TARGETS: the idioms are compared with nginx only.
+IDIOM_TARGETS=nginx,conflux,baseline
+for size in 1k 100k; do
+    bytes=$((${size%k} * 1024))
+    for conns in 50 500; do
+        SCENARIOS_FULL+=("pass-json-$size-c$conns|/echo|json-$size|$conns|http|$bytes|$IDIOM_TARGETS")
+    done
+done
+for idiom in "${IDIOMS[@]}"; do
+    for size in 1k 100k; do
+        bytes=$((${size%k} * 1024))
+        for conns in 50 500; do
+            if [[ $idiom == cbr-* ]]; then
+                SCENARIOS_FULL+=("$idiom-$size-c$conns|/$idiom/echo|json-$size|$conns|http|$bytes|$IDIOM_TARGETS")
+            else
+                SCENARIOS_FULL+=("$idiom-$size-c$conns|/$idiom/$size|0|$conns|http|$bytes|$IDIOM_TARGETS")
+            fi
+        done
+    done
+done
+# Multi-core (issue 22): the pass-through GETs again with the proxy on both cores (nginx with 2
+# workers, Conflux's runtime sized by its CPU set); the report sets them against the same scenario
+# on the layout's proxy CPUs (one core in layouts A and B).
+for base in get-1k-c50 get-100k-c50 get-1k-c500 get-100k-c500; do
+    for spec in "${SCENARIOS_FULL[@]}"; do
+        [[ ${spec%%|*} == "$base" ]] && SCENARIOS_FULL+=("$base-2cpu|${spec#*|}$IDIOM_TARGETS|2")
+    done
+done
 SCENARIOS_QUICK=("get-1k-c50|/1k|0|50|http|1024|")
 
-target_url() { # TARGET SCHEME PATH -> URL
-    case $1/$2 in
-        direct/http) URL=http://127.0.0.1:$BACKEND_PORT$3 ;;
-        direct/https) URL=https://127.0.0.1:$BACKEND_TLS_PORT$3 ;;
-        nginx/http) URL=http://127.0.0.1:$PROXY_PORT/bench$3 ;;
-        nginx/https) URL=https://127.0.0.1:$PROXY_TLS_PORT/bench$3 ;;
-        conflux/http) URL=http://127.0.0.1:$CONFLUX_HTTP/bench$3 ;;
-        conflux/https) URL=https://127.0.0.1:$CONFLUX_HTTPS/bench$3 ;;
-        baseline/http) URL=http://127.0.0.1:$BASELINE_HTTP/bench$3 ;;
-        baseline/https) URL=https://127.0.0.1:$BASELINE_HTTPS/bench$3 ;;
-    esac
-}
+# The scenarios of this run (checked before anything is started).
+if [[ $MODE == quick ]]; then SCENARIOS=("${SCENARIOS_QUICK[@]}"); else SCENARIOS=("${SCENARIOS_FULL[@]}"); fi
+if [[ -n $SCENARIO_FILTER ]]; then
+    # Each item: a scenario's name; else a glob over the names (idiom-*-c50); else a family, the
+    # scenarios named ITEM-... (idiom-out-send: its four sizes and connection counts).
+    CHOSEN=()
+    declare -A PICKED=()
+    IFS=, read -r -a FILTER_ITEMS <<<"$SCENARIO_FILTER"
+    for item in "${FILTER_ITEMS[@]}"; do
+        matched=()
+        for spec in "${SCENARIOS_FULL[@]}"; do [[ ${spec%%|*} == "$item" ]] && matched+=("$spec"); done
+        if ((${#matched[@]} == 0)); then
+            for spec in "${SCENARIOS_FULL[@]}"; do
+                # shellcheck disable=SC2053 # the item is a glob on purpose
+                [[ ${spec%%|*} == $item || ${spec%%|*} == "$item"-* ]] && matched+=("$spec")
+            done
+        fi
+        ((${#matched[@]})) || die "unknown scenario '$item' (see --help)"
+        for spec in "${matched[@]}"; do
+            [[ -n ${PICKED[${spec%%|*}]:-} ]] && continue
+            PICKED[${spec%%|*}]=1
+            CHOSEN+=("$spec")
+        done
+    done
+    SCENARIOS=("${CHOSEN[@]}")
+fi
 
 target_pids() { # TARGET -> PIDS of the proxy under test ("" for direct)
     case $1 in
@@ -640,35 +368,9 @@ target_pids() { # TARGET -> PIDS of the proxy under test ("" for direct)
     esac
 }
 
-check_body() { # TARGET SCENARIO-FIELDS...: one request through curl; body size and status must match
-    local target=$1 path=$2 post=$3 scheme=$5 expect=$6 out args=(-s -k -o "$RUN/check.body" -w '%{http_code} %{size_download}')
-    target_url "$target" "$scheme" "$path"
-    if [[ $post == json ]]; then
-        args+=(--data-binary "@$RUN/order.json" -H 'Content-Type: application/json')
-    elif ((post > 0)); then
-        args+=(--data-binary "@$RUN/post-10k.bin" -H 'Content-Type: application/octet-stream')
-    fi
-    out=$(curl "${args[@]}" "$URL" || true)
-    if [[ $out != "200 $expect" ]]; then
-        log "FAIL $target $URL: expected '200 $expect' (status, body bytes), got '${out:-no answer}'"
-        return 1
-    fi
-    if [[ $post != json ]] && ((post > 0)) && ! cmp -s "$RUN/check.body" "$RUN/post-10k.bin"; then
-        log "FAIL $target $URL: the echoed body differs from the POSTed one"
-        return 1
-    fi
-}
-
 RUNS_TSV=$RUN/runs.tsv
 : >"$RUNS_TSV"
 HAD_ERRORS=0
-
-run_wrk() { # OUT CONNS SECONDS POST URL
-    local post_file=""
-    [[ $4 == json ]] && post_file=$RUN/order.json
-    BENCH_POST_FILE=$post_file BENCH_POST_BYTES=${4//json/0} taskset -c "$WRK_CPUS" wrk -t1 -c"$2" -d"$3"s --timeout "$WRK_TIMEOUT" \
-        -s "$BENCH_DIR/report.lua" "$5" >"$1" 2>&1 || true
-}
 
 measure() { # SCENARIO TARGET REP name path post conns scheme expect
     local scenario=$1 target=$2 rep=$3 path=$5 post=$6 conns=$7 scheme=$8
@@ -732,7 +434,7 @@ CONFLUX_FAILURE=""
 ACTIVE_TARGETS=""
 PROXY_WORKERS=1
 if [[ " $TARGETS " == *" conflux "* ]]; then
-    make_home "$RUN/home-1" 1
+    make_home "$RUN/home-1" 1 "${BENCH_CONFLUX_TOML:-}"
     # First start generates the TLS certificate into the home; not part of the start-up figure.
     start_conflux "$RUN/home-1" "$RUN/conflux-first.log"
     for ((i = 0; i < 1000; i++)); do
@@ -757,10 +459,23 @@ if [[ " $TARGETS " == *" conflux "* ]]; then
 fi
 ((PROXY_WORKERS >= 1)) || PROXY_WORKERS=1
 log "proxy worker count: $PROXY_WORKERS (Conflux's tokio worker threads on cpu $PROXY_CPUS; nginx gets the same)"
+# The layout's proxy CPUs, and the multi-core scenarios' (*-2cpu): both cores, nginx with 2 workers.
+PROXY_CPUS_1=$PROXY_CPUS PROXY_WORKERS_1=$PROXY_WORKERS
+PROXY_CPUS_2=0-1
+CONFLUX_WORKERS_2=""
+
+use_proxy_cores() { # 1|2: PROXY_CPUS and PROXY_WORKERS for the next proxy starts; fails without 2 CPUs
+    if [[ $1 == 2 ]]; then
+        ((NCPU >= 2)) || return 1
+        PROXY_CPUS=$PROXY_CPUS_2 PROXY_WORKERS=2
+    else
+        PROXY_CPUS=$PROXY_CPUS_1 PROXY_WORKERS=$PROXY_WORKERS_1
+    fi
+}
 
 if [[ " $TARGETS " == *" baseline "* ]]; then
     # Its own home (logs, certificate), started once here so the certificate exists before the load.
-    make_home "$RUN/home-1b" 1
+    make_home "$RUN/home-1b" 1 "${BENCH_BASELINE_TOML:-}"
     start_baseline "$RUN/home-1b" "$RUN/baseline-first.log"
     wait_http "$BASELINE_HTTP" /bench/1k "$BASELINE_PID" "baseline Conflux"
     stop_baseline
@@ -774,7 +489,7 @@ done
 if [[ $CONFLUX_OK == 1 && " $TARGETS " == *" conflux "* ]]; then
     for ((r = 1; r <= STARTUP_REPS; r++)); do measure_start 1-api "$RUN/home-1" "$r"; done
     if [[ $MODE == full ]]; then
-        make_home "$RUN/home-500" 500
+        make_home "$RUN/home-500" 500 "${BENCH_CONFLUX_TOML:-}"
         start_conflux "$RUN/home-500" "$RUN/conflux-first-500.log"   # its own first start (certificate)
         sleep_ms 1500
         stop_conflux
@@ -787,7 +502,7 @@ fi
 
 # Fresh proxies for each scenario, so that its peak RSS is its own (an allocator keeps what an
 # earlier scenario grew to) and no scenario inherits another's connections.
-restart_proxies() { # SCENARIO
+restart_proxies() { # SCENARIO (on the CPUs use_proxy_cores chose)
     if [[ " $ACTIVE_TARGETS " == *" nginx "* ]]; then
         if [[ -n $PROXY_PID ]]; then stop_pid "$PROXY_PID"; forget_pid "$PROXY_PID"; fi
         start_nginx_proxy
@@ -796,6 +511,10 @@ restart_proxies() { # SCENARIO
         stop_conflux
         start_conflux "$RUN/home-1" "$RUN/conflux-load-$1.log"
         wait_http "$CONFLUX_HTTP" /bench/1k "$CONFLUX_PID" Conflux
+        if [[ $PROXY_CPUS != "$PROXY_CPUS_1" ]]; then
+            worker_threads "$CONFLUX_PID"
+            CONFLUX_WORKERS_2=$WORKERS
+        fi
     fi
     if [[ " $ACTIVE_TARGETS " == *" baseline "* ]]; then
         stop_baseline
@@ -804,26 +523,19 @@ restart_proxies() { # SCENARIO
     fi
 }
 
-if [[ $MODE == quick ]]; then SCENARIOS=("${SCENARIOS_QUICK[@]}"); else SCENARIOS=("${SCENARIOS_FULL[@]}"); fi
-if [[ -n $SCENARIO_FILTER ]]; then
-    CHOSEN=()
-    for name in $SCENARIO_FILTER; do
-        found=""
-        for spec in "${SCENARIOS_FULL[@]}"; do [[ ${spec%%|*} == "$name" ]] && found=$spec; done
-        [[ -n $found ]] || die "unknown scenario '$name' (see --help)"
-        CHOSEN+=("$found")
-    done
-    SCENARIOS=("${CHOSEN[@]}")
-fi
 read -r -a TARGET_LIST <<<"$ACTIVE_TARGETS"
 N_TARGETS=${#TARGET_LIST[@]}
 log "${#SCENARIOS[@]} scenario(s) x $N_TARGETS target(s) x $REPS run(s) of ${DURATION} s (+ ${WARMUP} s warm-up each)"
 
 declare -A BROKEN=()
 for spec in "${SCENARIOS[@]}"; do
-    IFS='|' read -r name path post conns scheme expect only <<<"$spec"
+    IFS='|' read -r name path post conns scheme expect only cores <<<"$spec"
+    if ! use_proxy_cores "${cores:-1}"; then
+        log "scenario $name: skipped (needs 2 CPUs, this machine has $NCPU)"
+        continue
+    fi
     restart_proxies "$name"
-    log "scenario $name (nginx proxy pid ${PROXY_PID:-none}, Conflux pid ${CONFLUX_PID:-none})"
+    log "scenario $name (proxy cpu $PROXY_CPUS; nginx proxy pid ${PROXY_PID:-none}, Conflux pid ${CONFLUX_PID:-none})"
     for t in "${TARGET_LIST[@]}"; do
         # Mediation scenarios run on Conflux only: nginx has no equivalent to measure.
         if [[ -n $only && ,$only, != *,$t,* ]]; then
@@ -847,6 +559,38 @@ for spec in "${SCENARIOS[@]}"; do
         done
     done
 done
+
+use_proxy_cores 1
+
+# --quick: every scenario of the full run answers right through every target it is measured on
+# (one request each, the check each load point starts with); no load, no timings.
+if [[ $MODE == quick ]]; then
+    CHECKED=0 CHECK_FAILED=0 cur_cores=""
+    for spec in "${SCENARIOS_FULL[@]}"; do
+        IFS='|' read -r name path post conns scheme expect only cores <<<"$spec"
+        cores=${cores:-1}
+        if [[ $cores != "$cur_cores" ]]; then
+            if ! use_proxy_cores "$cores"; then
+                log "answer check $name: skipped (needs 2 CPUs)"
+                continue
+            fi
+            restart_proxies "check-$cores"
+            cur_cores=$cores
+            ((cores == 2)) && log "answer check on 2 CPUs: nginx 2 workers, Conflux ${CONFLUX_WORKERS_2:-?} worker threads"
+        fi
+        for t in "${TARGET_LIST[@]}"; do
+            [[ -n $only && ,$only, != *,$t,* ]] && continue
+            if check_body "$t" "$path" "$post" "$conns" "$scheme" "$expect"; then
+                CHECKED=$((CHECKED + 1))
+            else
+                CHECK_FAILED=$((CHECK_FAILED + 1))
+                HAD_ERRORS=1
+            fi
+        done
+    done
+    use_proxy_cores 1
+    log "answer check: $CHECKED right, $CHECK_FAILED wrong (${#SCENARIOS_FULL[@]} scenarios x their targets)"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Profile (--profile): where the proxy's CPU goes
@@ -916,10 +660,15 @@ REPORT=$RUN/report.md
     echo "- Machine: \`nproc\` = $NCPU, $CPU_MODEL, kernel $(uname -r); nginx $NGINX_VERSION, wrk $WRK_VERSION"
     echo "- Layout $LAYOUT: wrk on cpu $WRK_CPUS, backend (nginx, 1 worker) on cpu $BACKEND_CPUS, proxy on cpu $PROXY_CPUS;" \
         "proxy workers: $PROXY_WORKERS (Conflux's tokio worker threads; nginx \`worker_processes\` set to match)"
+    if grep -q -- $'-2cpu\t' "$RUNS_TSV"; then
+        echo "- Scenarios \`*-2cpu\`: the same with the proxy on cpus $PROXY_CPUS_2 (wrk and backend stay where they are): nginx \`worker_processes 2\`, Conflux ${CONFLUX_WORKERS_2:-?} tokio worker threads"
+    fi
     echo "- Each point: median of $REPS run(s) of ${DURATION} s after ${WARMUP} s of warm-up, \`wrk -t1 -cN --timeout $WRK_TIMEOUT\`, targets in rotating order"
+    [[ -n ${BENCH_CONFLUX_TOML:-} ]] && echo "- Added to Conflux's deployment.toml: \`${BENCH_CONFLUX_TOML//$'\n'/ }\`"
+    [[ -n ${BENCH_BASELINE_TOML:-} ]] && echo "- Added to the baseline's deployment.toml: \`${BENCH_BASELINE_TOML//$'\n'/ }\`"
     [[ $CONFLUX_OK == 0 && " $TARGETS " == *" conflux "* ]] && echo "- **Conflux was not measured:** $CONFLUX_FAILURE"
     echo
-    awk -F'\t' -v tck="$CLK_TCK" -f "$BENCH_DIR/report.awk" "$RUNS_TSV"
+    awk -F'\t' -v tck="$CLK_TCK" -v layout="$LAYOUT" -f "$BENCH_DIR/report.awk" "$RUNS_TSV"
     if [[ -s $STARTUP_TSV ]]; then
         echo
         echo "Start-up (process start to the first 200 through the proxy; median of the runs) and idle RSS (1 s after that request):"

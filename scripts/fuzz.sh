@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-ALL_TARGETS=(http1_framing artifact_xml config_toml xpath jsonpath synapse_expr jwt_verify
+ALL_TARGETS=(http1_framing http1_engine artifact_xml config_toml xpath jsonpath synapse_expr jwt_verify
   jolokia_request capp_zip)
 seconds=20
 targets=()

@@ -9,13 +9,15 @@
 //! lists every artifact that failed to deploy.
 //!
 //! [`InternalApi::handle_request`] also routes `/management...` to the Management API
-//! ([`crate::management`]) on the listeners `[management_api] protocols` allows (404 elsewhere).
+//! ([`crate::management`]) on the listeners `[management_api] protocols` allows (404 elsewhere),
+//! and `/console...` to the web console ([`crate::console`]) on the same listeners.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
 
+use crate::console::{Console, ConsoleRequest, is_console_path};
 use crate::management::{
     CONTEXT as MANAGEMENT_CONTEXT, MAX_CAPP_UPLOAD_BYTES, MAX_MULTIPART_OVERHEAD_BYTES,
     ManagementApi, ManagementRequest,
@@ -35,6 +37,8 @@ pub struct InternalApi {
     metrics: Option<Metrics>,
     /// The Management API under `/management`; `None` answers 404 there.
     management: Option<ManagementApi>,
+    /// The web console under `/console/`, where the Management API is served; `None` answers 404.
+    console: Option<Console>,
 }
 
 impl InternalApi {
@@ -43,6 +47,7 @@ impl InternalApi {
             status,
             metrics: None,
             management: None,
+            console: None,
         }
     }
 
@@ -68,6 +73,12 @@ impl InternalApi {
     /// Serves the Management API under `/management` (on the listeners its protocols allow).
     pub fn with_management(mut self, management: ManagementApi) -> Self {
         self.management = Some(management);
+        self
+    }
+
+    /// Serves the web console under `/console/` (on the listeners the Management API is served on).
+    pub fn with_console(mut self, console: Console) -> Self {
+        self.console = Some(console);
         self
     }
 
@@ -97,6 +108,19 @@ impl InternalApi {
                         headers: &parts.headers,
                         body,
                         client,
+                    })
+                    .await
+                }
+                _ => empty(StatusCode::NOT_FOUND),
+            };
+        }
+        if is_console_path(path) {
+            return match &self.console {
+                Some(c) if c.serves(tls) => {
+                    c.handle(ConsoleRequest {
+                        method: &parts.method,
+                        path_and_query,
+                        headers: &parts.headers,
                     })
                     .await
                 }

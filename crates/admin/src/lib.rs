@@ -10,12 +10,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod console;
 pub mod internal_api;
 pub mod management;
 pub mod metrics;
 pub mod monitoring;
 pub mod status;
 
+pub use console::Console;
 pub use internal_api::{InternalApi, MAX_INTERNAL_BODY_BYTES};
 pub use management::{LogLevels, ManagementApi, ServerFacts};
 pub use metrics::{Metrics, Observed};

@@ -187,14 +187,8 @@ fn parse(
     xml: &str,
     values: Option<&dyn InjectedValues>,
 ) -> Result<Artifact, ArtifactError> {
+    crate::preamble::check_size(file_label, xml)?;
     let file: Arc<str> = Arc::from(file_label);
-    if xml.len() as u64 > MAX_ARTIFACT_BYTES {
-        return Err(ArtifactError::TooLarge {
-            size: xml.len() as u64,
-            limit: MAX_ARTIFACT_BYTES,
-            span: Span::whole_file(file_label),
-        });
-    }
     let doc = parse_document(&file, xml)?;
     let ctx = Ctx {
         file,

@@ -457,24 +457,7 @@ fn parse_group(ctx: &Ctx, group: Node) -> Result<EndpointKind> {
     let mut children = Vec::new();
     for child in element_children(group) {
         match child.tag_name().name() {
-            "endpoint" if is_synapse(child) => {
-                let r = parse_endpoint_ref(ctx, child)?;
-                // EndpointFactory.getEndpoints: "Same endpoint definition cannot be used with in
-                // the siblings".
-                if let EndpointRef::Key(key, _) = &r
-                    && children
-                        .iter()
-                        .any(|c| matches!(c, EndpointRef::Key(k, _) if k == key))
-                {
-                    return Err(ctx.invalid(
-                        child,
-                        format!(
-                            "endpoint {key} is used twice in {what} (the same endpoint definition cannot be used by siblings)"
-                        ),
-                    ));
-                }
-                children.push(r);
-            }
+            "endpoint" if is_synapse(child) => push_sibling(ctx, child, &mut children, what)?,
             "member" if !is_failover && is_synapse(child) => {
                 return Err(ctx.unsupported(
                     child,
@@ -600,6 +583,26 @@ fn parse_session(ctx: &Ctx, node: Node) -> Result<SessionAffinity> {
     })
 }
 
+/// Adds the `<endpoint>` child `child` of a group or recipient list (`what`) to `children`.
+/// EndpointFactory.getEndpoints: "Same endpoint definition cannot be used with in the siblings".
+fn push_sibling(ctx: &Ctx, child: Node, children: &mut Vec<EndpointRef>, what: &str) -> Result<()> {
+    let r = parse_endpoint_ref(ctx, child)?;
+    if let EndpointRef::Key(key, _) = &r
+        && children
+            .iter()
+            .any(|c| matches!(c, EndpointRef::Key(k, _) if k == key))
+    {
+        return Err(ctx.invalid(
+            child,
+            format!(
+                "endpoint {key} is used twice in {what} (the same endpoint definition cannot be used by siblings)"
+            ),
+        ));
+    }
+    children.push(r);
+    Ok(())
+}
+
 /// `<recipientlist>` (SYN `RecipientListEndpointFactory`): `<endpoint>` children, or one
 /// `<endpoints value max-cache>`. MI reads `<member>` elements too (application members on the
 /// incoming transport's host and port); Conflux refuses them, as it does for `<loadbalance>`.
@@ -609,21 +612,7 @@ fn parse_recipient_list(ctx: &Ctx, list: Node) -> Result<EndpointKind> {
     for child in element_children(list) {
         match child.tag_name().name() {
             "endpoint" if is_synapse(child) => {
-                let r = parse_endpoint_ref(ctx, child)?;
-                // EndpointFactory.getEndpoints, as for the groups.
-                if let EndpointRef::Key(key, _) = &r
-                    && children
-                        .iter()
-                        .any(|c| matches!(c, EndpointRef::Key(k, _) if k == key))
-                {
-                    return Err(ctx.invalid(
-                        child,
-                        format!(
-                            "endpoint {key} is used twice in a recipient list (the same endpoint definition cannot be used by siblings)"
-                        ),
-                    ));
-                }
-                children.push(r);
+                push_sibling(ctx, child, &mut children, "a recipient list")?;
             }
             "endpoints" if is_synapse(child) => {
                 if dynamic.is_some() {
@@ -1360,6 +1349,18 @@ mod tests {
             msg.contains("endpoint A is used twice in a recipient list"),
             "{msg}"
         );
+        for (group, what) in [
+            ("failover", "a failover"),
+            ("loadbalance", "a load-balance group"),
+        ] {
+            let msg = error(&format!(
+                r#"<endpoint {NS} name="E"><{group}><endpoint key="A"/><endpoint key="A"/></{group}></endpoint>"#
+            ));
+            assert!(
+                msg.contains(&format!("endpoint A is used twice in {what} (the same")),
+                "{msg}"
+            );
+        }
         let msg = error(&format!(
             r#"<endpoint {NS} name="E"><recipientlist><target/></recipientlist></endpoint>"#
         ));

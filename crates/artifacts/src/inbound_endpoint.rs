@@ -8,14 +8,16 @@
 //! artifact and the file:line, so nothing deploys that would silently never receive a message.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use roxmltree::Node;
 
 use crate::error::ArtifactError;
-use crate::message_store::{StoreParameter, check_root, check_size};
+use crate::message_store::StoreParameter;
+use crate::preamble::{
+    ArtifactDocument, RootNamespace, parse_parameter, required_trimmed, trimmed,
+};
 use crate::span::Span;
-use crate::xml::{Ctx, Result, element_children, is_synapse_named, parse_document, text_of};
+use crate::xml::{Ctx, Result, element_children, is_synapse_named};
 
 /// Shortest file polling interval accepted, in ms: a smaller one would make the poller spin.
 pub const MIN_POLL_INTERVAL_MS: u64 = 1;
@@ -196,38 +198,12 @@ pub fn parse_inbound_endpoint(
     file_label: &str,
     xml: &str,
 ) -> std::result::Result<InboundEndpoint, ArtifactError> {
-    let file: Arc<str> = Arc::from(file_label);
-    check_size(file_label, xml)?;
-    let doc = parse_document(&file, xml)?;
-    let ctx = Ctx {
-        file,
-        doc: &doc,
-        values: None,
-    };
-    let root = doc.root_element();
+    let doc = ArtifactDocument::parse(file_label, xml)?;
     // The root may be bare (InboundEndpointFactory does not check its namespace).
-    if root.tag_name().namespace().is_some() {
-        check_root(&ctx, root, "inboundEndpoint")?;
-    } else if root.tag_name().name() != "inboundEndpoint" {
-        return Err(ctx.invalid(
-            root,
-            format!(
-                "expected <inboundEndpoint>, found <{}>",
-                root.tag_name().name()
-            ),
-        ));
-    }
+    let (ctx, root) = doc.root("inboundEndpoint", RootNamespace::SynapseOrBare)?;
     // InboundEndpointFactory: "Inbound Endpoint name cannot be null".
-    let name = ctx
-        .required_attr(root, "name", "the inbound endpoint's name")?
-        .trim()
-        .to_string();
-    let optional = |attr: &str| {
-        ctx.attr(root, attr)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
+    let name = required_trimmed(&ctx, root, "name", "the inbound endpoint's name")?;
+    let optional = |attr: &str| trimmed(&ctx, root, attr).filter(|v| !v.is_empty());
     let sequence = optional("sequence");
     let on_error = optional("onError");
     let suspend = ctx.bool_attr(root, "suspend", false)?;
@@ -311,38 +287,21 @@ fn parse_inbound_parameters(ctx: &Ctx, root: Node) -> Result<Vec<StoreParameter>
     else {
         return Ok(out);
     };
-    {
-        let child = parameters;
-        for p in element_children(child) {
-            if !is_synapse_named(p, "parameter") {
-                continue;
-            }
-            let name = ctx
-                .required_attr(p, "name", "the parameter's name")?
-                .trim()
-                .to_string();
-            if ctx.attr(p, "key").is_some() {
-                return Err(ctx.unsupported(
-                    p,
-                    format!("parameter '{name}' with a registry 'key'"),
-                    "not supported yet: write the value inline",
-                ));
-            }
-            if let Some(first) = out.iter().find(|q| q.name == name) {
-                return Err(ctx.invalid(
-                    p,
-                    format!(
-                        "parameter '{name}' is given twice (first at {}): give it once",
-                        first.span
-                    ),
-                ));
-            }
-            out.push(StoreParameter {
-                name,
-                value: text_of(p).trim().to_string(),
-                span: ctx.span(p),
-            });
+    for p in element_children(parameters) {
+        if !is_synapse_named(p, "parameter") {
+            continue;
         }
+        let parameter = parse_parameter(ctx, p)?;
+        if let Some(first) = out.iter().find(|q| q.name == parameter.name) {
+            return Err(ctx.invalid(
+                p,
+                format!(
+                    "parameter '{}' is given twice (first at {}): give it once",
+                    parameter.name, first.span
+                ),
+            ));
+        }
+        out.push(parameter);
     }
     Ok(out)
 }

@@ -17,6 +17,7 @@ pub mod local_entry;
 pub mod mediators;
 pub mod message_processor;
 pub mod message_store;
+mod preamble;
 pub mod proxy;
 pub mod registry;
 pub mod sequence;

@@ -5,12 +5,12 @@
 //! sampling processor's into [`SamplingSettings`] (SYN:`sampler/SamplingService.java`); other
 //! classes are refused with an error naming the artifact.
 
-use std::sync::Arc;
-
 use crate::error::ArtifactError;
-use crate::message_store::{StoreParameter, check_root, check_size, parse_parameters};
+use crate::message_store::{StoreParameter, invalid_param};
+use crate::preamble::{
+    ArtifactDocument, RootNamespace, parse_parameters, required_trimmed, trimmed,
+};
 use crate::span::Span;
-use crate::xml::{Ctx, parse_document};
 
 /// SYN:`MessageProcessorFactory.java` (the default class when `class` is absent).
 pub const FORWARDING_PROCESSOR_CLASS: &str =
@@ -132,33 +132,14 @@ pub fn parse_message_processor(
     file_label: &str,
     xml: &str,
 ) -> Result<MessageProcessor, ArtifactError> {
-    let file: Arc<str> = Arc::from(file_label);
-    check_size(file_label, xml)?;
-    let doc = parse_document(&file, xml)?;
-    let ctx = Ctx {
-        file,
-        doc: &doc,
-        values: None,
-    };
-    let root = doc.root_element();
-    check_root(&ctx, root, "messageProcessor")?;
-    let name = ctx
-        .required_attr(root, "name", "the message processor's name")?
-        .trim()
-        .to_string();
-    let class = ctx
-        .attr(root, "class")
-        .map(str::trim)
-        .unwrap_or(FORWARDING_PROCESSOR_CLASS)
-        .to_string();
+    let doc = ArtifactDocument::parse(file_label, xml)?;
+    let (ctx, root) = doc.root("messageProcessor", RootNamespace::Synapse)?;
+    let name = required_trimmed(&ctx, root, "name", "the message processor's name")?;
+    let class =
+        trimmed(&ctx, root, "class").unwrap_or_else(|| FORWARDING_PROCESSOR_CLASS.to_string());
     // MessageProcessorFactory: "Can't create a message processor with out a message Store".
-    let message_store = ctx
-        .required_attr(root, "messageStore", "the message store it reads")?
-        .trim()
-        .to_string();
-    let target_endpoint = ctx
-        .attr(root, "targetEndpoint")
-        .map(|s| s.trim().to_string());
+    let message_store = required_trimmed(&ctx, root, "messageStore", "the message store it reads")?;
+    let target_endpoint = trimmed(&ctx, root, "targetEndpoint");
     let parameters = parse_parameters(&ctx, root)?;
     let kind = match class.as_str() {
         FORWARDING_PROCESSOR_CLASS => {
@@ -186,15 +167,7 @@ pub fn parse_message_processor(
                 None => 1,
                 Some(p) => match p.value.trim().parse::<u32>() {
                     Ok(n) if n >= 1 => n,
-                    _ => {
-                        return Err(ArtifactError::InvalidValue {
-                            element: "parameter".into(),
-                            what: "parameter 'concurrency'".into(),
-                            value: p.value.clone(),
-                            expected: "a positive number of messages".into(),
-                            span: p.span.clone(),
-                        });
-                    }
+                    _ => return Err(invalid_param(p, "a positive number of messages")),
                 },
             };
             MessageProcessorKind::Sampling(SamplingSettings {
@@ -226,26 +199,19 @@ pub fn parse_message_processor(
 
 fn forwarding_settings(params: &[StoreParameter]) -> Result<ForwardingSettings, ArtifactError> {
     let get = |n: &str| params.iter().rev().find(|p| p.name == n);
-    let invalid = |p: &StoreParameter, expected: &str| ArtifactError::InvalidValue {
-        element: "parameter".into(),
-        what: format!("parameter '{}'", p.name),
-        value: p.value.clone(),
-        expected: expected.into(),
-        span: p.span.clone(),
-    };
     let millis = |n: &str, default: u64| match get(n) {
         None => Ok(default),
         Some(p) => p
             .value
             .parse::<u64>()
-            .map_err(|_| invalid(p, "a number of milliseconds")),
+            .map_err(|_| invalid_param(p, "a number of milliseconds")),
     };
     let max_delivery_attempts = match get("max.delivery.attempts") {
         None => Some(4),
         Some(p) => match p.value.parse::<i64>() {
             Ok(n) if n < 0 => None,
-            Ok(n) => Some(u32::try_from(n).map_err(|_| invalid(p, "an attempt count"))?),
-            Err(_) => return Err(invalid(p, "an integer (negative: unlimited)")),
+            Ok(n) => Some(u32::try_from(n).map_err(|_| invalid_param(p, "an attempt count"))?),
+            Err(_) => return Err(invalid_param(p, "an integer (negative: unlimited)")),
         },
     };
     let mut non_retry_status_codes = Vec::new();
@@ -253,7 +219,7 @@ fn forwarding_settings(params: &[StoreParameter]) -> Result<ForwardingSettings, 
         for code in p.value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
             match code.parse::<u16>() {
                 Ok(c) if (100..=599).contains(&c) => non_retry_status_codes.push(c),
-                _ => return Err(invalid(p, "comma separated HTTP status codes")),
+                _ => return Err(invalid_param(p, "comma separated HTTP status codes")),
             }
         }
     }
@@ -262,7 +228,7 @@ fn forwarding_settings(params: &[StoreParameter]) -> Result<ForwardingSettings, 
         Some(p) => match p.value.as_str() {
             "true" => true,
             "false" => false,
-            _ => return Err(invalid(p, "true or false")),
+            _ => return Err(invalid_param(p, "true or false")),
         },
     };
     Ok(ForwardingSettings {

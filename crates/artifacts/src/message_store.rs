@@ -9,14 +9,14 @@
 //! parameters of the supported stores that Conflux cannot honour (a JNDI provider class, SSL to
 //! the broker), each at its own position.
 
-use std::sync::Arc;
-
 use roxmltree::Node;
 
 use crate::error::ArtifactError;
+use crate::preamble::{
+    ArtifactDocument, RootNamespace, parse_parameters, required_trimmed, trimmed,
+};
 use crate::span::Span;
-use crate::xml::{Ctx, Result, element_children, is_synapse_named, parse_document, text_of};
-use crate::{MAX_ARTIFACT_BYTES, SYNAPSE_NS};
+use crate::xml::{Ctx, Result};
 
 /// SYN:`message/store/impl/memory/InMemoryStore.java`.
 pub const IN_MEMORY_STORE_CLASS: &str =
@@ -180,26 +180,11 @@ pub fn parse_message_store(
     file_label: &str,
     xml: &str,
 ) -> std::result::Result<MessageStore, ArtifactError> {
-    let file: Arc<str> = Arc::from(file_label);
-    check_size(file_label, xml)?;
-    let doc = parse_document(&file, xml)?;
-    let ctx = Ctx {
-        file,
-        doc: &doc,
-        values: None,
-    };
-    let root = doc.root_element();
-    check_root(&ctx, root, "messageStore")?;
+    let doc = ArtifactDocument::parse(file_label, xml)?;
+    let (ctx, root) = doc.root("messageStore", RootNamespace::Synapse)?;
     // MessageStoreFactory: "Message Store name not specified".
-    let name = ctx
-        .required_attr(root, "name", "the message store's name")?
-        .trim()
-        .to_string();
-    let class = ctx
-        .attr(root, "class")
-        .map(str::trim)
-        .unwrap_or(IN_MEMORY_STORE_CLASS)
-        .to_string();
+    let name = required_trimmed(&ctx, root, "name", "the message store's name")?;
+    let class = trimmed(&ctx, root, "class").unwrap_or_else(|| IN_MEMORY_STORE_CLASS.to_string());
     let parameters = parse_parameters(&ctx, root)?;
     let kind = match class.as_str() {
         IN_MEMORY_STORE_CLASS => MessageStoreKind::InMemory,
@@ -240,7 +225,8 @@ fn param<'a>(params: &'a [StoreParameter], name: &str) -> Option<&'a StoreParame
         .filter(|p| !p.value.is_empty())
 }
 
-fn invalid_param(p: &StoreParameter, expected: &str) -> ArtifactError {
+/// The value of parameter `p` is not `expected`.
+pub(crate) fn invalid_param(p: &StoreParameter, expected: &str) -> ArtifactError {
     ArtifactError::InvalidValue {
         element: "parameter".into(),
         what: format!("parameter '{}'", p.name),
@@ -402,61 +388,6 @@ fn rabbitmq_settings(
         queue,
         routing_key,
     })
-}
-
-pub(crate) fn check_size(file_label: &str, xml: &str) -> Result<()> {
-    if xml.len() as u64 > MAX_ARTIFACT_BYTES {
-        return Err(ArtifactError::TooLarge {
-            size: xml.len() as u64,
-            limit: MAX_ARTIFACT_BYTES,
-            span: Span::whole_file(file_label),
-        });
-    }
-    Ok(())
-}
-
-pub(crate) fn check_root(ctx: &Ctx, root: Node, local: &str) -> Result<()> {
-    if root.tag_name().namespace() != Some(SYNAPSE_NS) || root.tag_name().name() != local {
-        return Err(ctx.invalid(
-            root,
-            format!(
-                "expected <{local} xmlns=\"{SYNAPSE_NS}\">, found <{}>",
-                root.tag_name().name()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// `<parameter name>` children (a `<description>` is skipped); a parameter taking its value from
-/// the registry (`key`) is refused.
-pub(crate) fn parse_parameters(ctx: &Ctx, root: Node) -> Result<Vec<StoreParameter>> {
-    let mut out = Vec::new();
-    for child in element_children(root) {
-        if is_synapse_named(child, "description") {
-            continue;
-        }
-        if !is_synapse_named(child, "parameter") {
-            return Err(ctx.unknown(child, root, "<parameter> or <description>"));
-        }
-        let name = ctx
-            .required_attr(child, "name", "the parameter's name")?
-            .trim()
-            .to_string();
-        if ctx.attr(child, "key").is_some() {
-            return Err(ctx.unsupported(
-                child,
-                format!("parameter '{name}' with a registry 'key'"),
-                "not supported yet: write the value inline",
-            ));
-        }
-        out.push(StoreParameter {
-            name,
-            value: text_of(child).trim().to_string(),
-            span: ctx.span(child),
-        });
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

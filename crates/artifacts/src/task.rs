@@ -9,14 +9,12 @@
 //! a bad expression is a deploy error naming the file and line; a property MessageInjector has no
 //! setter for is one too (MI's `PropertyHelper.setStaticProperty` fails the deployment).
 
-use std::sync::Arc;
-
 use roxmltree::Node;
 
 use crate::error::ArtifactError;
-use crate::message_store::{check_root, check_size};
+use crate::preamble::{ArtifactDocument, RootNamespace, required_trimmed, trimmed};
 use crate::span::Span;
-use crate::xml::{Ctx, element_children, is_synapse_named, parse_document, text_of};
+use crate::xml::{Ctx, element_children, is_synapse_named, text_of};
 
 /// SYN:`startup/tasks/MessageInjector.java`.
 pub const MESSAGE_INJECTOR_CLASS: &str = "org.apache.synapse.startup.tasks.MessageInjector";
@@ -222,24 +220,10 @@ impl Task {
 
 /// Parses a `tasks/*.xml` file.
 pub fn parse_task(file_label: &str, xml: &str) -> Result<Task, ArtifactError> {
-    let file: Arc<str> = Arc::from(file_label);
-    check_size(file_label, xml)?;
-    let doc = parse_document(&file, xml)?;
-    let ctx = Ctx {
-        file,
-        doc: &doc,
-        values: None,
-    };
-    let root = doc.root_element();
-    check_root(&ctx, root, "task")?;
-    let name = ctx
-        .required_attr(root, "name", "the task's name")?
-        .trim()
-        .to_string();
-    let class = ctx
-        .required_attr(root, "class", MESSAGE_INJECTOR_CLASS)?
-        .trim()
-        .to_string();
+    let doc = ArtifactDocument::parse(file_label, xml)?;
+    let (ctx, root) = doc.root("task", RootNamespace::Synapse)?;
+    let name = required_trimmed(&ctx, root, "name", "the task's name")?;
+    let class = required_trimmed(&ctx, root, "class", MESSAGE_INJECTOR_CLASS)?;
     if class != MESSAGE_INJECTOR_CLASS {
         return Err(ctx.unsupported(
             root,
@@ -247,10 +231,8 @@ pub fn parse_task(file_label: &str, xml: &str) -> Result<Task, ArtifactError> {
             "a custom Java task; only org.apache.synapse.startup.tasks.MessageInjector runs (see README \"Java class mediators and connectors\")",
         ));
     }
-    let group = ctx.attr(root, "group").map(|s| s.trim().to_string());
-    let pinned_servers = ctx
-        .attr(root, "pinnedServers")
-        .map(|s| s.trim().to_string());
+    let group = trimmed(&ctx, root, "group");
+    let pinned_servers = trimmed(&ctx, root, "pinnedServers");
     let mut trigger = None;
     let mut description = None;
     let mut properties = Vec::new();

@@ -15,6 +15,7 @@ pub const CHECKED_TABLES: &[&str] = &[
     "monitoring.jolokia",
     "keystore.primary",
     "truststore",
+    "console",
 ];
 // `management_api` and `internal_apis` are read but not checked: MI's own deployment-full.toml
 // repeats `[management_api.jwt_token_security_handler]`, which is an error in a checked table.
@@ -152,6 +153,8 @@ pub fn mi_keys_of_table(table: &str) -> &'static [&'static str] {
         ],
         // Conflux's own table beside [monitoring.jmx]: Basic auth of the Jolokia port.
         "monitoring.jolokia" => &["username", "password"],
+        // Conflux's own table: the web console.
+        "console" => &["enabled", "discovery", "peers", "fleet_token"],
         "monitoring.jmx" => &[
             "rmi_hostname",
             "rmi_registry_port",

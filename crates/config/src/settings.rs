@@ -197,6 +197,43 @@ pub struct TransportConfig {
     pub https_proxy: Option<OutboundProxy>,
     /// Limits on the clients of each pass-through listener.
     pub clients: ClientLimits,
+    /// `[transport] http1_engine`: which HTTP/1 server drives plain-HTTP pass-through client
+    /// connections (Conflux's own key; MI has no such choice).
+    pub http1_engine: Http1Engine,
+}
+
+/// `[transport] http1_engine`: the server that drives plain-HTTP/1 pass-through connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Http1Engine {
+    /// hyper's HTTP/1 server for every request (the default).
+    #[default]
+    Hyper,
+    /// Conflux's own HTTP/1 driver (`conflux_transport::h1`): requests whose route is a plain
+    /// forward go straight to the backend; every other request is handed to hyper.
+    Conflux,
+}
+
+/// Key of [`Http1Engine`] in deployment.toml.
+pub const HTTP1_ENGINE_KEY: &str = "transport.http1_engine";
+
+/// `[transport] http1_engine = "hyper" | "conflux"`.
+fn http1_engine(r: &mut Reader<'_>) -> Http1Engine {
+    let Some((value, origin)) = r.take(HTTP1_ENGINE_KEY) else {
+        return Http1Engine::default();
+    };
+    match &value {
+        Value::String(s) if s.trim().eq_ignore_ascii_case("hyper") => Http1Engine::Hyper,
+        Value::String(s) if s.trim().eq_ignore_ascii_case("conflux") => Http1Engine::Conflux,
+        _ => {
+            r.invalid(
+                HTTP1_ENGINE_KEY,
+                origin,
+                &value,
+                "\"hyper\" (the default) or \"conflux\"",
+            );
+            Http1Engine::default()
+        }
+    }
 }
 
 /// `[transport.http]` limits on clients of the pass-through listeners: MI's
@@ -394,6 +431,8 @@ pub struct Config {
     pub management_api: ManagementApiConfig,
     /// `[monitoring.jolokia]`: optional Basic auth of the Jolokia monitoring port.
     pub jolokia: JolokiaConfig,
+    /// `[console]`: the built-in web console (Conflux's own table).
+    pub console: ConsoleConfig,
     /// `[mediation]`'s JSON <-> XML settings.
     pub json: JsonConfig,
     pub properties: SystemProperties,
@@ -407,6 +446,124 @@ pub struct Config {
 /// MI's Prometheus handler class (`[[synapse_handlers]] class`), from MI's observability docs.
 pub const METRIC_HANDLER_CLASS: &str =
     "org.wso2.micro.integrator.observability.metric.handler.MetricHandler";
+
+/// `[console]` (Conflux's own table): the web console served under `/console/` where the
+/// Management API is served.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConsoleConfig {
+    /// `enabled` (default true).
+    pub enabled: bool,
+    /// `discovery` (default true): list the other instances running on this host.
+    pub discovery: bool,
+    /// `peers`: base URLs (`https://host:port`) of instances on other hosts (HTTPS only: the
+    /// console sends them the fleet token, or the caller's Bearer token).
+    pub peers: Vec<String>,
+    /// `fleet_token`: a secret shared by the instances of a fleet. It becomes this instance's
+    /// read-only fleet token and is what the console presents to `peers` (instead of forwarding
+    /// the caller's Bearer token, which another instance does not accept).
+    pub fleet_token: Option<String>,
+}
+
+impl std::fmt::Debug for ConsoleConfig {
+    // The fleet token stays out of logs and test output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleConfig")
+            .field("enabled", &self.enabled)
+            .field("discovery", &self.discovery)
+            .field("peers", &self.peers)
+            .field("fleet_token", &self.fleet_token.as_ref().map(|_| "(set)"))
+            .finish()
+    }
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            enabled: true,
+            discovery: true,
+            peers: Vec::new(),
+            fleet_token: None,
+        }
+    }
+}
+
+/// Fewest characters of `[console] fleet_token`.
+pub const MIN_FLEET_TOKEN_CHARS: usize = 16;
+
+/// Most characters of `[console] fleet_token` (it travels in a header).
+pub const MAX_FLEET_TOKEN_CHARS: usize = 256;
+
+/// Most `[console] peers`.
+pub const MAX_CONSOLE_PEERS: usize = 64;
+
+const CONSOLE_PEERS_EXPECTED: &str = "a list of at most 64 base URLs of other instances' Management API, e.g. [\"https://host-b:9164\"] (https://, host and port, no path: credentials are never sent over plain HTTP)";
+
+/// `[console] enabled`, `discovery`, `peers`, `fleet_token`.
+fn console(r: &mut Reader<'_>) -> ConsoleConfig {
+    let defaults = ConsoleConfig::default();
+    let mut config = ConsoleConfig {
+        enabled: r.boolean("console.enabled", defaults.enabled),
+        discovery: r.boolean("console.discovery", defaults.discovery),
+        peers: Vec::new(),
+        fleet_token: None,
+    };
+    let key = "console.fleet_token";
+    if let Some((value, origin)) = r.take(key) {
+        match &value {
+            Value::String(t)
+                if (MIN_FLEET_TOKEN_CHARS..=MAX_FLEET_TOKEN_CHARS).contains(&t.len())
+                    && t.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                config.fleet_token = Some(t.clone());
+            }
+            other => {
+                // Never echo a secret: say what was found, not the text.
+                let found = match other {
+                    Value::String(t) => format!("(hidden, {} characters)", t.chars().count()),
+                    v => v.display(),
+                };
+                r.errors.push(ConfigError::InvalidValue {
+                    key: display_key(key),
+                    origin,
+                    value: found,
+                    expected: format!(
+                        "a shared secret of {MIN_FLEET_TOKEN_CHARS} to {MAX_FLEET_TOKEN_CHARS} visible ASCII characters (no spaces), the same on every instance of the fleet"
+                    ),
+                });
+            }
+        }
+    }
+    let key = "console.peers";
+    if let Some((value, origin)) = r.take(key) {
+        let peers: Option<Vec<String>> = match &value {
+            Value::Array(items) if items.len() <= MAX_CONSOLE_PEERS => items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => console_peer(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        };
+        match peers {
+            Some(peers) => config.peers = peers,
+            None => r.invalid(key, origin, &value, CONSOLE_PEERS_EXPECTED),
+        }
+    }
+    config
+}
+
+/// A peer's base URL without a trailing `/`, when it is `https://host:port` with nothing after.
+fn console_peer(text: &str) -> Option<String> {
+    let url = text.trim().trim_end_matches('/');
+    let rest = url.strip_prefix("https://")?;
+    let (host, port) = rest.rsplit_once(':')?;
+    let host_ok = !host.is_empty()
+        && !host.contains(['/', '?', '#', '@', ' '])
+        && (!host.contains(':') || (host.starts_with('[') && host.ends_with(']')));
+    let port_ok = port.parse::<u16>().is_ok_and(|p| p > 0);
+    (host_ok && port_ok).then(|| url.to_string())
+}
 
 /// `[monitoring.jolokia] username` / `password` (a Conflux table beside MI's `[monitoring.jmx]`):
 /// when both are set, the monitoring port requires HTTP Basic auth with them.
@@ -608,6 +765,7 @@ pub fn from_document(
         http_proxy: http_proxy(&mut r, ""),
         https_proxy: http_proxy(&mut r, "secured_"),
         clients: client_limits(&mut r),
+        http1_engine: http1_engine(&mut r),
     };
 
     let keystore_password = r
@@ -655,6 +813,7 @@ pub fn from_document(
     let hot_deployment = r.boolean("server.hot_deployment", DEFAULT_HOT_DEPLOYMENT);
 
     let management_api = management_api(&mut r);
+    let console = console(&mut r);
     let json = json_config(&mut r);
     let _ = r.take(crate::datasource::DATASOURCE_KEY);
     let datasources = crate::datasource::read(document).unwrap_or_else(|e| {
@@ -701,6 +860,7 @@ pub fn from_document(
             hot_deployment,
             management_api,
             jolokia,
+            console,
             json,
             properties,
             warnings,
@@ -1499,6 +1659,28 @@ mod tests {
 
     // MI: the system property wins outright over [server] offset (core Activator).
     #[test]
+    fn http1_engine_defaults_to_hyper_and_rejects_other_names_with_its_line() {
+        let c = load_text("", &[]).unwrap();
+        assert_eq!(c.transport.http1_engine, Http1Engine::Hyper);
+        let c = load_text("[transport]\nhttp1_engine = \"conflux\"\n", &[]).unwrap();
+        assert_eq!(c.transport.http1_engine, Http1Engine::Conflux);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let c = load_text("[transport]\nhttp1_engine = \"hyper\"\n", &[]).unwrap();
+        assert_eq!(c.transport.http1_engine, Http1Engine::Hyper);
+        for bad in ["\"nginx\"", "1", "true"] {
+            let err = load_text(&format!("[transport]\nhttp1_engine = {bad}\n"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("http1_engine")
+                    && err.contains("deployment.toml:2")
+                    && err.contains("\"conflux\""),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
     fn message_size_validation_is_off_by_default_and_read_with_its_line() {
         let c = load_text("", &[]).unwrap();
         assert_eq!(c.transport.max_request_bytes, None);
@@ -1753,6 +1935,71 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("user.password"), "{err}");
+    }
+
+    #[test]
+    fn console_keys_are_read_and_checked() {
+        let c = load_text("", &[]).unwrap();
+        assert_eq!(c.console, ConsoleConfig::default());
+        assert!(c.console.enabled && c.console.discovery && c.console.peers.is_empty());
+        let c = load_text(
+            "[console]\nenabled = \"false\"\ndiscovery = false\npeers = [\"https://b.example:9164/\", \"https://[::1]:9164\"]\n",
+            &[],
+        )
+        .unwrap();
+        assert!(!c.console.enabled && !c.console.discovery);
+        assert_eq!(
+            c.console.peers,
+            ["https://b.example:9164", "https://[::1]:9164"]
+        );
+        for bad in [
+            "peers = \"https://b:9164\"",
+            "peers = [\"ftp://b:21\"]",
+            "peers = [\"http://b:9191\"]",
+            "peers = [\"https://b\"]",
+            "peers = [\"https://b:9164/management\"]",
+            "peers = [\"https://b:0\"]",
+            "peers = [1]",
+            "enabled = \"yes\"",
+        ] {
+            let err = load_text(&format!("[console]\n{bad}\n"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("[console] "), "{bad}: {err}");
+            assert!(err.contains("deployment.toml:2"), "{bad}: {err}");
+        }
+        // Limit + 1 peers.
+        let many: Vec<String> = (0..=MAX_CONSOLE_PEERS)
+            .map(|i| format!("\"https://h{i}:9164\""))
+            .collect();
+        let text = format!("[console]\npeers = [{}]\n", many.join(", "));
+        assert!(load_text(&text, &[]).is_err());
+        let text = format!("[console]\npeers = [{}]\n", many[1..].join(", "));
+        assert_eq!(
+            load_text(&text, &[]).unwrap().console.peers.len(),
+            MAX_CONSOLE_PEERS
+        );
+        let c = load_text("[console]\nfleet_token = \"0123456789abcdef\"\n", &[]).unwrap();
+        assert_eq!(c.console.fleet_token.as_deref(), Some("0123456789abcdef"));
+        assert!(!format!("{:?}", c.console).contains("0123456789abcdef"));
+        for bad in ["\"0123456789abcde\"", "\"0123456789 abcdef\"", "42"] {
+            let err = load_text(&format!("[console]\nfleet_token = {bad}\n"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("[console] fleet_token"), "{err}");
+            assert!(
+                !err.contains("0123456789"),
+                "the secret is not echoed: {err}"
+            );
+        }
+        let c = load_text("[console]\nenable = true\n", &[]).unwrap();
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.to_string().contains("[console] enable")),
+            "{:?}",
+            c.warnings
+        );
     }
 
     #[test]

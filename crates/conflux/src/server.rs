@@ -115,6 +115,8 @@ async fn run_async(
     let snapshot = crate::deploy::snapshot(&mut deployer, &config, None);
     crate::hot_deploy::log_snapshot(&snapshot, None);
     tracing::info!(target: "conflux::deployer", "{}", snapshot.summary());
+    // The console's fleet pins this certificate's fingerprint.
+    let console_certificate = own_certificate.clone();
     let client = match backend_client(&config, own_certificate) {
         Ok(client) => client,
         Err(e) => {
@@ -192,16 +194,32 @@ async fn run_async(
         config.hot_deployment && !matches!(origin, crate::deploy::Origin::CApp(_)),
         conflux_deployer::watch::DEFAULT_DEBOUNCE,
     );
+    let mut console = None;
     if let Some(management) =
         crate::management::management_api(&config, status.clone(), live.clone(), log_levels.clone())
     {
         let trigger = trigger.clone();
-        internal =
-            internal.with_management(management.with_redeploy(Arc::new(move || trigger.fire())));
+        let management = management.with_redeploy(Arc::new(move || trigger.fire()));
+        console = crate::management::console(
+            &config,
+            &management,
+            live.clone(),
+            observed.clone(),
+            console_certificate,
+        );
+        if let Some(console) = &console {
+            internal = internal.with_console(console.clone());
+        }
+        internal = internal.with_management(management);
     }
     let mut monitoring = Monitoring::new(status.clone()).with_observed(observed.clone());
     if let Some((user, password)) = config.jolokia.credentials.clone() {
         monitoring = monitoring.with_basic_auth(user, password);
+    }
+    if config.transport.http1_engine == conflux_config::settings::Http1Engine::Conflux {
+        // The engine (conflux_transport::h1) is built and tested in the transport crate; the
+        // router that tells it which deployed routes are direct forwards is not written yet.
+        tracing::warn!(target: LOG, "[transport] http1_engine = \"conflux\": no deployment router is available yet; the pass-through listeners use hyper");
     }
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -302,6 +320,22 @@ async fn run_async(
     }
 
     status.set_started();
+    if let Some(console) = &console {
+        // The traffic history for the console's charts, from the same counters as Prometheus.
+        if let Some(observed) = console.observed() {
+            tracker.spawn(
+                console
+                    .traffic()
+                    .run(observed, shutdown.clone().cancelled_owned()),
+            );
+        }
+        // Other instances on this host find this one from now on.
+        if let Some(fleet) = console.fleet()
+            && let Err(e) = fleet.register()
+        {
+            tracing::warn!(target: "conflux::console", "{e}");
+        }
+    }
     // Scheduled tasks fire from now on (MI's ntask starts them on completedServerStartup).
     messaging.started();
     tracing::info!(target: LOG, "Conflux started in {} ms", started.elapsed().as_millis());
@@ -309,6 +343,9 @@ async fn run_async(
     let signal = wait_for_stop_signal().await;
     tracing::info!(target: LOG, "Received {signal}: no longer accepting connections; draining in-flight requests (up to {} s)", DRAIN_TIMEOUT.as_secs());
     shutdown.cancel();
+    if let Some(fleet) = console.as_ref().and_then(|c| c.fleet()) {
+        fleet.shutdown();
+    }
     messaging.shutdown();
     tracker.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())

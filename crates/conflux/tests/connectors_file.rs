@@ -40,137 +40,135 @@ fn resource(method: &str, template: &str, body: &str) -> String {
     )
 }
 
-fn files_api() -> String {
-    let resources = [
-        resource(
-            "POST",
-            "/write",
-            r#"<file.write configKey="Local">
-    <filePath>/notes/a.txt</filePath>
-    <contentOrExpression>${payload.text}</contentOrExpression>
-    <responseVariable>w</responseVariable>
-    <overwriteBody>true</overwriteBody>
-  </file.write>"#,
-        ),
-        resource(
-            "POST",
-            "/append",
-            r#"<file.write configKey="Local">
-    <filePath>notes/a.txt</filePath>
-    <contentOrExpression>${payload.text}</contentOrExpression>
-    <writeMode>Append</writeMode>
-    <appendNewLine>true</appendNewLine>
-    <responseVariable>w</responseVariable>
-    <overwriteBody>true</overwriteBody>
-  </file.write>"#,
-        ),
-        resource(
-            "POST",
-            "/body",
-            r#"<file.write configKey="Local">
-    <filePath>notes/b.json</filePath>
-    <responseVariable>w</responseVariable>
-    <overwriteBody>true</overwriteBody>
-  </file.write>"#,
-        ),
-        resource(
-            "GET",
-            "/read",
-            r#"<file.read configKey="Local">
-    <path>notes/a.txt</path>
-    <contentType>text/plain</contentType>
-    <responseVariable>r</responseVariable>
-    <overwriteBody>true</overwriteBody>
-  </file.read>"#,
-        ),
-        resource(
-            "GET",
-            "/meta",
-            r#"<file.read configKey="Local">
-    <path>notes/b.json</path>
-    <responseVariable>r</responseVariable>
-  </file.read>
-  <payloadFactory media-type="json"><format>{"name":"${vars.r.attributes.FILE_NAME}","size":"${vars.r.attributes.FILE_SIZE}","id":${vars.r.payload.id}}</format></payloadFactory>"#,
-        ),
-        resource(
-            "GET",
-            "/list",
-            r#"<file.listFiles configKey="Local">
-    <directoryPath>notes</directoryPath>
-    <matchingPattern>.*\.(txt|json)</matchingPattern>
-    <responseVariable>l</responseVariable>
-    <overwriteBody>true</overwriteBody>
-  </file.listFiles>"#,
-        ),
-        resource(
-            "POST",
-            "/move",
-            r#"<file.move configKey="Local">
-    <sourcePath>notes/a.txt</sourcePath>
-    <targetPath>archive/2024</targetPath>
-    <createParentDirectories>true</createParentDirectories>
-    <responseVariable>m</responseVariable>
-    <overwriteBody>true</overwriteBody>
-  </file.move>"#,
-        ),
-        resource(
-            "POST",
-            "/copy",
-            r#"<file.copy configKey="Local">
-    <sourcePath>notes/b.json</sourcePath>
-    <targetPath>archive/2024</targetPath>
-    <responseVariable>c</responseVariable>
-    <overwriteBody>true</overwriteBody>
-  </file.copy>"#,
-        ),
-        resource(
-            "POST",
-            "/rename",
-            r#"<file.rename configKey="Local">
-    <path>archive/2024/b.json</path>
-    <renameTo>b-copy.json</renameTo>
-    <responseVariable>n</responseVariable>
-    <overwriteBody>true</overwriteBody>
-  </file.rename>"#,
-        ),
-        resource(
-            "GET",
-            "/exists",
-            r#"<file.checkExist configKey="Local">
-    <path>archive/2024/a.txt</path>
-    <responseVariable>e</responseVariable>
-    <overwriteBody>true</overwriteBody>
-  </file.checkExist>"#,
-        ),
-        resource(
-            "DELETE",
-            "/archive",
-            r#"<file.delete configKey="Local">
-    <path>archive</path>
-    <responseVariable>d</responseVariable>
-    <overwriteBody>true</overwriteBody>
-  </file.delete>"#,
-        ),
-        resource(
-            "GET",
-            "/escape",
-            r#"<file.read configKey="Local">
-    <path>../outside.txt</path>
-    <responseVariable>r</responseVariable>
-  </file.read>"#,
-        ),
-    ];
-    api("Files", "/files", &resources.join("\n"))
+/// `<file.<operation> configKey="Local">` with these parameters, its result in variable `var`.
+fn file_op(operation: &str, params: &[(&str, &str)], var: &str) -> String {
+    let params: String = params
+        .iter()
+        .map(|(name, value)| format!("\n    <{name}>{value}</{name}>"))
+        .collect();
+    format!(
+        r#"<file.{operation} configKey="Local">{params}
+    <responseVariable>{var}</responseVariable>
+  </file.{operation}>"#
+    )
 }
 
-fn post_json(port: u16, path: &str, body: &str) -> HttpResponse {
-    request(
-        "POST",
-        port,
-        path,
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    )
+/// The API: one resource a row, each one operation that answers with its result
+/// (`overwriteBody`), but for `/meta` and `/escape`.
+fn files_api() -> String {
+    const OVERWRITE: (&str, &str) = ("overwriteBody", "true");
+    let content = ("contentOrExpression", "${payload.text}");
+    // (method, uri-template, operation, parameters)
+    let rows = [
+        (
+            "POST",
+            "/write",
+            "write",
+            vec![("filePath", "/notes/a.txt"), content, OVERWRITE],
+        ),
+        (
+            "POST",
+            "/append",
+            "write",
+            vec![
+                ("filePath", "notes/a.txt"),
+                content,
+                ("writeMode", "Append"),
+                ("appendNewLine", "true"),
+                OVERWRITE,
+            ],
+        ),
+        (
+            "POST",
+            "/body",
+            "write",
+            vec![("filePath", "notes/b.json"), OVERWRITE],
+        ),
+        (
+            "GET",
+            "/read",
+            "read",
+            vec![
+                ("path", "notes/a.txt"),
+                ("contentType", "text/plain"),
+                OVERWRITE,
+            ],
+        ),
+        (
+            "GET",
+            "/list",
+            "listFiles",
+            vec![
+                ("directoryPath", "notes"),
+                ("matchingPattern", r".*\.(txt|json)"),
+                OVERWRITE,
+            ],
+        ),
+        (
+            "POST",
+            "/move",
+            "move",
+            vec![
+                ("sourcePath", "notes/a.txt"),
+                ("targetPath", "archive/2024"),
+                ("createParentDirectories", "true"),
+                OVERWRITE,
+            ],
+        ),
+        (
+            "POST",
+            "/copy",
+            "copy",
+            vec![
+                ("sourcePath", "notes/b.json"),
+                ("targetPath", "archive/2024"),
+                OVERWRITE,
+            ],
+        ),
+        (
+            "POST",
+            "/rename",
+            "rename",
+            vec![
+                ("path", "archive/2024/b.json"),
+                ("renameTo", "b-copy.json"),
+                OVERWRITE,
+            ],
+        ),
+        (
+            "GET",
+            "/exists",
+            "checkExist",
+            vec![("path", "archive/2024/a.txt"), OVERWRITE],
+        ),
+        (
+            "DELETE",
+            "/archive",
+            "delete",
+            vec![("path", "archive"), OVERWRITE],
+        ),
+    ];
+    let mut resources: Vec<String> = rows
+        .iter()
+        .map(|(method, template, operation, params)| {
+            resource(method, template, &file_op(operation, params, "v"))
+        })
+        .collect();
+    resources.push(resource(
+        "GET",
+        "/meta",
+        &format!(
+            r#"{}
+  <payloadFactory media-type="json"><format>{{"name":"${{vars.r.attributes.FILE_NAME}}","size":"${{vars.r.attributes.FILE_SIZE}}","id":${{vars.r.payload.id}}}}</format></payloadFactory>"#,
+            file_op("read", &[("path", "notes/b.json")], "r")
+        ),
+    ));
+    resources.push(resource(
+        "GET",
+        "/escape",
+        &file_op("read", &[("path", "../outside.txt")], "r"),
+    ));
+    api("Files", "/files", &resources.join("\n"))
 }
 
 #[test]
@@ -187,18 +185,90 @@ fn an_api_writes_reads_lists_moves_and_deletes_files() {
     let server = start(&home);
     let port = server.port(8280);
 
-    let r = post_json(port, "/files/write", r#"{"text":"hello"}"#);
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.text(), r#"{"success":true,"writtenBytes":5}"#);
-    let r = post_json(port, "/files/append", r#"{"text":" world"}"#);
-    assert_eq!(r.text(), r#"{"success":true,"writtenBytes":7}"#);
+    let call = |method: &str, path: &str, body: &str| {
+        let json = [("Content-Type", "application/json")];
+        let headers: &[(&str, &str)] = if body.is_empty() { &[] } else { &json };
+        let r = request(
+            method,
+            port,
+            &format!("/files{path}"),
+            headers,
+            body.as_bytes(),
+        );
+        (r.status, r.text())
+    };
+    // (method, path, JSON body, status, answer or the start of the fault's)
+    let writes = [
+        (
+            "POST",
+            "/write",
+            r#"{"text":"hello"}"#,
+            200,
+            r#"{"success":true,"writtenBytes":5}"#,
+        ),
+        (
+            "POST",
+            "/append",
+            r#"{"text":" world"}"#,
+            200,
+            r#"{"success":true,"writtenBytes":7}"#,
+        ),
+        // No content: the message body is written.
+        (
+            "POST",
+            "/body",
+            r#"{"id":42}"#,
+            200,
+            r#"{"success":true,"writtenBytes":9}"#,
+        ),
+    ];
+    let moves = [
+        (
+            "GET",
+            "/list",
+            "",
+            200,
+            r#"{"success":true,"directory":{"name":"notes","file":["a.txt","b.json"]}}"#,
+        ),
+        ("POST", "/move", "{}", 200, r#"{"success":true}"#),
+        (
+            "GET",
+            "/exists",
+            "",
+            200,
+            r#"{"success":true,"fileExists":true}"#,
+        ),
+        ("POST", "/copy", "{}", 200, r#"{"success":true}"#),
+        // Copying again without overwrite: FILE_ALREADY_EXISTS.
+        ("POST", "/copy", "{}", 500, "700103|"),
+        ("POST", "/rename", "{}", 200, r#"{"success":true}"#),
+    ];
+    let deletes = [
+        // archive, archive/2024 and its two files.
+        (
+            "DELETE",
+            "/archive",
+            "",
+            200,
+            r#"{"success":true,"numOfDeletedFiles":4}"#,
+        ),
+    ];
+    let steps = |table: &[(&str, &str, &str, u16, &str)]| {
+        for (method, path, body, status, want) in table {
+            let (got_status, text) = call(method, path, body);
+            assert_eq!(got_status, *status, "{method} {path}: {text}");
+            if *status == 200 {
+                assert_eq!(text, *want, "{method} {path}");
+            } else {
+                assert!(text.starts_with(want), "{method} {path}: {text}");
+            }
+        }
+    };
+    steps(&writes);
     assert_eq!(
         std::fs::read_to_string(dir.join("notes/a.txt")).unwrap(),
         "hello world\n"
     );
-    // No content: the message body is written.
-    let r = post_json(port, "/files/body", r#"{"id":42}"#);
-    assert_eq!(r.text(), r#"{"success":true,"writtenBytes":9}"#);
 
     let r = get(port, "/files/read");
     assert_eq!(r.status, 200);
@@ -216,30 +286,10 @@ fn an_api_writes_reads_lists_moves_and_deletes_files() {
         serde_json::json!({"name": "b.json", "size": "9", "id": 42})
     );
 
-    let r = get(port, "/files/list");
-    assert_eq!(
-        r.text(),
-        r#"{"success":true,"directory":{"name":"notes","file":["a.txt","b.json"]}}"#
-    );
-
-    let r = post_json(port, "/files/move", "{}");
-    assert_eq!(r.text(), r#"{"success":true}"#);
+    steps(&moves);
     assert!(!dir.join("notes/a.txt").exists());
-    let r = get(port, "/files/exists");
-    assert_eq!(r.text(), r#"{"success":true,"fileExists":true}"#);
-    let r = post_json(port, "/files/copy", "{}");
-    assert_eq!(r.text(), r#"{"success":true}"#);
-    // Copying again without overwrite: FILE_ALREADY_EXISTS.
-    let r = post_json(port, "/files/copy", "{}");
-    assert_eq!(r.status, 500);
-    assert!(r.text().starts_with("700103|"), "{}", r.text());
-    let r = post_json(port, "/files/rename", "{}");
-    assert_eq!(r.text(), r#"{"success":true}"#);
     assert!(dir.join("archive/2024/b-copy.json").is_file());
-
-    // archive, archive/2024 and its two files.
-    let r = request("DELETE", port, "/files/archive", &[], b"");
-    assert_eq!(r.text(), r#"{"success":true,"numOfDeletedFiles":4}"#);
+    steps(&deletes);
     assert!(!dir.join("archive").exists());
 
     let r = get(port, "/files/escape");

@@ -12,8 +12,11 @@
 
 mod support;
 
+use std::time::Duration;
+
+use conflux_dataservices::db::testing::Kind;
 use support::backend::request;
-use support::capp::wait_for;
+use support::db::{Backend, sqlite_in_home, wait_for_get};
 use support::*;
 
 const DBS: &str = r#"<data name="EmpService" transports="http https">
@@ -86,31 +89,14 @@ fn home() -> Home {
         "repository/deployment/server/dataservices/Broken.dbs",
         "<data name=\"Broken\"><query id=\"q\"><sql>SELECT 1</sql></query><nonsense/></data>",
     );
-    std::fs::create_dir_all(home.path().join("db")).expect("db dir");
-    let url = format!("jdbc:sqlite:{}", home.path().join("db/emp.db").display());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        use conflux_dataservices::db::{DataSource, DataSourceConfig};
-        let (cfg, _) =
-            DataSourceConfig::from_properties([("url", url.as_str())], None).expect("config");
-        let ds = DataSource::connect(cfg).await.expect("sqlite");
-        ds.update(
+    sqlite_in_home(
+        home.path(),
+        "emp.db",
+        &[
             "CREATE TABLE employees (id INTEGER PRIMARY KEY, name TEXT NOT NULL, salary REAL)",
-            &[],
-        )
-        .await
-        .expect("create");
-        ds.update(
             "INSERT INTO employees VALUES (1, 'Ann', 1500.0), (2, 'Bob', NULL)",
-            &[],
-        )
-        .await
-        .expect("insert");
-        ds.close().await;
-    });
+        ],
+    );
     home
 }
 
@@ -258,17 +244,11 @@ fn a_dbs_file_dropped_in_is_hot_deployed() {
         &DBS.replace("name=\"EmpService\"", "name=\"Second\""),
     );
     let want = r#"<Count xmlns="http://ws.wso2.org/dataservice"><n>2</n></Count>"#;
-    wait_for(
-        "GET /services/Second/count",
-        std::time::Duration::from_secs(30),
-        || {
-            let r = get(port, "/services/Second/count");
-            if r.status == 200 && r.text() == want {
-                Ok(())
-            } else {
-                Err(format!("{} {}", r.status, r.text()))
-            }
-        },
+    wait_for_get(
+        Duration::from_secs(30),
+        port,
+        "/services/Second/count",
+        |r| r.status == 200 && r.text() == want,
     );
 }
 
@@ -427,80 +407,17 @@ const STAFF_DBS: &str = r#"<data name="Staff" enableBatchRequests="true" enableB
    </resource>
 </data>"#;
 
-/// Where the scenario's data lives.
-enum Backend {
-    Sqlite,
-    Server {
-        server: conflux_dataservices::db::testing::DbServer,
-        driver: &'static str,
-    },
-}
-
-impl Backend {
-    fn start(kind: conflux_dataservices::db::testing::Kind) -> Option<Backend> {
-        use conflux_dataservices::db::testing::{DbServer, Kind};
-        match DbServer::start(kind) {
-            Ok(server) => Some(Backend::Server {
-                server,
-                driver: match kind {
-                    Kind::Postgres => "org.postgresql.Driver",
-                    Kind::MariaDb => "org.mariadb.jdbc.Driver",
-                },
-            }),
-            Err(skip) => {
-                eprintln!("skipped: {skip}");
-                None
-            }
-        }
-    }
-
-    /// The JDBC URL the service uses (SQLite: relative to the home) and the one the test sets
-    /// the tables up with.
-    fn urls(&self, home: &Home) -> (String, String) {
-        match self {
-            Backend::Sqlite => (
-                "jdbc:sqlite:db/staff.db".to_string(),
-                format!("jdbc:sqlite:{}", home.path().join("db/staff.db").display()),
-            ),
-            Backend::Server { server, .. } => {
-                let url = server.db().url;
-                (url.clone(), url)
-            }
-        }
-    }
-
-    fn driver(&self) -> &'static str {
-        match self {
-            Backend::Sqlite => "org.sqlite.JDBC",
-            Backend::Server { driver, .. } => driver,
-        }
-    }
-}
-
-/// Creates and fills `departments` and `employees`.
-fn create_tables(url: &str, double: &str) {
-    use conflux_dataservices::db::{DataSource, DataSourceConfig};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let ds = DataSource::connect(DataSourceConfig::new(url.to_string()))
-            .await
-            .expect("connect");
-        for sql in [
-            "CREATE TABLE departments (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)".to_string(),
-            format!(
-                "CREATE TABLE employees (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, salary {double}, dept_id INTEGER)"
-            ),
-            "INSERT INTO departments VALUES (1, 'R&D'), (2, 'Sales')".to_string(),
-            "INSERT INTO employees VALUES (1, 'Ann', 1500.0, 1), (2, 'Bob', NULL, 1), (3, 'Cy', 900.5, 2)"
-                .to_string(),
-        ] {
-            ds.update(&sql, &[]).await.expect(&sql);
-        }
-        ds.close().await;
-    });
+/// The statements that create and fill `departments` and `employees`.
+fn tables(double: &str) -> [String; 4] {
+    [
+        "CREATE TABLE departments (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)".to_string(),
+        format!(
+            "CREATE TABLE employees (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, salary {double}, dept_id INTEGER)"
+        ),
+        "INSERT INTO departments VALUES (1, 'R&D'), (2, 'Sales')".to_string(),
+        "INSERT INTO employees VALUES (1, 'Ann', 1500.0, 1), (2, 'Bob', NULL, 1), (3, 'Cy', 900.5, 2)"
+            .to_string(),
+    ]
 }
 
 const NS: &str = "http://ws.wso2.org/dataservice";
@@ -536,11 +453,11 @@ fn assert_fault(r: &support::HttpResponse, code: &str) -> String {
 }
 
 /// Every case of issue 16's list on one database, through the binary.
-fn scenario(mut backend: Backend, double: &str) {
+fn scenario(mut backend: Backend) {
     let home = Home::new("[server]\nhostname = \"localhost\"\n");
     std::fs::create_dir_all(home.path().join("db")).expect("db dir");
-    let (service_url, setup_url) = backend.urls(&home);
-    create_tables(&setup_url, double);
+    let (service_url, setup_url) = backend.urls(&home, "staff.db", true);
+    support::db::execute(&setup_url, &tables(backend.double()));
     home.write(
         "repository/deployment/server/dataservices/Staff.dbs",
         &STAFF_DBS
@@ -810,7 +727,7 @@ fn scenario(mut backend: Backend, double: &str) {
     count_is(port, 6);
 
     // The database goes away: MI's DATABASE_ERROR fault; then it comes back.
-    if let Backend::Server { server: db, .. } = &mut backend {
+    if let Some(db) = backend.own_server() {
         db.stop();
         // The first request may meet a pooled connection the server cut (a statement error);
         // after that the pool cannot connect.
@@ -821,17 +738,12 @@ fn scenario(mut backend: Backend, double: &str) {
         assert!(body.contains("Error in opening DBMS connection."), "{body}");
         db.restart().expect("restart");
         let want = xml(ann);
-        wait_for(
-            "the service after the database is back",
-            std::time::Duration::from_secs(60),
-            || {
-                let r = get(port, "/services/Staff/employee/1");
-                if r.status == 200 && r.text() == want {
-                    Ok(())
-                } else {
-                    Err(format!("{} {}", r.status, r.text()))
-                }
-            },
+        // The service after the database is back.
+        wait_for_get(
+            Duration::from_secs(60),
+            port,
+            "/services/Staff/employee/1",
+            |r| r.status == 200 && r.text() == want,
         );
         count_is(port, 6);
     }
@@ -839,20 +751,20 @@ fn scenario(mut backend: Backend, double: &str) {
 
 #[test]
 fn sqlite_runs_the_whole_scenario() {
-    scenario(Backend::Sqlite, "REAL");
+    scenario(Backend::Sqlite);
 }
 
 #[test]
 fn postgres_runs_the_whole_scenario_and_survives_an_outage() {
-    if let Some(backend) = Backend::start(conflux_dataservices::db::testing::Kind::Postgres) {
-        scenario(backend, "DOUBLE PRECISION");
+    if let Some(backend) = Backend::own(Kind::Postgres) {
+        scenario(backend);
     }
 }
 
 #[test]
 fn mariadb_runs_the_whole_scenario_and_survives_an_outage() {
-    if let Some(backend) = Backend::start(conflux_dataservices::db::testing::Kind::MariaDb) {
-        scenario(backend, "DOUBLE");
+    if let Some(backend) = Backend::own(Kind::MariaDb) {
+        scenario(backend);
     }
 }
 

@@ -17,34 +17,21 @@ use std::time::Duration;
 
 use support::backend::request;
 use support::capp::*;
+use support::db::{sqlite_in_home, wait_for_get};
 use support::*;
 
 const DS_NS: &str = "http://ws.wso2.org/dataservice";
 
 /// A shop database at `<home>/db/shop.db` with two items.
 fn shop_db(home: &Path) {
-    std::fs::create_dir_all(home.join("db")).expect("db dir");
-    let url = format!("jdbc:sqlite:{}", home.join("db/shop.db").display());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        use conflux_dataservices::db::{DataSource, DataSourceConfig};
-        let (cfg, _) =
-            DataSourceConfig::from_properties([("url", url.as_str())], None).expect("config");
-        let ds = DataSource::connect(cfg).await.expect("sqlite");
-        ds.update(
+    sqlite_in_home(
+        home,
+        "shop.db",
+        &[
             "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
-            &[],
-        )
-        .await
-        .expect("create");
-        ds.update("INSERT INTO items VALUES (1, 'pen'), (2, 'ink')", &[])
-            .await
-            .expect("insert");
-        ds.close().await;
-    });
+            "INSERT INTO items VALUES (1, 'pen'), (2, 'ink')",
+        ],
+    );
 }
 
 /// A `<datasource>` definition (the shape of MI's CarbonDataSourceTestCase.car) on `url`.
@@ -136,6 +123,12 @@ fn notes(rows: &[(u32, &str)]) -> String {
     } else {
         format!(r#"<Notes xmlns="{DS_NS}">{body}</Notes>"#)
     }
+}
+
+/// `GET notes` of service `name` lists these rows.
+fn assert_notes(port: u16, name: &str, rows: &[(u32, &str)]) {
+    let r = get(port, &format!("/services/{name}/notes"));
+    assert_eq!(r.text(), notes(rows), "{name}");
 }
 
 /// `POST init` then one note, on service `name`.
@@ -273,10 +266,7 @@ fn hot_redeploy_keeps_the_pools_of_what_did_not_change() {
     let port = server.port(HTTP);
     init_and_add(port, "Shared", 1, "kept");
     init_and_add(port, "Own", 7, "mine");
-    assert_eq!(
-        get(port, "/services/Shared/notes").text(),
-        notes(&[(1, "kept")])
-    );
+    assert_notes(port, "Shared", &[(1, "kept")]);
 
     // An unrelated change: both pools carry over.
     let before = redeploys(&server);
@@ -289,14 +279,8 @@ fn hot_redeploy_keeps_the_pools_of_what_did_not_change() {
         ),
     );
     wait_for_redeploy(&server, before);
-    assert_eq!(
-        get(port, "/services/Shared/notes").text(),
-        notes(&[(1, "kept")])
-    );
-    assert_eq!(
-        get(port, "/services/Own/notes").text(),
-        notes(&[(7, "mine")])
-    );
+    assert_notes(port, "Shared", &[(1, "kept")]);
+    assert_notes(port, "Own", &[(7, "mine")]);
 
     // Own.dbs changes (a comment only: the file is what counts, as MI redeploys a changed file):
     // a new pool, so a new (empty) in-memory database; Shared keeps MemDB.
@@ -306,35 +290,21 @@ fn hot_redeploy_keeps_the_pools_of_what_did_not_change() {
         &format!("<!-- v2 -->\n{}", notes_dbs("Own", own)),
     );
     wait_for_redeploy(&server, before);
-    wait_for("Own on a new pool", CHANGE_TIMEOUT, || {
-        let r = get(port, "/services/Own/notes");
-        if r.status == 500 && r.text().contains("notes") {
-            Ok(())
-        } else {
-            Err(format!("{} {}", r.status, r.text()))
-        }
+    // On a new pool: the table is not there.
+    wait_for_get(CHANGE_TIMEOUT, port, "/services/Own/notes", |r| {
+        r.status == 500 && r.text().contains("notes")
     });
     init_and_add(port, "Own", 8, "fresh");
-    assert_eq!(
-        get(port, "/services/Own/notes").text(),
-        notes(&[(8, "fresh")])
-    );
-    assert_eq!(
-        get(port, "/services/Shared/notes").text(),
-        notes(&[(1, "kept")])
-    );
+    assert_notes(port, "Own", &[(8, "fresh")]);
+    assert_notes(port, "Shared", &[(1, "kept")]);
 
     // Removing the file undeploys the service.
     let before = redeploys(&server);
     std::fs::remove_file(dataservices(&home).join("Own.dbs")).expect("remove");
     wait_for_redeploy(&server, before);
-    wait_for("Own undeployed", CHANGE_TIMEOUT, || {
-        let r = get(port, "/services/Own/notes");
-        if r.status != 200 && r.status != 500 {
-            Ok(())
-        } else {
-            Err(format!("{} {}", r.status, r.text()))
-        }
+    // Undeployed.
+    wait_for_get(CHANGE_TIMEOUT, port, "/services/Own/notes", |r| {
+        r.status != 200 && r.status != 500
     });
 }
 
@@ -543,10 +513,7 @@ fn a_vault_lookup_password_resolves_from_secrets() {
     let server = start(&home);
     let port = server.port(HTTP);
     init_and_add(port, "Vaulted", 1, "sealed");
-    assert_eq!(
-        get(port, "/services/Vaulted/notes").text(),
-        notes(&[(1, "sealed")])
-    );
+    assert_notes(port, "Vaulted", &[(1, "sealed")]);
     let management = Management::admin(server.port(INTERNAL_HTTPS));
     let detail = management.get_json("data-services?dataServiceName=Vaulted");
     assert!(!detail.to_string().contains("admin"), "{detail}");

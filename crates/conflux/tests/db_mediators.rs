@@ -9,7 +9,9 @@
 
 mod support;
 
+use conflux_dataservices::db::testing::Kind;
 use support::backend::{post_json, request};
+use support::db::{Backend, sqlite_in_home};
 use support::*;
 
 /// The data service the mediator calls (operations, batch requests on).
@@ -44,7 +46,18 @@ const STAFF_DBS: &str = r#"<data name="Staff" enableBatchRequests="true" enableB
    </operation>
 </data>"#;
 
-/// The API: `POOL` is replaced by the `<connection>` of the database under test.
+/// The fault sequence of [`DB_API`]'s resources (its `FAULT`): `{"error": ERROR_MESSAGE}`, 500.
+const JSON_FAULT: &str = r#"<faultSequence>
+    <payloadFactory media-type="json">
+      <format>{"error":"$1"}</format>
+      <args><arg expression="get-property('ERROR_MESSAGE')"/></args>
+    </payloadFactory>
+    <property name="HTTP_SC" value="500" scope="axis2"/>
+    <respond/>
+  </faultSequence>"#;
+
+/// The API: `POOL` is replaced by the `<connection>` of the database under test, `FAULT` by
+/// [`JSON_FAULT`].
 const DB_API: &str = r#"
 <resource methods="GET" uri-template="/lookup/{id}">
   <inSequence>
@@ -102,14 +115,7 @@ const DB_API: &str = r#"
     </payloadFactory>
     <respond/>
   </inSequence>
-  <faultSequence>
-    <payloadFactory media-type="json">
-      <format>{"error":"$1"}</format>
-      <args><arg expression="get-property('ERROR_MESSAGE')"/></args>
-    </payloadFactory>
-    <property name="HTTP_SC" value="500" scope="axis2"/>
-    <respond/>
-  </faultSequence>
+  FAULT
 </resource>
 <resource methods="DELETE" uri-template="/employees?name={name}">
   <inSequence>
@@ -209,14 +215,7 @@ const DB_API: &str = r#"
     </payloadFactory>
     <respond/>
   </inSequence>
-  <faultSequence>
-    <payloadFactory media-type="json">
-      <format>{"error":"$1"}</format>
-      <args><arg expression="get-property('ERROR_MESSAGE')"/></args>
-    </payloadFactory>
-    <property name="HTTP_SC" value="500" scope="axis2"/>
-    <respond/>
-  </faultSequence>
+  FAULT
 </resource>
 <resource methods="GET" uri-template="/dss-missing">
   <inSequence>
@@ -226,14 +225,7 @@ const DB_API: &str = r#"
     </dataServiceCall>
     <respond/>
   </inSequence>
-  <faultSequence>
-    <payloadFactory media-type="json">
-      <format>{"error":"$1"}</format>
-      <args><arg expression="get-property('ERROR_MESSAGE')"/></args>
-    </payloadFactory>
-    <property name="HTTP_SC" value="500" scope="axis2"/>
-    <respond/>
-  </faultSequence>
+  FAULT
 </resource>
 <resource methods="POST" uri-template="/dss-box">
   <inSequence>
@@ -264,74 +256,38 @@ const DB_API: &str = r#"
 </resource>
 "#;
 
-/// Where the data lives.
-enum Db {
-    Sqlite,
-    Server(conflux_dataservices::db::testing::TestDb, &'static str),
+/// The statements that create `employees` with two rows (dropping an older one: the servers are
+/// shared).
+fn table(double: &str) -> [String; 3] {
+    [
+        "DROP TABLE IF EXISTS employees".to_string(),
+        format!(
+            "CREATE TABLE employees (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, salary {double})"
+        ),
+        "INSERT INTO employees VALUES (1, 'Ann', 1500.5), (2, 'Bob', NULL)".to_string(),
+    ]
 }
 
-impl Db {
-    fn server(kind: conflux_dataservices::db::testing::Kind) -> Option<Db> {
-        use conflux_dataservices::db::testing::{Kind, shared};
-        match shared(kind) {
-            Ok(db) => Some(Db::Server(
-                db,
-                match kind {
-                    Kind::Postgres => "org.postgresql.Driver",
-                    Kind::MariaDb => "org.mariadb.jdbc.Driver",
-                },
-            )),
-            Err(skip) => {
-                eprintln!("skipped: {skip}");
-                None
-            }
-        }
-    }
-
-    fn url_and_driver(&self, home: &Home) -> (String, &'static str) {
-        match self {
-            Db::Sqlite => (
-                format!("jdbc:sqlite:{}", home.path().join("db/staff.db").display()),
-                "org.sqlite.JDBC",
-            ),
-            Db::Server(db, driver) => (db.url.clone(), driver),
-        }
-    }
-}
-
-/// Creates `employees` with two rows (dropping an older one: the servers are shared).
-fn create_table(url: &str, double: &str) {
-    use conflux_dataservices::db::{DataSource, DataSourceConfig};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let ds = DataSource::connect(DataSourceConfig::new(url.to_string()))
-            .await
-            .expect("connect");
-        for sql in [
-            "DROP TABLE IF EXISTS employees".to_string(),
-            format!(
-                "CREATE TABLE employees (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, salary {double})"
-            ),
-            "INSERT INTO employees VALUES (1, 'Ann', 1500.5), (2, 'Bob', NULL)".to_string(),
-        ] {
-            ds.update(&sql, &[]).await.expect(&sql);
-        }
-        ds.close().await;
-    });
+/// `r` is `status` with exactly `body` (the server's output is shown when not).
+fn assert_answer(r: &HttpResponse, status: u16, body: &str, server: &Server) {
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (status, body),
+        "{}",
+        server.output()
+    );
 }
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;")
 }
 
-fn scenario(db: Db, double: &str) {
+fn scenario(db: Backend) {
     let home = Home::new("[server]\nhostname = \"localhost\"\n");
     std::fs::create_dir_all(home.path().join("db")).expect("db dir");
-    let (url, driver) = db.url_and_driver(&home);
-    create_table(&url, double);
+    let (url, _) = db.urls(&home, "staff.db", false);
+    let driver = db.driver();
+    support::db::execute(&url, &table(db.double()));
     let pool = format!(
         "<connection><pool><driver>{driver}</driver><url>{}</url><user></user><password></password>\
          <property name=\"maxactive\" value=\"4\"/><property name=\"maxwait\" value=\"10000\"/></pool></connection>",
@@ -339,7 +295,11 @@ fn scenario(db: Db, double: &str) {
     );
     home.write(
         &format!("{SYNAPSE}/api/Db.xml"),
-        &api("Db", "/db", &DB_API.replace("POOL", &pool)),
+        &api(
+            "Db",
+            "/db",
+            &DB_API.replace("POOL", &pool).replace("FAULT", JSON_FAULT),
+        ),
     );
     home.write(
         "repository/deployment/server/dataservices/Staff.dbs",
@@ -374,7 +334,7 @@ fn scenario(db: Db, double: &str) {
         "/db/employees",
         r#"{"id":3,"name":"Cy","salary":900.25}"#,
     );
-    assert_eq!((r.status, r.text()), (200, r#"{"inserted":1}"#.to_string()));
+    assert_answer(&r, 200, r#"{"inserted":1}"#, &server);
     assert_eq!(
         get(port, "/db/lookup/3").text(),
         "<emp><name>Cy</name><salary>900.25</salary></emp>"
@@ -390,7 +350,7 @@ fn scenario(db: Db, double: &str) {
         &[],
         b"",
     );
-    assert_eq!((r.status, r.text()), (200, r#"{"deleted":0}"#.to_string()));
+    assert_answer(&r, 200, r#"{"deleted":0}"#, &server);
     let r = post_json(
         port,
         "/db/employees",
@@ -433,7 +393,7 @@ fn scenario(db: Db, double: &str) {
         "<emp><name/><salary/></emp>"
     );
     let r = post_json(port, "/db/pair", r#"{"id":10,"second":11}"#);
-    assert_eq!((r.status, r.text()), (200, r#"{"ok":true}"#.to_string()));
+    assert_answer(&r, 200, r#"{"ok":true}"#, &server);
     assert_eq!(
         get(port, "/db/lookup/11").text(),
         "<emp><name>second</name><salary/></emp>"
@@ -441,15 +401,11 @@ fn scenario(db: Db, double: &str) {
 
     // dataServiceCall single, target body: the data service's result is the message.
     let r = get(port, "/db/dss/1");
-    assert_eq!(
-        (r.status, r.text()),
-        (
-            200,
-            r#"<Employees xmlns="http://ws.wso2.org/dataservice"><Employee><id>1</id><name>Ann</name></Employee></Employees>"#
-                .to_string()
-        ),
-        "{}",
-        server.output()
+    assert_answer(
+        &r,
+        200,
+        r#"<Employees xmlns="http://ws.wso2.org/dataservice"><Employee><id>1</id><name>Ann</name></Employee></Employees>"#,
+        &server,
     );
 
     // dataServiceCall batch (a write: no result, the property is removed), then single into a
@@ -461,15 +417,11 @@ fn scenario(db: Db, double: &str) {
         &[("Content-Type", "application/json")],
         br#"{"first":20,"second":21}"#,
     );
-    assert_eq!(
-        (r.status, r.text()),
-        (
-            200,
-            r#"<batch><written>false</written><emp><Employees xmlns="http://ws.wso2.org/dataservice"><Employee><id>21</id><name>Eve</name></Employee></Employees></emp></batch>"#
-                .to_string()
-        ),
-        "{}",
-        server.output()
+    assert_answer(
+        &r,
+        200,
+        r#"<batch><written>false</written><emp><Employees xmlns="http://ws.wso2.org/dataservice"><Employee><id>21</id><name>Eve</name></Employee></Employees></emp></batch>"#,
+        &server,
     );
     assert_eq!(
         get(port, "/db/lookup/20").text(),
@@ -489,39 +441,32 @@ fn scenario(db: Db, double: &str) {
         &[("Content-Type", "application/json")],
         br#"{"first":30,"second":21}"#,
     );
-    assert_eq!(
-        (r.status, r.text()),
-        (
-            500,
-            r#"{"error":"DataService exception occurred while accessing the dataservice to do the operation"}"#
-                .to_string()
-        )
+    assert_answer(
+        &r,
+        500,
+        r#"{"error":"DataService exception occurred while accessing the dataservice to do the operation"}"#,
+        &server,
     );
     assert_eq!(
         get(port, "/db/lookup/30").text(),
         "<emp><name/><salary/></emp>"
     );
     let r = get(port, "/db/dss-missing");
-    assert_eq!(
-        (r.status, r.text()),
-        (
-            500,
-            r#"{"error":"The data service,  named 'Nope' does not exist. "}"#.to_string()
-        )
+    assert_answer(
+        &r,
+        500,
+        r#"{"error":"The data service,  named 'Nope' does not exist. "}"#,
+        &server,
     );
 
     // request-box: both operations in one transaction, the last one's result in MI's wrapper;
     // the message is JSON, so the XML result goes back as JSON (MI's XML-to-JSON).
     let r = post_json(port, "/db/dss-box", r#"{"id":40}"#);
-    assert_eq!(
-        (r.status, r.text()),
-        (
-            200,
-            r#"{"DATA_SERVICE_REQUEST_BOX_RESPONSE":{"Employees":{"Employee":{"id":40,"name":"Fay & Co"}}}}"#
-                .to_string()
-        ),
-        "{}",
-        server.output()
+    assert_answer(
+        &r,
+        200,
+        r#"{"DATA_SERVICE_REQUEST_BOX_RESPONSE":{"Employees":{"Employee":{"id":40,"name":"Fay & Co"}}}}"#,
+        &server,
     );
 
     // dataServiceCall with the body as the source: the body's element names the operation.
@@ -532,32 +477,30 @@ fn scenario(db: Db, double: &str) {
         &[("Content-Type", "application/xml")],
         b"<getEmployee><id>21</id></getEmployee>",
     );
-    assert_eq!(
-        (r.status, r.text()),
-        (
-            200,
-            r#"<Employees xmlns="http://ws.wso2.org/dataservice"><Employee><id>21</id><name>Eve</name></Employee></Employees>"#
-                .to_string()
-        )
+    assert_answer(
+        &r,
+        200,
+        r#"<Employees xmlns="http://ws.wso2.org/dataservice"><Employee><id>21</id><name>Eve</name></Employee></Employees>"#,
+        &server,
     );
 }
 
 #[test]
 fn sqlite_db_mediators() {
-    scenario(Db::Sqlite, "REAL");
+    scenario(Backend::Sqlite);
 }
 
 #[test]
 fn postgres_db_mediators() {
-    if let Some(db) = Db::server(conflux_dataservices::db::testing::Kind::Postgres) {
-        scenario(db, "DOUBLE PRECISION");
+    if let Some(backend) = Backend::shared(Kind::Postgres) {
+        scenario(backend);
     }
 }
 
 #[test]
 fn mariadb_db_mediators() {
-    if let Some(db) = Db::server(conflux_dataservices::db::testing::Kind::MariaDb) {
-        scenario(db, "DOUBLE");
+    if let Some(backend) = Backend::shared(Kind::MariaDb) {
+        scenario(backend);
     }
 }
 
@@ -567,9 +510,7 @@ fn mariadb_db_mediators() {
 #[test]
 fn ds_name_uses_a_configured_data_source() {
     let home = Home::new("[server]\nhostname = \"localhost\"\n");
-    std::fs::create_dir_all(home.path().join("db")).expect("db dir");
-    let file = home.path().join("db/named.db");
-    create_table(&format!("jdbc:sqlite:{}", file.display()), "REAL");
+    sqlite_in_home(home.path(), "named.db", &table("REAL"));
     std::fs::write(
         home.path().join("conf/deployment.toml"),
         "[server]\nhostname = \"localhost\"\n\n[[datasource]]\nid = \"StaffDB\"\nurl = \"jdbc:sqlite:db/named.db\"\ndriver = \"org.sqlite.JDBC\"\n",
@@ -622,7 +563,7 @@ fn ds_name_uses_a_configured_data_source() {
         server.output()
     );
     let r = get("/named/jndi/1");
-    assert_eq!((r.status, r.text()), (200, "Ann".to_string()));
+    assert_answer(&r, 200, "Ann", &server);
     let r = get("/named/other/1");
     assert_eq!(r.status, 500, "{}", r.text());
     assert!(r.text().starts_with("fault: "), "{}", r.text());

@@ -545,3 +545,109 @@ fn http_connector_password_grant_and_its_endpoint_in_the_management_api() {
     let detail = management.get_json("endpoints?endpointName=Shop_INTERNAL_ENDPOINT_REFERENCE");
     assert_eq!(detail["isActive"], false);
 }
+
+// The variable mediator with an XPath / `get-property` expression (SYN `mediators/v2/Utils.java`
+// getResolvedValue): `SynapseXPath.objectValueOf` is null, so without a type the variable keeps
+// its value (`Axis2MessageContext.setVariable` ignores null); STRING and XML take the string
+// value; INTEGER (any other type) faults with the expression shown as `${<path>}`.
+#[test]
+fn variables_from_xpath_and_json_eval_expressions() {
+    let home = home_with(&[(
+        "api/Legacy.xml",
+        api(
+            "Legacy",
+            "/legacy",
+            r#"<resource methods="POST" uri-template="/xml">
+        <inSequence>
+            <property name="frag" value="&lt;tag&gt;x&lt;/tag&gt;"/>
+            <variable name="who" value="nobody"/>
+            <variable name="who" expression="//name"/>
+            <variable name="name" expression="//name" type="STRING"/>
+            <variable name="item" expression="$ctx:frag" type="XML"/>
+            <payloadFactory media-type="text"><format>who=${vars.who} name=${vars.name} item=${vars.item}</format></payloadFactory>
+            <respond/>
+        </inSequence>
+    </resource>
+    <resource methods="POST" uri-template="/json">
+        <inSequence>
+            <variable name="name" expression="json-eval($.name)" type="STRING"/>
+            <variable name="n" expression="json-eval($.n)" type="INTEGER"/>
+            <payloadFactory media-type="text"><format>not reached</format></payloadFactory>
+            <respond/>
+        </inSequence>
+        <faultSequence>
+            <property name="HTTP_SC" scope="axis2" value="500"/>
+            <payloadFactory media-type="text"><format>${vars.name}: ${props.synapse.ERROR_MESSAGE}</format></payloadFactory>
+            <respond/>
+        </faultSequence>
+    </resource>"#,
+        ),
+    )]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+    let r = request(
+        "POST",
+        port,
+        "/legacy/xml",
+        &[("Content-Type", "application/xml")],
+        b"<order><name>tea</name></order>",
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.text(), "who=nobody name=tea item=<tag>x</tag>");
+    let r = post_json(port, "/legacy/json", r#"{"name": "ink", "n": 5}"#);
+    assert_eq!(r.status, 500, "{r:?}");
+    assert_eq!(
+        r.text(),
+        "ink: Expression '${$.n}' result does not match the expected data type 'INTEGER'"
+    );
+}
+
+// payloadFactory media-type="text" with `${...}` (SYN `pfutils/RegexTemplateProcessor.java`
+// replace), and `$n` value arguments: a payload value (a Gson primitive) is escaped as for json, a variable's Java String
+// is inserted as it is: quoted without quoteReplacement (appendReplacement drops the `\` of
+// `\t`), unquoted with it; XML stays XML.
+#[test]
+fn payload_factory_text_template_escapes_only_payload_values() {
+    let home = home_with(&[(
+        "api/Plain.xml",
+        api(
+            "Plain",
+            "/plain",
+            r#"<resource methods="POST" uri-template="/">
+        <inSequence>
+            <variable name="xml" value="&lt;a b=&quot;1&quot;&gt;&lt;c&gt;2&lt;/c&gt;&lt;/a&gt;"/>
+            <variable name="path" value="C:\temp"/>
+            <payloadFactory media-type="text"><format>q="${vars.xml}" u=${vars.xml} p="${vars.path}" up=${vars.path} n="${payload.name}"</format></payloadFactory>
+            <respond/>
+        </inSequence>
+    </resource>
+    <resource methods="POST" uri-template="/args">
+        <inSequence>
+            <payloadFactory media-type="json">
+                <format>{"v": "$1", "e": "$2", "x": $3}</format>
+                <args><arg value="Tom &amp; &quot;Jerry&quot;"/><arg expression="json-eval($.name)"/><arg value="&lt;b&gt;2&lt;/b&gt;" literal="true"/></args>
+            </payloadFactory>
+            <respond/>
+        </inSequence>
+    </resource>"#,
+        ),
+    )]);
+    let server = start(&home);
+    let port = server.port(HTTP);
+    let r = post_json(port, "/plain", r#"{"name": "say \"hi\""}"#);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("Content-Type"), Some("text/plain"));
+    assert_eq!(
+        r.text(),
+        r#"q="<a b="1"><c>2</c></a>" u=<a b="1"><c>2</c></a> p="C:temp" up=C:\temp n="say \"hi\"""#
+    );
+    // TemplateProcessor.getArgValues: a `value` argument is XML-escaped (escapeXml10) for every
+    // media type, unless it is XML, which json converts (`literal` counts for expressions only);
+    // an expression's value is escaped for JSON only.
+    let r = post_json(port, "/plain/args", r#"{"name": "say \"hi\""}"#);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.text(),
+        r#"{"v": "Tom &amp; &quot;Jerry&quot;", "e": "say \"hi\"", "x": {"b":2}}"#
+    );
+}

@@ -303,6 +303,67 @@ struct Ctx<'a, 'input> {
 
 type Result<T> = std::result::Result<T, DbsError>;
 
+/// What MI keys a service's configs, queries, operations and resources by: a second one with
+/// the same key is refused.
+trait Keyed {
+    const KIND: &'static str;
+    fn key(&self) -> String;
+    /// How the duplicate is named in the error.
+    fn label(&self) -> String {
+        self.key()
+    }
+    fn span(&self) -> &Span;
+}
+
+/// `Keyed` for a type keyed by one of its fields.
+macro_rules! keyed_by_field {
+    ($($ty:ty: $kind:literal by $field:ident),+ $(,)?) => {$(
+        impl Keyed for $ty {
+            const KIND: &'static str = $kind;
+            fn key(&self) -> String {
+                self.$field.clone()
+            }
+            fn span(&self) -> &Span {
+                &self.span
+            }
+        }
+    )+};
+}
+
+keyed_by_field!(
+    Config: "config" by id,
+    Query: "query" by id,
+    Operation: "operation" by name,
+);
+
+impl Keyed for Resource {
+    const KIND: &'static str = "resource";
+    fn key(&self) -> String {
+        self.request_name()
+    }
+    fn label(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+    fn span(&self) -> &Span {
+        &self.span
+    }
+}
+
+/// Adds `item` to `items`, or refuses it as [`DbsError::Duplicate`] of the first with its key.
+fn push_unique<T: Keyed>(items: &mut Vec<T>, item: T) -> Result<()> {
+    let key = item.key();
+    if let Some(first) = items.iter().find(|i| i.key() == key) {
+        return Err(DbsError::Duplicate {
+            kind: T::KIND.into(),
+            name: item.label(),
+            first: first.span().clone(),
+            span: item.span().clone(),
+        });
+    }
+    items.push(item);
+    Ok(())
+}
+
 fn qualified(node: Node) -> String {
     node.tag_name().name().to_string()
 }
@@ -437,16 +498,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
             match child.tag_name().name() {
                 "description" => description = Some(text_of(child)),
                 "config" => {
-                    let config = self.config(child)?;
-                    if let Some(first) = configs.iter().find(|c| c.id == config.id) {
-                        return Err(DbsError::Duplicate {
-                            kind: "config".into(),
-                            name: config.id.clone(),
-                            first: first.span.clone(),
-                            span: config.span,
-                        });
-                    }
-                    configs.push(config);
+                    push_unique(&mut configs, self.config(child)?)?;
                 }
                 "query" => query_nodes.push(child),
                 "operation" => operation_nodes.push(child),
@@ -478,45 +530,18 @@ impl<'a, 'input> Ctx<'a, 'input> {
         }
         let mut queries: Vec<Query> = Vec::new();
         for node in query_nodes {
-            let query = self.query(node, &configs, &default_namespace)?;
-            if let Some(first) = queries.iter().find(|q| q.id == query.id) {
-                return Err(DbsError::Duplicate {
-                    kind: "query".into(),
-                    name: query.id.clone(),
-                    first: first.span.clone(),
-                    span: query.span,
-                });
-            }
-            queries.push(query);
+            push_unique(
+                &mut queries,
+                self.query(node, &configs, &default_namespace)?,
+            )?;
         }
         let mut operations: Vec<Operation> = Vec::new();
         for node in operation_nodes {
-            let op = self.operation(node)?;
-            if let Some(first) = operations.iter().find(|o| o.name == op.name) {
-                return Err(DbsError::Duplicate {
-                    kind: "operation".into(),
-                    name: op.name.clone(),
-                    first: first.span.clone(),
-                    span: op.span,
-                });
-            }
-            operations.push(op);
+            push_unique(&mut operations, self.operation(node)?)?;
         }
         let mut resources: Vec<Resource> = Vec::new();
         for node in resource_nodes {
-            let res = self.resource(node)?;
-            if let Some(first) = resources
-                .iter()
-                .find(|r| r.request_name() == res.request_name())
-            {
-                return Err(DbsError::Duplicate {
-                    kind: "resource".into(),
-                    name: format!("{} {}", res.method, res.path),
-                    first: first.span.clone(),
-                    span: res.span,
-                });
-            }
-            resources.push(res);
+            push_unique(&mut resources, self.resource(node)?)?;
         }
         let mut service = DataService {
             name,

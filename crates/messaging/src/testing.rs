@@ -10,15 +10,18 @@
 //! messages stay on disk) and [`restart`](RabbitMqServer::restart) it on the same ports.
 //! Dropping it stops the broker and its `epmd` and removes the directory; a small `sh` watchdog
 //! does the same if the test process dies first. Every process is stopped by its PID (the
-//! broker's from its pid file; `epmd` through its own port with `epmd -kill`).
+//! broker's from its pid file; `epmd` through its own port with `epmd -kill`). The process
+//! handling is the one the database test servers use (`conflux_dataservices::db::testing::process`).
 
-use std::fmt;
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt as _;
+use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+pub use conflux_dataservices::db::testing::Skip;
+use conflux_dataservices::db::testing::process::{
+    self, Watchdog, free_port, in_path, open_log, private_dir, wait_ready,
+};
 
 /// How long a broker may take to accept AMQP connections after it is started.
 pub const START_TIMEOUT: Duration = Duration::from_secs(90);
@@ -29,18 +32,6 @@ const SERVER_SCRIPT: &str = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 /// What the broker logs once it accepts connections.
 const STARTED: &str = "Server startup complete";
 
-/// Why a RabbitMQ test cannot run here (printed as the test's skip message).
-#[derive(Debug, Clone)]
-pub struct Skip(pub String);
-
-impl fmt::Display for Skip {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-static SEQ: AtomicUsize = AtomicUsize::new(0);
-
 /// A private broker.
 pub struct RabbitMqServer {
     dir: PathBuf,
@@ -49,7 +40,7 @@ pub struct RabbitMqServer {
     dist_port: u16,
     epmd_port: u16,
     server: Option<Child>,
-    watchdog: Option<Child>,
+    watchdog: Option<Watchdog>,
 }
 
 impl RabbitMqServer {
@@ -60,20 +51,23 @@ impl RabbitMqServer {
                 "rabbitmq-server not found: install the Debian package `rabbitmq-server`".into(),
             ));
         }
-        let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("conflux-rabbitmq-{}-{seq}", std::process::id()));
-        let fail = |what: &str, e: &dyn fmt::Display| Skip(format!("{what}: {e}"));
-        std::fs::create_dir_all(&dir).map_err(|e| fail("creating the broker directory", &e))?;
+        let dir = private_dir("rabbitmq")?;
         std::fs::write(dir.join("enabled_plugins"), "[].\n")
-            .map_err(|e| fail("writing enabled_plugins", &e))?;
-        let port = || free_port().map_err(|e| fail("finding a free port", &e));
+            .map_err(|e| Skip::failed("writing enabled_plugins", e))?;
+        // The directory's name ends in this process's id and a sequence number: unique, as a
+        // node name must be.
+        let unique = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("conflux-rabbitmq-"))
+            .unwrap_or_default()
+            .replace('-', "x");
         let mut server = RabbitMqServer {
-            node: format!("conflux{}x{seq}@localhost", std::process::id()),
+            node: format!("conflux{unique}@localhost"),
             dir,
-            amqp_port: port()?,
-            dist_port: port()?,
-            epmd_port: port()?,
+            amqp_port: free_port()?,
+            dist_port: free_port()?,
+            epmd_port: free_port()?,
             server: None,
             watchdog: None,
         };
@@ -101,16 +95,7 @@ impl RabbitMqServer {
     }
 
     fn spawn(&mut self) -> Result<(), Skip> {
-        let log_path = self.log_file();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| Skip(format!("broker log: {e}")))?;
-        let log_from = log.metadata().map(|m| m.len()).unwrap_or(0);
-        let log2 = log
-            .try_clone()
-            .map_err(|e| Skip(format!("broker log: {e}")))?;
+        let (log, log2, log_from) = open_log(&self.log_file())?;
         let _ = std::fs::remove_file(self.pid_file());
         let d = |name: &str| self.dir.join(name);
         let child = Command::new(SERVER_SCRIPT)
@@ -141,37 +126,24 @@ impl RabbitMqServer {
         self.wait_ready(log_from)
     }
 
+    /// Waits until the broker has logged [`STARTED`] since `log_from` and accepts connections.
     fn wait_ready(&mut self, log_from: u64) -> Result<(), Skip> {
-        let deadline = Instant::now() + START_TIMEOUT;
         let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.amqp_port);
-        loop {
-            let started = std::fs::read(self.log_file())
+        let log = self.log_file();
+        let mut server = self.server.take();
+        let ready = wait_ready("rabbitmq-server", &mut server, START_TIMEOUT, &log, || {
+            let started = std::fs::read(&log)
                 .ok()
                 .and_then(|log| log.get(log_from as usize..).map(<[u8]>::to_vec))
                 .is_some_and(|tail| String::from_utf8_lossy(&tail).contains(STARTED));
-            if started
-                && TcpStream::connect_timeout(&addr.into(), Duration::from_millis(200)).is_ok()
-            {
-                return Ok(());
-            }
-            if let Some(child) = self.server.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                self.server = None;
-                return Err(Skip(format!(
-                    "rabbitmq-server exited ({status}); see {}",
-                    self.log_file().display()
-                )));
-            }
-            if Instant::now() > deadline {
-                self.stop();
-                return Err(Skip(format!(
-                    "rabbitmq-server did not start within {START_TIMEOUT:?}; see {}",
-                    self.log_file().display()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(100));
+            started && TcpStream::connect_timeout(&addr.into(), Duration::from_millis(200)).is_ok()
+        });
+        self.server = server;
+        if ready.is_err() {
+            // Late rather than exited: stop it.
+            self.stop();
         }
+        ready
     }
 
     /// The broker's own PID (the Erlang VM), from its pid file.
@@ -195,30 +167,12 @@ impl RabbitMqServer {
     }
 
     fn signal(&mut self, signal: &str) {
-        let Some(mut child) = self.server.take() else {
+        let Some(child) = self.server.take() else {
             return;
         };
         let target = self.broker_pid().unwrap_or(child.id());
-        let _ = Command::new("kill")
-            .arg(signal)
-            .arg(target.to_string())
-            .status();
         let deadline = Instant::now() + STOP_TIMEOUT;
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) | Err(_) => break,
-                Ok(None) if Instant::now() > deadline => {
-                    let _ = Command::new("kill")
-                        .arg("-KILL")
-                        .arg(target.to_string())
-                        .status();
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            }
-        }
+        process::stop(child, target, signal, STOP_TIMEOUT);
         // The script can exit before the VM it started is gone; wait for the VM too.
         while Instant::now() < deadline && Path::new(&format!("/proc/{target}")).exists() {
             if std::fs::read_to_string(format!("/proc/{target}/stat"))
@@ -236,33 +190,21 @@ impl RabbitMqServer {
         self.spawn()
     }
 
-    /// A `sh` loop that stops the broker and its epmd and removes the directory once this
+    /// A watchdog that stops the broker and its epmd and removes the directory once this
     /// process is gone.
     fn watch(&mut self) -> Result<(), Skip> {
-        let script = format!(
-            "while kill -0 {me} 2>/dev/null; do sleep 1; done; \
-             pid=$(head -n 1 '{pidfile}' 2>/dev/null); \
+        let cleanup = format!(
+            "pid=$(head -n 1 '{pidfile}' 2>/dev/null); \
              [ -n \"$pid\" ] && kill -TERM \"$pid\" 2>/dev/null; \
              n=0; while [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null && [ $n -lt 150 ]; do sleep 0.2; n=$((n+1)); done; \
              [ -n \"$pid\" ] && kill -KILL \"$pid\" 2>/dev/null; \
              epmd -port {epmd} -kill >/dev/null 2>&1; \
              rm -rf '{dir}'",
-            me = std::process::id(),
             pidfile = self.pid_file().display(),
             epmd = self.epmd_port,
             dir = self.dir.display(),
         );
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            // Its own process group: a signal to the test's group must not take it down.
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Skip(format!("starting the broker watchdog failed: {e}")))?;
-        self.watchdog = Some(child);
+        self.watchdog = Some(Watchdog::start(&cleanup)?);
         Ok(())
     }
 }
@@ -276,25 +218,7 @@ impl Drop for RabbitMqServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
-        if let Some(mut w) = self.watchdog.take() {
-            let _ = w.kill();
-            let _ = w.wait();
-        }
+        self.watchdog = None;
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
-}
-
-fn in_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain(["/usr/bin", "/usr/sbin", "/usr/local/bin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }

@@ -109,6 +109,16 @@ impl<S: AbortOnClose> AbortOnClose for tokio_rustls::server::TlsStream<S> {
 
 impl AbortOnClose for tokio::io::DuplexStream {}
 
+impl<T: AbortOnClose> AbortOnClose for GuardedIo<T> {
+    fn abort_on_close(&self) {
+        self.inner.abort_on_close();
+    }
+
+    fn unsent_queue_bytes(&self) -> u64 {
+        self.inner.unsent_queue_bytes()
+    }
+}
+
 /// The client-side deadlines [`GuardedIo`] enforces; see the module docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IoTimeouts {

@@ -155,7 +155,7 @@ pub fn validate_request<B>(req: &mut Request<B>) -> Result<(), RequestRejection>
 
 /// A Host value: empty (allowed for a target without authority, RFC 9110 §7.2) or a `host[:port]`
 /// authority without userinfo.
-fn is_valid_host(value: &[u8]) -> bool {
+pub(crate) fn is_valid_host(value: &[u8]) -> bool {
     value.is_empty() || (!value.contains(&b'@') && http::uri::Authority::try_from(value).is_ok())
 }
 

@@ -16,6 +16,7 @@ pub mod error;
 pub mod fault;
 pub mod forward;
 pub mod framing;
+pub mod h1;
 pub mod headers;
 pub mod location;
 pub mod passthrough;

@@ -231,7 +231,7 @@ impl Drop for OpenConnection {
 }
 
 impl ServerLimits {
-    fn effective_max_header_bytes(&self) -> usize {
+    pub(crate) fn effective_max_header_bytes(&self) -> usize {
         self.max_header_bytes.max(MIN_MAX_HEADER_BYTES)
     }
 
@@ -254,7 +254,7 @@ impl ServerLimits {
         }
     }
 
-    fn io_timeouts(&self) -> IoTimeouts {
+    pub(crate) fn io_timeouts(&self) -> IoTimeouts {
         IoTimeouts {
             header: self.header_read_timeout,
             body_read: self.body_read_timeout,
@@ -324,6 +324,22 @@ pub async fn serve_counted<H: Handler>(
     stats: Arc<ListenerStats>,
     shutdown: CancellationToken,
 ) {
+    serve_routed(listener, tls, handler, None, limits, stats, shutdown).await;
+}
+
+/// [`serve_counted`], with plain-HTTP/1 connections driven by the Conflux HTTP/1 engine
+/// ([`crate::h1`]) when `router` is given: requests it routes directly go straight to their
+/// backend, and a connection's first other request hands the connection to hyper and `handler`.
+/// TLS connections (and h2 with them) are always hyper's.
+pub async fn serve_routed<H: Handler>(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handler: H,
+    router: Option<Arc<dyn crate::h1::Router>>,
+    limits: ServerLimits,
+    stats: Arc<ListenerStats>,
+    shutdown: CancellationToken,
+) {
     let builder = Arc::new(http_builder(&limits));
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let connections = Arc::new(Semaphore::new(
@@ -380,6 +396,7 @@ pub async fn serve_counted<H: Handler>(
             tcp,
             conn,
             acceptor.clone(),
+            router.clone(),
             handler.clone(),
             limits,
             builder.clone(),
@@ -474,12 +491,19 @@ async fn serve_tcp<H: Handler>(
     tcp: TcpStream,
     conn: ConnInfo,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
+    router: Option<Arc<dyn crate::h1::Router>>,
     handler: H,
     limits: ServerLimits,
     builder: Arc<auto::Builder<TokioExecutor>>,
     state: Arc<ConnState>,
     shutdown: CancellationToken,
 ) {
+    if acceptor.is_none()
+        && let Some(router) = router
+    {
+        crate::h1::conn::serve(tcp, conn, router, handler, limits, builder, state, shutdown).await;
+        return;
+    }
     let Some(acceptor) = acceptor else {
         serve_io(tcp, true, conn, handler, limits, builder, state, shutdown).await;
         return;
@@ -522,6 +546,24 @@ async fn serve_io<I, H>(
         scan_http1,
         limits.effective_max_header_bytes(),
     );
+    serve_guarded(io, conn, handler, limits, builder, state, shutdown).await;
+}
+
+/// Serves an already guarded client stream with hyper (also a connection the Conflux HTTP/1
+/// engine hands over, with the bytes it read put back in front).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn serve_guarded<I, H>(
+    io: I,
+    conn: ConnInfo,
+    handler: H,
+    limits: ServerLimits,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    state: Arc<ConnState>,
+    shutdown: CancellationToken,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    H: Handler,
+{
     let service_state = state.clone();
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         let handler = handler.clone();
@@ -589,7 +631,7 @@ async fn serve_io<I, H>(
 }
 
 /// Why the watchdog ended a connection.
-enum Watchdog {
+pub(crate) enum Watchdog {
     /// No byte moved for the socket timeout.
     SocketTimeout,
     /// No request arrived within the keep-alive timeout of the last one ending.
@@ -599,7 +641,7 @@ enum Watchdog {
 /// Completes when the connection has been silent for `socket_timeout`, or idle between requests
 /// for `keepalive`. It never sleeps past a deadline: an idle period that begins while it sleeps
 /// ends no earlier than `keepalive` after the moment it went to sleep.
-async fn watchdog(
+pub(crate) async fn watchdog(
     state: Arc<ConnState>,
     socket_timeout: Duration,
     keepalive: Duration,

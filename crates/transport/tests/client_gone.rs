@@ -27,7 +27,7 @@ use bytes::Bytes;
 use conflux_transport::body::ProxyBody;
 use conflux_transport::client::{BackendClient, ClientOptions};
 use conflux_transport::forward::pass_through;
-use conflux_transport::server::{ConnInfo, ListenerStats, ServerLimits, serve_counted};
+use conflux_transport::server::{ConnInfo, ListenerStats, ServerLimits, serve_routed};
 use http::{Request, Response};
 use hyper::body::Incoming;
 use support::*;
@@ -72,10 +72,11 @@ async fn counted_proxy(backend: SocketAddr, limits: ServerLimits) -> Counted {
             }
         }
     };
-    tokio::spawn(serve_counted(
+    tokio::spawn(serve_routed(
         listener,
         None,
         handler,
+        router_for(backend, Some(Duration::from_secs(120))),
         limits,
         stats.clone(),
         shutdown.clone(),
@@ -352,4 +353,67 @@ async fn a_late_pipelined_head_gets_408_after_the_slow_request_before_it() {
     assert_eq!(statuses(&raw), ["200", "408"], "{raw}");
     assert_eq!(ListenerStats::get(&p.stats.head_timeouts), 1);
     assert_eq!(ListenerStats::get(&p.stats.client_gone), 0);
+}
+
+/// Every test above again with the proxy on the Conflux HTTP/1 engine (`[transport]
+/// http1_engine = "conflux"`, crates/transport/src/h1): a case it accepts that hyper refused
+/// is a regression.
+mod on_conflux_engine {
+    use super::support::{Engine, on_engine};
+
+    #[test]
+    fn a_client_that_closes_while_the_backend_stalls_cancels_the_backend_exchange() {
+        on_engine(
+            Engine::Conflux,
+            super::a_client_that_closes_while_the_backend_stalls_cancels_the_backend_exchange,
+        );
+    }
+
+    #[test]
+    fn a_client_that_resets_while_the_backend_stalls_cancels_the_backend_exchange() {
+        on_engine(
+            Engine::Conflux,
+            super::a_client_that_resets_while_the_backend_stalls_cancels_the_backend_exchange,
+        );
+    }
+
+    #[test]
+    fn a_client_that_half_closes_after_its_request_is_taken_as_gone() {
+        on_engine(
+            Engine::Conflux,
+            super::a_client_that_half_closes_after_its_request_is_taken_as_gone,
+        );
+    }
+
+    #[test]
+    fn a_client_that_leaves_mid_response_stops_the_backend_stream() {
+        on_engine(
+            Engine::Conflux,
+            super::a_client_that_leaves_mid_response_stops_the_backend_stream,
+        );
+    }
+
+    #[test]
+    fn a_client_that_closes_between_requests_gives_nothing_up() {
+        on_engine(
+            Engine::Conflux,
+            super::a_client_that_closes_between_requests_gives_nothing_up,
+        );
+    }
+
+    #[test]
+    fn a_refused_pipelined_head_waits_for_the_slow_request_before_it() {
+        on_engine(
+            Engine::Conflux,
+            super::a_refused_pipelined_head_waits_for_the_slow_request_before_it,
+        );
+    }
+
+    #[test]
+    fn a_late_pipelined_head_gets_408_after_the_slow_request_before_it() {
+        on_engine(
+            Engine::Conflux,
+            super::a_late_pipelined_head_gets_408_after_the_slow_request_before_it,
+        );
+    }
 }

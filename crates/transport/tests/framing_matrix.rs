@@ -791,3 +791,28 @@ async fn response_framing_matrix() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every test above again with the proxy on the Conflux HTTP/1 engine (`[transport]
+/// http1_engine = "conflux"`, crates/transport/src/h1): a case it accepts that hyper refused
+/// is a regression.
+mod on_conflux_engine {
+    use super::support::{Engine, on_engine};
+
+    #[test]
+    fn request_framing_matrix() {
+        on_engine(Engine::Conflux, super::request_framing_matrix);
+    }
+
+    #[test]
+    fn expect_100_continue_is_answered_by_the_proxy() {
+        on_engine(
+            Engine::Conflux,
+            super::expect_100_continue_is_answered_by_the_proxy,
+        );
+    }
+
+    #[test]
+    fn response_framing_matrix() {
+        on_engine(Engine::Conflux, super::response_framing_matrix);
+    }
+}

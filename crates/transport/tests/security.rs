@@ -99,3 +99,39 @@ async fn oversized_head_and_too_many_headers_get_431() {
     assert_eq!(log.request_count(), 0);
     still_serves(p.addr).await;
 }
+
+/// Every test above again with the proxy on the Conflux HTTP/1 engine (`[transport]
+/// http1_engine = "conflux"`, crates/transport/src/h1): a case it accepts that hyper refused
+/// is a regression.
+mod on_conflux_engine {
+    use super::support::{Engine, on_engine};
+
+    #[test]
+    fn content_length_with_transfer_encoding_is_refused_in_both_orders() {
+        on_engine(
+            Engine::Conflux,
+            super::content_length_with_transfer_encoding_is_refused_in_both_orders,
+        );
+    }
+
+    #[test]
+    fn smuggling_after_a_valid_request_keeps_the_valid_answer() {
+        on_engine(
+            Engine::Conflux,
+            super::smuggling_after_a_valid_request_keeps_the_valid_answer,
+        );
+    }
+
+    #[test]
+    fn other_framing_attacks_are_refused() {
+        on_engine(Engine::Conflux, super::other_framing_attacks_are_refused);
+    }
+
+    #[test]
+    fn oversized_head_and_too_many_headers_get_431() {
+        on_engine(
+            Engine::Conflux,
+            super::oversized_head_and_too_many_headers_get_431,
+        );
+    }
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use conflux_transport::body::ProxyBody;
-use conflux_transport::server::{ConnInfo, ListenerStats, ServerLimits, serve_counted};
+use conflux_transport::server::{ConnInfo, ListenerStats, ServerLimits, serve_routed};
 use http::{Request, Response};
 use hyper::body::Incoming;
 use support::*;
@@ -468,10 +468,12 @@ async fn big_answer_listener(
     let handler = move |_req: Request<Incoming>, _conn: ConnInfo| async move {
         Response::new(ProxyBody::from(Bytes::from(vec![b'z'; size])))
     };
-    tokio::spawn(serve_counted(
+    let router = answering_router(Bytes::from(vec![b'z'; size])).await;
+    tokio::spawn(serve_routed(
         listener,
         None,
         handler,
+        router,
         limits,
         stats.clone(),
         shutdown.clone(),
@@ -592,10 +594,12 @@ async fn counted_listener(
     let handler = |_req: Request<Incoming>, _conn: ConnInfo| async move {
         Response::new(ProxyBody::from("ok"))
     };
-    tokio::spawn(serve_counted(
+    let router = answering_router(Bytes::from_static(b"ok")).await;
+    tokio::spawn(serve_routed(
         listener,
         None,
         handler,
+        router,
         limits,
         stats.clone(),
         shutdown.clone(),
@@ -720,10 +724,13 @@ async fn tls_connections_over_the_cap_are_closed_before_any_handshake() {
         max_connections: 1,
         ..short_limits()
     };
-    tokio::spawn(serve_counted(
+    // TLS connections stay on hyper whatever the engine; the router is never asked.
+    let router = answering_router(Bytes::from_static(b"ok")).await;
+    tokio::spawn(serve_routed(
         listener,
         Some(server_tls),
         handler,
+        router,
         limits,
         stats.clone(),
         shutdown.clone(),
@@ -743,4 +750,125 @@ async fn tls_connections_over_the_cap_are_closed_before_any_handshake() {
     assert_eq!(ListenerStats::get(&stats.refused_over_cap), 1);
     drop(held);
     shutdown.cancel();
+}
+
+/// Every test above again with the proxy on the Conflux HTTP/1 engine (`[transport]
+/// http1_engine = "conflux"`, crates/transport/src/h1): a case it accepts that hyper refused
+/// is a regression.
+mod on_conflux_engine {
+    use super::support::{Engine, on_engine};
+
+    #[test]
+    fn a_head_trickled_line_by_line_gets_408_at_the_total_deadline() {
+        on_engine(
+            Engine::Conflux,
+            super::a_head_trickled_line_by_line_gets_408_at_the_total_deadline,
+        );
+    }
+
+    #[test]
+    fn the_head_deadline_applies_to_each_request_on_a_keep_alive_connection() {
+        on_engine(
+            Engine::Conflux,
+            super::the_head_deadline_applies_to_each_request_on_a_keep_alive_connection,
+        );
+    }
+
+    #[test]
+    fn a_head_finished_in_time_is_served() {
+        on_engine(Engine::Conflux, super::a_head_finished_in_time_is_served);
+    }
+
+    #[test]
+    fn an_idle_connection_is_closed_without_an_answer_at_the_keep_alive_timeout() {
+        on_engine(
+            Engine::Conflux,
+            super::an_idle_connection_is_closed_without_an_answer_at_the_keep_alive_timeout,
+        );
+    }
+
+    #[test]
+    fn the_keep_alive_timer_does_not_cut_a_slow_backend() {
+        on_engine(
+            Engine::Conflux,
+            super::the_keep_alive_timer_does_not_cut_a_slow_backend,
+        );
+    }
+
+    #[test]
+    fn a_body_below_the_minimum_rate_gets_408_and_the_backend_exchange_is_aborted() {
+        on_engine(
+            Engine::Conflux,
+            super::a_body_below_the_minimum_rate_gets_408_and_the_backend_exchange_is_aborted,
+        );
+    }
+
+    #[test]
+    fn a_chunked_body_below_the_minimum_rate_never_reaches_the_backend_complete() {
+        on_engine(
+            Engine::Conflux,
+            super::a_chunked_body_below_the_minimum_rate_never_reaches_the_backend_complete,
+        );
+    }
+
+    #[test]
+    fn a_stalled_body_gets_408_at_the_body_read_timeout() {
+        on_engine(
+            Engine::Conflux,
+            super::a_stalled_body_gets_408_at_the_body_read_timeout,
+        );
+    }
+
+    #[test]
+    fn a_fast_client_is_not_charged_for_a_backend_that_reads_slowly() {
+        on_engine(
+            Engine::Conflux,
+            super::a_fast_client_is_not_charged_for_a_backend_that_reads_slowly,
+        );
+    }
+
+    #[test]
+    fn a_client_that_stops_reading_is_cut_and_memory_stays_bounded() {
+        on_engine(
+            Engine::Conflux,
+            super::a_client_that_stops_reading_is_cut_and_memory_stays_bounded,
+        );
+    }
+
+    #[test]
+    fn a_reader_at_twice_the_minimum_send_rate_is_served_and_one_at_a_quarter_is_cut() {
+        on_engine(
+            Engine::Conflux,
+            super::a_reader_at_twice_the_minimum_send_rate_is_served_and_one_at_a_quarter_is_cut,
+        );
+    }
+
+    #[test]
+    fn a_reader_that_read_fast_first_is_still_cut_when_it_trickles() {
+        on_engine(
+            Engine::Conflux,
+            super::a_reader_that_read_fast_first_is_still_cut_when_it_trickles,
+        );
+    }
+
+    #[test]
+    fn connections_over_the_cap_get_503_and_close_at_once() {
+        on_engine(
+            Engine::Conflux,
+            super::connections_over_the_cap_get_503_and_close_at_once,
+        );
+    }
+
+    #[test]
+    fn the_cap_is_exact_at_the_limit() {
+        on_engine(Engine::Conflux, super::the_cap_is_exact_at_the_limit);
+    }
+
+    #[test]
+    fn tls_connections_over_the_cap_are_closed_before_any_handshake() {
+        on_engine(
+            Engine::Conflux,
+            super::tls_connections_over_the_cap_are_closed_before_any_handshake,
+        );
+    }
 }

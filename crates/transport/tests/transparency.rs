@@ -432,3 +432,73 @@ async fn large_download_streams_through_without_buffering() {
     assert_eq!(total, LARGE);
     assert_eq!(hash.0, expected.0);
 }
+
+/// Every test above again with the proxy on the Conflux HTTP/1 engine (`[transport]
+/// http1_engine = "conflux"`, crates/transport/src/h1): a case it accepts that hyper refused
+/// is a regression.
+mod on_conflux_engine {
+    use super::support::{Engine, on_engine};
+
+    #[test]
+    fn hop_by_hop_headers_are_stripped_both_ways_and_end_to_end_kept() {
+        on_engine(
+            Engine::Conflux,
+            super::hop_by_hop_headers_are_stripped_both_ways_and_end_to_end_kept,
+        );
+    }
+
+    #[test]
+    fn content_length_is_kept_including_zero_and_bodyless_get_gets_no_te() {
+        on_engine(
+            Engine::Conflux,
+            super::content_length_is_kept_including_zero_and_bodyless_get_gets_no_te,
+        );
+    }
+
+    #[test]
+    fn chunked_stays_chunked_both_ways() {
+        on_engine(Engine::Conflux, super::chunked_stays_chunked_both_ways);
+    }
+
+    #[test]
+    fn head_204_and_304_carry_no_body() {
+        on_engine(Engine::Conflux, super::head_204_and_304_carry_no_body);
+    }
+
+    #[test]
+    fn expect_100_continue_is_answered_before_the_body_is_sent() {
+        on_engine(
+            Engine::Conflux,
+            super::expect_100_continue_is_answered_before_the_body_is_sent,
+        );
+    }
+
+    #[test]
+    fn sequential_requests_share_one_pooled_backend_connection() {
+        on_engine(
+            Engine::Conflux,
+            super::sequential_requests_share_one_pooled_backend_connection,
+        );
+    }
+
+    #[test]
+    fn h2_client_reaches_an_http1_backend() {
+        on_engine(Engine::Conflux, super::h2_client_reaches_an_http1_backend);
+    }
+
+    #[test]
+    fn large_upload_streams_through_without_buffering() {
+        on_engine(
+            Engine::Conflux,
+            super::large_upload_streams_through_without_buffering,
+        );
+    }
+
+    #[test]
+    fn large_download_streams_through_without_buffering() {
+        on_engine(
+            Engine::Conflux,
+            super::large_download_streams_through_without_buffering,
+        );
+    }
+}

@@ -419,6 +419,25 @@ impl ManagementApi {
         empty(StatusCode::OK)
     }
 
+    /// The user of a valid `Authorization: Bearer` token (the console's check, same tokens).
+    pub(crate) fn principal(&self, headers: &HeaderMap) -> Option<Principal> {
+        self.bearer(headers).map(|(principal, _)| principal)
+    }
+
+    /// What the server reports about itself (the console's summary reads it too).
+    pub(crate) fn facts(&self) -> &ServerFacts {
+        &self.inner.facts
+    }
+
+    pub(crate) fn status(&self) -> &Arc<ServerStatus> {
+        &self.inner.status
+    }
+
+    /// The deployment serving traffic now.
+    pub(crate) fn live(&self) -> Arc<Live> {
+        self.inner.live.load_full()
+    }
+
     /// The principal and token id of a valid `Authorization: Bearer` token: signature and expiry
     /// checked, then the store (revocation, eviction).
     fn bearer(&self, headers: &HeaderMap) -> Option<(Principal, String)> {

@@ -394,21 +394,13 @@ pub fn parameter_expression(p: &DbParameter) -> Option<&Expression> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::xml::parse_document;
+    use crate::mediators::test_support::parse_root;
 
     fn parse_str(xml: &str) -> std::result::Result<DbMediator, String> {
-        let file: Arc<str> = Arc::from("sequences/S.xml");
-        let doc = parse_document(&file, xml).map_err(|e| e.to_string())?;
-        let ctx = Ctx {
-            file,
-            doc: &doc,
-            values: None,
-        };
-        let root = doc.root_element();
-        parse(&ctx, root, root.tag_name().name() == "dbreport").map_err(|e| e.to_string())
+        parse_root(xml, |ctx, root| {
+            parse(ctx, root, root.tag_name().name() == "dbreport")
+        })
     }
 
     const NS: &str = "xmlns=\"http://ws.apache.org/ns/synapse\"";

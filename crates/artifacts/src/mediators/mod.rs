@@ -455,8 +455,12 @@ pub fn walk_mediators<'a>(list: &'a [Mediator], visit: &mut dyn FnMut(&'a Mediat
 #[cfg(test)]
 pub(crate) mod test_support {
     //! Parses a mediator snippet inside a named sequence, for the per-mediator tests.
+    use roxmltree::Node;
+
     use super::Mediator;
     use crate::artifact::{Artifact, parse_artifact};
+    use crate::preamble::ArtifactDocument;
+    use crate::xml::{Ctx, Result};
 
     pub const FILE: &str = "sequences/S.xml";
 
@@ -471,6 +475,17 @@ pub(crate) mod test_support {
             Ok(Artifact::Sequence(mut s)) if s.mediators.len() == 1 => s.mediators.remove(0),
             other => panic!("expected one mediator, got {other:?}"),
         }
+    }
+
+    /// Parses `xml`, a mediator element as the root of [`FILE`], with a mediator's own
+    /// `parse`; errors as text.
+    pub fn parse_root<T>(
+        xml: &str,
+        parse: impl for<'a, 'i> FnOnce(&Ctx<'a, 'i>, Node<'a, 'i>) -> Result<T>,
+    ) -> std::result::Result<T, String> {
+        let doc = ArtifactDocument::parse(FILE, xml).map_err(|e| e.to_string())?;
+        let (ctx, root) = doc.context();
+        parse(&ctx, root).map_err(|e| e.to_string())
     }
 
     pub fn parse_err(body: &str) -> String {

@@ -57,20 +57,11 @@ pub(crate) fn parse(ctx: &Ctx, node: Node) -> Result<Store> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::xml::parse_document;
+    use crate::mediators::test_support::parse_root;
 
     fn parse_str(xml: &str) -> std::result::Result<Store, String> {
-        let file: Arc<str> = Arc::from("sequences/S.xml");
-        let doc = parse_document(&file, xml).map_err(|e| e.to_string())?;
-        let ctx = Ctx {
-            file,
-            doc: &doc,
-            values: None,
-        };
-        parse(&ctx, doc.root_element()).map_err(|e| e.to_string())
+        parse_root(xml, parse)
     }
 
     const NS: &str = "xmlns=\"http://ws.apache.org/ns/synapse\"";

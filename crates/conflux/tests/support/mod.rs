@@ -137,6 +137,13 @@ impl Server {
     }
 
     pub fn spawn(mut cmd: Command, offset: u32) -> Server {
+        // Test servers register for the console's fleet view in a directory of their own, not
+        // among the user's real instances (a test that wants a fleet sets its own).
+        if !cmd.get_envs().any(|(k, _)| k == "XDG_RUNTIME_DIR") {
+            let dir = std::env::temp_dir().join("conflux-test-runtime");
+            let _ = std::fs::create_dir_all(&dir);
+            cmd.env("XDG_RUNTIME_DIR", dir);
+        }
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn conflux");
         let output = Arc::new(Mutex::new(String::new()));
@@ -356,5 +363,6 @@ pub fn bundled_home() -> PathBuf {
 
 pub mod backend;
 pub mod capp;
+pub mod db;
 pub mod fault_proxy;
 pub mod load;

@@ -24,6 +24,7 @@
 //! request) is `crate::service`'s.
 
 pub mod config;
+mod driver;
 pub mod error;
 mod mysql;
 mod postgres;

@@ -6,7 +6,6 @@
 //! wider `BIT(n)` as an integer; a zero date (`0000-00-00`) as NULL, Connector/J's
 //! `zeroDateTimeBehavior=CONVERT_TO_NULL`; a `TIME` outside one day as its text.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use sqlx::encode::IsNull;
@@ -14,8 +13,9 @@ use sqlx::error::BoxDynError;
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::{MySql, MySqlRow, MySqlTypeInfo, MySqlValueRef};
 use sqlx::types::BigDecimal;
-use sqlx::{Column as _, Decode, Encode, Row as _, Type, TypeInfo as _, ValueRef as _};
+use sqlx::{Decode, Encode, Type, TypeInfo as _};
 
+use super::driver::{self, encode_big_decimal, encode_value};
 use super::error::DbError;
 use super::value::{Row, Value};
 
@@ -31,27 +31,7 @@ impl Type<MySql> for Arg<'_> {
 
 impl Encode<'_, MySql> for Arg<'_> {
     fn encode_by_ref(&self, buf: &mut Vec<u8>) -> Result<IsNull, BoxDynError> {
-        match self.0 {
-            Value::Null => Ok(IsNull::Yes),
-            Value::Bool(b) => <bool as Encode<MySql>>::encode_by_ref(b, buf),
-            Value::Int(i) => <i64 as Encode<MySql>>::encode_by_ref(i, buf),
-            Value::Double(d) => <f64 as Encode<MySql>>::encode_by_ref(d, buf),
-            Value::Decimal(s) => {
-                let d = BigDecimal::from_str(s.trim())
-                    .map_err(|e| format!("'{s}' is not a decimal number: {e}"))?;
-                <BigDecimal as Encode<MySql>>::encode_by_ref(&d, buf)
-            }
-            Value::Text(s) => <&str as Encode<MySql>>::encode_by_ref(&s.as_str(), buf),
-            Value::Bytes(b) => <&[u8] as Encode<MySql>>::encode_by_ref(&b.as_slice(), buf),
-            Value::Date(d) => <time::Date as Encode<MySql>>::encode_by_ref(d, buf),
-            Value::Time(t) => <time::Time as Encode<MySql>>::encode_by_ref(t, buf),
-            Value::Timestamp(ts) => {
-                <time::PrimitiveDateTime as Encode<MySql>>::encode_by_ref(ts, buf)
-            }
-            Value::TimestampTz(ts) => {
-                <time::OffsetDateTime as Encode<MySql>>::encode_by_ref(ts, buf)
-            }
-        }
+        encode_value::<MySql>(self.0, buf, encode_big_decimal::<MySql>)
     }
 
     fn produces(&self) -> Option<MySqlTypeInfo> {
@@ -70,29 +50,10 @@ impl Encode<'_, MySql> for Arg<'_> {
     }
 }
 
-pub(super) fn column_names(row: &MySqlRow) -> Arc<[String]> {
-    row.columns().iter().map(|c| c.name().to_owned()).collect()
-}
+pub(super) use super::driver::column_names;
 
 pub(super) fn decode_row(row: &MySqlRow, columns: &Arc<[String]>) -> Result<Row, DbError> {
-    let mut values = Vec::with_capacity(columns.len());
-    for (i, name) in columns.iter().enumerate() {
-        let decode_err = |type_name: &str, message: String| DbError::Decode {
-            column: name.clone(),
-            type_name: type_name.to_owned(),
-            message,
-        };
-        let raw = row
-            .try_get_raw(i)
-            .map_err(|e| decode_err("", e.to_string()))?;
-        if raw.is_null() {
-            values.push(Value::Null);
-            continue;
-        }
-        let ty = raw.type_info().into_owned();
-        values.push(decode(raw, ty.name()).map_err(|e| decode_err(ty.name(), e.to_string()))?);
-    }
-    Ok(Row::new(columns.clone(), values))
+    driver::decode_row(row, columns, |raw, ty| decode(raw, ty.name()))
 }
 
 fn decode(raw: MySqlValueRef<'_>, type_name: &str) -> Result<Value, BoxDynError> {

@@ -6,7 +6,6 @@
 //! type name; a type this layer cannot read (intervals, geometric types, arrays, …) is a
 //! [`DbError::Decode`] that says to cast it in SQL.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use sqlx::encode::IsNull;
@@ -14,9 +13,10 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{PgArgumentBuffer, PgRow, PgTypeInfo, PgTypeKind, PgValueRef, Postgres};
 use sqlx::types::BigDecimal;
-use sqlx::{Column as _, Decode, Encode, Row as _, Type, TypeInfo as _, ValueRef as _};
+use sqlx::{Decode, Encode, Type, TypeInfo as _};
 
 use super::ParamType;
+use super::driver::{self, encode_big_decimal, encode_value};
 use super::error::DbError;
 use super::value::{Row, Value};
 
@@ -35,27 +35,7 @@ impl Type<Postgres> for Arg<'_> {
 
 impl Encode<'_, Postgres> for Arg<'_> {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        match self.0 {
-            Value::Null => Ok(IsNull::Yes),
-            Value::Bool(b) => <bool as Encode<Postgres>>::encode_by_ref(b, buf),
-            Value::Int(i) => <i64 as Encode<Postgres>>::encode_by_ref(i, buf),
-            Value::Double(d) => <f64 as Encode<Postgres>>::encode_by_ref(d, buf),
-            Value::Decimal(s) => {
-                let d = BigDecimal::from_str(s.trim())
-                    .map_err(|e| format!("'{s}' is not a decimal number: {e}"))?;
-                <BigDecimal as Encode<Postgres>>::encode_by_ref(&d, buf)
-            }
-            Value::Text(s) => <&str as Encode<Postgres>>::encode_by_ref(&s.as_str(), buf),
-            Value::Bytes(b) => <&[u8] as Encode<Postgres>>::encode_by_ref(&b.as_slice(), buf),
-            Value::Date(d) => <time::Date as Encode<Postgres>>::encode_by_ref(d, buf),
-            Value::Time(t) => <time::Time as Encode<Postgres>>::encode_by_ref(t, buf),
-            Value::Timestamp(ts) => {
-                <time::PrimitiveDateTime as Encode<Postgres>>::encode_by_ref(ts, buf)
-            }
-            Value::TimestampTz(ts) => {
-                <time::OffsetDateTime as Encode<Postgres>>::encode_by_ref(ts, buf)
-            }
-        }
+        encode_value::<Postgres>(self.0, buf, encode_big_decimal::<Postgres>)
     }
 
     fn produces(&self) -> Option<PgTypeInfo> {
@@ -122,29 +102,10 @@ pub(super) fn type_code(v: &Value, declared: ParamType) -> char {
     }
 }
 
-pub(super) fn column_names(row: &PgRow) -> Arc<[String]> {
-    row.columns().iter().map(|c| c.name().to_owned()).collect()
-}
+pub(super) use super::driver::column_names;
 
 pub(super) fn decode_row(row: &PgRow, columns: &Arc<[String]>) -> Result<Row, DbError> {
-    let mut values = Vec::with_capacity(columns.len());
-    for (i, name) in columns.iter().enumerate() {
-        let decode_err = |type_name: &str, message: String| DbError::Decode {
-            column: name.clone(),
-            type_name: type_name.to_owned(),
-            message,
-        };
-        let raw = row
-            .try_get_raw(i)
-            .map_err(|e| decode_err("", e.to_string()))?;
-        if raw.is_null() {
-            values.push(Value::Null);
-            continue;
-        }
-        let ty = raw.type_info().into_owned();
-        values.push(decode(raw, &ty).map_err(|e| decode_err(ty.name(), e.to_string()))?);
-    }
-    Ok(Row::new(columns.clone(), values))
+    driver::decode_row(row, columns, decode)
 }
 
 fn decode(raw: PgValueRef<'_>, ty: &PgTypeInfo) -> Result<Value, BoxDynError> {

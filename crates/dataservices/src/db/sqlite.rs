@@ -13,6 +13,7 @@ use sqlx::error::BoxDynError;
 use sqlx::sqlite::{Sqlite, SqliteArgumentsBuffer, SqliteRow, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Column as _, Decode, Encode, Row as _, Type, TypeInfo as _, ValueRef as _};
 
+use super::driver::encode_value;
 use super::error::DbError;
 use super::value::{Row, Value};
 
@@ -27,29 +28,13 @@ impl Type<Sqlite> for Arg<'_> {
 
 impl Encode<'_, Sqlite> for Arg<'_> {
     fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
-        match self.0 {
-            Value::Null => Ok(IsNull::Yes),
-            Value::Bool(b) => <bool as Encode<Sqlite>>::encode_by_ref(b, buf),
-            Value::Int(i) => <i64 as Encode<Sqlite>>::encode_by_ref(i, buf),
-            Value::Double(d) => <f64 as Encode<Sqlite>>::encode_by_ref(d, buf),
-            Value::Decimal(s) => {
-                let s = s.trim();
-                if !is_decimal(s) {
-                    return Err(format!("'{s}' is not a decimal number").into());
-                }
-                <&str as Encode<Sqlite>>::encode_by_ref(&s, buf)
+        encode_value::<Sqlite>(self.0, buf, |s, buf| {
+            let s = s.trim();
+            if !is_decimal(s) {
+                return Err(format!("'{s}' is not a decimal number").into());
             }
-            Value::Text(s) => <&str as Encode<Sqlite>>::encode_by_ref(&s.as_str(), buf),
-            Value::Bytes(b) => <&[u8] as Encode<Sqlite>>::encode_by_ref(&b.as_slice(), buf),
-            Value::Date(d) => <time::Date as Encode<Sqlite>>::encode_by_ref(d, buf),
-            Value::Time(t) => <time::Time as Encode<Sqlite>>::encode_by_ref(t, buf),
-            Value::Timestamp(ts) => {
-                <time::PrimitiveDateTime as Encode<Sqlite>>::encode_by_ref(ts, buf)
-            }
-            Value::TimestampTz(ts) => {
-                <time::OffsetDateTime as Encode<Sqlite>>::encode_by_ref(ts, buf)
-            }
-        }
+            <&str as Encode<Sqlite>>::encode_by_ref(&s, buf)
+        })
     }
 }
 
@@ -69,9 +54,7 @@ fn is_decimal(s: &str) -> bool {
     !(int.is_empty() && frac.is_empty()) && digits(int) && digits(frac) && exp_ok
 }
 
-pub(super) fn column_names(row: &SqliteRow) -> Arc<[String]> {
-    row.columns().iter().map(|c| c.name().to_owned()).collect()
-}
+pub(super) use super::driver::column_names;
 
 pub(super) fn decode_row(row: &SqliteRow, columns: &Arc<[String]>) -> Result<Row, DbError> {
     let mut values = Vec::with_capacity(columns.len());

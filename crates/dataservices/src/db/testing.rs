@@ -14,19 +14,24 @@
 //! test process is gone. PostgreSQL refuses to run as root: as root, the server runs as the
 //! `postgres` user the Debian package creates; MariaDB runs with `--user=root`.
 
-use std::fmt;
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::config::DataSourceConfig;
 
+pub mod process;
+
+pub use process::Skip;
+use process::{Watchdog, free_port, in_path, open_log, private_dir, wait_ready};
+
 /// How long a server may take to accept connections after it is started.
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a stopping server may take to exit before it is killed.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The user, password and database every test server has.
 pub const TEST_USER: &str = "conflux";
 pub const TEST_PASSWORD: &str = "conflux";
@@ -52,16 +57,6 @@ impl Kind {
             Kind::Postgres => "postgresql",
             Kind::MariaDb => "mariadb-server",
         }
-    }
-}
-
-/// Why a database test cannot run here (printed as the test's skip message).
-#[derive(Debug, Clone)]
-pub struct Skip(pub String);
-
-impl fmt::Display for Skip {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -114,7 +109,7 @@ pub struct DbServer {
     /// As root, the uid/gid PostgreSQL runs as.
     run_as: Option<(u32, u32)>,
     server: Option<Child>,
-    watchdog: Option<Child>,
+    watchdog: Option<Watchdog>,
     /// How long initialisation and the first start took.
     pub start_cost: Duration,
 }
@@ -131,8 +126,6 @@ enum Binaries {
     },
 }
 
-static SEQ: AtomicUsize = AtomicUsize::new(0);
-
 impl DbServer {
     /// Initialises and starts a server with the `conflux` user and database.
     pub fn start(kind: Kind) -> Result<DbServer, Skip> {
@@ -148,21 +141,15 @@ impl DbServer {
         } else {
             None
         };
-        let dir = std::env::temp_dir().join(format!(
-            "conflux-{}-{}-{}",
-            match kind {
-                Kind::Postgres => "pg",
-                Kind::MariaDb => "mariadb",
-            },
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let fail = |what: &str, e: &dyn fmt::Display| Skip(format!("{what}: {e}"));
-        std::fs::create_dir_all(&dir).map_err(|e| fail("creating the server directory", &e))?;
+        let dir = private_dir(match kind {
+            Kind::Postgres => "pg",
+            Kind::MariaDb => "mariadb",
+        })?;
         if let Some((uid, gid)) = run_as {
-            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| fail("chown", &e))?;
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+                .map_err(|e| Skip::failed("chown", e))?;
         }
-        let port = free_port().map_err(|e| fail("finding a free port", &e))?;
+        let port = free_port()?;
         let mut server = DbServer {
             kind,
             dir,
@@ -207,16 +194,13 @@ impl DbServer {
     /// Stops the server (PostgreSQL's fast shutdown, MariaDB's normal one: open connections are
     /// cut) and waits for it to exit. Its data stays for [`restart`](DbServer::restart).
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.server.take() {
+        if let Some(child) = self.server.take() {
             let signal = match self.kind {
                 Kind::Postgres => "-INT",
                 Kind::MariaDb => "-TERM",
             };
-            let _ = Command::new("kill")
-                .arg(signal)
-                .arg(child.id().to_string())
-                .status();
-            let _ = child.wait();
+            let pid = child.id();
+            process::stop(child, pid, signal, STOP_TIMEOUT);
         }
     }
 
@@ -295,14 +279,7 @@ impl DbServer {
     }
 
     fn spawn(&mut self) -> Result<(), Skip> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("server.log"))
-            .map_err(|e| Skip(format!("server log: {e}")))?;
-        let log2 = log
-            .try_clone()
-            .map_err(|e| Skip(format!("server log: {e}")))?;
+        let (log, log2, _) = open_log(&self.log_file())?;
         let mut cmd = match &self.binaries {
             Binaries::Postgres { bin } => {
                 let mut c = self.command(&bin.join("postgres"));
@@ -353,34 +330,22 @@ impl DbServer {
         self.wait_ready()
     }
 
-    /// Waits until the port accepts TCP connections (the server is up), or the server exits.
+    /// Waits until the port accepts TCP connections and the superuser can query (the server is
+    /// up), or the server exits.
     fn wait_ready(&mut self) -> Result<(), Skip> {
-        let deadline = Instant::now() + START_TIMEOUT;
         let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port);
-        loop {
-            if TcpStream::connect_timeout(&addr.into(), Duration::from_millis(200)).is_ok()
+        let mut server = self.server.take();
+        let what = format!("the {:?} server", self.kind);
+        let ready = wait_ready(&what, &mut server, START_TIMEOUT, &self.log_file(), || {
+            TcpStream::connect_timeout(&addr.into(), Duration::from_millis(200)).is_ok()
                 && self.client_ok()
-            {
-                return Ok(());
-            }
-            if let Some(child) = self.server.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                self.server = None;
-                return Err(Skip(format!(
-                    "the {:?} server exited ({status}); see {}",
-                    self.kind,
-                    self.dir.join("server.log").display()
-                )));
-            }
-            if Instant::now() > deadline {
-                return Err(Skip(format!(
-                    "the {:?} server did not start within {START_TIMEOUT:?}",
-                    self.kind
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        });
+        self.server = server;
+        ready
+    }
+
+    fn log_file(&self) -> PathBuf {
+        self.dir.join("server.log")
     }
 
     /// Whether the server answers a query over its Unix socket as its superuser.
@@ -444,34 +409,21 @@ impl DbServer {
         Ok(())
     }
 
-    /// A `sh` loop that stops the server and removes its directory once this process is gone.
+    /// A watchdog that stops the server and removes its directory once this process is gone.
     fn watch(&mut self) -> Result<(), Skip> {
         let signal = match self.kind {
             Kind::Postgres => "INT",
             Kind::MariaDb => "TERM",
         };
-        let script = format!(
-            "while kill -0 {me} 2>/dev/null; do sleep 1; done; \
-             pid=$(head -n 1 '{pidfile}' 2>/dev/null); \
+        let cleanup = format!(
+            "pid=$(head -n 1 '{pidfile}' 2>/dev/null); \
              [ -n \"$pid\" ] && kill -{signal} \"$pid\" 2>/dev/null; \
              while [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; do sleep 0.2; done; \
              rm -rf '{dir}'",
-            me = std::process::id(),
             pidfile = self.pid_file().display(),
             dir = self.dir.display(),
         );
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            // Its own process group: a signal to the test's group (`timeout`, Ctrl-C) must not
-            // take the watchdog down with the test.
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Skip(format!("starting the server watchdog failed: {e}")))?;
-        self.watchdog = Some(child);
+        self.watchdog = Some(Watchdog::start(&cleanup)?);
         Ok(())
     }
 }
@@ -479,10 +431,7 @@ impl DbServer {
 impl Drop for DbServer {
     fn drop(&mut self) {
         self.stop();
-        if let Some(mut w) = self.watchdog.take() {
-            let _ = w.kill();
-            let _ = w.wait();
-        }
+        self.watchdog = None;
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -500,12 +449,6 @@ fn run_logged(cmd: &mut Command, log: &Path) -> Result<(), String> {
             stderr.lines().rev().take(3).collect::<Vec<_>>().join(" | ")
         ))
     }
-}
-
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
 }
 
 fn is_root() -> bool {
@@ -528,15 +471,6 @@ fn postgres_ids() -> Option<(u32, u32)> {
     let uid = f.nth(2)?.parse().ok()?;
     let gid = f.next()?.parse().ok()?;
     Some((uid, gid))
-}
-
-fn in_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 fn find_binaries(kind: Kind) -> Result<Binaries, Skip> {

@@ -499,6 +499,14 @@ fn refusals_name_the_element_and_what_is_valid() {
             "duplicate query 'q' (first defined at dataservices/EmployeeService.dbs:3:1) at dataservices/EmployeeService.dbs:3:35",
         ),
         (
+            with_query(r#"<query id="q"><sql>a</sql></query><operation name="o"><call-query href="q"/></operation><operation name="o"><call-query href="q"/></operation>"#),
+            "duplicate operation 'o' (first defined at dataservices/EmployeeService.dbs:3:35)",
+        ),
+        (
+            with_query(r#"<query id="q"><sql>a</sql></query><resource method="GET" path="a/b"><call-query href="q"/></resource><resource method="get" path="a_b"><call-query href="q"/></resource>"#),
+            "duplicate resource 'GET a_b' (first defined at dataservices/EmployeeService.dbs:3:35)",
+        ),
+        (
             with_query(r#"<query id="q"><sql>a</sql></query><resource method="FETCH" path="x"><call-query href="q"/></resource>"#),
             "invalid value \"FETCH\" for attribute 'method' of <resource>: expected GET, POST, PUT, DELETE, PATCH, HEAD or OPTIONS",
         ),

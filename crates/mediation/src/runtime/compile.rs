@@ -305,6 +305,7 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         apis,
         proxy_table: ProxyTable::build(proxy_names),
         proxies,
+        main_route: main_route(&sequences),
         sequences,
         templates,
         endpoints: c.endpoints,
@@ -329,7 +330,10 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
             .flat_map(|a| a.resources.iter())
             .chain(deployment.proxies.iter())
             .any(|r| {
-                r.fault_sequence.is_some()
+                // An empty fault sequence (the tooling default) reads nothing.
+                r.fault_sequence
+                    .as_ref()
+                    .is_some_and(|f| !f.mediators.is_empty() || f.on_error.is_some())
                     || [&r.in_sequence, &r.out_sequence]
                         .iter()
                         .any(|s| s.as_ref().is_some_and(|s| s.on_error.is_some()))
@@ -339,6 +343,18 @@ pub fn compile(artifacts: &art::Artifacts) -> (Deployment, Vec<CompileError>) {
         ..deployment
     };
     (deployment, c.errors)
+}
+
+/// The route of requests no API or proxy matches: the `main` sequence, if deployed.
+fn main_route(sequences: &HashMap<String, Arc<Sequence>>) -> Option<Route> {
+    sequences.get("main").map(|main| {
+        Route {
+            artifact: "sequence:main".into(),
+            in_sequence: Some(main.clone()),
+            ..Route::default()
+        }
+        .planned()
+    })
 }
 
 struct Compiler {
@@ -1039,13 +1055,16 @@ impl Compiler {
                 user_agent: r.user_agent.clone(),
                 protocol: r.protocol.map(protocol),
             });
-            routes.push(Route {
+            // The direct path or the general flow, decided here once (runtime/direct.rs).
+            let route = Route {
                 artifact: artifact.clone(),
                 in_sequence: self.sequence_ref(&r.in_sequence, &artifact, named)?,
                 out_sequence: self.sequence_ref(&r.out_sequence, &artifact, named)?,
                 fault_sequence: self.sequence_ref(&r.fault_sequence, &artifact, named)?,
                 target: None,
-            });
+                direct: Default::default(),
+            };
+            routes.push(route.planned());
         }
         let route = ApiRoute {
             name: api.name.clone(),
@@ -1085,7 +1104,9 @@ impl Compiler {
             fault_sequence: self.sequence_ref(&p.target.fault_sequence, &artifact, named)?,
             target,
             artifact,
-        })
+            direct: Default::default(),
+        }
+        .planned())
     }
 
     fn mediators(&mut self, list: &[art::Mediator]) -> Result<Vec<Mediator>> {
@@ -2512,6 +2533,7 @@ fn variable(v: &am::Variable) -> Result<rt::Variable> {
                 .map_err(|e| CompileError::at(&v.span, format!("variable {}: {e}", v.name)))?,
         ),
         am::VariableAction::Set(am::VariableValue::Expression(e)) => rt::VariableAction::Evaluate {
+            text: e.text.clone(),
             source: expression(e)?,
             value_type: match v.value_type.as_deref() {
                 None => rt::ExpressionType::Untyped,

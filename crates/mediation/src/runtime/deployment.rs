@@ -46,6 +46,9 @@ pub struct Deployment {
     /// Indexed like the names of `proxy_table`.
     pub proxies: Vec<Route>,
     pub sequences: HashMap<String, Arc<Sequence>>,
+    /// The route of a request no API or proxy matched: the `main` sequence, planned once when the
+    /// deployment is built (runtime/direct.rs), as every other route is. `None`: no `main`.
+    pub main_route: Option<Route>,
     /// Sequence templates, by name (run by `<call-template>`).
     pub templates: HashMap<String, Arc<Template>>,
     /// Every endpoint definition, named and inline, indexed by `Endpoint::id`.
@@ -125,6 +128,7 @@ impl Deployment {
             proxy_table: ProxyTable::build(Vec::new()),
             proxies: Vec::new(),
             sequences: HashMap::new(),
+            main_route: None,
             templates: HashMap::new(),
             endpoints: Vec::new(),
             named_endpoints: HashMap::new(),
@@ -260,16 +264,11 @@ impl Deployment {
                 );
                 r
             }
-            ApiDispatch::NoApi => match self.sequences.get("main") {
-                Some(main) => {
-                    let route = Route {
-                        artifact: "sequence:main".into(),
-                        in_sequence: Some(main.clone()),
-                        ..Route::default()
-                    };
-                    let mut ctx = dispatched(parts, body, &route, scheme);
+            ApiDispatch::NoApi => match &self.main_route {
+                Some(route) => {
+                    let mut ctx = dispatched(parts, body, route, scheme);
                     self.share_with(&mut ctx);
-                    engine.mediate(&route, ctx).await
+                    engine.mediate(route, ctx).await
                 }
                 // MI's shipped main sequence: 404 with no body.
                 None => status_only(StatusCode::NOT_FOUND),

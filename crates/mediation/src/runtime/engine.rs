@@ -23,6 +23,7 @@ use crate::runtime::payload::PayloadError;
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
+pub use crate::runtime::direct::DirectPlan;
 use crate::runtime::endpoint::{
     Endpoint, EndpointFormat, EndpointKind, ResponseTimeout, SendFault, Sender, TimeoutAction,
     error_codes,
@@ -64,43 +65,29 @@ pub struct Route {
     pub fault_sequence: Option<Arc<Sequence>>,
     /// A proxy's `<target>` endpoint: used when the in-sequence did not end the flow.
     pub target: Option<Arc<Endpoint>>,
+    /// How the engine runs this route: set by [`Route::planned`] when the deployment is built;
+    /// the general flow otherwise.
+    pub direct: DirectPlan,
 }
 
 impl Route {
-    /// The endpoint of a route that only forwards: an in-sequence that is a single `<send>` to an
-    /// endpoint (or a proxy with only a target), no out- or fault sequence, no `onError`. Such a
-    /// route is MI's pure pass-through: the reply goes back as it came, and the engine takes a
-    /// direct path for it (no sequence machinery per request).
-    fn plain_forward(&self) -> Option<&Arc<Endpoint>> {
-        if self.out_sequence.is_some() || self.fault_sequence.is_some() {
-            return None;
+    /// The route with its [`DirectPlan`], decided once when the deployment is built
+    /// (runtime/direct.rs).
+    pub fn planned(mut self) -> Route {
+        self.direct = crate::runtime::direct::classify(&self);
+        if let DirectPlan::Direct(d) = &self.direct {
+            tracing::debug!(target: crate::runtime::direct::DIRECT_TARGET, "{{{}}} takes the direct path ({})", self.artifact, d.idiom.as_str());
         }
-        match (&self.in_sequence, &self.target) {
-            (Some(seq), None) if seq.on_error.is_none() => match seq.mediators.as_slice() {
-                [
-                    Mediator::Send(crate::runtime::mediators::Send {
-                        endpoint: Some(endpoint),
-                        receive: None,
-                    }),
-                ] => Some(endpoint),
-                _ => None,
-            },
-            (None, Some(target)) => Some(target),
-            _ => None,
-        }
-        // A recipient list's copies take the general flow (runtime/recipient_list.rs).
-        .filter(|endpoint| !matches!(endpoint.kind, EndpointKind::RecipientList(_)))
+        self
     }
 
-    /// Whether nothing on this route reads the message's properties: a plain forward to an
+    /// Whether nothing on this route reads the message's properties: a direct route to an
     /// `<address>` (which reads only `REST_URL_POSTFIX` and `NO_ENTITY_BODY`) with a static
-    /// timeout. When no fault handler is deployed either, dispatch skips setting the REST
-    /// properties MI defines for mediators (`REST_METHOD`, `uri.var.*`, ...): nobody could see them.
+    /// timeout, whose steps read only literals and transport headers. When no fault handler is
+    /// deployed either, dispatch skips setting the REST properties MI defines for mediators
+    /// (`REST_METHOD`, `uri.var.*`, ...): nobody could see them.
     pub fn reads_no_properties(&self) -> bool {
-        self.plain_forward().is_some_and(|endpoint| {
-            matches!(endpoint.kind, EndpointKind::Address { .. })
-                && endpoint.dynamic_timeout.is_none()
-        })
+        matches!(&self.direct, DirectPlan::Direct(d) if d.reads_no_properties)
     }
 }
 
@@ -209,19 +196,10 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         route: &Route,
         ctx: &mut MessageContext<B>,
     ) -> Response<B> {
-        // The pass-through route: the same answers as the general flow below (the reply as it
-        // came, 202 for a discarded timeout, the fault answer), without boxing each step.
-        if let Some(endpoint) = route.plain_forward() {
-            return match self.send(endpoint, ctx).await {
-                Ok(response) => response,
-                Err(f)
-                    if f.code == error_codes::TIMEOUT
-                        && endpoint.timeout_action == TimeoutAction::Discard =>
-                {
-                    accepted()
-                }
-                Err(f) => self.handle_fault(f.into(), ctx, route).await,
-            };
+        // The idioms that neither read nor change the content: the same answers as the general
+        // flow below, without boxing each step (runtime/direct.rs).
+        if let DirectPlan::Direct(plan) = &route.direct {
+            return self.run_direct(plan, ctx, route).await;
         }
         let result = match &route.in_sequence {
             Some(seq) => self.run_guarded(seq.clone(), ctx, route, 0).await,
@@ -751,7 +729,7 @@ impl<'d, B: MessageBody> Engine<'d, B> {
         self.sender.send(endpoint, request).await
     }
 
-    async fn handle_fault(
+    pub(crate) async fn handle_fault(
         &self,
         fault: Fault,
         ctx: &mut MessageContext<B>,
@@ -1260,12 +1238,15 @@ mod flow_tests {
 
     #[test]
     fn only_a_static_address_forward_reads_no_properties() {
-        let forward = |endpoint: Arc<Endpoint>| Route {
-            in_sequence: seq(vec![Mediator::Send(Send {
-                endpoint: Some(endpoint),
-                receive: None,
-            })]),
-            ..Route::default()
+        let forward = |endpoint: Arc<Endpoint>| {
+            Route {
+                in_sequence: seq(vec![Mediator::Send(Send {
+                    endpoint: Some(endpoint),
+                    receive: None,
+                })]),
+                ..Route::default()
+            }
+            .planned()
         };
         assert!(forward(endpoint()).reads_no_properties());
         let mut template = (*endpoint()).clone();
@@ -1283,13 +1264,29 @@ mod flow_tests {
                 send_to_backend(),
             ]),
             ..Route::default()
-        };
+        }
+        .planned();
         assert!(!mediated.reads_no_properties());
-        let with_fault_sequence = Route {
+        // An empty fault sequence (the tooling default) reads nothing; one that does something
+        // may read anything.
+        let with_empty_fault_sequence = Route {
             fault_sequence: seq(vec![]),
             ..forward(endpoint())
-        };
+        }
+        .planned();
+        assert!(with_empty_fault_sequence.reads_no_properties());
+        let with_fault_sequence = Route {
+            fault_sequence: seq(vec![text_of_properties("$1", &["REST_METHOD"])]),
+            ..forward(endpoint())
+        }
+        .planned();
         assert!(!with_fault_sequence.reads_no_properties());
+        // Not planned: the general flow.
+        let unplanned = Route {
+            in_sequence: seq(vec![send_to_backend()]),
+            ..Route::default()
+        };
+        assert!(!unplanned.reads_no_properties());
     }
 
     fn seq(mediators: Vec<Mediator>) -> Option<Arc<Sequence>> {
@@ -1554,5 +1551,89 @@ mod flow_tests {
         let (status, _, body) = run(&route, &sender(Ok((200, ""))), &sequences).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(body.contains("nested deeper"), "{body}");
+    }
+
+    /// A transport-scope property mediator.
+    fn transport(name: &str, action: PropertyAction) -> Mediator {
+        Mediator::Property(Property {
+            name: PropertyName::Fixed(name.into()),
+            scope: Scope::Transport,
+            action,
+            value_type: PropertyType::String,
+            pattern: None,
+        })
+    }
+
+    // runtime/direct.rs: each idiom answers the same on the direct path as on the general flow,
+    // for a reply, a failed send and a timeout; the planned route is direct, the unplanned general.
+    #[tokio::test]
+    async fn direct_routes_answer_as_the_general_flow_does() {
+        use crate::runtime::mediators::Call;
+        let call = Mediator::Call(Call {
+            endpoint: endpoint(),
+        });
+        let send_back = Mediator::Send(Send {
+            endpoint: None,
+            receive: None,
+        });
+        let set = |name: &str, v: &str| {
+            transport(name, PropertyAction::Set(ValueSource::Literal(v.into())))
+        };
+        let routes = [
+            Route {
+                in_sequence: seq(vec![send_to_backend()]),
+                out_sequence: seq(vec![]),
+                fault_sequence: seq(vec![]),
+                ..Route::default()
+            },
+            Route {
+                in_sequence: seq(vec![set("X-Req", "1"), send_to_backend()]),
+                out_sequence: seq(vec![set("X-Reply", "2"), send_back.clone()]),
+                ..Route::default()
+            },
+            Route {
+                in_sequence: seq(vec![
+                    call.clone(),
+                    set("X-Reply", "3"),
+                    transport("X-Gone", PropertyAction::Remove),
+                    Mediator::Respond(Respond),
+                ]),
+                fault_sequence: seq(vec![]),
+                ..Route::default()
+            },
+            Route {
+                target: Some(endpoint()),
+                out_sequence: seq(vec![send_back]),
+                ..Route::default()
+            },
+        ];
+        // A timeout the endpoint discards: 202 on both paths.
+        let mut discarding = (*endpoint()).clone();
+        discarding.timeout_action = TimeoutAction::Discard;
+        let discarding = Route {
+            in_sequence: seq(vec![Mediator::Send(Send {
+                endpoint: Some(Arc::new(discarding)),
+                receive: None,
+            })]),
+            out_sequence: seq(vec![set("X-Reply", "4")]),
+            ..Route::default()
+        };
+        for (i, route) in routes.into_iter().chain([discarding]).enumerate() {
+            let planned = route.clone().planned();
+            assert!(
+                matches!(planned.direct, DirectPlan::Direct(_)),
+                "route {i} is direct"
+            );
+            assert!(matches!(route.direct, DirectPlan::General));
+            for result in [
+                Ok((201, "reply")),
+                Err(error_codes::CONNECTION_FAILED),
+                Err(error_codes::TIMEOUT),
+            ] {
+                let general = run(&route, &sender(result), &HashMap::new()).await;
+                let direct = run(&planned, &sender(result), &HashMap::new()).await;
+                assert_eq!(direct, general, "route {i}, {result:?}");
+            }
+        }
     }
 }

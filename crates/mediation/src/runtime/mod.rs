@@ -6,6 +6,7 @@ pub mod body;
 pub mod compile;
 pub mod context;
 pub mod deployment;
+pub mod direct;
 pub mod dynamic_endpoint;
 pub mod endpoint;
 pub mod endpoint_group;

@@ -51,7 +51,9 @@ pub(crate) mod java_compat {
     pub(crate) use super::java::{double_to_string, parse_double, parse_int, parse_long};
 }
 pub use parser::MAX_PARSE_STEPS;
-pub use template::{InlineTemplate, PayloadTemplate};
+pub use template::{InlineTemplate, PayloadTemplate, TemplateMedia};
+/// TemplateProcessor's `escapeXml10` and `isXML`, which the `$n` arguments use too.
+pub(crate) use template::{escape_xml10, is_xml};
 pub use value::ExprValue;
 
 use ast::{Access, Function, Node};

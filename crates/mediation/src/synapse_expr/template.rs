@@ -122,6 +122,19 @@ enum PayloadPart {
     },
 }
 
+/// The payloadFactory `media-type` a default template renders for (RegexTemplateProcessor's
+/// `JSON_TYPE`, `XML_TYPE` and `TEXT_TYPE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateMedia {
+    Json,
+    Xml,
+    /// Matched without the `<pfPadding>` wrapper, as json is. A Gson value (a payload or JSON
+    /// variable value) is escaped as for json; any other value (a Java String, number, boolean
+    /// or XML element) goes in as its `toString()` with no escaping at all, since `replace`
+    /// escapes those only for json and xml.
+    Text,
+}
+
 /// payloadFactory template-type="default": `"${e}"` quoted, `${e}` unquoted, `$n` args.
 #[derive(Debug, Clone)]
 pub struct PayloadTemplate {
@@ -216,7 +229,7 @@ impl PayloadTemplate {
         )
     }
 
-    /// `media_json`: media-type json (else xml); `args`: the already-evaluated `<args>` values
+    /// `media`: the payloadFactory's media type; `args`: the already-evaluated `<args>` values
     /// (`$1`..), inserted as given (the caller prepares them as MI's
     /// `TemplateProcessor.prepareReplacementValue` does). For xml the result is the template's
     /// text without the `<pfPadding>` wrapper MI matches inside. A `$n` without an argument stops
@@ -225,7 +238,7 @@ impl PayloadTemplate {
     pub fn render(
         &self,
         ctx: &dyn ExprContext,
-        media_json: bool,
+        media: TemplateMedia,
         args: &[String],
     ) -> Result<String, EvalError> {
         let mut results: HashMap<&str, ExprValue> = HashMap::new();
@@ -275,9 +288,9 @@ impl PayloadTemplate {
                         }
                     };
                     let replacement = if *quoted {
-                        quoted_replacement(&value, media_json)?
+                        quoted_replacement(&value, media)?
                     } else {
-                        unquoted_replacement(&value, media_json)?
+                        unquoted_replacement(&value, media)?
                     };
                     let groups = if *quoted {
                         [Some(whole.as_str()), Some(inner.as_str()), None, None]
@@ -308,7 +321,8 @@ fn append_replacement(replacement: &str, groups: &[Option<&str>]) -> Result<Stri
 }
 
 /// `"${e}"` (RegexTemplateProcessor.replace, group 1).
-fn quoted_replacement(value: &ExprValue, media_json: bool) -> Result<String, EvalError> {
+fn quoted_replacement(value: &ExprValue, media: TemplateMedia) -> Result<String, EvalError> {
+    let media_json = media != TemplateMedia::Xml;
     let inner = match value {
         ExprValue::Json(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => {
             primitive_replacement(v, media_json)
@@ -326,12 +340,15 @@ fn quoted_replacement(value: &ExprValue, media_json: bool) -> Result<String, Eva
         }
         other => {
             let text = other.java_to_string();
-            if !media_json {
-                escape_xml10(&text)
-            } else if is_xml(&text) {
-                escape_special_chars(&java::quote_replacement(&text))
-            } else {
-                escape_special_characters_of_json(&text)
+            match media {
+                TemplateMedia::Xml => escape_xml10(&text),
+                TemplateMedia::Json if is_xml(&text) => {
+                    escape_special_chars(&java::quote_replacement(&text))
+                }
+                TemplateMedia::Json => escape_special_characters_of_json(&text),
+                // Neither escaped nor quoteReplacement'ed: appendReplacement reads its `\` and
+                // `$` (a `$` before a non-digit is Java's IllegalArgumentException).
+                TemplateMedia::Text => text,
             }
         }
     };
@@ -339,7 +356,8 @@ fn quoted_replacement(value: &ExprValue, media_json: bool) -> Result<String, Eva
 }
 
 /// `${e}` (group 2).
-fn unquoted_replacement(value: &ExprValue, media_json: bool) -> Result<String, EvalError> {
+fn unquoted_replacement(value: &ExprValue, media: TemplateMedia) -> Result<String, EvalError> {
+    let media_json = media != TemplateMedia::Xml;
     Ok(match value {
         ExprValue::Json(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => {
             primitive_replacement(v, media_json)
@@ -356,12 +374,12 @@ fn unquoted_replacement(value: &ExprValue, media_json: bool) -> Result<String, E
         }
         other => {
             let text = other.java_to_string();
-            if media_json && is_xml(&text) {
-                convert_xml_to_json(&text)
-            } else if !media_json && !is_xml(&text) {
-                java::quote_replacement(&escape_xml10(&text))
-            } else {
-                java::quote_replacement(&text)
+            match media {
+                TemplateMedia::Json if is_xml(&text) => convert_xml_to_json(&text),
+                TemplateMedia::Xml if !is_xml(&text) => {
+                    java::quote_replacement(&escape_xml10(&text))
+                }
+                _ => java::quote_replacement(&text),
             }
         }
     })
@@ -469,7 +487,7 @@ fn escape_json(s: &str) -> String {
 
 /// commons-text `StringEscapeUtils.escapeXml10`: the five entities, characters XML 1.0 cannot
 /// hold removed, C1 controls as numeric references.
-fn escape_xml10(s: &str) -> String {
+pub(crate) fn escape_xml10(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -491,7 +509,7 @@ fn escape_xml10(s: &str) -> String {
 
 /// TemplateProcessor.isXML: the trimmed text ends with `>`, has at least 4 characters and starts
 /// with an element (Axiom reads the document element only).
-fn is_xml(value: &str) -> bool {
+pub(crate) fn is_xml(value: &str) -> bool {
     let trimmed = value.trim();
     trimmed.ends_with('>')
         && java::utf16_len(trimmed) >= 4

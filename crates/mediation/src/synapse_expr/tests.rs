@@ -1723,7 +1723,17 @@ fn inline_expression_util_test_ts_in_line_synapse_expression_template_1_to_8() {
 fn payload_factory(ctx: &TestCtx, template: &str, media_json: bool, expected: &str) {
     let compiled = PayloadTemplate::compile(template).expect(template);
     assert_eq!(
-        compiled.render(ctx, media_json, &[]).as_deref(),
+        compiled
+            .render(
+                ctx,
+                if media_json {
+                    TemplateMedia::Json
+                } else {
+                    TemplateMedia::Xml
+                },
+                &[]
+            )
+            .as_deref(),
         Ok(expected),
         "{template}"
     );
@@ -1999,6 +2009,48 @@ fn facts_functions_edge_cases() {
     faults(&ctx, "exists(vars['x'])");
 }
 
+// RegexTemplateProcessor.replace with TEXT_TYPE: a Gson value (a payload string) is escaped as
+// for json (prepareJSONPrimitiveReplacementValue has no media-type test); a Java value (a String
+// variable) is escaped only for json and xml, so text inserts its toString() as it is: quoted,
+// without Matcher.quoteReplacement (appendReplacement then eats a `\\`), unquoted, with it, and
+// XML stays XML (json converts it, `isXML` -> convertXMLToJSON).
+#[test]
+fn regex_template_processor_text_media_type_escapes_only_gson_values() {
+    let mut ctx = TestCtx::new().json_payload(r#"{"name": "say \"hi\"\n"}"#);
+    let s = |v: &str| ExprValue::String(v.to_string());
+    ctx.variables
+        .insert("xml".into(), s(r#"<a b="1"><c>2</c></a>"#));
+    ctx.variables.insert("el".into(), s("<a><c>2</c></a>"));
+    ctx.variables.insert("path".into(), s(r"C:\temp"));
+    ctx.variables.insert("cost".into(), s("5 $"));
+    let render = |template: &str, media: TemplateMedia| {
+        PayloadTemplate::compile(template)
+            .expect(template)
+            .render(&ctx, media, &[])
+    };
+    let template = r#"q="${vars.xml}" u=${vars.el} p="${vars.path}" up=${vars.path} n="${payload.name}" un=${payload.name}"#;
+    assert_eq!(
+        render(template, TemplateMedia::Text).as_deref(),
+        Ok(
+            r#"q="<a b="1"><c>2</c></a>" u=<a><c>2</c></a> p="C:temp" up=C:\temp n="say \"hi\"\n" un=say \"hi\"\n"#
+        )
+    );
+    // The same template as json: the quoted XML string escaped, the unquoted one converted.
+    assert_eq!(
+        render(template, TemplateMedia::Json).as_deref(),
+        Ok(
+            r#"q="<a b=\"1\"><c>2</c></a>" u={"a":{"c":2}} p="C:\temp" up=C:\temp n="say \"hi\"\n" un=say \"hi\"\n"#
+        )
+    );
+    // A `$` that appendReplacement cannot read fails the quoted text form (Java's
+    // IllegalArgumentException), but not the unquoted one.
+    assert_eq!(
+        render("${vars.cost}", TemplateMedia::Text).as_deref(),
+        Ok("5 $")
+    );
+    assert!(render("\"${vars.cost}\"", TemplateMedia::Text).is_err_and(|e| e.is_fault()));
+}
+
 #[test]
 fn wso2_vault_reads_the_secure_vault_and_an_unknown_alias_reads_as_itself() {
     // PredefinedFunctionNode.fetchSecretValue -> wso2:vault-lookup -> FileBaseSecretRepository.
@@ -2189,8 +2241,9 @@ proptest::proptest! {
             let _ = t.render(&TestCtx::new().payload(1));
         }
         if let Ok(t) = PayloadTemplate::compile(&text) {
-            let _ = t.render(&TestCtx::new().payload(1), true, &["x".to_string()]);
-            let _ = t.render(&TestCtx::new().payload(1), false, &[]);
+            let _ = t.render(&TestCtx::new().payload(1), TemplateMedia::Json, &["x".to_string()]);
+            let _ = t.render(&TestCtx::new().payload(1), TemplateMedia::Xml, &[]);
+            let _ = t.render(&TestCtx::new().payload(1), TemplateMedia::Text, &[]);
         }
     }
 

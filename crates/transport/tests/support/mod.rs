@@ -15,7 +15,8 @@ use bytes::Bytes;
 use conflux_transport::body::ProxyBody;
 use conflux_transport::client::{BackendClient, ClientOptions};
 use conflux_transport::forward::pass_through;
-use conflux_transport::server::{ConnInfo, ServerLimits, serve};
+use conflux_transport::h1::{DirectForward, RequestView, Route, Router};
+use conflux_transport::server::{ConnInfo, ServerLimits, serve_routed};
 use http::{HeaderMap, Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -125,6 +126,78 @@ pub fn test_client_tls() -> Arc<rustls::ClientConfig> {
     Arc::new(config)
 }
 
+/// Which HTTP/1 engine the proxies of a test use (`[transport] http1_engine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Hyper,
+    Conflux,
+}
+
+thread_local! {
+    /// The engine of the test running on this thread, and how many proxies it made with it.
+    static ENGINE: std::cell::Cell<(Engine, usize)> = const { std::cell::Cell::new((Engine::Hyper, 0)) };
+}
+
+/// Runs `test` (a `#[tokio::test]` function: its body runs on this thread) with its proxies on
+/// `engine`, and checks that it made at least one, so a second run of a matrix cannot pass
+/// without running on the engine it names.
+pub fn on_engine(engine: Engine, test: fn()) {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            ENGINE.with(|e| e.set((Engine::Hyper, 0)));
+        }
+    }
+    let _reset = Reset;
+    ENGINE.with(|e| e.set((engine, 0)));
+    test();
+    let (_, made) = ENGINE.with(std::cell::Cell::get);
+    assert!(made > 0, "the test made no proxy on the {engine:?} engine");
+}
+
+/// The router for a proxy forwarding everything to `backend` on this thread's engine: `None`
+/// on hyper; on the Conflux engine every request is a direct forward (as a deployment's plain
+/// `<send>` route is).
+pub fn router_for(backend: SocketAddr, timeout: Option<Duration>) -> Option<Arc<dyn Router>> {
+    let (engine, made) = ENGINE.with(std::cell::Cell::get);
+    if engine == Engine::Hyper {
+        return None;
+    }
+    ENGINE.with(|e| e.set((engine, made + 1)));
+    Some(Arc::new(ForwardAll(DirectForward {
+        backend,
+        host: backend.to_string().into(),
+        target: None,
+        uri: format!("http://{backend}").into(),
+        timeout,
+        connect_timeout: conflux_transport::client::DEFAULT_CONNECT_TIMEOUT,
+    })))
+}
+
+/// For a listener that answers by itself: on the Conflux engine, a router to a backend that
+/// answers every request with `body`, so the engine's direct path serves the same answers; `None`
+/// on hyper.
+pub async fn answering_router(body: Bytes) -> Option<Arc<dyn Router>> {
+    if ENGINE.with(std::cell::Cell::get).0 == Engine::Hyper {
+        return None;
+    }
+    let (addr, _log) = backend(move |_req: Request<Incoming>| {
+        let body = body.clone();
+        async move { Response::new(ProxyBody::from(body)) }
+    })
+    .await;
+    router_for(addr, None)
+}
+
+/// Routes every request straight to one backend.
+struct ForwardAll(DirectForward);
+
+impl Router for ForwardAll {
+    fn route(&self, _request: &RequestView<'_>, _conn: &ConnInfo) -> Route {
+        Route::Direct(self.0.clone())
+    }
+}
+
 /// A running proxy forwarding everything to `backend` + the request's path and query.
 pub struct Proxy {
     pub addr: SocketAddr,
@@ -166,7 +239,15 @@ pub async fn proxy_with(
             }
         }
     };
-    let done = tokio::spawn(serve(listener, tls, handler, limits, shutdown.clone()));
+    let done = tokio::spawn(serve_routed(
+        listener,
+        tls,
+        handler,
+        router_for(backend, timeout),
+        limits,
+        Arc::default(),
+        shutdown.clone(),
+    ));
     Proxy {
         addr,
         shutdown,

@@ -905,28 +905,17 @@ impl FileOperation {
                 n => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
             }
         };
+        let line = |name: &str, verb: &str| positive(number(name)?, name, verb);
         if is("Complete File") {
             Ok(ReadMode::Complete)
         } else if is("Metadata Only") {
             Ok(ReadMode::Metadata)
         } else if is("Starting From Line") {
-            Ok(ReadMode::From(positive(
-                number("startLineNum")?,
-                "startLineNum",
-                "must be",
-            )?))
+            Ok(ReadMode::From(line("startLineNum", "must be")?))
         } else if is("Up To Line") {
-            Ok(ReadMode::UpTo(positive(
-                number("endLineNum")?,
-                "endLineNum",
-                "must be",
-            )?))
+            Ok(ReadMode::UpTo(line("endLineNum", "must be")?))
         } else if is("Specific Line") {
-            Ok(ReadMode::Line(positive(
-                number("lineNum")?,
-                "lineNum",
-                "should be",
-            )?))
+            Ok(ReadMode::Line(line("lineNum", "should be")?))
         } else if is("Between Lines") {
             let (start, end) = (number("startLineNum")?, number("endLineNum")?);
             if start == 0 || end == 0 {
@@ -1511,6 +1500,43 @@ mod tests {
         (var, fault)
     }
 
+    /// What one operation of a [`steps`] table gives.
+    enum Want {
+        /// No fault, and this `payload` in the result.
+        Payload(serde_json::Value),
+        /// A fault with this code.
+        Code(u32),
+        /// A fault with this code and this `error.detail` in the result.
+        Detail(u32, &'static str),
+        /// A fault with this message.
+        Message(&'static str),
+    }
+
+    type Step<'a> = (&'static str, &'a [(&'static str, &'a str)], Want);
+
+    /// Runs each step in order on the same message, checking what it gives.
+    fn steps(c: &mut MessageContext<B>, conn: &Arc<FileConnection>, table: &[Step]) {
+        for (operation, params, want) in table {
+            let (r, fault) = run(c, conn, operation, params);
+            let at = format!("{operation} {params:?}");
+            match (want, fault) {
+                (Want::Payload(payload), None) => assert_eq!(&r["payload"], payload, "{at}"),
+                (Want::Code(code), Some(f)) => assert_eq!(f.code, *code, "{at}: {}", f.message),
+                (Want::Detail(code, detail), Some(f)) => {
+                    assert_eq!(f.code, *code, "{at}: {}", f.message);
+                    assert_eq!(r["payload"]["error"]["detail"], *detail, "{at}");
+                }
+                (Want::Message(message), Some(f)) => assert_eq!(f.message, *message, "{at}"),
+                (Want::Payload(_), Some(f)) => panic!("{at}: fault {} {}", f.code, f.message),
+                (_, None) => panic!("{at}: no fault, result {r}"),
+            }
+        }
+    }
+
+    fn success() -> Want {
+        Want::Payload(json!({"success": true}))
+    }
+
     #[test]
     fn connections_are_local_only_and_say_why_not() {
         let c = FileConnection::compile(
@@ -1771,29 +1797,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let conn = local(dir.path());
         let mut c = ctx();
-        let (r, _) = run(&mut c, &conn, "checkExist", &[("path", "a/b")]);
-        assert_eq!(r["payload"], json!({"success": true, "fileExists": false}));
-        let (r, _) = run(
+        let exists = |yes: bool| Want::Payload(json!({"success": true, "fileExists": yes}));
+        steps(
             &mut c,
             &conn,
-            "createDirectory",
-            &[("directoryPath", "a/b")],
+            &[
+                ("checkExist", &[("path", "a/b")], exists(false)),
+                ("createDirectory", &[("directoryPath", "a/b")], success()),
+                ("checkExist", &[("path", "/a/b")], exists(true)),
+            ],
         );
-        assert_eq!(r["payload"], json!({"success": true}));
-        let (r, _) = run(&mut c, &conn, "checkExist", &[("path", "/a/b")]);
-        assert_eq!(r["payload"], json!({"success": true, "fileExists": true}));
         std::fs::write(dir.path().join("a/b/f1"), "1").unwrap();
         std::fs::write(dir.path().join("a/f2"), "2").unwrap();
         std::fs::write(dir.path().join("g"), "3").unwrap();
-        let (r, _) = run(&mut c, &conn, "delete", &[("path", "g")]);
-        assert_eq!(r["payload"], json!({"success": true}));
-        assert!(!dir.path().join("g").exists());
-        // The folder, its subfolder and two files.
-        let (r, _) = run(&mut c, &conn, "delete", &[("path", "a")]);
-        assert_eq!(
-            r["payload"],
-            json!({"success": true, "numOfDeletedFiles": 4})
+        steps(
+            &mut c,
+            &conn,
+            &[
+                ("delete", &[("path", "g")], success()),
+                // The folder, its subfolder and two files.
+                (
+                    "delete",
+                    &[("path", "a")],
+                    Want::Payload(json!({"success": true, "numOfDeletedFiles": 4})),
+                ),
+            ],
         );
+        assert!(!dir.path().join("g").exists());
         assert!(!dir.path().join("a").exists());
         // MI sets no result for a path that is not there.
         c.variables.remove("r");
@@ -1885,12 +1915,21 @@ mod tests {
                 {"name": "c.txt", "path": path("sub/c.txt")},
             ]}})
         );
-        let (_, fault) = run(&mut c, &conn, "listFiles", &[("directoryPath", "none")]);
-        assert_eq!(fault.unwrap().code, 700102);
-        let (_, fault) = run(&mut c, &conn, "listFiles", &[("directoryPath", "in/b.txt")]);
-        assert_eq!(
-            fault.unwrap().message,
-            "file.listFiles (connection Local): Folder is expected."
+        steps(
+            &mut c,
+            &conn,
+            &[
+                (
+                    "listFiles",
+                    &[("directoryPath", "none")],
+                    Want::Code(700102),
+                ),
+                (
+                    "listFiles",
+                    &[("directoryPath", "in/b.txt")],
+                    Want::Message("file.listFiles (connection Local): Folder is expected."),
+                ),
+            ],
         );
         assert!(
             op(
@@ -1910,152 +1949,101 @@ mod tests {
         std::fs::write(dir.path().join("in/a.txt"), "a").unwrap();
         std::fs::write(dir.path().join("in/sub/s.txt"), "s").unwrap();
         let mut c = ctx();
-        // Copy a file into a folder that does not exist yet, under a new name.
-        let (r, _) = run(
+        let copy_a = [
+            ("sourcePath", "in/a.txt"),
+            ("targetPath", "out"),
+            ("renameTo", "a2.txt"),
+        ];
+        let copy_in = [
+            ("sourcePath", "in"),
+            ("targetPath", "out"),
+            ("includeParent", "true"),
+        ];
+        let move_a = [("sourcePath", "in/a.txt"), ("targetPath", "moved")];
+        steps(
             &mut c,
             &conn,
-            "copy",
             &[
-                ("sourcePath", "in/a.txt"),
-                ("targetPath", "out"),
-                ("renameTo", "a2.txt"),
+                // Copy a file into a folder that does not exist yet, under a new name.
+                ("copy", &copy_a, success()),
+                (
+                    "copy",
+                    &copy_a,
+                    Want::Detail(
+                        700103,
+                        "Destination file already exists and overwrite not allowed",
+                    ),
+                ),
+                // A folder with includeParent: out/in/{a.txt,sub/s.txt}.
+                ("copy", &copy_in, success()),
+                ("copy", &copy_in, Want::Code(700103)),
+                // Move: the parent must exist unless createParentDirectories.
+                ("move", &move_a, Want::Code(700108)),
+                (
+                    "move",
+                    &[
+                        ("sourcePath", "in/a.txt"),
+                        ("targetPath", "moved"),
+                        ("createParentDirectories", "true"),
+                    ],
+                    success(),
+                ),
+                (
+                    "move",
+                    &move_a,
+                    Want::Message("file.move (connection Local): File/Folder does not exist."),
+                ),
+                // A folder: its content goes into the target, and the source goes.
+                (
+                    "move",
+                    &[("sourcePath", "in"), ("targetPath", "gone")],
+                    Want::Message(
+                        "file.move (connection Local): Target folder does not exist and not configured to create",
+                    ),
+                ),
+                (
+                    "move",
+                    &[("sourcePath", "in"), ("targetPath", "moved")],
+                    success(),
+                ),
+                (
+                    "copy",
+                    &[("sourcePath", "moved/sub/s.txt"), ("targetPath", "../../x")],
+                    Want::Code(700102),
+                ),
             ],
         );
-        assert_eq!(r["payload"], json!({"success": true}));
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join("out/a2.txt")).unwrap(),
-            "a"
-        );
-        let (r, fault) = run(
-            &mut c,
-            &conn,
-            "copy",
-            &[
-                ("sourcePath", "in/a.txt"),
-                ("targetPath", "out"),
-                ("renameTo", "a2.txt"),
-            ],
-        );
-        assert_eq!(fault.unwrap().code, 700103);
-        assert_eq!(
-            r["payload"]["error"]["detail"],
-            "Destination file already exists and overwrite not allowed"
-        );
-        // A folder with includeParent: out/in/{a.txt,sub/s.txt}.
-        let (r, _) = run(
-            &mut c,
-            &conn,
-            "copy",
-            &[
-                ("sourcePath", "in"),
-                ("targetPath", "out"),
-                ("includeParent", "true"),
-            ],
-        );
-        assert_eq!(r["payload"], json!({"success": true}));
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join("out/in/sub/s.txt")).unwrap(),
-            "s"
-        );
-        let (_, fault) = run(
-            &mut c,
-            &conn,
-            "copy",
-            &[
-                ("sourcePath", "in"),
-                ("targetPath", "out"),
-                ("includeParent", "true"),
-            ],
-        );
-        assert_eq!(fault.unwrap().code, 700103);
-        // Move: the parent must exist unless createParentDirectories.
-        let (_, fault) = run(
-            &mut c,
-            &conn,
-            "move",
-            &[("sourcePath", "in/a.txt"), ("targetPath", "moved")],
-        );
-        assert_eq!(fault.unwrap().code, 700108);
-        let (r, _) = run(
-            &mut c,
-            &conn,
-            "move",
-            &[
-                ("sourcePath", "in/a.txt"),
-                ("targetPath", "moved"),
-                ("createParentDirectories", "true"),
-            ],
-        );
-        assert_eq!(r["payload"], json!({"success": true}));
-        assert!(dir.path().join("moved/a.txt").is_file() && !dir.path().join("in/a.txt").exists());
-        let (_, fault) = run(
-            &mut c,
-            &conn,
-            "move",
-            &[("sourcePath", "in/a.txt"), ("targetPath", "moved")],
-        );
-        assert_eq!(
-            fault.unwrap().message,
-            "file.move (connection Local): File/Folder does not exist."
-        );
-        // A folder: its content goes into the target, and the source goes.
-        let (_, fault) = run(
-            &mut c,
-            &conn,
-            "move",
-            &[("sourcePath", "in"), ("targetPath", "gone")],
-        );
-        assert_eq!(
-            fault.unwrap().message,
-            "file.move (connection Local): Target folder does not exist and not configured to create"
-        );
-        let (r, _) = run(
-            &mut c,
-            &conn,
-            "move",
-            &[("sourcePath", "in"), ("targetPath", "moved")],
-        );
-        assert_eq!(r["payload"], json!({"success": true}));
-        assert!(dir.path().join("moved/sub/s.txt").is_file());
+        let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+        assert_eq!(read("out/a2.txt"), "a");
+        assert_eq!(read("out/in/sub/s.txt"), "s");
+        assert_eq!(read("moved/a.txt"), "a");
+        assert_eq!(read("moved/sub/s.txt"), "s");
         assert!(!dir.path().join("in").exists());
-        let (_, fault) = run(
-            &mut c,
-            &conn,
-            "copy",
-            &[("sourcePath", "moved/sub/s.txt"), ("targetPath", "../../x")],
-        );
-        assert_eq!(fault.unwrap().code, 700102);
         // Rename in place; an existing name needs overwrite.
         std::fs::write(dir.path().join("moved/b.txt"), "b").unwrap();
-        let (_, fault) = run(
+        let rename_a = [("path", "moved/a.txt"), ("renameTo", "b.txt")];
+        steps(
             &mut c,
             &conn,
-            "rename",
-            &[("path", "moved/a.txt"), ("renameTo", "b.txt")],
-        );
-        assert_eq!(fault.unwrap().code, 700103);
-        let (r, _) = run(
-            &mut c,
-            &conn,
-            "rename",
             &[
-                ("path", "moved/a.txt"),
-                ("renameTo", "b.txt"),
-                ("overwrite", "true"),
+                ("rename", &rename_a, Want::Code(700103)),
+                (
+                    "rename",
+                    &[
+                        ("path", "moved/a.txt"),
+                        ("renameTo", "b.txt"),
+                        ("overwrite", "true"),
+                    ],
+                    success(),
+                ),
+                (
+                    "rename",
+                    &[("path", "moved/b.txt"), ("renameTo", "../c")],
+                    Want::Code(700108),
+                ),
             ],
         );
-        assert_eq!(r["payload"], json!({"success": true}));
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join("moved/b.txt")).unwrap(),
-            "a"
-        );
-        let (_, fault) = run(
-            &mut c,
-            &conn,
-            "rename",
-            &[("path", "moved/b.txt"), ("renameTo", "../c")],
-        );
-        assert_eq!(fault.unwrap().code, 700108);
+        assert_eq!(read("moved/b.txt"), "a");
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! as markup (unless `literal="true"` or `deepCheck="false"`) and any other value is escaped; for
 //! `json`, a value that is XML (an XPath selecting an element) is converted to JSON, and strings
 //! are inserted with JSON's special characters escaped but without quotes (templates write `"$1"`);
-//! for `text` values go in as they are.
+//! for `text` values go in as they are. A `value` argument that is not XML is XML-escaped first,
+//! whatever the media type (`TemplateProcessor.getArgValues`: `a&b` is `a&amp;b` in json too).
 //!
 //! A format with MI 4.4 `${...}` placeholders (template-type `default`, which is also MI's engine
 //! when no template-type is given: SYN `pfutils/RegexTemplateProcessor.java`) is rendered by
@@ -23,9 +24,9 @@
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
 use crate::runtime::expr_context::ExprView;
-use crate::runtime::payload::{Payload, escape_text, parse_document};
+use crate::runtime::payload::{Payload, parse_document};
 use crate::runtime::value::ValueSource;
-use crate::synapse_expr::PayloadTemplate;
+use crate::synapse_expr::{PayloadTemplate, TemplateMedia};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,10 +119,15 @@ impl PayloadFactory {
             .map(|a| Ok(self.insertable(a, a.value.resolve(ctx)?, quote_strings)))
             .collect::<Result<Vec<String>, String>>()?;
         if let Some(CompiledFormat::Default(template)) = &self.template {
-            // RegexTemplateProcessor: the text media type is matched without the XML padding and
-            // escaped as JSON is (Conflux's template knows the two; see the README).
+            // RegexTemplateProcessor.replace: json and text are matched without the XML
+            // padding; each media type escapes values its own way.
+            let media = match self.media_type {
+                MediaType::Xml => TemplateMedia::Xml,
+                MediaType::Json => TemplateMedia::Json,
+                MediaType::Text => TemplateMedia::Text,
+            };
             return template
-                .render(&ExprView(ctx), self.media_type != MediaType::Xml, &values)
+                .render(&ExprView(ctx), media, &values)
                 .map_err(|e| e.message().to_string());
         }
         let mut out = String::with_capacity(self.format.len());
@@ -267,8 +273,22 @@ impl PayloadFactory {
 
     /// An argument's value as it goes into the template (pfutils `TemplateProcessor.prepareReplacementValue`).
     fn insertable(&self, arg: &Arg, value: String, quote_strings: bool) -> String {
+        use crate::synapse_expr::{escape_xml10, is_xml};
+        // TemplateProcessor.getArgValues: a `value` argument that is not XML is escaped with
+        // escapeXml10 whatever the media type, so `a&b` goes into json and text as `a&amp;b`.
+        let value = if matches!(arg.value, ValueSource::Literal(_))
+            && self.media_type != MediaType::Xml
+            && !is_xml(&value)
+        {
+            escape_xml10(&value)
+        } else {
+            value
+        };
+        // getArgValues copies `literal` into the argument's details for expressions only: a
+        // `value` argument is never literal, whatever its attribute says.
+        let literal = arg.literal && !matches!(arg.value, ValueSource::Literal(_));
         let trimmed = value.trim();
-        let looks_xml = !arg.literal && trimmed.starts_with('<');
+        let looks_xml = !literal && trimmed.starts_with('<');
         match self.media_type {
             MediaType::Xml => {
                 // TemplateProcessor.isXML builds the value's first element only, so several
@@ -279,14 +299,16 @@ impl PayloadFactory {
                         || parse_document(&format!("<w>{trimmed}</w>")).is_ok())
                 {
                     value
-                } else if !arg.literal
+                } else if !literal
                     && matches!(arg.value, ValueSource::Json(_))
                     && let Ok(json @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) =
                         serde_json::from_str::<serde_json::Value>(&value)
                 {
                     strip_json_root(&crate::runtime::payload::json_as_xml(&json))
                 } else {
-                    escape_text(&value).into_owned()
+                    // getArgValues: escapeXml10 (quotes and apostrophes too; characters XML 1.0
+                    // cannot hold are dropped).
+                    escape_xml10(&value)
                 }
             }
             MediaType::Json => {
@@ -295,7 +317,7 @@ impl PayloadFactory {
                 let wrapped = format!("<jsonObject>{trimmed}</jsonObject>");
                 if looks_xml && let Ok(doc) = parse_document(&wrapped) {
                     crate::json::xml_to_json_text(doc.root_element())
-                } else if !arg.literal && (trimmed.starts_with('{') || trimmed.starts_with('[')) {
+                } else if !literal && (trimmed.starts_with('{') || trimmed.starts_with('[')) {
                     // JSON text (from json-eval, a property, an XPath) goes in as it is; with
                     // escapeXmlChars, JSONPath text gets its control characters escaped.
                     if arg.escape_xml_chars && matches!(arg.value, ValueSource::Json(_)) {
@@ -491,7 +513,8 @@ mod tests {
     // pfutils: XML values go in as markup for xml, JSON strings are escaped but not quoted.
     #[test]
     fn values_cross_media_types_as_mi_does() {
-        let ctx = ctx();
+        let mut ctx = ctx();
+        ctx.set(Scope::Default, "q", "say \"hi\"".into()).unwrap();
         let xml = PayloadFactory {
             template: None,
             media_type: MediaType::Xml,
@@ -499,23 +522,65 @@ mod tests {
             args: vec![Arg::literal(ValueSource::Literal("<a>1</a>".into()))],
         };
         assert_eq!(xml.render(&ctx).unwrap(), "<r><a>1</a></r>");
-        let mut literal = Arg::literal(ValueSource::Literal("<a>1</a>".into()));
+        // `literal="true"` keeps an expression's XML text as text; a `value` is never literal.
+        ctx.set(Scope::Default, "x", "<a>1</a>".into()).unwrap();
+        let mut literal = Arg::literal(ValueSource::Property(Scope::Default, "x".into()));
         literal.literal = true;
+        let mut literal_value = Arg::literal(ValueSource::Literal("<a>1</a>".into()));
+        literal_value.literal = true;
         let xml_literal = PayloadFactory {
-            args: vec![literal],
+            args: vec![literal, literal_value],
+            format: "<r>$1$2</r>".into(),
             ..xml
         };
         assert_eq!(
             xml_literal.render(&ctx).unwrap(),
-            "<r>&lt;a&gt;1&lt;/a&gt;</r>"
+            "<r>&lt;a&gt;1&lt;/a&gt;<a>1</a></r>"
         );
         let json = PayloadFactory {
             template: None,
             media_type: MediaType::Json,
             format: "{\"n\":\"$1\"}".into(),
-            args: vec![Arg::literal(ValueSource::Literal("say \"hi\"".into()))],
+            args: vec![Arg::literal(ValueSource::Property(
+                Scope::Default,
+                "q".into(),
+            ))],
         };
         assert_eq!(json.render(&ctx).unwrap(), "{\"n\":\"say \\\"hi\\\"\"}");
+    }
+
+    // TemplateProcessor.getArgValues escapes a `value` argument with escapeXml10 unless it is
+    // XML, for every media type (an expression's value only for xml).
+    #[test]
+    fn value_arguments_are_xml_escaped_for_every_media_type() {
+        let mut ctx = ctx();
+        ctx.set(Scope::Default, "p", "a&b".into()).unwrap();
+        let pf = |media_type, format: &str| PayloadFactory {
+            template: None,
+            media_type,
+            format: format.into(),
+            args: vec![
+                Arg::literal(ValueSource::Literal("say \"hi\" & 'bye' <now>".into())),
+                Arg::literal(ValueSource::Property(Scope::Default, "p".into())),
+                Arg::literal(ValueSource::Literal("<a>1</a>".into())),
+            ],
+        };
+        assert_eq!(
+            pf(MediaType::Text, "$1|$2|$3").render(&ctx).unwrap(),
+            "say &quot;hi&quot; &amp; &apos;bye&apos; &lt;now&gt;|a&b|<a>1</a>"
+        );
+        assert_eq!(
+            pf(MediaType::Json, "[\"$1\", \"$2\", $3]")
+                .render(&ctx)
+                .unwrap(),
+            "[\"say &quot;hi&quot; &amp; &apos;bye&apos; &lt;now&gt;\", \"a&b\", {\"a\":1}]"
+        );
+        assert_eq!(
+            pf(MediaType::Xml, "<r v=\"$1\">$2</r>")
+                .render(&ctx)
+                .unwrap(),
+            "<r v=\"say &quot;hi&quot; &amp; &apos;bye&apos; &lt;now&gt;\">a&amp;b</r>"
+        );
     }
 
     // TemplateProcessor: JSON text from a property goes in raw; several elements convert together;

@@ -7,6 +7,14 @@
 //! message (`Utils.getResolvedValue`): XML and STRING take its string value, other types its raw
 //! value, which must already be of the type (`convertExpressionResult`), else the message faults
 //! with MI's "Expression '${...}' result does not match the expected data type 'T'".
+//!
+//! An `expression` that is an XPath or a `json-eval(...)` has no raw value in MI:
+//! `SynapseXPath.objectValueOf` and `SynapseJsonPath.objectValueOf` return null. So STRING and
+//! XML take its string value as for `${...}`, every other type faults with the data-type message
+//! (naming the expression as `${<the XPath>}`, as `handleDataTypeException` writes it), and
+//! without a `type` the variable is left as it was, since `Axis2MessageContext.setVariable`
+//! ignores a null (an unset property reference, whose string value is null, does the same for
+//! STRING and XML).
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
@@ -73,6 +81,8 @@ pub enum VariableAction {
     Evaluate {
         source: ValueSource,
         value_type: ExpressionType,
+        /// The attribute as written, for MI's data-type message (`SynapsePath.getExpression`).
+        text: String,
     },
     /// `action="remove"`.
     Remove,
@@ -149,6 +159,17 @@ fn type_mismatch(expression: &str, value_type: VariableType) -> String {
     )
 }
 
+/// `"${" + SynapsePath.getExpression() + "}"` for an XPath or a JSONPath, as
+/// `handleDataTypeException` names it: the XPath as written, or the path inside `json-eval(...)`
+/// (SynapsePathFactory strips the wrapper: `substring(10, length - 1)`).
+fn mi_path_text(text: &str) -> String {
+    let path = text
+        .strip_prefix("json-eval(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or(text);
+    format!("${{{path}}}")
+}
+
 /// Gson `JsonPrimitive.getAsInt()` / `getAsLong()` of a number: Java's narrowing of the
 /// number's value (LazilyParsedNumber: Integer, then Long, then BigDecimal).
 fn json_number_as_i64(n: &serde_json::Number) -> i64 {
@@ -217,13 +238,15 @@ impl Variable {
         }
     }
 
-    /// `Utils.getResolvedValue` for an expression.
+    /// `Utils.getResolvedValue` for an expression; `None` is Java's null, which
+    /// `setVariable` ignores.
     fn resolve<B: MessageBody>(
         &self,
         source: &ValueSource,
         value_type: &ExpressionType,
+        text: &str,
         ctx: &MessageContext<B>,
-    ) -> Result<ExprValue, String> {
+    ) -> Result<Option<ExprValue>, String> {
         let value_type = match value_type {
             ExpressionType::Untyped => None,
             ExpressionType::Typed(t) => Some(*t),
@@ -234,11 +257,27 @@ impl Variable {
                 ));
             }
         };
+        if !matches!(source, ValueSource::Synapse(_)) {
+            // SynapseXPath / SynapseJsonPath: stringValueOf (null for an unset property
+            // reference), and objectValueOf is always null.
+            return match value_type {
+                Some(VariableType::Xml) => source
+                    .resolve_optional(ctx)?
+                    .map(|text| element(&text))
+                    .transpose(),
+                Some(VariableType::String) => {
+                    Ok(source.resolve_optional(ctx)?.map(ExprValue::String))
+                }
+                None => Ok(None),
+                Some(t) => Err(type_mismatch(&mi_path_text(text), t)),
+            };
+        }
         match value_type {
-            Some(VariableType::Xml) => element(&source.resolve(ctx)?),
-            Some(VariableType::String) => Ok(ExprValue::String(source.resolve(ctx)?)),
-            None => source.object_value(ctx),
-            Some(t) => convert_expression_result(source.object_value(ctx)?, t, &source.describe()),
+            Some(VariableType::Xml) => element(&source.resolve(ctx)?).map(Some),
+            Some(VariableType::String) => Ok(Some(ExprValue::String(source.resolve(ctx)?))),
+            None => source.object_value(ctx).map(Some),
+            Some(t) => convert_expression_result(source.object_value(ctx)?, t, &source.describe())
+                .map(Some),
         }
     }
 
@@ -247,9 +286,14 @@ impl Variable {
             VariableAction::Set(value) => {
                 ctx.variables.insert(self.name.clone(), value.clone());
             }
-            VariableAction::Evaluate { source, value_type } => {
-                let value = self.resolve(source, value_type, ctx)?;
-                ctx.variables.insert(self.name.clone(), value);
+            VariableAction::Evaluate {
+                source,
+                value_type,
+                text,
+            } => {
+                if let Some(value) = self.resolve(source, value_type, text, ctx)? {
+                    ctx.variables.insert(self.name.clone(), value);
+                }
             }
             VariableAction::Remove => {
                 ctx.variables.remove(&self.name);
@@ -272,6 +316,7 @@ mod tests {
             action: VariableAction::Evaluate {
                 source: ValueSource::compile_text(text, &[]).expect("compiles"),
                 value_type,
+                text: text.to_string(),
             },
         }
     }
@@ -485,6 +530,81 @@ mod tests {
             .unwrap_err(),
             "No enum constant org.apache.synapse.config.xml.XMLConfigConstants.VARIABLE_DATA_TYPES.FLOAT"
         );
+    }
+
+    // Utils.getResolvedValue with a SynapseXPath / SynapseJsonPath: objectValueOf is null, so
+    // only STRING and XML (stringValueOf) set anything; other types fault, and no type leaves
+    // the variable as it was (Axis2MessageContext.setVariable ignores null).
+    #[test]
+    fn xpath_and_json_eval_expressions_have_no_object_value() {
+        let mut ctx = json_ctx(r#"{"name":"John","n":5,"obj":{"a":1}}"#);
+        ctx.set(
+            crate::runtime::context::Scope::Default,
+            "frag",
+            "<a>1</a>".into(),
+        )
+        .unwrap();
+        let run = |text: &str, t: ExpressionType, ctx: &mut MessageContext<_>| {
+            ctx.variables.insert("v".into(), ExprValue::Int(1));
+            expression(text, t)
+                .apply(ctx)
+                .map(|()| ctx.variables.get("v").cloned())
+        };
+        let typed = ExpressionType::Typed;
+        for text in [
+            "json-eval($.name)",
+            "//name",
+            "$ctx:frag",
+            "get-property('frag')",
+        ] {
+            assert_eq!(
+                run(text, ExpressionType::Untyped, &mut ctx).unwrap(),
+                Some(ExprValue::Int(1)),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            run("json-eval($.name)", typed(VariableType::String), &mut ctx).unwrap(),
+            Some(ExprValue::String("John".into()))
+        );
+        assert_eq!(
+            run("json-eval($.obj)", typed(VariableType::String), &mut ctx).unwrap(),
+            Some(ExprValue::String(r#"{"a":1}"#.into()))
+        );
+        assert_eq!(
+            run("//n", typed(VariableType::String), &mut ctx).unwrap(),
+            Some(ExprValue::String("5".into()))
+        );
+        assert_eq!(
+            run("$ctx:frag", typed(VariableType::Xml), &mut ctx).unwrap(),
+            Some(ExprValue::Xml("<a>1</a>".into()))
+        );
+        // An unset property reference: stringValueOf is null, so nothing is set.
+        for t in [VariableType::String, VariableType::Xml] {
+            assert_eq!(
+                run("get-property('unset')", typed(t), &mut ctx).unwrap(),
+                Some(ExprValue::Int(1))
+            );
+        }
+        assert_eq!(
+            run("json-eval($.name)", typed(VariableType::Xml), &mut ctx).unwrap_err(),
+            "Unable to convert a string to OM Node as the string is malformed , String : John"
+        );
+        for (text, t, shown) in [
+            ("json-eval($.n)", VariableType::Integer, "${$.n}"),
+            ("json-eval($.obj)", VariableType::Json, "${$.obj}"),
+            ("//n", VariableType::Long, "${//n}"),
+            ("count(//n) = 1", VariableType::Boolean, "${count(//n) = 1}"),
+            ("$ctx:frag", VariableType::Double, "${$ctx:frag}"),
+        ] {
+            assert_eq!(
+                run(text, typed(t), &mut ctx).unwrap_err(),
+                format!(
+                    "Expression '{shown}' result does not match the expected data type '{}'",
+                    t.name()
+                )
+            );
+        }
     }
 
     // A JSON-typed variable holds Gson primitives, which convertJsonPrimitive converts.

@@ -1,0 +1,129 @@
+//! The backend connections of the Conflux HTTP/1 engine. A client connection's task owns the
+//! backend connection it last used and keeps it between requests to the same backend; when the
+//! client connection ends, or moves to another backend, the connection goes to a cache of idle
+//! connections that belongs to the worker thread the task runs on. The cache is a thread-local
+//! map used only between awaits, so no lock is ever taken and no connection is shared: a task
+//! on another worker simply finds that worker's cache.
+//!
+//! A cached connection is checked before use: one the backend has closed (or that has unread
+//! bytes, which no idle HTTP/1 connection may have) or that has been idle longer than
+//! [`IDLE_TIMEOUT`] is dropped instead.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+
+/// Most idle connections kept per backend address on one worker.
+pub const MAX_IDLE_PER_BACKEND: usize = 64;
+/// Idle connections older than this are not reused (the hyper client's pool idle timeout).
+pub const IDLE_TIMEOUT: Duration = crate::client::DEFAULT_POOL_IDLE_TIMEOUT;
+
+thread_local! {
+    static IDLE: RefCell<HashMap<SocketAddr, Vec<(TcpStream, Instant)>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Whether an idle connection can carry a request: still open, nothing unread.
+pub fn is_reusable(stream: &TcpStream) -> bool {
+    let mut probe = [0u8; 1];
+    matches!(stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+}
+
+/// An idle connection to `addr` from this worker's cache, checked for use.
+pub fn take(addr: SocketAddr) -> Option<TcpStream> {
+    IDLE.with(|idle| {
+        let mut idle = idle.borrow_mut();
+        let conns = idle.get_mut(&addr)?;
+        while let Some((stream, since)) = conns.pop() {
+            if since.elapsed() < IDLE_TIMEOUT && is_reusable(&stream) {
+                return Some(stream);
+            }
+        }
+        None
+    })
+}
+
+/// Returns a connection that finished its exchange cleanly to this worker's cache.
+pub fn put(addr: SocketAddr, stream: TcpStream) {
+    IDLE.with(|idle| {
+        let mut idle = idle.borrow_mut();
+        let conns = idle.entry(addr).or_default();
+        conns.retain(|(_, since)| since.elapsed() < IDLE_TIMEOUT);
+        if conns.len() < MAX_IDLE_PER_BACKEND {
+            conns.push((stream, Instant::now()));
+        }
+    });
+}
+
+/// How many idle connections to `addr` this worker holds (tests, metrics).
+pub fn idle_count(addr: SocketAddr) -> usize {
+    IDLE.with(|idle| idle.borrow().get(&addr).map_or(0, Vec::len))
+}
+
+/// Why a new connection could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("connect timed out")]
+    TimedOut,
+    #[error(transparent)]
+    Failed(#[from] io::Error),
+}
+
+/// A new connection to `addr`, with `TCP_NODELAY`, within `timeout`.
+///
+/// # Errors
+/// The connect failed or took longer than `timeout`.
+pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ConnectError> {
+    match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        Ok(Ok(stream)) => {
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
+        }
+        Ok(Err(e)) => Err(ConnectError::Failed(e)),
+        Err(_) => Err(ConnectError::TimedOut),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn closed_connections_are_skipped_and_the_cache_is_capped() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let open = connect(addr, Duration::from_secs(5))
+            .await
+            .expect("connect");
+        let _open_peer = listener.accept().await.expect("accept").0;
+        let closed = connect(addr, Duration::from_secs(5))
+            .await
+            .expect("connect");
+        let mut closed_peer = listener.accept().await.expect("accept").0;
+        closed_peer.shutdown().await.expect("close");
+        drop(closed_peer);
+        closed.readable().await.expect("the close arrives");
+        put(addr, open);
+        put(addr, closed);
+        // The newest (closed) one is skipped and dropped; the open one is taken.
+        let taken = take(addr).expect("the open connection");
+        assert!(is_reusable(&taken));
+        assert_eq!(idle_count(addr), 0);
+        let mut peers = Vec::new();
+        for _ in 0..MAX_IDLE_PER_BACKEND + 1 {
+            let stream = connect(addr, Duration::from_secs(5))
+                .await
+                .expect("connect");
+            peers.push(listener.accept().await.expect("accept").0);
+            put(addr, stream);
+        }
+        assert_eq!(idle_count(addr), MAX_IDLE_PER_BACKEND);
+    }
+}

@@ -1,0 +1,1109 @@
+//! The connection driver of the Conflux HTTP/1 engine: one task per plain-HTTP client
+//! connection, owning the client socket, one reused read buffer, and the backend connection it
+//! forwards to.
+//!
+//! What holds as on the hyper path (server.rs, conn_io.rs, passthrough.rs), and how:
+//! - the client stream is the same [`GuardedIo`]: request-smuggling refusal (400 + close), the
+//!   head deadline (408 + close), the body read timeout and minimum rate, the send timeout and
+//!   minimum read rate, activity stamps; the listener's watchdog closes a connection silent for
+//!   the socket timeout or idle past the keep-alive timeout (counted in `idle_closes`);
+//! - the connection cap, accept back-off and `ListenerStats::accepted`/`open` are the listener's;
+//!   `in_flight` is kept through [`ConnState::request_began`]/[`ConnState::request_ended`];
+//! - a request body that misses its deadline is answered 408 and the backend exchange aborted;
+//! - a client that closes while its request is in flight (read while the backend is awaited, or
+//!   a failed write of the response after its FIN) is counted in `client_gone` and logged with
+//!   MI's wording, and the backend connection is dropped, not cached;
+//! - a backend failure before the response head gets MI's fault response (502/504, JSON or XML
+//!   as the request prefers) and the client connection stays usable; a failure inside the
+//!   response body aborts the client connection, so a cut response never looks complete;
+//! - response heads lose their hop-by-hop fields, get `Date` when the backend sent none, and a
+//!   chunked or close-delimited body is re-framed chunked (extensions and trailers dropped), as
+//!   hyper's server writes them; a request that asks to close gets `connection: close`;
+//! - shutdown: no new request is read once the token is cancelled; the one in flight finishes.
+//!
+//! Anything else, including `Expect: 100-continue`, chunked request bodies, HTTP/1.0 and every
+//! refusal, is the hyper server's: the connection is handed over with the bytes already read.
+
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Instant, SystemTime};
+
+use bytes::{Buf, BytesMut};
+use hyper_util::rt::TokioExecutor;
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+use super::backend;
+use super::body::{BodyFramer, LAST_CHUNK, chunk_header};
+use super::head::{Framing, HeaderKind, RequestHead, RequestParser, ResponseHead, parse_response};
+use super::rewind::Rewind;
+use super::{DirectForward, DirectRecord, RequestView, Route, Router};
+use crate::body::ProxyBody;
+use crate::conn_io::{AbortOnClose, ConnState, GuardedIo};
+use crate::error::{BackendError, ProtocolState};
+use crate::fault::{FaultFormat, backend_fault_response};
+use crate::server::{ConnInfo, Handler, ServerLimits, Watchdog, watchdog};
+
+/// Spare room kept in a read buffer before a read (it grows to what actually arrives).
+const READ_RESERVE: usize = 16 * 1024;
+/// Longest request-target forwarded directly (hyper refuses longer ones with 414).
+const MAX_DIRECT_TARGET: usize = (u16::MAX - 1) as usize;
+/// The answer to a request body that missed its deadline (as server.rs answers it).
+const REQUEST_TIMEOUT_HEAD: &[u8] =
+    b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n";
+
+/// How a connection's direct phase ended.
+enum Outcome {
+    /// Close the connection (cleanly: a pending 400/408 is written first).
+    Closed,
+    /// Reset the connection: a response was cut.
+    Abort,
+    /// Hand the connection to hyper with the bytes read so far.
+    Handoff,
+}
+
+/// What comes after one exchange.
+enum Next {
+    KeepGoing,
+    Close,
+    Abort,
+}
+
+/// Serves one plain-HTTP client connection; see the module docs.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn serve<H: Handler>(
+    tcp: TcpStream,
+    conn: ConnInfo,
+    router: Arc<dyn Router>,
+    handler: H,
+    limits: ServerLimits,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    state: Arc<ConnState>,
+    shutdown: CancellationToken,
+) {
+    let io = GuardedIo::new(
+        tcp,
+        state.clone(),
+        limits.io_timeouts(),
+        true,
+        limits.effective_max_header_bytes(),
+    );
+    let mut driver = Driver {
+        parser: RequestParser::new(limits.effective_max_header_bytes(), limits.max_headers),
+        x: Exchanges {
+            io,
+            buf: BytesMut::new(),
+            out: Vec::new(),
+            rbuf: BytesMut::new(),
+            rhead: ResponseHead::default(),
+            backend: None,
+            router,
+            conn,
+            limits,
+            state: state.clone(),
+            request_line: String::new(),
+            date: (0, String::new()),
+        },
+    };
+    let outcome = {
+        let run = driver.run(&shutdown);
+        tokio::pin!(run);
+        let watch = watchdog(
+            state.clone(),
+            limits.socket_timeout,
+            limits.keepalive_timeout,
+        );
+        tokio::pin!(watch);
+        tokio::select! {
+            outcome = &mut run => outcome,
+            verdict = &mut watch => {
+                match verdict {
+                    Watchdog::SocketTimeout => {
+                        tracing::debug!(remote = %conn.remote, "client connection idle past the socket timeout; closing");
+                    }
+                    Watchdog::KeepAliveTimeout => {
+                        tracing::debug!(remote = %conn.remote, "no request within the keep-alive timeout; closing");
+                        state.stats().idle_closes.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Outcome::Closed
+            }
+        }
+    };
+    let Exchanges {
+        mut io,
+        buf,
+        backend,
+        ..
+    } = driver.x;
+    if let Some((addr, stream)) = backend {
+        backend::put(addr, stream);
+    }
+    match outcome {
+        Outcome::Closed => {
+            // Writes a pending 400 or 408 first (GuardedIo), bounded by the send timeout.
+            let _ = tokio::time::timeout(limits.send_timeout, io.shutdown()).await;
+        }
+        Outcome::Abort => io.abort_on_close(),
+        Outcome::Handoff => {
+            crate::server::serve_guarded(
+                Rewind::new(buf, io),
+                conn,
+                handler,
+                limits,
+                builder,
+                state,
+                shutdown,
+            )
+            .await;
+        }
+    }
+}
+
+struct Driver {
+    parser: RequestParser,
+    x: Exchanges,
+}
+
+/// Why a request that parsed cleanly still goes to hyper: what the direct path does not do.
+pub fn needs_general_path(head: &RequestHead, buf: &[u8]) -> Option<&'static str> {
+    let target = &buf[head.target.clone()];
+    let method = &buf[head.method.clone()];
+    if method == b"CONNECT" || method == b"PRI" {
+        Some("CONNECT or an h2 preface")
+    } else if !head.http11 {
+        Some("HTTP/1.0")
+    } else if head.expect {
+        Some("Expect")
+    } else if head.upgrade {
+        Some("Upgrade")
+    } else if head.connection.other {
+        Some("Connection options")
+    } else if target.first() != Some(&b'/')
+        || target.len() > MAX_DIRECT_TARGET
+        || http::uri::PathAndQuery::try_from(target).is_err()
+    {
+        Some("request-target not in origin form")
+    } else {
+        None
+    }
+}
+
+impl Driver {
+    async fn run(&mut self, shutdown: &CancellationToken) -> Outcome {
+        loop {
+            let head = match self.parser.parse(&self.x.buf) {
+                Ok(Some(head)) => head,
+                Ok(None) => {
+                    if self.x.buf.is_empty() && shutdown.is_cancelled() {
+                        return Outcome::Closed;
+                    }
+                    let read = tokio::select! {
+                        read = read_some(&mut self.x.io, &mut self.x.buf) => read,
+                        () = shutdown.cancelled(), if self.x.buf.is_empty() => return Outcome::Closed,
+                    };
+                    match read {
+                        Ok(0) | Err(_) => return Outcome::Closed,
+                        Ok(_) => continue,
+                    }
+                }
+                Err(refusal) => {
+                    tracing::debug!(%refusal, remote = %self.x.conn.remote, "request left to hyper");
+                    return Outcome::Handoff;
+                }
+            };
+            if let Some(reason) = needs_general_path(head, &self.x.buf) {
+                tracing::trace!(reason, "request left to hyper");
+                return Outcome::Handoff;
+            }
+            let route = self
+                .x
+                .router
+                .route(&RequestView::new(&self.x.buf, head), &self.x.conn);
+            let forward = match route {
+                Route::Direct(forward) => forward,
+                Route::General => return Outcome::Handoff,
+            };
+            match self.x.exchange(head, &forward, shutdown).await {
+                Next::KeepGoing => {}
+                Next::Close => return Outcome::Closed,
+                Next::Abort => return Outcome::Abort,
+            }
+        }
+    }
+}
+
+/// Marks a request in flight for as long as it lives.
+struct Flight(Arc<ConnState>);
+
+impl Flight {
+    fn new(state: Arc<ConnState>) -> Self {
+        state.request_began();
+        Flight(state)
+    }
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.0.request_ended();
+    }
+}
+
+/// Where the client's going away was noticed.
+#[derive(Clone, Copy)]
+enum Gone {
+    Handling,
+    Answering,
+}
+
+/// How a response body ended.
+enum BodyEnd {
+    /// Complete; whether the backend connection can be reused.
+    Complete(bool),
+    /// The backend's side broke: the client's response is cut.
+    Cut,
+    /// Writing to the client failed.
+    ClientFailed(io::ErrorKind),
+    /// The client closed its connection (its end of input, read while the body streamed).
+    ClientGone,
+}
+
+/// Everything of a connection but the head parser (whose result borrows it during an exchange).
+struct Exchanges {
+    io: GuardedIo<TcpStream>,
+    /// Client bytes read and not yet used; a request head starts at 0.
+    buf: BytesMut,
+    /// The head being written (to the backend, then to the client).
+    out: Vec<u8>,
+    /// Backend bytes read and not yet forwarded.
+    rbuf: BytesMut,
+    rhead: ResponseHead,
+    backend: Option<(SocketAddr, TcpStream)>,
+    router: Arc<dyn Router>,
+    conn: ConnInfo,
+    limits: ServerLimits,
+    state: Arc<ConnState>,
+    /// `METHOD target` of the exchange, for logs and records.
+    request_line: String,
+    /// The `Date` value and the second it was made for.
+    date: (u64, String),
+}
+
+/// Reads what the stream has into `buf`, keeping some spare room.
+async fn read_some<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> io::Result<usize> {
+    if buf.capacity() - buf.len() < READ_RESERVE / 4 {
+        buf.reserve(READ_RESERVE);
+    }
+    io.read_buf(buf).await
+}
+
+/// Writes `a` then `b`, vectored.
+async fn write_both<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    mut a: &[u8],
+    mut b: &[u8],
+) -> io::Result<()> {
+    while !a.is_empty() || !b.is_empty() {
+        let n = if a.is_empty() {
+            w.write(b).await?
+        } else if b.is_empty() {
+            w.write(a).await?
+        } else {
+            w.write_vectored(&[IoSlice::new(a), IoSlice::new(b)])
+                .await?
+        };
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        let from_a = n.min(a.len());
+        a = &a[from_a..];
+        b = &b[n - from_a..];
+    }
+    Ok(())
+}
+
+/// Whether the request prefers a JSON fault (`FaultFormat::for_request`: `Accept` or
+/// `Content-Type` mentions JSON in a visible-ASCII value).
+fn prefers_json(head: &RequestHead, buf: &[u8]) -> bool {
+    head.headers.iter().any(|line| {
+        let name = &buf[line.name.clone()];
+        let value = &buf[line.value.clone()];
+        (name.eq_ignore_ascii_case(b"accept") || name.eq_ignore_ascii_case(b"content-type"))
+            && value
+                .iter()
+                .all(|b| *b == b'\t' || (0x20..0x7f).contains(b))
+            && value.to_ascii_lowercase().windows(4).any(|w| w == b"json")
+    })
+}
+
+/// Whether a response header line is forwarded to the client: not hop-by-hop, not named in
+/// `Connection`.
+fn forwarded_response_line(buf: &[u8], head: &ResponseHead, index: usize) -> bool {
+    let line = &head.headers[index];
+    match line.kind {
+        HeaderKind::Connection | HeaderKind::HopByHop | HeaderKind::TransferEncoding => false,
+        _ if head.connection.other => {
+            let name = &buf[line.name.clone()];
+            !head
+                .headers
+                .iter()
+                .filter(|l| l.kind == HeaderKind::Connection)
+                .flat_map(|l| buf[l.value.clone()].split(|b| *b == b','))
+                .any(|token| token.trim_ascii().eq_ignore_ascii_case(name))
+        }
+        _ => true,
+    }
+}
+
+impl Exchanges {
+    /// Appends a `date` line (the value is made once a second).
+    fn push_date(&mut self) {
+        let now = SystemTime::now();
+        let secs = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if self.date.0 != secs || self.date.1.is_empty() {
+            self.date = (secs, httpdate::fmt_http_date(now));
+        }
+        self.out.extend_from_slice(b"date: ");
+        self.out.extend_from_slice(self.date.1.as_bytes());
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    fn client_gone(&self, at: Gone) {
+        self.state
+            .stats()
+            .client_gone
+            .fetch_add(1, Ordering::Relaxed);
+        let (method, url) = self
+            .request_line
+            .split_once(' ')
+            .unwrap_or((&self.request_line, ""));
+        match at {
+            Gone::Handling => tracing::warn!(
+                target: "conflux::transport",
+                "Connection closed by the client after the request was read and before the response was sent; the exchange is cancelled (mediation and the back end call stop), HTTP_METHOD = {}, HTTP_URL = {}, CLIENT_ADDRESS = {}",
+                method, url, self.conn.remote
+            ),
+            Gone::Answering => tracing::warn!(
+                target: "conflux::transport",
+                "Connection closed by the client while the response was being written; the rest of the response is dropped, HTTP_METHOD = {}, HTTP_URL = {}, CLIENT_ADDRESS = {}",
+                method, url, self.conn.remote
+            ),
+        }
+    }
+
+    /// A connection to the backend: the one this connection used last when it goes to the same
+    /// backend, else a cached one, else a new one. The bool says whether it was used before.
+    async fn backend_for(
+        &mut self,
+        forward: &DirectForward,
+    ) -> Result<(TcpStream, bool), BackendError> {
+        if let Some((addr, stream)) = self.backend.take() {
+            if addr == forward.backend && backend::is_reusable(&stream) {
+                return Ok((stream, true));
+            }
+            if backend::is_reusable(&stream) {
+                backend::put(addr, stream);
+            }
+        }
+        if let Some(stream) = backend::take(forward.backend) {
+            return Ok((stream, true));
+        }
+        self.connect(forward).await.map(|s| (s, false))
+    }
+
+    async fn connect(&self, forward: &DirectForward) -> Result<TcpStream, BackendError> {
+        match backend::connect(forward.backend, forward.connect_timeout).await {
+            Ok(stream) => Ok(stream),
+            Err(backend::ConnectError::TimedOut) => Err(BackendError::ConnectTimeout {
+                target: forward.uri.to_string(),
+            }),
+            Err(backend::ConnectError::Failed(e)) => {
+                tracing::warn!(target: "conflux::transport", "Connection refused or failed for : {}", forward.backend);
+                Err(BackendError::ConnectFailed {
+                    target: forward.uri.to_string(),
+                    source: Box::new(e),
+                })
+            }
+        }
+    }
+
+    /// Serves one direct request; `head` is parsed from the start of `buf`.
+    async fn exchange(
+        &mut self,
+        head: &RequestHead,
+        forward: &DirectForward,
+        shutdown: &CancellationToken,
+    ) -> Next {
+        let started = Instant::now();
+        let received_at = SystemTime::now();
+        let keep_alive = head.keep_alive();
+        let json = prefers_json(head, &self.buf);
+        let method = &self.buf[head.method.clone()];
+        let head_request = method == b"HEAD";
+        self.request_line.clear();
+        self.request_line
+            .push_str(std::str::from_utf8(method).unwrap_or(""));
+        self.request_line.push(' ');
+        self.request_line
+            .push_str(std::str::from_utf8(&self.buf[head.target.clone()]).unwrap_or(""));
+        // The backend's head: the client's lines but the hop-by-hop ones and Host.
+        self.out.clear();
+        self.out.extend_from_slice(method);
+        self.out.push(b' ');
+        match &forward.target {
+            Some(target) => self.out.extend_from_slice(target.as_bytes()),
+            None => self.out.extend_from_slice(&self.buf[head.target.clone()]),
+        }
+        self.out.extend_from_slice(b" HTTP/1.1\r\n");
+        for line in &head.headers {
+            match line.kind {
+                // In place, where hyper's header map keeps a replaced value.
+                HeaderKind::Host => {
+                    self.out.extend_from_slice(b"host: ");
+                    self.out.extend_from_slice(forward.host.as_bytes());
+                    self.out.extend_from_slice(b"\r\n");
+                }
+                HeaderKind::Connection
+                | HeaderKind::HopByHop
+                | HeaderKind::Expect
+                | HeaderKind::TransferEncoding => {}
+                _ => self.out.extend_from_slice(&self.buf[line.line.clone()]),
+            }
+        }
+        if head.host.is_none() {
+            self.out.extend_from_slice(b"host: ");
+            self.out.extend_from_slice(forward.host.as_bytes());
+            self.out.extend_from_slice(b"\r\n");
+        }
+        // A chunked body is re-framed for the backend (the client's chunk extensions and
+        // trailer fields belong to its hop), as hyper's client re-frames it.
+        let chunked = head.body() == Framing::Chunked;
+        if chunked {
+            self.out
+                .extend_from_slice(b"transfer-encoding: chunked\r\n");
+        }
+        self.out.extend_from_slice(b"\r\n");
+        let body_len = match head.body() {
+            Framing::Length(n) => n,
+            _ => 0,
+        };
+        let flight = Flight::new(self.state.clone());
+        let head_len = head.len;
+        let in_buf = (self.buf.len() - head_len) as u64;
+        let first = usize::try_from(body_len.min(in_buf)).unwrap_or(0);
+        let remaining = body_len - first as u64;
+        // Body bytes still to come from the client after the first write.
+        let streaming = chunked || remaining > 0;
+        let deadline = forward.timeout.map(|t| started + t);
+
+        // Send the request (once more on a fresh connection when a reused one turns out dead
+        // before answering and the whole request went in one write).
+        let mut fresh_retry = false;
+        let (mut stream, reused) = loop {
+            let sending = async {
+                let (mut stream, reused) = if fresh_retry {
+                    (self.connect(forward).await?, false)
+                } else {
+                    self.backend_for(forward).await?
+                };
+                let body = &self.buf[head_len..head_len + first];
+                match write_both(&mut stream, &self.out, body).await {
+                    Ok(()) => Ok((stream, reused)),
+                    Err(_) if reused && !streaming => Err(None),
+                    Err(e) => Err(Some(BackendError::Io {
+                        target: forward.uri.to_string(),
+                        source: Box::new(e),
+                    })),
+                }
+            };
+            let result = match deadline {
+                Some(at) => tokio::time::timeout_at(at.into(), sending)
+                    .await
+                    .unwrap_or_else(|_| Err(Some(response_timeout(forward)))),
+                None => sending.await,
+            };
+            match result {
+                Ok(pair) => break pair,
+                Err(None) if !fresh_retry => fresh_retry = true,
+                Err(None) => {
+                    drop(flight);
+                    self.buf.advance(head_len + first);
+                    return self
+                        .fault(io_closed(forward), json, keep_alive && !streaming, shutdown)
+                        .await;
+                }
+                Err(Some(error)) => {
+                    // The body not yet read from the client makes the connection unusable.
+                    drop(flight);
+                    self.buf.advance(head_len + first);
+                    return self
+                        .fault(error, json, keep_alive && !streaming, shutdown)
+                        .await;
+                }
+            }
+        };
+        let replayable = reused && !streaming;
+        // A request sent whole stays in `buf` until it is answered, for a replay.
+        let mut unconsumed = head_len + first;
+        if streaming {
+            self.buf.advance(unconsumed);
+            unconsumed = 0;
+        }
+
+        // The rest of the body, as the client sends it, within the endpoint timeout (which
+        // bounds the whole exchange up to the response head, as on the hyper path).
+        if streaming {
+            let upload = self.upload(&mut stream, chunked, remaining);
+            let result = match deadline {
+                Some(at) => tokio::time::timeout_at(at.into(), upload)
+                    .await
+                    .unwrap_or(Err(Upload::TimedOut)),
+                None => upload.await,
+            };
+            match result {
+                Ok(()) => {}
+                Err(Upload::ClientGone) => {
+                    self.client_gone(Gone::Handling);
+                    return Next::Close;
+                }
+                Err(Upload::ClientFailed) => return Next::Close,
+                Err(Upload::BodyTimedOut) => {
+                    drop(flight);
+                    return self.request_timeout().await;
+                }
+                Err(failure) => {
+                    // The rest of the client's body is unread: answer, then close.
+                    self.buf.clear();
+                    drop(flight);
+                    let error = match failure {
+                        Upload::Backend(e) => BackendError::Io {
+                            target: forward.uri.to_string(),
+                            source: Box::new(e),
+                        },
+                        Upload::BadBody(e) => BackendError::RequestBody {
+                            target: forward.uri.to_string(),
+                            source: Box::new(e),
+                        },
+                        _ => response_timeout(forward),
+                    };
+                    return self.fault(error, json, false, shutdown).await;
+                }
+            }
+        }
+
+        // The response head, while watching the client for its going away.
+        let mut retried = fresh_retry;
+        loop {
+            let failure = match self
+                .read_response_head(&mut stream, forward, deadline)
+                .await
+            {
+                Ok(()) => {
+                    self.buf.advance(unconsumed);
+                    break;
+                }
+                Err(failure) => failure,
+            };
+            if !matches!(failure, HeadFailure::Stale) || !replayable || retried {
+                self.buf.advance(unconsumed);
+            }
+            match failure {
+                HeadFailure::ClientGone => {
+                    self.client_gone(Gone::Handling);
+                    return Next::Close;
+                }
+                HeadFailure::Stale if replayable && !retried => {
+                    // Nothing came back on a reused connection: send the request once more on
+                    // a new one. Only a request whose body was all in hand reaches here.
+                    retried = true;
+                    match self.connect(forward).await {
+                        Ok(mut fresh) => {
+                            let body = &self.buf[head_len..head_len + first];
+                            if let Err(e) = write_both(&mut fresh, &self.out, body).await {
+                                self.buf.advance(unconsumed);
+                                drop(flight);
+                                let error = BackendError::Io {
+                                    target: forward.uri.to_string(),
+                                    source: Box::new(e),
+                                };
+                                return self.fault(error, json, keep_alive, shutdown).await;
+                            }
+                            stream = fresh;
+                        }
+                        Err(error) => {
+                            self.buf.advance(unconsumed);
+                            drop(flight);
+                            return self.fault(error, json, keep_alive, shutdown).await;
+                        }
+                    }
+                }
+                HeadFailure::Stale => {
+                    drop(flight);
+                    return self
+                        .fault(io_closed(forward), json, keep_alive, shutdown)
+                        .await;
+                }
+                HeadFailure::Backend(error) => {
+                    drop(flight);
+                    return self.fault(error, json, keep_alive, shutdown).await;
+                }
+            }
+        }
+
+        // The client's head: the backend's lines but the hop-by-hop ones.
+        let framing = self.rhead.framing(head_request);
+        let close = !keep_alive || shutdown.is_cancelled();
+        let status = self.rhead.status;
+        self.write_response_head(framing, close);
+        let response_head_len = self.rhead.len;
+        if self.router.records() {
+            let (method, target) = self
+                .request_line
+                .split_once(' ')
+                .unwrap_or((&self.request_line, ""));
+            self.router.answered(&DirectRecord {
+                conn: &self.conn,
+                method,
+                target,
+                status,
+                received_at,
+                elapsed: started.elapsed(),
+            });
+        }
+        self.rbuf.advance(response_head_len);
+        let reusable = self.rhead.reusable(framing);
+        let end = self.stream_response_body(&mut stream, framing).await;
+        drop(flight);
+        match end {
+            BodyEnd::Complete(clean) => {
+                if reusable && clean {
+                    self.backend = Some((forward.backend, stream));
+                }
+                if close { Next::Close } else { Next::KeepGoing }
+            }
+            BodyEnd::Cut => Next::Abort,
+            BodyEnd::ClientFailed(kind) => {
+                let gone = matches!(
+                    kind,
+                    io::ErrorKind::BrokenPipe
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                );
+                if gone || self.state.client_closed() {
+                    self.client_gone(Gone::Answering);
+                }
+                Next::Close
+            }
+            BodyEnd::ClientGone => {
+                self.client_gone(Gone::Answering);
+                Next::Close
+            }
+        }
+    }
+
+    /// Reads more of the request body from the client into `buf`.
+    async fn read_body(&mut self) -> Result<(), Upload> {
+        match read_some(&mut self.io, &mut self.buf).await {
+            Ok(0) => Err(Upload::ClientGone),
+            Ok(_) => Ok(()),
+            Err(_) if self.state.body_timed_out() => Err(Upload::BodyTimedOut),
+            Err(_) if self.state.client_closed() => Err(Upload::ClientGone),
+            Err(error) => {
+                tracing::debug!(%error, "reading the request body failed");
+                Err(Upload::ClientFailed)
+            }
+        }
+    }
+
+    /// Streams the rest of the request body from the client to the backend: `remaining` bytes,
+    /// or the chunks of a chunked body, re-framed.
+    async fn upload(
+        &mut self,
+        stream: &mut TcpStream,
+        chunked: bool,
+        remaining: u64,
+    ) -> Result<(), Upload> {
+        if chunked {
+            return self.upload_chunked(stream).await;
+        }
+        let mut remaining = remaining;
+        while remaining > 0 {
+            if self.buf.is_empty() {
+                self.read_body().await?;
+            }
+            let take = usize::try_from(remaining)
+                .unwrap_or(usize::MAX)
+                .min(self.buf.len());
+            stream
+                .write_all(&self.buf[..take])
+                .await
+                .map_err(Upload::Backend)?;
+            self.buf.advance(take);
+            remaining -= take as u64;
+        }
+        Ok(())
+    }
+
+    /// Streams a chunked request body: payload as it arrives, in canonical chunks, then the last
+    /// chunk; extensions and trailers are dropped.
+    async fn upload_chunked(&mut self, stream: &mut TcpStream) -> Result<(), Upload> {
+        let mut framer = BodyFramer::new(Framing::Chunked);
+        let mut frames = Vec::new();
+        loop {
+            while !self.buf.is_empty() && !framer.is_done() {
+                let step = framer.decode(&self.buf).map_err(Upload::BadBody)?;
+                if !step.data.is_empty() {
+                    chunk_header(step.data.len(), &mut frames);
+                    frames.extend_from_slice(&self.buf[step.data]);
+                    frames.extend_from_slice(b"\r\n");
+                }
+                self.buf.advance(step.consumed);
+            }
+            if framer.is_done() {
+                frames.extend_from_slice(LAST_CHUNK);
+            }
+            if !frames.is_empty() {
+                stream.write_all(&frames).await.map_err(Upload::Backend)?;
+                frames.clear();
+            }
+            if framer.is_done() {
+                return Ok(());
+            }
+            self.read_body().await?;
+        }
+    }
+
+    fn write_response_head(&mut self, framing: Framing, close: bool) {
+        self.out.clear();
+        self.out
+            .extend_from_slice(&self.rbuf[self.rhead.status_line.clone()]);
+        self.out.extend_from_slice(b"\r\n");
+        for index in 0..self.rhead.headers.len() {
+            if forwarded_response_line(&self.rbuf, &self.rhead, index) {
+                let line = self.rhead.headers[index].line.clone();
+                self.out.extend_from_slice(&self.rbuf[line]);
+            }
+        }
+        if !self.rhead.has_date {
+            self.push_date();
+        }
+        if matches!(framing, Framing::Chunked | Framing::UntilClose) {
+            self.out
+                .extend_from_slice(b"transfer-encoding: chunked\r\n");
+        }
+        if close {
+            self.out.extend_from_slice(b"connection: close\r\n");
+        }
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    /// Reads the backend's response head into `rbuf`/`rhead` (1xx heads skipped), watching the
+    /// client for its end of input meanwhile.
+    async fn read_response_head(
+        &mut self,
+        stream: &mut TcpStream,
+        forward: &DirectForward,
+        deadline: Option<Instant>,
+    ) -> Result<(), HeadFailure> {
+        self.rbuf.clear();
+        let pipelined_cap = self.limits.effective_max_header_bytes();
+        let mut watch_client = true;
+        loop {
+            match parse_response(&self.rbuf, &mut self.rhead) {
+                Ok(true) if (100..200).contains(&self.rhead.status) => {
+                    let len = self.rhead.len;
+                    self.rbuf.advance(len);
+                    continue;
+                }
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(e) => {
+                    return Err(HeadFailure::Backend(BackendError::ProtocolViolation {
+                        target: forward.uri.to_string(),
+                        source: Box::new(e),
+                    }));
+                }
+            }
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                read = read_some(stream, &mut self.rbuf) => match read {
+                    Ok(0) if self.rbuf.is_empty() => return Err(HeadFailure::Stale),
+                    Ok(0) => return Err(HeadFailure::Backend(BackendError::ConnectionClosed {
+                        target: forward.uri.to_string(),
+                        state: ProtocolState::ResponseHead,
+                        source: "the back end closed the connection before the response head ended".into(),
+                    })),
+                    Ok(_) => {}
+                    Err(e) if self.rbuf.is_empty() && e.kind() == io::ErrorKind::ConnectionReset => {
+                        return Err(HeadFailure::Stale);
+                    }
+                    Err(e) => return Err(HeadFailure::Backend(BackendError::Io {
+                        target: forward.uri.to_string(),
+                        source: Box::new(e),
+                    })),
+                },
+                read = read_some(&mut self.io, &mut self.buf), if watch_client => match read {
+                    Ok(0) => return Err(HeadFailure::ClientGone),
+                    Ok(_) => watch_client = self.buf.len() < pipelined_cap,
+                    Err(_) if self.state.client_closed() => return Err(HeadFailure::ClientGone),
+                    Err(_) => watch_client = false,
+                },
+                () = sleep => return Err(HeadFailure::Backend(response_timeout(forward))),
+            }
+        }
+    }
+
+    /// Forwards the response body in `framing` from `rbuf` and the backend to the client.
+    async fn stream_response_body(&mut self, stream: &mut TcpStream, framing: Framing) -> BodyEnd {
+        let mut framer = BodyFramer::new(framing);
+        let chunked = matches!(framing, Framing::Chunked | Framing::UntilClose);
+        let mut watch_client = true;
+        loop {
+            // Frame what is in `rbuf` into `out` (after the head, the first time).
+            let mut direct = 0..0;
+            while !self.rbuf.is_empty() && !framer.is_done() {
+                let step = match framer.decode(&self.rbuf) {
+                    Ok(step) => step,
+                    Err(error) => {
+                        tracing::warn!(%error, "back end response body broke off; the client's response is cut");
+                        return BodyEnd::Cut;
+                    }
+                };
+                if chunked {
+                    if !step.data.is_empty() {
+                        chunk_header(step.data.len(), &mut self.out);
+                        self.out.extend_from_slice(&self.rbuf[step.data.clone()]);
+                        self.out.extend_from_slice(b"\r\n");
+                    }
+                    self.rbuf.advance(step.consumed);
+                } else {
+                    // A fixed length: the payload goes out where it lies.
+                    direct = step.data;
+                    break;
+                }
+            }
+            if framer.is_done() && chunked {
+                self.out.extend_from_slice(LAST_CHUNK);
+            }
+            let written = write_both(&mut self.io, &self.out, &self.rbuf[direct.clone()]).await;
+            self.rbuf.advance(direct.end);
+            self.out.clear();
+            if let Err(error) = written {
+                return BodyEnd::ClientFailed(error.kind());
+            }
+            if framer.is_done() {
+                // Bytes after the body's end mean the backend said more than it framed.
+                return BodyEnd::Complete(self.rbuf.is_empty());
+            }
+            // hyper reads the client's side while it writes a response: its end of input means
+            // the client has gone, and the rest of the response is dropped.
+            let watch = watch_client && self.buf.len() < self.limits.effective_max_header_bytes();
+            let read = tokio::select! {
+                read = read_some(stream, &mut self.rbuf) => read,
+                read = read_some(&mut self.io, &mut self.buf), if watch => match read {
+                    Ok(0) => return BodyEnd::ClientGone,
+                    Err(_) if self.state.client_closed() => return BodyEnd::ClientGone,
+                    // Pipelined bytes are kept for later.
+                    Ok(_) => continue,
+                    // A failed read: the next write shows what became of the client.
+                    Err(_) => {
+                        watch_client = false;
+                        continue;
+                    }
+                },
+            };
+            match read {
+                Ok(0) => match framer.finish() {
+                    Ok(()) => {
+                        if let Err(error) = self.io.write_all(LAST_CHUNK).await {
+                            return BodyEnd::ClientFailed(error.kind());
+                        }
+                        return BodyEnd::Complete(false);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "back end closed the connection inside the response body; the client's response is cut");
+                        return BodyEnd::Cut;
+                    }
+                },
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "reading the back end's response body failed; the client's response is cut");
+                    return BodyEnd::Cut;
+                }
+            }
+        }
+    }
+
+    /// Answers a backend failure with MI's fault response (passthrough.rs / forward.rs).
+    async fn fault(
+        &mut self,
+        error: BackendError,
+        json: bool,
+        keep_alive: bool,
+        shutdown: &CancellationToken,
+    ) -> Next {
+        tracing::warn!(error_code = error.mi_error_code(), %error, "back end call failed");
+        let format = if json {
+            FaultFormat::Json
+        } else {
+            FaultFormat::Xml
+        };
+        let response = backend_fault_response(&error, format);
+        let close = !keep_alive || shutdown.is_cancelled();
+        let status = response.status();
+        self.out.clear();
+        self.out.extend_from_slice(b"HTTP/1.1 ");
+        self.out.extend_from_slice(status.as_str().as_bytes());
+        self.out.push(b' ');
+        self.out
+            .extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+        self.out.extend_from_slice(b"\r\n");
+        for (name, value) in response.headers() {
+            self.out.extend_from_slice(name.as_str().as_bytes());
+            self.out.extend_from_slice(b": ");
+            self.out.extend_from_slice(value.as_bytes());
+            self.out.extend_from_slice(b"\r\n");
+        }
+        let body = match response.body() {
+            ProxyBody::Full(Some(bytes)) => bytes.clone(),
+            _ => bytes::Bytes::new(),
+        };
+        self.out
+            .extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+        if close {
+            self.out.extend_from_slice(b"connection: close\r\n");
+        }
+        self.push_date();
+        self.out.extend_from_slice(b"\r\n");
+        if write_both(&mut self.io, &self.out, &body).await.is_err() {
+            if self.state.client_closed() {
+                self.client_gone(Gone::Answering);
+            }
+            return Next::Close;
+        }
+        if close { Next::Close } else { Next::KeepGoing }
+    }
+
+    /// 408 and close for a body that missed its deadline (server.rs answers it the same way).
+    async fn request_timeout(&mut self) -> Next {
+        self.out.clear();
+        self.out.extend_from_slice(REQUEST_TIMEOUT_HEAD);
+        self.push_date();
+        self.out.extend_from_slice(b"\r\n");
+        let _ = self.io.write_all(&self.out).await;
+        Next::Close
+    }
+}
+
+/// Why a request body did not reach the backend whole.
+enum Upload {
+    /// The client closed its connection.
+    ClientGone,
+    /// The client's connection failed otherwise.
+    ClientFailed,
+    /// The body arrived too slowly (the listener's body deadlines; 408).
+    BodyTimedOut,
+    /// The endpoint timeout passed (504).
+    TimedOut,
+    /// Writing to the backend failed (502).
+    Backend(io::Error),
+    /// The client's chunked body is malformed (400).
+    BadBody(super::body::BodyError),
+}
+
+/// Why no response head came.
+enum HeadFailure {
+    /// The client closed its connection meanwhile.
+    ClientGone,
+    /// The backend closed (or reset) the connection without answering.
+    Stale,
+    Backend(BackendError),
+}
+
+fn response_timeout(forward: &DirectForward) -> BackendError {
+    BackendError::ResponseTimeout {
+        target: forward.uri.to_string(),
+        timeout: forward.timeout.unwrap_or_default(),
+    }
+}
+
+fn io_closed(forward: &DirectForward) -> BackendError {
+    BackendError::ConnectionClosed {
+        target: forward.uri.to_string(),
+        state: ProtocolState::RequestDone,
+        source: "the back end closed the connection without answering".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http11_requests_stay_on_the_direct_path() {
+        let cases: [(&[u8], Option<&str>); 7] = [
+            (b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n", None),
+            (b"GET /a HTTP/1.0\r\n\r\n", Some("HTTP/1.0")),
+            (
+                b"POST /a HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n",
+                Some("Expect"),
+            ),
+            (
+                b"GET /a HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n",
+                Some("Upgrade"),
+            ),
+            (
+                b"GET /a HTTP/1.1\r\nHost: a\r\nConnection: x-secret\r\n\r\n",
+                Some("Connection options"),
+            ),
+            (
+                b"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+                None,
+            ),
+            (
+                b"GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n",
+                Some("request-target not in origin form"),
+            ),
+        ];
+        for (input, expected) in cases {
+            let mut parser = RequestParser::new(8192, 100);
+            let head = parser.parse(input).expect("valid").expect("complete");
+            assert_eq!(
+                needs_general_path(head, input),
+                expected,
+                "{}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn json_faults_follow_accept_and_content_type() {
+        for (input, json) in [
+            (
+                &b"GET / HTTP/1.1\r\nHost: a\r\nAccept: application/JSON\r\n\r\n"[..],
+                true,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: a\r\nContent-Type: text/json\r\n\r\n",
+                true,
+            ),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nX-Json: json\r\n\r\n", false),
+        ] {
+            let mut parser = RequestParser::new(8192, 100);
+            let head = parser.parse(input).expect("valid").expect("complete");
+            assert_eq!(prefers_json(head, input), json);
+        }
+    }
+}

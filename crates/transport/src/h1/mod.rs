@@ -1,0 +1,122 @@
+//! The Conflux HTTP/1 engine (`[transport] http1_engine = "conflux"`): a purpose-built driver for
+//! plain-HTTP/1 pass-through client connections (issue 22). One task owns a client connection
+//! and the backend connection it forwards to; request heads are parsed in place into one reused
+//! buffer ([`head`]), the raw head bytes go to the backend with only the hop-by-hop lines and
+//! `Host` edited, head and body in one vectored write, and bodies are framed without being
+//! decoded into frames ([`body`]). Backend connections are cached per worker thread without
+//! locks ([`backend`]).
+//!
+//! Only requests a [`Router`] calls a direct forward, and that are plain HTTP/1.1 with no body
+//! or a `Content-Length` one, take this path; the first request that is anything else (another
+//! route, a refused head, chunked, `Expect`, `Upgrade`, HTTP/1.0, ...) hands the connection,
+//! with the bytes already read ([`rewind`]), to the hyper server for the rest of its life. So the
+//! new path never answers a request differently from hyper's: it only answers the requests it
+//! fully understands, the same way. TLS and h2 connections never come here.
+
+pub mod backend;
+pub mod body;
+pub mod conn;
+pub mod head;
+pub mod rewind;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::server::ConnInfo;
+
+pub use head::RequestHead;
+
+/// A request as the router sees it: the parsed head over the bytes it was parsed from.
+pub struct RequestView<'a> {
+    buf: &'a [u8],
+    head: &'a RequestHead,
+}
+
+impl<'a> RequestView<'a> {
+    pub(crate) fn new(buf: &'a [u8], head: &'a RequestHead) -> Self {
+        Self { buf, head }
+    }
+
+    /// The method, as received.
+    pub fn method(&self) -> &'a [u8] {
+        &self.buf[self.head.method.clone()]
+    }
+
+    /// The request-target (origin form: path and query).
+    pub fn target(&self) -> &'a str {
+        std::str::from_utf8(&self.buf[self.head.target.clone()]).unwrap_or("")
+    }
+
+    /// The first value of the header `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
+        self.head
+            .headers
+            .iter()
+            .find(|h| self.buf[h.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
+            .map(|h| &self.buf[h.value.clone()])
+    }
+
+    /// Every header as name and value bytes, in order.
+    pub fn headers(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + '_ {
+        self.head
+            .headers
+            .iter()
+            .map(|h| (&self.buf[h.name.clone()], &self.buf[h.value.clone()]))
+    }
+}
+
+/// Where a direct forward goes and what changes on the way.
+#[derive(Debug, Clone)]
+pub struct DirectForward {
+    /// The backend's socket address.
+    pub backend: SocketAddr,
+    /// The `Host` value the backend gets (its authority, as the hyper client writes it).
+    pub host: Arc<str>,
+    /// The request-target the backend gets; `None`: the client's, unchanged.
+    pub target: Option<String>,
+    /// The backend URI for logs and fault messages (never sent to the client).
+    pub uri: Arc<str>,
+    /// Deadline for the response head, connecting and sending included (the endpoint timeout);
+    /// `None`: as long as the connection lives.
+    pub timeout: Option<Duration>,
+    /// Deadline for connecting.
+    pub connect_timeout: Duration,
+}
+
+/// How the driver serves one request.
+#[derive(Debug, Clone)]
+pub enum Route {
+    /// Straight to a backend, the response straight back.
+    Direct(DirectForward),
+    /// Through the hyper server and the full handler, for the rest of the connection.
+    General,
+}
+
+/// One exchange the direct path completed, for access logs and metrics.
+pub struct DirectRecord<'a> {
+    pub conn: &'a ConnInfo,
+    pub method: &'a str,
+    /// The request-target as the client sent it.
+    pub target: &'a str,
+    /// The status the client got (a fault's when the backend failed).
+    pub status: u16,
+    pub received_at: std::time::SystemTime,
+    /// From the request head to the response head.
+    pub elapsed: Duration,
+}
+
+/// Decides, per request, whether the Conflux engine forwards it directly; implemented by the
+/// deployment (conflux crate) and by tests.
+pub trait Router: Send + Sync + 'static {
+    /// The route of this request.
+    fn route(&self, request: &RequestView<'_>, conn: &ConnInfo) -> Route;
+
+    /// Whether [`Router::answered`] wants records (they cost a little per request).
+    fn records(&self) -> bool {
+        false
+    }
+
+    /// Called, when [`Router::records`] says so, once a direct exchange has its response head.
+    fn answered(&self, _record: &DirectRecord<'_>) {}
+}
