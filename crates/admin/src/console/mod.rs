@@ -256,20 +256,8 @@ fn serve_asset(req: &ConsoleRequest<'_>, rest: &str) -> Response<Bytes> {
     r
 }
 
-pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response<Bytes> {
-    let mut r = Response::new(Bytes::from(value.to_string()));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
-/// `{"Error": "..."}`, the Management API's error object.
-pub(crate) fn error(status: StatusCode, message: &str) -> Response<Bytes> {
-    json_response(status, &json!({ "Error": message }))
-}
+/// JSON answers and `{"Error": "..."}` objects, as the Management API writes them.
+pub(crate) use crate::management::{error, json_response};
 
 fn text(status: StatusCode, message: &str) -> Response<Bytes> {
     let mut r = Response::new(Bytes::from(format!("{message}\n")));

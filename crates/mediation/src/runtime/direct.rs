@@ -291,23 +291,10 @@ mod tests {
     //! The classifier's table: each idiom is direct, each near miss general.
 
     use super::*;
-    use crate::runtime::endpoint::SuspensionSettings;
     use crate::runtime::mediators::{Call, LogCategory, PropertyType, Respond};
 
     fn endpoint() -> Arc<Endpoint> {
-        Arc::new(Endpoint {
-            id: 0,
-            name: "be".into(),
-            kind: EndpointKind::Address {
-                uri: "http://backend/svc".into(),
-                format: None,
-                addressing: false,
-            },
-            timeout: None,
-            dynamic_timeout: None,
-            timeout_action: TimeoutAction::Never,
-            suspension: SuspensionSettings::default(),
-        })
+        Arc::new(Endpoint::plain_address(0, "be", "http://backend/svc"))
     }
 
     fn seq(mediators: Vec<Mediator>) -> Option<Arc<Sequence>> {

@@ -118,6 +118,26 @@ pub struct Endpoint {
     pub suspension: SuspensionSettings,
 }
 
+impl Endpoint {
+    /// An `<address uri>` endpoint with MI's defaults: no timeout of its own, no suspension
+    /// settings, no format or addressing.
+    pub fn plain_address(id: usize, name: impl Into<Arc<str>>, uri: impl Into<String>) -> Endpoint {
+        Endpoint {
+            id,
+            name: name.into(),
+            kind: EndpointKind::Address {
+                uri: uri.into(),
+                format: None,
+                addressing: false,
+            },
+            timeout: None,
+            dynamic_timeout: None,
+            timeout_action: TimeoutAction::Never,
+            suspension: SuspensionSettings::default(),
+        }
+    }
+}
+
 /// A per-message answer deadline, set as a request extension when an endpoint's timeout is an
 /// expression; the transport prefers it over [`Endpoint::timeout`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

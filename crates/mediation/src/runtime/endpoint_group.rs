@@ -541,23 +541,14 @@ fn strip_session<B: MessageBody>(kind: SessionKind, ctx: &mut MessageContext<B>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::endpoint::{EndpointKind, SuspensionSettings, TimeoutAction};
 
     fn child(id: usize) -> GroupChild {
         GroupChild {
-            endpoint: Arc::new(Endpoint {
+            endpoint: Arc::new(Endpoint::plain_address(
                 id,
-                name: Arc::from(format!("c{id}")),
-                kind: EndpointKind::Address {
-                    uri: format!("http://b{id}/"),
-                    format: None,
-                    addressing: false,
-                },
-                timeout: None,
-                dynamic_timeout: None,
-                timeout_action: TimeoutAction::Never,
-                suspension: SuspensionSettings::default(),
-            }),
+                format!("c{id}"),
+                format!("http://b{id}/"),
+            )),
             retry_disabled: Vec::new(),
             retry_enabled: Vec::new(),
             budget: 1,

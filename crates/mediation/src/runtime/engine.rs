@@ -1164,7 +1164,7 @@ mod flow_tests {
     use http_body_util::{BodyExt, Full};
 
     use super::*;
-    use crate::runtime::endpoint::{SendFuture, SuspensionSettings};
+    use crate::runtime::endpoint::SendFuture;
     use crate::runtime::mediators::{
         Arg, Header, HeaderContent, HeaderTarget, Loopback, MediaType, PayloadFactory, Property,
         PropertyAction, PropertyName, PropertyType, Respond, Send,
@@ -1221,19 +1221,7 @@ mod flow_tests {
     }
 
     fn endpoint() -> Arc<Endpoint> {
-        Arc::new(Endpoint {
-            id: 0,
-            name: "be".into(),
-            kind: EndpointKind::Address {
-                uri: "http://backend/svc".into(),
-                format: None,
-                addressing: false,
-            },
-            timeout: None,
-            dynamic_timeout: None,
-            timeout_action: TimeoutAction::Never,
-            suspension: SuspensionSettings::default(),
-        })
+        Arc::new(Endpoint::plain_address(0, "be", "http://backend/svc"))
     }
 
     #[test]

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
-use crate::runtime::endpoint::{Endpoint, EndpointKind, SuspensionSettings, TimeoutAction};
+use crate::runtime::endpoint::Endpoint;
 use crate::runtime::engine::{Ended, Engine, Fault, Route, Sequence, Step};
 use crate::runtime::mediators::{
     AGGREGATE_CORRELATION, Branch, MESSAGE_SEQUENCE, Mediator, copy_message, gather,
@@ -107,19 +107,11 @@ impl RecipientList {
 /// The address endpoint MI builds for one address of a dynamic list (default definition). It has
 /// no suspension state of its own (`id` outside the deployment's table).
 fn dynamic_member(address: &str) -> Arc<Endpoint> {
-    Arc::new(Endpoint {
-        id: usize::MAX,
-        name: Arc::from(format!("DYNAMIC_RECIPIENT_LIST_EP_{address}")),
-        kind: EndpointKind::Address {
-            uri: address.to_string(),
-            format: None,
-            addressing: false,
-        },
-        timeout: None,
-        dynamic_timeout: None,
-        timeout_action: TimeoutAction::Never,
-        suspension: SuspensionSettings::default(),
-    })
+    Arc::new(Endpoint::plain_address(
+        usize::MAX,
+        format!("DYNAMIC_RECIPIENT_LIST_EP_{address}"),
+        address,
+    ))
 }
 
 /// Where a member's reply goes.
@@ -293,6 +285,7 @@ impl<B: MessageBody> Engine<'_, B> {
 mod tests {
     use super::*;
     use crate::runtime::context::{Scope, test_context};
+    use crate::runtime::endpoint::EndpointKind;
     use http::Method;
 
     fn dynamic(value: ValueSource) -> RecipientList {
