@@ -20,7 +20,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
-use serde_json::{Value, json};
 
 use crate::management::ManagementApi;
 use crate::metrics::Observed;
