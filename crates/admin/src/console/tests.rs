@@ -13,6 +13,7 @@ use conflux_mediation::runtime::deployment::DeploymentCounters;
 use conflux_transport::client::{BackendClient, ClientOptions};
 use conflux_transport::passthrough::{EndpointSender, Live, ProxySwitches};
 use http::HeaderMap;
+use serde_json::{Value, json};
 
 use super::*;
 use crate::management::{ManagementRequest, ServerFacts};
