@@ -13,7 +13,7 @@ use conflux_config::{Config, Role};
 use conflux_transport::body::ProxyBody;
 use conflux_transport::client::{BackendClient, ClientOptions};
 use conflux_transport::passthrough::PassThrough;
-use conflux_transport::server::{ConnInfo, ServerLimits, serve_counted};
+use conflux_transport::server::{ConnInfo, ServerLimits, serve_counted, serve_routed};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -141,10 +141,12 @@ async fn run_async(
     messaging.published(&live);
     let mut passthrough =
         PassThrough::new(live.clone()).with_max_request_bytes(config.transport.max_request_bytes);
+    let mut access_logged = false;
     match crate::access_log::load(&config.home, &config.hostname) {
         Ok(Some(access_log)) => {
             tracing::info!(target: LOG, "HTTP access log: {}", access_log.path.display());
             passthrough = passthrough.with_access_log(Arc::new(access_log));
+            access_logged = true;
         }
         Ok(None) => {}
         Err(e) => tracing::warn!(target: LOG, "{e}; the HTTP access log is off"),
@@ -216,11 +218,24 @@ async fn run_async(
     if let Some((user, password)) = config.jolokia.credentials.clone() {
         monitoring = monitoring.with_basic_auth(user, password);
     }
-    if config.transport.http1_engine == conflux_config::settings::Http1Engine::Conflux {
-        // The engine (conflux_transport::h1) is built and tested in the transport crate; the
-        // router that tells it which deployed routes are direct forwards is not written yet.
-        tracing::warn!(target: LOG, "[transport] http1_engine = \"conflux\": no deployment router is available yet; the pass-through listeners use hyper");
-    }
+    // `[transport] http1_engine = "conflux"`: plain-HTTP pass-through connections are driven by
+    // conflux_transport::h1, which forwards the deployment's pure-forward routes itself
+    // (h1_router.rs) and hands everything else to hyper.
+    let router: Option<Arc<dyn conflux_transport::h1::Router>> =
+        (config.transport.http1_engine == conflux_config::settings::Http1Engine::Conflux).then(|| {
+            let settings = crate::h1_router::RouterSettings {
+                connect_timeout: config.transport.connection_timeout,
+                general_only: access_logged
+                    || config.transport.max_request_bytes.is_some()
+                    || config.transport.http_proxy.is_some(),
+            };
+            tracing::info!(target: LOG, "[transport] http1_engine = \"conflux\": the HTTP pass-through listener forwards pure-forward routes with the Conflux HTTP/1 engine{}", if settings.general_only { " (none qualify: an access log, a message size limit or an HTTP proxy is configured)" } else { "" });
+            Arc::new(crate::h1_router::DeploymentRouter::new(
+                live.clone(),
+                passthrough.listener_counters(),
+                settings,
+            )) as Arc<dyn conflux_transport::h1::Router>
+        });
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
 
@@ -254,7 +269,11 @@ async fn run_async(
                     let passthrough = passthrough.clone();
                     async move { passthrough.handle(req, conn).await }
                 };
-                tracker.spawn(serve_counted(listener, tls, handler, limits, stats, token));
+                // TLS connections are always hyper's (serve_routed only routes plain TCP).
+                let router = router.clone().filter(|_| b.entry.role == Role::Http);
+                tracker.spawn(serve_routed(
+                    listener, tls, handler, router, limits, stats, token,
+                ));
             }
             Role::InternalHttp | Role::InternalHttps => {
                 let api = internal.clone();

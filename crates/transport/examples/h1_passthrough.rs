@@ -43,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             uri: format!("http://{backend}").into(),
             timeout: None,
             connect_timeout: Duration::from_secs(10),
+            context: None,
         }))),
         other => return Err(format!("unknown engine {other:?}: hyper or conflux").into()),
     };

@@ -187,7 +187,7 @@ pub fn prepare_backend_request<B>(req: &mut Request<B>, target: &Uri) {
 
 /// The Host value for `target`: its authority without userinfo, and without the port when it is
 /// the scheme's default (what HTTP clients, and MI's httpcore, write).
-fn host_header_for<'a>(target: &Uri, authority: &'a str) -> &'a str {
+pub fn host_header_for<'a>(target: &Uri, authority: &'a str) -> &'a str {
     let authority = authority
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);

@@ -103,6 +103,22 @@ pub fn rewrite_location<B>(response: &mut Response<B>) {
     }
 }
 
+/// What [`rewrite_location`] makes of a backend's `Location` value `location` in a response
+/// with `status`, for a client request to `uri` (path and query) received on `local`; `None`:
+/// the value stays as it is (the Conflux HTTP/1 engine, which forwards raw header lines).
+pub(crate) fn rewritten_for_client(
+    status: u16,
+    tls: bool,
+    local: SocketAddr,
+    uri: &str,
+    location: &str,
+) -> Option<String> {
+    if matches!(status, 301 | 302 | 201 | 303 | 307) {
+        return None;
+    }
+    rewritten_location(&service_prefix(tls, local, uri), location)
+}
+
 /// `prefix` + the path of `location` without its leading `/`.
 fn rewritten_location(prefix: &str, location: &str) -> Option<String> {
     // java.net.URL accepts an absolute URL with a known protocol; getFile() is path + query.

@@ -93,6 +93,36 @@ impl EndpointSender {
         self.states.get(endpoint.id).map(|s| &**s)
     }
 
+    /// The answer deadline of endpoints without a `<timeout>` of their own.
+    pub fn default_timeout(&self) -> Duration {
+        self.default_timeout
+    }
+
+    /// Moves `endpoint`'s suspension state after an exchange made without [`Sender::send`] (the
+    /// Conflux HTTP/1 engine's direct forwards), exactly as `send` does: a success resets it, a
+    /// failure (`Some`) counts towards TIMEOUT/SUSPENDED unless it was the client's own error.
+    pub fn report_outcome(
+        &self,
+        endpoint: &Endpoint,
+        failure: Option<&crate::error::BackendError>,
+    ) {
+        let Some(state) = self.state(endpoint) else {
+            return;
+        };
+        let Ok(mut s) = state.lock() else {
+            return;
+        };
+        match failure {
+            None => s.on_success(),
+            Some(error) if !error.is_client_error() => {
+                let code = error.mi_error_code();
+                let class = s.on_failure(code as i32, Instant::now());
+                tracing::warn!(target: "conflux::endpoint", "endpoint {} failed with {code} ({error}); state now {:?} ({class:?})", endpoint.name, s.state());
+            }
+            Some(_) => {}
+        }
+    }
+
     /// The state of the endpoint with this `Endpoint::id` (Management API `isActive`).
     pub fn endpoint_status(&self, id: usize) -> Option<EndpointStatus> {
         self.states

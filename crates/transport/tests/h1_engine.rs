@@ -46,6 +46,7 @@ impl Router for ByPrefix {
             uri: format!("http://{}", self.backend).into(),
             timeout: self.timeout,
             connect_timeout: Duration::from_secs(5),
+            context: None,
         })
     }
 }

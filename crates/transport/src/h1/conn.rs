@@ -39,7 +39,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::backend;
 use super::body::{BodyFramer, LAST_CHUNK, chunk_header};
-use super::head::{Framing, HeaderKind, RequestHead, RequestParser, ResponseHead, parse_response};
+use super::head::{
+    Framing, HeaderKind, HeaderLine, RequestHead, RequestParser, ResponseHead, parse_response,
+};
 use super::rewind::Rewind;
 use super::{DirectForward, DirectRecord, RequestView, Route, Router};
 use crate::body::ProxyBody;
@@ -106,6 +108,8 @@ pub(crate) async fn serve<H: Handler>(
             limits,
             state: state.clone(),
             request_line: String::new(),
+            received_at: SystemTime::now(),
+            started: Instant::now(),
             date: (0, String::new()),
         },
     };
@@ -289,6 +293,9 @@ struct Exchanges {
     state: Arc<ConnState>,
     /// `METHOD target` of the exchange, for logs and records.
     request_line: String,
+    /// When the exchange's request head was read (wall clock, then monotonic), for records.
+    received_at: SystemTime,
+    started: Instant,
     /// The `Date` value and the second it was made for.
     date: (u64, String),
 }
@@ -442,6 +449,8 @@ impl Exchanges {
     ) -> Next {
         let started = Instant::now();
         let received_at = SystemTime::now();
+        self.started = started;
+        self.received_at = received_at;
         let keep_alive = head.keep_alive();
         let json = prefers_json(head, &self.buf);
         let method = &self.buf[head.method.clone()];
@@ -461,8 +470,13 @@ impl Exchanges {
             None => self.out.extend_from_slice(&self.buf[head.target.clone()]),
         }
         self.out.extend_from_slice(b" HTTP/1.1\r\n");
+        // `Content-Length: 0` declares no body; behind mediation the field is dropped (see
+        // `Router::drops_empty_content_length`).
+        let no_body = self.router.drops_empty_content_length()
+            && matches!(head.body(), Framing::Empty | Framing::Length(0));
         for line in &head.headers {
             match line.kind {
+                HeaderKind::ContentLength if no_body => {}
                 // In place, where hyper's header map keeps a replaced value.
                 HeaderKind::Host => {
                     self.out.extend_from_slice(b"host: ");
@@ -535,7 +549,13 @@ impl Exchanges {
                     drop(flight);
                     self.buf.advance(head_len + first);
                     return self
-                        .fault(io_closed(forward), json, keep_alive && !streaming, shutdown)
+                        .fault(
+                            forward,
+                            io_closed(forward),
+                            json,
+                            keep_alive && !streaming,
+                            shutdown,
+                        )
                         .await;
                 }
                 Err(Some(error)) => {
@@ -543,7 +563,7 @@ impl Exchanges {
                     drop(flight);
                     self.buf.advance(head_len + first);
                     return self
-                        .fault(error, json, keep_alive && !streaming, shutdown)
+                        .fault(forward, error, json, keep_alive && !streaming, shutdown)
                         .await;
                 }
             }
@@ -592,7 +612,7 @@ impl Exchanges {
                         },
                         _ => response_timeout(forward),
                     };
-                    return self.fault(error, json, false, shutdown).await;
+                    return self.fault(forward, error, json, false, shutdown).await;
                 }
             }
         }
@@ -632,26 +652,28 @@ impl Exchanges {
                                     target: forward.uri.to_string(),
                                     source: Box::new(e),
                                 };
-                                return self.fault(error, json, keep_alive, shutdown).await;
+                                return self
+                                    .fault(forward, error, json, keep_alive, shutdown)
+                                    .await;
                             }
                             stream = fresh;
                         }
                         Err(error) => {
                             self.buf.advance(unconsumed);
                             drop(flight);
-                            return self.fault(error, json, keep_alive, shutdown).await;
+                            return self.fault(forward, error, json, keep_alive, shutdown).await;
                         }
                     }
                 }
                 HeadFailure::Stale => {
                     drop(flight);
                     return self
-                        .fault(io_closed(forward), json, keep_alive, shutdown)
+                        .fault(forward, io_closed(forward), json, keep_alive, shutdown)
                         .await;
                 }
                 HeadFailure::Backend(error) => {
                     drop(flight);
-                    return self.fault(error, json, keep_alive, shutdown).await;
+                    return self.fault(forward, error, json, keep_alive, shutdown).await;
                 }
             }
         }
@@ -660,7 +682,7 @@ impl Exchanges {
         let framing = self.rhead.framing(head_request);
         let close = !keep_alive || shutdown.is_cancelled();
         let status = self.rhead.status;
-        self.write_response_head(framing, close);
+        self.write_response_head(framing, close, head_request);
         let response_head_len = self.rhead.len;
         if self.router.records() {
             let (method, target) = self
@@ -674,6 +696,8 @@ impl Exchanges {
                 status,
                 received_at,
                 elapsed: started.elapsed(),
+                forward,
+                failure: None,
             });
         }
         self.rbuf.advance(response_head_len);
@@ -779,28 +803,70 @@ impl Exchanges {
         }
     }
 
-    fn write_response_head(&mut self, framing: Framing, close: bool) {
+    fn write_response_head(&mut self, framing: Framing, close: bool, head_request: bool) {
+        // hyper's order (proto/h1/role.rs `Server::encode`): the header map's lines in order, its
+        // own `connection: close` inserted last, then the framing line it writes itself
+        // (`transfer-encoding`, or `content-length: 0` for an empty body it moved out of the
+        // map's order, except for HEAD), then `date` when the map had none.
+        let moved_length = framing == Framing::Empty && !head_request;
         self.out.clear();
         self.out
             .extend_from_slice(&self.rbuf[self.rhead.status_line.clone()]);
         self.out.extend_from_slice(b"\r\n");
+        let mut length = None;
         for index in 0..self.rhead.headers.len() {
             if forwarded_response_line(&self.rbuf, &self.rhead, index) {
-                let line = self.rhead.headers[index].line.clone();
-                self.out.extend_from_slice(&self.rbuf[line]);
+                let line = &self.rhead.headers[index];
+                if line.kind == HeaderKind::ContentLength && moved_length {
+                    length.get_or_insert(());
+                } else if let Some(rewritten) = self.rewritten_location(line) {
+                    self.out.extend_from_slice(&self.rbuf[line.name.clone()]);
+                    self.out.extend_from_slice(b": ");
+                    self.out.extend_from_slice(rewritten.as_bytes());
+                    self.out.extend_from_slice(b"\r\n");
+                } else {
+                    self.out.extend_from_slice(&self.rbuf[line.line.clone()]);
+                }
             }
-        }
-        if !self.rhead.has_date {
-            self.push_date();
-        }
-        if matches!(framing, Framing::Chunked | Framing::UntilClose) {
-            self.out
-                .extend_from_slice(b"transfer-encoding: chunked\r\n");
         }
         if close {
             self.out.extend_from_slice(b"connection: close\r\n");
         }
+        if matches!(framing, Framing::Chunked | Framing::UntilClose) {
+            self.out
+                .extend_from_slice(b"transfer-encoding: chunked\r\n");
+        } else if length.is_some() {
+            self.out.extend_from_slice(b"content-length: 0\r\n");
+        }
+        if !self.rhead.has_date {
+            self.push_date();
+        }
         self.out.extend_from_slice(b"\r\n");
+    }
+
+    /// The client-facing value of a backend `Location` line, as the hyper path's
+    /// `location::rewrite_location` makes it (MI passthru `ClientWorker`); `None`: not a
+    /// `Location` line, or one that stays as it is.
+    fn rewritten_location(&self, line: &HeaderLine) -> Option<String> {
+        if !self.router.rewrites_location()
+            || !self.rbuf[line.name.clone()].eq_ignore_ascii_case(b"location")
+        {
+            return None;
+        }
+        let value = std::str::from_utf8(&self.rbuf[line.value.clone()]).ok()?;
+        let target = self
+            .request_line
+            .split_once(' ')
+            .map_or("/", |(_, target)| target);
+        let rewritten = crate::location::rewritten_for_client(
+            self.rhead.status,
+            false,
+            self.conn.local,
+            target,
+            value,
+        )?;
+        http::HeaderValue::try_from(rewritten.as_str()).ok()?;
+        Some(rewritten)
     }
 
     /// Reads the backend's response head into `rbuf`/`rhead` (1xx heads skipped), watching the
@@ -948,6 +1014,7 @@ impl Exchanges {
     /// Answers a backend failure with MI's fault response (passthrough.rs / forward.rs).
     async fn fault(
         &mut self,
+        forward: &DirectForward,
         error: BackendError,
         json: bool,
         keep_alive: bool,
@@ -962,6 +1029,22 @@ impl Exchanges {
         let response = backend_fault_response(&error, format);
         let close = !keep_alive || shutdown.is_cancelled();
         let status = response.status();
+        if self.router.records() {
+            let (method, target) = self
+                .request_line
+                .split_once(' ')
+                .unwrap_or((&self.request_line, ""));
+            self.router.answered(&DirectRecord {
+                conn: &self.conn,
+                method,
+                target,
+                status: status.as_u16(),
+                received_at: self.received_at,
+                elapsed: self.started.elapsed(),
+                forward,
+                failure: Some(&error),
+            });
+        }
         self.out.clear();
         self.out.extend_from_slice(b"HTTP/1.1 ");
         self.out.extend_from_slice(status.as_str().as_bytes());
@@ -979,11 +1062,12 @@ impl Exchanges {
             ProxyBody::Full(Some(bytes)) => bytes.clone(),
             _ => bytes::Bytes::new(),
         };
-        self.out
-            .extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+        // hyper's order: the map, its `connection: close`, then the length it writes itself.
         if close {
             self.out.extend_from_slice(b"connection: close\r\n");
         }
+        self.out
+            .extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
         self.push_date();
         self.out.extend_from_slice(b"\r\n");
         if write_both(&mut self.io, &self.out, &body).await.is_err() {

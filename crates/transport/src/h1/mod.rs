@@ -6,12 +6,13 @@
 //! decoded into frames ([`body`]). Backend connections are cached per worker thread without
 //! locks ([`backend`]).
 //!
-//! Only requests a [`Router`] calls a direct forward, and that are plain HTTP/1.1 with no body
-//! or a `Content-Length` one, take this path; the first request that is anything else (another
-//! route, a refused head, chunked, `Expect`, `Upgrade`, HTTP/1.0, ...) hands the connection,
+//! Only requests a [`Router`] calls a direct forward, and that are plain HTTP/1.1 (a body framed
+//! by `Content-Length` or chunked), take this path; the first request that is anything else
+//! (another route, a refused head, `Expect`, `Upgrade`, HTTP/1.0, ...) hands the connection,
 //! with the bytes already read ([`rewind`]), to the hyper server for the rest of its life. So the
 //! new path never answers a request differently from hyper's: it only answers the requests it
-//! fully understands, the same way. TLS and h2 connections never come here.
+//! fully understands, the same way, down to the order of the response's header lines. TLS and
+//! h2 connections never come here. The deployment's router is the conflux crate's `h1_router`.
 
 pub mod backend;
 pub mod body;
@@ -82,6 +83,9 @@ pub struct DirectForward {
     pub timeout: Option<Duration>,
     /// Deadline for connecting.
     pub connect_timeout: Duration,
+    /// The router's own data for this request, handed back in [`DirectRecord::forward`] (the
+    /// conflux crate keeps the deployment snapshot and the route's counters here).
+    pub context: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 /// How the driver serves one request.
@@ -104,6 +108,10 @@ pub struct DirectRecord<'a> {
     pub received_at: std::time::SystemTime,
     /// From the request head to the response head.
     pub elapsed: Duration,
+    /// The forward the router chose for this exchange.
+    pub forward: &'a DirectForward,
+    /// The backend failure the client got a fault answer for; `None`: the backend answered.
+    pub failure: Option<&'a crate::error::BackendError>,
 }
 
 /// Decides, per request, whether the Conflux engine forwards it directly; implemented by the
@@ -112,11 +120,27 @@ pub trait Router: Send + Sync + 'static {
     /// The route of this request.
     fn route(&self, request: &RequestView<'_>, conn: &ConnInfo) -> Route;
 
+    /// Whether a request's `Content-Length: 0` line is left out of what the backend gets. The
+    /// deployment's router says yes: mediation marks such a message NO_ENTITY_BODY and drops the
+    /// field (mediation runtime/engine.rs `outbound_request`), and hyper's client then writes
+    /// none; a plain `forward::pass_through` keeps it (the default).
+    fn drops_empty_content_length(&self) -> bool {
+        false
+    }
+
+    /// Whether a backend's `Location` is rewritten for the client as the deployment's endpoint
+    /// sender does (`location::rewrite_location`, MI passthru `ClientWorker`); a plain
+    /// `forward::pass_through` leaves it alone (the default).
+    fn rewrites_location(&self) -> bool {
+        false
+    }
+
     /// Whether [`Router::answered`] wants records (they cost a little per request).
     fn records(&self) -> bool {
         false
     }
 
-    /// Called, when [`Router::records`] says so, once a direct exchange has its response head.
+    /// Called, when [`Router::records`] says so, once a direct exchange has its response head,
+    /// or its fault answer when the backend failed.
     fn answered(&self, _record: &DirectRecord<'_>) {}
 }

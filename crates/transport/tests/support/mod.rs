@@ -171,6 +171,7 @@ pub fn router_for(backend: SocketAddr, timeout: Option<Duration>) -> Option<Arc<
         uri: format!("http://{backend}").into(),
         timeout,
         connect_timeout: conflux_transport::client::DEFAULT_CONNECT_TIMEOUT,
+        context: None,
     })))
 }
 
