@@ -113,18 +113,7 @@ if ((NCPU >= 2)); then
 else
     WRK_CPUS=0 BACKEND_CPUS=0 PROXY_CPUS=0
 fi
-if [[ -n ${CONFLUX_BIN:-} ]]; then
-    BUILD=0
-else
-    CONFLUX_BIN=$REPO/target/release/conflux
-fi
-if [[ " $TARGETS " == *" conflux "* ]]; then
-    if ((BUILD)); then
-        log "cargo build --release -p conflux"
-        (cd "$REPO" && cargo build --release -p conflux) || die "cargo build --release -p conflux failed"
-    fi
-    [[ -x $CONFLUX_BIN ]] || die "no Conflux binary at $CONFLUX_BIN (build it or set CONFLUX_BIN)"
-fi
+prepare_conflux_bin
 MEASURED_BIN=$CONFLUX_BIN
 
 bench_ports "${CG_PORT_OFFSET:-14000}" "${CG_PORT_BASE:-22100}"

@@ -512,3 +512,20 @@ run_wrk() { # OUT CONNS SECONDS POST URL: one wrk run (report.lua's BENCH line i
     BENCH_POST_FILE=$post_file BENCH_POST_BYTES=$post_bytes taskset -c "$WRK_CPUS" wrk -t1 -c"$2" -d"$3"s --timeout "$WRK_TIMEOUT" \
         -s "$BENCH_DIR/report.lua" "$5" >"$1" 2>&1 || true
 }
+
+# Sets CONFLUX_BIN (default target/release/conflux; a given CONFLUX_BIN implies BUILD=0) and, when
+# the conflux target is measured, builds it if BUILD=1 and checks it is there.
+prepare_conflux_bin() {
+    if [[ -n ${CONFLUX_BIN:-} ]]; then
+        BUILD=0
+    else
+        CONFLUX_BIN=$REPO/target/release/conflux
+    fi
+    if [[ " $TARGETS " == *" conflux "* ]]; then
+        if ((BUILD)); then
+            log "cargo build --release -p conflux"
+            (cd "$REPO" && cargo build --release -p conflux) || die "cargo build --release -p conflux failed"
+        fi
+        [[ -x $CONFLUX_BIN ]] || die "no Conflux binary at $CONFLUX_BIN (build it or set CONFLUX_BIN)"
+    fi
+}

@@ -94,18 +94,7 @@ if ((NCPU >= 2)); then
 else
     WRK_CPUS=0 BACKEND_CPUS=0 PROXY_CPUS=0
 fi
-if [[ -n ${CONFLUX_BIN:-} ]]; then
-    BUILD=0
-else
-    CONFLUX_BIN=$REPO/target/release/conflux
-fi
-if [[ " $TARGETS " == *" conflux "* ]]; then
-    if ((BUILD)); then
-        log "cargo build --release -p conflux"
-        (cd "$REPO" && cargo build --release -p conflux) || die "cargo build --release -p conflux failed"
-    fi
-    [[ -x $CONFLUX_BIN ]] || die "no Conflux binary at $CONFLUX_BIN (build it or set CONFLUX_BIN)"
-fi
+prepare_conflux_bin
 
 bench_ports "${MEM_PORT_OFFSET:-15000}" "${MEM_PORT_BASE:-22200}"
 check_ports_free "$CONFLUX_HTTP" "$CONFLUX_HTTPS" "$CONFLUX_PROBES" "$BACKEND_PORT" "$BACKEND_TLS_PORT" "$PROXY_PORT" "$PROXY_TLS_PORT"

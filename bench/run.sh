@@ -152,18 +152,7 @@ else
     WRK_CPUS=0 BACKEND_CPUS=0 PROXY_CPUS=0
 fi
 
-if [[ -n ${CONFLUX_BIN:-} ]]; then
-    BUILD=0
-else
-    CONFLUX_BIN=$REPO/target/release/conflux
-fi
-if [[ " $TARGETS " == *" conflux "* ]]; then
-    if ((BUILD)); then
-        log "cargo build --release -p conflux"
-        (cd "$REPO" && cargo build --release -p conflux) || die "cargo build --release -p conflux failed"
-    fi
-    [[ -x $CONFLUX_BIN ]] || die "no Conflux binary at $CONFLUX_BIN (build it or set CONFLUX_BIN)"
-fi
+prepare_conflux_bin
 
 check_ports_free "$CONFLUX_HTTP" "$CONFLUX_HTTPS" "$CONFLUX_PROBES" ${BASELINE_BIN:+"$BASELINE_HTTP" "$BASELINE_HTTPS" "$BASELINE_PROBES"} \
     "$BACKEND_PORT" "$BACKEND_TLS_PORT" "$PROXY_PORT" "$PROXY_TLS_PORT"

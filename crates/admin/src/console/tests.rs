@@ -3,15 +3,11 @@
 //! of the JSON resources, and their shapes.
 
 use std::path::Path;
-use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use conflux_artifacts::{Applications, Artifacts, parse_artifact};
 use conflux_config::settings::{ApiUser, ManagementApiConfig};
-use conflux_mediation::runtime::compile::compile;
-use conflux_mediation::runtime::deployment::DeploymentCounters;
-use conflux_transport::client::{BackendClient, ClientOptions};
-use conflux_transport::passthrough::{EndpointSender, Live, ProxySwitches};
+use conflux_transport::passthrough::Live;
 use http::HeaderMap;
 use serde_json::{Value, json};
 
@@ -30,24 +26,7 @@ fn live() -> Arc<ArcSwap<Live>> {
     artifacts
         .insert(parse_artifact("api/A.xml", &api).expect("artifact"))
         .expect("insert");
-    let (deployment, errors) = compile(&artifacts);
-    assert!(errors.is_empty(), "{errors:?}");
-    let tls = conflux_transport::tls::client_config(None).expect("tls");
-    let sender = EndpointSender::new(
-        BackendClient::new(tls, ClientOptions::default()),
-        &deployment.endpoints,
-        Duration::from_secs(1),
-    );
-    let proxy_running = ProxySwitches::new(deployment.proxies.iter().map(|_| true));
-    let counters = DeploymentCounters::for_deployment(&deployment);
-    Arc::new(ArcSwap::from_pointee(Live {
-        deployment,
-        sender,
-        counters,
-        artifacts,
-        proxy_running,
-        applications: Applications::default(),
-    }))
+    crate::management::tests::live_with(artifacts, Applications::default(), true)
 }
 
 struct Counters;

@@ -636,4 +636,4 @@ fn unauthorized(scheme: &str) -> Response<Bytes> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -52,7 +52,12 @@ fn artifacts() -> Artifacts {
     artifacts
 }
 
-fn live_with(artifacts: Artifacts, applications: Applications) -> Arc<ArcSwap<Live>> {
+/// A live snapshot of `artifacts` compiled, with every proxy service running or stopped.
+pub(crate) fn live_with(
+    artifacts: Artifacts,
+    applications: Applications,
+    proxies_running: bool,
+) -> Arc<ArcSwap<Live>> {
     let (deployment, errors) = compile(&artifacts);
     assert!(errors.is_empty(), "{errors:?}");
     let tls = conflux_transport::tls::client_config(None).expect("tls");
@@ -61,7 +66,7 @@ fn live_with(artifacts: Artifacts, applications: Applications) -> Arc<ArcSwap<Li
         &deployment.endpoints,
         Duration::from_secs(1),
     );
-    let proxy_running = ProxySwitches::new(deployment.proxies.iter().map(|_| false));
+    let proxy_running = ProxySwitches::new(deployment.proxies.iter().map(|_| proxies_running));
     let counters = DeploymentCounters::for_deployment(&deployment);
     Arc::new(ArcSwap::from_pointee(Live {
         deployment,
@@ -119,7 +124,7 @@ fn api_in(
         config,
         facts,
         Arc::new(ServerStatus::new("9.9.9", 10)),
-        live_with(artifacts(), applications),
+        live_with(artifacts(), applications, false),
         None,
     )
     .expect("api")
