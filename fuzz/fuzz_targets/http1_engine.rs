@@ -10,44 +10,17 @@
 
 #![no_main]
 
-use std::convert::Infallible;
-use std::sync::{Arc, LazyLock};
-use std::time::Duration;
-
-use bytes::Bytes;
-use conflux_transport::conn_io::{ConnState, GuardedIo, IoTimeouts};
 use conflux_transport::h1::body::{BodyError, BodyFramer};
 use conflux_transport::h1::conn::needs_general_path;
 use conflux_transport::h1::head::{Framing, RequestParser};
-use conflux_transport::headers::validate_request;
-use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use libfuzzer_sys::fuzz_target;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The listener's default head limit and header count (`ServerLimits::default()`).
-const MAX_HEAD_BYTES: usize = 64 * 1024;
+#[path = "../common/hyper_exchange.rs"]
+mod hyper_exchange;
+use hyper_exchange::{EXCHANGE_DEADLINE, MAX_HEAD_BYTES, RUNTIME};
+
+/// The listener's default header count (`ServerLimits::default()`).
 const MAX_HEADERS: usize = 100;
-/// Far above what one in-memory exchange of a few KiB needs; reaching it is a hang.
-const EXCHANGE_DEADLINE: Duration = Duration::from_secs(10);
-const TIMEOUTS: IoTimeouts = IoTimeouts {
-    header: Duration::from_secs(60),
-    body_read: Duration::from_secs(60),
-    min_body_rate: 0,
-    body_rate_grace: Duration::from_secs(60),
-    send: Duration::from_secs(60),
-    min_send_rate: 0,
-};
-
-static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-});
 
 /// Frames `parts` in order: the payload, the bytes left after the body, and the verdict.
 fn frame<'a>(
@@ -74,39 +47,7 @@ fn frame<'a>(
 
 /// The first status hyper's path answers `input` with (the client then closes).
 async fn hyper_status(input: Vec<u8>) -> Option<u16> {
-    let (client, server) = tokio::io::duplex(16 * 1024);
-    let state = ConnState::new(Arc::default());
-    let io = GuardedIo::new(server, state, TIMEOUTS, true, MAX_HEAD_BYTES);
-    let service = hyper::service::service_fn(|mut req: Request<Incoming>| async move {
-        if validate_request(&mut req).is_err() {
-            let mut refused = Response::new(Empty::<Bytes>::new());
-            *refused.status_mut() = StatusCode::BAD_REQUEST;
-            return Ok::<_, Infallible>(refused);
-        }
-        let _ = req.into_body().collect().await;
-        Ok(Response::new(Empty::<Bytes>::new()))
-    });
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .keep_alive(true)
-        .half_close(true)
-        .max_buf_size(MAX_HEAD_BYTES);
-    let connection = tokio::spawn(async move {
-        let _ = builder.serve_connection(TokioIo::new(io), service).await;
-    });
-    let (mut reader, mut writer) = tokio::io::split(client);
-    let write = async move {
-        let _ = writer.write_all(&input).await;
-        let _ = writer.shutdown().await;
-    };
-    let read = async move {
-        let mut answer = Vec::new();
-        let _ = reader.read_to_end(&mut answer).await;
-        answer
-    };
-    let ((), answer) = tokio::join!(write, read);
-    let _ = connection.await;
+    let answer = hyper_exchange::serve(input).await;
     std::str::from_utf8(answer.get(9..12)?).ok()?.parse().ok()
 }
 

@@ -8,43 +8,12 @@
 
 #![no_main]
 
-use std::convert::Infallible;
-use std::sync::{Arc, LazyLock};
-use std::time::Duration;
-
-use bytes::Bytes;
-use conflux_transport::conn_io::{ConnState, GuardedIo, IoTimeouts};
 use conflux_transport::framing::{FramingViolation, RequestFramingScanner};
-use conflux_transport::headers::validate_request;
-use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use libfuzzer_sys::fuzz_target;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The listener's default head limit (`ServerLimits::default().max_header_bytes`, 64 KiB).
-const MAX_HEAD_BYTES: usize = 64 * 1024;
-/// Far above what one in-memory exchange of a few KiB needs; reaching it is a hang.
-const EXCHANGE_DEADLINE: Duration = Duration::from_secs(10);
-/// Client deadlines beyond [`EXCHANGE_DEADLINE`]: the client sends everything at once and then
-/// closes, so no deadline may be needed to end the exchange.
-const TIMEOUTS: IoTimeouts = IoTimeouts {
-    header: Duration::from_secs(60),
-    body_read: Duration::from_secs(60),
-    min_body_rate: 0,
-    body_rate_grace: Duration::from_secs(60),
-    send: Duration::from_secs(60),
-    min_send_rate: 0,
-};
-
-static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-});
+#[path = "../common/hyper_exchange.rs"]
+mod hyper_exchange;
+use hyper_exchange::{EXCHANGE_DEADLINE, RUNTIME, serve};
 
 /// Scans `parts` in order; the first violation, the releasable offset and whether a head is held.
 fn scan_in_parts<'a>(
@@ -72,44 +41,6 @@ fn scanner_is_split_independent(input: &[u8], split: usize) {
         "releasable {releasable} beyond the {} bytes scanned",
         input.len()
     );
-}
-
-async fn serve(input: Vec<u8>) -> Vec<u8> {
-    let (client, server) = tokio::io::duplex(16 * 1024);
-    let state = ConnState::new(Arc::default());
-    let io = GuardedIo::new(server, state, TIMEOUTS, true, MAX_HEAD_BYTES);
-    let service = hyper::service::service_fn(|mut req: Request<Incoming>| async move {
-        if validate_request(&mut req).is_err() {
-            let mut refused = Response::new(Empty::<Bytes>::new());
-            *refused.status_mut() = StatusCode::BAD_REQUEST;
-            return Ok::<_, Infallible>(refused);
-        }
-        // Read the whole body as a handler that forwards it would.
-        let _ = req.into_body().collect().await;
-        Ok(Response::new(Empty::<Bytes>::new()))
-    });
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .keep_alive(true)
-        .half_close(true)
-        .max_buf_size(MAX_HEAD_BYTES);
-    let connection = tokio::spawn(async move {
-        let _ = builder.serve_connection(TokioIo::new(io), service).await;
-    });
-    let (mut reader, mut writer) = tokio::io::split(client);
-    let write = async move {
-        let _ = writer.write_all(&input).await;
-        let _ = writer.shutdown().await;
-    };
-    let read = async move {
-        let mut answer = Vec::new();
-        let _ = reader.read_to_end(&mut answer).await;
-        answer
-    };
-    let ((), answer) = tokio::join!(write, read);
-    let _ = connection.await;
-    answer
 }
 
 fuzz_target!(|data: &[u8]| {
