@@ -50,8 +50,12 @@ use crate::error::{BackendError, ProtocolState};
 use crate::fault::{FaultFormat, backend_fault_response};
 use crate::server::{ConnInfo, Handler, ServerLimits, Watchdog, watchdog};
 
-/// Spare room kept in a read buffer before a read (it grows to what actually arrives).
+/// Spare room kept in a read buffer before a read of a head (it grows to what actually arrives).
 const READ_RESERVE: usize = 16 * 1024;
+/// Most room made for one read of a body: a 100 KiB response then crosses in two reads and two
+/// writes instead of seven of each (nginx's `proxy_buffers` do the same). The room is made only
+/// for as much body as is still to come, and given back when the exchange ends.
+const MAX_BODY_READ: usize = 128 * 1024;
 /// Longest request-target forwarded directly (hyper refuses longer ones with 414).
 const MAX_DIRECT_TARGET: usize = (u16::MAX - 1) as usize;
 /// The answer to a request body that missed its deadline (as server.rs answers it).
@@ -232,7 +236,10 @@ impl Driver {
                 Route::Direct(forward) => forward,
                 Route::General => return Outcome::Handoff,
             };
-            match self.x.exchange(head, &forward, shutdown).await {
+            let next = self.x.exchange(head, &forward, shutdown).await;
+            release_if_grown(&mut self.x.buf);
+            release_if_grown(&mut self.x.rbuf);
+            match next {
                 Next::KeepGoing => {}
                 Next::Close => return Outcome::Closed,
                 Next::Abort => return Outcome::Abort,
@@ -302,10 +309,36 @@ struct Exchanges {
 
 /// Reads what the stream has into `buf`, keeping some spare room.
 async fn read_some<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> io::Result<usize> {
-    if buf.capacity() - buf.len() < READ_RESERVE / 4 {
-        buf.reserve(READ_RESERVE);
+    read_up_to(io, buf, READ_RESERVE).await
+}
+
+/// Reads what the stream has into `buf` after making about `room` bytes of spare room.
+async fn read_up_to<R: AsyncRead + Unpin>(
+    io: &mut R,
+    buf: &mut BytesMut,
+    room: usize,
+) -> io::Result<usize> {
+    if buf.capacity() - buf.len() < room / 4 {
+        buf.reserve(room);
     }
     io.read_buf(buf).await
+}
+
+/// The room for the next body read when `remaining` bytes are still to come (`None`: unknown).
+fn body_read_room(remaining: Option<u64>) -> usize {
+    remaining.map_or(MAX_BODY_READ, |left| {
+        usize::try_from(left)
+            .unwrap_or(MAX_BODY_READ)
+            .clamp(READ_RESERVE, MAX_BODY_READ)
+    })
+}
+
+/// Gives a buffer's memory back when it is empty and grew past a head's reserve (a body went
+/// through it), so an idle keep-alive connection holds little.
+fn release_if_grown(buf: &mut BytesMut) {
+    if buf.is_empty() && buf.capacity() > 2 * READ_RESERVE {
+        *buf = BytesMut::new();
+    }
 }
 
 /// Writes `a` then `b`, vectored.
@@ -331,6 +364,78 @@ async fn write_both<W: AsyncWrite + Unpin>(
         b = &b[n - from_a..];
     }
     Ok(())
+}
+
+thread_local! {
+    /// The worker thread's buffer for response bodies in transit (see
+    /// [`Exchanges::stream_response_body`]); [`MAX_BODY_READ`] bytes once the thread relayed one.
+    static RELAY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// What one relay step of a response body came to.
+enum Relayed {
+    /// The body goes on.
+    More,
+    /// The body is complete; `clean`: nothing came after it (the connection can be reused).
+    Done { clean: bool },
+    /// The backend's side broke.
+    Cut,
+    /// Writing to the client failed.
+    ClientFailed(io::ErrorKind),
+}
+
+/// Appends `data` as one chunk (nothing for no data).
+fn frame_chunk(data: &[u8], out: &mut Vec<u8>) {
+    if !data.is_empty() {
+        chunk_header(data.len(), out);
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Writes `first` then `rest` to `w` as far as it takes them without waiting; the bytes written.
+fn write_now<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    first: &[u8],
+    rest: [&[u8]; 2],
+) -> io::Result<usize> {
+    let total = first.len() + rest[0].len() + rest[1].len();
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut written = 0;
+    while written < total {
+        let mut skip = written;
+        let mut slices = [IoSlice::new(&[]); 3];
+        let mut count = 0;
+        for part in std::iter::once(first).chain(rest) {
+            if skip >= part.len() {
+                skip -= part.len();
+                continue;
+            }
+            slices[count] = IoSlice::new(&part[skip..]);
+            skip = 0;
+            count += 1;
+        }
+        // A pending write leaves a no-op waker behind; the awaited write of the rest replaces it.
+        match std::pin::Pin::new(&mut *w).poll_write_vectored(&mut cx, &slices[..count]) {
+            std::task::Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            std::task::Poll::Ready(Ok(n)) => written += n,
+            std::task::Poll::Ready(Err(error)) => return Err(error),
+            std::task::Poll::Pending => break,
+        }
+    }
+    Ok(written)
+}
+
+/// Leaves in `out` what [`write_now`] did not write of `out` then `rest`.
+fn keep_unwritten(out: &mut Vec<u8>, rest: [&[u8]; 2], written: usize) {
+    let from_rest = written.saturating_sub(out.len());
+    out.drain(..written.min(out.len()));
+    let mut skip = from_rest;
+    for part in rest {
+        let used = skip.min(part.len());
+        out.extend_from_slice(&part[used..]);
+        skip -= used;
+    }
 }
 
 /// Whether the request prefers a JSON fault (`FaultFormat::for_request`: `Accept` or
@@ -732,8 +837,8 @@ impl Exchanges {
     }
 
     /// Reads more of the request body from the client into `buf`.
-    async fn read_body(&mut self) -> Result<(), Upload> {
-        match read_some(&mut self.io, &mut self.buf).await {
+    async fn read_body(&mut self, remaining: Option<u64>) -> Result<(), Upload> {
+        match read_up_to(&mut self.io, &mut self.buf, body_read_room(remaining)).await {
             Ok(0) => Err(Upload::ClientGone),
             Ok(_) => Ok(()),
             Err(_) if self.state.body_timed_out() => Err(Upload::BodyTimedOut),
@@ -759,7 +864,7 @@ impl Exchanges {
         let mut remaining = remaining;
         while remaining > 0 {
             if self.buf.is_empty() {
-                self.read_body().await?;
+                self.read_body(Some(remaining)).await?;
             }
             let take = usize::try_from(remaining)
                 .unwrap_or(usize::MAX)
@@ -799,7 +904,7 @@ impl Exchanges {
             if framer.is_done() {
                 return Ok(());
             }
-            self.read_body().await?;
+            self.read_body(None).await?;
         }
     }
 
@@ -931,86 +1036,149 @@ impl Exchanges {
     }
 
     /// Forwards the response body in `framing` from `rbuf` and the backend to the client.
+    ///
+    /// Each step reads what the backend has into the worker thread's [`RELAY`] buffer and writes
+    /// it on to the client at once, head and earlier bytes in the same vectored write; only what
+    /// the client does not take at once is copied into the connection's `out` and awaited. So a
+    /// connection holds body bytes only while its client is slow, and 500 connections relaying
+    /// 100 KiB need one relay buffer per worker thread, not 500 of their own (issue 22).
     async fn stream_response_body(&mut self, stream: &mut TcpStream, framing: Framing) -> BodyEnd {
         let mut framer = BodyFramer::new(framing);
         let chunked = matches!(framing, Framing::Chunked | Framing::UntilClose);
         let mut watch_client = true;
         loop {
-            // Frame what is in `rbuf` into `out` (after the head, the first time).
-            let mut direct = 0..0;
-            while !self.rbuf.is_empty() && !framer.is_done() {
-                let step = match framer.decode(&self.rbuf) {
-                    Ok(step) => step,
-                    Err(error) => {
-                        tracing::warn!(%error, "back end response body broke off; the client's response is cut");
-                        return BodyEnd::Cut;
-                    }
-                };
-                if chunked {
-                    if !step.data.is_empty() {
-                        chunk_header(step.data.len(), &mut self.out);
-                        self.out.extend_from_slice(&self.rbuf[step.data.clone()]);
-                        self.out.extend_from_slice(b"\r\n");
-                    }
-                    self.rbuf.advance(step.consumed);
-                } else {
-                    // A fixed length: the payload goes out where it lies.
-                    direct = step.data;
-                    break;
+            let step = RELAY.with_borrow_mut(|relay| {
+                if relay.is_empty() {
+                    relay.resize(MAX_BODY_READ, 0);
+                }
+                self.relay_step(stream, relay, &mut framer, chunked)
+            });
+            // What the client did not take at once.
+            if !self.out.is_empty() {
+                let written = self.io.write_all(&self.out).await;
+                self.out.clear();
+                if let Err(error) = written {
+                    return BodyEnd::ClientFailed(error.kind());
                 }
             }
-            if framer.is_done() && chunked {
-                self.out.extend_from_slice(LAST_CHUNK);
-            }
-            let written = write_both(&mut self.io, &self.out, &self.rbuf[direct.clone()]).await;
-            self.rbuf.advance(direct.end);
-            self.out.clear();
-            if let Err(error) = written {
-                return BodyEnd::ClientFailed(error.kind());
-            }
-            if framer.is_done() {
-                // Bytes after the body's end mean the backend said more than it framed.
-                return BodyEnd::Complete(self.rbuf.is_empty());
+            match step {
+                Relayed::More => {}
+                Relayed::Done { clean } => return BodyEnd::Complete(clean),
+                Relayed::Cut => return BodyEnd::Cut,
+                Relayed::ClientFailed(kind) => return BodyEnd::ClientFailed(kind),
             }
             // hyper reads the client's side while it writes a response: its end of input means
             // the client has gone, and the rest of the response is dropped.
             let watch = watch_client && self.buf.len() < self.limits.effective_max_header_bytes();
-            let read = tokio::select! {
-                read = read_some(stream, &mut self.rbuf) => read,
+            tokio::select! {
+                ready = stream.readable() => {
+                    if let Err(error) = ready {
+                        tracing::warn!(%error, "reading the back end's response body failed; the client's response is cut");
+                        return BodyEnd::Cut;
+                    }
+                }
                 read = read_some(&mut self.io, &mut self.buf), if watch => match read {
                     Ok(0) => return BodyEnd::ClientGone,
                     Err(_) if self.state.client_closed() => return BodyEnd::ClientGone,
                     // Pipelined bytes are kept for later.
-                    Ok(_) => continue,
+                    Ok(_) => {}
                     // A failed read: the next write shows what became of the client.
-                    Err(_) => {
-                        watch_client = false;
-                        continue;
-                    }
+                    Err(_) => watch_client = false,
                 },
-            };
-            match read {
-                Ok(0) => match framer.finish() {
-                    Ok(()) => {
-                        if let Err(error) = self.io.write_all(LAST_CHUNK).await {
-                            return BodyEnd::ClientFailed(error.kind());
-                        }
-                        return BodyEnd::Complete(false);
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "back end closed the connection inside the response body; the client's response is cut");
-                        return BodyEnd::Cut;
-                    }
-                },
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "reading the back end's response body failed; the client's response is cut");
-                    return BodyEnd::Cut;
-                }
             }
         }
     }
 
+    /// One step of [`Exchanges::stream_response_body`], without waiting: frames the body bytes in
+    /// `rbuf` (read with the head) and what the backend has now (read into `relay`), writes them
+    /// after `out` (the response head, the first time) as far as the client takes them, and
+    /// leaves the rest in `out`.
+    fn relay_step(
+        &mut self,
+        stream: &TcpStream,
+        relay: &mut [u8],
+        framer: &mut BodyFramer,
+        chunked: bool,
+    ) -> Relayed {
+        let cut = |error: &dyn std::fmt::Display| {
+            tracing::warn!(%error, "back end response body broke off; the client's response is cut");
+            Relayed::Cut
+        };
+        // The bytes in `rbuf`: a fixed-length payload goes out where it lies, chunks re-framed.
+        let mut from_rbuf = 0..0;
+        let mut rbuf_used = 0;
+        while rbuf_used < self.rbuf.len() && !framer.is_done() {
+            let step = match framer.decode(&self.rbuf[rbuf_used..]) {
+                Ok(step) => step,
+                Err(error) => return cut(&error),
+            };
+            let data = rbuf_used + step.data.start..rbuf_used + step.data.end;
+            if chunked {
+                frame_chunk(&self.rbuf[data], &mut self.out);
+            } else {
+                from_rbuf = data;
+            }
+            rbuf_used += step.consumed;
+        }
+        // What the backend has now.
+        let mut from_relay = 0..0;
+        let mut relay_len = 0;
+        let mut relay_used = 0;
+        let mut backend_ended = false;
+        if !framer.is_done() {
+            match stream.try_read(relay) {
+                Ok(0) => backend_ended = true,
+                Ok(n) => relay_len = n,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) => {
+                    tracing::warn!(%error, "reading the back end's response body failed; the client's response is cut");
+                    return Relayed::Cut;
+                }
+            }
+        }
+        while relay_used < relay_len && !framer.is_done() {
+            let step = match framer.decode(&relay[relay_used..relay_len]) {
+                Ok(step) => step,
+                Err(error) => return cut(&error),
+            };
+            let data = relay_used + step.data.start..relay_used + step.data.end;
+            if chunked {
+                frame_chunk(&relay[data], &mut self.out);
+            } else {
+                from_relay = data;
+            }
+            relay_used += step.consumed;
+        }
+        // A backend that ends inside the body: what came before its end still goes out, then
+        // the client connection is cut.
+        let mut cut_short = false;
+        if backend_ended && let Err(error) = framer.finish() {
+            tracing::warn!(%error, "back end closed the connection inside the response body; the client's response is cut");
+            cut_short = true;
+        }
+        let done = framer.is_done();
+        if done && chunked {
+            self.out.extend_from_slice(LAST_CHUNK);
+        }
+        // Bytes after the body's end mean the backend said more than it framed.
+        let clean = !backend_ended && rbuf_used == self.rbuf.len() && relay_used == relay_len;
+        let parts = [&self.rbuf[from_rbuf], &relay[from_relay]];
+        let result = match write_now(&mut self.io, &self.out, parts) {
+            Ok(written) => {
+                keep_unwritten(&mut self.out, parts, written);
+                if cut_short {
+                    Relayed::Cut
+                } else if done {
+                    Relayed::Done { clean }
+                } else {
+                    Relayed::More
+                }
+            }
+            Err(error) => Relayed::ClientFailed(error.kind()),
+        };
+        self.rbuf.advance(rbuf_used);
+        result
+    }
     /// Answers a backend failure with MI's fault response (passthrough.rs / forward.rs).
     async fn fault(
         &mut self,
@@ -1169,6 +1337,20 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(input)
             );
+        }
+    }
+
+    /// Whatever a non-waiting write took of `out` then the two parts, `out` keeps exactly the rest.
+    #[test]
+    fn unwritten_bytes_are_kept_in_order_at_every_split() {
+        let parts: [&[u8]; 2] = [b"defgh", b"ij"];
+        for head in [&b""[..], b"abc"] {
+            let whole = [head, parts[0], parts[1]].concat();
+            for written in 0..=whole.len() {
+                let mut out = head.to_vec();
+                keep_unwritten(&mut out, parts, written);
+                assert_eq!(out, whole[written..], "head {head:?}, {written} written");
+            }
         }
     }
 
