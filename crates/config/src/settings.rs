@@ -205,11 +205,11 @@ pub struct TransportConfig {
 /// `[transport] http1_engine`: the server that drives plain-HTTP/1 pass-through connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Http1Engine {
-    /// hyper's HTTP/1 server for every request (the default).
-    #[default]
+    /// hyper's HTTP/1 server for every request.
     Hyper,
-    /// Conflux's own HTTP/1 driver (`conflux_transport::h1`): requests whose route is a plain
-    /// forward go straight to the backend; every other request is handed to hyper.
+    /// Conflux's own HTTP/1 driver (`conflux_transport::h1`, the default): requests whose route
+    /// is a plain forward go straight to the backend; every other request is handed to hyper.
+    #[default]
     Conflux,
 }
 
@@ -229,7 +229,7 @@ fn http1_engine(r: &mut Reader<'_>) -> Http1Engine {
                 HTTP1_ENGINE_KEY,
                 origin,
                 &value,
-                "\"hyper\" (the default) or \"conflux\"",
+                "\"conflux\" (the default) or \"hyper\"",
             );
             Http1Engine::default()
         }

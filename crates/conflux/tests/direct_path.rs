@@ -206,6 +206,12 @@ fn each_idiom_takes_the_direct_path_and_answers_as_the_general_flow() {
         .map(|(p, x)| (p.as_str(), x.clone()))
         .collect();
     let home = home_with(&refs);
+    // Mediation's direct run is what this test watches; the HTTP/1 engine (the default) would
+    // take the pure forwards before mediation sees them (h1_engine_routes.rs covers it).
+    home.write(
+        "conf/deployment.toml",
+        "[server]\nhostname = \"localhost\"\n[transport]\nhttp1_engine = \"hyper\"\n",
+    );
     let server = start_with_env(
         home.path(),
         &[],
