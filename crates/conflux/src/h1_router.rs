@@ -5,17 +5,35 @@
 //!
 //! A request goes direct only when its answer is the one the general path (hyper, `PassThrough`,
 //! `Deployment::handle_counted`) gives, so everything that could make them differ goes General:
-//! an access log, a size limit, an outbound HTTP proxy, a stopped proxy service, data services,
+//! a size limit, an outbound HTTP proxy, a stopped proxy service, data services,
 //! `?swagger`/WSDL requests, fault handlers anywhere in the deployment, and every route but a
-//! pure forward (a `DirectPlan::Direct` `<send>` or proxy `<target>` without steps and reading no
-//! property) to a ready `<address>` endpoint (no `format` but `rest`, no addressing, no
-//! `discard` timeout action, no dynamic timeout) whose host is an IP literal (never a blocking
-//! name lookup) over plain `http`. The backend URL is built as mediation's `outbound_request`
-//! builds it (`append_postfix` with the REST URL postfix when `method != POST || doingREST`).
+//! pure forward (a `DirectPlan::Direct` `<send>`, proxy `<target>` or `<call>` + `<respond/>`
+//! reading no property, whose only steps set transport headers to literals or remove them —
+//! `header_edits`, applied by the engine as mediation's header map would; an API resource, a
+//! proxy service or the main sequence) to a ready `<address>` endpoint (no `format` but
+//! `rest`, no addressing, no `discard` timeout action, no dynamic timeout) over plain `http`.
+//! The backend URL is built as mediation's `outbound_request` builds it (`append_postfix` with
+//! the REST URL postfix when `method != POST || doingREST`; the main sequence's is MI's
+//! `NhttpUtil.getRestUrlPostfix` of the request, as `handle_counted` sets it).
+//!
+//! With the HTTP access log configured, the router writes each direct exchange's line from the
+//! record `PassThrough::handle` would have built (the engine hands it both header maps:
+//! `Router::wants_headers`).
+//!
+//! Counting follows `PassThrough::respond`: a request is counted as received when the router
+//! sends it direct (whatever then becomes of it: a body that breaks off, a client that leaves),
+//! and the rest (5xx faults, the API's or proxy's counters, the endpoint's state) when it is
+//! answered ([`Router::answered`]).
 //!
 //! The per-route part of that is worked out once per deployment snapshot ([`Table`]) and swapped
 //! with it; per request the router dispatches as `handle_counted` does and builds the target.
+//!
+//! A host name is never looked up on the request path: h1_names.rs resolves it in the
+//! background (Java's cache TTLs) and the route goes General while there is no answer or the
+//! last lookup failed. The engine tries the name's addresses in order, as hyper's path
+//! (transport pool.rs `connect_tcp`) does.
 
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -24,26 +42,38 @@ use std::time::{Duration, Instant};
 use arc_swap::{ArcSwap, ArcSwapOption};
 use conflux_mediation::dispatch::swagger::definition_request;
 use conflux_mediation::dispatch::{ApiDispatch, Protocol, RequestHead};
+use conflux_mediation::runtime::context::Scope;
+use conflux_mediation::runtime::deployment::main_rest_url_postfix;
 use conflux_mediation::runtime::direct::{DirectPlan, Idiom};
 use conflux_mediation::runtime::endpoint::{
     Endpoint, EndpointFormat, EndpointKind, Sender, TimeoutAction,
 };
 use conflux_mediation::runtime::engine::{Route as MediationRoute, append_postfix};
+use conflux_mediation::runtime::mediators::{
+    Header, HeaderContent, HeaderTarget, Mediator, Property, PropertyAction, PropertyName,
+    PropertyType,
+};
 use conflux_mediation::runtime::payload::ContentKind;
-use conflux_transport::h1::{DirectForward, DirectRecord, RequestView, Route, Router};
-use conflux_transport::passthrough::{ListenerCounters, Live};
+use conflux_mediation::runtime::value::ValueSource;
+use conflux_transport::h1::{DirectForward, DirectRecord, HeaderEdit, RequestView, Route, Router};
+use conflux_transport::passthrough::{AccessLog, AccessRecord, ListenerCounters, Live};
 use conflux_transport::server::ConnInfo;
+
+use crate::h1_names::{Name, NameKey, Names};
 
 /// The `tracing` target of the per-request DEBUG event `{artifact} direct path: h1 engine`.
 pub const H1_DIRECT_TARGET: &str = "conflux::h1";
 
 /// What the router needs from the server's configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RouterSettings {
     /// `[transport.http] connection_timeout`: the backend client's connect deadline.
     pub connect_timeout: Duration,
-    /// Nothing may go direct (an access log, a size limit or an outbound proxy is configured).
+    /// Nothing may go direct (a size limit or an outbound proxy is configured).
     pub general_only: bool,
+    /// The HTTP access log, when configured: the router writes the line of each exchange the
+    /// engine makes, from the same record `PassThrough::handle` builds.
+    pub access_log: Option<Arc<dyn AccessLog>>,
 }
 
 /// The [`Router`] over the live deployment.
@@ -53,6 +83,8 @@ pub struct DeploymentRouter {
     settings: RouterSettings,
     /// The direct targets of the snapshot `live` held when it was built.
     table: ArcSwapOption<Table>,
+    /// The host names of the tables' endpoints, resolved in the background.
+    names: Names,
 }
 
 /// The direct targets of one deployment snapshot.
@@ -61,6 +93,8 @@ struct Table {
     /// `[api][resource]`.
     apis: Vec<Vec<Option<Arc<Target>>>>,
     proxies: Vec<Option<Arc<Target>>>,
+    /// The main sequence's, for requests no API or proxy matches.
+    main: Option<Arc<Target>>,
 }
 
 /// Which counters a direct exchange counts in.
@@ -68,6 +102,8 @@ struct Table {
 enum Counted {
     Api(usize),
     Proxy(usize),
+    /// The main sequence: no API or proxy counter (as `Deployment::handle_counted`).
+    Main,
 }
 
 /// A pure-forward route's backend, resolved when the snapshot's table is built.
@@ -76,12 +112,111 @@ struct Target {
     endpoint: Arc<Endpoint>,
     /// The endpoint's `<address uri>`, as written.
     address: String,
-    backend: SocketAddr,
+    backend: Backend,
     host: Arc<str>,
     timeout: Duration,
     counted: Counted,
     /// `api:X` / `proxy:X`, for the debug event.
     artifact: Arc<str>,
+    /// The route's transport-header edits before the send and on the reply.
+    request_edits: Arc<[HeaderEdit]>,
+    response_edits: Arc<[HeaderEdit]>,
+}
+
+/// Header fields the engine frames, rewrites or adds itself, or that mediation treats specially
+/// (runtime/engine.rs `outbound_request`/`response_from`: `Content-Type` follows the message
+/// type, `SOAPAction` the WSA action; transport client.rs/headers.rs: `Host`, framing and
+/// hop-by-hop fields; location.rs: `Location`; hyper: `Date`; the engine's fault format reads
+/// the client's `Accept`): a route that edits one goes General.
+const ENGINE_FIELDS: [&str; 17] = [
+    "accept",
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "expect",
+    "location",
+    "soapaction",
+    "date",
+];
+
+/// The edits `steps` make, when every step is a transport-header set to a literal string or a
+/// remove (`<header name=X value=Y scope="transport"/>`, `<property name=X value=Y
+/// scope="transport"/>`, their `action="remove"` forms), each applied as mediation applies it
+/// (mediators header.rs / property.rs `apply`: `MessageContext::set`/`remove` in the transport
+/// scope, a `HeaderMap` insert/remove); `None`: any other step (a log, a value read from a
+/// header or a property, a pattern, a typed value, an engine field), and the route goes General.
+fn header_edits(steps: &[Mediator]) -> Option<Arc<[HeaderEdit]>> {
+    let edit = |name: &str, value: Option<&str>| {
+        let name = http::HeaderName::try_from(name).ok()?;
+        if ENGINE_FIELDS.contains(&name.as_str()) {
+            return None;
+        }
+        let value = match value {
+            Some(v) => Some(http::HeaderValue::try_from(v).ok()?),
+            None => None,
+        };
+        Some(HeaderEdit { name, value })
+    };
+    steps
+        .iter()
+        .map(|step| match step {
+            Mediator::Property(Property {
+                name: PropertyName::Fixed(name),
+                scope: Scope::Transport,
+                action,
+                value_type: PropertyType::String,
+                pattern: None,
+            }) => match action {
+                PropertyAction::Set(ValueSource::Literal(v)) => edit(name, Some(v)),
+                PropertyAction::Remove => edit(name, None),
+                PropertyAction::Set(_) => None,
+            },
+            Mediator::Header(Header {
+                target: HeaderTarget::Transport(name),
+                content,
+            }) => match content {
+                Some(HeaderContent::Value(ValueSource::Literal(v))) => edit(name, Some(v)),
+                None => edit(name, None),
+                Some(_) => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// Where a target's connections go.
+enum Backend {
+    /// The host is an IP literal.
+    Ip(SocketAddr),
+    /// The host is a name, resolved in the background.
+    Name(Arc<Name>),
+}
+
+impl Backend {
+    /// The address to connect to now and the ones to try after it, in order; `None`: the
+    /// route goes General (see the module docs).
+    fn addresses(&self) -> Option<(SocketAddr, Arc<[SocketAddr]>)> {
+        match self {
+            Backend::Ip(address) => Some((*address, no_fallbacks())),
+            Backend::Name(name) => name.first_and_fallbacks(),
+        }
+    }
+}
+
+/// The empty address list, shared (no allocation per request).
+fn no_fallbacks() -> Arc<[SocketAddr]> {
+    static EMPTY: std::sync::LazyLock<Arc<[SocketAddr]>> =
+        std::sync::LazyLock::new(|| Arc::from([]));
+    EMPTY.clone()
 }
 
 impl DeploymentRouter {
@@ -90,12 +225,17 @@ impl DeploymentRouter {
         listeners: Arc<ListenerCounters>,
         settings: RouterSettings,
     ) -> Self {
-        DeploymentRouter {
+        let router = DeploymentRouter {
             live,
             listeners,
             settings,
             table: ArcSwapOption::empty(),
-        }
+            names: Names::default(),
+        };
+        // The first table now, so that its host names are looked up before the first requests
+        // (a connection whose first request goes General stays with hyper).
+        router.table();
+        router
     }
 
     /// The table of the snapshot served now (built on the first request after a redeploy).
@@ -106,25 +246,25 @@ impl DeploymentRouter {
         {
             return table;
         }
-        let table = Arc::new(Table::build(Arc::clone(&live), &self.settings));
+        let table = Arc::new(Table::build(Arc::clone(&live), &self.settings, &self.names));
         self.table.store(Some(table.clone()));
         table
     }
 }
 
 impl Table {
-    fn build(live: Arc<Live>, settings: &RouterSettings) -> Table {
+    fn build(live: Arc<Live>, settings: &RouterSettings, names: &Names) -> Table {
         let deployment = &live.deployment;
         let eligible = !settings.general_only
             && !deployment.has_fault_handlers
             && deployment.attached.data_services.is_empty();
         let target = |route: &MediationRoute, counted: Counted| {
             eligible
-                .then(|| Target::of(&live, route, counted))
+                .then(|| Target::of(&live, route, counted, names))
                 .flatten()
                 .map(Arc::new)
         };
-        let apis = deployment
+        let apis: Vec<Vec<Option<Arc<Target>>>> = deployment
             .apis
             .iter()
             .enumerate()
@@ -140,28 +280,54 @@ impl Table {
             .iter()
             .enumerate()
             .map(|(i, r)| target(r, Counted::Proxy(i)))
+            .collect::<Vec<_>>();
+        let main = deployment
+            .main_route
+            .as_ref()
+            .and_then(|r| target(r, Counted::Main));
+        // Only this table's names stay cached (an older table still being served keeps its own
+        // entries alive through its targets).
+        let named: HashSet<NameKey> = apis
+            .iter()
+            .flatten()
+            .chain(proxies.iter())
+            .chain(std::iter::once(&main))
+            .flatten()
+            .filter_map(|t: &Arc<Target>| match &t.backend {
+                Backend::Name(name) => Some(name.key()),
+                Backend::Ip(_) => None,
+            })
             .collect();
+        names.retain(&named);
         Table {
             live: live.clone(),
             apis,
             proxies,
+            main,
         }
     }
 }
 
 impl Target {
     /// The target of `route` when it is a pure forward the engine can make; `None`: General.
-    fn of(live: &Arc<Live>, route: &MediationRoute, counted: Counted) -> Option<Target> {
+    fn of(
+        live: &Arc<Live>,
+        route: &MediationRoute,
+        counted: Counted,
+        names: &Names,
+    ) -> Option<Target> {
         let DirectPlan::Direct(plan) = &route.direct else {
             return None;
         };
-        if !matches!(plan.idiom, Idiom::Send | Idiom::Target)
-            || !plan.before.is_empty()
-            || !plan.after.is_empty()
+        // `<call>` + `<respond/>` with nothing between them runs as a `<send>` does on the
+        // general path (mediation runtime/direct.rs `run_direct`: the reply as it came).
+        if !matches!(plan.idiom, Idiom::Send | Idiom::Target | Idiom::CallRespond)
             || !plan.reads_no_properties
         {
             return None;
         }
+        let request_edits = header_edits(&plan.before)?;
+        let response_edits = header_edits(&plan.after)?;
         let endpoint = &plan.endpoint;
         let EndpointKind::Address {
             uri,
@@ -186,14 +352,17 @@ impl Target {
         if authority.as_str().contains('@') {
             return None;
         }
-        // An IP literal only: a name would need a lookup, which must never block a request.
-        let ip: IpAddr = authority
-            .host()
+        let port = authority.port_u16().unwrap_or(80);
+        let host = authority.host();
+        let backend = match host
             .trim_start_matches('[')
             .trim_end_matches(']')
-            .parse()
-            .ok()?;
-        let backend = SocketAddr::new(ip, authority.port_u16().unwrap_or(80));
+            .parse::<IpAddr>()
+        {
+            Ok(ip) => Backend::Ip(SocketAddr::new(ip, port)),
+            // A name is looked up in the background, never by a request.
+            Err(_) => Backend::Name(names.get(host, port)),
+        };
         let host = conflux_transport::headers::host_header_for(&parsed, authority.as_str());
         Some(Target {
             live: live.clone(),
@@ -206,6 +375,8 @@ impl Target {
                 .unwrap_or_else(|| live.sender.default_timeout()),
             counted,
             artifact: route.artifact.clone(),
+            request_edits,
+            response_edits,
         })
     }
 
@@ -213,13 +384,14 @@ impl Target {
     fn forward(
         self: &Arc<Self>,
         request: &RequestView<'_>,
-        postfix: &str,
+        postfix: Option<&str>,
         connect_timeout: Duration,
     ) -> Option<DirectForward> {
+        let (backend, fallbacks) = self.backend.addresses()?;
         // engine.rs outbound_request: the postfix goes on when `method != POST || doingREST`.
         let rest = request.method() != b"POST" || doing_rest(request);
         let uri = if rest {
-            append_postfix(&self.address, Some(postfix))
+            append_postfix(&self.address, postfix)
         } else {
             self.address.clone()
         };
@@ -229,15 +401,41 @@ impl Target {
             .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
         tracing::debug!(target: H1_DIRECT_TARGET, "{{{}}} direct path: h1 engine", self.artifact);
         Some(DirectForward {
-            backend: self.backend,
+            backend,
+            fallbacks,
             host: self.host.clone(),
             target: Some(target),
             uri: uri.into(),
             timeout: Some(self.timeout),
             connect_timeout,
+            request_edits: self.request_edits.clone(),
+            response_edits: self.response_edits.clone(),
             context: Some(self.clone()),
         })
     }
+}
+
+/// Writes the access-log line of a direct exchange from the record `PassThrough::handle` would
+/// have built (transport passthrough.rs `AccessRecord`): the engine serves only HTTP/1.1.
+fn access_line(log: &dyn AccessLog, record: &DirectRecord<'_>) {
+    static EMPTY: std::sync::LazyLock<http::HeaderMap> = std::sync::LazyLock::new(Default::default);
+    let (Ok(method), Ok(uri)) = (
+        http::Method::from_bytes(record.method.as_bytes()),
+        record.target.parse::<http::Uri>(),
+    ) else {
+        return;
+    };
+    log.record(&AccessRecord {
+        conn: record.conn,
+        method: &method,
+        uri: &uri,
+        version: http::Version::HTTP_11,
+        request_headers: record.request_headers.unwrap_or(&EMPTY),
+        status: http::StatusCode::from_u16(record.status).unwrap_or(http::StatusCode::BAD_GATEWAY),
+        response_headers: record.response_headers.unwrap_or(&EMPTY),
+        received_at: record.received_at,
+        elapsed: record.elapsed,
+    });
 }
 
 /// MI's `doingREST` (runtime/context.rs `is_doing_rest`) from the raw head.
@@ -282,6 +480,14 @@ impl Router for DeploymentRouter {
         true
     }
 
+    fn logs_failures(&self) -> bool {
+        true
+    }
+
+    fn wants_headers(&self) -> bool {
+        self.settings.access_log.is_some()
+    }
+
     fn answered(&self, record: &DirectRecord<'_>) {
         let Some(target) = record
             .forward
@@ -291,8 +497,10 @@ impl Router for DeploymentRouter {
         else {
             return;
         };
-        // As PassThrough::respond counts: every request, and the 5xx answers.
-        self.listeners.http_requests.fetch_add(1, Ordering::Relaxed);
+        if let Some(log) = &self.settings.access_log {
+            access_line(log.as_ref(), record);
+        }
+        // As PassThrough::respond counts the 5xx answers (the requests: in `direct`).
         if record.status >= 500 {
             self.listeners.faults.fetch_add(1, Ordering::Relaxed);
         }
@@ -305,6 +513,7 @@ impl Router for DeploymentRouter {
         let counted = match target.counted {
             Counted::Api(i) => counters.apis.get(i),
             Counted::Proxy(i) => counters.proxies.get(i),
+            Counted::Main => None,
         };
         if let Some(c) = counted {
             c.counters.record(started, status);
@@ -313,6 +522,11 @@ impl Router for DeploymentRouter {
             .live
             .sender
             .report_outcome(&target.endpoint, record.failure);
+        // What mediation logs on the hyper path when the send failed and no fault sequence
+        // answered (runtime/engine.rs `default_fault`, with passthrough.rs's SendFault).
+        if let Some(error) = record.failure {
+            tracing::warn!(target: "conflux::mediation", "{{{}}} {} (error code {}); no fault sequence answered the client", target.artifact, error.mi_error_message(), error.mi_error_code());
+        }
     }
 }
 
@@ -333,7 +547,7 @@ impl DeploymentRouter {
             }
             (
                 table.proxies.get(proxy.proxy)?.as_ref()?.clone(),
-                proxy.rest_url_postfix.to_string(),
+                Some(proxy.rest_url_postfix.to_string()),
             )
         } else {
             let text = |name: &str| {
@@ -354,7 +568,12 @@ impl DeploymentRouter {
             match deployment.api_table.dispatch(&head) {
                 ApiDispatch::Matched(m) => (
                     table.apis.get(m.api)?.get(m.resource)?.as_ref()?.clone(),
-                    m.rest_url_postfix,
+                    Some(m.rest_url_postfix),
+                ),
+                // No API: the main sequence, but for MI's favicon redirect (handle_counted).
+                ApiDispatch::NoApi if !(method == http::Method::GET && path == "/favicon.ico") => (
+                    table.main.as_ref()?.clone(),
+                    Some(main_rest_url_postfix(path)),
                 ),
                 _ => return None,
             }
@@ -363,6 +582,44 @@ impl DeploymentRouter {
         if !live.sender.is_ready(&target.endpoint) {
             return None;
         }
-        target.forward(request, &postfix, self.settings.connect_timeout)
+        let forward = target.forward(request, postfix.as_deref(), self.settings.connect_timeout)?;
+        // Every request the engine takes is counted here, as PassThrough::respond counts every
+        // request hyper hands it before anything else happens: one the client leaves, or whose
+        // body breaks off, counts as received all the same.
+        self.listeners.http_requests.fetch_add(1, Ordering::Relaxed);
+        Some(forward)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The main sequence's REST URL postfix is synapse NhttpUtil.getRestUrlPostfix's (service
+    // path `services`), as mediation's handle_counted sets it and the router uses it.
+    #[test]
+    fn the_main_sequences_postfix_is_mis() {
+        for (uri, postfix) in [
+            ("/elsewhere/e?z=3", "elsewhere/e?z=3"),
+            ("/elsewhere", "elsewhere"),
+            ("/", ""),
+            ("/?a=1", "?a=1"),
+            ("/services/Unknown/x?a=1", "/x?a=1"),
+            ("/services/Unknown?a=1", "?a=1"),
+            ("/services/Unknown", ""),
+            ("/a/services/P/y", "a/services/P/y"),
+            ("/q?u=http://x/y", "q?u=http://x/y"),
+        ] {
+            assert_eq!(main_rest_url_postfix(uri), postfix, "{uri}");
+            assert_eq!(
+                append_postfix("http://b/main", Some(&main_rest_url_postfix(uri))),
+                match postfix {
+                    "" => "http://b/main".to_string(),
+                    p if p.starts_with(['/', '?']) => format!("http://b/main{p}"),
+                    p => format!("http://b/main/{p}"),
+                },
+                "{uri}"
+            );
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod cipher_tool;
 pub mod cli;
 pub mod data_services;
 pub mod deploy;
+pub mod h1_names;
 pub mod h1_router;
 pub mod hot_deploy;
 pub mod launcher;

@@ -141,12 +141,13 @@ async fn run_async(
     messaging.published(&live);
     let mut passthrough =
         PassThrough::new(live.clone()).with_max_request_bytes(config.transport.max_request_bytes);
-    let mut access_logged = false;
+    let mut access_logged: Option<Arc<dyn conflux_transport::passthrough::AccessLog>> = None;
     match crate::access_log::load(&config.home, &config.hostname) {
         Ok(Some(access_log)) => {
             tracing::info!(target: LOG, "HTTP access log: {}", access_log.path.display());
-            passthrough = passthrough.with_access_log(Arc::new(access_log));
-            access_logged = true;
+            let access_log = Arc::new(access_log);
+            passthrough = passthrough.with_access_log(access_log.clone());
+            access_logged = Some(access_log);
         }
         Ok(None) => {}
         Err(e) => tracing::warn!(target: LOG, "{e}; the HTTP access log is off"),
@@ -225,11 +226,11 @@ async fn run_async(
         (config.transport.http1_engine == conflux_config::settings::Http1Engine::Conflux).then(|| {
             let settings = crate::h1_router::RouterSettings {
                 connect_timeout: config.transport.connection_timeout,
-                general_only: access_logged
-                    || config.transport.max_request_bytes.is_some()
+                general_only: config.transport.max_request_bytes.is_some()
                     || config.transport.http_proxy.is_some(),
+                access_log: access_logged.clone(),
             };
-            tracing::info!(target: LOG, "[transport] http1_engine = \"conflux\": the HTTP pass-through listener forwards pure-forward routes with the Conflux HTTP/1 engine{}", if settings.general_only { " (none qualify: an access log, a message size limit or an HTTP proxy is configured)" } else { "" });
+            tracing::info!(target: LOG, "[transport] http1_engine = \"conflux\": the HTTP pass-through listener forwards pure-forward routes with the Conflux HTTP/1 engine{}", if settings.general_only { " (none qualify: a message size limit or an HTTP proxy is configured)" } else { "" });
             Arc::new(crate::h1_router::DeploymentRouter::new(
                 live.clone(),
                 passthrough.listener_counters(),

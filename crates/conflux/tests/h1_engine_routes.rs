@@ -1,6 +1,6 @@
 //! The Conflux HTTP/1 engine over deployed routes (issue 22; crates/conflux/src/h1_router.rs).
 //! The real binary runs twice on the same artifacts, once with `[transport] http1_engine =
-//! "conflux"` and once with the default (hyper), against the same real backends; every answer
+//! "conflux"` and once with `"hyper"`, against the same real backends; every answer
 //! must be the same byte for byte (status line, every header line in order but `Date`, body),
 //! and so must what the backend received. The conflux server logs `{api:X} direct path: h1
 //! engine` (target `conflux::h1`) for each request its engine forwarded itself, which proves the
@@ -150,6 +150,13 @@ fn jolokia_value(port: u16, path: &str) -> serde_json::Value {
 
 const LOG: &str = "conflux::h1=debug,conflux::direct=debug";
 
+/// The `[transport]` tables of the two servers compared: the Conflux engine, then hyper (named
+/// explicitly: the engine is the default).
+const ENGINES: [&str; 2] = [
+    "\n[transport]\nhttp1_engine = \"conflux\"\n",
+    "\n[transport]\nhttp1_engine = \"hyper\"\n",
+];
+
 // Every scenario answers byte for byte as hyper does; the pure forwards go through the engine,
 // the mediated route does not; the backend sees the same requests; the counters agree.
 #[test]
@@ -212,7 +219,7 @@ fn the_conflux_engine_answers_deployed_routes_as_hyper_does() {
             ),
         ),
     ];
-    let homes: Vec<Home> = ["\n[transport]\nhttp1_engine = \"conflux\"\n", ""]
+    let homes: Vec<Home> = ENGINES
         .iter()
         .map(|transport| {
             let home = Home::new(&format!("[server]\nhostname = \"localhost\"\n{transport}"));
@@ -458,6 +465,46 @@ fn the_conflux_engine_answers_deployed_routes_as_hyper_does() {
         "mediation ran a forward the engine made:\n{out_c}"
     );
     assert!(out_h.contains("{api:Send} direct path: send"), "{out_h}");
+    // The failures log the same lines on both, in the same order (transport client.rs
+    // "Connection refused or failed for", the endpoint's state, mediation's `default_fault`
+    // line), and nothing else: no `back end call failed` of the engine's own.
+    let failure_lines = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.contains(" WARN "))
+            .filter(|l| {
+                [
+                    "conflux::transport",
+                    "conflux::endpoint",
+                    "conflux::mediation",
+                    "back end call failed",
+                ]
+                .iter()
+                .any(|t| l.contains(t))
+            })
+            .map(|l| l.split_once("] ").map_or(l, |(_, rest)| rest).to_string())
+            .collect()
+    };
+    // The last of them (the second suspended Flaky request) may still be on its way.
+    let settled = |server: &Server| {
+        let mut out = server.output();
+        for _ in 0..500 {
+            if out.matches("{api:Flaky} Currently").count() >= 2 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            out = server.output();
+        }
+        out
+    };
+    let (fail_c, fail_h) = (
+        failure_lines(&settled(&conflux)),
+        failure_lines(&settled(&hyper)),
+    );
+    assert_eq!(fail_c, fail_h, "failure logs: conflux engine vs hyper");
+    assert!(
+        fail_c.iter().any(|l| l.contains("{api:Down} Error connecting to the back end (error code 101503); no fault sequence answered the client")),
+        "{fail_c:#?}"
+    );
     // Engine-made forwards are counted: 3 per Send (GET, POST, upload), 2 on the proxy.
     assert_eq!(
         out_c.matches("{api:Send} direct path: h1 engine").count(),
@@ -609,7 +656,7 @@ fn keep_alive_location_head_and_postfix_rules_match_hyper() {
             ),
         ),
     ];
-    let homes: Vec<Home> = ["\n[transport]\nhttp1_engine = \"conflux\"\n", ""]
+    let homes: Vec<Home> = ENGINES
         .iter()
         .map(|transport| {
             let home = Home::new(&format!("[server]\nhostname = \"localhost\"\n{transport}"));
@@ -781,8 +828,7 @@ fn keep_alive_location_head_and_postfix_rules_match_hyper() {
     assert!(out.contains("{api:Slow} direct path: h1 engine"), "{out}");
 }
 
-// Routes the router leaves to hyper on the conflux server (a host name, which would need a
-// lookup; a forced SOAP format; a header step before the send; an endpoint whose timeout
+// Routes the router leaves to hyper on the conflux server (a forced SOAP format; a header step that reads a header before the send; an endpoint whose timeout
 // discards the reply; an HTTPS address): the same answers, no engine event for them, and the
 // header-step route still takes mediation's own direct run.
 #[test]
@@ -790,12 +836,6 @@ fn routes_outside_the_pure_forward_stay_general_and_answer_alike() {
     let echo = Backend::start(Behaviour::Echo);
     let port = echo.port();
     let artifacts = vec![
-        send_api(
-            "Named",
-            "/named",
-            r#"<resource methods="GET" url-mapping="/*">"#,
-            &address(&format!("http://localhost:{port}/n")),
-        ),
         send_api(
             "Soap",
             "/soap",
@@ -809,7 +849,7 @@ fn routes_outside_the_pure_forward_stay_general_and_answer_alike() {
             format!(
                 r#"<api xmlns="http://ws.apache.org/ns/synapse" name="Props" context="/props">
     <resource methods="GET" url-mapping="/*">
-        <inSequence><property name="X-Added" scope="transport" value="v"/><send>{}</send></inSequence>
+        <inSequence><property name="X-Added" scope="transport" expression="$trp:Accept"/><send>{}</send></inSequence>
     </resource>
 </api>"#,
                 address(&format!("http://127.0.0.1:{port}/p"))
@@ -830,7 +870,7 @@ fn routes_outside_the_pure_forward_stay_general_and_answer_alike() {
             &address(&format!("https://127.0.0.1:{}/t", closed_port())),
         ),
     ];
-    let homes: Vec<Home> = ["\n[transport]\nhttp1_engine = \"conflux\"\n", ""]
+    let homes: Vec<Home> = ENGINES
         .iter()
         .map(|transport| {
             let home = Home::new(&format!("[server]\nhostname = \"localhost\"\n{transport}"));
@@ -843,7 +883,6 @@ fn routes_outside_the_pure_forward_stay_general_and_answer_alike() {
     let conflux = start_with_env(homes[0].path(), &[], &[("CONFLUX_LOG", LOG)]);
     let hyper = start_with_env(homes[1].path(), &[], &[("CONFLUX_LOG", LOG)]);
     let requests: Vec<Step> = vec![
-        ("GET", "/named/a", vec![], b""),
         (
             "POST",
             "/soap/b",
@@ -879,11 +918,1024 @@ fn routes_outside_the_pure_forward_stay_general_and_answer_alike() {
         .iter()
         .map(|r| r.path_and_query.clone())
         .collect();
-    for path in ["/n/a", "/s", "/p/c", "/d/d"] {
+    for path in ["/s", "/p/c", "/d/d"] {
         assert_eq!(
             paths.iter().filter(|p| p.as_str() == path).count(),
             2,
             "{path}: {paths:?}"
         );
     }
+}
+
+/// The requests the echo backend got from run `run` (its `X-Run`), as compared between the
+/// engines: method, target, headers sorted (see the first test), body length.
+/// A request the echo backend received, as compared: method, target, sorted headers, body length.
+type Received = (String, String, Vec<(String, String)>, u64);
+
+fn received_by(echo: &Backend, run: &str) -> Vec<Received> {
+    echo.requests()
+        .iter()
+        .filter(|r| r.header("x-run") == Some(run))
+        .map(|r| {
+            let mut headers: Vec<_> = r
+                .headers
+                .iter()
+                .filter(|(k, _)| k != "x-run")
+                .cloned()
+                .collect();
+            headers.sort();
+            (
+                r.method.clone(),
+                r.path_and_query.clone(),
+                headers,
+                r.body_len,
+            )
+        })
+        .collect()
+}
+
+// Host-name endpoints (h1_names.rs): `localhost`, which the backend only listens for on
+// 127.0.0.1, goes through the engine once its background lookup has answered, with the same
+// answers and the same request at the backend (`Host: localhost:PORT`) as hyper's path; a name
+// that does not resolve (`.invalid`, RFC 6761) stays on the general path, whose fault (and the
+// endpoint's suspension after it) the client gets on both engines alike.
+#[test]
+fn host_name_endpoints_go_direct_once_resolved() {
+    let echo = Backend::start(Behaviour::Echo);
+    let port = echo.port();
+    let artifacts = [
+        send_api(
+            "Named",
+            "/named",
+            r#"<resource methods="GET POST" url-mapping="/*">"#,
+            &address(&format!("http://localhost:{port}/n")),
+        ),
+        send_api(
+            "Unknown",
+            "/unknown",
+            r#"<resource methods="GET" url-mapping="/*">"#,
+            &address(&format!("http://backend.invalid:{port}/u")),
+        ),
+    ];
+    let homes: Vec<Home> = ENGINES
+        .iter()
+        .map(|transport| {
+            let home = Home::new(&format!("[server]\nhostname = \"localhost\"\n{transport}"));
+            for (path, xml) in &artifacts {
+                home.write(&format!("{SYNAPSE}/{path}"), xml);
+            }
+            home
+        })
+        .collect();
+    let conflux = start_with_env(homes[0].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let hyper = start_with_env(homes[1].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let named_mark = "{api:Named} direct path: h1 engine";
+
+    // The first request builds the router's table, which starts the lookups; until `localhost`
+    // has an answer its requests take the general path (same answer), so warm up until one
+    // goes through the engine.
+    let cport = conflux.port(HTTP);
+    let mut warm = 0;
+    while !conflux.output().contains(named_mark) {
+        warm += 1;
+        assert!(warm <= 200, "never direct:\n{}", conflux.output());
+        let answer = Answer::of(&exchange(
+            cport,
+            &request_bytes("GET", cport, "/named/w", &[("X-Run", "warm")], b""),
+        ));
+        assert_eq!(answer.status(), 200, "{answer:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = conflux.output().matches(named_mark).count();
+
+    let named: Vec<Step> = vec![
+        (
+            "GET",
+            "/named/a?x=1",
+            vec![("Accept", "application/json")],
+            b"",
+        ),
+        (
+            "POST",
+            "/named/b",
+            vec![("Content-Type", "application/json")],
+            br#"{"k":[1,2]}"#,
+        ),
+    ];
+    for (method, path, headers, body) in &named {
+        let answers: Vec<Answer> = [("conflux", &conflux), ("hyper", &hyper)]
+            .iter()
+            .map(|(run, server)| {
+                let port = server.port(HTTP);
+                let mut headers = headers.clone();
+                headers.push(("X-Run", run));
+                Answer::of(&exchange(
+                    port,
+                    &request_bytes(method, port, path, &headers, body),
+                ))
+            })
+            .collect();
+        assert_eq!(
+            answers[0], answers[1],
+            "{method} {path}: conflux engine vs hyper"
+        );
+        assert_eq!(answers[0].status(), 200, "{answers:?}");
+    }
+    // Log lines are read by a thread: wait (bounded) for the two events to land.
+    let mut out = conflux.output();
+    for _ in 0..500 {
+        if out.matches(named_mark).count() >= before + 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        out = conflux.output();
+    }
+    assert_eq!(
+        out.matches(named_mark).count(),
+        before + 2,
+        "both went through the engine:\n{out}"
+    );
+    let (sent_c, sent_h) = (received_by(&echo, "conflux"), received_by(&echo, "hyper"));
+    assert_eq!(sent_c, sent_h, "what the backend received");
+    let host = format!("localhost:{port}");
+    assert!(
+        sent_c
+            .iter()
+            .all(|r| r.2.contains(&("host".to_string(), host.clone()))),
+        "{sent_c:?}"
+    );
+    assert_eq!(
+        sent_c.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+        ["/n/a?x=1", "/n/b"]
+    );
+
+    // The unknown name: the lookup fails in the background (logged), and every request takes
+    // the general path: first MI's connect fault, then the suspended endpoint's 303001.
+    let out = conflux.output_with(&["looking up backend.invalid"]);
+    assert!(out.contains("looking up backend.invalid"), "{out}");
+    for expected in ["101503", "303001"] {
+        let answers: Vec<Answer> = [&conflux, &hyper]
+            .iter()
+            .map(|server| {
+                let port = server.port(HTTP);
+                Answer::of(&exchange(
+                    port,
+                    &request_bytes("GET", port, "/unknown/x", &[], b""),
+                ))
+            })
+            .collect();
+        assert_eq!(
+            answers[0], answers[1],
+            "unknown name: conflux engine vs hyper"
+        );
+        assert!(answers[0].text().contains(expected), "{answers:?}");
+    }
+    let out = conflux.output();
+    assert!(
+        !out.contains("{api:Unknown} direct path: h1 engine"),
+        "{out}"
+    );
+}
+
+fn call_api(name: &str, context: &str, endpoint: &str) -> (String, String) {
+    (
+        format!("api/{name}.xml"),
+        format!(
+            r#"<api xmlns="http://ws.apache.org/ns/synapse" name="{name}" context="{context}">
+    <resource methods="GET POST" url-mapping="/*">
+        <inSequence><call>{endpoint}</call><respond/></inSequence>
+        <outSequence/>
+        <faultSequence/>
+    </resource>
+</api>"#
+        ),
+    )
+}
+
+// `<call>` + `<respond/>` (the VS Code extension's default) and a main sequence that is a pure
+// forward go through the engine. First the proof that they may: on hyper's path a call+respond
+// route answers exactly as the same `<send>` route does (mediation runtime/direct.rs runs both
+// as one send whose reply goes back as it came), success and connect fault alike. Then each
+// answers on the engine as on hyper, the backend gets the same requests (the main sequence's
+// message carries no REST_URL_POSTFIX: the address as written), MI's favicon redirect stays
+// General, and the counters agree.
+#[test]
+fn call_respond_and_the_main_sequence_go_direct_and_answer_as_send_does() {
+    let echo = Backend::start(Behaviour::Echo);
+    let dead = format!("http://127.0.0.1:{}/dead", closed_port());
+    let svc = address(&format!("{}/svc", echo.url()));
+    let artifacts = vec![
+        send_api(
+            "Send",
+            "/send",
+            r#"<resource methods="GET POST" url-mapping="/*">"#,
+            &svc,
+        ),
+        call_api("Call", "/call", &svc),
+        send_api(
+            "SendDown",
+            "/senddown",
+            r#"<resource methods="GET POST" url-mapping="/*">"#,
+            &address(&dead),
+        ),
+        call_api("CallDown", "/calldown", &address(&dead)),
+        (
+            "sequences/main.xml".into(),
+            format!(
+                r#"<sequence xmlns="http://ws.apache.org/ns/synapse" name="main"><send>{}</send></sequence>"#,
+                address(&format!("{}/main", echo.url()))
+            ),
+        ),
+    ];
+    let homes: Vec<Home> = ENGINES
+        .iter()
+        .map(|transport| {
+            let home = Home::new(&format!("[server]\nhostname = \"localhost\"\n{transport}"));
+            for (path, xml) in &artifacts {
+                home.write(&format!("{SYNAPSE}/{path}"), xml);
+            }
+            home
+        })
+        .collect();
+    let conflux = start_with_env(homes[0].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let hyper = start_with_env(homes[1].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let servers = [("conflux", &conflux), ("hyper", &hyper)];
+    let ask = |server: &Server, run: &str, step: &Step| {
+        let (method, path, headers, body) = step;
+        let port = server.port(HTTP);
+        let mut headers = headers.clone();
+        headers.push(("X-Run", run));
+        Answer::of(&exchange(
+            port,
+            &request_bytes(method, port, path, &headers, body),
+        ))
+    };
+
+    // On hyper's path, call+respond answers as send does (tagged alike, so the echo is too).
+    let json: &[u8] = br#"{"a":[1,2]}"#;
+    let pairs: Vec<(Step, Step)> = vec![
+        (
+            ("GET", "/send/a?x=1", vec![], b""),
+            ("GET", "/call/a?x=1", vec![], b""),
+        ),
+        (
+            (
+                "POST",
+                "/send/b",
+                vec![("Content-Type", "application/json")],
+                json,
+            ),
+            (
+                "POST",
+                "/call/b",
+                vec![("Content-Type", "application/json")],
+                json,
+            ),
+        ),
+        (
+            (
+                "GET",
+                "/senddown/x",
+                vec![("Accept", "application/json")],
+                b"",
+            ),
+            (
+                "GET",
+                "/calldown/x",
+                vec![("Accept", "application/json")],
+                b"",
+            ),
+        ),
+    ];
+    for (send, call) in &pairs {
+        let answers: Vec<(Answer, Answer)> = servers
+            .iter()
+            .map(|(run, server)| (ask(server, run, send), ask(server, run, call)))
+            .collect();
+        assert_eq!(
+            answers[1].0, answers[1].1,
+            "hyper: {} vs {}",
+            send.1, call.1
+        );
+        assert_eq!(
+            answers[0], answers[1],
+            "{} and {}: conflux engine vs hyper",
+            send.1, call.1
+        );
+    }
+    let proof = received_by(&echo, "hyper");
+    assert_eq!(proof.len(), 4, "{proof:?}");
+    assert_eq!(
+        proof[0], proof[1],
+        "the backend got the same from send and call"
+    );
+    assert_eq!(
+        proof[2], proof[3],
+        "the backend got the same from send and call"
+    );
+
+    // Each engine, the same requests (the dead call endpoint is suspended by now: 303001).
+    let steps: Vec<(Step, u16, &str)> = vec![
+        (
+            ("GET", "/call/c?y=2", vec![("Accept", "text/plain")], b""),
+            200,
+            "",
+        ),
+        (
+            (
+                "POST",
+                "/call/d",
+                vec![("Content-Type", "application/json")],
+                json,
+            ),
+            200,
+            "",
+        ),
+        (("GET", "/calldown/y", vec![], b""), 503, "303001"),
+        (("GET", "/elsewhere/e?z=3", vec![], b""), 200, ""),
+        (
+            (
+                "POST",
+                "/elsewhere",
+                vec![("Content-Type", "application/json")],
+                json,
+            ),
+            200,
+            "",
+        ),
+        (("GET", "/favicon.ico", vec![], b""), 301, ""),
+    ];
+    for (step, status, code) in &steps {
+        let answers: Vec<Answer> = servers
+            .iter()
+            .map(|(run, server)| ask(server, run, step))
+            .collect();
+        assert_eq!(
+            answers[0], answers[1],
+            "{} {}: conflux engine vs hyper",
+            step.0, step.1
+        );
+        assert_eq!(answers[0].status(), *status, "{answers:?}");
+        assert!(answers[0].text().contains(code), "{answers:?}");
+    }
+    let (sent_c, sent_h) = (received_by(&echo, "conflux"), received_by(&echo, "hyper"));
+    assert_eq!(sent_c, sent_h, "what the backend received");
+    assert_eq!(
+        sent_c.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+        [
+            "/svc/a?x=1",
+            "/svc/a?x=1",
+            "/svc/b",
+            "/svc/b",
+            "/svc/c?y=2",
+            "/svc/d",
+            "/main/elsewhere/e?z=3",
+            "/main/elsewhere"
+        ],
+        "backend URLs as mediation builds them (the main sequence's with MI's postfix: \
+         synapse ServerWorker.processHttpRequestUri, NhttpUtil.getRestUrlPostfix)"
+    );
+
+    // The call+respond and main-sequence forwards went through the engine on the conflux
+    // server only; the suspended endpoint and the favicon stayed General.
+    let call_mark = "{api:Call} direct path: h1 engine";
+    let main_mark = "{sequence:main} direct path: h1 engine";
+    let out_c = conflux.output_with(&[call_mark, main_mark]);
+    let out_h = hyper.output_with(&["{api:Call} direct path: call+respond"]);
+    assert_eq!(out_c.matches(call_mark).count(), 4, "{out_c}");
+    assert_eq!(out_c.matches(main_mark).count(), 2, "{out_c}");
+    // CallDown: its first request (101503), not the suspended one.
+    assert_eq!(
+        out_c
+            .matches("{api:CallDown} direct path: h1 engine")
+            .count(),
+        1,
+        "{out_c}"
+    );
+    assert!(
+        !out_c.contains("{api:Call} direct path: call+respond"),
+        "{out_c}"
+    );
+    assert!(!out_h.contains("h1 engine"), "{out_h}");
+    assert!(
+        out_h.contains("{api:Call} direct path: call+respond"),
+        "{out_h}"
+    );
+
+    // The counters move alike.
+    let call = "wso2_integration_api_request_count_total{service_name=\"Call\",service_type=\"api\",invocation_url=\"/call\",}";
+    let call_errors = "wso2_integration_api_request_count_error_total{service_name=\"CallDown\",service_type=\"api\",invocation_url=\"/calldown\",}";
+    let bean = "/jolokia/read/org.apache.synapse:Type=Transport,Name=passthru-http-receiver";
+    let figures: Vec<_> = servers
+        .iter()
+        .map(|(_, server)| {
+            let metrics = get(server.port(INTERNAL_HTTP), "/metric-service/metrics").text();
+            let jmx = server.port(JMX);
+            (
+                sample(&metrics, call),
+                sample(&metrics, call_errors),
+                jolokia_value(jmx, &format!("{bean}/MessagesReceived")),
+                jolokia_value(jmx, &format!("{bean}/FaultsReceiving")),
+            )
+        })
+        .collect();
+    assert_eq!(
+        figures[0],
+        (
+            Some(4.0),
+            Some(2.0),
+            serde_json::json!(12),
+            serde_json::json!(3)
+        ),
+        "conflux engine's counters"
+    );
+    assert_eq!(figures[0], figures[1], "same counters on both engines");
+}
+
+// A request refused mid-body (400 on a malformed chunk, 408 on a body that stalls past
+// `client_body_timeout`), or left by its client mid-body or before the answer, answers, logs and
+// counts alike on both engines: the hyper path counts
+// every request PassThrough::respond is handed (transport passthrough.rs `respond`: the listener's
+// request count; a 5xx the handler answered, the faults), whatever server.rs then tells the
+// client, and mediation's per-API counters record the handler's status.
+#[test]
+fn requests_refused_or_left_mid_exchange_count_as_on_hyper() {
+    let echo = Backend::start(Behaviour::Echo);
+    let stall = Backend::start(Behaviour::Stall);
+    let artifacts = [
+        send_api(
+            "Upload",
+            "/upload",
+            r#"<resource methods="POST" url-mapping="/*">"#,
+            &address(&format!("{}/svc", echo.url())),
+        ),
+        send_api(
+            "Stall",
+            "/stall",
+            r#"<resource methods="POST" url-mapping="/*">"#,
+            &address(&format!("{}/svc", stall.url())),
+        ),
+    ];
+    let homes: Vec<Home> = ENGINES
+        .iter()
+        .map(|transport| {
+            let home = Home::new(&format!(
+                "[server]\nhostname = \"localhost\"\n{transport}\n[transport.http]\nclient_body_timeout = 1000\nclient_body_min_rate = 0\n"
+            ));
+            for (path, xml) in &artifacts {
+                home.write(&format!("{SYNAPSE}/{path}"), xml);
+            }
+            home
+        })
+        .collect();
+    let conflux = start_with_env(homes[0].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let hyper = start_with_env(homes[1].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let servers = [("conflux", &conflux), ("hyper", &hyper)];
+
+    let bad_chunk = |port: u16, run: &str| {
+        format!(
+            "POST /upload/bad HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nX-Run: {run}\r\n\r\n5\r\nhello\r\nzz\r\n"
+        )
+        .into_bytes()
+    };
+    let stalled = |port: u16, run: &str| {
+        format!(
+            "POST /upload/slow HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\nX-Run: {run}\r\n\r\n0123456789"
+        )
+        .into_bytes()
+    };
+    let whole = |port: u16, run: &str| {
+        request_bytes(
+            "POST",
+            port,
+            "/upload/ok",
+            &[("X-Run", run), ("Content-Type", "text/plain")],
+            b"fine",
+        )
+    };
+    type Make<'a> = Box<dyn Fn(u16, &str) -> Vec<u8> + 'a>;
+    let scenarios: Vec<(&str, Make, u16)> = vec![
+        ("malformed chunk", Box::new(bad_chunk), 400),
+        ("body stalls", Box::new(stalled), 408),
+        ("whole body", Box::new(whole), 200),
+    ];
+    for (name, make, status) in &scenarios {
+        let answers: Vec<Answer> = servers
+            .iter()
+            .map(|(run, server)| {
+                let port = server.port(HTTP);
+                // `exchange` sends no FIN: the stalled body stays stalled.
+                Answer::of(&exchange(port, &make(port, run)))
+            })
+            .collect();
+        assert_eq!(answers[0], answers[1], "{name}: conflux engine vs hyper");
+        assert_eq!(answers[0].status(), *status, "{name}: {answers:?}");
+    }
+
+    // The client leaves mid-body (hyper's handler gets the end of input as a body error and
+    // answers it, 101001), and one leaves while the backend has not answered (hyper drops the
+    // handler's work: the request counts as received, nowhere else).
+    for (run, server) in &servers {
+        let port = server.port(HTTP);
+        let leave = |raw: String| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            stream.write_all(raw.as_bytes()).expect("write");
+            // Long enough for the server to take the head.
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        leave(format!(
+            "POST /upload/gone HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 100\r\nX-Run: {run}\r\n\r\n0123"
+        ));
+        leave(format!(
+            "POST /stall/wait HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 4\r\nX-Run: {run}\r\n\r\nwait"
+        ));
+    }
+    // Every one went through the engine on the conflux server.
+    let mark = "{api:Upload} direct path: h1 engine";
+    let gone = "HTTP_URL = /stall/wait";
+    let out_c = conflux.output_with(&[mark, gone]);
+    assert_eq!(out_c.matches(mark).count(), 4, "{out_c}");
+    assert_eq!(
+        out_c.matches("{api:Stall} direct path: h1 engine").count(),
+        1,
+        "{out_c}"
+    );
+    let out_h = hyper.output_with(&[gone]);
+    assert!(!out_h.contains("h1 engine"), "{out_h}");
+
+    let count = "wso2_integration_api_request_count_total{service_name=\"Upload\",service_type=\"api\",invocation_url=\"/upload\",}";
+    let errors = "wso2_integration_api_request_count_error_total{service_name=\"Upload\",service_type=\"api\",invocation_url=\"/upload\",}";
+    let bean = "/jolokia/read/org.apache.synapse:Type=Transport,Name=passthru-http-receiver";
+    let figures: Vec<_> = servers
+        .iter()
+        .map(|(_, server)| {
+            let metrics = get(server.port(INTERNAL_HTTP), "/metric-service/metrics").text();
+            let jmx = server.port(JMX);
+            (
+                sample(&metrics, count),
+                sample(&metrics, errors),
+                jolokia_value(jmx, &format!("{bean}/MessagesReceived")),
+                jolokia_value(jmx, &format!("{bean}/FaultsReceiving")),
+            )
+        })
+        .collect();
+    // The same WARN lines, in the same order: mediation's `default_fault` line for each refused
+    // body, and the client-gone line (server.rs `InFlight`) for the one left waiting.
+    let warnings = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.contains(" WARN "))
+            .filter(|l| l.contains("{api:") || l.contains("conflux::transport"))
+            .map(|l| l.split_once("] ").map_or(l, |(_, rest)| rest))
+            .map(|l| l.split(", CLIENT_ADDRESS").next().unwrap_or(l).to_string())
+            .collect()
+    };
+    let (warn_c, warn_h) = (warnings(&out_c), warnings(&out_h));
+    assert_eq!(warn_c, warn_h, "WARN lines");
+    assert_eq!(
+        warn_c
+            .iter()
+            .filter(|l| l.contains("{api:Upload} Error in Sender (error code 101001)"))
+            .count(),
+        3,
+        "{warn_c:#?}"
+    );
+    assert_eq!(warn_c.len(), 4, "{warn_c:#?}");
+    assert_eq!(figures[0], figures[1], "same counters on both engines");
+    assert_eq!(
+        figures[0],
+        (
+            Some(4.0),
+            Some(0.0),
+            serde_json::json!(5),
+            serde_json::json!(0)
+        ),
+        "every request received; a refused body is the client's error, no fault"
+    );
+}
+
+// A backend that writes header names in mixed case and repeats one (as Tomcat or nginx may): the
+// hyper path's client parses them into a header map and its server writes them back lower-case,
+// each name's values together where the name first came (http `HeaderMap` order); the engine
+// writes the same lines.
+#[test]
+fn mixed_case_and_repeated_backend_headers_answer_as_hyper() {
+    let raw = Backend::start(Behaviour::Raw(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Multi: 1\r\nConnection: keep-alive, X-Gone\r\nSet-Cookie: a=1\r\nX-Gone: g\r\nX-Multi: 2\r\nKeep-Alive: timeout=5\r\nset-cookie: b=2\r\nX-Single: s\r\nContent-Length: 2\r\nX-Last: l\r\n\r\nok".into(),
+    ));
+    let artifacts = [send_api(
+        "Raw",
+        "/raw",
+        r#"<resource methods="GET" url-mapping="/*">"#,
+        &address(&format!("{}/svc", raw.url())),
+    )];
+    let homes: Vec<Home> = ENGINES
+        .iter()
+        .map(|transport| {
+            let home = Home::new(&format!("[server]\nhostname = \"localhost\"\n{transport}"));
+            for (path, xml) in &artifacts {
+                home.write(&format!("{SYNAPSE}/{path}"), xml);
+            }
+            home
+        })
+        .collect();
+    let conflux = start_with_env(homes[0].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let hyper = start_with_env(homes[1].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let answers: Vec<Answer> = [&conflux, &hyper]
+        .iter()
+        .map(|server| {
+            let port = server.port(HTTP);
+            Answer::of(&exchange(
+                port,
+                &request_bytes(
+                    "GET",
+                    port,
+                    "/raw/x",
+                    &[
+                        ("X-Client", "1"),
+                        ("Keep-Alive", "timeout=5"),
+                        ("User-Agent", "t"),
+                        ("x-client", "2"),
+                        ("X-Last", "l"),
+                    ],
+                    b"",
+                ),
+            ))
+        })
+        .collect();
+    assert_eq!(answers[0], answers[1], "conflux engine vs hyper");
+    // The backend gets the client's lines in the same order from both (the raw backend keeps
+    // the order; it lower-cases names).
+    let sent: Vec<Vec<(String, String)>> = raw
+        .requests()
+        .iter()
+        .map(|r| {
+            r.headers
+                .iter()
+                .filter(|(k, _)| k != "host")
+                .cloned()
+                .collect()
+        })
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0], sent[1], "what the backend received, in order");
+    assert!(
+        answers[1].head.contains(&"x-multi: 2".to_string()),
+        "{answers:?}"
+    );
+    let mark = "{api:Raw} direct path: h1 engine";
+    assert!(conflux.output_with(&[mark]).contains(mark));
+}
+
+// The status line hyper's path writes for a backend's: the version its own, the reason phrase
+// the backend's when it is not the canonical one (hyper's `ReasonPhrase`), else the canonical.
+#[test]
+fn backend_status_lines_answer_as_hyper() {
+    let lines = [
+        "HTTP/1.1 299 Custom Thing",
+        "HTTP/1.0 200 OK",
+        "HTTP/1.1 200 ok",
+        "HTTP/1.1 404 ",
+        "HTTP/1.1 201 Created",
+    ];
+    let backends: Vec<Backend> = lines
+        .iter()
+        .map(|l| {
+            Backend::start(Behaviour::Raw(format!(
+                "{l}\r\nContent-Length: 2\r\n\r\nok"
+            )))
+        })
+        .collect();
+    let artifacts: Vec<(String, String)> = backends
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            send_api(
+                &format!("S{i}"),
+                &format!("/s{i}"),
+                r#"<resource methods="GET" url-mapping="/*">"#,
+                &address(&format!("{}/svc", b.url())),
+            )
+        })
+        .collect();
+    let homes: Vec<Home> = ENGINES
+        .iter()
+        .map(|transport| {
+            let home = Home::new(&format!("[server]\nhostname = \"localhost\"\n{transport}"));
+            for (path, xml) in &artifacts {
+                home.write(&format!("{SYNAPSE}/{path}"), xml);
+            }
+            home
+        })
+        .collect();
+    let conflux = start_with_env(homes[0].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let hyper = start_with_env(homes[1].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    for (i, line) in lines.iter().enumerate() {
+        let answers: Vec<Answer> = [&conflux, &hyper]
+            .iter()
+            .map(|server| {
+                let port = server.port(HTTP);
+                Answer::of(&exchange(
+                    port,
+                    &request_bytes("GET", port, &format!("/s{i}/x"), &[], b""),
+                ))
+            })
+            .collect();
+        assert_eq!(answers[0], answers[1], "{line}: conflux engine vs hyper");
+        let mark = format!("{{api:S{i}}} direct path: h1 engine");
+        assert!(conflux.output_with(&[&mark]).contains(&mark), "{line}");
+    }
+}
+
+// Routes whose only steps are transport-header sets to literals and removes (`<header
+// scope="transport">`, `<property scope="transport">`, before the send and in the out-sequence,
+// or between `<call>` and `<respond/>`) go through the engine, which makes the same edits as
+// mediation's header map does (mediators header.rs / property.rs `apply`): the client's head
+// byte for byte, the backend's lines in the same order. A step reading a header, or editing a
+// field the engine writes itself (`Content-Type`), keeps the route General.
+#[test]
+fn transport_header_steps_go_direct_and_answer_as_hyper() {
+    let answer = "Content-Type: text/plain\r\nX-Multi: 1\r\nX-Single: s\r\nX-Multi: 2\r\nX-Keep: k\r\nContent-Length: 2\r\n\r\nok";
+    let raw = Backend::start(Behaviour::Raw(format!("HTTP/1.1 200 OK\r\n{answer}")));
+    let odd = Backend::start(Behaviour::Raw(format!("HTTP/1.1 299 Odd\r\n{answer}")));
+    let edits_api = |name: &str, context: &str, backend: &Backend| {
+        (
+            format!("api/{name}.xml"),
+            format!(
+                r#"<api xmlns="http://ws.apache.org/ns/synapse" name="{name}" context="{context}">
+    <resource methods="GET POST" url-mapping="/*">
+        <inSequence>
+            <property name="X-Added" value="added" scope="transport"/>
+            <header name="X-Client" value="replaced" scope="transport"/>
+            <property name="X-Drop" scope="transport" action="remove"/>
+            <header name="X-Gone" scope="transport" action="remove"/>
+            <send>{}</send>
+        </inSequence>
+        <outSequence>
+            <header name="X-Multi" value="one" scope="transport"/>
+            <property name="X-Reply" value="r" scope="transport"/>
+            <property name="X-Single" scope="transport" action="remove"/>
+            <send/>
+        </outSequence>
+    </resource>
+</api>"#,
+                address(&format!("{}/svc", backend.url()))
+            ),
+        )
+    };
+    let artifacts = vec![
+        edits_api("Edits", "/edits", &raw),
+        edits_api("Odd", "/odd", &odd),
+        (
+            "api/CallEdits.xml".into(),
+            format!(
+                r#"<api xmlns="http://ws.apache.org/ns/synapse" name="CallEdits" context="/calledits">
+    <resource methods="GET" url-mapping="/*">
+        <inSequence>
+            <header name="X-Pre" value="p" scope="transport"/>
+            <call>{}</call>
+            <property name="X-Keep" scope="transport" action="remove"/>
+            <property name="X-Post" value="q" scope="transport"/>
+            <respond/>
+        </inSequence>
+    </resource>
+</api>"#,
+                address(&format!("{}/svc", raw.url()))
+            ),
+        ),
+        (
+            "api/Reads.xml".into(),
+            format!(
+                r#"<api xmlns="http://ws.apache.org/ns/synapse" name="Reads" context="/reads">
+    <resource methods="GET" url-mapping="/*">
+        <inSequence>
+            <property name="X-Copy" expression="$trp:X-Client" scope="transport"/>
+            <send>{}</send>
+        </inSequence>
+    </resource>
+</api>"#,
+                address(&format!("{}/svc", raw.url()))
+            ),
+        ),
+        (
+            "api/Typed.xml".into(),
+            format!(
+                r#"<api xmlns="http://ws.apache.org/ns/synapse" name="Typed" context="/typed">
+    <resource methods="GET" url-mapping="/*">
+        <inSequence>
+            <header name="Content-Type" value="text/x-other" scope="transport"/>
+            <send>{}</send>
+        </inSequence>
+    </resource>
+</api>"#,
+                address(&format!("{}/svc", raw.url()))
+            ),
+        ),
+    ];
+    let homes: Vec<Home> = ENGINES
+        .iter()
+        .map(|transport| {
+            let home = Home::new(&format!("[server]\nhostname = \"localhost\"\n{transport}"));
+            for (path, xml) in &artifacts {
+                home.write(&format!("{SYNAPSE}/{path}"), xml);
+            }
+            home
+        })
+        .collect();
+    let conflux = start_with_env(homes[0].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let hyper = start_with_env(homes[1].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let client_headers: &[(&str, &str)] = &[
+        ("X-Client", "1"),
+        ("X-Drop", "d"),
+        ("Accept", "*/*"),
+        ("x-client", "2"),
+        ("X-Gone", "g"),
+        ("X-Last", "l"),
+    ];
+    let paths = [
+        ("GET", "/edits/a?q=1", &raw),
+        ("POST", "/edits/b", &raw),
+        ("GET", "/odd/c", &odd),
+        ("GET", "/calledits/d", &raw),
+        ("GET", "/reads/e", &raw),
+        ("GET", "/typed/f", &raw),
+    ];
+    for (method, path, backend) in paths {
+        let before = backend.requests().len();
+        let answers: Vec<Answer> = [&conflux, &hyper]
+            .iter()
+            .map(|server| {
+                let port = server.port(HTTP);
+                Answer::of(&exchange(
+                    port,
+                    &request_bytes(method, port, path, client_headers, b""),
+                ))
+            })
+            .collect();
+        assert_eq!(
+            answers[0], answers[1],
+            "{method} {path}: conflux engine vs hyper"
+        );
+        let sent: Vec<Vec<(String, String)>> = backend.requests()[before..]
+            .iter()
+            .map(|r| {
+                r.headers
+                    .iter()
+                    .filter(|(k, _)| k != "host")
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        assert_eq!(sent.len(), 2, "{path}: {sent:?}");
+        assert_eq!(
+            sent[0], sent[1],
+            "{path}: what the backend received, in order"
+        );
+        if path.starts_with("/edits") {
+            let head = &answers[0].head;
+            assert!(head.contains(&"x-multi: one".to_string()), "{head:?}");
+            assert!(head.contains(&"x-reply: r".to_string()), "{head:?}");
+            assert!(!head.iter().any(|l| l.starts_with("x-single")), "{head:?}");
+            let names: Vec<&str> = sent[0].iter().map(|(k, _)| k.as_str()).collect();
+            assert!(names.contains(&"x-added"), "{names:?}");
+            assert!(
+                !names.contains(&"x-drop") && !names.contains(&"x-gone"),
+                "{names:?}"
+            );
+        }
+    }
+    let out_c = conflux.output_with(&["{api:CallEdits} direct path: h1 engine"]);
+    for (api, direct) in [
+        ("Edits", 2),
+        ("Odd", 1),
+        ("CallEdits", 1),
+        ("Reads", 0),
+        ("Typed", 0),
+    ] {
+        let mark = format!("{{api:{api}}} direct path: h1 engine");
+        assert_eq!(out_c.matches(&mark).count(), direct, "{api}:\n{out_c}");
+    }
+    assert!(!hyper.output().contains("h1 engine"));
+}
+
+// With the HTTP access log configured (conf/access-log.properties), the engine still forwards
+// the pure forwards and writes the same lines as the hyper path (transport passthrough.rs
+// `PassThrough::handle` builds the record; conflux access_log.rs writes it): request line,
+// status, `%b`/`%B` from the response's Content-Length, request and response headers. The codes
+// that differ by nature between two servers (`%t`, `%T`, `%D`, `%p`) are left out.
+#[test]
+fn access_log_lines_are_the_same_from_both_engines() {
+    let echo = Backend::start(Behaviour::Echo);
+    let raw = Backend::start(Behaviour::Raw(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Multi: 1\r\nX-Multi: 2\r\nContent-Length: 2\r\n\r\nok".into(),
+    ));
+    let stream = Backend::start(Behaviour::Generate {
+        len: 10_000,
+        seed: 7,
+    });
+    let dead = format!("http://127.0.0.1:{}/dead", closed_port());
+    let artifacts = vec![
+        send_api(
+            "Send",
+            "/send",
+            r#"<resource methods="GET POST" url-mapping="/*">"#,
+            &address(&format!("{}/svc", echo.url())),
+        ),
+        (
+            "api/Edits.xml".into(),
+            format!(
+                r#"<api xmlns="http://ws.apache.org/ns/synapse" name="Edits" context="/edits">
+    <resource methods="GET" url-mapping="/*">
+        <inSequence><send>{}</send></inSequence>
+        <outSequence><header name="X-Multi" value="one" scope="transport"/><send/></outSequence>
+    </resource>
+</api>"#,
+                address(&format!("{}/svc", raw.url()))
+            ),
+        ),
+        send_api(
+            "Stream",
+            "/stream",
+            r#"<resource methods="GET" url-mapping="/*">"#,
+            &address(&format!("{}/s", stream.url())),
+        ),
+        send_api(
+            "Down",
+            "/down",
+            r#"<resource methods="GET" url-mapping="/*">"#,
+            &address(&dead),
+        ),
+    ];
+    let pattern = r#"access_log_pattern=%h %a %A %l %u "%r" %s %b %B %m %U%q %H %v "%{User-Agent}i" "%{Content-Type}o" "%{X-Multi}o" "%{Content-Length}o" "%{Connection}o"
+"#;
+    let homes: Vec<Home> = ENGINES
+        .iter()
+        .map(|transport| {
+            let home = Home::new(&format!("[server]\nhostname = \"localhost\"\n{transport}"));
+            for (path, xml) in &artifacts {
+                home.write(&format!("{SYNAPSE}/{path}"), xml);
+            }
+            home.write("conf/access-log.properties", pattern);
+            home
+        })
+        .collect();
+    let conflux = start_with_env(homes[0].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let hyper = start_with_env(homes[1].path(), &[], &[("CONFLUX_LOG", LOG)]);
+    let requests: Vec<Step> = vec![
+        (
+            "GET",
+            "/send/a?x=1",
+            vec![("User-Agent", "al-test"), ("Accept", "text/plain")],
+            b"",
+        ),
+        (
+            "POST",
+            "/send/b",
+            vec![("Content-Type", "application/json")],
+            br#"{"a":1}"#,
+        ),
+        ("GET", "/edits/c", vec![], b""),
+        ("GET", "/stream/d", vec![], b""),
+        ("GET", "/down/e", vec![("Accept", "application/json")], b""),
+    ];
+    for (method, path, headers, body) in &requests {
+        let answers: Vec<Answer> = [&conflux, &hyper]
+            .iter()
+            .map(|server| {
+                let port = server.port(HTTP);
+                Answer::of(&exchange(
+                    port,
+                    &request_bytes(method, port, path, headers, body),
+                ))
+            })
+            .collect();
+        assert_eq!(
+            answers[0], answers[1],
+            "{method} {path}: conflux engine vs hyper"
+        );
+    }
+    let lines = |home: &Home| -> Vec<String> {
+        let log = home.path().join("repository/logs/http_access.log");
+        for _ in 0..500 {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.lines().count() >= requests.len() {
+                return text.lines().map(str::to_string).collect();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("{} has fewer lines than requests", log.display());
+    };
+    let (lines_c, lines_h) = (lines(&homes[0]), lines(&homes[1]));
+    assert_eq!(lines_c, lines_h, "access log lines");
+    assert!(
+        lines_c[0].contains(r#""GET /send/a?x=1 HTTP/1.1" 200 "#),
+        "{lines_c:#?}"
+    );
+    assert!(lines_c[2].contains(r#""one""#), "{lines_c:#?}");
+    // Every one of them went through the engine on the conflux server.
+    let out = conflux.output_with(&["{api:Down} direct path: h1 engine"]);
+    for api in ["Send", "Edits", "Stream", "Down"] {
+        let mark = format!("{{api:{api}}} direct path: h1 engine");
+        assert!(out.contains(&mark), "{api}:\n{out}");
+    }
+    assert_eq!(out.matches("{api:Send} direct path: h1 engine").count(), 2);
 }

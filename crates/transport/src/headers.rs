@@ -15,7 +15,7 @@ use http::{Request, Response, StatusCode, Uri, Version};
 
 /// Hop-by-hop headers that never cross the proxy (RFC 9110 §7.6.1, plus the legacy
 /// `Proxy-Connection` and the proxy credentials, which belong to the client-proxy hop).
-const HOP_BY_HOP: [HeaderName; 9] = [
+pub(crate) const HOP_BY_HOP: [HeaderName; 9] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),

@@ -41,11 +41,14 @@ impl Router for ByPrefix {
         }
         Route::Direct(DirectForward {
             backend: self.backend,
+            fallbacks: Arc::from([]),
             host: self.backend.to_string().into(),
             target: None,
             uri: format!("http://{}", self.backend).into(),
             timeout: self.timeout,
             connect_timeout: Duration::from_secs(5),
+            request_edits: Arc::from([]),
+            response_edits: Arc::from([]),
             context: None,
         })
     }
@@ -65,6 +68,11 @@ impl Drop for Engine {
 
 /// A listener on the Conflux engine whose hyper handler answers `418 general`.
 async fn engine(backend: SocketAddr, timeout: Option<Duration>) -> Engine {
+    engine_with(Arc::new(ByPrefix { backend, timeout })).await
+}
+
+/// [`engine`] with any router.
+async fn engine_with(router: Arc<dyn Router>) -> Engine {
     let listener = support::bind().await;
     let addr = listener.local_addr().expect("address");
     let stats: Arc<ListenerStats> = Arc::default();
@@ -78,7 +86,7 @@ async fn engine(backend: SocketAddr, timeout: Option<Duration>) -> Engine {
         listener,
         None,
         handler,
-        Some(Arc::new(ByPrefix { backend, timeout })),
+        Some(router),
         ServerLimits::default(),
         stats.clone(),
         shutdown.clone(),
@@ -163,6 +171,88 @@ async fn send(tcp: &mut TcpStream, request: &str) {
 }
 
 const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/// Everything direct to the addresses of a host name: `first`, then `fallbacks` in order.
+struct Named {
+    first: SocketAddr,
+    fallbacks: Arc<[SocketAddr]>,
+}
+
+impl Router for Named {
+    fn route(&self, _request: &RequestView<'_>, _conn: &ConnInfo) -> Route {
+        Route::Direct(DirectForward {
+            backend: self.first,
+            fallbacks: self.fallbacks.clone(),
+            host: "backend.example".into(),
+            target: None,
+            uri: "http://backend.example/x".into(),
+            timeout: None,
+            connect_timeout: Duration::from_secs(5),
+            request_edits: Arc::from([]),
+            response_edits: Arc::from([]),
+            context: None,
+        })
+    }
+}
+
+/// A port nothing listens on.
+fn closed_port_addr() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("address")
+}
+
+// A name's addresses are tried in order (as the hyper path's pool.rs `connect_tcp`, like
+// hyper-util's HttpConnector): the first refuses, the second answers, and the connection made
+// to it is reused by the next requests; when every address refuses, MI's connect fault.
+#[tokio::test]
+async fn a_refused_address_falls_through_to_the_next_of_the_name() {
+    let backend = RecordingBackend::start(vec![Reply::KeepAlive(OK)]).await;
+    let dead = closed_port_addr();
+    let e = engine_with(Arc::new(Named {
+        first: dead,
+        fallbacks: Arc::from([backend.addr, closed_port_addr()]),
+    }))
+    .await;
+    let mut tcp = TcpStream::connect(e.addr).await.expect("connect");
+    let mut pending = Vec::new();
+    for _ in 0..3 {
+        send(&mut tcp, "GET /a HTTP/1.1\r\nHost: c\r\n\r\n").await;
+        let answer = read_answer(&mut tcp, &mut pending).await.expect("answer");
+        assert_eq!((answer.status, answer.body.as_slice()), (200, &b"ok"[..]));
+    }
+    assert_eq!(backend.requests(), 3);
+    assert_eq!(
+        backend.connections(),
+        1,
+        "reused under the address it went to"
+    );
+    assert!(
+        backend
+            .received_text()
+            .to_ascii_lowercase()
+            .contains("host: backend.example\r\n")
+    );
+
+    let e = engine_with(Arc::new(Named {
+        first: dead,
+        fallbacks: Arc::from([closed_port_addr()]),
+    }))
+    .await;
+    let mut tcp = TcpStream::connect(e.addr).await.expect("connect");
+    send(
+        &mut tcp,
+        "GET /a HTTP/1.1\r\nHost: c\r\nAccept: application/json\r\n\r\n",
+    )
+    .await;
+    let answer = read_answer(&mut tcp, &mut Vec::new())
+        .await
+        .expect("answer");
+    assert_eq!(answer.status, 502, "{answer:?}");
+    assert!(
+        String::from_utf8_lossy(&answer.body).contains("101503"),
+        "{answer:?}"
+    );
+}
 
 #[tokio::test]
 async fn direct_requests_reuse_one_backend_connection_until_one_goes_to_hyper() {

@@ -268,6 +268,13 @@ impl Deployment {
                 Some(route) => {
                     let mut ctx = dispatched(parts, body, route, scheme);
                     self.share_with(&mut ctx);
+                    // MI sets it on every request (synapse passthru
+                    // ServerWorker.processHttpRequestUri), so a main-sequence `<send>` carries
+                    // the request's path on (Axis2FlexibleMEPClient).
+                    ctx.axis2.insert(
+                        props::REST_URL_POSTFIX.into(),
+                        main_rest_url_postfix(&path_and_query),
+                    );
                     engine.mediate(route, ctx).await
                 }
                 // MI's shipped main sequence: 404 with no body.
@@ -275,6 +282,41 @@ impl Deployment {
             },
         }
     }
+}
+
+/// The REST URL postfix of a request no API or proxy service took, as MI computes it for every
+/// request (synapse nhttp `NhttpUtil.getRestUrlPostfix` with the service path `services`): the
+/// path and query after the first `/`, or after `/services/<name>` for a request under the
+/// service path. `GET /elsewhere/e?z=3` gives `elsewhere/e?z=3`.
+pub fn main_rest_url_postfix(path_and_query: &str) -> String {
+    const CONTEXT: &str = "/services";
+    let after_service = |rest: &str| -> String {
+        // The [proxy] service name goes, the rest stays (the query alone without a path).
+        match rest.get(1..).and_then(|tail| tail.find('/')) {
+            Some(pos) => rest[pos + 1..].to_owned(),
+            None => rest
+                .find('?')
+                .map_or(String::new(), |q| rest[q..].to_owned()),
+        }
+    };
+    if let Some(rest) = path_and_query.strip_prefix(CONTEXT) {
+        return after_service(rest);
+    }
+    let mut rest = path_and_query;
+    if let Some(scheme_end) = rest.find("://")
+        && rest.find('?').is_none_or(|q| scheme_end < q)
+    {
+        rest = &rest[scheme_end + 3..];
+    }
+    if let Some(slash) = rest.find('/') {
+        rest = &rest[slash + 1..];
+    }
+    if rest.starts_with(&CONTEXT[1..])
+        && let Some(at) = rest.find(CONTEXT)
+    {
+        return after_service(&rest[at + CONTEXT.len()..]);
+    }
+    rest.to_owned()
 }
 
 impl Deployment {

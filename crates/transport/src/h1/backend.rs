@@ -88,6 +88,36 @@ pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, C
     }
 }
 
+/// A new connection to the first of `addresses` that accepts, tried in order (as hyper-util's
+/// `HttpConnector` and the hyper path's transport pool.rs `connect_tcp` do), with
+/// `TCP_NODELAY`; `timeout` bounds all the attempts together. The error is the last attempt's.
+///
+/// # Errors
+/// Every attempt failed, or they took longer than `timeout` together.
+pub async fn connect_any(
+    addresses: impl Iterator<Item = SocketAddr>,
+    timeout: Duration,
+) -> Result<(SocketAddr, TcpStream), ConnectError> {
+    let attempts = async {
+        let mut last = None;
+        for addr in addresses {
+            match TcpStream::connect(addr).await {
+                Ok(stream) => {
+                    let _ = stream.set_nodelay(true);
+                    return Ok((addr, stream));
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(ConnectError::Failed(last.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, "no address to connect to")
+        })))
+    };
+    tokio::time::timeout(timeout, attempts)
+        .await
+        .unwrap_or(Err(ConnectError::TimedOut))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +155,38 @@ mod tests {
             put(addr, stream);
         }
         assert_eq!(idle_count(addr), MAX_IDLE_PER_BACKEND);
+    }
+
+    /// A port nothing listens on (bound, then released).
+    fn closed_addr() -> SocketAddr {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    }
+
+    // The addresses of a name are tried in order, as hyper-util's HttpConnector does: a refused
+    // first address falls through to the next; every one refused is the last one's error.
+    #[tokio::test]
+    async fn every_address_is_tried_in_order() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let live = listener.local_addr().expect("addr");
+        let (dead_a, dead_b) = (closed_addr(), closed_addr());
+        let (addr, _stream) =
+            connect_any([dead_a, live, dead_b].into_iter(), Duration::from_secs(5))
+                .await
+                .expect("the second address accepts");
+        assert_eq!(addr, live);
+        let _peer = listener.accept().await.expect("accept");
+        match connect_any([dead_a, dead_b].into_iter(), Duration::from_secs(5)).await {
+            Err(ConnectError::Failed(e)) => {
+                assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}")
+            }
+            other => panic!("expected refused: {:?}", other.map(|c| c.0)),
+        }
+        match connect_any(std::iter::empty(), Duration::from_secs(5)).await {
+            Err(ConnectError::Failed(e)) => assert_eq!(e.kind(), io::ErrorKind::NotFound),
+            other => panic!("expected no address: {:?}", other.map(|c| c.0)),
+        }
     }
 }

@@ -9,19 +9,23 @@
 //!   the socket timeout or idle past the keep-alive timeout (counted in `idle_closes`);
 //! - the connection cap, accept back-off and `ListenerStats::accepted`/`open` are the listener's;
 //!   `in_flight` is kept through [`ConnState::request_began`]/[`ConnState::request_ended`];
-//! - a request body that misses its deadline is answered 408 and the backend exchange aborted;
+//! - a request body that misses its deadline is answered 408 and the backend exchange aborted,
+//!   and one whose client sends its end of input or a malformed chunk is answered as a failed
+//!   request body (101001, 400); the router records each as hyper's handler answered it;
 //! - a client that closes while its request is in flight (read while the backend is awaited, or
 //!   a failed write of the response after its FIN) is counted in `client_gone` and logged with
 //!   MI's wording, and the backend connection is dropped, not cached;
 //! - a backend failure before the response head gets MI's fault response (502/504, JSON or XML
 //!   as the request prefers) and the client connection stays usable; a failure inside the
 //!   response body aborts the client connection, so a cut response never looks complete;
+//! - both heads are written as hyper writes an http `HeaderMap` (names lower-case, one name's
+//!   values together, removals swap-removed in `strip_hop_by_hop`'s order: `in_map_order`);
 //! - response heads lose their hop-by-hop fields, get `Date` when the backend sent none, and a
 //!   chunked or close-delimited body is re-framed chunked (extensions and trailers dropped), as
 //!   hyper's server writes them; a request that asks to close gets `connection: close`;
 //! - shutdown: no new request is read once the token is cancelled; the one in flight finishes.
 //!
-//! Anything else, including `Expect: 100-continue`, chunked request bodies, HTTP/1.0 and every
+//! Anything else, including `Expect: 100-continue`, HTTP/1.0 and every
 //! refusal, is the hyper server's: the connection is handed over with the bytes already read.
 
 use std::io::{self, IoSlice};
@@ -40,10 +44,11 @@ use tokio_util::sync::CancellationToken;
 use super::backend;
 use super::body::{BodyFramer, LAST_CHUNK, chunk_header};
 use super::head::{
-    Framing, HeaderKind, HeaderLine, RequestHead, RequestParser, ResponseHead, parse_response,
+    ConnectionOptions, Framing, HeaderKind, HeaderLine, RequestHead, RequestParser, ResponseHead,
+    parse_response,
 };
 use super::rewind::Rewind;
-use super::{DirectForward, DirectRecord, RequestView, Route, Router};
+use super::{DirectForward, DirectRecord, HeaderEdit, RequestView, Route, Router};
 use crate::body::ProxyBody;
 use crate::conn_io::{AbortOnClose, ConnState, GuardedIo};
 use crate::error::{BackendError, ProtocolState};
@@ -104,6 +109,9 @@ pub(crate) async fn serve<H: Handler>(
             io,
             buf: BytesMut::new(),
             out: Vec::new(),
+            order: Vec::new(),
+            request_map: http::HeaderMap::new(),
+            response_map: http::HeaderMap::new(),
             rbuf: BytesMut::new(),
             rhead: ResponseHead::default(),
             backend: None,
@@ -290,6 +298,11 @@ struct Exchanges {
     buf: BytesMut,
     /// The head being written (to the backend, then to the client).
     out: Vec<u8>,
+    /// Scratch space for the order of header lines (`in_map_order`).
+    order: Vec<Entry>,
+    /// The request's and the response's header maps, for records when the router wants them.
+    request_map: http::HeaderMap,
+    response_map: http::HeaderMap,
     /// Backend bytes read and not yet forwarded.
     rbuf: BytesMut,
     rhead: ResponseHead,
@@ -452,23 +465,173 @@ fn prefers_json(head: &RequestHead, buf: &[u8]) -> bool {
     })
 }
 
-/// Whether a response header line is forwarded to the client: not hop-by-hop, not named in
-/// `Connection`.
-fn forwarded_response_line(buf: &[u8], head: &ResponseHead, index: usize) -> bool {
-    let line = &head.headers[index];
-    match line.kind {
-        HeaderKind::Connection | HeaderKind::HopByHop | HeaderKind::TransferEncoding => false,
-        _ if head.connection.other => {
-            let name = &buf[line.name.clone()];
-            !head
-                .headers
+/// An entry of the header map hyper's path writes a head from: a name's lines (by its first)
+/// or a value an edit set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Line(usize),
+    Edit(usize),
+}
+
+/// Calls `emit` with what hyper's path writes of a head's `lines`, in the order it writes it
+/// from the header map it parsed them into (http `HeaderMap`): one entry per name, in the order
+/// the names first came, each entry's values in the order they came. `edits` are then made as
+/// `HeaderMap::insert`/`remove` make them (an insert of a present name replaces its entry in
+/// place; a new name goes last; a remove swap-removes: the last entry takes the removed one's
+/// place); then the lines `removal` ranks are removed, lowest rank first, the same way. Quadratic
+/// in the number of lines, which a head bounds; `order` is scratch space, reused.
+fn in_map_order<'l>(
+    buf: &[u8],
+    lines: &'l [HeaderLine],
+    edits: &'l [HeaderEdit],
+    order: &mut Vec<Entry>,
+    removal: impl Fn(&[u8], HeaderKind) -> Option<usize>,
+    mut emit: impl FnMut(Emit<'l>),
+) {
+    let line_name = |i: usize| &buf[lines[i].name.clone()];
+    let name_of = |e: Entry| match e {
+        Entry::Line(i) => line_name(i),
+        Entry::Edit(k) => edits[k].name.as_str().as_bytes(),
+    };
+    order.clear();
+    // Whether a name came twice (most heads: no; their lines then need no grouping).
+    let mut repeated = false;
+    for i in 0..lines.len() {
+        let name = line_name(i);
+        if order.iter().any(|&e| name_of(e).eq_ignore_ascii_case(name)) {
+            repeated = true;
+        } else {
+            order.push(Entry::Line(i));
+        }
+    }
+    for (k, edit) in edits.iter().enumerate() {
+        let name = edit.name.as_str().as_bytes();
+        let at = order
+            .iter()
+            .position(|&e| name_of(e).eq_ignore_ascii_case(name));
+        match (at, &edit.value) {
+            (Some(at), Some(_)) => order[at] = Entry::Edit(k),
+            (None, Some(_)) => order.push(Entry::Edit(k)),
+            (Some(at), None) => {
+                order.swap_remove(at);
+            }
+            (None, None) => {}
+        }
+    }
+    // The removals, lowest rank first, each a swap-remove of its entry.
+    while let Some((at, _)) = order
+        .iter()
+        .enumerate()
+        .filter_map(|(at, &e)| {
+            let kind = match e {
+                Entry::Line(i) => lines[i].kind,
+                Entry::Edit(_) => HeaderKind::Other,
+            };
+            removal(name_of(e), kind).map(|rank| (at, rank))
+        })
+        .min_by_key(|&(_, rank)| rank)
+    {
+        order.swap_remove(at);
+    }
+    for &e in order.iter() {
+        match e {
+            Entry::Line(i) if !repeated => emit(Emit::Line(&lines[i])),
+            Entry::Line(i) => {
+                emit(Emit::Line(&lines[i]));
+                for later in &lines[i + 1..] {
+                    if buf[later.name.clone()].eq_ignore_ascii_case(line_name(i)) {
+                        emit(Emit::Line(later));
+                    }
+                }
+            }
+            Entry::Edit(k) => emit(Emit::Edit(&edits[k])),
+        }
+    }
+}
+
+/// What [`in_map_order`] hands on: a line as received, or a value an edit set.
+enum Emit<'l> {
+    Line(&'l HeaderLine),
+    Edit(&'l HeaderEdit),
+}
+
+/// The removals of transport headers.rs `strip_hop_by_hop` on one head: the names `Connection`
+/// lists but `keep-alive`, in the order listed, then the hop-by-hop names in `HOP_BY_HOP` order;
+/// nothing when no hop-by-hop name is present.
+#[derive(Clone, Copy)]
+struct HopByHop {
+    /// A hop-by-hop name is present.
+    any: bool,
+    /// `Connection` lists a name besides `close` and `keep-alive`.
+    listed: bool,
+}
+
+impl HopByHop {
+    fn of(lines: &[HeaderLine], connection: ConnectionOptions) -> Self {
+        Self {
+            any: lines.iter().any(|l| {
+                matches!(
+                    l.kind,
+                    HeaderKind::Connection | HeaderKind::HopByHop | HeaderKind::TransferEncoding
+                )
+            }),
+            listed: connection.other,
+        }
+    }
+
+    /// The rank of the entry `name` (of `kind`) among the removals (`None`: kept), plus `base`.
+    fn rank(
+        self,
+        buf: &[u8],
+        lines: &[HeaderLine],
+        name: &[u8],
+        kind: HeaderKind,
+        base: usize,
+    ) -> Option<usize> {
+        if !self.any {
+            return None;
+        }
+        if self.listed
+            && let Some(at) = lines
                 .iter()
                 .filter(|l| l.kind == HeaderKind::Connection)
                 .flat_map(|l| buf[l.value.clone()].split(|b| *b == b','))
-                .any(|token| token.trim_ascii().eq_ignore_ascii_case(name))
+                .map(<[u8]>::trim_ascii)
+                .filter(|token| !token.eq_ignore_ascii_case(b"keep-alive"))
+                .position(|token| token.eq_ignore_ascii_case(name))
+        {
+            return Some(base + at);
         }
-        _ => true,
+        if !matches!(
+            kind,
+            HeaderKind::Connection | HeaderKind::HopByHop | HeaderKind::TransferEncoding
+        ) {
+            return None;
+        }
+        crate::headers::HOP_BY_HOP
+            .iter()
+            .position(|h| h.as_str().as_bytes().eq_ignore_ascii_case(name))
+            .map(|at| base + 1_000 + at)
     }
+}
+
+/// Appends the value an edit set.
+fn push_edit(out: &mut Vec<u8>, edit: &HeaderEdit) {
+    if let Some(value) = &edit.value {
+        push_line(out, edit.name.as_str().as_bytes(), value.as_bytes());
+    }
+}
+
+/// Appends `name: value` as hyper writes a header-map entry: the name lower-case (http
+/// `HeaderName` keeps names lower-case; no case is preserved on either hop).
+fn push_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    // Copied, then lower-cased in place (a byte-by-byte push costs several times more).
+    let start = out.len();
+    out.extend_from_slice(name);
+    out[start..].make_ascii_lowercase();
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
 }
 
 impl Exchanges {
@@ -509,34 +672,58 @@ impl Exchanges {
         }
     }
 
-    /// A connection to the backend: the one this connection used last when it goes to the same
-    /// backend, else a cached one, else a new one. The bool says whether it was used before.
+    /// A connection to the backend, and the address it goes to: the one this connection used
+    /// last when it goes to one of the forward's addresses (any address of the backend's name:
+    /// the hyper client pools by authority), else a cached one, else a new one. The bool says
+    /// whether it was used before.
     async fn backend_for(
         &mut self,
         forward: &DirectForward,
-    ) -> Result<(TcpStream, bool), BackendError> {
+    ) -> Result<(SocketAddr, TcpStream, bool), BackendError> {
         if let Some((addr, stream)) = self.backend.take() {
-            if addr == forward.backend && backend::is_reusable(&stream) {
-                return Ok((stream, true));
+            let same = addr == forward.backend || forward.fallbacks.contains(&addr);
+            if same && backend::is_reusable(&stream) {
+                return Ok((addr, stream, true));
             }
             if backend::is_reusable(&stream) {
                 backend::put(addr, stream);
             }
         }
-        if let Some(stream) = backend::take(forward.backend) {
-            return Ok((stream, true));
+        for &addr in std::iter::once(&forward.backend).chain(forward.fallbacks.iter()) {
+            if let Some(stream) = backend::take(addr) {
+                return Ok((addr, stream, true));
+            }
         }
-        self.connect(forward).await.map(|s| (s, false))
+        self.connect(forward)
+            .await
+            .map(|(addr, stream)| (addr, stream, false))
     }
 
-    async fn connect(&self, forward: &DirectForward) -> Result<TcpStream, BackendError> {
-        match backend::connect(forward.backend, forward.connect_timeout).await {
-            Ok(stream) => Ok(stream),
+    /// A new connection to the first of the forward's addresses that accepts, in order, all
+    /// within the connect timeout (as the hyper path's transport pool.rs `connect_tcp` under
+    /// `Connector::connect`).
+    async fn connect(
+        &self,
+        forward: &DirectForward,
+    ) -> Result<(SocketAddr, TcpStream), BackendError> {
+        let addresses = std::iter::once(forward.backend).chain(forward.fallbacks.iter().copied());
+        match backend::connect_any(addresses, forward.connect_timeout).await {
+            Ok(connected) => Ok(connected),
             Err(backend::ConnectError::TimedOut) => Err(BackendError::ConnectTimeout {
                 target: forward.uri.to_string(),
             }),
             Err(backend::ConnectError::Failed(e)) => {
-                tracing::warn!(target: "conflux::transport", "Connection refused or failed for : {}", forward.backend);
+                // The hyper path names the URI's authority (client.rs: `connect_authority`).
+                let uri = forward.uri.parse::<http::Uri>().ok();
+                let authority = uri.as_ref().and_then(http::Uri::authority);
+                match authority {
+                    Some(authority) => {
+                        tracing::warn!(target: "conflux::transport", "Connection refused or failed for : {authority}")
+                    }
+                    None => {
+                        tracing::warn!(target: "conflux::transport", "Connection refused or failed for : {}", forward.backend)
+                    }
+                }
                 Err(BackendError::ConnectFailed {
                     target: forward.uri.to_string(),
                     source: Box::new(e),
@@ -558,6 +745,17 @@ impl Exchanges {
         self.received_at = received_at;
         let keep_alive = head.keep_alive();
         let json = prefers_json(head, &self.buf);
+        if self.router.wants_headers() {
+            self.request_map.clear();
+            for line in &head.headers {
+                if let (Ok(name), Ok(value)) = (
+                    http::HeaderName::from_bytes(&self.buf[line.name.clone()]),
+                    http::HeaderValue::from_bytes(&self.buf[line.value.clone()]),
+                ) {
+                    self.request_map.append(name, value);
+                }
+            }
+        }
         let method = &self.buf[head.method.clone()];
         let head_request = method == b"HEAD";
         self.request_line.clear();
@@ -579,22 +777,39 @@ impl Exchanges {
         // `Router::drops_empty_content_length`).
         let no_body = self.router.drops_empty_content_length()
             && matches!(head.body(), Framing::Empty | Framing::Length(0));
-        for line in &head.headers {
-            match line.kind {
-                HeaderKind::ContentLength if no_body => {}
-                // In place, where hyper's header map keeps a replaced value.
-                HeaderKind::Host => {
-                    self.out.extend_from_slice(b"host: ");
-                    self.out.extend_from_slice(forward.host.as_bytes());
-                    self.out.extend_from_slice(b"\r\n");
-                }
-                HeaderKind::Connection
-                | HeaderKind::HopByHop
-                | HeaderKind::Expect
-                | HeaderKind::TransferEncoding => {}
-                _ => self.out.extend_from_slice(&self.buf[line.line.clone()]),
+        // Mediation drops an empty body's Content-Length (runtime/engine.rs), then the client
+        // the hop-by-hop fields (headers.rs `prepare_backend_request`; `Expect` never comes here).
+        let strip = HopByHop::of(&head.headers, head.connection);
+        let removal = |name: &[u8], kind: HeaderKind| {
+            if no_body && kind == HeaderKind::ContentLength {
+                Some(0)
+            } else {
+                strip.rank(&self.buf, &head.headers, name, kind, 1)
             }
-        }
+        };
+        let out = &mut self.out;
+        // The route's edits come first: mediation makes them before the send.
+        in_map_order(
+            &self.buf,
+            &head.headers,
+            &forward.request_edits,
+            &mut self.order,
+            removal,
+            |entry| match entry {
+                Emit::Line(line) if line.kind == HeaderKind::Host => {
+                    // In place, where hyper's header map keeps a replaced value.
+                    out.extend_from_slice(b"host: ");
+                    out.extend_from_slice(forward.host.as_bytes());
+                    out.extend_from_slice(b"\r\n");
+                }
+                Emit::Line(line) => push_line(
+                    out,
+                    &self.buf[line.name.clone()],
+                    &self.buf[line.value.clone()],
+                ),
+                Emit::Edit(edit) => push_edit(out, edit),
+            },
+        );
         if head.host.is_none() {
             self.out.extend_from_slice(b"host: ");
             self.out.extend_from_slice(forward.host.as_bytes());
@@ -624,16 +839,17 @@ impl Exchanges {
         // Send the request (once more on a fresh connection when a reused one turns out dead
         // before answering and the whole request went in one write).
         let mut fresh_retry = false;
-        let (mut stream, reused) = loop {
+        let (mut peer, mut stream, reused) = loop {
             let sending = async {
-                let (mut stream, reused) = if fresh_retry {
-                    (self.connect(forward).await?, false)
+                let (peer, mut stream, reused) = if fresh_retry {
+                    let (peer, stream) = self.connect(forward).await?;
+                    (peer, stream, false)
                 } else {
                     self.backend_for(forward).await?
                 };
                 let body = &self.buf[head_len..head_len + first];
                 match write_both(&mut stream, &self.out, body).await {
-                    Ok(()) => Ok((stream, reused)),
+                    Ok(()) => Ok((peer, stream, reused)),
                     Err(_) if reused && !streaming => Err(None),
                     Err(e) => Err(Some(BackendError::Io {
                         target: forward.uri.to_string(),
@@ -648,7 +864,7 @@ impl Exchanges {
                 None => sending.await,
             };
             match result {
-                Ok(pair) => break pair,
+                Ok(sent) => break sent,
                 Err(None) if !fresh_retry => fresh_retry = true,
                 Err(None) => {
                     drop(flight);
@@ -694,12 +910,42 @@ impl Exchanges {
             match result {
                 Ok(()) => {}
                 Err(Upload::ClientGone) => {
-                    self.client_gone(Gone::Handling);
-                    return Next::Close;
+                    // hyper hands the handler the end of input as a body error: mediation
+                    // answers it as a failed request body (101001, 400), hyper writes that
+                    // answer, and only a write that fails counts the client as gone.
+                    self.buf.clear();
+                    drop(flight);
+                    let error = BackendError::RequestBody {
+                        target: forward.uri.to_string(),
+                        source: Box::new(io::Error::from(io::ErrorKind::UnexpectedEof)),
+                    };
+                    return self.fault(forward, error, json, false, shutdown).await;
                 }
                 Err(Upload::ClientFailed) => return Next::Close,
                 Err(Upload::BodyTimedOut) => {
                     drop(flight);
+                    // On hyper's path the handler had the request and saw its body fail
+                    // (mediation's 101001, a 400 it counts and logs) before server.rs told the
+                    // client 408: the same record here.
+                    let error = BackendError::RequestBody {
+                        target: forward.uri.to_string(),
+                        source: Box::new(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the request body missed its deadline",
+                        )),
+                    };
+                    let format = if json {
+                        FaultFormat::Json
+                    } else {
+                        FaultFormat::Xml
+                    };
+                    let answer = backend_fault_response(&error, format);
+                    self.record(
+                        forward,
+                        answer.status().as_u16(),
+                        Some(&error),
+                        answer.headers(),
+                    );
                     return self.request_timeout().await;
                 }
                 Err(failure) => {
@@ -735,7 +981,7 @@ impl Exchanges {
                 }
                 Err(failure) => failure,
             };
-            if !matches!(failure, HeadFailure::Stale) || !replayable || retried {
+            if !matches!(failure, HeadFailure::Stale { .. }) || !replayable || retried {
                 self.buf.advance(unconsumed);
             }
             match failure {
@@ -743,12 +989,12 @@ impl Exchanges {
                     self.client_gone(Gone::Handling);
                     return Next::Close;
                 }
-                HeadFailure::Stale if replayable && !retried => {
+                HeadFailure::Stale { .. } if replayable && !retried => {
                     // Nothing came back on a reused connection: send the request once more on
                     // a new one. Only a request whose body was all in hand reaches here.
                     retried = true;
                     match self.connect(forward).await {
-                        Ok(mut fresh) => {
+                        Ok((fresh_peer, mut fresh)) => {
                             let body = &self.buf[head_len..head_len + first];
                             if let Err(e) = write_both(&mut fresh, &self.out, body).await {
                                 self.buf.advance(unconsumed);
@@ -762,6 +1008,7 @@ impl Exchanges {
                                     .await;
                             }
                             stream = fresh;
+                            peer = fresh_peer;
                         }
                         Err(error) => {
                             self.buf.advance(unconsumed);
@@ -770,11 +1017,19 @@ impl Exchanges {
                         }
                     }
                 }
-                HeadFailure::Stale => {
+                HeadFailure::Stale { reset } => {
                     drop(flight);
-                    return self
-                        .fault(forward, io_closed(forward), json, keep_alive, shutdown)
-                        .await;
+                    // As hyper's client classifies them (client.rs `classify`): a reset is an
+                    // I/O error (101500), an end of input an incomplete message (101505).
+                    let error = if reset {
+                        BackendError::Io {
+                            target: forward.uri.to_string(),
+                            source: Box::new(io::Error::from(io::ErrorKind::ConnectionReset)),
+                        }
+                    } else {
+                        io_closed(forward)
+                    };
+                    return self.fault(forward, error, json, keep_alive, shutdown).await;
                 }
                 HeadFailure::Backend(error) => {
                     drop(flight);
@@ -787,9 +1042,10 @@ impl Exchanges {
         let framing = self.rhead.framing(head_request);
         let close = !keep_alive || shutdown.is_cancelled();
         let status = self.rhead.status;
-        self.write_response_head(framing, close, head_request);
+        self.write_response_head(framing, close, head_request, &forward.response_edits);
         let response_head_len = self.rhead.len;
         if self.router.records() {
+            let wants_headers = self.router.wants_headers();
             let (method, target) = self
                 .request_line
                 .split_once(' ')
@@ -803,6 +1059,8 @@ impl Exchanges {
                 elapsed: started.elapsed(),
                 forward,
                 failure: None,
+                request_headers: wants_headers.then_some(&self.request_map),
+                response_headers: wants_headers.then_some(&self.response_map),
             });
         }
         self.rbuf.advance(response_head_len);
@@ -812,7 +1070,7 @@ impl Exchanges {
         match end {
             BodyEnd::Complete(clean) => {
                 if reusable && clean {
-                    self.backend = Some((forward.backend, stream));
+                    self.backend = Some((peer, stream));
                 }
                 if close { Next::Close } else { Next::KeepGoing }
             }
@@ -908,32 +1166,99 @@ impl Exchanges {
         }
     }
 
-    fn write_response_head(&mut self, framing: Framing, close: bool, head_request: bool) {
+    fn write_response_head(
+        &mut self,
+        framing: Framing,
+        close: bool,
+        head_request: bool,
+        edits: &[HeaderEdit],
+    ) {
         // hyper's order (proto/h1/role.rs `Server::encode`): the header map's lines in order, its
         // own `connection: close` inserted last, then the framing line it writes itself
         // (`transfer-encoding`, or `content-length: 0` for an empty body it moved out of the
         // map's order, except for HEAD), then `date` when the map had none.
         let moved_length = framing == Framing::Empty && !head_request;
         self.out.clear();
-        self.out
-            .extend_from_slice(&self.rbuf[self.rhead.status_line.clone()]);
+        if edits.is_empty() {
+            self.out
+                .extend_from_slice(&self.rbuf[self.rhead.status_line.clone()]);
+        } else {
+            // Mediation rebuilt the response (runtime/engine.rs `response_from`): hyper writes
+            // its version and the status's canonical reason, `<none>` for a status without one.
+            let status = http::StatusCode::from_u16(self.rhead.status).ok();
+            self.out.extend_from_slice(b"HTTP/1.1 ");
+            self.out
+                .extend_from_slice(self.rhead.status.to_string().as_bytes());
+            self.out.push(b' ');
+            self.out.extend_from_slice(
+                status
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("<none>")
+                    .as_bytes(),
+            );
+        }
         self.out.extend_from_slice(b"\r\n");
         let mut length = None;
-        for index in 0..self.rhead.headers.len() {
-            if forwarded_response_line(&self.rbuf, &self.rhead, index) {
-                let line = &self.rhead.headers[index];
-                if line.kind == HeaderKind::ContentLength && moved_length {
-                    length.get_or_insert(());
-                } else if let Some(rewritten) = self.rewritten_location(line) {
-                    self.out.extend_from_slice(&self.rbuf[line.name.clone()]);
-                    self.out.extend_from_slice(b": ");
-                    self.out.extend_from_slice(rewritten.as_bytes());
-                    self.out.extend_from_slice(b"\r\n");
-                } else {
-                    self.out.extend_from_slice(&self.rbuf[line.line.clone()]);
-                }
+        let mut out = std::mem::take(&mut self.out);
+        let mut order = std::mem::take(&mut self.order);
+        let lines = &self.rhead.headers;
+        let strip = HopByHop::of(lines, self.rhead.connection);
+        let mut map = self.router.wants_headers().then(|| {
+            let mut map = std::mem::take(&mut self.response_map);
+            map.clear();
+            map
+        });
+        // What the engine writes, kept in `map` too (when records want it).
+        let mut put = |out: &mut Vec<u8>, name: &[u8], value: &[u8], write: bool| {
+            if write {
+                push_line(out, name, value);
             }
+            if let Some(map) = map.as_mut()
+                && let (Ok(name), Ok(value)) = (
+                    http::HeaderName::from_bytes(name),
+                    http::HeaderValue::from_bytes(value),
+                )
+            {
+                map.append(name, value);
+            }
+        };
+        // The out-sequence's edits, then passthrough.rs `prepare_client_response`.
+        in_map_order(
+            &self.rbuf,
+            lines,
+            edits,
+            &mut order,
+            |name, kind| strip.rank(&self.rbuf, lines, name, kind, 0),
+            |entry| match entry {
+                Emit::Line(line) => {
+                    let name = &self.rbuf[line.name.clone()];
+                    if line.kind == HeaderKind::ContentLength && moved_length {
+                        // Still in the map; hyper moves it when it writes the head.
+                        length.get_or_insert(());
+                        put(&mut out, name, &self.rbuf[line.value.clone()], false);
+                    } else if let Some(rewritten) = self.rewritten_location(line) {
+                        put(&mut out, name, rewritten.as_bytes(), true);
+                    } else {
+                        put(&mut out, name, &self.rbuf[line.value.clone()], true);
+                    }
+                }
+                Emit::Edit(edit) => {
+                    if let Some(value) = &edit.value {
+                        put(
+                            &mut out,
+                            edit.name.as_str().as_bytes(),
+                            value.as_bytes(),
+                            true,
+                        );
+                    }
+                }
+            },
+        );
+        if let Some(map) = map {
+            self.response_map = map;
         }
+        self.out = out;
+        self.order = order;
         if close {
             self.out.extend_from_slice(b"connection: close\r\n");
         }
@@ -1009,7 +1334,7 @@ impl Exchanges {
             };
             tokio::select! {
                 read = read_some(stream, &mut self.rbuf) => match read {
-                    Ok(0) if self.rbuf.is_empty() => return Err(HeadFailure::Stale),
+                    Ok(0) if self.rbuf.is_empty() => return Err(HeadFailure::Stale { reset: false }),
                     Ok(0) => return Err(HeadFailure::Backend(BackendError::ConnectionClosed {
                         target: forward.uri.to_string(),
                         state: ProtocolState::ResponseHead,
@@ -1017,7 +1342,7 @@ impl Exchanges {
                     })),
                     Ok(_) => {}
                     Err(e) if self.rbuf.is_empty() && e.kind() == io::ErrorKind::ConnectionReset => {
-                        return Err(HeadFailure::Stale);
+                        return Err(HeadFailure::Stale { reset: true });
                     }
                     Err(e) => return Err(HeadFailure::Backend(BackendError::Io {
                         target: forward.uri.to_string(),
@@ -1188,7 +1513,11 @@ impl Exchanges {
         keep_alive: bool,
         shutdown: &CancellationToken,
     ) -> Next {
-        tracing::warn!(error_code = error.mi_error_code(), %error, "back end call failed");
+        // As forward.rs `pass_through` logs it, unless the router writes its own line (the
+        // deployment's: the one mediation writes on the hyper path).
+        if !self.router.logs_failures() {
+            tracing::warn!(error_code = error.mi_error_code(), %error, "back end call failed");
+        }
         let format = if json {
             FaultFormat::Json
         } else {
@@ -1197,22 +1526,7 @@ impl Exchanges {
         let response = backend_fault_response(&error, format);
         let close = !keep_alive || shutdown.is_cancelled();
         let status = response.status();
-        if self.router.records() {
-            let (method, target) = self
-                .request_line
-                .split_once(' ')
-                .unwrap_or((&self.request_line, ""));
-            self.router.answered(&DirectRecord {
-                conn: &self.conn,
-                method,
-                target,
-                status: status.as_u16(),
-                received_at: self.received_at,
-                elapsed: self.started.elapsed(),
-                forward,
-                failure: Some(&error),
-            });
-        }
+        self.record(forward, status.as_u16(), Some(&error), response.headers());
         self.out.clear();
         self.out.extend_from_slice(b"HTTP/1.1 ");
         self.out.extend_from_slice(status.as_str().as_bytes());
@@ -1247,6 +1561,35 @@ impl Exchanges {
         if close { Next::Close } else { Next::KeepGoing }
     }
 
+    /// Hands the router the record of this exchange, when it wants records.
+    fn record(
+        &self,
+        forward: &DirectForward,
+        status: u16,
+        failure: Option<&BackendError>,
+        response_headers: &http::HeaderMap,
+    ) {
+        if self.router.records() {
+            let wants_headers = self.router.wants_headers();
+            let (method, target) = self
+                .request_line
+                .split_once(' ')
+                .unwrap_or((&self.request_line, ""));
+            self.router.answered(&DirectRecord {
+                conn: &self.conn,
+                method,
+                target,
+                status,
+                received_at: self.received_at,
+                elapsed: self.started.elapsed(),
+                forward,
+                failure,
+                request_headers: wants_headers.then_some(&self.request_map),
+                response_headers: wants_headers.then_some(response_headers),
+            });
+        }
+    }
+
     /// 408 and close for a body that missed its deadline (server.rs answers it the same way).
     async fn request_timeout(&mut self) -> Next {
         self.out.clear();
@@ -1278,8 +1621,10 @@ enum Upload {
 enum HeadFailure {
     /// The client closed its connection meanwhile.
     ClientGone,
-    /// The backend closed (or reset) the connection without answering.
-    Stale,
+    /// The backend closed (`reset`: reset) the connection without answering.
+    Stale {
+        reset: bool,
+    },
     Backend(BackendError),
 }
 
@@ -1301,6 +1646,108 @@ fn io_closed(forward: &DirectForward) -> BackendError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The engine writes a backend's header lines as hyper's path does after parsing them into an
+    // http `HeaderMap`, mediation's edits (`insert`/`remove`) and `prepare_client_response`:
+    // names lower-case, grouped, edits in place or last, removed entries swap-removed.
+    #[test]
+    fn response_lines_come_out_in_header_map_order() {
+        let set = |name: &str, value: &str| HeaderEdit {
+            name: http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+            value: Some(http::HeaderValue::from_str(value).expect("value")),
+        };
+        let remove = |name: &str| HeaderEdit {
+            name: http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+            value: None,
+        };
+        let cases: Vec<(&str, Vec<HeaderEdit>)> = vec![
+            ("A: 1\r\nB: 2\r\nA: 3\r\n", vec![]),
+            (
+                "Content-Type: t\r\nConnection: keep-alive\r\nX-A: a\r\nX-B: b\r\nX-C: c\r\n",
+                vec![],
+            ),
+            (
+                "X-A: a\r\nConnection: close, X-Gone, te\r\nX-Gone: g\r\nTE: trailers\r\nKeep-Alive: t=5\r\nX-B: b\r\nx-a: 2\r\nX-Z: z\r\n",
+                vec![],
+            ),
+            (
+                "Transfer-Encoding: chunked\r\nX-1: 1\r\nTrailer: x\r\nX-2: 2\r\nUpgrade: u\r\nX-3: 3\r\n",
+                vec![],
+            ),
+            (
+                "Set-Cookie: a\r\nProxy-Authenticate: p\r\nset-cookie: b\r\nX: x\r\n",
+                vec![],
+            ),
+            (
+                "A: 1\r\nB: 2\r\nA: 3\r\nC: c\r\nD: d\r\n",
+                vec![
+                    set("a", "new"),
+                    set("x-new", "n"),
+                    remove("b"),
+                    set("x-new", "m"),
+                ],
+            ),
+            (
+                "Connection: keep-alive, X-Gone\r\nA: 1\r\nX-Gone: g\r\nB: 2\r\nKeep-Alive: 5\r\n",
+                vec![
+                    remove("a"),
+                    set("x-gone", "again"),
+                    set("x-add", "1"),
+                    remove("nothing"),
+                ],
+            ),
+        ];
+        for (lines, edits) in &cases {
+            let raw = format!("HTTP/1.1 200 OK\r\n{lines}\r\n");
+            let mut head = ResponseHead::default();
+            assert!(parse_response(raw.as_bytes(), &mut head).expect("parses"));
+            let mut map = http::HeaderMap::new();
+            for line in &head.headers {
+                map.append(
+                    http::HeaderName::from_bytes(&raw.as_bytes()[line.name.clone()]).expect("name"),
+                    http::HeaderValue::from_bytes(&raw.as_bytes()[line.value.clone()])
+                        .expect("value"),
+                );
+            }
+            for edit in edits {
+                match &edit.value {
+                    Some(value) => {
+                        map.insert(edit.name.clone(), value.clone());
+                    }
+                    None => {
+                        map.remove(&edit.name);
+                    }
+                }
+            }
+            crate::headers::strip_hop_by_hop(&mut map);
+            let mut expected = Vec::new();
+            for (name, value) in &map {
+                push_line(&mut expected, name.as_str().as_bytes(), value.as_bytes());
+            }
+            let strip = HopByHop::of(&head.headers, head.connection);
+            let mut got = Vec::new();
+            in_map_order(
+                raw.as_bytes(),
+                &head.headers,
+                edits,
+                &mut Vec::new(),
+                |name, kind| strip.rank(raw.as_bytes(), &head.headers, name, kind, 0),
+                |entry| match entry {
+                    Emit::Line(line) => push_line(
+                        &mut got,
+                        &raw.as_bytes()[line.name.clone()],
+                        &raw.as_bytes()[line.value.clone()],
+                    ),
+                    Emit::Edit(edit) => push_edit(&mut got, edit),
+                },
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&expected),
+                "{lines} {edits:?}"
+            );
+        }
+    }
 
     #[test]
     fn only_plain_http11_requests_stay_on_the_direct_path() {

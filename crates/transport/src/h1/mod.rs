@@ -1,9 +1,11 @@
 //! The Conflux HTTP/1 engine (`[transport] http1_engine = "conflux"`): a purpose-built driver for
 //! plain-HTTP/1 pass-through client connections (issue 22). One task owns a client connection
 //! and the backend connection it forwards to; request heads are parsed in place into one reused
-//! buffer ([`head`]), the raw head bytes go to the backend with only the hop-by-hop lines and
+//! buffer ([`head`]), the head's lines go to the backend with only the hop-by-hop lines and
 //! `Host` edited, head and body in one vectored write, and bodies are framed without being
-//! decoded into frames ([`body`]). Backend connections are cached per worker thread without
+//! decoded into frames ([`body`]). Both heads come out as hyper's path writes them from an http
+//! `HeaderMap`: names lower-case, one name's values together, a removed name's place taken by the
+//! last name (conn.rs `in_map_order`). Backend connections are cached per worker thread without
 //! locks ([`backend`]).
 //!
 //! Only requests a [`Router`] calls a direct forward, and that are plain HTTP/1.1 (a body framed
@@ -67,11 +69,25 @@ impl<'a> RequestView<'a> {
     }
 }
 
+/// One edit of a message's transport headers, made as mediation makes it on its header map
+/// (`<header scope="transport">`, `<property scope="transport">`): a set is
+/// `HeaderMap::insert` (an existing name keeps its place and loses its other values, a new one
+/// goes last), a remove `HeaderMap::remove` (the last name takes the removed one's place).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderEdit {
+    pub name: http::HeaderName,
+    /// `None`: remove.
+    pub value: Option<http::HeaderValue>,
+}
+
 /// Where a direct forward goes and what changes on the way.
 #[derive(Debug, Clone)]
 pub struct DirectForward {
     /// The backend's socket address.
     pub backend: SocketAddr,
+    /// The other addresses of the backend's host name, tried in order after `backend` when a
+    /// connection is made (empty for an IP literal).
+    pub fallbacks: Arc<[SocketAddr]>,
     /// The `Host` value the backend gets (its authority, as the hyper client writes it).
     pub host: Arc<str>,
     /// The request-target the backend gets; `None`: the client's, unchanged.
@@ -83,6 +99,14 @@ pub struct DirectForward {
     pub timeout: Option<Duration>,
     /// Deadline for connecting.
     pub connect_timeout: Duration,
+    /// Edits of the request's headers before it goes to the backend, in order (never of a field
+    /// the engine frames or rewrites itself: `Host`, `Content-Length`, `Content-Type`, the
+    /// hop-by-hop ones, ...; the router leaves such routes General).
+    pub request_edits: Arc<[HeaderEdit]>,
+    /// Edits of the response's headers before it goes to the client, in order (same rule). When
+    /// there is any, the status line is written as hyper writes a response mediation rebuilt
+    /// (`HTTP/1.1`, the canonical reason).
+    pub response_edits: Arc<[HeaderEdit]>,
     /// The router's own data for this request, handed back in [`DirectRecord::forward`] (the
     /// conflux crate keeps the deployment snapshot and the route's counters here).
     pub context: Option<Arc<dyn std::any::Any + Send + Sync>>,
@@ -103,7 +127,9 @@ pub struct DirectRecord<'a> {
     pub method: &'a str,
     /// The request-target as the client sent it.
     pub target: &'a str,
-    /// The status the client got (a fault's when the backend failed).
+    /// The status the handler answered on hyper's path: the client's (a fault's when the backend
+    /// failed), but for a body that missed its deadline, which hyper's path counts as mediation's
+    /// 400 (101001) before it tells the client 408.
     pub status: u16,
     pub received_at: std::time::SystemTime,
     /// From the request head to the response head.
@@ -112,6 +138,12 @@ pub struct DirectRecord<'a> {
     pub forward: &'a DirectForward,
     /// The backend failure the client got a fault answer for; `None`: the backend answered.
     pub failure: Option<&'a crate::error::BackendError>,
+    /// The request's header map as hyper's path would hold it, when [`Router::wants_headers`].
+    pub request_headers: Option<&'a http::HeaderMap>,
+    /// The response's header map as `PassThrough::handle` would see it (hop-by-hop fields gone;
+    /// `Date`, `Connection: close` and the framing hyper adds when writing not there), when
+    /// [`Router::wants_headers`].
+    pub response_headers: Option<&'a http::HeaderMap>,
 }
 
 /// Decides, per request, whether the Conflux engine forwards it directly; implemented by the
@@ -132,6 +164,19 @@ pub trait Router: Send + Sync + 'static {
     /// sender does (`location::rewrite_location`, MI passthru `ClientWorker`); a plain
     /// `forward::pass_through` leaves it alone (the default).
     fn rewrites_location(&self) -> bool {
+        false
+    }
+
+    /// Whether the router logs a backend failure itself (from [`Router::answered`], which then
+    /// must want records), instead of the engine's `back end call failed` line (forward.rs
+    /// `pass_through`'s).
+    fn logs_failures(&self) -> bool {
+        false
+    }
+
+    /// Whether records carry the request's and the response's header maps (an access log
+    /// needs them; they cost a map each per request).
+    fn wants_headers(&self) -> bool {
         false
     }
 

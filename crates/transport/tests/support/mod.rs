@@ -166,11 +166,14 @@ pub fn router_for(backend: SocketAddr, timeout: Option<Duration>) -> Option<Arc<
     ENGINE.with(|e| e.set((engine, made + 1)));
     Some(Arc::new(ForwardAll(DirectForward {
         backend,
+        fallbacks: Arc::from([]),
         host: backend.to_string().into(),
         target: None,
         uri: format!("http://{backend}").into(),
         timeout,
         connect_timeout: conflux_transport::client::DEFAULT_CONNECT_TIMEOUT,
+        request_edits: Arc::from([]),
+        response_edits: Arc::from([]),
         context: None,
     })))
 }
