@@ -22,9 +22,19 @@ pub const MAX_IDLE_PER_BACKEND: usize = 64;
 /// Idle connections older than this are not reused (the hyper client's pool idle timeout).
 pub const IDLE_TIMEOUT: Duration = crate::client::DEFAULT_POOL_IDLE_TIMEOUT;
 
+/// Cached connections [`put`] probes for a close by the backend, each time.
+pub const PROBES_PER_PUT: usize = 2;
+
+/// One backend's idle connections on one worker, oldest first.
+#[derive(Default)]
+struct Idle {
+    conns: Vec<(TcpStream, Instant)>,
+    /// The next connection [`put`] probes.
+    probe_at: usize,
+}
+
 thread_local! {
-    static IDLE: RefCell<HashMap<SocketAddr, Vec<(TcpStream, Instant)>>> =
-        RefCell::new(HashMap::new());
+    static IDLE: RefCell<HashMap<SocketAddr, Idle>> = RefCell::new(HashMap::new());
 }
 
 /// Whether an idle connection can carry a request: still open, nothing unread.
@@ -37,7 +47,7 @@ pub fn is_reusable(stream: &TcpStream) -> bool {
 pub fn take(addr: SocketAddr) -> Option<TcpStream> {
     IDLE.with(|idle| {
         let mut idle = idle.borrow_mut();
-        let conns = idle.get_mut(&addr)?;
+        let conns = &mut idle.get_mut(&addr)?.conns;
         while let Some((stream, since)) = conns.pop() {
             if since.elapsed() < IDLE_TIMEOUT && is_reusable(&stream) {
                 return Some(stream);
@@ -51,17 +61,39 @@ pub fn take(addr: SocketAddr) -> Option<TcpStream> {
 pub fn put(addr: SocketAddr, stream: TcpStream) {
     IDLE.with(|idle| {
         let mut idle = idle.borrow_mut();
-        let conns = idle.entry(addr).or_default();
-        conns.retain(|(_, since)| since.elapsed() < IDLE_TIMEOUT);
-        if conns.len() < MAX_IDLE_PER_BACKEND {
-            conns.push((stream, Instant::now()));
+        let cache = idle.entry(addr).or_default();
+        cache
+            .conns
+            .retain(|(_, since)| since.elapsed() < IDLE_TIMEOUT);
+        // A connection the backend closed while it sat here (a backend's own keep-alive
+        // timeout) holds a descriptor until it is found: each put probes a few, in turn, so
+        // they go about as fast as they come (hyper's pool drops them when its connection task
+        // sees the end).
+        for _ in 0..PROBES_PER_PUT {
+            if cache.conns.is_empty() {
+                break;
+            }
+            let at = cache.probe_at % cache.conns.len();
+            if is_reusable(&cache.conns[at].0) {
+                cache.probe_at = at + 1;
+            } else {
+                cache.conns.remove(at);
+                cache.probe_at = at;
+            }
+        }
+        if cache.conns.len() < MAX_IDLE_PER_BACKEND {
+            cache.conns.push((stream, Instant::now()));
         }
     });
 }
 
 /// How many idle connections to `addr` this worker holds (tests, metrics).
 pub fn idle_count(addr: SocketAddr) -> usize {
-    IDLE.with(|idle| idle.borrow().get(&addr).map_or(0, Vec::len))
+    IDLE.with(|idle| {
+        idle.borrow()
+            .get(&addr)
+            .map_or(0, |cache| cache.conns.len())
+    })
 }
 
 /// Why a new connection could not be made.
@@ -155,6 +187,38 @@ mod tests {
             put(addr, stream);
         }
         assert_eq!(idle_count(addr), MAX_IDLE_PER_BACKEND);
+    }
+
+    /// Connections the backend closed while cached are dropped by later puts, not kept until
+    /// their idle timeout (each holds a descriptor).
+    #[tokio::test]
+    async fn connections_closed_while_cached_are_dropped_by_later_puts() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut live_peers = Vec::new();
+        for round in 0..20 {
+            let stream = connect(addr, Duration::from_secs(5))
+                .await
+                .expect("connect");
+            let mut peer = listener.accept().await.expect("accept").0;
+            if round % 2 == 0 {
+                // The backend closes it after the exchange, as a keep-alive timeout would.
+                peer.shutdown().await.expect("close");
+                drop(peer);
+                stream.readable().await.expect("the close arrives");
+            } else {
+                live_peers.push(peer);
+            }
+            put(addr, stream);
+        }
+        // 10 live ones, and of the 10 closed ones only what the last puts had no turn for.
+        let cached = idle_count(addr);
+        assert!(
+            (10..=10 + PROBES_PER_PUT).contains(&cached),
+            "{cached} cached"
+        );
     }
 
     /// A port nothing listens on (bound, then released).
