@@ -36,18 +36,6 @@ const LEAK_CLIENTS: usize = 16;
 /// vary with how the last requests interleaved).
 const FD_SLACK: usize = 8;
 
-/// Routes of [`LEAK_ROUTES`] whose backends keep their connections open (`/drip`, `/ok`).
-const KEEP_ALIVE_ROUTES: usize = 2;
-
-/// [`FD_SLACK`] plus the idle backend connections the HTTP/1 engine may keep: its cache is per
-/// worker thread (as nginx's upstream `keepalive` is per worker process), so for each backend
-/// that keeps connections open each worker can end up holding one idle connection per
-/// concurrent client (a task that moved to another worker puts its connection there). A leak of
-/// the 10,000 faulted requests would still be far above this.
-fn fd_slack() -> usize {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    FD_SLACK + KEEP_ALIVE_ROUTES * LEAK_CLIENTS * workers
-}
 /// Resident memory growth the leak test tolerates after warm-up.
 const RSS_SLACK_KIB: u64 = 24 * 1024;
 /// The endpoint timeout of the stalling and slow-head routes.
@@ -437,7 +425,7 @@ fn ten_thousand_faulted_requests_leave_no_descriptor_or_memory_behind() {
     let started = Instant::now();
     let tally = run(requests);
     let took = started.elapsed();
-    let fds_after = settle(pid, fds_before + fd_slack());
+    let fds_after = settle(pid, fds_before + FD_SLACK);
     let rss_after = load::rss_kib(pid);
     println!(
         "{requests} faulted requests in {:.1} s ({LEAK_CLIENTS} clients): ok {} refused {} closed {} failed {}; \
@@ -462,7 +450,7 @@ fn ten_thousand_faulted_requests_leave_no_descriptor_or_memory_behind() {
         tally.slowest
     );
     assert!(
-        fds_after <= fds_before + fd_slack(),
+        fds_after <= fds_before + FD_SLACK,
         "descriptors grew from {fds_before} to {fds_after}"
     );
     assert!(

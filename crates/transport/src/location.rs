@@ -26,7 +26,8 @@ pub async fn with_service_prefix<F: Future>(prefix: String, f: F) -> F::Output {
 
 /// The service prefix of a request to `uri` (path and query) received on `local`.
 pub fn service_prefix(tls: bool, local: SocketAddr, uri: &str) -> String {
-    let postfix = rest_url_postfix(uri, "services");
+    // `NhttpUtil.getRestUrlPostfix` with the service path `services`, as mediation computes it.
+    let postfix = conflux_mediation::runtime::deployment::main_rest_url_postfix(uri);
     let before = uri.find(postfix.as_str()).map_or("", |at| &uri[..at]);
     if before.contains("://") {
         return before.to_owned();
@@ -38,38 +39,6 @@ pub fn service_prefix(tls: bool, local: SocketAddr, uri: &str) -> String {
         local.ip().to_canonical(),
         local.port()
     )
-}
-
-/// `NhttpUtil.getRestUrlPostfix` for the URIs a listener receives.
-fn rest_url_postfix(uri: &str, service_path: &str) -> String {
-    let context = format!("/{service_path}");
-    let after_service = |rest: &str| -> String {
-        // Discard the [proxy] service name, if any.
-        match rest.get(1..).and_then(|tail| tail.find('/')) {
-            Some(pos) => rest[pos + 1..].to_owned(),
-            None => rest
-                .find('?')
-                .map_or(String::new(), |q| rest[q..].to_owned()),
-        }
-    };
-    if let Some(rest) = uri.strip_prefix(context.as_str()) {
-        return after_service(rest);
-    }
-    let mut rest = uri;
-    if let Some(scheme_end) = rest.find("://")
-        && rest.find('?').is_none_or(|q| scheme_end < q)
-    {
-        rest = &rest[scheme_end + 3..];
-    }
-    if let Some(slash) = rest.find('/') {
-        rest = &rest[slash + 1..];
-    }
-    if rest.starts_with(service_path)
-        && let Some(at) = rest.find(context.as_str())
-    {
-        return after_service(&rest[at + context.len()..]);
-    }
-    rest.to_owned()
 }
 
 /// Rewrites the `Location` header of a backend's `response` as MI's ClientWorker does, when a

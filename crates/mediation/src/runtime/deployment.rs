@@ -287,7 +287,8 @@ impl Deployment {
 /// The REST URL postfix of a request no API or proxy service took, as MI computes it for every
 /// request (synapse nhttp `NhttpUtil.getRestUrlPostfix` with the service path `services`): the
 /// path and query after the first `/`, or after `/services/<name>` for a request under the
-/// service path. `GET /elsewhere/e?z=3` gives `elsewhere/e?z=3`.
+/// service path. `GET /elsewhere/e?z=3` gives `elsewhere/e?z=3`. The transport's `Location`
+/// rewriting finds a request's service prefix with it too (transport location.rs).
 pub fn main_rest_url_postfix(path_and_query: &str) -> String {
     const CONTEXT: &str = "/services";
     let after_service = |rest: &str| -> String {

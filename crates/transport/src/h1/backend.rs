@@ -1,23 +1,25 @@
 //! The backend connections of the Conflux HTTP/1 engine. A client connection's task owns the
 //! backend connection it last used and keeps it between requests to the same backend; when the
-//! client connection ends, or moves to another backend, the connection goes to a cache of idle
-//! connections that belongs to the worker thread the task runs on. The cache is a thread-local
-//! map used only between awaits, so no lock is ever taken and no connection is shared: a task
-//! on another worker simply finds that worker's cache.
+//! client connection ends, or moves to another backend, the connection goes to the process's cache
+//! of idle connections, as hyper's client pool does. The cache is one map behind a mutex, taken
+//! only when a client connection starts or ends or changes backend (not per request), and never
+//! across an await. It is not per worker thread: tokio's scheduler moves tasks between workers,
+//! so per-worker caches each grew towards the number of concurrent clients, and the process held
+//! several times the idle connections (and descriptors) a shared pool holds.
 //!
 //! A cached connection is checked before use: one the backend has closed (or that has unread
 //! bytes, which no idle HTTP/1 connection may have) or that has been idle longer than
 //! [`IDLE_TIMEOUT`] is dropped instead.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
-/// Most idle connections kept per backend address on one worker.
+/// Most idle connections kept per backend address.
 pub const MAX_IDLE_PER_BACKEND: usize = 64;
 /// Idle connections older than this are not reused (the hyper client's pool idle timeout).
 pub const IDLE_TIMEOUT: Duration = crate::client::DEFAULT_POOL_IDLE_TIMEOUT;
@@ -25,7 +27,7 @@ pub const IDLE_TIMEOUT: Duration = crate::client::DEFAULT_POOL_IDLE_TIMEOUT;
 /// Cached connections [`put`] probes for a close by the backend, each time.
 pub const PROBES_PER_PUT: usize = 2;
 
-/// One backend's idle connections on one worker, oldest first.
+/// One backend's idle connections, oldest first.
 #[derive(Default)]
 struct Idle {
     conns: Vec<(TcpStream, Instant)>,
@@ -33,8 +35,12 @@ struct Idle {
     probe_at: usize,
 }
 
-thread_local! {
-    static IDLE: RefCell<HashMap<SocketAddr, Idle>> = RefCell::new(HashMap::new());
+static IDLE: LazyLock<Mutex<HashMap<SocketAddr, Idle>>> = LazyLock::new(Mutex::default);
+
+/// The cache (a panic while it was held left nothing half done that matters: idle connections).
+fn idle() -> MutexGuard<'static, HashMap<SocketAddr, Idle>> {
+    IDLE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Whether an idle connection can carry a request: still open, nothing unread.
@@ -43,24 +49,22 @@ pub fn is_reusable(stream: &TcpStream) -> bool {
     matches!(stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
 }
 
-/// An idle connection to `addr` from this worker's cache, checked for use.
+/// An idle connection to `addr` from the cache, checked for use.
 pub fn take(addr: SocketAddr) -> Option<TcpStream> {
-    IDLE.with(|idle| {
-        let mut idle = idle.borrow_mut();
-        let conns = &mut idle.get_mut(&addr)?.conns;
-        while let Some((stream, since)) = conns.pop() {
-            if since.elapsed() < IDLE_TIMEOUT && is_reusable(&stream) {
-                return Some(stream);
-            }
+    let mut idle = idle();
+    let conns = &mut idle.get_mut(&addr)?.conns;
+    while let Some((stream, since)) = conns.pop() {
+        if since.elapsed() < IDLE_TIMEOUT && is_reusable(&stream) {
+            return Some(stream);
         }
-        None
-    })
+    }
+    None
 }
 
-/// Returns a connection that finished its exchange cleanly to this worker's cache.
+/// Returns a connection that finished its exchange cleanly to the cache.
 pub fn put(addr: SocketAddr, stream: TcpStream) {
-    IDLE.with(|idle| {
-        let mut idle = idle.borrow_mut();
+    {
+        let mut idle = idle();
         let cache = idle.entry(addr).or_default();
         cache
             .conns
@@ -84,16 +88,12 @@ pub fn put(addr: SocketAddr, stream: TcpStream) {
         if cache.conns.len() < MAX_IDLE_PER_BACKEND {
             cache.conns.push((stream, Instant::now()));
         }
-    });
+    }
 }
 
-/// How many idle connections to `addr` this worker holds (tests, metrics).
+/// How many idle connections to `addr` the cache holds (tests, metrics).
 pub fn idle_count(addr: SocketAddr) -> usize {
-    IDLE.with(|idle| {
-        idle.borrow()
-            .get(&addr)
-            .map_or(0, |cache| cache.conns.len())
-    })
+    idle().get(&addr).map_or(0, |cache| cache.conns.len())
 }
 
 /// Why a new connection could not be made.

@@ -1044,25 +1044,7 @@ impl Exchanges {
         let status = self.rhead.status;
         self.write_response_head(framing, close, head_request, &forward.response_edits);
         let response_head_len = self.rhead.len;
-        if self.router.records() {
-            let wants_headers = self.router.wants_headers();
-            let (method, target) = self
-                .request_line
-                .split_once(' ')
-                .unwrap_or((&self.request_line, ""));
-            self.router.answered(&DirectRecord {
-                conn: &self.conn,
-                method,
-                target,
-                status,
-                received_at,
-                elapsed: started.elapsed(),
-                forward,
-                failure: None,
-                request_headers: wants_headers.then_some(&self.request_map),
-                response_headers: wants_headers.then_some(&self.response_map),
-            });
-        }
+        self.record(forward, status, None, &self.response_map);
         self.rbuf.advance(response_head_len);
         let reusable = self.rhead.reusable(framing);
         let end = self.stream_response_body(&mut stream, framing).await;

@@ -5,8 +5,8 @@
 //! `Host` edited, head and body in one vectored write, and bodies are framed without being
 //! decoded into frames ([`body`]). Both heads come out as hyper's path writes them from an http
 //! `HeaderMap`: names lower-case, one name's values together, a removed name's place taken by the
-//! last name (conn.rs `in_map_order`). Backend connections are cached per worker thread without
-//! locks ([`backend`]).
+//! last name (conn.rs `in_map_order`). Idle backend connections are pooled for the process, as
+//! hyper's client pools them ([`backend`]).
 //!
 //! Only requests a [`Router`] calls a direct forward, and that are plain HTTP/1.1 (a body framed
 //! by `Content-Length` or chunked), take this path; the first request that is anything else
