@@ -1659,9 +1659,9 @@ mod tests {
 
     // MI: the system property wins outright over [server] offset (core Activator).
     #[test]
-    fn http1_engine_defaults_to_hyper_and_rejects_other_names_with_its_line() {
+    fn http1_engine_defaults_to_conflux_and_rejects_other_names_with_its_line() {
         let c = load_text("", &[]).unwrap();
-        assert_eq!(c.transport.http1_engine, Http1Engine::Hyper);
+        assert_eq!(c.transport.http1_engine, Http1Engine::Conflux);
         let c = load_text("[transport]\nhttp1_engine = \"conflux\"\n", &[]).unwrap();
         assert_eq!(c.transport.http1_engine, Http1Engine::Conflux);
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
@@ -1674,7 +1674,7 @@ mod tests {
             assert!(
                 err.contains("http1_engine")
                     && err.contains("deployment.toml:2")
-                    && err.contains("\"conflux\""),
+                    && err.contains("\"conflux\" (the default) or \"hyper\""),
                 "{err}"
             );
         }
