@@ -18,11 +18,18 @@ COMMAND_LINE="bench/callgrind.sh${*:+ $*}"
 # shellcheck source=bench/lib.sh
 source "$BENCH_DIR/lib.sh"
 
-# The scenarios this script knows: name|path (after /bench)|expected body bytes.
-CG_SCENARIOS=("get-1k|/1k|1024" "get-100k|/100k|102400")
+# The scenarios this script knows: name|path (after /bench)|POST body (0: a GET; json-1k,
+# json-100k: the JSON documents of bench/lib.sh make_content, as bench/run.sh posts them)|expected
+# body bytes. The content-based routing idiom POSTs JSON, and pass-json-* is its baseline (the
+# same POST through the Bench API's plain pass-through).
+CG_SCENARIOS=("get-1k|/1k|0|1024" "get-100k|/100k|0|102400")
+CG_SCENARIOS+=("pass-json-1k|/echo|json-1k|1024" "pass-json-100k|/echo|json-100k|102400")
 for idiom in "${IDIOMS[@]}"; do
-    [[ $idiom == cbr-* ]] && continue # a POST; measure it with bench/run.sh
-    CG_SCENARIOS+=("$idiom-1k|/$idiom/1k|1024" "$idiom-100k|/$idiom/100k|102400")
+    if [[ $idiom == cbr-* ]]; then
+        CG_SCENARIOS+=("$idiom-1k|/$idiom/echo|json-1k|1024" "$idiom-100k|/$idiom/echo|json-100k|102400")
+    else
+        CG_SCENARIOS+=("$idiom-1k|/$idiom/1k|0|1024" "$idiom-100k|/$idiom/100k|0|102400")
+    fi
 done
 
 usage() {
@@ -179,8 +186,8 @@ CG_TSV=$RUN/callgrind.tsv
 : >"$CG_TSV"
 HAD_ERRORS=0
 
-measure_ir() { # SCENARIO PATH EXPECT TARGET
-    local name=$1 path=$2 expect=$3 t=$4 prefix pid t0 t1 idle_ir idle_us load_us requests errs line per_req
+measure_ir() { # SCENARIO PATH POST EXPECT TARGET
+    local name=$1 path=$2 post=$3 expect=$4 t=$5 prefix pid t0 t1 idle_ir idle_us load_us requests errs line per_req
     prefix=$RUN/cg-$name-$t
     case $t in
         conflux | baseline)
@@ -204,13 +211,13 @@ measure_ir() { # SCENARIO PATH EXPECT TARGET
             wait_http "$PROXY_PORT" /bench/1k "$pid" "nginx under callgrind" "$START_TIMEOUT_S"
             ;;
     esac
-    if ! check_body "$t" "$path" 0 "$CONNS" http "$expect"; then
+    if ! check_body "$t" "$path" "$post" "$CONNS" http "$expect"; then
         HAD_ERRORS=1
         stop_pid "$pid"; forget_pid "$pid"
         return 0
     fi
     target_url "$t" http "$path"
-    run_wrk "$prefix.warmup" "$CONNS" "$WARMUP" 0 "$URL"
+    run_wrk "$prefix.warmup" "$CONNS" "$WARMUP" "$post" "$URL"
     sleep_ms 1000 # the warm-up's connections close (not part of the idle reading)
     # Idle: what the process does with nothing to serve (timers, the pool's reaper), per µs.
     control "$pid" -z
@@ -222,7 +229,7 @@ measure_ir() { # SCENARIO PATH EXPECT TARGET
     # Load.
     control "$pid" -z
     now_us; t0=$NOW_US
-    run_wrk "$prefix.wrk" "$CONNS" "$DURATION" 0 "$URL"
+    run_wrk "$prefix.wrk" "$CONNS" "$DURATION" "$post" "$URL"
     control "$pid" -d
     now_us; t1=$NOW_US
     read_dump "$prefix"; load_us=$((t1 - t0))
@@ -250,8 +257,8 @@ measure_ir() { # SCENARIO PATH EXPECT TARGET
 
 log "mode $MODE: ${#CHOSEN[@]} scenario(s) x targets $TARGETS; wrk -c$CONNS, ${WARMUP} s warm-up, ${IDLE} s idle, ${DURATION} s load; proxy on cpu $PROXY_CPUS"
 for spec in "${CHOSEN[@]}"; do
-    IFS='|' read -r name path expect <<<"$spec"
-    for t in $TARGETS; do measure_ir "$name" "$path" "$expect" "$t"; done
+    IFS='|' read -r name path post expect <<<"$spec"
+    for t in $TARGETS; do measure_ir "$name" "$path" "$post" "$expect" "$t"; done
 done
 
 GIT_REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)

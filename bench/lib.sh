@@ -445,13 +445,16 @@ stop_baseline() {
     BASELINE_PID=""
 }
 
-worker_threads() { # WORKERS <- threads of PID named conflux-worker (tokio's workers)
-    local comm t
-    WORKERS=0
+worker_threads() { # WORKERS <- the threads of PID that serve the HTTP port: its per-CPU listener
+    # threads (conflux-http-N, the HTTP/1 engine on several CPUs), else tokio's conflux-worker
+    # threads (the hyper engine); 0 on one CPU (the main thread serves)
+    local comm t listeners=0 workers=0
     for t in /proc/"$1"/task/*; do
         read -r comm <"$t/comm" || continue
-        [[ $comm == conflux-worker ]] && WORKERS=$((WORKERS + 1))
+        [[ $comm == conflux-http-* ]] && listeners=$((listeners + 1))
+        [[ $comm == conflux-worker ]] && workers=$((workers + 1))
     done
+    WORKERS=$((listeners > 0 ? listeners : workers))
     return 0
 }
 

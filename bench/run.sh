@@ -447,7 +447,7 @@ if [[ " $TARGETS " == *" conflux "* ]]; then
     stop_conflux
 fi
 ((PROXY_WORKERS >= 1)) || PROXY_WORKERS=1
-log "proxy worker count: $PROXY_WORKERS (Conflux's tokio worker threads on cpu $PROXY_CPUS; nginx gets the same)"
+log "proxy worker count: $PROXY_WORKERS (Conflux's serving threads on cpu $PROXY_CPUS; nginx gets the same)"
 # The layout's proxy CPUs, and the multi-core scenarios' (*-2cpu): both cores, nginx with 2 workers.
 PROXY_CPUS_1=$PROXY_CPUS PROXY_WORKERS_1=$PROXY_WORKERS
 PROXY_CPUS_2=0-1
@@ -565,7 +565,7 @@ if [[ $MODE == quick ]]; then
             fi
             restart_proxies "check-$cores"
             cur_cores=$cores
-            ((cores == 2)) && log "answer check on 2 CPUs: nginx 2 workers, Conflux ${CONFLUX_WORKERS_2:-?} worker threads"
+            ((cores == 2)) && log "answer check on 2 CPUs: nginx 2 workers, Conflux ${CONFLUX_WORKERS_2:-?} serving threads"
         fi
         for t in "${TARGET_LIST[@]}"; do
             [[ -n $only && ,$only, != *,$t,* ]] && continue
@@ -650,7 +650,7 @@ REPORT=$RUN/report.md
     echo "- Layout $LAYOUT: wrk on cpu $WRK_CPUS, backend (nginx, 1 worker) on cpu $BACKEND_CPUS, proxy on cpu $PROXY_CPUS;" \
         "proxy workers: $PROXY_WORKERS (Conflux's tokio worker threads; nginx \`worker_processes\` set to match)"
     if grep -q -- $'-2cpu\t' "$RUNS_TSV"; then
-        echo "- Scenarios \`*-2cpu\`: the same with the proxy on cpus $PROXY_CPUS_2 (wrk and backend stay where they are): nginx \`worker_processes 2\`, Conflux ${CONFLUX_WORKERS_2:-?} tokio worker threads"
+        echo "- Scenarios \`*-2cpu\`: the same with the proxy on cpus $PROXY_CPUS_2 (wrk and backend stay where they are): nginx \`worker_processes 2\`, Conflux ${CONFLUX_WORKERS_2:-?} serving threads (one runtime each with the HTTP/1 engine)"
     fi
     echo "- Each point: median of $REPS run(s) of ${DURATION} s after ${WARMUP} s of warm-up, \`wrk -t1 -cN --timeout $WRK_TIMEOUT\`, targets in rotating order"
     [[ -n ${BENCH_CONFLUX_TOML:-} ]] && echo "- Added to Conflux's deployment.toml: \`${BENCH_CONFLUX_TOML//$'\n'/ }\`"

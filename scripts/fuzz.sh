@@ -3,8 +3,10 @@
 # loader, deployment.toml, XPath, JSONPath, Synapse expressions, Management API JWTs, Jolokia
 # requests and CApp zips.
 #
-#   scripts/fuzz.sh --smoke              every target for 20 s (CI)
-#   scripts/fuzz.sh --seconds 600 [T..]  the named targets (default all) for 600 s each
+#   scripts/fuzz.sh --smoke              every target for 10 s, two at a time, built without
+#                                        debug info (CI: the build is most of its cost)
+#   scripts/fuzz.sh --seconds 600 [T..]  the named targets (default all) for 600 s each, one at
+#                                        a time (--jobs N: N at a time)
 #
 # Needs the nightly toolchain and cargo-fuzz (installed here with `cargo install cargo-fuzz
 # --locked` when missing); without nightly it says so and exits 0, so CI runs without it. Seeds:
@@ -20,13 +22,15 @@ repo=$(pwd)
 ALL_TARGETS=(http1_framing http1_engine artifact_xml config_toml xpath jsonpath synapse_expr jwt_verify
   jolokia_request capp_zip)
 seconds=20
+jobs=1
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --smoke) seconds=20 ;;
+    --smoke) seconds=10; jobs=2; export CARGO_PROFILE_RELEASE_DEBUG=0 ;;
+    --jobs) jobs="$2"; shift ;;
     --seconds) seconds="$2"; shift ;;
     --seconds=*) seconds="${1#--seconds=}" ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1") ;;
   esac
@@ -126,11 +130,10 @@ for target in "${targets[@]}"; do
   cp -f "$CARGO_TARGET_DIR/$host/release/$target" "$snapshot/$target"
 done
 
-failed=0
-summary=()
-for target in "${targets[@]}"; do
-  prepare_corpus "$target"
-  mkdir -p "artifacts/$target" logs
+# One target's run; its summary line goes to logs/<target>.summary, "failed" to
+# logs/<target>.failed when it found something.
+run_target() {
+  local target=$1 log timefile status user system runs wall cpu coverage corpus_size slowest verdict
   log="logs/$target.log"
   timefile=$(mktemp)
   status=0
@@ -146,6 +149,7 @@ for target in "${targets[@]}"; do
   coverage=$(grep -oE 'DONE +cov: [0-9]+' "$log" | awk '{print $3}' | tail -1)
   corpus_size=$(find "corpus/$target" -type f | wc -l)
   slowest=$(grep -oE 'slowest_unit_time_sec: *[0-9]+' "$log" | awk '{print $2}' | tail -1)
+  rm -f "logs/$target.failed"
   if [ "$status" -eq 0 ] && [ "${slowest:-0}" -ge 10 ]; then
     # libFuzzer keeps going past slow inputs (under -timeout); one taking seconds is a DoS finding.
     verdict="ok, but one input took ${slowest} s (fuzz/artifacts/$target/slow-unit-*)"
@@ -153,13 +157,35 @@ for target in "${targets[@]}"; do
     verdict="ok"
   else
     verdict="FAILED (exit $status; see fuzz/$log and fuzz/artifacts/$target/)"
-    failed=1
+    echo failed >"logs/$target.failed"
     grep -E '^(==[0-9]+==ERROR|thread .* panicked|SUMMARY|Test unit written)' "$log" | head -5 || true
   fi
-  line=$(printf '%-16s executions %-10s wall %4ss  cpu %4ss  edges %5s  corpus %5s  %s' \
-    "$target" "${runs:-?}" "${wall:-?}" "$cpu" "${coverage:-?}" "$corpus_size" "$verdict")
-  echo "$line"
-  summary+=("$line")
+  printf '%-16s executions %-10s wall %4ss  cpu %4ss  edges %5s  corpus %5s  %s\n' \
+    "$target" "${runs:-?}" "${wall:-?}" "$cpu" "${coverage:-?}" "$corpus_size" "$verdict" \
+    | tee "logs/$target.summary"
+}
+
+mkdir -p logs
+running=0
+for target in "${targets[@]}"; do
+  prepare_corpus "$target"
+  mkdir -p "artifacts/$target"
+  run_target "$target" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+done
+wait || true
+
+failed=0
+summary=()
+for target in "${targets[@]}"; do
+  summary+=("$(cat "logs/$target.summary" 2>/dev/null || echo "$target no summary (the run did not finish)")")
+  if [ -f "logs/$target.failed" ] || [ ! -f "logs/$target.summary" ]; then
+    failed=1
+  fi
 done
 
 echo

@@ -9,9 +9,18 @@
 //! `?swagger`/WSDL requests, fault handlers anywhere in the deployment, and every route but a
 //! pure forward (a `DirectPlan::Direct` `<send>`, proxy `<target>` or `<call>` + `<respond/>`
 //! reading no property, whose only steps set transport headers to literals or remove them —
-//! `header_edits`, applied by the engine as mediation's header map would; an API resource, a
-//! proxy service or the main sequence) to a ready `<address>` endpoint (no `format` but
-//! `rest`, no addressing, no `discard` timeout action, no dynamic timeout) over plain `http`.
+//! `header_edits`, applied by the engine as mediation's header map would — or, before the send,
+//! log at `simple`/`custom` level from literals and request headers — `request_steps`, written
+//! by the router from the raw head with mediation's own log code, `Log::apply_to_head`; an API
+//! resource, a proxy service or the main sequence) to a ready `<address>` endpoint (no `format`
+//! but `rest`, no addressing, no `discard` timeout action, no dynamic timeout) over plain `http`.
+//!
+//! Content-based routing (mediation runtime/direct.rs `json_filter`: a `<filter
+//! source="json-eval(...)" regex="...">` whose `then` sends) goes direct per request, when the
+//! body came in whole with its head, is JSON of at most [`MAX_ROUTED_BODY`] bytes framed by
+//! `Content-Length` (`routed_body`), and takes the `then` branch as mediation decides it
+//! (`JsonFilterRoute::holds`: mediation's JSON builder, JSONPath and the filter's regex); the
+//! `else` branch, and any body mediation's builder refuses, are the general path's.
 //! The backend URL is built as mediation's `outbound_request` builds it (`append_postfix` with
 //! the REST URL postfix when `method != POST || doingREST`; the main sequence's is MI's
 //! `NhttpUtil.getRestUrlPostfix` of the request, as `handle_counted` sets it).
@@ -33,6 +42,7 @@
 //! last lookup failed. The engine tries the name's addresses in order, as hyper's path
 //! (transport pool.rs `connect_tcp`) does.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -43,15 +53,16 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use conflux_mediation::dispatch::swagger::definition_request;
 use conflux_mediation::dispatch::{ApiDispatch, Protocol, RequestHead};
 use conflux_mediation::runtime::context::Scope;
+use conflux_mediation::runtime::context::next_message_id;
 use conflux_mediation::runtime::deployment::main_rest_url_postfix;
-use conflux_mediation::runtime::direct::{DirectPlan, Idiom};
+use conflux_mediation::runtime::direct::{DirectPlan, Idiom, JsonFilterRoute, json_filter};
 use conflux_mediation::runtime::endpoint::{
     Endpoint, EndpointFormat, EndpointKind, Sender, TimeoutAction,
 };
 use conflux_mediation::runtime::engine::{Route as MediationRoute, append_postfix};
 use conflux_mediation::runtime::mediators::{
-    Header, HeaderContent, HeaderTarget, Mediator, Property, PropertyAction, PropertyName,
-    PropertyType,
+    Header, HeaderContent, HeaderTarget, Log, Mediator, Property, PropertyAction, PropertyName,
+    PropertyType, RequestFields,
 };
 use conflux_mediation::runtime::payload::ContentKind;
 use conflux_mediation::runtime::value::ValueSource;
@@ -121,7 +132,18 @@ struct Target {
     /// The route's transport-header edits before the send and on the reply.
     request_edits: Arc<[HeaderEdit]>,
     response_edits: Arc<[HeaderEdit]>,
+    /// The route's `<log>` steps before the send, each reading only the request head
+    /// (`Log::reads_only_the_head`) and no header an edit before it changes: written, in order,
+    /// from the raw head when the request goes direct.
+    logs: Box<[Log]>,
+    /// Content-based routing: the request goes direct only when its body takes the filter's
+    /// `then` branch (mediation runtime/direct.rs `JsonFilterRoute`).
+    filter: Option<JsonFilterRoute>,
 }
+
+/// The largest body the router reads to route a request on its content (a JSON filter); a
+/// larger one goes General. The body must also have come in whole with its head.
+pub const MAX_ROUTED_BODY: usize = 64 * 1024;
 
 /// Header fields the engine frames, rewrites or adds itself, or that mediation treats specially
 /// (runtime/engine.rs `outbound_request`/`response_from`: `Content-Type` follows the message
@@ -155,6 +177,39 @@ const ENGINE_FIELDS: [&str; 17] = [
 /// scope, a `HeaderMap` insert/remove); `None`: any other step (a log, a value read from a
 /// header or a property, a pattern, a typed value, an engine field), and the route goes General.
 fn header_edits(steps: &[Mediator]) -> Option<Arc<[HeaderEdit]>> {
+    steps.iter().map(header_edit).collect()
+}
+
+/// The header edits and the logs of the steps before the send.
+type RequestSteps = (Arc<[HeaderEdit]>, Box<[Log]>);
+
+/// The edits and the head-only logs of the steps before the send (see [`header_edits`] and
+/// [`Target::logs`]); `None`: the route goes General. A log reads the head as it came, so a log
+/// reading a header an earlier step edits keeps the route General.
+fn request_steps(steps: &[Mediator]) -> Option<RequestSteps> {
+    let mut edits = Vec::new();
+    let mut logs = Vec::new();
+    for step in steps {
+        match step {
+            Mediator::Log(log) => {
+                let edited = |name: &str| {
+                    edits
+                        .iter()
+                        .any(|e: &HeaderEdit| e.name.as_str().eq_ignore_ascii_case(name))
+                };
+                if !log.reads_only_the_head() || log.header_reads().any(edited) {
+                    return None;
+                }
+                logs.push(log.clone());
+            }
+            other => edits.push(header_edit(other)?),
+        }
+    }
+    Some((edits.into(), logs.into()))
+}
+
+/// One step of [`header_edits`].
+fn header_edit(step: &Mediator) -> Option<HeaderEdit> {
     let edit = |name: &str, value: Option<&str>| {
         let name = http::HeaderName::try_from(name).ok()?;
         if ENGINE_FIELDS.contains(&name.as_str()) {
@@ -166,31 +221,28 @@ fn header_edits(steps: &[Mediator]) -> Option<Arc<[HeaderEdit]>> {
         };
         Some(HeaderEdit { name, value })
     };
-    steps
-        .iter()
-        .map(|step| match step {
-            Mediator::Property(Property {
-                name: PropertyName::Fixed(name),
-                scope: Scope::Transport,
-                action,
-                value_type: PropertyType::String,
-                pattern: None,
-            }) => match action {
-                PropertyAction::Set(ValueSource::Literal(v)) => edit(name, Some(v)),
-                PropertyAction::Remove => edit(name, None),
-                PropertyAction::Set(_) => None,
-            },
-            Mediator::Header(Header {
-                target: HeaderTarget::Transport(name),
-                content,
-            }) => match content {
-                Some(HeaderContent::Value(ValueSource::Literal(v))) => edit(name, Some(v)),
-                None => edit(name, None),
-                Some(_) => None,
-            },
-            _ => None,
-        })
-        .collect()
+    match step {
+        Mediator::Property(Property {
+            name: PropertyName::Fixed(name),
+            scope: Scope::Transport,
+            action,
+            value_type: PropertyType::String,
+            pattern: None,
+        }) => match action {
+            PropertyAction::Set(ValueSource::Literal(v)) => edit(name, Some(v)),
+            PropertyAction::Remove => edit(name, None),
+            PropertyAction::Set(_) => None,
+        },
+        Mediator::Header(Header {
+            target: HeaderTarget::Transport(name),
+            content,
+        }) => match content {
+            Some(HeaderContent::Value(ValueSource::Literal(v))) => edit(name, Some(v)),
+            None => edit(name, None),
+            Some(_) => None,
+        },
+        _ => None,
+    }
 }
 
 /// Where a target's connections go.
@@ -316,8 +368,15 @@ impl Target {
         counted: Counted,
         names: &Names,
     ) -> Option<Target> {
-        let DirectPlan::Direct(plan) = &route.direct else {
-            return None;
+        // A JSON filter's `then` runs as a `<send>` route does once the body has taken it.
+        let filter = match &route.direct {
+            DirectPlan::Direct(_) => None,
+            DirectPlan::General => Some(json_filter(route)?),
+        };
+        let plan = match (&route.direct, &filter) {
+            (DirectPlan::Direct(plan), _) => &**plan,
+            (DirectPlan::General, Some(filter)) => &filter.then,
+            (DirectPlan::General, None) => return None,
         };
         // `<call>` + `<respond/>` with nothing between them runs as a `<send>` does on the
         // general path (mediation runtime/direct.rs `run_direct`: the reply as it came).
@@ -326,7 +385,7 @@ impl Target {
         {
             return None;
         }
-        let request_edits = header_edits(&plan.before)?;
+        let (request_edits, logs) = request_steps(&plan.before)?;
         let response_edits = header_edits(&plan.after)?;
         let endpoint = &plan.endpoint;
         let EndpointKind::Address {
@@ -377,19 +436,54 @@ impl Target {
             artifact: route.artifact.clone(),
             request_edits,
             response_edits,
+            logs,
+            filter,
         })
+    }
+
+    /// Whether a request to this target goes direct as far as its body decides: always without
+    /// a filter; with one, when the filter's `then` branch takes the body (see
+    /// [`routed_body`]).
+    fn takes<'a>(
+        &self,
+        request: &RequestView<'a>,
+        fields: &Fields<'a>,
+        max_message_bytes: usize,
+    ) -> bool {
+        let Some(filter) = &self.filter else {
+            return true;
+        };
+        routed_body(request, fields, max_message_bytes)
+            .is_some_and(|body| filter.holds(body) == Some(true))
+    }
+
+    /// Writes the route's log lines for `request` as its `<log>` mediators write them on the
+    /// general path (mediation mediators/log.rs `Log::apply_to_head`), all with one message id.
+    fn log(&self, request: &RequestView<'_>) {
+        if self.logs.is_empty() {
+            return;
+        }
+        let message_id = next_message_id();
+        let head = Head(request);
+        for log in &self.logs {
+            // Only a log that reads more than the head fails, and such a log is never here.
+            if let Err(e) = log.apply_to_head(&self.artifact, &head, &message_id) {
+                tracing::warn!(target: H1_DIRECT_TARGET, "{{{}}} log line not written: {e}", self.artifact);
+            }
+        }
     }
 
     /// The forward of one request whose REST URL postfix is `postfix`.
     fn forward(
         self: &Arc<Self>,
         request: &RequestView<'_>,
+        fields: &Fields<'_>,
         postfix: Option<&str>,
         connect_timeout: Duration,
     ) -> Option<DirectForward> {
         let (backend, fallbacks) = self.backend.addresses()?;
         // engine.rs outbound_request: the postfix goes on when `method != POST || doingREST`.
-        let rest = request.method() != b"POST" || doing_rest(request);
+        let rest = request.method() != b"POST" || doing_rest(fields);
         let uri = if rest {
             append_postfix(&self.address, postfix)
         } else {
@@ -413,6 +507,96 @@ impl Target {
             context: Some(self.clone()),
         })
     }
+}
+
+/// The request head as a log line reads it (mediation mediators/log.rs `RequestFields`).
+struct Head<'v, 'a>(&'v RequestView<'a>);
+
+impl RequestFields for Head<'_, '_> {
+    /// `http::uri::PathAndQuery` ends at a fragment (hyper's request URI: what `To` logs).
+    fn path_and_query(&self) -> &str {
+        let target = self.0.target();
+        target.split_once('#').map_or(target, |(path, _)| path)
+    }
+
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.0.header(name)
+    }
+}
+
+/// The header fields the router reads, found in one pass over the head (the first value of
+/// each, ASCII case-insensitive, as [`RequestView::header`] finds it).
+#[derive(Debug, Default, Clone, Copy)]
+struct Fields<'a> {
+    host: Option<&'a [u8]>,
+    content_type: Option<&'a [u8]>,
+    content_length: Option<&'a [u8]>,
+    transfer_encoding: Option<&'a [u8]>,
+    user_agent: Option<&'a [u8]>,
+    max_forwards: Option<&'a [u8]>,
+    soapaction: Option<&'a [u8]>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(request: &RequestView<'a>) -> Self {
+        let mut fields = Fields::default();
+        for (name, value) in request.headers() {
+            let is = |want: &str| name.eq_ignore_ascii_case(want.as_bytes());
+            let slot = match name.len() {
+                4 if is("host") => &mut fields.host,
+                10 if is("user-agent") => &mut fields.user_agent,
+                10 if is("soapaction") => &mut fields.soapaction,
+                12 if is("content-type") => &mut fields.content_type,
+                12 if is("max-forwards") => &mut fields.max_forwards,
+                14 if is("content-length") => &mut fields.content_length,
+                17 if is("transfer-encoding") => &mut fields.transfer_encoding,
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
+        fields
+    }
+}
+
+/// The whole body of `request` when the router may route on it: JSON by its `Content-Type`
+/// (mediation payload.rs `ContentKind::of`, the builder the general path picks), framed by a
+/// `Content-Length` of at most [`MAX_ROUTED_BODY`] and the deployment's `max_message_bytes`,
+/// written without leading zeros, and read whole with the head. Its first and last bytes are
+/// not whitespace: the general path sends a JSON body it built as its text trimmed
+/// (payload.rs `JsonPayload`'s Display), so only an untrimmed body goes out the same from the
+/// engine. `None`: the route goes General.
+fn routed_body<'a>(
+    request: &RequestView<'a>,
+    fields: &Fields<'a>,
+    max_message_bytes: usize,
+) -> Option<&'a [u8]> {
+    // The type as `HeaderValue::to_str` reads it (visible ASCII) on the general path.
+    let json = fields
+        .content_type
+        .filter(|v| v.iter().all(|&b| b == b'\t' || (32..127).contains(&b)))
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .is_some_and(|t| !t.trim().is_empty() && ContentKind::of(t) == ContentKind::Json);
+    if !json || fields.content_length.is_none_or(|v| v.starts_with(b"0")) {
+        return None;
+    }
+    whole_body(
+        request.content_length()?,
+        request.body_so_far(),
+        max_message_bytes,
+    )
+}
+
+/// The body of `length` bytes at the start of `so_far` (the bytes read after the head), when it
+/// is all there, not empty, at most [`MAX_ROUTED_BODY`] and `max_message_bytes` long, and
+/// neither starts nor ends with whitespace.
+fn whole_body(length: u64, so_far: &[u8], max_message_bytes: usize) -> Option<&[u8]> {
+    let length = usize::try_from(length).ok()?;
+    if length == 0 || length > MAX_ROUTED_BODY.min(max_message_bytes) {
+        return None;
+    }
+    let body = so_far.get(..length)?;
+    let edge = |b: Option<&u8>| b.is_some_and(|b| !b.is_ascii_whitespace());
+    (edge(body.first()) && edge(body.last())).then_some(body)
 }
 
 /// Writes the access-log line of a direct exchange from the record `PassThrough::handle` would
@@ -439,27 +623,26 @@ fn access_line(log: &dyn AccessLog, record: &DirectRecord<'_>) {
 }
 
 /// MI's `doingREST` (runtime/context.rs `is_doing_rest`) from the raw head.
-fn doing_rest(request: &RequestView<'_>) -> bool {
-    let has_body =
-        request.header("content-length").is_some() || request.header("transfer-encoding").is_some();
-    let kind = request
-        .header("content-type")
+fn doing_rest(fields: &Fields<'_>) -> bool {
+    let has_body = fields.content_length.is_some() || fields.transfer_encoding.is_some();
+    let kind = fields
+        .content_type
         .and_then(|v| std::str::from_utf8(v).ok())
         .map(ContentKind::of);
     match kind {
         _ if !has_body => true,
         None => true,
         Some(ContentKind::Soap12) => false,
-        Some(ContentKind::Soap11) => request.header("soapaction").is_none(),
+        Some(ContentKind::Soap11) => fields.soapaction.is_none(),
         Some(_) => true,
     }
 }
 
 /// `Deployment::has_body`: an entity body is declared.
-fn has_body(request: &RequestView<'_>) -> bool {
-    request.header("transfer-encoding").is_some()
-        || request
-            .header("content-length")
+fn has_body(fields: &Fields<'_>) -> bool {
+    fields.transfer_encoding.is_some()
+        || fields
+            .content_length
             .is_some_and(|v| v.trim_ascii() != b"0")
 }
 
@@ -532,7 +715,7 @@ impl Router for DeploymentRouter {
 
 impl DeploymentRouter {
     /// The direct forward of `request`, as `Deployment::handle_counted` would dispatch it.
-    fn direct(&self, request: &RequestView<'_>) -> Option<DirectForward> {
+    fn direct<'a>(&self, request: &RequestView<'a>) -> Option<DirectForward> {
         let table = self.table();
         let live = &table.live;
         let deployment = &live.deployment;
@@ -541,39 +724,36 @@ impl DeploymentRouter {
             return None;
         }
         let method = http::Method::from_bytes(request.method()).ok()?;
+        let fields = Fields::of(request);
         let (target, postfix) = if let Some(proxy) = deployment.proxy_table.dispatch(path) {
             if proxy.metadata.is_some() || !live.proxy_running.is_running(proxy.proxy) {
                 return None;
             }
             (
                 table.proxies.get(proxy.proxy)?.as_ref()?.clone(),
-                Some(proxy.rest_url_postfix.to_string()),
+                Some(Cow::Borrowed(proxy.rest_url_postfix)),
             )
         } else {
-            let text = |name: &str| {
-                request
-                    .header(name)
-                    .and_then(|v| std::str::from_utf8(v).ok())
-            };
+            let text = |v: Option<&'a [u8]>| v.and_then(|v| std::str::from_utf8(v).ok());
             let head = RequestHead {
                 method: &method,
                 path_and_query: path,
-                host: text("host"),
+                host: text(fields.host),
                 scheme: Protocol::Http,
-                content_type: text("content-type"),
-                user_agent: text("user-agent"),
-                max_forwards: text("max-forwards"),
-                has_body: has_body(request),
+                content_type: text(fields.content_type),
+                user_agent: text(fields.user_agent),
+                max_forwards: text(fields.max_forwards),
+                has_body: has_body(&fields),
             };
             match deployment.api_table.dispatch(&head) {
                 ApiDispatch::Matched(m) => (
                     table.apis.get(m.api)?.get(m.resource)?.as_ref()?.clone(),
-                    Some(m.rest_url_postfix),
+                    Some(Cow::Owned(m.rest_url_postfix)),
                 ),
                 // No API: the main sequence, but for MI's favicon redirect (handle_counted).
                 ApiDispatch::NoApi if !(method == http::Method::GET && path == "/favicon.ico") => (
                     table.main.as_ref()?.clone(),
-                    Some(main_rest_url_postfix(path)),
+                    Some(Cow::Owned(main_rest_url_postfix(path))),
                 ),
                 _ => return None,
             }
@@ -582,7 +762,18 @@ impl DeploymentRouter {
         if !live.sender.is_ready(&target.endpoint) {
             return None;
         }
-        let forward = target.forward(request, postfix.as_deref(), self.settings.connect_timeout)?;
+        if !target.takes(request, &fields, deployment.max_message_bytes) {
+            return None;
+        }
+        let forward = target.forward(
+            request,
+            &fields,
+            postfix.as_deref(),
+            self.settings.connect_timeout,
+        )?;
+        // The route's log lines, now that the request is the engine's (mediation writes them
+        // before the send, whatever then becomes of it).
+        target.log(request);
         // Every request the engine takes is counted here, as PassThrough::respond counts every
         // request hyper hands it before anything else happens: one the client leaves, or whose
         // body breaks off, counts as received all the same.
@@ -594,6 +785,34 @@ impl DeploymentRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The body a JSON filter is decided on: whole in the buffer, within MAX_ROUTED_BODY and the
+    // deployment's max_message_bytes (the limit and one more), untrimmed.
+    #[test]
+    fn routed_bodies_are_whole_bounded_and_untrimmed() {
+        let body = |n: usize| {
+            let mut b = vec![b'1'; n];
+            b.push(b'x');
+            b
+        };
+        let big = body(MAX_ROUTED_BODY);
+        let at = whole_body(MAX_ROUTED_BODY as u64, &big, usize::MAX);
+        assert_eq!(at.map(<[u8]>::len), Some(MAX_ROUTED_BODY));
+        let over = body(MAX_ROUTED_BODY + 1);
+        assert_eq!(
+            whole_body(MAX_ROUTED_BODY as u64 + 1, &over, usize::MAX),
+            None
+        );
+        assert_eq!(whole_body(4, b"1234", 4), Some(&b"1234"[..]));
+        assert_eq!(whole_body(5, b"12345", 4), None, "over max_message_bytes");
+        assert_eq!(whole_body(5, b"1234", 100), None, "not all read yet");
+        assert_eq!(whole_body(3, b"123{}", 100), Some(&b"123"[..]), "pipelined");
+        assert_eq!(whole_body(0, b"", 100), None);
+        for spaced in [&b" 12"[..], b"12\n", b"\t1\r"] {
+            assert_eq!(whole_body(3, spaced, 100), None, "{spaced:?}");
+        }
+        assert_eq!(whole_body(u64::MAX, b"1", usize::MAX), None);
+    }
 
     // The main sequence's REST URL postfix is synapse NhttpUtil.getRestUrlPostfix's (service
     // path `services`), as mediation's handle_counted sets it and the router uses it.

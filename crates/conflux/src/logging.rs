@@ -10,17 +10,19 @@
 //! `conflux::server`), plus a few MI names with a Conflux equivalent ([`MI_LOGGER_ALIASES`]).
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::field::{MakeVisitor, VisitFmt, VisitOutput};
+use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
@@ -65,16 +67,186 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         let meta = event.metadata();
-        write!(
-            writer,
-            "[{}] {:>5} {{{}}} - ",
-            timestamp(SystemTime::now()),
-            meta.level(),
-            meta.target()
-        )?;
+        writer.write_char('[')?;
+        write_timestamp(&mut writer, SystemTime::now())?;
+        writer.write_str("] ")?;
+        writer.write_str(padded_level(*meta.level()))?;
+        writer.write_str(" {")?;
+        writer.write_str(meta.target())?;
+        writer.write_str("} - ")?;
         ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        writer.write_char('\n')
     }
+}
+
+/// `{:>5}` of a level, as MI's `%5p`, without running the formatter.
+fn padded_level(level: Level) -> &'static str {
+    match level {
+        Level::ERROR => "ERROR",
+        Level::WARN => " WARN",
+        Level::INFO => " INFO",
+        Level::DEBUG => "DEBUG",
+        Level::TRACE => "TRACE",
+    }
+}
+
+/// Event fields written exactly as tracing-subscriber's `DefaultFields` writes them, with the
+/// `message` field (every log line has one) escaped in bulk: runs without a byte to escape are
+/// copied whole instead of one `char` at a time through a `Formatter` (issue 22). Other fields go
+/// through `DefaultVisitor` itself.
+struct MiFields;
+
+impl<'a> MakeVisitor<Writer<'a>> for MiFields {
+    type Visitor = MiVisitor<'a>;
+
+    fn make_visitor(&self, writer: Writer<'a>) -> MiVisitor<'a> {
+        MiVisitor {
+            writer,
+            is_empty: true,
+            result: Ok(()),
+        }
+    }
+}
+
+/// [`MiFields`]' visitor; `is_empty` and `result` mean what they mean in `DefaultVisitor`.
+struct MiVisitor<'a> {
+    writer: Writer<'a>,
+    is_empty: bool,
+    result: fmt::Result,
+}
+
+impl MiVisitor<'_> {
+    /// The `message` field: a space before it unless it is the first field, then its `Debug`
+    /// text, ANSI-sanitized when the writer asks for it (as `DefaultVisitor` + `EscapeGuard`).
+    fn message(&mut self, value: &dyn fmt::Debug) {
+        if self.is_empty {
+            self.is_empty = false;
+        } else if let Err(e) = self.writer.write_char(' ') {
+            self.result = Err(e);
+            return;
+        }
+        self.result = if self.writer.sanitizes_ansi_escapes() {
+            write!(Sanitizing(&mut self.writer), "{value:?}")
+        } else {
+            write!(self.writer, "{value:?}")
+        };
+    }
+
+    /// Any other field, through `DefaultVisitor` (which skips `log.*` fields without a space).
+    fn other(&mut self, field: &Field, record: impl FnOnce(&mut DefaultVisitor<'_>)) {
+        let mut visitor = DefaultVisitor::new(self.writer.by_ref(), self.is_empty);
+        record(&mut visitor);
+        self.result = visitor.finish();
+        if !field.name().starts_with("log.") {
+            self.is_empty = false;
+        }
+    }
+}
+
+impl Visit for MiVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if self.result.is_err() {
+            return;
+        }
+        if field.name() == "message" {
+            self.message(&format_args!("{value}"));
+        } else {
+            self.other(field, |v| v.record_str(field, value));
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if self.result.is_err() {
+            return;
+        }
+        self.other(field, |v| v.record_error(field, value));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.result.is_err() {
+            return;
+        }
+        if field.name() == "message" {
+            self.message(value);
+        } else {
+            self.other(field, |v| v.record_debug(field, value));
+        }
+    }
+}
+
+impl VisitOutput<fmt::Result> for MiVisitor<'_> {
+    fn finish(self) -> fmt::Result {
+        self.result
+    }
+}
+
+impl VisitFmt for MiVisitor<'_> {
+    fn writer(&mut self) -> &mut dyn fmt::Write {
+        &mut self.writer
+    }
+}
+
+/// Bytes that may start something tracing-subscriber's `EscapeGuard` escapes: ESC, BEL, BS, FF,
+/// DEL, and 0xC2, the first byte of the C1 controls U+0080..U+009F.
+const ESCAPE_CANDIDATE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[0x07] = true;
+    table[0x08] = true;
+    table[0x0c] = true;
+    table[0x1b] = true;
+    table[0x7f] = true;
+    table[0xc2] = true;
+    table
+};
+
+/// A `fmt::Write` that escapes what `EscapeGuard` escapes (`\x1b`, `\x07`, `\x08`, `\x0c`, `\x7f`,
+/// and C1 controls as `\u{80}`..`\u{9f}`) and copies everything between in one `write_str`.
+struct Sanitizing<'w, W: fmt::Write + ?Sized>(&'w mut W);
+
+impl<W: fmt::Write + ?Sized> fmt::Write for Sanitizing<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_sanitized(self.0, s)
+    }
+}
+
+fn write_sanitized<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    let bytes = s.as_bytes();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !ESCAPE_CANDIDATE[usize::from(b)] {
+            i += 1;
+            continue;
+        }
+        let mut c1 = [b'\\', b'u', b'{', 0, 0, b'}'];
+        let (escape, width): (&str, usize) = match b {
+            0x1b => ("\\x1b", 1),
+            0x07 => ("\\x07", 1),
+            0x08 => ("\\x08", 1),
+            0x0c => ("\\x0c", 1),
+            0x7f => ("\\x7f", 1),
+            _ => match bytes.get(i + 1) {
+                // U+0080..U+009F is C2 80..C2 9F: the code point is the second byte.
+                Some(&code @ 0x80..=0x9f) => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    c1[3] = HEX[usize::from(code >> 4)];
+                    c1[4] = HEX[usize::from(code & 0xf)];
+                    (std::str::from_utf8(&c1).map_err(|_| fmt::Error)?, 2)
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            },
+        };
+        // `i` is at an ASCII byte or a UTF-8 lead byte: a char boundary.
+        out.write_str(&s[copied..i])?;
+        out.write_str(escape)?;
+        i += width;
+        copied = i;
+    }
+    out.write_str(&s[copied..])
 }
 
 /// A run-time level change that cannot be applied.
@@ -356,6 +528,7 @@ fn sink(
     Ok(match &appender.kind {
         AppenderKind::Console => tracing_subscriber::fmt::layer()
             .event_format(MiLayout)
+            .fmt_fields(MiFields)
             .with_ansi(console_ansi(
                 std::io::stdout().is_terminal(),
                 std::env::var_os("NO_COLOR").as_deref(),
@@ -372,6 +545,7 @@ fn sink(
                 .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
             tracing_subscriber::fmt::layer()
                 .event_format(MiLayout)
+                .fmt_fields(MiFields)
                 .with_ansi(false)
                 .with_writer(file)
                 .with_filter(threshold)
@@ -381,6 +555,7 @@ fn sink(
             let sender = SyslogSender::new(target.clone(), hostname).map_err(|e| e.to_string())?;
             tracing_subscriber::fmt::layer()
                 .event_format(MiLayout)
+                .fmt_fields(MiFields)
                 .with_ansi(false)
                 .with_writer(SyslogWriter(Arc::new(sender)))
                 .with_filter(threshold)
@@ -548,6 +723,35 @@ impl SyslogWriter {
     }
 }
 
+thread_local! {
+    /// The last second [`write_timestamp`] formatted and its `yyyy-MM-dd HH:mm:ss,` text.
+    static STAMP_SECOND: std::cell::RefCell<(u64, String)> =
+        const { std::cell::RefCell::new((u64::MAX, String::new())) };
+}
+
+/// Writes [`timestamp`]`(now)`, formatting the date and time only when the second changes.
+fn write_timestamp(out: &mut impl fmt::Write, now: SystemTime) -> fmt::Result {
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let millis = since.subsec_millis();
+    let digits = [
+        b'0' + (millis / 100 % 10) as u8,
+        b'0' + (millis / 10 % 10) as u8,
+        b'0' + (millis % 10) as u8,
+    ];
+    let millis = std::str::from_utf8(&digits).map_err(|_| fmt::Error)?;
+    STAMP_SECOND.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != secs {
+            let mut text = timestamp(UNIX_EPOCH + std::time::Duration::from_secs(secs));
+            text.truncate(text.len() - 3); // ",000" -> ","
+            *cached = (secs, text);
+        }
+        out.write_str(&cached.1)
+    })?;
+    out.write_str(millis)
+}
+
 /// `yyyy-MM-dd HH:mm:ss,SSS` in UTC, log4j's default `%d` layout.
 fn timestamp(now: SystemTime) -> String {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -606,6 +810,245 @@ mod tests {
         // 2024-02-29 12:34:56.789 UTC, a leap day.
         let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789);
         assert_eq!(timestamp(t), "2024-02-29 12:34:56,789");
+    }
+
+    /// The escaping `MiLayout` used before issue 22: tracing-subscriber 0.3.23's
+    /// `fmt/format/escape.rs` `EscapingWriter`, one `char` at a time. The oracle for
+    /// [`write_sanitized`].
+    fn sanitized_per_char(s: &str) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for ch in s.chars() {
+            match ch {
+                '\x1b' => out.push_str("\\x1b"),
+                '\x07' => out.push_str("\\x07"),
+                '\x08' => out.push_str("\\x08"),
+                '\x0c' => out.push_str("\\x0c"),
+                '\x7f' => out.push_str("\\x7f"),
+                ch if ch as u32 >= 0x80 && ch as u32 <= 0x9f => {
+                    write!(out, "\\u{{{:x}}}", ch as u32).unwrap()
+                }
+                _ => out.push(ch),
+            }
+        }
+        out
+    }
+
+    fn sanitized_bulk(s: &str) -> String {
+        let mut out = String::new();
+        write_sanitized(&mut out, s).unwrap();
+        out
+    }
+
+    /// Messages that exercise every escape and the bytes next to them.
+    const TRICKY: &[&str] = &[
+        "",
+        "plain ascii",
+        "\x1b[31mred\x1b[0m",
+        "\x07\x08\x0c\x7f",
+        "\x1b",
+        "a\x1b",
+        "\x1bb",
+        "\t\r\n\x00\x01\x1a\x1c\x1f\x7e",
+        "line one\nline two\r\n",
+        "\"quoted\" 'single' \\back\\slash",
+        "\u{80}\u{85}\u{9b}\u{9f}",
+        "x\u{80}y\u{9f}z",
+        "\u{7f}\u{80}\u{a0}\u{c2}\u{bf}\u{c0}\u{ff}",
+        "Ä ö ü ß é \u{0100} \u{0142}",
+        "\u{2028}\u{feff}\u{fffd}",
+        "日本語 текст 🎉 \u{10ffff}",
+        "MessageID: urn:uuid:1 | Direction: request | host = localhost:8290",
+    ];
+
+    #[test]
+    fn bulk_escaping_equals_the_per_char_escaping_on_tricky_inputs() {
+        for s in TRICKY {
+            assert_eq!(sanitized_bulk(s), sanitized_per_char(s), "{s:?}");
+        }
+        // The escapes themselves, pinned.
+        assert_eq!(sanitized_bulk("\x1b[1m\u{9b}"), "\\x1b[1m\\u{9b}");
+    }
+
+    /// A deterministic xorshift generator, so failures reproduce.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        /// A string of up to 40 chars, weighted towards the escaped ranges and their neighbours.
+        fn string(&mut self) -> String {
+            let len = (self.next() % 41) as usize;
+            (0..len)
+                .map(|_| {
+                    let r = self.next();
+                    let code = match r % 6 {
+                        0 => (r >> 8) % 0x20,        // C0 controls
+                        1 => 0x70 + (r >> 8) % 0x10, // around DEL
+                        2 => 0x78 + (r >> 8) % 0x30, // around the C1 block
+                        3 => 0x20 + (r >> 8) % 0x5f, // printable ASCII
+                        4 => (r >> 8) % 0x800,       // one and two byte UTF-8
+                        _ => (r >> 8) % 0x11_0000,   // anything
+                    };
+                    char::from_u32(code as u32).unwrap_or('\u{fffd}')
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn bulk_escaping_equals_the_per_char_escaping_on_random_strings() {
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            let s = rng.string();
+            assert_eq!(sanitized_bulk(&s), sanitized_per_char(&s), "{s:?}");
+        }
+    }
+
+    /// Writes only the fields, with the field formatter under test.
+    struct FieldsOnly;
+
+    impl<S, N> FormatEvent<S, N> for FieldsOnly
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+        N: for<'a> FormatFields<'a> + 'static,
+    {
+        fn format_event(
+            &self,
+            ctx: &FmtContext<'_, S, N>,
+            mut writer: Writer<'_>,
+            event: &Event<'_>,
+        ) -> fmt::Result {
+            ctx.field_format().format_fields(writer.by_ref(), event)?;
+            writeln!(writer)
+        }
+    }
+
+    /// A `MakeWriter` into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Captured {
+            self.clone()
+        }
+    }
+
+    /// Emits the same events through `DefaultFields` and through [`MiFields`]; returns both texts.
+    fn both_field_formats(emit: impl Fn()) -> (String, String) {
+        let old = Captured::default();
+        let new = Captured::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .event_format(FieldsOnly)
+                    .with_ansi(false)
+                    .with_writer(old.clone()),
+            )
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .event_format(FieldsOnly)
+                    .fmt_fields(MiFields)
+                    .with_ansi(false)
+                    .with_writer(new.clone()),
+            );
+        tracing::subscriber::with_default(subscriber, || {
+            // Other tests' subscribers, live on other threads, may have cached these callsites
+            // as disabled; recompute with this one registered.
+            tracing::callsite::rebuild_interest_cache();
+            emit()
+        });
+        let text = |c: Captured| String::from_utf8(c.0.lock().unwrap().clone()).unwrap();
+        (text(old), text(new))
+    }
+
+    #[test]
+    fn mi_fields_write_what_default_fields_write() {
+        let mut rng = XorShift(42);
+        let random: Vec<String> = (0..2_000).map(|_| rng.string()).collect();
+        let (old, new) = both_field_formats(|| {
+            for s in TRICKY
+                .iter()
+                .copied()
+                .chain(random.iter().map(String::as_str))
+            {
+                tracing::info!(target: "LogMediator", "{s}");
+                tracing::info!(message = s);
+                tracing::info!(message = ?s);
+                tracing::warn!(k = s, n = 7, "m {s}");
+                tracing::warn!(first = true, "after a field {s}");
+                tracing::error!(
+                    error = &std::io::Error::other(s.to_string()) as &dyn std::error::Error,
+                    "e"
+                );
+                tracing::info!(message = 5_i64);
+                tracing::info!(only = %s);
+                tracing::info!({ log.target = "x", r#type = "t" }, "log fields {s}");
+            }
+        });
+        // Both layers see the same events. Not all of them when other tests' subscribers run at
+        // the same time (tracing's callsite interest cache is process-wide), so only some.
+        assert!(old.lines().count() > 10, "{old}");
+        if old != new {
+            for (a, b) in old.lines().zip(new.lines()) {
+                assert_eq!(b, a);
+            }
+            assert_eq!(new, old);
+        }
+    }
+
+    #[test]
+    fn cached_timestamps_equal_formatted_ones() {
+        let start = UNIX_EPOCH + Duration::from_millis(1_709_210_096_000);
+        let mut rng = XorShift(7);
+        let mut t = start;
+        for _ in 0..5_000 {
+            // Steps of 0..1.5 s: many lines in one second, and second, minute, day changes.
+            t += Duration::from_micros(rng.next() % 1_500_000);
+            let mut out = String::new();
+            write_timestamp(&mut out, t).unwrap();
+            assert_eq!(out, timestamp(t));
+        }
+        // Back in time (a clock step) and the epoch.
+        for t in [
+            start,
+            UNIX_EPOCH,
+            UNIX_EPOCH + Duration::from_millis(999),
+            start,
+        ] {
+            let mut out = String::new();
+            write_timestamp(&mut out, t).unwrap();
+            assert_eq!(out, timestamp(t));
+        }
+    }
+
+    #[test]
+    fn levels_are_padded_like_percent_5p() {
+        for level in [
+            Level::ERROR,
+            Level::WARN,
+            Level::INFO,
+            Level::DEBUG,
+            Level::TRACE,
+        ] {
+            assert_eq!(padded_level(level), format!("{level:>5}"));
+        }
     }
 
     fn file_config(dir: &Path, text: &str) -> Log4j2Config {

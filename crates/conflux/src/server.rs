@@ -13,7 +13,9 @@ use conflux_config::{Config, Role};
 use conflux_transport::body::ProxyBody;
 use conflux_transport::client::{BackendClient, ClientOptions};
 use conflux_transport::passthrough::PassThrough;
-use conflux_transport::server::{ConnInfo, ServerLimits, serve_counted, serve_routed};
+use conflux_transport::server::{
+    ConnInfo, ServerLimits, serve_counted, serve_routed, serve_routed_per_core,
+};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -240,7 +242,41 @@ async fn run_async(
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
 
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     for b in bound {
+        // With the engine on several CPUs, the plain pass-through listener gets one thread and
+        // single-threaded runtime per CPU (transport server.rs `serve_routed_per_core`): no
+        // request moves between threads, as none does between nginx's workers.
+        if b.entry.role == Role::Http
+            && cpus > 1
+            && let Some(router) = router.clone()
+        {
+            let passthrough = passthrough.clone();
+            let handler = move |req: Request<Incoming>, conn: ConnInfo| {
+                let passthrough = passthrough.clone();
+                async move { passthrough.handle(req, conn).await }
+            };
+            match serve_routed_per_core(
+                b.listener,
+                cpus,
+                WORKER_STACK_BYTES,
+                handler,
+                Some(router),
+                listener_limits(&config, Role::Http),
+                observed.listener_stats(Role::Http),
+                shutdown.clone(),
+            ) {
+                Ok(serving) => tracker.spawn(serving),
+                Err(e) => {
+                    tracing::error!(target: LOG, "cannot start the pass-through HTTP threads for {}: {e}", b.address);
+                    shutdown.cancel();
+                    return ExitCode::from(EXIT_FAILURE);
+                }
+            };
+            tracing::info!(target: LOG, "Pass-through HTTP Listener started on {}", b.address);
+            tracing::debug!(target: LOG, "the pass-through HTTP listener runs on {cpus} threads, one runtime each");
+            continue;
+        }
         let listener = match tokio::net::TcpListener::from_std(b.listener) {
             Ok(l) => l,
             Err(e) => {

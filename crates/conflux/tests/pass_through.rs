@@ -1117,3 +1117,63 @@ fn message_size_validation_location_rewrite_and_favicon() {
         Some("http://wso2.org/favicon.ico")
     );
 }
+
+/// The names of the threads of process `pid` (`/proc/<pid>/task/*/comm`).
+fn thread_names(pid: u32) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .expect("/proc task dir")
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+// With the Conflux HTTP/1 engine (the default) on several CPUs, the plain pass-through listener
+// runs one thread with its own runtime per CPU, all accepting from the one socket of the port
+// plan (transport server.rs `serve_routed_per_core`); with `http1_engine = "hyper"` it stays on
+// the shared worker pool. Either way requests are answered the same.
+#[test]
+fn plain_http_listener_gets_one_thread_per_cpu_with_the_engine() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus < 2 {
+        eprintln!("skipped: one CPU available, the listener then runs on the one runtime");
+        return;
+    }
+    let backend = Backend::start(Behaviour::Fixed {
+        status: 200,
+        headers: vec![],
+        body: "pong".into(),
+    });
+    for (engine, threads) in [("conflux", cpus), ("hyper", 0)] {
+        let home = Home::new(&format!(
+            "[server]\nhostname = \"localhost\"\n[transport]\nhttp1_engine = \"{engine}\"\n"
+        ));
+        home.write(
+            &format!("{SYNAPSE}/api/Ping.xml"),
+            &api(
+                "Ping",
+                "/ping",
+                &format!(
+                    r#"<resource methods="GET" url-mapping="/*"><inSequence><send><endpoint><address uri="{}"/></endpoint></send></inSequence></resource>"#,
+                    backend.url()
+                ),
+            ),
+        );
+        let server = start(&home);
+        let port = server.port(HTTP);
+        let answers: Vec<u16> = std::thread::scope(|scope| {
+            let clients: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| get(port, "/ping").status))
+                .collect();
+            clients.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        assert_eq!(answers, vec![200; 8], "{engine}");
+        let names = thread_names(server.pid());
+        let listener_threads = names
+            .iter()
+            .filter(|n| n.starts_with("conflux-http-"))
+            .count();
+        assert_eq!(listener_threads, threads, "{engine}: {names:?}");
+    }
+}

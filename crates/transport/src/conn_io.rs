@@ -358,6 +358,23 @@ impl<T> GuardedIo<T> {
         self.violation
     }
 
+    /// Stream offset of the next byte a read hands out: how many bytes reads have handed out.
+    pub(crate) fn delivered(&self) -> u64 {
+        self.held_offset
+    }
+
+    /// Whether the framing scanner judged a whole request head whose request line starts at
+    /// stream offset `at`, and accepted it: it still follows the connection (did not give up or
+    /// stop at a violation), its last head started there, and it is past that head. A reader
+    /// holding that head need not judge it again (the Conflux HTTP/1 engine's parser).
+    pub(crate) fn accepted_head_at(&self, at: u64) -> bool {
+        self.violation.is_none()
+            && self.expired.is_none()
+            && self.scanner.as_ref().is_some_and(|scanner| {
+                !scanner.is_pass_through() && !scanner.in_head() && scanner.head_start() == at
+            })
+    }
+
     fn releasable_len(&self) -> usize {
         let limit = match &self.scanner {
             Some(s) if !self.read_eof => s.releasable(),
@@ -808,6 +825,53 @@ mod tests {
         let mut answer = Vec::new();
         let _ = client.read_to_end(&mut answer).await;
         assert_eq!(answer, FRAMING_REJECTION.to_vec());
+    }
+
+    /// What the Conflux HTTP/1 engine's parser relies on to skip its own scan of a head: the
+    /// scanner accepted exactly the head at that offset, whole; nothing else counts.
+    #[tokio::test]
+    async fn an_accepted_head_is_known_by_its_offset_and_nothing_else_is() {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let mut io = guarded(server, RELAXED);
+        // Empty lines first: the head starts at its request line.
+        let first = b"\r\nGET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+        let _ = client.write_all(first).await;
+        let mut buf = vec![0u8; 256];
+        let n = io.read(&mut buf).await.expect("read");
+        assert_eq!(&buf[..n], first);
+        assert_eq!(io.delivered(), first.len() as u64);
+        assert!(io.accepted_head_at(2));
+        assert!(!io.accepted_head_at(0) && !io.accepted_head_at(3));
+        // A body, then the start of the next head: the first head is no longer the scanner's
+        // last, and the next one is not complete.
+        let second =
+            b"POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nokGET /c HTTP/1.1\r\n";
+        let _ = client.write_all(second).await;
+        let mut got = 0;
+        while got < second.len() - b"GET /c HTTP/1.1\r\n".len() {
+            got += io.read(&mut buf).await.expect("read");
+        }
+        let second_at = first.len() as u64;
+        assert!(!io.accepted_head_at(2));
+        let third_at = second_at + (second.len() - b"GET /c HTTP/1.1\r\n".len()) as u64;
+        assert!(!io.accepted_head_at(second_at) && !io.accepted_head_at(third_at));
+        // A violation: nothing is accepted any more.
+        let _ = client
+            .write_all(b"Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .await;
+        let _ = io.read(&mut buf).await;
+        assert!(io.violation().is_some());
+        assert!(!io.accepted_head_at(third_at));
+        // A scanner that gave up vouches for nothing.
+        let (mut client, server) = tokio::io::duplex(4096);
+        let mut io = guarded(server, RELAXED);
+        let _ = client.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await;
+        let _ = io.read(&mut buf).await.expect("read");
+        assert!(io.accepted_head_at(0));
+        if let Some(scanner) = io.scanner.as_mut() {
+            scanner.give_up();
+        }
+        assert!(!io.accepted_head_at(0));
     }
 
     #[tokio::test]

@@ -186,6 +186,13 @@ impl RequestFramingScanner {
         )
     }
 
+    /// Stream offset where the last head the scanner began starts (its request line, after any
+    /// empty lines); with [`RequestFramingScanner::in_head`] false, that head was scanned whole
+    /// and accepted.
+    pub fn head_start(&self) -> u64 {
+        self.head_start
+    }
+
     /// True while a request body is still arriving (its length or its chunks are not complete);
     /// the listener's body timers apply only then.
     pub fn in_body(&self) -> bool {

@@ -340,12 +340,128 @@ pub async fn serve_routed<H: Handler>(
     stats: Arc<ListenerStats>,
     shutdown: CancellationToken,
 ) {
+    let admission = Admission::new(&limits);
+    accept_loop(
+        listener, tls, handler, router, limits, stats, admission, shutdown,
+    )
+    .await;
+}
+
+/// What the accept loops of one listener share: the connection cap and the budget of refusals
+/// still being drained. One loop per listener, or one per core ([`serve_routed_per_core`]).
+#[derive(Clone)]
+struct Admission {
+    connections: Arc<Semaphore>,
+    lingering: Arc<Semaphore>,
+}
+
+impl Admission {
+    fn new(limits: &ServerLimits) -> Self {
+        Self {
+            connections: Arc::new(Semaphore::new(
+                limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+            )),
+            lingering: Arc::new(Semaphore::new(MAX_LINGERING_REFUSALS)),
+        }
+    }
+}
+
+/// [`serve_routed`] for plain HTTP on `threads` threads, each with its own single-threaded
+/// runtime accepting from the same listening socket (duplicated descriptors, not
+/// `SO_REUSEPORT`, which would let another process bind the same port unnoticed): a connection
+/// lives and dies on the thread that accepted it, so no request crosses threads, as with
+/// nginx's workers. The kernel wakes the threads waiting on the socket and one wins each
+/// connection; a busy thread polls the socket less often and so takes fewer. The connection
+/// cap and the counters are the listener's, shared by all threads.
+///
+/// Everything that can fail (a runtime, a descriptor, a thread) fails here, before any thread
+/// accepts; the future returned finishes when every thread has stopped after `shutdown` and
+/// drained its connections.
+#[allow(clippy::too_many_arguments)]
+pub fn serve_routed_per_core<H: Handler>(
+    listener: std::net::TcpListener,
+    threads: usize,
+    thread_stack_bytes: usize,
+    handler: H,
+    router: Option<Arc<dyn crate::h1::Router>>,
+    limits: ServerLimits,
+    stats: Arc<ListenerStats>,
+    shutdown: CancellationToken,
+) -> io::Result<impl Future<Output = ()> + Send + 'static> {
+    let admission = Admission::new(&limits);
+    let mut cores = Vec::with_capacity(threads.max(1));
+    for _ in 0..threads.max(1) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _entered = runtime.enter();
+            TcpListener::from_std(listener.try_clone()?)?
+        };
+        cores.push((runtime, listener));
+    }
+    drop(listener);
+    // Each thread holds a sender; the receiver sees the channel close when the last has ended.
+    let (ended_tx, mut ended_rx) = tokio::sync::mpsc::channel::<()>(1);
+    // A thread whose connections have all ended keeps its runtime running until every thread's
+    // have: connections made on one runtime serve requests of another (the hyper client's pool
+    // and the database pools are the process's; their I/O is driven by the runtime that opened
+    // them), so a runtime dropped early would cut another thread's exchange short.
+    let serving = Arc::new(AtomicU64::new(cores.len() as u64));
+    let all_served = CancellationToken::new();
+    for (index, (runtime, listener)) in cores.into_iter().enumerate() {
+        let serve = accept_loop(
+            listener,
+            None,
+            handler.clone(),
+            router.clone(),
+            limits,
+            stats.clone(),
+            admission.clone(),
+            shutdown.clone(),
+        );
+        let ended = ended_tx.clone();
+        let (serving, all_served) = (serving.clone(), all_served.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("conflux-http-{index}"))
+            .stack_size(thread_stack_bytes)
+            .spawn(move || {
+                runtime.block_on(async {
+                    serve.await;
+                    if serving.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        all_served.cancel();
+                    }
+                    all_served.cancelled().await;
+                });
+                drop(ended);
+            });
+        if let Err(error) = spawned {
+            // Threads already started stop with the others' token.
+            shutdown.cancel();
+            return Err(error);
+        }
+    }
+    drop(ended_tx);
+    Ok(async move { while ended_rx.recv().await.is_some() {} })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn accept_loop<H: Handler>(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handler: H,
+    router: Option<Arc<dyn crate::h1::Router>>,
+    limits: ServerLimits,
+    stats: Arc<ListenerStats>,
+    admission: Admission,
+    shutdown: CancellationToken,
+) {
     let builder = Arc::new(http_builder(&limits));
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
-    let connections = Arc::new(Semaphore::new(
-        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
-    ));
-    let lingering = Arc::new(Semaphore::new(MAX_LINGERING_REFUSALS));
+    let Admission {
+        connections,
+        lingering,
+    } = admission;
     let tracker = TaskTracker::new();
     let mut backoff = ACCEPT_BACKOFF_START;
     loop {

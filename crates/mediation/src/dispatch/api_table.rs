@@ -404,6 +404,15 @@ fn compile_resource(
     })
 }
 
+/// `prefix` off the text `/` + `text` (`slash`) or `text`, as the same pair.
+fn strip_slashed<'t>((slash, text): (bool, &'t str), prefix: &str) -> Option<(bool, &'t str)> {
+    if !slash || prefix.is_empty() {
+        return text.strip_prefix(prefix).map(|rest| (slash, rest));
+    }
+    let tail = prefix.strip_prefix('/')?;
+    text.strip_prefix(tail).map(|rest| (false, rest))
+}
+
 /// `ApiUtils.matchApiPath`.
 fn matches_context(path: &str, context: &str) -> bool {
     if context == "/" {
@@ -491,44 +500,50 @@ impl CompiledApi {
 
     /// `API.process`: `REST_URL_POSTFIX` from the full path.
     fn rest_url_postfix(&self, path: &str) -> String {
-        let mut postfix = if path.starts_with('/') {
-            path.to_owned()
-        } else {
-            format!("/{path}")
-        };
-        if postfix.starts_with(self.context.as_str()) {
-            postfix.drain(..self.context.len());
+        // Worked on borrowed text and copied once: the postfix is `slash` (a `/` in front) then
+        // `text`; `path` gets a leading `/` when it has none, then loses the context and then
+        // the version.
+        let mut postfix = (!path.starts_with('/'), path);
+        if let Some(rest) = strip_slashed(postfix, &self.context) {
+            postfix = rest;
         }
         if self.version_type == Some(VersionType::Url) {
-            if postfix.starts_with(self.version.as_str()) {
-                postfix.drain(..self.version.len());
-            } else if postfix
-                .strip_prefix('/')
-                .is_some_and(|p| p.starts_with(self.version.as_str()))
+            let version = self.version.as_str();
+            if let Some(rest) = strip_slashed(postfix, version) {
+                postfix = rest;
+            } else if let Some(rest) =
+                strip_slashed(postfix, "/").and_then(|rest| strip_slashed(rest, version))
             {
-                postfix.drain(..self.version.len() + 1);
+                postfix = rest;
             }
         }
-        postfix
+        let (slash, text) = postfix;
+        let mut out = String::with_capacity(text.len() + usize::from(slash));
+        if slash {
+            out.push('/');
+        }
+        out.push_str(text);
+        out
     }
 
     fn process(&self, full_path: &str, req: &RequestHead<'_>) -> ApiDispatch {
         let api = self.index;
         let sub_path = self.sub_path(full_path);
-        let acceptable: Vec<usize> = self
-            .acceptable_order
-            .iter()
-            .copied()
-            .filter(|&i| self.resources[i].can_process(req))
-            .collect();
-        let any_acceptable = !acceptable.is_empty();
+        // The acceptable resources are filtered lazily (no list per request): `can_process`
+        // reads only the request head, so asking it again on a later dispatcher pass gives the
+        // same answer.
+        let acceptable = |i: &usize| self.resources[*i].can_process(req);
+        let any_acceptable = self.acceptable_order.iter().any(acceptable);
         // No acceptable resource: look at all of them to choose 404, 405 or 400.
-        let candidates = if any_acceptable {
-            acceptable
+        let found = if any_acceptable {
+            self.find_resource(
+                self.acceptable_order.iter().copied().filter(acceptable),
+                sub_path,
+            )
         } else {
-            (0..self.resources.len()).collect()
+            self.find_resource(0..self.resources.len(), sub_path)
         };
-        match self.find_resource(&candidates, sub_path) {
+        match found {
             Err(e) => ApiDispatch::BadRequest {
                 api,
                 resource: None,
@@ -611,14 +626,14 @@ impl CompiledApi {
     #[allow(clippy::type_complexity)]
     fn find_resource(
         &self,
-        candidates: &[usize],
+        candidates: impl Iterator<Item = usize> + Clone,
         sub_path: &str,
     ) -> Result<Option<(usize, Vec<(String, String)>)>, MalformedEscape> {
         // URLMappingBasedDispatcher: exact, then the longest path mapping, then extension.
         let mappings = || {
             candidates
-                .iter()
-                .filter_map(|&i| match &self.resources[i].matcher {
+                .clone()
+                .filter_map(|i| match &self.resources[i].matcher {
                     ResourceMatcher::UrlMapping(m) => Some((i, m)),
                     _ => None,
                 })
@@ -640,7 +655,7 @@ impl CompiledApi {
             return Ok(Some((i, Vec::new())));
         }
         // URITemplateBasedDispatcher: the first template that matches.
-        for &i in candidates {
+        for i in candidates.clone() {
             if let ResourceMatcher::UriTemplate(t) = &self.resources[i].matcher
                 && let Some(vars) = t.try_match_path(sub_path)?
             {
@@ -649,8 +664,7 @@ impl CompiledApi {
         }
         // DefaultDispatcher: the first resource with neither.
         Ok(candidates
-            .iter()
-            .copied()
+            .clone()
             .find(|&i| matches!(self.resources[i].matcher, ResourceMatcher::Default))
             .map(|i| (i, Vec::new())))
     }
@@ -1058,6 +1072,79 @@ mod tests {
                 expected,
                 "{path:?} v{version}"
             );
+        }
+    }
+
+    /// `API.process`'s `REST_URL_POSTFIX`, as Synapse writes it (`API.java`: add a leading `/`,
+    /// cut the context, then a URL version with or without its `/`), on an owned `String`: the
+    /// borrowed `rest_url_postfix` gives the same text for every context, version and path.
+    fn postfix_as_synapse(api: &CompiledApi, path: &str) -> String {
+        let mut postfix = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
+        if postfix.starts_with(api.context.as_str()) {
+            postfix.drain(..api.context.len());
+        }
+        if api.version_type == Some(VersionType::Url) {
+            if postfix.starts_with(api.version.as_str()) {
+                postfix.drain(..api.version.len());
+            } else if postfix
+                .strip_prefix('/')
+                .is_some_and(|p| p.starts_with(api.version.as_str()))
+            {
+                postfix.drain(..api.version.len() + 1);
+            }
+        }
+        postfix
+    }
+
+    #[test]
+    fn rest_url_postfix_is_synapses() {
+        let paths = [
+            "",
+            "/",
+            "a",
+            "ab",
+            "abc",
+            "abc/",
+            "/abc",
+            "/abc/",
+            "/abc/1.0",
+            "/abc/1.0/x?q=1",
+            "abc/1.0/x",
+            "/abc1.0",
+            "/abc?x",
+            "1.0",
+            "/1.0",
+            "1.0/x",
+            "//abc",
+            "/ab",
+            "/x/y?z",
+        ];
+        let contexts = ["/", "/abc", "/ab", "/a/b"];
+        let versions = [
+            (None, None),
+            (Some("1.0"), Some(VersionType::Url)),
+            (Some(""), Some(VersionType::Url)),
+            (Some("/1.0"), Some(VersionType::Url)),
+            (Some("1.0"), Some(VersionType::Context)),
+        ];
+        for context in contexts {
+            for (version, version_type) in versions {
+                let mut route = api("A", context, vec![resource(&[], ResourceMatcher::Default)]);
+                route.version = version.map(str::to_owned);
+                route.version_type = version_type;
+                let compiled = compile_api(0, &route).unwrap_or_else(|e| panic!("{e}"));
+                for path in paths {
+                    assert_eq!(
+                        compiled.rest_url_postfix(path),
+                        postfix_as_synapse(&compiled, path),
+                        "{context} {version:?} {path:?}"
+                    );
+                }
+            }
         }
     }
 }

@@ -632,24 +632,35 @@ impl<B> MessageContext<B> {
 
     /// MI's `urn:uuid:` message id: random per process, then the message's sequence number.
     pub fn message_id(&self) -> String {
-        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-        let seed = *SEED.get_or_init(|| {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(0);
-            t ^ (u64::from(std::process::id()) << 32)
-        });
-        let n = self.sequence;
-        format!(
-            "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-            (seed >> 32) as u32,
-            (seed >> 16) as u16,
-            (seed & 0xfff) as u16,
-            (n >> 48) as u16 & 0xfff,
-            n & 0xffff_ffff_ffff
-        )
+        message_id_of(self.sequence)
     }
+}
+
+/// The message id of a message that has no context: the next sequence number, as
+/// [`MessageContext::new`] takes it (the HTTP/1 engine's router logs a request it forwards
+/// itself with one: conflux h1_router.rs).
+pub fn next_message_id() -> String {
+    message_id_of(MESSAGE_COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The `urn:uuid:` id of message number `n`: random per process, then the number.
+fn message_id_of(n: u64) -> String {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let seed = *SEED.get_or_init(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        t ^ (u64::from(std::process::id()) << 32)
+    });
+    format!(
+        "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (seed >> 32) as u32,
+        (seed >> 16) as u16,
+        (seed & 0xfff) as u16,
+        (n >> 48) as u16 & 0xfff,
+        n & 0xffff_ffff_ffff
+    )
 }
 
 #[cfg(test)]

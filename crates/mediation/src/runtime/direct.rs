@@ -24,6 +24,10 @@
 //! does. Anything else — a log at `full` level, a property read from the body or in another
 //! scope, a non-empty fault sequence, `<send receive>`, a recipient list — takes the general flow.
 //!
+//! Content-based routing on a JSON field ([`json_filter`], [`JsonFilterRoute`]) is planned here
+//! too, for the Conflux HTTP/1 engine's router, which forwards a request whose body takes the
+//! `then` branch; mediation runs such a route as the general flow.
+//!
 //! Each direct run writes a DEBUG event under the target [`DIRECT_TARGET`] (off by default; a
 //! test turns it on with `CONFLUX_LOG=conflux::direct=debug` to see which path a request took).
 
@@ -31,6 +35,7 @@ use std::sync::Arc;
 
 use http::Response;
 
+use crate::json::{JsonEval, JsonSource};
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::{MessageContext, Scope, props};
 use crate::runtime::endpoint::{Endpoint, EndpointKind, TimeoutAction, error_codes};
@@ -38,9 +43,10 @@ use crate::runtime::engine::{
     Engine, Fault, Route, Sequence, accepted, become_response, response_from,
 };
 use crate::runtime::mediators::{
-    Header, HeaderContent, HeaderTarget, Log, LogLevel, Mediator, Property, PropertyAction,
-    PropertyName, Send,
+    Condition, Header, HeaderContent, HeaderTarget, Log, LogLevel, Mediator, Property,
+    PropertyAction, PropertyName, Send,
 };
+use crate::runtime::payload::parse_json_body;
 use crate::runtime::value::ValueSource;
 
 /// The `tracing` target of the per-request event that says a request took the direct path.
@@ -92,6 +98,104 @@ pub struct DirectRoute {
     pub reads_no_properties: bool,
 }
 
+/// Content-based routing on a JSON field of the request body (issue 22's `cbr` idiom): an
+/// in-sequence that is header-level steps, then `<filter source="json-eval(PATH)" regex="RE">`
+/// whose `<then>` is header-level steps and a `<send>` to an endpoint. The general flow builds
+/// the body for the filter, runs `then` when the path's string value matches the whole regex
+/// (SYN `mediators/filters/FilterMediator.java`, `Matcher.matches()`), and sends the body as it
+/// came (a JSON payload nothing changed goes out as its text, runtime/payload.rs); so when
+/// [`JsonFilterRoute::holds`] for a body, the request is [`JsonFilterRoute::then`]'s to forward.
+/// The `<else>` branch, and a body the condition cannot be read from, are the general flow's.
+/// The mediation engine itself runs such a route as the general flow (its plan stays General);
+/// the Conflux HTTP/1 engine's router (conflux h1_router.rs) forwards the matching requests.
+#[derive(Debug, Clone)]
+pub struct JsonFilterRoute {
+    /// The route as it runs when the condition holds: the steps before the filter and the
+    /// `then` branch's before its send, the send, the out-sequence's steps.
+    pub then: DirectRoute,
+    path: JsonEval,
+    regex: regex::Regex,
+}
+
+impl JsonFilterRoute {
+    /// Whether the condition holds for a request whose whole body is `body` under a JSON
+    /// `Content-Type`: the path's string value read as the general flow reads it
+    /// (runtime/payload.rs `parse_json_body`, json `JsonEval::string_value`), matched with the
+    /// filter's own compiled regex. `None`: the payload builder refuses the body (the general
+    /// flow answers it).
+    pub fn holds(&self, body: &[u8]) -> Option<bool> {
+        let value = parse_json_body(body).ok()?;
+        Some(self.regex.is_match(&self.path.string_value(&value)))
+    }
+}
+
+/// The JSON filter plan of `route`, when it is the `cbr` idiom ([`JsonFilterRoute`]). Pure.
+pub fn json_filter(route: &Route) -> Option<JsonFilterRoute> {
+    if has_fault_handling(route) {
+        return None;
+    }
+    let in_list = match &route.in_sequence {
+        Some(seq) if seq.on_error.is_none() => seq.mediators.as_slice(),
+        _ => return None,
+    };
+    let (before, rest) = split_header_steps(in_list);
+    let [Mediator::Filter(filter)] = rest else {
+        return None;
+    };
+    let Condition::Matches(ValueSource::Json(path), regex) = &filter.condition else {
+        return None;
+    };
+    // `json-eval($)` reads the body's text as it came, an inline `{...}` part reads properties.
+    if !matches!(path.source(), JsonSource::Body)
+        || path.is_whole()
+        || path.has_inline_expressions()
+    {
+        return None;
+    }
+    let (then_steps, send) = split_header_steps(&filter.then);
+    let [
+        Mediator::Send(Send {
+            endpoint: Some(endpoint),
+            receive: None,
+        }),
+    ] = send
+    else {
+        return None;
+    };
+    if matches!(endpoint.kind, EndpointKind::RecipientList(_)) {
+        return None;
+    }
+    Some(JsonFilterRoute {
+        then: DirectRoute {
+            idiom: Idiom::Send,
+            before: before.iter().chain(then_steps).cloned().collect(),
+            endpoint: endpoint.clone(),
+            after: out_steps(route.out_sequence.as_deref())?,
+            reads_no_properties: matches!(endpoint.kind, EndpointKind::Address { .. })
+                && endpoint.dynamic_timeout.is_none(),
+        },
+        path: path.clone(),
+        regex: regex.clone(),
+    })
+}
+
+/// A fault sequence that does something (an empty one is the tooling default).
+fn has_fault_handling(route: &Route) -> bool {
+    route
+        .fault_sequence
+        .as_ref()
+        .is_some_and(|f| !f.mediators.is_empty() || f.on_error.is_some())
+}
+
+/// The header-level steps at the start of `list`, and the rest.
+fn split_header_steps(list: &[Mediator]) -> (&[Mediator], &[Mediator]) {
+    let split = list
+        .iter()
+        .position(|m| !is_header_step(m))
+        .unwrap_or(list.len());
+    list.split_at(split)
+}
+
 /// The plan for `route`. Pure: the same route always gets the same plan.
 pub fn classify(route: &Route) -> DirectPlan {
     match direct_route(route) {
@@ -102,11 +206,7 @@ pub fn classify(route: &Route) -> DirectPlan {
 
 fn direct_route(route: &Route) -> Option<DirectRoute> {
     // An empty fault sequence is the tooling default; it runs (as nothing) on the failure path.
-    if route
-        .fault_sequence
-        .as_ref()
-        .is_some_and(|f| !f.mediators.is_empty() || f.on_error.is_some())
-    {
+    if has_fault_handling(route) {
         return None;
     }
     let in_list = match &route.in_sequence {
@@ -114,11 +214,7 @@ fn direct_route(route: &Route) -> Option<DirectRoute> {
         Some(seq) => seq.mediators.as_slice(),
         None => &[],
     };
-    let split = in_list
-        .iter()
-        .position(|m| !is_header_step(m))
-        .unwrap_or(in_list.len());
-    let (before, rest) = in_list.split_at(split);
+    let (before, rest) = split_header_steps(in_list);
     let (idiom, endpoint, after) = match rest {
         [
             Mediator::Send(Send {
@@ -684,6 +780,126 @@ mod tests {
             None,
         );
         assert!(!plan(&r));
+    }
+
+    fn cbr_api(filter: &str, fault: &str) -> String {
+        api_xml(&format!(
+            r#"<inSequence><property name="X-A" value="1" scope="transport"/>{filter}</inSequence>{fault}"#
+        ))
+    }
+
+    fn json_plan(xml: String) -> Option<JsonFilterRoute> {
+        let d = deploy(&[("api/A.xml", xml)]);
+        json_filter(&d.apis[0].resources[0])
+    }
+
+    const SEND: &str = r#"<send><endpoint><address uri="http://b/"/></endpoint></send>"#;
+
+    // The cbr idiom (bench/lib.sh cbr-json-filter): a source + regex filter on a json-eval of the
+    // body whose `then` sends. FilterMediator matches the whole string value (Matcher.matches).
+    #[test]
+    fn a_json_filter_then_send_is_planned_and_decides_on_the_body() {
+        let plan = json_plan(cbr_api(
+            &format!(
+                r#"<filter source="json-eval($.kind)" regex="a|b+"><then><header name="X-T" value="t" scope="transport"/>{SEND}</then><else><drop/></else></filter>"#
+            ),
+            "<faultSequence/>",
+        ))
+        .expect("planned");
+        assert_eq!(plan.then.idiom, Idiom::Send);
+        assert_eq!(plan.then.before.len(), 2, "the steps before and in then");
+        assert!(plan.then.after.is_empty());
+        assert!(plan.then.reads_no_properties);
+        assert!(matches!(
+            classify(&deploy(&[("api/A.xml", cbr_api("", ""))]).apis[0].resources[0]),
+            DirectPlan::General
+        ));
+        for (body, want) in [
+            (r#"{"kind":"a","n":1}"#, Some(true)),
+            (r#"{"kind":"bbb"}"#, Some(true)),
+            (r#"{"kind":"ab"}"#, Some(false)),
+            (r#"{"kind":"xa"}"#, Some(false)),
+            (r#"{"other":1}"#, Some(false)),
+            (r#"{"kind":{"a":1}}"#, Some(false)),
+            (r#"[1,2]"#, Some(false)),
+            (r#"{"kind":"a""#, None),
+            ("not json", None),
+        ] {
+            assert_eq!(plan.holds(body.as_bytes()), want, "{body}");
+        }
+        // A number's string value is its text.
+        let numeric = json_plan(cbr_api(
+            &format!(
+                r#"<filter source="json-eval($.n)" regex="4\.5"><then>{SEND}</then></filter>"#
+            ),
+            "",
+        ))
+        .unwrap();
+        assert_eq!(numeric.holds(br#"{"n":4.5}"#), Some(true));
+    }
+
+    #[test]
+    fn other_filters_are_not_planned() {
+        let filter = |attrs: &str, then: &str| {
+            format!(r#"<filter {attrs}><then>{then}</then><else><drop/></else></filter>"#)
+        };
+        for (name, xml) in [
+            (
+                "xpath condition",
+                cbr_api(&filter(r#"xpath="json-eval($.kind)""#, SEND), ""),
+            ),
+            (
+                "the whole body",
+                cbr_api(&filter(r#"source="json-eval($)" regex="a""#, SEND), ""),
+            ),
+            (
+                "an inline expression",
+                cbr_api(
+                    &filter(r#"source="json-eval($.{$ctx:k})" regex="a""#, SEND),
+                    "",
+                ),
+            ),
+            (
+                "a property source",
+                cbr_api(&filter(r#"source="$trp:X-A" regex="a""#, SEND), ""),
+            ),
+            (
+                "then drops",
+                cbr_api(
+                    &filter(r#"source="json-eval($.kind)" regex="a""#, "<drop/>"),
+                    "",
+                ),
+            ),
+            (
+                "then reads the body before the send",
+                cbr_api(
+                    &filter(
+                        r#"source="json-eval($.kind)" regex="a""#,
+                        &format!(r#"<log level="full"/>{SEND}"#),
+                    ),
+                    "",
+                ),
+            ),
+            (
+                "a mediator after the filter",
+                cbr_api(
+                    &format!(
+                        r#"{}<log/>"#,
+                        filter(r#"source="json-eval($.kind)" regex="a""#, SEND)
+                    ),
+                    "",
+                ),
+            ),
+            (
+                "a fault sequence",
+                cbr_api(
+                    &filter(r#"source="json-eval($.kind)" regex="a""#, SEND),
+                    r#"<faultSequence><log/></faultSequence>"#,
+                ),
+            ),
+        ] {
+            assert!(json_plan(xml).is_none(), "{name}");
+        }
     }
 
     /// The deployment compiled from these `(label, xml)` artifacts.

@@ -1114,15 +1114,23 @@ pub fn append_postfix(address: &str, postfix: Option<&str>) -> String {
     let Some(postfix) = postfix.filter(|p| !p.is_empty()) else {
         return address.to_string();
     };
-    if let Some(query) = postfix.strip_prefix('?') {
-        let sep = if address.contains('?') { '&' } else { '?' };
-        return format!("{address}{sep}{query}");
+    // Built with one allocation and no formatting machinery: this runs per forwarded request.
+    let (sep, rest) = if let Some(query) = postfix.strip_prefix('?') {
+        (Some(if address.contains('?') { '&' } else { '?' }), query)
+    } else {
+        match (address.ends_with('/'), postfix.starts_with('/')) {
+            (true, true) => (None, &postfix[1..]),
+            (false, false) => (Some('/'), postfix),
+            _ => (None, postfix),
+        }
+    };
+    let mut url = String::with_capacity(address.len() + 1 + rest.len());
+    url.push_str(address);
+    if let Some(sep) = sep {
+        url.push(sep);
     }
-    match (address.ends_with('/'), postfix.starts_with('/')) {
-        (true, true) => format!("{address}{}", &postfix[1..]),
-        (false, false) => format!("{address}/{postfix}"),
-        _ => format!("{address}{postfix}"),
-    }
+    url.push_str(rest);
+    url
 }
 
 #[cfg(test)]

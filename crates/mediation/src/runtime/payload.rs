@@ -193,6 +193,21 @@ impl ContentKind {
     }
 }
 
+/// The value of a JSON body as [`Payload::parse`] reads it: checked against the JSON limits (and
+/// the XML limits of its XML view when it has `@` keys), parsed as MI's reader parses it. The
+/// HTTP/1 engine's router (conflux h1_router.rs) routes on a JSON body with it.
+pub fn parse_json_body(bytes: &[u8]) -> Result<serde_json::Value, PayloadError> {
+    let scan = limits::check_json(bytes)?;
+    let value = json::parse_json(bytes).map_err(|e| PayloadError::Malformed {
+        kind: "JSON",
+        detail: e.to_string(),
+    })?;
+    if scan.attribute_keys {
+        limits::check_json_xml_view(&value)?;
+    }
+    Ok(value)
+}
+
 impl Payload {
     /// Builds a payload from a whole body and its `Content-Type`. Without a type, the first
     /// non-blank byte decides: `<` is XML, `{`/`[` JSON, anything else is kept as bytes.
@@ -213,14 +228,7 @@ impl Payload {
         };
         match kind {
             ContentKind::Json => {
-                let scan = limits::check_json(&bytes)?;
-                let value = json::parse_json(&bytes).map_err(|e| PayloadError::Malformed {
-                    kind: "JSON",
-                    detail: e.to_string(),
-                })?;
-                if scan.attribute_keys {
-                    limits::check_json_xml_view(&value)?;
-                }
+                let value = parse_json_body(&bytes)?;
                 // Valid JSON is valid UTF-8 (RFC 8259 §8.1); keep the text as it came.
                 let text = String::from_utf8(bytes.to_vec()).ok();
                 Ok(Payload::Json(JsonPayload { value, text }))

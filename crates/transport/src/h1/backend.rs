@@ -3,9 +3,10 @@
 //! client connection ends, or moves to another backend, the connection goes to the process's cache
 //! of idle connections, as hyper's client pool does. The cache is one map behind a mutex, taken
 //! only when a client connection starts or ends or changes backend (not per request), and never
-//! across an await. It is not per worker thread: tokio's scheduler moves tasks between workers,
-//! so per-worker caches each grew towards the number of concurrent clients, and the process held
-//! several times the idle connections (and descriptors) a shared pool holds.
+//! across an await. Its entries are per single-threaded runtime (the per-core listener threads
+//! keep their sockets to themselves) and shared on a multi-threaded one: there tokio's scheduler
+//! moves tasks between workers, so per-worker caches each grew towards the number of concurrent
+//! clients, and the process held several times the idle connections a shared pool holds.
 //!
 //! A cached connection is checked before use: one the backend has closed (or that has unread
 //! bytes, which no idle HTTP/1 connection may have) or that has been idle longer than
@@ -35,10 +36,24 @@ struct Idle {
     probe_at: usize,
 }
 
-static IDLE: LazyLock<Mutex<HashMap<SocketAddr, Idle>>> = LazyLock::new(Mutex::default);
+/// Whose idle connections: a single-threaded runtime's own (the per-core listener threads,
+/// transport server.rs `serve_routed_per_core`: a socket is driven by the runtime that opened
+/// it, so one runtime's connections would make another's exchanges cross threads), else the
+/// process's (`None`: one multi-threaded runtime, where any worker drives any socket).
+type Owner = Option<std::thread::ThreadId>;
+
+fn owner() -> Owner {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    Handle::try_current()
+        .ok()
+        .filter(|h| h.runtime_flavor() == RuntimeFlavor::CurrentThread)
+        .map(|_| std::thread::current().id())
+}
+
+static IDLE: LazyLock<Mutex<HashMap<(Owner, SocketAddr), Idle>>> = LazyLock::new(Mutex::default);
 
 /// The cache (a panic while it was held left nothing half done that matters: idle connections).
-fn idle() -> MutexGuard<'static, HashMap<SocketAddr, Idle>> {
+fn idle() -> MutexGuard<'static, HashMap<(Owner, SocketAddr), Idle>> {
     IDLE.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -52,7 +67,7 @@ pub fn is_reusable(stream: &TcpStream) -> bool {
 /// An idle connection to `addr` from the cache, checked for use.
 pub fn take(addr: SocketAddr) -> Option<TcpStream> {
     let mut idle = idle();
-    let conns = &mut idle.get_mut(&addr)?.conns;
+    let conns = &mut idle.get_mut(&(owner(), addr))?.conns;
     while let Some((stream, since)) = conns.pop() {
         if since.elapsed() < IDLE_TIMEOUT && is_reusable(&stream) {
             return Some(stream);
@@ -65,7 +80,7 @@ pub fn take(addr: SocketAddr) -> Option<TcpStream> {
 pub fn put(addr: SocketAddr, stream: TcpStream) {
     {
         let mut idle = idle();
-        let cache = idle.entry(addr).or_default();
+        let cache = idle.entry((owner(), addr)).or_default();
         cache
             .conns
             .retain(|(_, since)| since.elapsed() < IDLE_TIMEOUT);
@@ -93,7 +108,11 @@ pub fn put(addr: SocketAddr, stream: TcpStream) {
 
 /// How many idle connections to `addr` the cache holds (tests, metrics).
 pub fn idle_count(addr: SocketAddr) -> usize {
-    idle().get(&addr).map_or(0, |cache| cache.conns.len())
+    idle()
+        .iter()
+        .filter(|((_, a), _)| *a == addr)
+        .map(|(_, cache)| cache.conns.len())
+        .sum()
 }
 
 /// Why a new connection could not be made.

@@ -104,6 +104,7 @@ pub(crate) async fn serve<H: Handler>(
         limits.effective_max_header_bytes(),
     );
     let mut driver = Driver {
+        timer: ExchangeTimer::default(),
         parser: RequestParser::new(limits.effective_max_header_bytes(), limits.max_headers),
         x: Exchanges {
             io,
@@ -120,6 +121,7 @@ pub(crate) async fn serve<H: Handler>(
             limits,
             state: state.clone(),
             request_line: String::new(),
+            method_len: 0,
             received_at: SystemTime::now(),
             started: Instant::now(),
             date: (0, String::new()),
@@ -183,6 +185,49 @@ pub(crate) async fn serve<H: Handler>(
 struct Driver {
     parser: RequestParser,
     x: Exchanges,
+    timer: ExchangeTimer,
+}
+
+/// The endpoint deadline of a connection's exchanges (connecting, sending and the response head
+/// within [`DirectForward::timeout`]): one timer for the connection, not one per request. Each
+/// request's deadline is later than the one before it (the same timeout from a later start), so
+/// an armed timer is left where it is, and when it goes off before the current deadline it is
+/// re-armed to that one. A busy keep-alive connection then touches the runtime's timer wheel
+/// about once per timeout period, not twice per request (arm, then cancel when the response
+/// came first). The timer going off early wakes the task once for nothing; that is all.
+#[derive(Default)]
+struct ExchangeTimer {
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl ExchangeTimer {
+    /// Ready once `at` has passed.
+    fn poll_until(&mut self, at: Instant, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let at = tokio::time::Instant::from_std(at);
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        loop {
+            if sleep.deadline() > at {
+                // An earlier deadline than the armed one (a route with a shorter timeout).
+                sleep.as_mut().reset(at);
+            }
+            std::task::ready!(sleep.as_mut().poll(cx));
+            if sleep.deadline() >= at {
+                return std::task::Poll::Ready(());
+            }
+            // It went off for an earlier exchange's deadline.
+            sleep.as_mut().reset(at);
+        }
+    }
+
+    /// Completes once `at` has passed; never for no deadline.
+    async fn until(&mut self, at: Option<Instant>) {
+        match at {
+            Some(at) => std::future::poll_fn(|cx| self.poll_until(at, cx)).await,
+            None => std::future::pending().await,
+        }
+    }
 }
 
 /// Why a request that parsed cleanly still goes to hyper: what the direct path does not do.
@@ -201,7 +246,7 @@ pub fn needs_general_path(head: &RequestHead, buf: &[u8]) -> Option<&'static str
         Some("Connection options")
     } else if target.first() != Some(&b'/')
         || target.len() > MAX_DIRECT_TARGET
-        || http::uri::PathAndQuery::try_from(target).is_err()
+        || !(plainly_valid_target(target) || http::uri::PathAndQuery::try_from(target).is_ok())
     {
         Some("request-target not in origin form")
     } else {
@@ -209,18 +254,67 @@ pub fn needs_general_path(head: &RequestHead, buf: &[u8]) -> Option<&'static str
     }
 }
 
+/// Whether every byte of `target` is one that http's `PathAndQuery` accepts anywhere in a path
+/// and in a query (RFC 3986 unreserved and sub-delims, `%`, `:`, `@`, `/`, `?`): such a target
+/// needs no parse (which copies it into a buffer of its own) to be known valid. Others are
+/// parsed.
+fn plainly_valid_target(target: &[u8]) -> bool {
+    target.iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'%'
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'?'
+            )
+    })
+}
+
 impl Driver {
     async fn run(&mut self, shutdown: &CancellationToken) -> Outcome {
+        // One wait for shutdown for the connection's life: made per request, it joined and left
+        // the token's list of waiters (a lock each time) at every wait for a request.
+        let cancelled = shutdown.cancelled();
+        tokio::pin!(cancelled);
         loop {
-            let head = match self.parser.parse(&self.x.buf) {
+            // (Nothing to parse after an exchange that used up what was read.)
+            let parsed = if self.x.buf.is_empty() {
+                Ok(None)
+            } else {
+                // The listener's scanner judged the bytes `buf` holds as they were read: a head
+                // it accepted whole where `buf` has it is not scanned again.
+                let io = &self.x.io;
+                let buf_at = io.delivered() - self.x.buf.len() as u64;
+                self.parser.parse_judged(&self.x.buf, |line| {
+                    io.accepted_head_at(buf_at + line as u64)
+                })
+            };
+            let head = match parsed {
                 Ok(Some(head)) => head,
                 Ok(None) => {
                     if self.x.buf.is_empty() && shutdown.is_cancelled() {
                         return Outcome::Closed;
                     }
                     let read = tokio::select! {
+                        biased;
+                        () = &mut cancelled, if self.x.buf.is_empty() => return Outcome::Closed,
                         read = read_some(&mut self.x.io, &mut self.x.buf) => read,
-                        () = shutdown.cancelled(), if self.x.buf.is_empty() => return Outcome::Closed,
                     };
                     match read {
                         Ok(0) | Err(_) => return Outcome::Closed,
@@ -244,7 +338,10 @@ impl Driver {
                 Route::Direct(forward) => forward,
                 Route::General => return Outcome::Handoff,
             };
-            let next = self.x.exchange(head, &forward, shutdown).await;
+            let next = self
+                .x
+                .exchange(head, &forward, shutdown, &mut self.timer)
+                .await;
             release_if_grown(&mut self.x.buf);
             release_if_grown(&mut self.x.rbuf);
             match next {
@@ -299,7 +396,7 @@ struct Exchanges {
     /// The head being written (to the backend, then to the client).
     out: Vec<u8>,
     /// Scratch space for the order of header lines (`in_map_order`).
-    order: Vec<Entry>,
+    order: Vec<(Entry, Option<usize>)>,
     /// The request's and the response's header maps, for records when the router wants them.
     request_map: http::HeaderMap,
     response_map: http::HeaderMap,
@@ -313,6 +410,8 @@ struct Exchanges {
     state: Arc<ConnState>,
     /// `METHOD target` of the exchange, for logs and records.
     request_line: String,
+    /// Where the method ends in `request_line`.
+    method_len: usize,
     /// When the exchange's request head was read (wall clock, then monotonic), for records.
     received_at: SystemTime,
     started: Instant,
@@ -439,6 +538,23 @@ fn write_now<W: AsyncWrite + Unpin>(
     Ok(written)
 }
 
+/// Reads what `stream` has into `buf` without waiting (`WouldBlock`: nothing yet).
+///
+/// Unlike `TcpStream::try_read`, a read that does not fill `buf` clears the stream's read
+/// readiness (tokio's `poll_read` does, knowing the socket is drained), so the next look at the
+/// stream (the next relay step, or [`backend::is_reusable`] before the next request) waits for
+/// the kernel's word instead of making a `recvfrom` that only says `EAGAIN`.
+fn read_now(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut read = tokio::io::ReadBuf::new(buf);
+    // A pending read leaves a no-op waker behind; the awaited `readable()` replaces it.
+    match std::pin::Pin::new(stream).poll_read(&mut cx, &mut read) {
+        std::task::Poll::Ready(Ok(())) => Ok(read.filled().len()),
+        std::task::Poll::Ready(Err(error)) => Err(error),
+        std::task::Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+    }
+}
+
 /// Leaves in `out` what [`write_now`] did not write of `out` then `rest`.
 fn keep_unwritten(out: &mut Vec<u8>, rest: [&[u8]; 2], written: usize) {
     let from_rest = written.saturating_sub(out.len());
@@ -461,7 +577,7 @@ fn prefers_json(head: &RequestHead, buf: &[u8]) -> bool {
             && value
                 .iter()
                 .all(|b| *b == b'\t' || (0x20..0x7f).contains(b))
-            && value.to_ascii_lowercase().windows(4).any(|w| w == b"json")
+            && value.windows(4).any(|w| w.eq_ignore_ascii_case(b"json"))
     })
 }
 
@@ -484,7 +600,7 @@ fn in_map_order<'l>(
     buf: &[u8],
     lines: &'l [HeaderLine],
     edits: &'l [HeaderEdit],
-    order: &mut Vec<Entry>,
+    order: &mut Vec<(Entry, Option<usize>)>,
     removal: impl Fn(&[u8], HeaderKind) -> Option<usize>,
     mut emit: impl FnMut(Emit<'l>),
 ) {
@@ -498,42 +614,47 @@ fn in_map_order<'l>(
     let mut repeated = false;
     for i in 0..lines.len() {
         let name = line_name(i);
-        if order.iter().any(|&e| name_of(e).eq_ignore_ascii_case(name)) {
+        if order
+            .iter()
+            .any(|&(e, _)| name_of(e).eq_ignore_ascii_case(name))
+        {
             repeated = true;
         } else {
-            order.push(Entry::Line(i));
+            order.push((Entry::Line(i), None));
         }
     }
     for (k, edit) in edits.iter().enumerate() {
         let name = edit.name.as_str().as_bytes();
         let at = order
             .iter()
-            .position(|&e| name_of(e).eq_ignore_ascii_case(name));
+            .position(|&(e, _)| name_of(e).eq_ignore_ascii_case(name));
         match (at, &edit.value) {
-            (Some(at), Some(_)) => order[at] = Entry::Edit(k),
-            (None, Some(_)) => order.push(Entry::Edit(k)),
+            (Some(at), Some(_)) => order[at] = (Entry::Edit(k), None),
+            (None, Some(_)) => order.push((Entry::Edit(k), None)),
             (Some(at), None) => {
                 order.swap_remove(at);
             }
             (None, None) => {}
         }
     }
+    // Each entry's rank among the removals (it depends on the entry alone), once.
+    for (e, rank) in order.iter_mut() {
+        let kind = match *e {
+            Entry::Line(i) => lines[i].kind,
+            Entry::Edit(_) => HeaderKind::Other,
+        };
+        *rank = removal(name_of(*e), kind);
+    }
     // The removals, lowest rank first, each a swap-remove of its entry.
     while let Some((at, _)) = order
         .iter()
         .enumerate()
-        .filter_map(|(at, &e)| {
-            let kind = match e {
-                Entry::Line(i) => lines[i].kind,
-                Entry::Edit(_) => HeaderKind::Other,
-            };
-            removal(name_of(e), kind).map(|rank| (at, rank))
-        })
+        .filter_map(|(at, &(_, rank))| rank.map(|rank| (at, rank)))
         .min_by_key(|&(_, rank)| rank)
     {
         order.swap_remove(at);
     }
-    for &e in order.iter() {
+    for &(e, _) in order.iter() {
         match e {
             Entry::Line(i) if !repeated => emit(Emit::Line(&lines[i])),
             Entry::Line(i) => {
@@ -635,6 +756,13 @@ fn push_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 }
 
 impl Exchanges {
+    /// The method and the request-target of the exchange (`request_line` split at its space).
+    fn request_parts(&self) -> (&str, &str) {
+        let method = self.request_line.get(..self.method_len).unwrap_or("");
+        let target = self.request_line.get(self.method_len + 1..).unwrap_or("");
+        (method, target)
+    }
+
     /// Appends a `date` line (the value is made once a second).
     fn push_date(&mut self) {
         let now = SystemTime::now();
@@ -654,10 +782,7 @@ impl Exchanges {
             .stats()
             .client_gone
             .fetch_add(1, Ordering::Relaxed);
-        let (method, url) = self
-            .request_line
-            .split_once(' ')
-            .unwrap_or((&self.request_line, ""));
+        let (method, url) = self.request_parts();
         match at {
             Gone::Handling => tracing::warn!(
                 target: "conflux::transport",
@@ -738,6 +863,7 @@ impl Exchanges {
         head: &RequestHead,
         forward: &DirectForward,
         shutdown: &CancellationToken,
+        timer: &mut ExchangeTimer,
     ) -> Next {
         let started = Instant::now();
         let received_at = SystemTime::now();
@@ -761,6 +887,7 @@ impl Exchanges {
         self.request_line.clear();
         self.request_line
             .push_str(std::str::from_utf8(method).unwrap_or(""));
+        self.method_len = self.request_line.len();
         self.request_line.push(' ');
         self.request_line
             .push_str(std::str::from_utf8(&self.buf[head.target.clone()]).unwrap_or(""));
@@ -857,11 +984,11 @@ impl Exchanges {
                     })),
                 }
             };
-            let result = match deadline {
-                Some(at) => tokio::time::timeout_at(at.into(), sending)
-                    .await
-                    .unwrap_or_else(|_| Err(Some(response_timeout(forward)))),
-                None => sending.await,
+            // The send first: a write that goes through at once never looks at the timer.
+            let result = tokio::select! {
+                biased;
+                result = sending => result,
+                () = timer.until(deadline) => Err(Some(response_timeout(forward))),
             };
             match result {
                 Ok(sent) => break sent,
@@ -901,11 +1028,10 @@ impl Exchanges {
         // bounds the whole exchange up to the response head, as on the hyper path).
         if streaming {
             let upload = self.upload(&mut stream, chunked, remaining);
-            let result = match deadline {
-                Some(at) => tokio::time::timeout_at(at.into(), upload)
-                    .await
-                    .unwrap_or(Err(Upload::TimedOut)),
-                None => upload.await,
+            let result = tokio::select! {
+                biased;
+                result = upload => result,
+                () = timer.until(deadline) => Err(Upload::TimedOut),
             };
             match result {
                 Ok(()) => {}
@@ -972,7 +1098,7 @@ impl Exchanges {
         let mut retried = fresh_retry;
         loop {
             let failure = match self
-                .read_response_head(&mut stream, forward, deadline)
+                .read_response_head(&mut stream, forward, deadline, timer)
                 .await
             {
                 Ok(()) => {
@@ -1260,16 +1386,13 @@ impl Exchanges {
     /// `location::rewrite_location` makes it (MI passthru `ClientWorker`); `None`: not a
     /// `Location` line, or one that stays as it is.
     fn rewritten_location(&self, line: &HeaderLine) -> Option<String> {
-        if !self.router.rewrites_location()
-            || !self.rbuf[line.name.clone()].eq_ignore_ascii_case(b"location")
+        if !self.rbuf[line.name.clone()].eq_ignore_ascii_case(b"location")
+            || !self.router.rewrites_location()
         {
             return None;
         }
         let value = std::str::from_utf8(&self.rbuf[line.value.clone()]).ok()?;
-        let target = self
-            .request_line
-            .split_once(' ')
-            .map_or("/", |(_, target)| target);
+        let (_, target) = self.request_parts();
         let rewritten = crate::location::rewritten_for_client(
             self.rhead.status,
             false,
@@ -1288,12 +1411,19 @@ impl Exchanges {
         stream: &mut TcpStream,
         forward: &DirectForward,
         deadline: Option<Instant>,
+        timer: &mut ExchangeTimer,
     ) -> Result<(), HeadFailure> {
         self.rbuf.clear();
         let pipelined_cap = self.limits.effective_max_header_bytes();
         let mut watch_client = true;
         loop {
-            match parse_response(&self.rbuf, &mut self.rhead) {
+            // (Nothing to parse before the first read.)
+            let parsed = if self.rbuf.is_empty() {
+                Ok(false)
+            } else {
+                parse_response(&self.rbuf, &mut self.rhead)
+            };
+            match parsed {
                 Ok(true) if (100..200).contains(&self.rhead.status) => {
                     let len = self.rhead.len;
                     self.rbuf.advance(len);
@@ -1308,13 +1438,9 @@ impl Exchanges {
                     }));
                 }
             }
-            let sleep = async {
-                match deadline {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
+            // The backend first, then the client, then the timer: a read that has bytes wins.
             tokio::select! {
+                biased;
                 read = read_some(stream, &mut self.rbuf) => match read {
                     Ok(0) if self.rbuf.is_empty() => return Err(HeadFailure::Stale { reset: false }),
                     Ok(0) => return Err(HeadFailure::Backend(BackendError::ConnectionClosed {
@@ -1337,7 +1463,7 @@ impl Exchanges {
                     Err(_) if self.state.client_closed() => return Err(HeadFailure::ClientGone),
                     Err(_) => watch_client = false,
                 },
-                () = sleep => return Err(HeadFailure::Backend(response_timeout(forward))),
+                () = timer.until(deadline) => return Err(HeadFailure::Backend(response_timeout(forward))),
             }
         }
     }
@@ -1402,7 +1528,7 @@ impl Exchanges {
     /// leaves the rest in `out`.
     fn relay_step(
         &mut self,
-        stream: &TcpStream,
+        stream: &mut TcpStream,
         relay: &mut [u8],
         framer: &mut BodyFramer,
         chunked: bool,
@@ -1433,7 +1559,7 @@ impl Exchanges {
         let mut relay_used = 0;
         let mut backend_ended = false;
         if !framer.is_done() {
-            match stream.try_read(relay) {
+            match read_now(stream, relay) {
                 Ok(0) => backend_ended = true,
                 Ok(n) => relay_len = n,
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
@@ -1553,10 +1679,7 @@ impl Exchanges {
     ) {
         if self.router.records() {
             let wants_headers = self.router.wants_headers();
-            let (method, target) = self
-                .request_line
-                .split_once(' ')
-                .unwrap_or((&self.request_line, ""));
+            let (method, target) = self.request_parts();
             self.router.answered(&DirectRecord {
                 conn: &self.conn,
                 method,
@@ -1729,6 +1852,77 @@ mod tests {
                 "{lines} {edits:?}"
             );
         }
+    }
+
+    /// One timer serves every exchange of a connection: a deadline is never reported before it
+    /// has passed, whether the timer was armed for an earlier deadline (which went off, or not
+    /// yet) or for a later one (a route with a longer timeout before).
+    #[tokio::test]
+    async fn the_exchange_timer_goes_off_at_each_deadline_not_at_an_earlier_one() {
+        let mut timer = ExchangeTimer::default();
+        let guard = std::time::Duration::from_secs(30);
+        // Armed for a deadline that passes unwatched, then asked for a later one.
+        let first = Instant::now() + std::time::Duration::from_millis(5);
+        let poll_once = |timer: &mut ExchangeTimer, at: Instant| {
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            timer.poll_until(at, &mut cx)
+        };
+        assert!(poll_once(&mut timer, first).is_pending());
+        tokio::time::sleep_until((first + std::time::Duration::from_millis(5)).into()).await;
+        let second = Instant::now() + std::time::Duration::from_millis(20);
+        tokio::time::timeout(guard, timer.until(Some(second)))
+            .await
+            .expect("the second deadline is reported");
+        assert!(Instant::now() >= second, "reported before its deadline");
+        // Armed far out, then asked for a nearer deadline: re-armed to it.
+        assert!(
+            poll_once(
+                &mut timer,
+                Instant::now() + std::time::Duration::from_secs(3600)
+            )
+            .is_pending()
+        );
+        let near = Instant::now() + std::time::Duration::from_millis(10);
+        tokio::time::timeout(guard, timer.until(Some(near)))
+            .await
+            .expect("the nearer deadline is reported");
+        assert!(Instant::now() >= near);
+        // A deadline already passed is reported, and no deadline never.
+        tokio::time::timeout(guard, timer.until(Some(Instant::now())))
+            .await
+            .expect("a passed deadline is reported");
+        let never = tokio::time::timeout(std::time::Duration::from_millis(20), timer.until(None));
+        assert!(never.await.is_err());
+    }
+
+    /// The shortcut never calls valid what http's parser refuses, wherever the byte stands.
+    #[test]
+    fn plainly_valid_targets_are_valid_path_and_queries() {
+        let mut plain = 0;
+        for b in 0..=255u8 {
+            for shape in [&b"/a%sb"[..], b"/a?x%sy", b"/%s", b"/?%s", b"/a/%s?%s"] {
+                let target: Vec<u8> = shape
+                    .split(|c| *c == b'%')
+                    .enumerate()
+                    .flat_map(|(i, part)| {
+                        let mut v = if i == 0 { Vec::new() } else { vec![b] };
+                        v.extend_from_slice(part.strip_prefix(b"s").unwrap_or(part));
+                        v
+                    })
+                    .collect();
+                if plainly_valid_target(&target) {
+                    plain += 1;
+                    assert!(
+                        http::uri::PathAndQuery::try_from(&target[..]).is_ok(),
+                        "{target:?}"
+                    );
+                }
+            }
+        }
+        // The shortcut is taken for the usual targets.
+        assert!(plain > 5 * 70);
+        assert!(plainly_valid_target(b"/bench/1k?a=1&b=%20x"));
+        assert!(!plainly_valid_target(b"/a#f") && !plainly_valid_target(b"/a b"));
     }
 
     #[test]

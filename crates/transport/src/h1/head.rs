@@ -11,6 +11,7 @@
 //! not answer a [`Refusal`] itself: it hands the connection to hyper, which answers as it always
 //! has; the verdict only tells it that the request is not one it forwards directly.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use crate::framing::{FramingViolation, RequestFramingScanner};
@@ -201,26 +202,60 @@ pub enum ResponseHeadError {
     SwitchingProtocols,
 }
 
+/// The names the driver tells apart, with their kinds ([`kind_of`] is checked against it).
+#[cfg(test)]
+const KINDS: [(&[u8], HeaderKind); 13] = [
+    (b"host", HeaderKind::Host),
+    (b"content-length", HeaderKind::ContentLength),
+    (b"transfer-encoding", HeaderKind::TransferEncoding),
+    (b"connection", HeaderKind::Connection),
+    (b"keep-alive", HeaderKind::HopByHop),
+    (b"proxy-connection", HeaderKind::HopByHop),
+    (b"te", HeaderKind::HopByHop),
+    (b"trailer", HeaderKind::HopByHop),
+    (b"upgrade", HeaderKind::HopByHop),
+    (b"proxy-authorization", HeaderKind::HopByHop),
+    (b"proxy-authenticate", HeaderKind::HopByHop),
+    (b"expect", HeaderKind::Expect),
+    (b"date", HeaderKind::Date),
+];
+
+/// The kind of the header `name` ([`KINDS`], ASCII case-insensitive): by length first, so that
+/// most names are told `Other` without a comparison, and each comparison against a literal the
+/// compiler can unroll (every line of every head comes here).
 fn kind_of(name: &[u8]) -> HeaderKind {
-    const KINDS: [(&[u8], HeaderKind); 13] = [
-        (b"host", HeaderKind::Host),
-        (b"content-length", HeaderKind::ContentLength),
-        (b"transfer-encoding", HeaderKind::TransferEncoding),
-        (b"connection", HeaderKind::Connection),
-        (b"keep-alive", HeaderKind::HopByHop),
-        (b"proxy-connection", HeaderKind::HopByHop),
-        (b"te", HeaderKind::HopByHop),
-        (b"trailer", HeaderKind::HopByHop),
-        (b"upgrade", HeaderKind::HopByHop),
-        (b"proxy-authorization", HeaderKind::HopByHop),
-        (b"proxy-authenticate", HeaderKind::HopByHop),
-        (b"expect", HeaderKind::Expect),
-        (b"date", HeaderKind::Date),
-    ];
-    KINDS
-        .iter()
-        .find(|(known, _)| known.eq_ignore_ascii_case(name))
-        .map_or(HeaderKind::Other, |(_, kind)| *kind)
+    let is = |known: &[u8]| name.eq_ignore_ascii_case(known);
+    match name.len() {
+        2 if is(b"te") => HeaderKind::HopByHop,
+        4 if is(b"host") => HeaderKind::Host,
+        4 if is(b"date") => HeaderKind::Date,
+        6 if is(b"expect") => HeaderKind::Expect,
+        7 if is(b"trailer") || is(b"upgrade") => HeaderKind::HopByHop,
+        10 if is(b"connection") => HeaderKind::Connection,
+        10 if is(b"keep-alive") => HeaderKind::HopByHop,
+        14 if is(b"content-length") => HeaderKind::ContentLength,
+        16 if is(b"proxy-connection") => HeaderKind::HopByHop,
+        17 if is(b"transfer-encoding") => HeaderKind::TransferEncoding,
+        18 if is(b"proxy-authenticate") => HeaderKind::HopByHop,
+        19 if is(b"proxy-authorization") => HeaderKind::HopByHop,
+        _ => HeaderKind::Other,
+    }
+}
+
+/// Whether `value` is a `Host` the listener's rule (`headers::is_valid_host`) accepts without
+/// parsing it (which copies it into a buffer of its own): a name of letters, digits, dots and
+/// hyphens, with a port of one to five digits or none. Others are parsed.
+fn plain_host(value: &[u8]) -> bool {
+    let (name, port) = match value.iter().position(|b| *b == b':') {
+        Some(colon) => (&value[..colon], Some(&value[colon + 1..])),
+        None => (value, None),
+    };
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'-')
+        && port
+            .is_none_or(|port| (1..=5).contains(&port.len()) && port.iter().all(u8::is_ascii_digit))
 }
 
 /// Offset of `part` (a slice of `buf`) in `buf`.
@@ -304,17 +339,48 @@ impl RequestParser {
     /// # Errors
     /// The [`Refusal`] hyper's path answers this head with.
     pub fn parse(&mut self, buf: &[u8]) -> Result<Option<&RequestHead>, Refusal> {
+        self.parse_judged(buf, |_| false)
+    }
+
+    /// [`RequestParser::parse`] for a reader behind the listener's framing scanner: a complete
+    /// head whose request line starts at an offset in `buf` that `judged` says the scanner
+    /// already accepted whole is not scanned a second time (the scan was half of the parse's
+    /// cost). Any other head is judged here, as `parse` judges it.
+    ///
+    /// # Errors
+    /// As [`RequestParser::parse`].
+    pub fn parse_judged(
+        &mut self,
+        buf: &[u8],
+        judged: impl FnOnce(usize) -> bool,
+    ) -> Result<Option<&RequestHead>, Refusal> {
         let capacity = self.max_headers.min(HEAD_PARSE_CAPACITY);
-        let mut storage = [httparse::EMPTY_HEADER; HEAD_PARSE_CAPACITY];
-        let mut request = httparse::Request::new(&mut storage[..capacity]);
-        let parsed = request.parse(buf);
+        // Left uninitialised: httparse writes the headers it parses (filling 128 empty ones
+        // first cost more than parsing a small head).
+        let mut storage =
+            [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEAD_PARSE_CAPACITY];
+        let mut request = httparse::Request::new(&mut []);
+        // `Request::parse`'s configuration: the default.
+        let parsed = httparse::ParserConfig::default().parse_request_with_uninit_headers(
+            &mut request,
+            buf,
+            &mut storage[..capacity],
+        );
         // The framing verdict comes first, on exactly the bytes of this head (or of everything
         // received when it is not complete), as the listener's scanner judges them.
-        let head_bytes = match &parsed {
-            Ok(httparse::Status::Complete(len)) => &buf[..*len],
-            _ => &buf[..head_end(buf).unwrap_or(buf.len())],
+        let prejudged = match (&parsed, request.method) {
+            (Ok(httparse::Status::Complete(_)), Some(method)) => {
+                judged(offset_in(buf, method.as_bytes()))
+            }
+            _ => false,
         };
-        RequestFramingScanner::new().scan(head_bytes)?;
+        if !prejudged {
+            let head_bytes = match &parsed {
+                Ok(httparse::Status::Complete(len)) => &buf[..*len],
+                _ => &buf[..head_end(buf).unwrap_or(buf.len())],
+            };
+            RequestFramingScanner::new().scan(head_bytes)?;
+        }
         let len = match parsed {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => {
@@ -405,6 +471,7 @@ impl RequestParser {
             return Err(RequestRejection::MissingHost.into());
         }
         if let Some(host) = &head.host
+            && !plain_host(&buf[host.clone()])
             && !crate::headers::is_valid_host(&buf[host.clone()])
         {
             return Err(RequestRejection::InvalidHost.into());
@@ -445,9 +512,16 @@ fn parse_error(e: httparse::Error) -> &'static str {
 /// What makes the response unfit to forward (the client gets 502, as hyper's client reports a
 /// parse error or [`crate::client`] a framing fault).
 pub fn parse_response(buf: &[u8], head: &mut ResponseHead) -> Result<bool, ResponseHeadError> {
-    let mut storage = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
-    let mut response = httparse::Response::new(&mut storage);
-    let len = match response.parse(buf) {
+    let mut storage =
+        [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_RESPONSE_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    // `Response::parse`'s configuration (the default), into uninitialised storage.
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        buf,
+        &mut storage,
+    );
+    let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => {
             return if buf.len() >= MAX_RESPONSE_HEAD_BYTES {
@@ -531,6 +605,92 @@ mod tests {
     fn parse(input: &[u8]) -> Result<Option<RequestHead>, Refusal> {
         let mut parser = RequestParser::new(8 * 1024, 100);
         parser.parse(input).map(|h| h.cloned())
+    }
+
+    /// The shortcut never calls valid a `Host` the listener's rule refuses.
+    #[test]
+    fn plain_hosts_are_valid_hosts() {
+        let mut plain = 0;
+        for b in 0..=255u8 {
+            for shape in [
+                &b"a%s"[..],
+                b"%sb.c",
+                b"a.b:8%s",
+                b"a:%s",
+                b"%s:1",
+                b"x%s:65535",
+            ] {
+                let host: Vec<u8> = shape
+                    .split(|c| *c == b'%')
+                    .enumerate()
+                    .flat_map(|(i, part)| {
+                        let mut v = if i == 0 { Vec::new() } else { vec![b] };
+                        v.extend_from_slice(part.strip_prefix(b"s").unwrap_or(part));
+                        v
+                    })
+                    .collect();
+                if plain_host(&host) {
+                    plain += 1;
+                    assert!(crate::headers::is_valid_host(&host), "{host:?}");
+                }
+            }
+        }
+        assert!(plain > 100);
+        for host in [
+            &b"127.0.0.1:8280"[..],
+            b"localhost",
+            b"a-b.example.com:99999",
+            b"a..b",
+            b"-",
+            b".:0",
+        ] {
+            assert!(plain_host(host) && crate::headers::is_valid_host(host));
+        }
+        for host in [
+            &b""[..],
+            b":80",
+            b"a:",
+            b"a:123456",
+            b"[::1]:80",
+            b"u@h",
+            b"a b",
+        ] {
+            assert!(!plain_host(host), "{host:?}");
+        }
+    }
+
+    /// The length-first lookup finds exactly what a search of the whole table finds.
+    #[test]
+    fn header_kinds_by_length_match_the_table() {
+        let mut names: Vec<Vec<u8>> = KINDS.iter().map(|(n, _)| n.to_vec()).collect();
+        names.extend(KINDS.iter().map(|(n, _)| n.to_ascii_uppercase()));
+        names.extend(
+            [
+                &b"x"[..],
+                b"",
+                b"hosts",
+                b"dates",
+                b"tE",
+                b"xe",
+                b"content-type",
+                b"content-lengthx",
+                b"Proxy-Authorizatio",
+                b"keep-alivE",
+                b"upgradE",
+            ]
+            .iter()
+            .map(|n| n.to_vec()),
+        );
+        for name in &names {
+            let expected = KINDS
+                .iter()
+                .find(|(known, _)| known.eq_ignore_ascii_case(name))
+                .map_or(HeaderKind::Other, |(_, kind)| *kind);
+            assert_eq!(kind_of(name), expected, "{}", String::from_utf8_lossy(name));
+        }
+        for (known, kind) in KINDS {
+            assert_eq!(kind_of(known), kind);
+        }
     }
 
     #[test]

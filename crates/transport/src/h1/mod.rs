@@ -60,6 +60,21 @@ impl<'a> RequestView<'a> {
             .map(|h| &self.buf[h.value.clone()])
     }
 
+    /// The body's length when it is framed by `Content-Length` (`None`: chunked, or no body).
+    pub fn content_length(&self) -> Option<u64> {
+        match self.head.framing {
+            Some(head::Framing::Length(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The bytes read after the head so far: the start of the body (and, when the client
+    /// pipelines, of what follows it). A router that decides on a small body reads it here when
+    /// it came in whole with its head (conflux h1_router.rs: content-based routing).
+    pub fn body_so_far(&self) -> &'a [u8] {
+        self.buf.get(self.head.len..).unwrap_or_default()
+    }
+
     /// Every header as name and value bytes, in order.
     pub fn headers(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + '_ {
         self.head

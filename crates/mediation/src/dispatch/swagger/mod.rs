@@ -80,7 +80,12 @@ pub struct DefinitionRequest<'a> {
 /// `swagger.json` or `swagger.yaml`, followed by nothing, `&` or `=`
 /// (`PassThroughNHttpGetProcessor.process`). Whether the path names an API is for the caller.
 pub fn definition_request(path_and_query: &str) -> Option<DefinitionRequest<'_>> {
-    let (path, query) = path_and_query.split_once('?')?;
+    let mark = path_and_query.find('?')?;
+    let (path, query) = (&path_and_query[..mark], &path_and_query[mark + 1..]);
+    // Both items start so: most queries are ruled out here.
+    if !query.starts_with("swagger.") {
+        return None;
+    }
     let format = [
         ("swagger.json", DefinitionFormat::Json),
         ("swagger.yaml", DefinitionFormat::Yaml),

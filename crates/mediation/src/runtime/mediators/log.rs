@@ -7,6 +7,9 @@
 //! otherwise (so it reads the body); `headers` lists the SOAP header blocks. A `<message>` given
 //! with another level starts that level's line.
 
+use std::fmt::Write as _;
+
+use crate::runtime::Scope;
 use crate::runtime::body::MessageBody;
 use crate::runtime::context::MessageContext;
 use crate::runtime::expr_context::ExprView;
@@ -16,15 +19,131 @@ use crate::synapse_expr::InlineTemplate;
 
 /// The request's SOAP action (the `SOAPAction` header, unquoted), which MI logs as both
 /// `WSAction` and `SOAPAction`.
-fn soap_action<B>(ctx: &MessageContext<B>) -> Option<String> {
-    let v = ctx
-        .headers
-        .get("soapaction")?
-        .to_str()
-        .ok()?
-        .trim()
-        .trim_matches('"');
-    (!v.is_empty()).then(|| v.to_string())
+fn soap_action(value: &str) -> Option<&str> {
+    let v = value.trim().trim_matches('"');
+    (!v.is_empty()).then_some(v)
+}
+
+/// A header value as `HeaderValue::to_str` reads it: visible ASCII and tabs, else nothing (a
+/// transport property with other bytes reads as unset).
+fn header_text(value: &[u8]) -> Option<&str> {
+    value
+        .iter()
+        .all(|&b| b == b'\t' || (32..127).contains(&b))
+        .then(|| std::str::from_utf8(value).ok())
+        .flatten()
+}
+
+/// What the simple and custom levels read of a message (LogMediator.getSimpleLogMessage,
+/// setCustomProperties): a message context on the general path, or a request head that no
+/// mediator has touched ([`RequestFields`]).
+trait LineSource {
+    /// `To` (the request's address; empty in the response flow).
+    fn to(&self) -> &str;
+    fn is_response(&self) -> bool;
+    /// A WS-Addressing value (`From`, `ReplyTo`).
+    fn addressing(&self, name: &str) -> Option<&str>;
+    /// The raw `SOAPAction` header value.
+    fn soap_action_header(&self) -> Option<&str>;
+    fn message_id(&self) -> String;
+    /// The processed `<message>` template, "" without one.
+    fn template(&self, log: &Log) -> Result<String, String>;
+    /// A property's value; `None` for an unset property reference.
+    fn property(&self, value: &ValueSource) -> Result<Option<String>, String>;
+}
+
+impl<B: MessageBody> LineSource for MessageContext<B> {
+    fn to(&self) -> &str {
+        if self.is_response {
+            ""
+        } else {
+            self.to_address()
+        }
+    }
+
+    fn is_response(&self) -> bool {
+        self.is_response
+    }
+
+    fn addressing(&self, name: &str) -> Option<&str> {
+        self.addressing.get(name).map(String::as_str)
+    }
+
+    fn soap_action_header(&self) -> Option<&str> {
+        self.headers.get("soapaction")?.to_str().ok()
+    }
+
+    fn message_id(&self) -> String {
+        MessageContext::message_id(self)
+    }
+
+    fn template(&self, log: &Log) -> Result<String, String> {
+        log.template(self)
+    }
+
+    fn property(&self, value: &ValueSource) -> Result<Option<String>, String> {
+        value.resolve_optional(self)
+    }
+}
+
+/// A request as it arrived, before any mediator ran: what a head-only log line
+/// ([`Log::reads_only_the_head`]) reads of it. The Conflux HTTP/1 engine's router (conflux
+/// h1_router.rs) writes the line of a request it forwards itself through this, from the raw head.
+pub trait RequestFields {
+    /// The request-target as `http::Uri::path_and_query` gives it (what `To` logs).
+    fn path_and_query(&self) -> &str;
+    /// The first value of the header `name` (ASCII case-insensitive), as received.
+    fn header(&self, name: &str) -> Option<&[u8]>;
+}
+
+/// A [`RequestFields`] with its message id, taken once per message.
+struct HeadSource<'r> {
+    request: &'r dyn RequestFields,
+    message_id: &'r str,
+}
+
+impl LineSource for HeadSource<'_> {
+    fn to(&self) -> &str {
+        self.request.path_and_query()
+    }
+
+    fn is_response(&self) -> bool {
+        false
+    }
+
+    fn addressing(&self, _name: &str) -> Option<&str> {
+        // A request's WS-Addressing headers are read with its body (MessageContext
+        // adopt_addressing), which a head-only line never builds.
+        None
+    }
+
+    fn soap_action_header(&self) -> Option<&str> {
+        header_text(self.request.header("soapaction")?)
+    }
+
+    fn message_id(&self) -> String {
+        self.message_id.to_string()
+    }
+
+    fn template(&self, _log: &Log) -> Result<String, String> {
+        // A head-only line has no template (Log::reads_only_the_head).
+        Ok(String::new())
+    }
+
+    fn property(&self, value: &ValueSource) -> Result<Option<String>, String> {
+        match value {
+            ValueSource::Literal(v) => Ok(Some(v.clone())),
+            ValueSource::Property(Scope::Transport, name) => Ok(self
+                .request
+                .header(name)
+                .and_then(header_text)
+                .map(str::to_string)),
+            other => Err(format!(
+                "{} is not read from the request head",
+                other.describe()
+            )),
+        }
+    }
 }
 
 /// `(localName, text)` of each SOAP header block of a SOAP message.
@@ -98,54 +217,74 @@ impl Log {
     }
 
     /// `sep + NAME = value` per property (LogMediator.setCustomProperties).
-    fn push_properties<B: MessageBody>(&self, out: &mut String, ctx: &MessageContext<B>) {
+    fn push_properties(&self, out: &mut String, ctx: &impl LineSource) {
         for (name, value) in &self.properties {
             // An unset property logs as `null`, as Java appends Synapse's null result.
-            let v = match value.resolve_optional(ctx) {
+            let v = match ctx.property(value) {
                 Ok(Some(v)) => v,
                 Ok(None) => "null".to_string(),
                 Err(e) => format!("<error: {e}>"),
             };
             out.push_str(&self.separator);
-            out.push_str(&format!("{name} = {v}"));
+            let _ = write!(out, "{name} = {v}");
         }
     }
 
     /// LogMediator.getSimpleLogMessage without its properties: `[template sep]To: ...`.
-    fn simple_part<B: MessageBody>(
-        &self,
-        out: &mut String,
-        ctx: &MessageContext<B>,
-    ) -> Result<(), String> {
-        out.push_str(&self.template(ctx)?);
+    fn simple_part(&self, out: &mut String, ctx: &impl LineSource) -> Result<(), String> {
+        out.push_str(&ctx.template(self)?);
         if !out.is_empty() {
             out.push_str(&self.separator);
         }
         out.push_str("To: ");
-        if !ctx.is_response {
-            out.push_str(ctx.to_address());
-        }
+        out.push_str(ctx.to());
         // Order: To, From, WSAction, SOAPAction, ReplyTo, MessageID, Direction.
         let sep = &self.separator;
-        if let Some(v) = ctx.addressing.get("From") {
-            out.push_str(&format!("{sep}From: {v}"));
+        if let Some(v) = ctx.addressing("From") {
+            let _ = write!(out, "{sep}From: {v}");
         }
-        if let Some(action) = soap_action(ctx) {
-            out.push_str(&format!("{sep}WSAction: {action}{sep}SOAPAction: {action}"));
+        if let Some(action) = ctx.soap_action_header().and_then(soap_action) {
+            let _ = write!(out, "{sep}WSAction: {action}{sep}SOAPAction: {action}");
         }
-        if let Some(v) = ctx.addressing.get("ReplyTo") {
-            out.push_str(&format!("{sep}ReplyTo: {v}"));
+        if let Some(v) = ctx.addressing("ReplyTo") {
+            let _ = write!(out, "{sep}ReplyTo: {v}");
         }
-        out.push_str(&format!("{sep}MessageID: {}", ctx.message_id()));
-        out.push_str(&format!(
+        let _ = write!(out, "{sep}MessageID: {}", ctx.message_id());
+        let _ = write!(
+            out,
             "{sep}Direction: {}",
-            if ctx.is_response {
+            if ctx.is_response() {
                 "response"
             } else {
                 "request"
             }
-        ));
+        );
         Ok(())
+    }
+
+    /// getCustomLogMessage and getSimpleLogMessage (their properties included), the levels a
+    /// [`LineSource`] answers.
+    fn custom_or_simple(&self, out: &mut String, ctx: &impl LineSource) -> Result<(), String> {
+        match self.level {
+            LogLevel::Custom | LogLevel::MessageTemplate => {
+                // getCustomLogMessage.
+                if self.log_message_id {
+                    let _ = write!(out, "MessageID: {}{}", ctx.message_id(), self.separator);
+                }
+                out.push_str(&ctx.template(self)?);
+            }
+            _ => self.simple_part(out, ctx)?,
+        }
+        self.push_properties(out, ctx);
+        Ok(())
+    }
+
+    /// `out` without a leading separator (LogMediator.trimLeadingSeparator).
+    fn trimmed(&self, out: String) -> String {
+        match out.strip_prefix(self.separator.as_str()) {
+            Some(rest) if !self.separator.is_empty() => rest.to_string(),
+            _ => out,
+        }
     }
 
     /// The message part of the log line, as LogMediator builds it for each level (a leading
@@ -153,21 +292,8 @@ impl Log {
     pub fn message<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<String, String> {
         let mut out = String::new();
         match self.level {
-            LogLevel::Custom | LogLevel::MessageTemplate => {
-                // getCustomLogMessage.
-                if self.log_message_id {
-                    out.push_str(&format!(
-                        "MessageID: {}{}",
-                        ctx.message_id(),
-                        self.separator
-                    ));
-                }
-                out.push_str(&self.template(ctx)?);
-                self.push_properties(&mut out, ctx);
-            }
-            LogLevel::Simple => {
-                self.simple_part(&mut out, ctx)?;
-                self.push_properties(&mut out, ctx);
+            LogLevel::Custom | LogLevel::MessageTemplate | LogLevel::Simple => {
+                self.custom_or_simple(&mut out, ctx)?;
             }
             LogLevel::Headers => {
                 // getHeadersLogMessage: the SOAP header blocks, `localName : text`.
@@ -190,10 +316,7 @@ impl Log {
                 }
             }
         }
-        Ok(match out.strip_prefix(self.separator.as_str()) {
-            Some(rest) if !self.separator.is_empty() => rest.to_string(),
-            _ => out,
-        })
+        Ok(self.trimmed(out))
     }
 
     /// The prefix naming the artifact (LoggingUtils.getFormattedLog): `{api:NAME}`, and for the
@@ -219,34 +342,97 @@ impl Log {
     /// Writes the line at the category's level. TRACE and DEBUG lines are built only when that
     /// level is enabled (LogMediator checks `isTraceEnabled` / `isDebugEnabled` first).
     pub fn apply<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<(), String> {
+        self.write(|| self.line(ctx))
+    }
+
+    /// Writes the line `line` makes at the category's level (building it only when that level
+    /// is enabled for TRACE and DEBUG).
+    fn write(&self, line: impl FnOnce() -> Result<String, String>) -> Result<(), String> {
         match self.category {
             LogCategory::Trace => {
                 if tracing::enabled!(target: "LogMediator", tracing::Level::TRACE) {
-                    let line = self.line(ctx)?;
+                    let line = line()?;
                     tracing::trace!(target: "LogMediator", "{line}");
                 }
             }
             LogCategory::Debug => {
                 if tracing::enabled!(target: "LogMediator", tracing::Level::DEBUG) {
-                    let line = self.line(ctx)?;
+                    let line = line()?;
                     tracing::debug!(target: "LogMediator", "{line}");
                 }
             }
             LogCategory::Info => {
-                let line = self.line(ctx)?;
+                let line = line()?;
                 tracing::info!(target: "LogMediator", "{line}");
             }
             LogCategory::Warn => {
-                let line = self.line(ctx)?;
+                let line = line()?;
                 tracing::warn!(target: "LogMediator", "{line}");
             }
             // tracing has no FATAL: MI's FATAL lines are written at ERROR.
             LogCategory::Error | LogCategory::Fatal => {
-                let line = self.line(ctx)?;
+                let line = line()?;
                 tracing::error!(target: "LogMediator", "{line}");
             }
         }
         Ok(())
+    }
+
+    /// Whether the line reads nothing but the request head, so that it can be written before
+    /// any mediation from the raw head ([`Log::apply_to_head`]): the `simple` or `custom` level
+    /// without a `<message>` template, whose properties are literals or transport headers
+    /// (`$trp:NAME`, `get-property('transport', 'NAME')`). LogMediator.getSimpleLogMessage reads
+    /// To, From, WSAction, SOAPAction, ReplyTo, MessageID and Direction: no content.
+    pub fn reads_only_the_head(&self) -> bool {
+        matches!(self.level, LogLevel::Simple | LogLevel::Custom)
+            && self.message.is_none()
+            && self.properties.iter().all(|(_, v)| {
+                matches!(
+                    v,
+                    ValueSource::Literal(_) | ValueSource::Property(Scope::Transport, _)
+                )
+            })
+    }
+
+    /// The transport headers the line's properties read.
+    pub fn header_reads(&self) -> impl Iterator<Item = &str> {
+        self.properties.iter().filter_map(|(_, v)| match v {
+            ValueSource::Property(Scope::Transport, name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The line of a request that no mediator has touched yet, read from its head, with the
+    /// message id `message_id`: the line [`Log::line`] makes of a message context holding that
+    /// request. `Err` for a log that reads more than the head ([`Log::reads_only_the_head`]).
+    pub fn head_line(
+        &self,
+        artifact: &str,
+        request: &dyn RequestFields,
+        message_id: &str,
+    ) -> Result<String, String> {
+        if !self.reads_only_the_head() {
+            return Err("the log line reads more than the request head".into());
+        }
+        let mut out = String::with_capacity(128);
+        self.custom_or_simple(
+            &mut out,
+            &HeadSource {
+                request,
+                message_id,
+            },
+        )?;
+        Ok(format!("{{{artifact}}} {}", self.trimmed(out)))
+    }
+
+    /// Writes [`Log::head_line`] at the category's level, as [`Log::apply`] writes a line.
+    pub fn apply_to_head(
+        &self,
+        artifact: &str,
+        request: &dyn RequestFields,
+        message_id: &str,
+    ) -> Result<(), String> {
+        self.write(|| self.head_line(artifact, request, message_id))
     }
 }
 
@@ -451,6 +637,103 @@ mod tests {
         assert_eq!(empty.message(&c).unwrap(), "a = 1");
         empty.separator = String::new();
         assert_eq!(empty.message(&c).unwrap(), "a = 1");
+    }
+
+    /// A raw request head: path and query, header lines as received.
+    struct Head(&'static str, Vec<(&'static str, &'static [u8])>);
+
+    impl RequestFields for Head {
+        fn path_and_query(&self) -> &str {
+            self.0
+        }
+
+        fn header(&self, name: &str) -> Option<&[u8]> {
+            self.1
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| *v)
+        }
+    }
+
+    // A head-only line (the HTTP/1 engine's, conflux h1_router.rs) is the line the general path
+    // writes for a context holding the same request: To, SOAPAction, MessageID, Direction, then
+    // the properties (a header that is not visible ASCII reads as unset: HeaderValue::to_str).
+    #[test]
+    fn head_lines_are_the_context_lines() {
+        let headers: Vec<(&'static str, &'static [u8])> = vec![
+            ("Host", b"h:1"),
+            ("SOAPAction", b"\"urn:a\""),
+            ("X-Dup", b"first"),
+            ("x-dup", b"second"),
+            ("X-Bin", b"caf\xc3\xa9"),
+        ];
+        let mut map = HeaderMap::new();
+        for (name, value) in &headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        let c = MessageContext::new(
+            Method::GET,
+            Uri::from_static("/a/b?c=1"),
+            map,
+            http_body_util::Full::<bytes::Bytes>::default(),
+            "api:A".into(),
+        );
+        let head = Head("/a/b?c=1", headers);
+        let trp = |name: &str| ValueSource::compile_text(&format!("$trp:{name}"), &[]).unwrap();
+        let props = vec![
+            ("host".to_string(), trp("Host")),
+            ("dup".to_string(), trp("X-Dup")),
+            ("bin".to_string(), trp("X-Bin")),
+            ("none".to_string(), trp("X-None")),
+            (
+                "tp".to_string(),
+                ValueSource::compile_text("get-property('transport', 'host')", &[]).unwrap(),
+            ),
+            ("lit".to_string(), ValueSource::Literal("v".into())),
+        ];
+        for level in [LogLevel::Simple, LogLevel::Custom] {
+            for with_id in [false, true] {
+                let mut l = log(level, props.clone());
+                l.log_message_id = with_id;
+                l.separator = " | ".into();
+                assert!(l.reads_only_the_head());
+                assert_eq!(
+                    l.head_line("api:A", &head, &c.message_id()).unwrap(),
+                    l.line(&c).unwrap(),
+                    "{level:?} {with_id}"
+                );
+            }
+        }
+        let simple = log(LogLevel::Simple, props).head_line("api:A", &head, "urn:uuid:x");
+        assert_eq!(
+            simple.unwrap(),
+            "{api:A} To: /a/b?c=1, WSAction: urn:a, SOAPAction: urn:a, MessageID: urn:uuid:x, Direction: request, host = h:1, dup = first, bin = null, none = null, tp = h:1, lit = v"
+        );
+        // Anything that reads more than the head is refused.
+        for other in [
+            log(LogLevel::Full, vec![]),
+            log(LogLevel::Headers, vec![]),
+            log(
+                LogLevel::Simple,
+                vec![(
+                    "p".into(),
+                    ValueSource::compile_text("$ctx:p", &[]).unwrap(),
+                )],
+            ),
+            with_message(LogLevel::Simple, "m"),
+        ] {
+            assert!(!other.reads_only_the_head());
+            assert!(other.head_line("api:A", &head, "urn:uuid:x").is_err());
+        }
+        assert_eq!(
+            log(LogLevel::Custom, vec![("h".into(), trp("Host"))])
+                .header_reads()
+                .collect::<Vec<_>>(),
+            ["Host"]
+        );
     }
 
     // A placeholder that fails as MI's uncaught exceptions do fails the mediator.

@@ -75,7 +75,7 @@ pub use foreach_classic::{FOREACH_COUNTER, FOREACH_ORIGINAL_MESSAGE, ForEachClas
 pub use header::{ADDRESSING_HEADERS, Header, HeaderContent, HeaderTarget};
 pub use http_connector::{HttpConnection, HttpOperation};
 pub use iterate::{EipSequence, EipTarget, Iterate};
-pub use log::{Log, LogCategory, LogLevel};
+pub use log::{Log, LogCategory, LogLevel, RequestFields};
 pub use loopback::Loopback;
 pub use makefault::{FaultCodeValue, FaultDetailValue, FaultVersion, MakeFault};
 pub use payload_factory::{Arg, MediaType, PayloadFactory};
