@@ -648,7 +648,7 @@ REPORT=$RUN/report.md
     echo "- Command: \`$COMMAND_LINE\`${CONFLUX_BIN:+ (Conflux binary \`${CONFLUX_BIN#"$REPO"/}\`, commit $GIT_REV)}"
     echo "- Machine: \`nproc\` = $NCPU, $CPU_MODEL, kernel $(uname -r); nginx $NGINX_VERSION, wrk $WRK_VERSION"
     echo "- Layout $LAYOUT: wrk on cpu $WRK_CPUS, backend (nginx, 1 worker) on cpu $BACKEND_CPUS, proxy on cpu $PROXY_CPUS;" \
-        "proxy workers: $PROXY_WORKERS (Conflux's tokio worker threads; nginx \`worker_processes\` set to match)"
+        "proxy workers: $PROXY_WORKERS (Conflux's serving threads; nginx \`worker_processes\` set to match)"
     if grep -q -- $'-2cpu\t' "$RUNS_TSV"; then
         echo "- Scenarios \`*-2cpu\`: the same with the proxy on cpus $PROXY_CPUS_2 (wrk and backend stay where they are): nginx \`worker_processes 2\`, Conflux ${CONFLUX_WORKERS_2:-?} serving threads (one runtime each with the HTTP/1 engine)"
     fi

@@ -260,6 +260,32 @@ impl JsonEval {
         self.inner.whole
     }
 
+    /// The member names of a body path that only names members (`$.a.b`, `$['a'].b`): no index,
+    /// wildcard, filter, function or merge, no inline expression. `None` for any other path.
+    /// Such a path's value depends only on the members along it, so a reader may skip the rest
+    /// of a document (mediation runtime/direct.rs `JsonFilterRoute::holds`).
+    pub fn member_chain(&self) -> Option<Vec<String>> {
+        let inner = &self.inner;
+        let t = &inner.translated;
+        if inner.whole
+            || inner.inline.is_some()
+            || inner.source != JsonSource::Body
+            || !t.definite
+            || t.function.is_some()
+            || t.merge.is_some()
+            || t.steps.is_empty()
+        {
+            return None;
+        }
+        t.steps
+            .iter()
+            .map(|step| match step {
+                super::jayway::Step::Name(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Jayway `Path.isDefinite` of the path.
     pub fn is_definite(&self) -> bool {
         self.inner.translated.definite

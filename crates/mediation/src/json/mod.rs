@@ -9,6 +9,7 @@ mod edit;
 mod eval;
 mod from_xml;
 mod jayway;
+pub mod members;
 mod names;
 mod to_xml;
 

@@ -114,6 +114,9 @@ pub struct JsonFilterRoute {
     /// `then` branch's before its send, the send, the out-sequence's steps.
     pub then: DirectRoute,
     path: JsonEval,
+    /// The path's member names when it only names members: the body is then read for those
+    /// alone ([`crate::json::members`]) instead of built whole.
+    chain: Option<Vec<String>>,
     regex: regex::Regex,
 }
 
@@ -124,8 +127,37 @@ impl JsonFilterRoute {
     /// filter's own compiled regex. `None`: the payload builder refuses the body (the general
     /// flow answers it).
     pub fn holds(&self, body: &[u8]) -> Option<bool> {
-        let value = parse_json_body(body).ok()?;
+        let value = match self
+            .chain
+            .as_deref()
+            .and_then(|names| member_skeleton(body, names))
+        {
+            Some(skeleton) => skeleton,
+            None => parse_json_body(body).ok()?,
+        };
         Some(self.regex.is_match(&self.path.string_value(&value)))
+    }
+}
+
+/// A document holding only what a member-chain path reads of `body`: the members along `names`
+/// (or an empty object when one is absent), on which the path evaluates as on the whole body.
+/// `None` when only a whole parse can say (runtime/payload.rs `parse_json_body`): the JSON limits
+/// refuse the body or it has `@` keys (whose XML view is checked too), a level is not an object,
+/// or serde refuses it (the builder retries with raw control characters escaped).
+fn member_skeleton(body: &[u8], names: &[String]) -> Option<serde_json::Value> {
+    use crate::json::members::{Member, read_member};
+    let scan = crate::runtime::limits::check_json(body).ok()?;
+    if scan.attribute_keys {
+        return None;
+    }
+    match read_member(body, names).ok()? {
+        Member::NotAnObject => None,
+        Member::Absent => Some(serde_json::Value::Object(serde_json::Map::new())),
+        Member::Found(value) => Some(names.iter().rev().fold(value, |inner, name| {
+            let mut level = serde_json::Map::new();
+            level.insert(name.clone(), inner);
+            serde_json::Value::Object(level)
+        })),
     }
 }
 
@@ -175,6 +207,7 @@ pub fn json_filter(route: &Route) -> Option<JsonFilterRoute> {
                 && endpoint.dynamic_timeout.is_none(),
         },
         path: path.clone(),
+        chain: path.member_chain(),
         regex: regex.clone(),
     })
 }
@@ -836,6 +869,40 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(numeric.holds(br#"{"n":4.5}"#), Some(true));
+    }
+
+    // The member reader decides as the whole parse does (runtime/payload.rs `parse_json_body`),
+    // for bodies it reads and for those it leaves to the whole parse.
+    #[test]
+    fn a_member_chain_filter_decides_as_the_whole_body_parse() {
+        let plan = json_plan(cbr_api(
+            &format!(
+                r#"<filter source="json-eval($.order.kind)" regex="a"><then>{SEND}</then></filter>"#
+            ),
+            "",
+        ))
+        .unwrap();
+        assert_eq!(
+            plan.chain.as_deref(),
+            Some(&["order".to_string(), "kind".to_string()][..])
+        );
+        for body in [
+            r#"{"order":{"kind":"a"},"n":[1,2,3]}"#,
+            r#"{"order":{"kind":"b"}}"#,
+            r#"{"order":{"kind":"b"},"order":{"kind":"a"}}"#,
+            r#"{"order":{}}"#,
+            r#"{"order":[{"kind":"a"}]}"#,
+            r#"{"order":{"kind":["a"]}}"#,
+            r#"{"@id":"1","order":{"kind":"a"}}"#,
+            r#"{"order":{"kind":"a"},"x":1e400}"#,
+            "{\"order\":{\"kind\":\"a\u{1}\"}}",
+            r#"{"order":{"kind":"a"}"#,
+        ] {
+            let whole = parse_json_body(body.as_bytes())
+                .ok()
+                .map(|v| plan.regex.is_match(&plan.path.string_value(&v)));
+            assert_eq!(plan.holds(body.as_bytes()), whole, "{body}");
+        }
     }
 
     #[test]
