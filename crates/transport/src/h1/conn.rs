@@ -1901,15 +1901,7 @@ mod tests {
         let mut plain = 0;
         for b in 0..=255u8 {
             for shape in [&b"/a%sb"[..], b"/a?x%sy", b"/%s", b"/?%s", b"/a/%s?%s"] {
-                let target: Vec<u8> = shape
-                    .split(|c| *c == b'%')
-                    .enumerate()
-                    .flat_map(|(i, part)| {
-                        let mut v = if i == 0 { Vec::new() } else { vec![b] };
-                        v.extend_from_slice(part.strip_prefix(b"s").unwrap_or(part));
-                        v
-                    })
-                    .collect();
+                let target = super::super::head::with_byte(shape, b);
                 if plainly_valid_target(&target) {
                     plain += 1;
                     assert!(

@@ -598,6 +598,21 @@ pub fn parse_response(buf: &[u8], head: &mut ResponseHead) -> Result<bool, Respo
     Ok(true)
 }
 
+/// `shape` with byte `b` put at each `%s` (the byte-by-byte tests of the parsing shortcuts here
+/// and in conn.rs).
+#[cfg(test)]
+pub(crate) fn with_byte(shape: &[u8], b: u8) -> Vec<u8> {
+    shape
+        .split(|c| *c == b'%')
+        .enumerate()
+        .flat_map(|(i, part)| {
+            let mut v = if i == 0 { Vec::new() } else { vec![b] };
+            v.extend_from_slice(part.strip_prefix(b"s").unwrap_or(part));
+            v
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -620,15 +635,7 @@ mod tests {
                 b"%s:1",
                 b"x%s:65535",
             ] {
-                let host: Vec<u8> = shape
-                    .split(|c| *c == b'%')
-                    .enumerate()
-                    .flat_map(|(i, part)| {
-                        let mut v = if i == 0 { Vec::new() } else { vec![b] };
-                        v.extend_from_slice(part.strip_prefix(b"s").unwrap_or(part));
-                        v
-                    })
-                    .collect();
+                let host = with_byte(shape, b);
                 if plain_host(&host) {
                     plain += 1;
                     assert!(crate::headers::is_valid_host(&host), "{host:?}");
