@@ -3,9 +3,11 @@
 # loader, deployment.toml, XPath, JSONPath, Synapse expressions, Management API JWTs, Jolokia
 # requests and CApp zips.
 #
-#   scripts/fuzz.sh --smoke              every target for 10 s, two at a time (CI)
+#   scripts/fuzz.sh --smoke              every target for 10 s, two at a time, built without
+#                                        optimisation (CI: the build takes half the time, and the
+#                                        debug assertions, overflow checks included, are on)
 #   scripts/fuzz.sh --seconds 600 [T..]  the named targets (default all) for 600 s each, one at
-#                                        a time (--jobs N: N at a time)
+#                                        a time (--jobs N: N at a time; --dev: unoptimised)
 #
 # Needs the nightly toolchain and cargo-fuzz (installed here with `cargo install cargo-fuzz
 # --locked` when missing); without nightly it says so and exits 0, so CI runs without it. Seeds:
@@ -22,14 +24,16 @@ ALL_TARGETS=(http1_framing http1_engine artifact_xml config_toml xpath jsonpath 
   jolokia_request capp_zip)
 seconds=20
 jobs=1
+profile=release
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --smoke) seconds=10; jobs=2 ;;
+    --smoke) seconds=10; jobs=2; profile=debug ;;
+    --dev) profile=debug ;;
     --jobs) jobs="$2"; shift ;;
     --seconds) seconds="$2"; shift ;;
     --seconds=*) seconds="${1#--seconds=}" ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1") ;;
   esac
@@ -119,14 +123,18 @@ prepare_corpus() {
 }
 
 echo "fuzz.sh: building the targets ($(cargo +nightly --version))"
-nice -n 10 cargo +nightly fuzz build -O --fuzz-dir .
+if [ "$profile" = debug ]; then
+  nice -n 10 cargo +nightly fuzz build --dev --fuzz-dir .
+else
+  nice -n 10 cargo +nightly fuzz build -O --fuzz-dir .
+fi
 # The targets run from a snapshot of the binaries just built, so that edits made to the tree while
 # they run do not trigger a rebuild (what `cargo fuzz run` would do) or change the code under test.
 host=$(rustc +nightly -vV | sed -n 's/^host: //p')
 snapshot="$CARGO_TARGET_DIR/snapshot"
 mkdir -p "$snapshot"
 for target in "${targets[@]}"; do
-  cp -f "$CARGO_TARGET_DIR/$host/release/$target" "$snapshot/$target"
+  cp -f "$CARGO_TARGET_DIR/$host/$profile/$target" "$snapshot/$target"
 done
 
 # One target's run; its summary line goes to logs/<target>.summary, "failed" to

@@ -8,6 +8,11 @@
 //!
 //! Logger names map to tracing targets by reading `.` as `::` (`conflux.server` is the target
 //! `conflux::server`), plus a few MI names with a Conflux equivalent ([`MI_LOGGER_ALIASES`]).
+//!
+//! Each event is formatted once, into a per-thread buffer, and the same bytes go to every
+//! appender whose threshold takes it ([`Appenders`]; issue 22: a `<log>` per request must not be
+//! formatted once per appender). Only a console that writes ANSI styling (a terminal) formats
+//! its own copy.
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -19,16 +24,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
+use tracing::subscriber::Interest;
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::field::{MakeVisitor, VisitFmt, VisitOutput};
 use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry, reload};
 
-use crate::log4j2::{Appender, AppenderKind, Log4j2Config, ROOT_LOGGER, level_name, parse_level};
+use crate::log4j2::{AppenderKind, Log4j2Config, ROOT_LOGGER, level_name, parse_level};
 use crate::syslog::SyslogSender;
 
 /// Directives used when `CONFLUX_LOG` is not set and there is no log4j2.properties.
@@ -66,16 +72,107 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let meta = event.metadata();
-        writer.write_char('[')?;
-        write_timestamp(&mut writer, SystemTime::now())?;
-        writer.write_str("] ")?;
-        writer.write_str(padded_level(*meta.level()))?;
-        writer.write_str(" {")?;
-        writer.write_str(meta.target())?;
-        writer.write_str("} - ")?;
+        write_line_start(&mut writer, event.metadata())?;
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writer.write_char('\n')
+    }
+}
+
+/// The line up to the message: `[timestamp] LEVEL {target} - `.
+fn write_line_start(out: &mut impl fmt::Write, meta: &Metadata<'_>) -> fmt::Result {
+    out.write_char('[')?;
+    write_timestamp(out, SystemTime::now())?;
+    out.write_str("] ")?;
+    out.write_str(padded_level(*meta.level()))?;
+    out.write_str(" {")?;
+    out.write_str(meta.target())?;
+    out.write_str("} - ")
+}
+
+/// The whole line of `event` as [`MiLayout`] writes it without ANSI styling, appended to `out`.
+fn write_line(out: &mut String, event: &Event<'_>) -> fmt::Result {
+    write_line_start(out, event.metadata())?;
+    MiFields.format_fields(Writer::new(out), event)?;
+    out.push('\n');
+    Ok(())
+}
+
+/// Largest line buffer kept for the next event on a thread (a longer line's is freed).
+const KEPT_LINE_BUFFER_BYTES: usize = 16 * 1024;
+
+thread_local! {
+    /// The buffer [`Appenders`] formats each event in, reused from event to event.
+    static LINE_BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Where an appender writes a finished line.
+enum Output {
+    /// Standard output, without ANSI styling.
+    Console,
+    File(RollingFile),
+    Syslog(SyslogSender),
+}
+
+/// The appenders that write the plain line: the event is formatted once per event and the same
+/// bytes handed to each appender whose threshold takes the event's level.
+struct Appenders {
+    outputs: Vec<(LevelFilter, Output)>,
+    /// The least severe level any appender takes, also the ANSI console's ([`Layer::enabled`]:
+    /// a line no appender takes is not built, as with one filter per appender).
+    most_verbose: LevelFilter,
+}
+
+impl Appenders {
+    fn takes(&self, level: &Level) -> bool {
+        self.most_verbose >= *level
+    }
+
+    fn write(&self, event: &Event<'_>, line: &mut String) {
+        if write_line(line, event).is_err() {
+            return;
+        }
+        let level = *event.metadata().level();
+        for (threshold, output) in &self.outputs {
+            if *threshold < level {
+                continue;
+            }
+            // Failures are dropped: logging must not fail the server.
+            match output {
+                Output::Console => {
+                    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+                }
+                Output::File(file) => file.write_line(line.as_bytes()),
+                Output::Syslog(sender) => sender.send(level, line),
+            }
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for Appenders {
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        if self.takes(meta.level()) {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        self.takes(meta.level())
+    }
+
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        LINE_BUFFER.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut line) => {
+                line.clear();
+                self.write(event, &mut line);
+                if line.capacity() > KEPT_LINE_BUFFER_BYTES {
+                    *line = String::new();
+                }
+            }
+            // An event while this thread's line is being written (from a writer): its own buffer.
+            Err(_) => self.write(event, &mut String::new()),
+        });
     }
 }
 
@@ -503,13 +600,48 @@ pub fn build(
         }
     };
     let (filter, handle) = reload::Layer::new(filter);
-    let mut sinks: Vec<Box<dyn Layer<_> + Send + Sync>> = Vec::new();
+    let console_ansi = console_ansi(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let mut appenders = Appenders {
+        outputs: Vec::new(),
+        most_verbose: LevelFilter::OFF,
+    };
+    let mut styled: Vec<Box<dyn Layer<Filtered> + Send + Sync>> = Vec::new();
     for appender in &config.appenders {
-        match sink(appender, hostname) {
-            Ok(layer) => sinks.push(layer),
-            Err(e) => warnings.push(format!("appender {}: {e}; not used", appender.name)),
-        }
+        let threshold = appender.threshold;
+        let output = match &appender.kind {
+            AppenderKind::Console if console_ansi => {
+                // Field names in italics: the one appender that formats its own line.
+                styled.push(
+                    tracing_subscriber::fmt::layer()
+                        .event_format(MiLayout)
+                        .fmt_fields(MiFields)
+                        .with_ansi(true)
+                        .with_writer(std::io::stdout)
+                        .with_filter(threshold)
+                        .boxed(),
+                );
+                appenders.most_verbose = appenders.most_verbose.max(threshold);
+                continue;
+            }
+            kind => match output(kind, hostname) {
+                Ok(output) => output,
+                Err(e) => {
+                    warnings.push(format!("appender {}: {e}; not used", appender.name));
+                    continue;
+                }
+            },
+        };
+        appenders.most_verbose = appenders.most_verbose.max(threshold);
+        appenders.outputs.push((threshold, output));
     }
+    let mut sinks: Vec<Box<dyn Layer<Filtered> + Send + Sync>> = Vec::new();
+    if !appenders.outputs.is_empty() {
+        sinks.push(appenders.boxed());
+    }
+    sinks.append(&mut styled);
     let subscriber = tracing_subscriber::registry().with(filter).with(sinks);
     let levels = LogLevels {
         state: Arc::new(Mutex::new(state)),
@@ -520,46 +652,20 @@ pub fn build(
 
 type Filtered = tracing_subscriber::layer::Layered<reload::Layer<EnvFilter, Registry>, Registry>;
 
-fn sink(
-    appender: &Appender,
-    hostname: &str,
-) -> Result<Box<dyn Layer<Filtered> + Send + Sync>, String> {
-    let threshold = appender.threshold;
-    Ok(match &appender.kind {
-        AppenderKind::Console => tracing_subscriber::fmt::layer()
-            .event_format(MiLayout)
-            .fmt_fields(MiFields)
-            .with_ansi(console_ansi(
-                std::io::stdout().is_terminal(),
-                std::env::var_os("NO_COLOR").as_deref(),
-            ))
-            .with_writer(std::io::stdout)
-            .with_filter(threshold)
-            .boxed(),
+/// The output of a plain-line appender.
+fn output(kind: &AppenderKind, hostname: &str) -> Result<Output, String> {
+    Ok(match kind {
+        AppenderKind::Console => Output::Console,
         AppenderKind::File {
             path,
             roll_bytes,
             roll_max,
-        } => {
-            let file = RollingFile::open(path.clone(), *roll_bytes, *roll_max)
-                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-            tracing_subscriber::fmt::layer()
-                .event_format(MiLayout)
-                .fmt_fields(MiFields)
-                .with_ansi(false)
-                .with_writer(file)
-                .with_filter(threshold)
-                .boxed()
-        }
+        } => Output::File(
+            RollingFile::open(path.clone(), *roll_bytes, *roll_max)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
+        ),
         AppenderKind::Syslog(target) => {
-            let sender = SyslogSender::new(target.clone(), hostname).map_err(|e| e.to_string())?;
-            tracing_subscriber::fmt::layer()
-                .event_format(MiLayout)
-                .fmt_fields(MiFields)
-                .with_ansi(false)
-                .with_writer(SyslogWriter(Arc::new(sender)))
-                .with_filter(threshold)
-                .boxed()
+            Output::Syslog(SyslogSender::new(target.clone(), hostname).map_err(|e| e.to_string())?)
         }
     })
 }
@@ -659,66 +765,6 @@ impl RollingState {
         {
             self.file = f;
             self.written = 0;
-        }
-    }
-}
-
-/// Where a finished line goes (a file, a syslog socket).
-type FlushLine<'a> = Box<dyn Fn(&[u8]) + 'a>;
-
-/// One event's bytes, written to the file in one piece when dropped.
-pub struct LineBuffer<F: Fn(&[u8])> {
-    buf: Vec<u8>,
-    flush: F,
-}
-
-impl<F: Fn(&[u8])> Write for LineBuffer<F> {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<F: Fn(&[u8])> Drop for LineBuffer<F> {
-    fn drop(&mut self) {
-        if !self.buf.is_empty() {
-            (self.flush)(&self.buf);
-        }
-    }
-}
-
-impl<'a> MakeWriter<'a> for RollingFile {
-    type Writer = LineBuffer<FlushLine<'a>>;
-    fn make_writer(&'a self) -> Self::Writer {
-        LineBuffer {
-            buf: Vec::with_capacity(256),
-            flush: Box::new(move |b| self.write_line(b)),
-        }
-    }
-}
-
-/// Sends each formatted event as one syslog message at the event's level.
-#[derive(Clone)]
-struct SyslogWriter(Arc<SyslogSender>);
-
-impl<'a> MakeWriter<'a> for SyslogWriter {
-    type Writer = LineBuffer<FlushLine<'a>>;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.writer_at(Level::INFO)
-    }
-    fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Self::Writer {
-        self.writer_at(*meta.level())
-    }
-}
-
-impl SyslogWriter {
-    fn writer_at(&self, level: Level) -> LineBuffer<FlushLine<'_>> {
-        LineBuffer {
-            buf: Vec::with_capacity(256),
-            flush: Box::new(move |b| self.0.send(level, &String::from_utf8_lossy(b))),
         }
     }
 }
@@ -943,7 +989,7 @@ mod tests {
         }
     }
 
-    impl<'a> MakeWriter<'a> for Captured {
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
         type Writer = Captured;
         fn make_writer(&'a self) -> Captured {
             self.clone()
@@ -1011,6 +1057,59 @@ mod tests {
             }
             assert_eq!(new, old);
         }
+    }
+
+    /// Writes each event with [`write_line`], the one format [`Appenders`] makes.
+    struct OneFormat(Captured);
+
+    impl<S: Subscriber> Layer<S> for OneFormat {
+        fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+            let mut line = String::new();
+            write_line(&mut line, event).unwrap();
+            self.0.0.lock().unwrap().extend_from_slice(line.as_bytes());
+        }
+    }
+
+    // The line formatted once for every appender is the line the plain fmt layer formats.
+    #[test]
+    fn the_shared_line_is_the_fmt_layer_line() {
+        let old = Captured::default();
+        let new = Captured::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .event_format(MiLayout)
+                    .fmt_fields(MiFields)
+                    .with_ansi(false)
+                    .with_writer(old.clone()),
+            )
+            .with(OneFormat(new.clone()));
+        let mut rng = XorShift(99);
+        let random: Vec<String> = (0..500).map(|_| rng.string()).collect();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::callsite::rebuild_interest_cache();
+            for s in TRICKY
+                .iter()
+                .copied()
+                .chain(random.iter().map(String::as_str))
+            {
+                tracing::info!(target: "LogMediator", "{s}");
+                tracing::warn!(k = s, n = 7, "m {s}");
+                tracing::error!(message = ?s);
+            }
+        });
+        let text = |c: &Captured| String::from_utf8(c.0.lock().unwrap().clone()).unwrap();
+        let (old, new) = (text(&old), text(&new));
+        assert!(old.lines().count() > 10, "{old}");
+        // The two layers read the clock separately: compare after the timestamp.
+        let after_stamp = |t: &str| -> Vec<String> {
+            t.split_inclusive('\n')
+                .filter(|l| l.starts_with('['))
+                .map(|l| l.split_once("] ").map_or(l, |(_, rest)| rest).to_string())
+                .collect()
+        };
+        assert_eq!(after_stamp(&new), after_stamp(&old));
+        assert_eq!(new.len(), old.len());
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! appender is configured (DESIGN.md §1 rule 5: a client's source port, not a listener); TCP
 //! connects on first use and reconnects after a failure.
 
-use std::io::Write;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -45,8 +46,16 @@ enum Connection {
 pub struct SyslogSender {
     target: SyslogTarget,
     destination: SocketAddr,
+    /// The HOSTNAME and APP-NAME header fields, cleaned once ([`header_field`]).
     hostname: String,
-    connection: Mutex<Connection>,
+    app_name: String,
+    connection: Mutex<Outgoing>,
+}
+
+/// The connection and the buffer each message is framed in, reused from line to line.
+struct Outgoing {
+    connection: Connection,
+    message: String,
 }
 
 impl std::fmt::Debug for SyslogSender {
@@ -85,25 +94,35 @@ impl SyslogSender {
             SyslogProtocol::Tcp => Connection::Tcp(None),
         };
         Ok(SyslogSender {
+            app_name: header_field(&target.app_name),
             target,
             destination,
-            hostname: hostname.to_string(),
-            connection: Mutex::new(connection),
+            hostname: header_field(hostname),
+            connection: Mutex::new(Outgoing {
+                connection,
+                message: String::new(),
+            }),
         })
     }
 
     /// Sends one log line (without its trailing newline). Failures are dropped: logging must not
     /// fail the server; TCP reconnects on the next line.
     pub fn send(&self, level: Level, line: &str) {
-        let message = self.frame(
+        let Ok(mut outgoing) = self.connection.lock() else {
+            return;
+        };
+        let Outgoing {
+            connection,
+            message,
+        } = &mut *outgoing;
+        message.clear();
+        self.frame_into(
+            message,
             level,
             line.trim_end_matches(['\r', '\n']),
             SystemTime::now(),
         );
-        let Ok(mut connection) = self.connection.lock() else {
-            return;
-        };
-        match &mut *connection {
+        match connection {
             Connection::Udp(socket) => {
                 let _ = socket.send_to(message.as_bytes(), self.destination);
             }
@@ -113,18 +132,27 @@ impl SyslogSender {
                         TcpStream::connect_timeout(&self.destination, TCP_CONNECT_TIMEOUT).ok();
                 }
                 if let Some(s) = stream {
-                    let mut framed = message.into_bytes();
-                    framed.push(b'\n');
-                    if s.write_all(&framed).is_err() {
+                    message.push('\n');
+                    if s.write_all(message.as_bytes()).is_err() {
                         *stream = None;
                     }
                 }
             }
         }
+        if message.capacity() > 2 * MAX_SYSLOG_MESSAGE_BYTES {
+            *message = String::new();
+        }
     }
 
     /// The syslog message for one line at `now`.
     pub fn frame(&self, level: Level, line: &str, now: SystemTime) -> String {
+        let mut out = String::new();
+        self.frame_into(&mut out, level, line, now);
+        out
+    }
+
+    /// [`SyslogSender::frame`] appended to `out`.
+    fn frame_into(&self, out: &mut String, level: Level, line: &str, now: SystemTime) {
         let pri = u32::from(self.target.facility) * 8 + severity(level);
         let line = truncate(line, MAX_SYSLOG_MESSAGE_BYTES);
         let since = now
@@ -136,24 +164,25 @@ impl SyslogSender {
         let (h, mi, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
         if self.target.rfc5424 {
             // <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG (RFC 5424 §6).
-            format!(
+            let _ = write!(
+                out,
                 "<{pri}>1 {y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z {} {} {} - - {line}",
                 since.subsec_millis(),
-                header_field(&self.hostname),
-                header_field(&self.target.app_name),
+                self.hostname,
+                self.app_name,
                 std::process::id(),
-            )
+            );
         } else {
             // <PRI>Mmm dd hh:mm:ss HOSTNAME TAG: MSG (RFC 3164 §4.1).
             const MONTHS: [&str; 12] = [
                 "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
             ];
             let month = MONTHS[(mo as usize).saturating_sub(1) % 12];
-            format!(
+            let _ = write!(
+                out,
                 "<{pri}>{month} {d:>2} {h:02}:{mi:02}:{s:02} {} {}: {line}",
-                header_field(&self.hostname),
-                header_field(&self.target.app_name),
-            )
+                self.hostname, self.app_name,
+            );
         }
     }
 }

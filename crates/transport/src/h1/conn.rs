@@ -308,9 +308,9 @@ impl Driver {
             let head = match parsed {
                 Ok(Some(head)) => head,
                 Ok(None) => {
-                    if self.x.buf.is_empty() && shutdown.is_cancelled() {
-                        return Outcome::Closed;
-                    }
+                    // A cancelled token is seen by the first (biased) branch before any read: no
+                    // separate `is_cancelled` here, which takes the token's lock (shared by every
+                    // connection of the listener) once more per request.
                     let read = tokio::select! {
                         biased;
                         () = &mut cancelled, if self.x.buf.is_empty() => return Outcome::Closed,

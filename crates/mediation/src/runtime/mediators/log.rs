@@ -7,6 +7,8 @@
 //! otherwise (so it reads the body); `headers` lists the SOAP header blocks. A `<message>` given
 //! with another level starts that level's line.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt::Write as _;
 
 use crate::runtime::Scope;
@@ -45,11 +47,12 @@ trait LineSource {
     fn addressing(&self, name: &str) -> Option<&str>;
     /// The raw `SOAPAction` header value.
     fn soap_action_header(&self) -> Option<&str>;
-    fn message_id(&self) -> String;
+    fn message_id(&self) -> Cow<'_, str>;
     /// The processed `<message>` template, "" without one.
     fn template(&self, log: &Log) -> Result<String, String>;
-    /// A property's value; `None` for an unset property reference.
-    fn property(&self, value: &ValueSource) -> Result<Option<String>, String>;
+    /// A property's value; `None` for an unset property reference. Borrowed where the source
+    /// holds the text (a literal, a header of the raw head), so a line copies it only once.
+    fn property<'v>(&'v self, value: &'v ValueSource) -> Result<Option<Cow<'v, str>>, String>;
 }
 
 impl<B: MessageBody> LineSource for MessageContext<B> {
@@ -73,16 +76,16 @@ impl<B: MessageBody> LineSource for MessageContext<B> {
         self.headers.get("soapaction")?.to_str().ok()
     }
 
-    fn message_id(&self) -> String {
-        MessageContext::message_id(self)
+    fn message_id(&self) -> Cow<'_, str> {
+        Cow::Owned(MessageContext::message_id(self))
     }
 
     fn template(&self, log: &Log) -> Result<String, String> {
         log.template(self)
     }
 
-    fn property(&self, value: &ValueSource) -> Result<Option<String>, String> {
-        value.resolve_optional(self)
+    fn property<'v>(&'v self, value: &'v ValueSource) -> Result<Option<Cow<'v, str>>, String> {
+        Ok(value.resolve_optional(self)?.map(Cow::Owned))
     }
 }
 
@@ -121,8 +124,8 @@ impl LineSource for HeadSource<'_> {
         header_text(self.request.header("soapaction")?)
     }
 
-    fn message_id(&self) -> String {
-        self.message_id.to_string()
+    fn message_id(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.message_id)
     }
 
     fn template(&self, _log: &Log) -> Result<String, String> {
@@ -130,14 +133,14 @@ impl LineSource for HeadSource<'_> {
         Ok(String::new())
     }
 
-    fn property(&self, value: &ValueSource) -> Result<Option<String>, String> {
+    fn property<'v>(&'v self, value: &'v ValueSource) -> Result<Option<Cow<'v, str>>, String> {
         match value {
-            ValueSource::Literal(v) => Ok(Some(v.clone())),
+            ValueSource::Literal(v) => Ok(Some(Cow::Borrowed(v))),
             ValueSource::Property(Scope::Transport, name) => Ok(self
                 .request
                 .header(name)
                 .and_then(header_text)
-                .map(str::to_string)),
+                .map(Cow::Borrowed)),
             other => Err(format!(
                 "{} is not read from the request head",
                 other.describe()
@@ -220,70 +223,95 @@ impl Log {
     fn push_properties(&self, out: &mut String, ctx: &impl LineSource) {
         for (name, value) in &self.properties {
             // An unset property logs as `null`, as Java appends Synapse's null result.
-            let v = match ctx.property(value) {
-                Ok(Some(v)) => v,
-                Ok(None) => "null".to_string(),
-                Err(e) => format!("<error: {e}>"),
-            };
             out.push_str(&self.separator);
-            let _ = write!(out, "{name} = {v}");
+            out.push_str(name);
+            out.push_str(" = ");
+            match ctx.property(value) {
+                Ok(Some(v)) => out.push_str(&v),
+                Ok(None) => out.push_str("null"),
+                Err(e) => {
+                    let _ = write!(out, "<error: {e}>");
+                }
+            }
         }
     }
 
     /// LogMediator.getSimpleLogMessage without its properties: `[template sep]To: ...`.
-    fn simple_part(&self, out: &mut String, ctx: &impl LineSource) -> Result<(), String> {
+    /// `out` holds the line up to this message (the artifact prefix, or nothing) and this
+    /// message begins at `start`.
+    fn simple_part(
+        &self,
+        out: &mut String,
+        start: usize,
+        ctx: &impl LineSource,
+    ) -> Result<(), String> {
         out.push_str(&ctx.template(self)?);
-        if !out.is_empty() {
+        if out.len() > start {
             out.push_str(&self.separator);
         }
         out.push_str("To: ");
         out.push_str(ctx.to());
-        // Order: To, From, WSAction, SOAPAction, ReplyTo, MessageID, Direction.
-        let sep = &self.separator;
+        // Order: To, From, WSAction, SOAPAction, ReplyTo, MessageID, Direction. Pieces are
+        // pushed, not `write!`n: the engine writes this line per request (issue 22).
+        let sep = self.separator.as_str();
+        let mut field = |name: &str, value: &str| {
+            out.push_str(sep);
+            out.push_str(name);
+            out.push_str(value);
+        };
         if let Some(v) = ctx.addressing("From") {
-            let _ = write!(out, "{sep}From: {v}");
+            field("From: ", v);
         }
         if let Some(action) = ctx.soap_action_header().and_then(soap_action) {
-            let _ = write!(out, "{sep}WSAction: {action}{sep}SOAPAction: {action}");
+            field("WSAction: ", action);
+            field("SOAPAction: ", action);
         }
         if let Some(v) = ctx.addressing("ReplyTo") {
-            let _ = write!(out, "{sep}ReplyTo: {v}");
+            field("ReplyTo: ", v);
         }
-        let _ = write!(out, "{sep}MessageID: {}", ctx.message_id());
-        let _ = write!(
-            out,
-            "{sep}Direction: {}",
+        field("MessageID: ", &ctx.message_id());
+        field(
+            "Direction: ",
             if ctx.is_response() {
                 "response"
             } else {
                 "request"
-            }
+            },
         );
         Ok(())
     }
 
     /// getCustomLogMessage and getSimpleLogMessage (their properties included), the levels a
     /// [`LineSource`] answers.
-    fn custom_or_simple(&self, out: &mut String, ctx: &impl LineSource) -> Result<(), String> {
+    /// `start` as in [`Log::simple_part`].
+    fn custom_or_simple(
+        &self,
+        out: &mut String,
+        start: usize,
+        ctx: &impl LineSource,
+    ) -> Result<(), String> {
         match self.level {
             LogLevel::Custom | LogLevel::MessageTemplate => {
                 // getCustomLogMessage.
                 if self.log_message_id {
-                    let _ = write!(out, "MessageID: {}{}", ctx.message_id(), self.separator);
+                    out.push_str("MessageID: ");
+                    out.push_str(&ctx.message_id());
+                    out.push_str(&self.separator);
                 }
                 out.push_str(&ctx.template(self)?);
             }
-            _ => self.simple_part(out, ctx)?,
+            _ => self.simple_part(out, start, ctx)?,
         }
         self.push_properties(out, ctx);
+        self.trim_leading_separator(out, start);
         Ok(())
     }
 
-    /// `out` without a leading separator (LogMediator.trimLeadingSeparator).
-    fn trimmed(&self, out: String) -> String {
-        match out.strip_prefix(self.separator.as_str()) {
-            Some(rest) if !self.separator.is_empty() => rest.to_string(),
-            _ => out,
+    /// Removes a separator at `start`, where the message begins (LogMediator.trimLeadingSeparator).
+    fn trim_leading_separator(&self, out: &mut String, start: usize) {
+        let sep = self.separator.as_str();
+        if !sep.is_empty() && out[start..].starts_with(sep) {
+            out.replace_range(start..start + sep.len(), "");
         }
     }
 
@@ -291,21 +319,32 @@ impl Log {
     /// separator trimmed, `trimLeadingSeparator`).
     pub fn message<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<String, String> {
         let mut out = String::new();
+        self.write_message(&mut out, ctx)?;
+        Ok(out)
+    }
+
+    /// [`Log::message`] appended to `out`.
+    fn write_message<B: MessageBody>(
+        &self,
+        out: &mut String,
+        ctx: &MessageContext<B>,
+    ) -> Result<(), String> {
+        let start = out.len();
         match self.level {
             LogLevel::Custom | LogLevel::MessageTemplate | LogLevel::Simple => {
-                self.custom_or_simple(&mut out, ctx)?;
+                return self.custom_or_simple(out, start, ctx);
             }
             LogLevel::Headers => {
                 // getHeadersLogMessage: the SOAP header blocks, `localName : text`.
                 out.push_str(&self.template(ctx)?);
                 for (name, text) in soap_header_blocks(ctx) {
-                    out.push_str(&format!("{}{name} : {text}", self.separator));
+                    let _ = write!(out, "{}{name} : {text}", self.separator);
                 }
-                self.push_properties(&mut out, ctx);
+                self.push_properties(out, ctx);
             }
             LogLevel::Full => {
-                self.simple_part(&mut out, ctx)?;
-                self.push_properties(&mut out, ctx);
+                self.simple_part(out, start, ctx)?;
+                self.push_properties(out, ctx);
                 let sep = &self.separator;
                 match &ctx.payload {
                     Some(Payload::Json(v)) => out.push_str(&format!("{sep}Payload: {v}")),
@@ -316,7 +355,8 @@ impl Log {
                 }
             }
         }
-        Ok(self.trimmed(out))
+        self.trim_leading_separator(out, start);
+        Ok(())
     }
 
     /// The prefix naming the artifact (LoggingUtils.getFormattedLog): `{api:NAME}`, and for the
@@ -336,46 +376,54 @@ impl Log {
 
     /// The whole line: prefix and message.
     pub fn line<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<String, String> {
-        Ok(format!("{} {}", self.prefix(ctx), self.message(ctx)?))
+        let mut out = String::new();
+        self.write_line(&mut out, ctx)?;
+        Ok(out)
+    }
+
+    /// [`Log::line`] appended to `out`.
+    fn write_line<B: MessageBody>(
+        &self,
+        out: &mut String,
+        ctx: &MessageContext<B>,
+    ) -> Result<(), String> {
+        out.push_str(&self.prefix(ctx));
+        out.push(' ');
+        self.write_message(out, ctx)
     }
 
     /// Writes the line at the category's level. TRACE and DEBUG lines are built only when that
     /// level is enabled (LogMediator checks `isTraceEnabled` / `isDebugEnabled` first).
     pub fn apply<B: MessageBody>(&self, ctx: &MessageContext<B>) -> Result<(), String> {
-        self.write(|| self.line(ctx))
+        self.write(|out| self.write_line(out, ctx))
     }
 
-    /// Writes the line `line` makes at the category's level (building it only when that level
-    /// is enabled for TRACE and DEBUG).
-    fn write(&self, line: impl FnOnce() -> Result<String, String>) -> Result<(), String> {
-        match self.category {
-            LogCategory::Trace => {
-                if tracing::enabled!(target: "LogMediator", tracing::Level::TRACE) {
-                    let line = line()?;
-                    tracing::trace!(target: "LogMediator", "{line}");
-                }
-            }
-            LogCategory::Debug => {
-                if tracing::enabled!(target: "LogMediator", tracing::Level::DEBUG) {
-                    let line = line()?;
-                    tracing::debug!(target: "LogMediator", "{line}");
-                }
-            }
-            LogCategory::Info => {
-                let line = line()?;
-                tracing::info!(target: "LogMediator", "{line}");
-            }
-            LogCategory::Warn => {
-                let line = line()?;
-                tracing::warn!(target: "LogMediator", "{line}");
-            }
-            // tracing has no FATAL: MI's FATAL lines are written at ERROR.
-            LogCategory::Error | LogCategory::Fatal => {
-                let line = line()?;
-                tracing::error!(target: "LogMediator", "{line}");
-            }
+    /// Writes the line `line` appends to an empty buffer at the category's level (building it
+    /// only when that level is enabled for TRACE and DEBUG).
+    fn write(&self, line: impl FnOnce(&mut String) -> Result<(), String>) -> Result<(), String> {
+        let enabled = match self.category {
+            LogCategory::Trace => tracing::enabled!(target: "LogMediator", tracing::Level::TRACE),
+            LogCategory::Debug => tracing::enabled!(target: "LogMediator", tracing::Level::DEBUG),
+            _ => true,
+        };
+        if !enabled {
+            return Ok(());
         }
-        Ok(())
+        with_line_buffer(|out| {
+            line(out)?;
+            let line = out.as_str();
+            match self.category {
+                LogCategory::Trace => tracing::trace!(target: "LogMediator", "{line}"),
+                LogCategory::Debug => tracing::debug!(target: "LogMediator", "{line}"),
+                LogCategory::Info => tracing::info!(target: "LogMediator", "{line}"),
+                LogCategory::Warn => tracing::warn!(target: "LogMediator", "{line}"),
+                // tracing has no FATAL: MI's FATAL lines are written at ERROR.
+                LogCategory::Error | LogCategory::Fatal => {
+                    tracing::error!(target: "LogMediator", "{line}")
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Whether the line reads nothing but the request head, so that it can be written before
@@ -411,18 +459,34 @@ impl Log {
         request: &dyn RequestFields,
         message_id: &str,
     ) -> Result<String, String> {
+        let mut out = String::new();
+        self.write_head_line(&mut out, artifact, request, message_id)?;
+        Ok(out)
+    }
+
+    /// [`Log::head_line`] appended to `out`.
+    fn write_head_line(
+        &self,
+        out: &mut String,
+        artifact: &str,
+        request: &dyn RequestFields,
+        message_id: &str,
+    ) -> Result<(), String> {
         if !self.reads_only_the_head() {
             return Err("the log line reads more than the request head".into());
         }
-        let mut out = String::with_capacity(128);
+        out.push('{');
+        out.push_str(artifact);
+        out.push_str("} ");
+        let start = out.len();
         self.custom_or_simple(
-            &mut out,
+            out,
+            start,
             &HeadSource {
                 request,
                 message_id,
             },
-        )?;
-        Ok(format!("{{{artifact}}} {}", self.trimmed(out)))
+        )
     }
 
     /// Writes [`Log::head_line`] at the category's level, as [`Log::apply`] writes a line.
@@ -432,8 +496,35 @@ impl Log {
         request: &dyn RequestFields,
         message_id: &str,
     ) -> Result<(), String> {
-        self.write(|| self.head_line(artifact, request, message_id))
+        self.write(|out| self.write_head_line(out, artifact, request, message_id))
     }
+}
+
+/// Largest line buffer kept for the next line on a thread; a longer line's buffer (a `full` log
+/// of a large payload) is freed after use.
+const KEPT_LINE_BUFFER_BYTES: usize = 16 * 1024;
+
+thread_local! {
+    /// The buffer each thread builds its log lines in, reused from line to line.
+    static LINE_BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Runs `f` with this thread's empty line buffer (a new one if it is in use: a line written
+/// while another is built).
+fn with_line_buffer<R>(f: impl FnOnce(&mut String) -> R) -> R {
+    LINE_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut out) => {
+            out.clear();
+            let result = f(&mut out);
+            if out.capacity() > KEPT_LINE_BUFFER_BYTES {
+                *out = String::new();
+            } else {
+                out.clear();
+            }
+            result
+        }
+        Err(_) => f(&mut String::new()),
+    })
 }
 
 #[cfg(test)]
