@@ -371,8 +371,9 @@ impl Admission {
 /// `SO_REUSEPORT`, which would let another process bind the same port unnoticed): a connection
 /// lives and dies on the thread that accepted it, so no request crosses threads, as with
 /// nginx's workers. The kernel wakes the threads waiting on the socket and one wins each
-/// connection; a busy thread polls the socket less often and so takes fewer. The connection
-/// cap and the counters are the listener's, shared by all threads.
+/// connection; a burst of connections can land mostly on the thread that runs first (measured:
+/// bench/BENCHMARKS.md, "Two cores"). The connection cap and the counters are the listener's,
+/// shared by all threads.
 ///
 /// Everything that can fail (a runtime, a descriptor, a thread) fails here, before any thread
 /// accepts; the future returned finishes when every thread has stopped after `shutdown` and
@@ -389,6 +390,9 @@ pub fn serve_routed_per_core<H: Handler>(
     shutdown: CancellationToken,
 ) -> io::Result<impl Future<Output = ()> + Send + 'static> {
     let admission = Admission::new(&limits);
+    // Tokio refuses a blocking socket (a panic, not an error); the flag is shared by the
+    // duplicates made below.
+    listener.set_nonblocking(true)?;
     let mut cores = Vec::with_capacity(threads.max(1));
     for _ in 0..threads.max(1) {
         let runtime = tokio::runtime::Builder::new_current_thread()
