@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod accept_share;
 pub mod body;
 pub mod client;
 pub mod conn_io;

@@ -64,6 +64,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::accept_share::{self, Handed, LiveConnection, ThreadShare};
 use crate::body::{BoxError, ProxyBody};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use crate::conn_io::CLIENT_NOTSENT_LOWAT;
@@ -342,7 +343,7 @@ pub async fn serve_routed<H: Handler>(
 ) {
     let admission = Admission::new(&limits);
     accept_loop(
-        listener, tls, handler, router, limits, stats, admission, shutdown,
+        listener, tls, handler, router, limits, stats, admission, None, shutdown,
     )
     .await;
 }
@@ -371,9 +372,10 @@ impl Admission {
 /// `SO_REUSEPORT`, which would let another process bind the same port unnoticed): a connection
 /// lives and dies on the thread that accepted it, so no request crosses threads, as with
 /// nginx's workers. The kernel wakes the threads waiting on the socket and one wins each
-/// connection; a burst of connections can land mostly on the thread that runs first (measured:
-/// bench/BENCHMARKS.md, "Two cores"). The connection cap and the counters are the listener's,
-/// shared by all threads.
+/// connection; a thread that wins more than its share hands the surplus to the least loaded
+/// thread (crate `accept_share`), since a burst of connections otherwise lands mostly on the
+/// thread that runs first. The connection cap and the counters are the listener's, shared by
+/// all threads.
 ///
 /// Everything that can fail (a runtime, a descriptor, a thread) fails here, before any thread
 /// accepts; the future returned finishes when every thread has stopped after `shutdown` and
@@ -413,7 +415,8 @@ pub fn serve_routed_per_core<H: Handler>(
     // them), so a runtime dropped early would cut another thread's exchange short.
     let serving = Arc::new(AtomicU64::new(cores.len() as u64));
     let all_served = CancellationToken::new();
-    for (index, (runtime, listener)) in cores.into_iter().enumerate() {
+    let shares = accept_share::shares(cores.len());
+    for (index, ((runtime, listener), share)) in cores.into_iter().zip(shares).enumerate() {
         let serve = accept_loop(
             listener,
             None,
@@ -422,6 +425,7 @@ pub fn serve_routed_per_core<H: Handler>(
             limits,
             stats.clone(),
             admission.clone(),
+            Some(share),
             shutdown.clone(),
         );
         let ended = ended_tx.clone();
@@ -458,19 +462,34 @@ async fn accept_loop<H: Handler>(
     limits: ServerLimits,
     stats: Arc<ListenerStats>,
     admission: Admission,
+    mut share: Option<ThreadShare>,
     shutdown: CancellationToken,
 ) {
-    let builder = Arc::new(http_builder(&limits));
-    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let Admission {
         connections,
         lingering,
     } = admission;
-    let tracker = TaskTracker::new();
+    let serving = Serving {
+        builder: Arc::new(http_builder(&limits)),
+        acceptor: tls.map(tokio_rustls::TlsAcceptor::from),
+        handler,
+        router,
+        limits,
+        stats,
+        tracker: TaskTracker::new(),
+        shutdown,
+    };
     let mut backoff = ACCEPT_BACKOFF_START;
     loop {
         let accepted = tokio::select! {
-            () = shutdown.cancelled() => break,
+            () = serving.shutdown.cancelled() => break,
+            Some(handed) = next_handed(&mut share) => {
+                match TcpStream::from_std(handed.tcp) {
+                    Ok(tcp) => serving.spawn(tcp, handed.remote, handed.permit, Some(handed.live)),
+                    Err(error) => tracing::debug!(%error, "a handed connection could not be registered"),
+                }
+                continue;
+            }
             accepted = listener.accept() => accepted,
         };
         let (tcp, remote) = match accepted {
@@ -485,7 +504,7 @@ async fn accept_loop<H: Handler>(
                 // Out of descriptors or memory: wait before trying again instead of spinning.
                 tracing::warn!(%error, pause_ms = backoff.as_millis() as u64, "accept failed");
                 tokio::select! {
-                    () = shutdown.cancelled() => break,
+                    () = serving.shutdown.cancelled() => break,
                     () = tokio::time::sleep(backoff) => {}
                 }
                 backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
@@ -493,16 +512,79 @@ async fn accept_loop<H: Handler>(
             }
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
-            stats.refused_over_cap.fetch_add(1, Ordering::Relaxed);
-            refuse(tcp, acceptor.is_some(), &lingering, &tracker);
+            serving
+                .stats
+                .refused_over_cap
+                .fetch_add(1, Ordering::Relaxed);
+            refuse(
+                tcp,
+                serving.acceptor.is_some(),
+                &lingering,
+                &serving.tracker,
+            );
             continue;
         };
-        let local = match tcp.local_addr() {
-            Ok(local) => local,
-            Err(_) => continue,
+        serving.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        let Some(share) = &share else {
+            serving.spawn(tcp, remote, permit, None);
+            continue;
         };
-        stats.accepted.fetch_add(1, Ordering::Relaxed);
-        let open = OpenConnection::new(stats.clone());
+        let live = share.place();
+        if live.is_on(share) {
+            serving.spawn(tcp, remote, permit, Some(live));
+            continue;
+        }
+        let Ok(tcp) = tcp.into_std() else { continue };
+        let handed = Handed {
+            tcp,
+            remote,
+            permit,
+            live,
+        };
+        if let Err(returned) = share.hand(handed) {
+            let kept = share.keep(returned);
+            if let Ok(tcp) = TcpStream::from_std(kept.tcp) {
+                serving.spawn(tcp, kept.remote, kept.permit, Some(kept.live));
+            }
+        }
+    }
+    drop(listener);
+    serving.tracker.close();
+    serving.tracker.wait().await;
+}
+
+/// The next connection another per-core thread handed to this one; never, without a share.
+async fn next_handed(share: &mut Option<ThreadShare>) -> Option<Handed> {
+    match share {
+        Some(share) => share.next_handed().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What an accept loop needs to serve a connection it accepted or was handed.
+struct Serving<H> {
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    handler: H,
+    router: Option<Arc<dyn crate::h1::Router>>,
+    limits: ServerLimits,
+    stats: Arc<ListenerStats>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+impl<H: Handler> Serving<H> {
+    /// Serves `tcp` on this runtime until it ends, holding its place under the connection cap
+    /// (`permit`) and, on a per-core listener, in its thread's count (`live`).
+    fn spawn(
+        &self,
+        tcp: TcpStream,
+        remote: SocketAddr,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        live: Option<LiveConnection>,
+    ) {
+        let Ok(local) = tcp.local_addr() else { return };
+        let open = OpenConnection::new(self.stats.clone());
         let _ = tcp.set_nodelay(true);
         // The send rate check sees a client's reading in steps of at most this (conn_io).
         #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -510,28 +592,25 @@ async fn accept_loop<H: Handler>(
         let conn = ConnInfo {
             remote,
             local,
-            tls: acceptor.is_some(),
+            tls: self.acceptor.is_some(),
         };
         let task = serve_tcp(
             tcp,
             conn,
-            acceptor.clone(),
-            router.clone(),
-            handler.clone(),
-            limits,
-            builder.clone(),
-            ConnState::new(stats.clone()),
-            shutdown.clone(),
+            self.acceptor.clone(),
+            self.router.clone(),
+            self.handler.clone(),
+            self.limits,
+            self.builder.clone(),
+            ConnState::new(self.stats.clone()),
+            self.shutdown.clone(),
         );
-        tracker.spawn(async move {
+        self.tracker.spawn(async move {
             task.await;
-            drop(open);
+            drop((open, live));
             drop(permit);
         });
     }
-    drop(listener);
-    tracker.close();
-    tracker.wait().await;
 }
 
 /// Turns away a connection over the cap. Plain HTTP gets a 503 written straight into the empty
