@@ -120,7 +120,9 @@ http_status() {
 # Files: TLS, backend content, nginx configs, Conflux homes
 
 # The MI idioms of issue 22, each an API of its own at /bench/NAME (see write_idiom_apis); nginx
-# gets a plain proxy_pass location for each (nginx_idiom_locations).
+# gets a proxy_pass location for each (nginx_idiom_locations), doing what the idiom does: it sets
+# the header of the transport property idiom and, since 2026-12-07, logs the Host header of the
+# log idiom to two files (before that it logged nothing there).
 IDIOMS=(idiom-empty-seqs idiom-out-send idiom-call-respond idiom-log-headers idiom-transport-prop cbr-json-filter)
 
 make_json_doc() { # BYTES FILE: a compact JSON order of exactly BYTES bytes with "kind": "a" (>= 200)
@@ -263,6 +265,8 @@ nginx_idiom_locations() {
         case $name in
             idiom-transport-prop)
                 printf 'location /bench/%s/ { proxy_pass http://bench_backend/; proxy_set_header Connection ""; proxy_set_header X-Bench-Idiom %s; }\n' "$name" "$name" ;;
+            idiom-log-headers) # the same line to two files, as Conflux's console and wso2carbon.log
+                printf 'location /bench/%s/ { proxy_pass http://bench_backend/; access_log %s/idiom-log-console.log idiom_log; access_log %s/idiom-log-file.log idiom_log; }\n' "$name" "$RUN" "$RUN" ;;
             *) printf 'location /bench/%s/ { proxy_pass http://bench_backend/; }\n' "$name" ;;
         esac
     done

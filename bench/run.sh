@@ -57,6 +57,8 @@ Environment (defaults in brackets):
   BENCH_PORT_BASE      first of the 4 ports of backend and nginx proxy [22000]
   BENCH_MAX_FOREIGN    % of busy CPU used by other processes above which a run is repeated [12]
   BENCH_KEEP=1         keep the temp dir (configs, logs, raw wrk output)
+  BENCH_PROFILE_PATHS  with --profile, more points to profile after get-1k and get-100k, as
+                       space-separated NAME=PATH (idiom-log=/idiom-log-headers/1k)
 
 Exit status: 0 all targets measured without errors; 3 Conflux did not serve the bench API;
 4 some runs had errors or wrong bodies; 1 the harness itself failed.
@@ -627,6 +629,9 @@ if ((PROFILE)); then
         [[ $t == direct ]] && continue
         profile_point get-1k-c50 /1k "$t"
         profile_point get-100k-c50 /100k "$t"
+        for point in $BENCH_PROFILE_PATHS; do
+            profile_point "${point%%=*}" "${point#*=}" "$t"
+        done
     done
 fi
 
