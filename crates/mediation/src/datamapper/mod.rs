@@ -252,7 +252,7 @@ impl Mapping {
         let built;
         let input: &Value = match self.input_type {
             DataType::Json => match payload {
-                Payload::Json(json) => &json.value,
+                Payload::Json(json) => json.value(),
                 _ => {
                     return Err(DataMapperError::Input(
                         "the input type is JSON, but the message has no JSON payload".into(),

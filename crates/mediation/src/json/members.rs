@@ -3,7 +3,9 @@
 //! deserializer parses and checks it (numbers in range, strings with valid escapes and UTF-8,
 //! the same nesting limit, nothing after the value but whitespace), and then dropped. Used where
 //! a whole-document parse would be thrown away but for one field (the HTTP/1 engine's
-//! content-based routing, mediation runtime/direct.rs `JsonFilterRoute::holds`).
+//! content-based routing, mediation runtime/direct.rs `JsonFilterRoute::holds`; a JSON payload
+//! read by one member-chain `json-eval` before anything builds it, runtime/payload.rs
+//! `JsonPayload::member_view`).
 
 use std::fmt;
 
@@ -28,13 +30,54 @@ pub enum Member {
 /// `bytes` is not a document `serde_json::from_slice::<Value>` accepts.
 pub fn read_member(bytes: &[u8], names: &[String]) -> Result<Member, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let member = Chain(names).deserialize(&mut de)?;
+    let member = Chain(names, Checks::Whole).deserialize(&mut de)?;
     de.end()?;
     Ok(member)
 }
 
+/// [`read_member`] of a document [`check_document`] accepted: the values off the chain are
+/// skipped as serde_json skips ignored values, which checks less (see [`Skip`]) and costs less.
+/// On a checked document both read the same member.
+///
+/// # Errors
+/// `bytes` is not JSON (only possible when it was not checked).
+pub fn read_member_of_checked(bytes: &[u8], names: &[String]) -> Result<Member, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let member = Chain(names, Checks::Done).deserialize(&mut de)?;
+    de.end()?;
+    Ok(member)
+}
+
+/// How the values off the chain are read.
+#[derive(Clone, Copy)]
+enum Checks {
+    /// As `Value` checks them ([`Skip`]).
+    Whole,
+    /// Already checked: skipped (`IgnoredAny`).
+    Done,
+}
+
+impl Checks {
+    fn skip_value<'de, A: MapAccess<'de>>(self, map: &mut A) -> Result<(), A::Error> {
+        match self {
+            Checks::Whole => map.next_value_seed(Skip),
+            Checks::Done => map.next_value::<serde::de::IgnoredAny>().map(drop),
+        }
+    }
+}
+
+/// Checks `bytes` as `serde_json::from_slice::<Value>` would, without building anything.
+///
+/// # Errors
+/// `bytes` is not a document `serde_json::from_slice::<Value>` accepts.
+pub fn check_document(bytes: &[u8]) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    Skip.deserialize(&mut de)?;
+    de.end()
+}
+
 /// The rest of the chain from one level.
-struct Chain<'n>(&'n [String]);
+struct Chain<'n>(&'n [String], Checks);
 
 impl<'de> DeserializeSeed<'de> for Chain<'_> {
     type Value = Member;
@@ -58,18 +101,24 @@ impl<'de> Visitor<'de> for Chain<'_> {
         let mut member = Member::Absent;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             if key.as_ref() != first.as_str() {
-                map.next_value_seed(Skip)?;
+                self.1.skip_value(&mut map)?;
             } else if rest.is_empty() {
                 member = Member::Found(map.next_value::<Value>()?);
             } else {
-                member = map.next_value_seed(Chain(rest))?;
+                member = map.next_value_seed(Chain(rest, self.1))?;
             }
         }
         Ok(member)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Member, A::Error> {
-        Skip.visit_seq(seq).map(|()| Member::NotAnObject)
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Member, A::Error> {
+        match self.1 {
+            Checks::Whole => Skip.visit_seq(seq).map(|()| Member::NotAnObject),
+            Checks::Done => {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Member::NotAnObject)
+            }
+        }
     }
 
     fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Member, E> {
@@ -223,5 +272,27 @@ mod tests {
         );
         assert!(read_member(deep.as_bytes(), &paths[0]).is_err());
         assert!(by_value(deep.as_bytes(), &paths[0]).is_err());
+        for doc in documents {
+            if check_document(doc.as_bytes()).is_ok() {
+                for path in &paths {
+                    assert_eq!(
+                        read_member_of_checked(doc.as_bytes(), path).map_err(|_| ()),
+                        by_value(doc.as_bytes(), path),
+                        "{doc} {path:?}"
+                    );
+                }
+            }
+        }
+        for doc in documents
+            .iter()
+            .copied()
+            .chain([deep.as_str(), "", "{} x", "[1,]"])
+        {
+            assert_eq!(
+                check_document(doc.as_bytes()).is_ok(),
+                serde_json::from_slice::<Value>(doc.as_bytes()).is_ok(),
+                "{doc}"
+            );
+        }
     }
 }

@@ -145,20 +145,11 @@ impl JsonFilterRoute {
 /// refuse the body or it has `@` keys (whose XML view is checked too), a level is not an object,
 /// or serde refuses it (the builder retries with raw control characters escaped).
 fn member_skeleton(body: &[u8], names: &[String]) -> Option<serde_json::Value> {
-    use crate::json::members::{Member, read_member};
     let scan = crate::runtime::limits::check_json(body).ok()?;
     if scan.attribute_keys {
         return None;
     }
-    match read_member(body, names).ok()? {
-        Member::NotAnObject => None,
-        Member::Absent => Some(serde_json::Value::Object(serde_json::Map::new())),
-        Member::Found(value) => Some(names.iter().rev().fold(value, |inner, name| {
-            let mut level = serde_json::Map::new();
-            level.insert(name.clone(), inner);
-            serde_json::Value::Object(level)
-        })),
-    }
+    crate::runtime::payload::member_document(body, names)
 }
 
 /// The JSON filter plan of `route`, when it is the `cbr` idiom ([`JsonFilterRoute`]). Pure.

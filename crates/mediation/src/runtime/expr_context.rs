@@ -93,7 +93,7 @@ impl<B: MessageBody> ExprContext for ScopedExprView<'_, B> {
     fn payload_json(&self) -> Result<serde_json::Value, String> {
         match &self.ctx.payload {
             None | Some(Payload::Empty) => Err("Payload is empty".into()),
-            Some(Payload::Json(json)) => Ok(json.value.clone()),
+            Some(Payload::Json(json)) => Ok(json.value().clone()),
             // A text body is MI's <text> element, which converts to {"text": ...}.
             Some(Payload::Text(text)) => Ok(serde_json::json!({ "text": text })),
             Some(Payload::Binary(_)) => Err("the payload is binary, not JSON or XML".into()),

@@ -444,7 +444,7 @@ mod tests {
         // serde_json refuses a number out of f64 range; short, so no limit is involved.
         for text in ["[1e999999]", "[-1e999999]", "[1e-999999]"] {
             match json(text.to_string()) {
-                Ok(Payload::Json(v)) => assert!(v.value[0].as_f64().is_some_and(f64::is_finite)),
+                Ok(Payload::Json(v)) => assert!(v.value()[0].as_f64().is_some_and(f64::is_finite)),
                 Err(PayloadError::Malformed { .. }) => {}
                 other => panic!("{text}: {other:?}"),
             }

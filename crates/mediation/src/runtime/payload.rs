@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 
 use crate::json;
+use crate::json::members::{Member, read_member, read_member_of_checked};
 use crate::runtime::limits;
 
 /// The largest body mediation reads into memory, unless `[mediation] max_message_size` says
@@ -69,10 +70,20 @@ pub enum Payload {
 /// A JSON payload: the value, and the text it was received or built as while it is unchanged,
 /// which is what goes out (MI passes JSON on as a stream of the original text until a mediator
 /// edits it; so do template spacing and key order).
+///
+/// A received body is checked whole when it is built (the JSON limits, then every value as
+/// `serde_json::Value`'s deserializer checks it) but its value is built only when something reads
+/// more than one member chain of it: a route that reads one field and forwards the body (the
+/// content-based routing of MI projects) reads that field from the text
+/// ([`JsonPayload::member_view`]) and never holds the document as a tree, which for a 100 KiB
+/// order costs ten times the text's size and most of the request's time.
 #[derive(Debug, Clone)]
 pub struct JsonPayload {
-    pub value: serde_json::Value,
+    value: std::sync::OnceLock<serde_json::Value>,
     text: Option<String>,
+    /// Set by the first [`JsonPayload::member_view`]: a second read builds the value, so a
+    /// route that reads several fields scans the text at most once more than it parses it.
+    viewed: std::sync::OnceLock<()>,
 }
 
 impl JsonPayload {
@@ -84,29 +95,91 @@ impl JsonPayload {
     /// A payload built from text that is known to hold `value`.
     pub fn with_text(value: serde_json::Value, text: String) -> JsonPayload {
         JsonPayload {
-            value,
+            value: value.into(),
             text: Some(text),
+            viewed: std::sync::OnceLock::new(),
         }
+    }
+
+    /// A payload of `text`, which [`crate::json::members::check_document`] accepted and the JSON
+    /// limits passed; its value is built when first needed.
+    fn checked_text(text: String) -> JsonPayload {
+        JsonPayload {
+            value: std::sync::OnceLock::new(),
+            text: Some(text),
+            viewed: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The value, built from the text the first time it is needed.
+    pub fn value(&self) -> &serde_json::Value {
+        self.value.get_or_init(|| {
+            let text = self.text.as_deref().unwrap_or("null");
+            // The text was checked as this parse checks it (`checked_text`); Null is unreachable.
+            serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+        })
+    }
+
+    /// Whether the value has been built (or the payload was made from one).
+    pub fn is_built(&self) -> bool {
+        self.value.get().is_some()
+    }
+
+    /// What a member-chain path (`$.a.b`, [`crate::json::JsonEval::member_chain`]) reads of this
+    /// payload, without building it: a document holding only the members along `names` (an
+    /// empty object when one is absent), on which the path evaluates as on the whole value.
+    /// `None` once the value is built (read that), after a first view (build it then), or when
+    /// a level is not an object.
+    pub fn member_view(&self, names: &[String]) -> Option<serde_json::Value> {
+        if self.is_built() || names.is_empty() || self.viewed.set(()).is_err() {
+            return None;
+        }
+        // Not built, so `checked_text` made it: the text passed `check_document`.
+        let text = self.text.as_deref()?.as_bytes();
+        document_of_member(names, read_member_of_checked(text, names).ok()?)
+    }
+}
+
+/// A document holding only the members of `bytes` along `names` (an empty object when one is
+/// absent), on which a member-chain path evaluates as on the whole document. `None` when `bytes`
+/// is not a document serde accepts or a level is not an object.
+pub(crate) fn member_document(bytes: &[u8], names: &[String]) -> Option<serde_json::Value> {
+    document_of_member(names, read_member(bytes, names).ok()?)
+}
+
+fn document_of_member(names: &[String], member: Member) -> Option<serde_json::Value> {
+    match member {
+        Member::NotAnObject => None,
+        Member::Absent => Some(serde_json::Value::Object(serde_json::Map::new())),
+        Member::Found(value) => Some(names.iter().rev().fold(value, |inner, name| {
+            let mut level = serde_json::Map::new();
+            level.insert(name.clone(), inner);
+            serde_json::Value::Object(level)
+        })),
     }
 }
 
 impl From<serde_json::Value> for JsonPayload {
     fn from(value: serde_json::Value) -> JsonPayload {
-        JsonPayload { value, text: None }
+        JsonPayload {
+            value: value.into(),
+            text: None,
+            viewed: std::sync::OnceLock::new(),
+        }
     }
 }
 
 impl std::ops::Deref for JsonPayload {
     type Target = serde_json::Value;
     fn deref(&self) -> &serde_json::Value {
-        &self.value
+        self.value()
     }
 }
 
 /// Equal when the values are equal, however they are spelt.
 impl PartialEq for JsonPayload {
     fn eq(&self, other: &JsonPayload) -> bool {
-        self.value == other.value
+        self.value() == other.value()
     }
 }
 
@@ -115,7 +188,7 @@ impl std::fmt::Display for JsonPayload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.text {
             Some(text) => f.write_str(text.trim()),
-            None => write!(f, "{}", self.value),
+            None => write!(f, "{}", self.value()),
         }
     }
 }
@@ -208,6 +281,28 @@ pub fn parse_json_body(bytes: &[u8]) -> Result<serde_json::Value, PayloadError> 
     Ok(value)
 }
 
+/// The payload of a JSON body: checked whole and kept as text when serde accepts it as it is
+/// and no `@` key makes its XML view need checking too; else built at once as
+/// [`parse_json_body`] builds it (which also takes raw control characters in strings, as MI's
+/// builder does).
+fn json_payload(bytes: &[u8]) -> Result<JsonPayload, PayloadError> {
+    let scan = limits::check_json(bytes)?;
+    if !scan.attribute_keys
+        && json::members::check_document(bytes).is_ok()
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        return Ok(JsonPayload::checked_text(text.to_owned()));
+    }
+    let value = parse_json_body(bytes)?;
+    // Valid JSON is valid UTF-8 (RFC 8259 §8.1); keep the text as it came.
+    let text = String::from_utf8(bytes.to_vec()).ok();
+    Ok(JsonPayload {
+        value: value.into(),
+        text,
+        viewed: std::sync::OnceLock::new(),
+    })
+}
+
 impl Payload {
     /// Builds a payload from a whole body and its `Content-Type`. Without a type, the first
     /// non-blank byte decides: `<` is XML, `{`/`[` JSON, anything else is kept as bytes.
@@ -227,12 +322,7 @@ impl Payload {
             },
         };
         match kind {
-            ContentKind::Json => {
-                let value = parse_json_body(&bytes)?;
-                // Valid JSON is valid UTF-8 (RFC 8259 §8.1); keep the text as it came.
-                let text = String::from_utf8(bytes.to_vec()).ok();
-                Ok(Payload::Json(JsonPayload { value, text }))
-            }
+            ContentKind::Json => Ok(Payload::Json(json_payload(&bytes)?)),
             ContentKind::Xml | ContentKind::Soap11 | ContentKind::Soap12 => {
                 let text =
                     String::from_utf8(bytes.to_vec()).map_err(|e| PayloadError::Malformed {
@@ -796,6 +886,84 @@ pub fn addressing_headers(envelope: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn json_body(text: &str) -> Result<JsonPayload, PayloadError> {
+        match Payload::parse(Bytes::from(text.to_owned()), Some("application/json"))? {
+            Payload::Json(json) => Ok(json),
+            other => panic!("{text}: not JSON: {other:?}"),
+        }
+    }
+
+    // A received body is checked whole but built only when read: what it builds to, what it
+    // refuses and the text it goes out as are the eager parse's (parse_json_body).
+    #[test]
+    fn a_received_json_body_is_checked_at_once_and_built_when_read() {
+        let documents = [
+            r#"{"kind":"a","items":[{"sku":"S-1","qty":2}],"n":1.5e3}"#,
+            " [1, 2, {\"a\": null}] ",
+            r#"{"k\u0069nd":"x","s":"caf\u00e9 \ud83d\ude00"}"#,
+            r#"{"kind":"a","kind":"b"}"#,
+            "\"text\"",
+            // Kept eager: a raw control character (MI's builder takes it), an `@` key.
+            "{\"a\":\"tab\there\"}",
+            r#"{"@id":"1","a":2}"#,
+        ];
+        for text in documents {
+            let lazy = json_body(text).unwrap();
+            let eager = parse_json_body(text.as_bytes()).unwrap();
+            assert_eq!(lazy.original_text(), Some(text));
+            assert_eq!(lazy.value(), &eager, "{text}");
+            assert!(lazy.is_built());
+        }
+        assert!(!json_body(documents[0]).unwrap().is_built());
+        assert!(json_body(documents[5]).unwrap().is_built());
+        assert!(json_body(documents[6]).unwrap().is_built());
+        for bad in [
+            r#"{"a":1e400}"#,
+            r#"{"a":"\ud800"}"#,
+            "{\"a\":1} x",
+            "[1,]",
+            "{",
+        ] {
+            assert_eq!(
+                json_body(bad).err(),
+                parse_json_body(bad.as_bytes()).err(),
+                "{bad}"
+            );
+            assert!(json_body(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn one_member_chain_read_views_the_text_and_the_next_builds_the_value() {
+        let text = r#"{"kind":"a","customer":{"tier":"gold","n":[1,2]},"items":[{"q":1}]}"#;
+        let names = |path: &[&str]| path.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let json = json_body(text).unwrap();
+        assert_eq!(
+            json.member_view(&names(&["customer", "tier"])),
+            Some(serde_json::json!({"customer": {"tier": "gold"}}))
+        );
+        assert!(!json.is_built());
+        assert_eq!(json.member_view(&names(&["kind"])), None, "second read");
+        let fresh = json_body(text).unwrap();
+        assert_eq!(
+            fresh.member_view(&names(&["missing", "x"])),
+            Some(serde_json::json!({}))
+        );
+        let fresh = json_body(text).unwrap();
+        assert_eq!(
+            fresh.member_view(&names(&["kind", "x"])),
+            None,
+            "not an object"
+        );
+        let built = json_body(text).unwrap();
+        built.value();
+        assert_eq!(
+            built.member_view(&names(&["kind"])),
+            None,
+            "built: read the value"
+        );
+    }
 
     // MI test UrlEncordedFormPostViaProxyTestCase: spaces become %20, %25 stays, + becomes %2B.
     #[test]

@@ -97,7 +97,7 @@ impl ValueSource {
                 if let Some(text) = whole_body_text(ctx, &j) {
                     return Ok(text);
                 }
-                Ok(match json_input(ctx, j.source()) {
+                Ok(match json_input(ctx, &j) {
                     Some(root) => j.string_value(&root),
                     None => String::new(),
                 })
@@ -145,7 +145,7 @@ impl ValueSource {
             }),
             ValueSource::Json(j) => {
                 let j = inline_resolved(j, ctx)?;
-                Ok(match json_input(ctx, j.source()) {
+                Ok(match json_input(ctx, &j) {
                     Some(root) => match j.evaluate(&root) {
                         Some(serde_json::Value::Bool(b)) => b,
                         Some(serde_json::Value::Array(a)) => !a.is_empty(),
@@ -319,13 +319,22 @@ fn whole_body_text<B>(ctx: &MessageContext<B>, eval: &JsonEval) -> Option<String
 /// The JSON a `json-eval` reads: the payload (an XML payload converted as MI's JSON formatter
 /// would), or a property's value parsed as JSON (a value that is not JSON is a JSON string).
 /// A JSON payload is read in place, not copied per expression.
+///
+/// A JSON payload nothing has built yet is read for a member-chain path's members alone
+/// (`JsonPayload::member_view`), once; a second read builds it.
 fn json_input<'c, B>(
     ctx: &'c MessageContext<B>,
-    source: &JsonSource,
+    eval: &JsonEval,
 ) -> Option<Cow<'c, serde_json::Value>> {
-    match source {
+    match eval.source() {
         JsonSource::Body => match ctx.payload.as_ref()? {
-            Payload::Json(v) => Some(Cow::Borrowed(&v.value)),
+            Payload::Json(v) if !v.is_built() => Some(
+                match eval.member_chain().and_then(|names| v.member_view(&names)) {
+                    Some(view) => Cow::Owned(view),
+                    None => Cow::Borrowed(v.value()),
+                },
+            ),
+            Payload::Json(v) => Some(Cow::Borrowed(v.value())),
             Payload::Empty => None,
             other => {
                 let xml = other.body_xml();

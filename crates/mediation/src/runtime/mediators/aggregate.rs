@@ -242,7 +242,7 @@ impl Aggregate {
             return Ok(None);
         };
         let selected = match &part.payload {
-            Some(Payload::Json(v)) => j.evaluate(&v.value),
+            Some(Payload::Json(v)) => j.evaluate(v.value()),
             Some(other @ Payload::Xml { .. }) => {
                 let xml = other.body_xml();
                 let doc = parse_document(&xml).map_err(|e| e.to_string())?;

@@ -564,7 +564,7 @@ fn payload_size(payload: &Payload) -> usize {
         Payload::Xml { text, .. } => text.len(),
         Payload::Json(json) => json
             .original_text()
-            .map_or_else(|| json.value.to_string().len(), |t| t.trim().len()),
+            .map_or_else(|| json.value().to_string().len(), |t| t.trim().len()),
         Payload::Text(text) => text.len(),
         Payload::Binary(bytes) => bytes.len(),
     }
@@ -660,7 +660,7 @@ fn hashed_headers(settings: &FinderSettings, headers: &HeaderMap) -> Vec<(String
 fn payload_digest(digest: &mut ring::digest::Context, payload: Option<&Payload>) {
     match payload {
         None | Some(Payload::Empty) => field(digest, b"empty", b""),
-        Some(Payload::Json(json)) => field(digest, b"json", json.value.to_string().as_bytes()),
+        Some(Payload::Json(json)) => field(digest, b"json", json.value().to_string().as_bytes()),
         Some(Payload::Text(text)) => field(digest, b"text", text.as_bytes()),
         Some(Payload::Binary(bytes)) => field(digest, b"binary", bytes),
         Some(xml @ Payload::Xml { .. }) => {

@@ -178,7 +178,7 @@ impl DataMapper {
         let empty = Payload::Empty;
         let payload = ctx.payload.as_ref().unwrap_or(&empty);
         let input: Value = match (input_type, payload) {
-            (DataType::Json, Payload::Json(json)) => json.value.clone(),
+            (DataType::Json, Payload::Json(json)) => json.value().clone(),
             (DataType::Json, _) => Value::Null,
             // JsonUtil.toJsonString(envelope): MI's XML-to-JSON of the payload.
             _ => {

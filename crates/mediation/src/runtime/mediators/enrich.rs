@@ -912,7 +912,7 @@ fn envelope_of<B>(ctx: &MessageContext<B>) -> String {
 
 fn json_payload<B>(ctx: &MessageContext<B>) -> Json {
     match &ctx.payload {
-        Some(Payload::Json(v)) => v.value.clone(),
+        Some(Payload::Json(v)) => v.value().clone(),
         Some(Payload::Empty) | None => Json::Null,
         Some(other) => match parse_document(&other.body_xml()) {
             Ok(doc) => crate::json::xml_to_json(doc.root_element()),
@@ -1064,7 +1064,7 @@ mod tests {
 
     fn json_of(c: &MessageContext<http_body_util::Full<bytes::Bytes>>) -> serde_json::Value {
         match c.payload.as_ref().unwrap() {
-            Payload::Json(v) => v.value.clone(),
+            Payload::Json(v) => v.value().clone(),
             other => panic!("{other:?}"),
         }
     }
@@ -1205,7 +1205,7 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            serde_json::to_string(&v.value).unwrap(),
+            serde_json::to_string(v.value()).unwrap(),
             r#"{"customerNo":"0001","avcId":"1001"}"#
         );
         let mut c = json_ctx(serde_json::json!({"u": {"name": "n"}}));

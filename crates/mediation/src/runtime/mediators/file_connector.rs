@@ -1371,7 +1371,7 @@ fn read_response<B: MessageBody>(
         serde_json::Value::Null
     } else {
         match &content {
-            Payload::Json(json) => json.value.clone(),
+            Payload::Json(json) => json.value().clone(),
             other => other.body_xml().into(),
         }
     };

@@ -217,7 +217,7 @@ fn locate<'v>(value: &'v mut Json, steps: &[PathStep]) -> Option<&'v mut Json> {
 /// when it is not JSON.
 fn payload_json<B>(ctx: &MessageContext<B>) -> Option<Json> {
     match &ctx.payload {
-        Some(Payload::Json(json)) => Some(json.value.clone()),
+        Some(Payload::Json(json)) => Some(json.value().clone()),
         _ => None,
     }
 }
@@ -593,7 +593,7 @@ fn write_back<B: MessageBody>(
     match &path.root {
         CollectionRoot::Payload => {
             let mut body = match &ctx.payload {
-                Some(Payload::Json(json)) => json.value.clone(),
+                Some(Payload::Json(json)) => json.value().clone(),
                 _ if path.steps.is_empty() => Json::Null,
                 _ => return Err(
                     "foreach: the payload is no longer JSON; the results cannot be written back"

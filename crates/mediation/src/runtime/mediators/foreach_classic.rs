@@ -200,7 +200,7 @@ impl<B: MessageBody> Engine<'_, B> {
         depth: usize,
     ) -> Result<Ended<B>, Fault> {
         let mut root = match &ctx.payload {
-            Some(Payload::Json(json)) => json.value.clone(),
+            Some(Payload::Json(json)) => json.value().clone(),
             // JsonUtil.jsonPayloadToString of a message without a JSON stream.
             _ => Json::Object(Default::default()),
         };
@@ -231,7 +231,7 @@ impl<B: MessageBody> Engine<'_, B> {
                 Ok(Iteration::Answered(response)) => return Ok(Ended::Responded(response)),
                 Ok(outcome) => {
                     results.push(match &ctx.payload {
-                        Some(Payload::Json(json)) => json.value.clone(),
+                        Some(Payload::Json(json)) => json.value().clone(),
                         _ => Json::Object(Default::default()),
                     });
                     count += 1;

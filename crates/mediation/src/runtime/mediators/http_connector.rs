@@ -703,7 +703,7 @@ fn restore<B: MessageBody>(ctx: &mut MessageContext<B>, saved: Saved) {
 /// of the body as XML text (a text reply is MI's `<text xmlns="...payload">` element).
 fn variable_payload(payload: &Payload) -> serde_json::Value {
     match payload {
-        Payload::Json(json) => json.value.clone(),
+        Payload::Json(json) => json.value().clone(),
         Payload::Empty => serde_json::Value::Null,
         Payload::Text(text) => serde_json::Value::String(format!(
             "<text xmlns=\"{PAYLOAD_NS}\">{}</text>",

@@ -102,7 +102,7 @@ impl Iterate {
         match effective(&self.expression, ctx) {
             ValueSource::Json(j) => {
                 let root = match &ctx.payload {
-                    Some(Payload::Json(v)) => &v.value,
+                    Some(Payload::Json(v)) => v.value(),
                     _ => {
                         return Err(format!("iterate: {} needs a JSON payload", j.text()));
                     }

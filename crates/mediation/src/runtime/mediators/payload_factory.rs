@@ -171,7 +171,7 @@ impl PayloadFactory {
         let xml_text;
         let payload = match &ctx.payload {
             _ if !uses.payload => PayloadModel::None,
-            Some(Payload::Json(json)) => PayloadModel::Json(&json.value),
+            Some(Payload::Json(json)) => PayloadModel::Json(json.value()),
             Some(p @ Payload::Xml { .. }) => {
                 xml_text = p.body_xml();
                 PayloadModel::Xml(&xml_text)

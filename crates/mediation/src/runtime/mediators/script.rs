@@ -372,7 +372,7 @@ fn payload_json_text(payload: Option<&Payload>) -> String {
     match payload {
         Some(Payload::Json(json)) => match json.original_text() {
             Some(text) => text.to_string(),
-            None => json.value.to_string(),
+            None => json.value().to_string(),
         },
         _ => "{}".to_string(),
     }
@@ -1295,7 +1295,7 @@ mod tests {
             .unwrap();
         assert_eq!(payload_text(&ctx), "{\"a\": [1, 2.50]}");
         assert!(
-            matches!(&ctx.payload, Some(Payload::Json(j)) if j.value == json!({"a": [1, 2.5]}))
+            matches!(&ctx.payload, Some(Payload::Json(j)) if *j.value() == json!({"a": [1, 2.5]}))
         );
         inline("mc.setPayloadJSON('plain')").run(&mut ctx).unwrap();
         assert_eq!(payload_text(&ctx), "\"plain\"");

@@ -211,7 +211,7 @@ impl Validate {
                 return Err("Could not find JSONPath or Synapse Expression to extract the message to validate from the payload".into());
             }
             None => match &ctx.payload {
-                Some(Payload::Json(json)) => &json.value,
+                Some(Payload::Json(json)) => json.value(),
                 _ => {
                     parsed = serde_json::Value::Object(Default::default());
                     &parsed
