@@ -20,7 +20,7 @@ fn main() -> io::Result<()> {
         .map_or(Ok(0), |n| n.parse())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("portOffset: {e}")))?;
     let backend: SocketAddr = std::env::var("FLOOR_BACKEND")
-        .unwrap_or_else(|_| "127.0.0.1:22000".into())
+        .unwrap_or_else(|_| "127.0.0.1:22001".into())
         .parse()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("FLOOR_BACKEND: {e}")))?;
     tokio::runtime::Builder::new_current_thread()
