@@ -123,6 +123,8 @@ struct Target {
     endpoint: Arc<Endpoint>,
     /// The endpoint's `<address uri>`, as written.
     address: String,
+    /// Where the path of `address` starts (after `http://` and the authority).
+    path_start: usize,
     backend: Backend,
     host: Arc<str>,
     timeout: Duration,
@@ -423,10 +425,12 @@ impl Target {
             Err(_) => Backend::Name(names.get(host, port)),
         };
         let host = conflux_transport::headers::host_header_for(&parsed, authority.as_str());
+        let path_start = uri.find("://")? + "://".len() + authority.as_str().len();
         Some(Target {
             live: live.clone(),
             endpoint: endpoint.clone(),
             address: uri.clone(),
+            path_start,
             backend,
             host: host.into(),
             timeout: endpoint
@@ -489,10 +493,7 @@ impl Target {
         } else {
             self.address.clone()
         };
-        let parsed: http::Uri = uri.parse().ok()?;
-        let target = parsed
-            .path_and_query()
-            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+        let target = backend_target(&uri, self.path_start)?;
         tracing::debug!(target: H1_DIRECT_TARGET, "{{{}}} direct path: h1 engine", self.artifact);
         Some(DirectForward {
             backend,
@@ -507,6 +508,26 @@ impl Target {
             context: Some(self.clone()),
         })
     }
+}
+
+/// The request target of the backend URL `uri` (an endpoint address that parsed, whose path
+/// starts at `path_start`, with the request's postfix appended): its path and query as
+/// `http::Uri` gives them. A path made only of bytes every path and query accepts
+/// (`plainly_valid_target`) is taken as it stands, without the parse, which copies the whole URL
+/// and cost 0.4k instructions per request (bench/BENCHMARKS.md, "The floor"). `None`: not a URL.
+fn backend_target(uri: &str, path_start: usize) -> Option<String> {
+    if let Some(path) = uri.get(path_start..)
+        && path.starts_with('/')
+        && conflux_transport::h1::conn::plainly_valid_target(path.as_bytes())
+    {
+        return Some(path.to_string());
+    }
+    let parsed: http::Uri = uri.parse().ok()?;
+    Some(
+        parsed
+            .path_and_query()
+            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
+    )
 }
 
 /// The request head as a log line reads it (mediation mediators/log.rs `RequestFields`).
@@ -785,6 +806,47 @@ impl DeploymentRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The shortcut gives the target http::Uri's parse gives, for every address and postfix
+    // shape (the parse is what the engine used before, and what the general path's client uses).
+    #[test]
+    fn backend_targets_are_the_parsed_urls_path_and_query() {
+        let addresses = [
+            "http://b:8080",
+            "http://b:8080/",
+            "http://b/svc",
+            "http://b/svc/",
+            "http://b/svc?k=v",
+            "http://[::1]:9000/a%20b",
+            "HTTP://B/Up",
+            "http://b/{x}",
+        ];
+        let postfixes = [
+            None,
+            Some(""),
+            Some("/x"),
+            Some("x"),
+            Some("?y=1"),
+            Some("/x?y=1&z=%2F"),
+            Some("/a b"),
+            Some("/a#frag"),
+            Some("/\"q\""),
+            Some("/é"),
+        ];
+        for address in addresses {
+            let parsed: http::Uri = address.parse().expect(address);
+            let authority = parsed.authority().expect("authority");
+            let path_start = address.find("://").unwrap() + 3 + authority.as_str().len();
+            for postfix in postfixes {
+                let uri = append_postfix(address, postfix);
+                let slow = uri.parse::<http::Uri>().ok().map(|p| {
+                    p.path_and_query()
+                        .map_or_else(|| "/".to_string(), |p| p.as_str().to_string())
+                });
+                assert_eq!(backend_target(&uri, path_start), slow, "{uri}");
+            }
+        }
+    }
 
     // The body a JSON filter is decided on: whole in the buffer, within MAX_ROUTED_BODY and the
     // deployment's max_message_bytes (the limit and one more), untrimmed.

@@ -258,7 +258,7 @@ pub fn needs_general_path(head: &RequestHead, buf: &[u8]) -> Option<&'static str
 /// and in a query (RFC 3986 unreserved and sub-delims, `%`, `:`, `@`, `/`, `?`): such a target
 /// needs no parse (which copies it into a buffer of its own) to be known valid. Others are
 /// parsed.
-fn plainly_valid_target(target: &[u8]) -> bool {
+pub fn plainly_valid_target(target: &[u8]) -> bool {
     target.iter().all(|&b| {
         b.is_ascii_alphanumeric()
             || matches!(
