@@ -129,7 +129,10 @@ fn parse_request(buf: &[u8], out: &mut Vec<u8>) -> io::Result<Option<(usize, usi
     let body_len = content_length(request.headers)?;
     let (method, path) = (request.method.unwrap_or("GET"), request.path.unwrap_or("/"));
     let path = path.as_bytes();
-    let path = path.strip_prefix(PREFIX).filter(|p| p.starts_with(b"/")).unwrap_or(path);
+    let path = path
+        .strip_prefix(PREFIX)
+        .filter(|p| p.starts_with(b"/"))
+        .unwrap_or(path);
     let line_end = buf.windows(2).position(|w| w == b"\r\n").unwrap_or(0) + 2;
     out.clear();
     out.extend_from_slice(method.as_bytes());
