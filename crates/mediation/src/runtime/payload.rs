@@ -270,7 +270,14 @@ impl ContentKind {
 /// the XML limits of its XML view when it has `@` keys), parsed as MI's reader parses it. The
 /// HTTP/1 engine's router (conflux h1_router.rs) routes on a JSON body with it.
 pub fn parse_json_body(bytes: &[u8]) -> Result<serde_json::Value, PayloadError> {
-    let scan = limits::check_json(bytes)?;
+    parse_scanned_json(bytes, limits::check_json(bytes)?)
+}
+
+/// [`parse_json_body`] of a body whose JSON limits scan gave `scan`.
+fn parse_scanned_json(
+    bytes: &[u8],
+    scan: limits::JsonScan,
+) -> Result<serde_json::Value, PayloadError> {
     let value = json::parse_json(bytes).map_err(|e| PayloadError::Malformed {
         kind: "JSON",
         detail: e.to_string(),
@@ -293,7 +300,7 @@ fn json_payload(bytes: &[u8]) -> Result<JsonPayload, PayloadError> {
     {
         return Ok(JsonPayload::checked_text(text.to_owned()));
     }
-    let value = parse_json_body(bytes)?;
+    let value = parse_scanned_json(bytes, scan)?;
     // Valid JSON is valid UTF-8 (RFC 8259 §8.1); keep the text as it came.
     let text = String::from_utf8(bytes.to_vec()).ok();
     Ok(JsonPayload {
