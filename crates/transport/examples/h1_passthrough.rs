@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             fallbacks: Arc::from([]),
             host: backend.to_string().into(),
             target: None,
-            uri: format!("http://{backend}").into(),
+            uri: format!("http://{backend}"),
             timeout: None,
             connect_timeout: Duration::from_secs(10),
             request_edits: Arc::from([]),

@@ -408,10 +408,13 @@ impl ArtifactCounters {
     /// Counts one finished request. An error is a server-side failure answer (5xx): a mediation
     /// fault, an unreachable or timed-out endpoint, or a backend's 5xx passed through.
     pub fn record(&self, started: Instant, status: StatusCode) {
-        self.observe(
-            started.elapsed().as_micros() as u64,
-            status.is_server_error(),
-        );
+        self.record_elapsed(started.elapsed(), status);
+    }
+
+    /// [`ArtifactCounters::record`] for a request that took `elapsed` (measured by the caller,
+    /// which saves reading the clock again).
+    pub fn record_elapsed(&self, elapsed: std::time::Duration, status: StatusCode) {
+        self.observe(elapsed.as_micros() as u64, status.is_server_error());
     }
 
     fn observe(&self, micros: u64, error: bool) {

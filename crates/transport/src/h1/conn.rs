@@ -120,7 +120,7 @@ pub(crate) async fn serve<H: Handler>(
             conn,
             limits,
             state: state.clone(),
-            request_line: String::new(),
+            request_line: Vec::new(),
             method_len: 0,
             received_at: SystemTime::now(),
             started: Instant::now(),
@@ -259,10 +259,18 @@ pub fn needs_general_path(head: &RequestHead, buf: &[u8]) -> Option<&'static str
 /// needs no parse (which copies it into a buffer of its own) to be known valid. Others are
 /// parsed.
 pub fn plainly_valid_target(target: &[u8]) -> bool {
-    target.iter().all(|&b| {
-        b.is_ascii_alphanumeric()
+    target.iter().all(|&b| PLAIN_TARGET_BYTE[usize::from(b)])
+}
+
+/// The bytes of [`plainly_valid_target`], as a table (one load per byte).
+const PLAIN_TARGET_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric()
             || matches!(
-                b,
+                byte,
                 b'-' | b'.'
                     | b'_'
                     | b'~'
@@ -282,9 +290,11 @@ pub fn plainly_valid_target(target: &[u8]) -> bool {
                     | b'@'
                     | b'/'
                     | b'?'
-            )
-    })
-}
+            );
+        b += 1;
+    }
+    table
+};
 
 impl Driver {
     async fn run(&mut self, shutdown: &CancellationToken) -> Outcome {
@@ -408,8 +418,9 @@ struct Exchanges {
     conn: ConnInfo,
     limits: ServerLimits,
     state: Arc<ConnState>,
-    /// `METHOD target` of the exchange, for logs and records.
-    request_line: String,
+    /// `METHOD target` of the exchange, for logs and records (bytes: most exchanges never need
+    /// them as text).
+    request_line: Vec<u8>,
     /// Where the method ends in `request_line`.
     method_len: usize,
     /// When the exchange's request head was read (wall clock, then monotonic), for records.
@@ -670,6 +681,15 @@ fn in_map_order<'l>(
     }
 }
 
+/// How a response head line is written: as received, as its name and a value, or not at all
+/// (kept only in the records' header map).
+#[derive(Clone, Copy)]
+enum Write<'l> {
+    Received(&'l HeaderLine),
+    Value,
+    Not,
+}
+
 /// What [`in_map_order`] hands on: a line as received, or a value an edit set.
 enum Emit<'l> {
     Line(&'l HeaderLine),
@@ -723,23 +743,43 @@ impl HopByHop {
         {
             return Some(base + at);
         }
-        if !matches!(
-            kind,
-            HeaderKind::Connection | HeaderKind::HopByHop | HeaderKind::TransferEncoding
-        ) {
-            return None;
-        }
-        crate::headers::HOP_BY_HOP
-            .iter()
-            .position(|h| h.as_str().as_bytes().eq_ignore_ascii_case(name))
-            .map(|at| base + 1_000 + at)
+        let at = match kind {
+            HeaderKind::Connection => HOP_BY_HOP_CONNECTION,
+            HeaderKind::TransferEncoding => HOP_BY_HOP_TRANSFER_ENCODING,
+            HeaderKind::HopByHop => crate::headers::HOP_BY_HOP
+                .iter()
+                .position(|h| h.as_str().as_bytes().eq_ignore_ascii_case(name))?,
+            _ => return None,
+        };
+        Some(base + 1_000 + at)
     }
 }
+
+/// Where `Connection` and `Transfer-Encoding` stand in `headers::HOP_BY_HOP` (checked by a test).
+const HOP_BY_HOP_CONNECTION: usize = 0;
+const HOP_BY_HOP_TRANSFER_ENCODING: usize = 5;
 
 /// Appends the value an edit set.
 fn push_edit(out: &mut Vec<u8>, edit: &HeaderEdit) {
     if let Some(value) = &edit.value {
         push_line(out, edit.name.as_str().as_bytes(), value.as_bytes());
+    }
+}
+
+/// Appends the received header `line` of `buf` as [`push_line`] writes it: in one copy when it
+/// already reads `name: value\r\n` (most lines do), its name then lower-cased in place.
+fn push_received(out: &mut Vec<u8>, buf: &[u8], line: &HeaderLine) {
+    // Byte by byte: a slice comparison calls `bcmp` for two bytes.
+    let as_written = line.value.start == line.name.end + 2
+        && line.line.end == line.value.end + 2
+        && buf.get(line.name.end + 1) == Some(&b' ')
+        && buf.get(line.value.end) == Some(&b'\r');
+    if as_written {
+        let start = out.len();
+        out.extend_from_slice(&buf[line.line.clone()]);
+        out[start..start + line.name.len()].make_ascii_lowercase();
+    } else {
+        push_line(out, &buf[line.name.clone()], &buf[line.value.clone()]);
     }
 }
 
@@ -757,10 +797,18 @@ fn push_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 
 impl Exchanges {
     /// The method and the request-target of the exchange (`request_line` split at its space).
-    fn request_parts(&self) -> (&str, &str) {
-        let method = self.request_line.get(..self.method_len).unwrap_or("");
-        let target = self.request_line.get(self.method_len + 1..).unwrap_or("");
+    fn request_bytes(&self) -> (&[u8], &[u8]) {
+        let method = self.request_line.get(..self.method_len).unwrap_or(b"");
+        let target = self.request_line.get(self.method_len + 1..).unwrap_or(b"");
         (method, target)
+    }
+
+    /// [`Exchanges::request_bytes`] as text (empty where they are not UTF-8, which the parser
+    /// does not let through).
+    fn request_parts(&self) -> (&str, &str) {
+        let (method, target) = self.request_bytes();
+        let text = |bytes| std::str::from_utf8(bytes).unwrap_or("");
+        (text(method), text(target))
     }
 
     /// Appends a `date` line (the value is made once a second).
@@ -885,12 +933,11 @@ impl Exchanges {
         let method = &self.buf[head.method.clone()];
         let head_request = method == b"HEAD";
         self.request_line.clear();
-        self.request_line
-            .push_str(std::str::from_utf8(method).unwrap_or(""));
+        self.request_line.extend_from_slice(method);
         self.method_len = self.request_line.len();
-        self.request_line.push(' ');
+        self.request_line.push(b' ');
         self.request_line
-            .push_str(std::str::from_utf8(&self.buf[head.target.clone()]).unwrap_or(""));
+            .extend_from_slice(&self.buf[head.target.clone()]);
         // The backend's head: the client's lines but the hop-by-hop ones and Host.
         self.out.clear();
         self.out.extend_from_slice(method);
@@ -929,11 +976,7 @@ impl Exchanges {
                     out.extend_from_slice(forward.host.as_bytes());
                     out.extend_from_slice(b"\r\n");
                 }
-                Emit::Line(line) => push_line(
-                    out,
-                    &self.buf[line.name.clone()],
-                    &self.buf[line.value.clone()],
-                ),
+                Emit::Line(line) => push_received(out, &self.buf, line),
                 Emit::Edit(edit) => push_edit(out, edit),
             },
         );
@@ -1316,10 +1359,13 @@ impl Exchanges {
             map.clear();
             map
         });
-        // What the engine writes, kept in `map` too (when records want it).
-        let mut put = |out: &mut Vec<u8>, name: &[u8], value: &[u8], write: bool| {
-            if write {
-                push_line(out, name, value);
+        // What the engine writes (`Write::Received`: the line as received), kept in `map` too
+        // (when records want it).
+        let mut put = |out: &mut Vec<u8>, name: &[u8], value: &[u8], write: Write| {
+            match write {
+                Write::Received(line) => push_received(out, &self.rbuf, line),
+                Write::Value => push_line(out, name, value),
+                Write::Not => {}
             }
             if let Some(map) = map.as_mut()
                 && let (Ok(name), Ok(value)) = (
@@ -1343,11 +1389,12 @@ impl Exchanges {
                     if line.kind == HeaderKind::ContentLength && moved_length {
                         // Still in the map; hyper moves it when it writes the head.
                         length.get_or_insert(());
-                        put(&mut out, name, &self.rbuf[line.value.clone()], false);
+                        put(&mut out, name, &self.rbuf[line.value.clone()], Write::Not);
                     } else if let Some(rewritten) = self.rewritten_location(line) {
-                        put(&mut out, name, rewritten.as_bytes(), true);
+                        put(&mut out, name, rewritten.as_bytes(), Write::Value);
                     } else {
-                        put(&mut out, name, &self.rbuf[line.value.clone()], true);
+                        let value = &self.rbuf[line.value.clone()];
+                        put(&mut out, name, value, Write::Received(line));
                     }
                 }
                 Emit::Edit(edit) => {
@@ -1356,7 +1403,7 @@ impl Exchanges {
                             &mut out,
                             edit.name.as_str().as_bytes(),
                             value.as_bytes(),
-                            true,
+                            Write::Value,
                         );
                     }
                 }
@@ -1679,7 +1726,7 @@ impl Exchanges {
     ) {
         if self.router.records() {
             let wants_headers = self.router.wants_headers();
-            let (method, target) = self.request_parts();
+            let (method, target) = self.request_bytes();
             self.router.answered(&DirectRecord {
                 conn: &self.conn,
                 method,
@@ -1752,6 +1799,16 @@ fn io_closed(forward: &DirectForward) -> BackendError {
 mod tests {
     use super::*;
 
+    #[test]
+    fn hop_by_hop_places_are_those_of_the_list() {
+        let list = &crate::headers::HOP_BY_HOP;
+        assert_eq!(list[HOP_BY_HOP_CONNECTION], http::header::CONNECTION);
+        assert_eq!(
+            list[HOP_BY_HOP_TRANSFER_ENCODING],
+            http::header::TRANSFER_ENCODING
+        );
+    }
+
     // The engine writes a backend's header lines as hyper's path does after parsing them into an
     // http `HeaderMap`, mediation's edits (`insert`/`remove`) and `prepare_client_response`:
     // names lower-case, grouped, edits in place or last, removed entries swap-removed.
@@ -1767,6 +1824,11 @@ mod tests {
         };
         let cases: Vec<(&str, Vec<HeaderEdit>)> = vec![
             ("A: 1\r\nB: 2\r\nA: 3\r\n", vec![]),
+            // Lines not written as hyper writes them: no space, more spaces, empty values.
+            (
+                "A:1\r\nB:   2  \r\nC:\r\nD: \r\nE:\t5\r\nF: 6\t\r\n",
+                vec![],
+            ),
             (
                 "Content-Type: t\r\nConnection: keep-alive\r\nX-A: a\r\nX-B: b\r\nX-C: c\r\n",
                 vec![],
@@ -1838,11 +1900,7 @@ mod tests {
                 &mut Vec::new(),
                 |name, kind| strip.rank(raw.as_bytes(), &head.headers, name, kind, 0),
                 |entry| match entry {
-                    Emit::Line(line) => push_line(
-                        &mut got,
-                        &raw.as_bytes()[line.name.clone()],
-                        &raw.as_bytes()[line.value.clone()],
-                    ),
+                    Emit::Line(line) => push_received(&mut got, raw.as_bytes(), line),
                     Emit::Edit(edit) => push_edit(&mut got, edit),
                 },
             );

@@ -265,6 +265,10 @@ fn offset_in(buf: &[u8], part: &[u8]) -> usize {
 
 /// The end (after LF) of the line holding `from` (the head is known to use CRLF endings).
 fn line_end(buf: &[u8], from: usize) -> usize {
+    // Most lines: `from` is the end of a value, at its CRLF.
+    if buf.get(from) == Some(&b'\r') && buf.get(from + 1) == Some(&b'\n') {
+        return from + 2;
+    }
     buf[from..]
         .iter()
         .position(|b| *b == b'\n')
@@ -272,6 +276,15 @@ fn line_end(buf: &[u8], from: usize) -> usize {
 }
 
 fn connection_options(value: &[u8], into: &mut ConnectionOptions) {
+    // Most values are a single option, told apart without splitting.
+    if value.eq_ignore_ascii_case(b"keep-alive") {
+        into.keep_alive = true;
+        return;
+    }
+    if value.eq_ignore_ascii_case(b"close") {
+        into.close = true;
+        return;
+    }
     for token in value.split(|b| *b == b',') {
         let token = token.trim_ascii();
         if token.is_empty() {
@@ -434,10 +447,8 @@ impl RequestParser {
                 }
                 HeaderKind::ContentLength => {
                     // The scanner accepted it: one decimal value.
-                    let text = std::str::from_utf8(value.trim_ascii()).unwrap_or("");
-                    let length = text
-                        .parse()
-                        .map_err(|_| Refusal::Framing(FramingViolation::InvalidContentLength))?;
+                    let length = decimal_length(value.trim_ascii())
+                        .ok_or(Refusal::Framing(FramingViolation::InvalidContentLength))?;
                     head.framing = Some(Framing::Length(length));
                 }
                 HeaderKind::TransferEncoding => head.framing = Some(Framing::Chunked),
@@ -492,6 +503,18 @@ fn head_end(buf: &[u8]) -> Option<usize> {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|at| start + at + 4)
+}
+
+/// `digits` as a length: one or more ASCII digits whose value fits a `u64` (what `u64`'s
+/// `FromStr` accepts of digits alone), read without making a `str` of them first.
+fn decimal_length(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |value, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        value.checked_mul(10)?.checked_add(u64::from(digit))
+    })
 }
 
 fn parse_error(e: httparse::Error) -> &'static str {
@@ -559,13 +582,7 @@ pub fn parse_response(buf: &[u8], head: &mut ResponseHead) -> Result<bool, Respo
         match line.kind {
             HeaderKind::ContentLength => {
                 lengths += 1;
-                let value = value.trim_ascii();
-                if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
-                    return Err(ResponseHeadError::InvalidContentLength);
-                }
-                let parsed = std::str::from_utf8(value)
-                    .ok()
-                    .and_then(|v| v.parse::<u64>().ok())
+                let parsed = decimal_length(value.trim_ascii())
                     .ok_or(ResponseHeadError::InvalidContentLength)?;
                 if head.content_length.is_some_and(|seen| seen != parsed) {
                     return Err(ResponseHeadError::InvalidContentLength);
@@ -839,6 +856,30 @@ mod tests {
             parse(with_fold.as_bytes()),
             Err(Refusal::Framing(FramingViolation::ObsFold))
         );
+    }
+
+    #[test]
+    fn decimal_lengths_read_as_u64_reads_digits() {
+        for text in [
+            "0",
+            "007",
+            "1024",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999",
+            "",
+            "1a",
+            "+1",
+            "-1",
+            " 1",
+            "1.0",
+            "١",
+        ] {
+            let by_str = (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| text.parse::<u64>().ok())
+                .flatten();
+            assert_eq!(decimal_length(text.as_bytes()), by_str, "{text:?}");
+        }
     }
 
     #[test]

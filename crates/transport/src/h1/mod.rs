@@ -107,8 +107,9 @@ pub struct DirectForward {
     pub host: Arc<str>,
     /// The request-target the backend gets; `None`: the client's, unchanged.
     pub target: Option<String>,
-    /// The backend URI for logs and fault messages (never sent to the client).
-    pub uri: Arc<str>,
+    /// The backend URI for logs and fault messages (never sent to the client). A `String`: it
+    /// is made per request, and an `Arc<str>` would copy it once more.
+    pub uri: String,
     /// Deadline for the response head, connecting and sending included (the endpoint timeout);
     /// `None`: as long as the connection lives.
     pub timeout: Option<Duration>,
@@ -139,9 +140,10 @@ pub enum Route {
 /// One exchange the direct path completed, for access logs and metrics.
 pub struct DirectRecord<'a> {
     pub conn: &'a ConnInfo,
-    pub method: &'a str,
-    /// The request-target as the client sent it.
-    pub target: &'a str,
+    /// The method as the client sent it (a token: ASCII).
+    pub method: &'a [u8],
+    /// The request-target as the client sent it (UTF-8: the parser lets nothing else through).
+    pub target: &'a [u8],
     /// The status the handler answered on hyper's path: the client's (a fault's when the backend
     /// failed), but for a body that missed its deadline, which hyper's path counts as mediation's
     /// 400 (101001) before it tells the client 408.

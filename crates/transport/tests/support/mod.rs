@@ -169,7 +169,7 @@ pub fn router_for(backend: SocketAddr, timeout: Option<Duration>) -> Option<Arc<
         fallbacks: Arc::from([]),
         host: backend.to_string().into(),
         target: None,
-        uri: format!("http://{backend}").into(),
+        uri: format!("http://{backend}"),
         timeout,
         connect_timeout: conflux_transport::client::DEFAULT_CONNECT_TIMEOUT,
         request_edits: Arc::from([]),

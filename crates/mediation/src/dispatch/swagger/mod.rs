@@ -80,7 +80,9 @@ pub struct DefinitionRequest<'a> {
 /// `swagger.json` or `swagger.yaml`, followed by nothing, `&` or `=`
 /// (`PassThroughNHttpGetProcessor.process`). Whether the path names an API is for the caller.
 pub fn definition_request(path_and_query: &str) -> Option<DefinitionRequest<'_>> {
-    let mark = path_and_query.find('?')?;
+    // A byte search: `str::find` with a `char` costs several times more on a short target, and
+    // every request to an API comes here.
+    let mark = path_and_query.bytes().position(|b| b == b'?')?;
     let (path, query) = (&path_and_query[..mark], &path_and_query[mark + 1..]);
     // Both items start so: most queries are ruled out here.
     if !query.starts_with("swagger.") {
