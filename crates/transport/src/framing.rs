@@ -244,42 +244,9 @@ impl RequestFramingScanner {
                     };
                     continue;
                 }
-                State::RequestLine if self.method_len & (1 << 7) == 0 => {
-                    // The method, up to the byte that ends it, taken in one piece; that byte is
-                    // stepped below.
-                    let rest = &bytes[i..];
-                    let run = rest
-                        .iter()
-                        .position(|&b| matches!(b, b' ' | b'\r' | b'\n'))
-                        .unwrap_or(rest.len());
-                    let method = &rest[..run];
-                    self.shift_line_tail(&method[run.saturating_sub(8)..]);
-                    let take = run.min(self.method.len() - self.method_len);
-                    self.method[self.method_len..self.method_len + take]
-                        .copy_from_slice(&method[..take]);
-                    self.method_len += take;
-                    i += run;
-                    self.offset += run as u64;
-                    if i == bytes.len() {
-                        break;
-                    }
-                }
-                State::HeaderName => {
-                    // The name, up to the byte that ends it (the colon, or what is refused),
-                    // taken in one piece; that byte is stepped below.
-                    let rest = &bytes[i..];
-                    let run = rest
-                        .iter()
-                        .position(|&b| matches!(b, b':' | b'\r' | b'\n' | b' ' | b'\t'))
-                        .unwrap_or(rest.len());
-                    self.push_name_run(&rest[..run]);
-                    i += run;
-                    self.offset += run as u64;
-                    if i == bytes.len() {
-                        break;
-                    }
-                }
-                State::RequestLine | State::HeaderValue(HeaderKind::Other) => {
+                State::RequestLine | State::HeaderValue(HeaderKind::Other)
+                    if self.state != State::RequestLine || self.method_len & (1 << 7) != 0 =>
+                {
                     // Nothing in the rest of the request line (once the method is read) or in an
                     // ordinary header value matters but the line end: skip to it.
                     let rest = &bytes[i..];
@@ -512,18 +479,6 @@ impl RequestFramingScanner {
             self.name[self.name_len] = byte.to_ascii_lowercase();
             self.name_len += 1;
         } else {
-            self.name_too_long = true;
-        }
-    }
-
-    /// [`Self::push_name`] for each byte of `run`.
-    fn push_name_run(&mut self, run: &[u8]) {
-        let take = run.len().min(MAX_TRACKED_NAME - self.name_len);
-        let kept = &mut self.name[self.name_len..self.name_len + take];
-        kept.copy_from_slice(&run[..take]);
-        kept.make_ascii_lowercase();
-        self.name_len += take;
-        if take < run.len() {
             self.name_too_long = true;
         }
     }
@@ -841,8 +796,7 @@ mod tests {
     fn verdicts_do_not_depend_on_read_boundaries() {
         let inputs: [&[u8]; 15] = [
             b"GET /\r\n",
-            // Methods and names longer than what the scanner keeps of them (read in one piece
-            // when they arrive whole).
+            // Methods and names longer than what the scanner keeps of them.
             b"VERYLONGMETHOD / HTTP/1.1\r\nHost: a\r\n\r\n",
             b"CONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n",
             b"POST / HTTP/1.1\r\nX-A-Very-Long-Header-Name: 1\r\nTRANSFER-ENCODING: chunked\r\nContent-Length: 1\r\n\r\n",
