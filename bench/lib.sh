@@ -121,8 +121,9 @@ http_status() {
 
 # The MI idioms of issue 22, each an API of its own at /bench/NAME (see write_idiom_apis); nginx
 # gets a proxy_pass location for each (nginx_idiom_locations), doing what the idiom does: it sets
-# the header of the transport property idiom and, since 2026-12-07, logs the Host header of the
-# log idiom to two files (before that it logged nothing there).
+# the header of the transport property idiom and, since 2026-12-07, writes the log idiom's line
+# to two files (before that it logged nothing there; until 15:29 that day its line was a third as
+# long as Conflux's, see log_format idiom_log in nginx-proxy.conf.in).
 IDIOMS=(idiom-empty-seqs idiom-out-send idiom-call-respond idiom-log-headers idiom-transport-prop cbr-json-filter)
 
 make_json_doc() { # BYTES FILE: a compact JSON order of exactly BYTES bytes with "kind": "a" (>= 200)

@@ -94,6 +94,14 @@ impl RabbitMqServer {
         self.dir.join("server.log")
     }
 
+    /// The last `bytes` of the broker's log (every start appends to it), for a failing test's
+    /// message: the directory, and the log with it, is removed when the broker is dropped.
+    pub fn log_tail(&self, bytes: usize) -> String {
+        let log = std::fs::read(self.log_file()).unwrap_or_default();
+        let tail = &log[log.len().saturating_sub(bytes)..];
+        String::from_utf8_lossy(tail).into_owned()
+    }
+
     fn spawn(&mut self) -> Result<(), Skip> {
         let (log, log2, log_from) = open_log(&self.log_file())?;
         let _ = std::fs::remove_file(self.pid_file());
