@@ -274,8 +274,9 @@ async fn rabbitmq_store_is_unavailable_while_the_broker_is_down_and_keeps_messag
     // restarted cleanly before the messages go in; only then comes the crash.
     assert_eq!(store.size().await.unwrap(), 0);
     server.restart().unwrap();
-    // The store's client may still count its connection to the stopped broker as open: then the
-    // first operation fails on it, and the next one connects again.
+    // The restart waits synchronously, blocking this test's runtime, and lapin's I/O task runs on
+    // that runtime: it may not have seen the broker close the connection yet. Then the first
+    // operation fails on the dead connection, and the next one connects again.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while store.size().await.is_err() {
         assert!(
