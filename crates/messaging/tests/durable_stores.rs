@@ -269,8 +269,8 @@ async fn rabbitmq_store_is_unavailable_while_the_broker_is_down_and_keeps_messag
     // What RabbitMQ guarantees across a crash is a confirmed persistent message on a durable
     // queue whose definition is on disk. RabbitMQ 3.10 keeps definitions in Mnesia, whose log a
     // SIGKILL right after `queue.declare-ok` can lose: the restarted broker then logged
-    // "Recovering 0 queues" and the messages were gone (seen once in a few dozen runs under
-    // load). So the queue is declared (the store declares it when it connects) and the broker
+    // "Recovering 0 queues" and the messages were gone (seen in 1 of 12 runs next to a
+    // build). So the queue is declared (the store declares it when it connects) and the broker
     // restarted cleanly before the messages go in; only then comes the crash.
     assert_eq!(store.size().await.unwrap(), 0);
     server.restart().unwrap();
