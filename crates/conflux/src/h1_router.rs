@@ -644,7 +644,7 @@ fn access_line(log: &dyn AccessLog, record: &DirectRecord<'_>) {
         request_headers: record.request_headers.unwrap_or(&EMPTY),
         status: http::StatusCode::from_u16(record.status).unwrap_or(http::StatusCode::BAD_GATEWAY),
         response_headers: record.response_headers.unwrap_or(&EMPTY),
-        received_at: record.received_at,
+        received_at: record.received_at(),
         elapsed: record.elapsed,
     });
 }

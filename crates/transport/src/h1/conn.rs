@@ -47,6 +47,7 @@ use super::head::{
     ConnectionOptions, Framing, HeaderKind, HeaderLine, RequestHead, RequestParser, ResponseHead,
     parse_response,
 };
+use super::lines::{LineRuns, lowercase_names};
 use super::rewind::Rewind;
 use super::{DirectForward, DirectRecord, HeaderEdit, RequestView, Route, Router};
 use crate::body::ProxyBody;
@@ -122,7 +123,6 @@ pub(crate) async fn serve<H: Handler>(
             state: state.clone(),
             request_line: Vec::new(),
             method_len: 0,
-            received_at: SystemTime::now(),
             started: Instant::now(),
             date: (0, String::new()),
         },
@@ -423,8 +423,7 @@ struct Exchanges {
     request_line: Vec<u8>,
     /// Where the method ends in `request_line`.
     method_len: usize,
-    /// When the exchange's request head was read (wall clock, then monotonic), for records.
-    received_at: SystemTime,
+    /// When the exchange's request head was read, for records.
     started: Instant,
     /// The `Date` value and the second it was made for.
     date: (u64, String),
@@ -600,21 +599,23 @@ enum Entry {
     Edit(usize),
 }
 
-/// Calls `emit` with what hyper's path writes of a head's `lines`, in the order it writes it
-/// from the header map it parsed them into (http `HeaderMap`): one entry per name, in the order
-/// the names first came, each entry's values in the order they came. `edits` are then made as
+/// What hyper's path writes of a head's `lines`, in the order it writes it from the header map
+/// it parsed them into (http `HeaderMap`): one entry per name, in the order the names first came,
+/// each entry's values in the order they came. `edits` are then made as
 /// `HeaderMap::insert`/`remove` make them (an insert of a present name replaces its entry in
 /// place; a new name goes last; a remove swap-removes: the last entry takes the removed one's
 /// place); then the lines `removal` ranks are removed, lowest rank first, the same way. Quadratic
 /// in the number of lines, which a head bounds; `order` is scratch space, reused.
+///
+/// An iterator, not a callback per line: the writers' loops then keep their state in registers
+/// (a closure per line cost about 80 instructions a line, issue 22).
 fn in_map_order<'l>(
-    buf: &[u8],
+    buf: &'l [u8],
     lines: &'l [HeaderLine],
     edits: &'l [HeaderEdit],
-    order: &mut Vec<(Entry, Option<usize>)>,
+    order: &'l mut Vec<(Entry, Option<usize>)>,
     removal: impl Fn(&[u8], HeaderKind) -> Option<usize>,
-    mut emit: impl FnMut(Emit<'l>),
-) {
+) -> InMapOrder<'l> {
     let line_name = |i: usize| &buf[lines[i].name.clone()];
     let name_of = |e: Entry| match e {
         Entry::Line(i) => line_name(i),
@@ -623,11 +624,19 @@ fn in_map_order<'l>(
     order.clear();
     // Whether a name came twice (most heads: no; their lines then need no grouping).
     let mut repeated = false;
+    // A filter of the names seen, by length and last letter: a name whose bit is not set yet
+    // came first, without comparing it with every earlier name.
+    let mut seen = 0u64;
     for i in 0..lines.len() {
         let name = line_name(i);
-        if order
-            .iter()
-            .any(|&(e, _)| name_of(e).eq_ignore_ascii_case(name))
+        let key = name.len() * 31 + usize::from(name.last().map_or(0, |b| b | 0x20));
+        let bit = 1u64 << (key % 64);
+        let first = seen & bit == 0;
+        seen |= bit;
+        if !first
+            && order
+                .iter()
+                .any(|&(e, _)| name_of(e).eq_ignore_ascii_case(name))
         {
             repeated = true;
         } else {
@@ -665,29 +674,53 @@ fn in_map_order<'l>(
     {
         order.swap_remove(at);
     }
-    for &(e, _) in order.iter() {
-        match e {
-            Entry::Line(i) if !repeated => emit(Emit::Line(&lines[i])),
-            Entry::Line(i) => {
-                emit(Emit::Line(&lines[i]));
-                for later in &lines[i + 1..] {
-                    if buf[later.name.clone()].eq_ignore_ascii_case(line_name(i)) {
-                        emit(Emit::Line(later));
-                    }
-                }
-            }
-            Entry::Edit(k) => emit(Emit::Edit(&edits[k])),
-        }
+    InMapOrder {
+        buf,
+        lines,
+        edits,
+        entries: order.iter(),
+        repeated,
+        group: None,
     }
 }
 
-/// How a response head line is written: as received, as its name and a value, or not at all
-/// (kept only in the records' header map).
-#[derive(Clone, Copy)]
-enum Write<'l> {
-    Received(&'l HeaderLine),
-    Value,
-    Not,
+/// The iterator [`in_map_order`] returns.
+struct InMapOrder<'l> {
+    buf: &'l [u8],
+    lines: &'l [HeaderLine],
+    edits: &'l [HeaderEdit],
+    entries: std::slice::Iter<'l, (Entry, Option<usize>)>,
+    /// Some name came twice: an entry's later lines are looked for.
+    repeated: bool,
+    /// The entry whose later lines are being handed on: its first line, and where to look next.
+    group: Option<(usize, usize)>,
+}
+
+impl<'l> Iterator for InMapOrder<'l> {
+    type Item = Emit<'l>;
+
+    fn next(&mut self) -> Option<Emit<'l>> {
+        if let Some((first, from)) = self.group {
+            let name = &self.buf[self.lines[first].name.clone()];
+            let later = self.lines[from..]
+                .iter()
+                .position(|l| self.buf[l.name.clone()].eq_ignore_ascii_case(name));
+            if let Some(offset) = later {
+                self.group = Some((first, from + offset + 1));
+                return Some(Emit::Line(&self.lines[from + offset]));
+            }
+            self.group = None;
+        }
+        match self.entries.next()?.0 {
+            Entry::Line(i) => {
+                if self.repeated {
+                    self.group = Some((i, i + 1));
+                }
+                Some(Emit::Line(&self.lines[i]))
+            }
+            Entry::Edit(k) => Some(Emit::Edit(&self.edits[k])),
+        }
+    }
 }
 
 /// What [`in_map_order`] hands on: a line as received, or a value an edit set.
@@ -721,6 +754,7 @@ impl HopByHop {
     }
 
     /// The rank of the entry `name` (of `kind`) among the removals (`None`: kept), plus `base`.
+    #[inline]
     fn rank(
         self,
         buf: &[u8],
@@ -729,7 +763,8 @@ impl HopByHop {
         kind: HeaderKind,
         base: usize,
     ) -> Option<usize> {
-        if !self.any {
+        // (Most entries: an ordinary name no `Connection` lists.)
+        if !self.any || (kind == HeaderKind::Other && !self.listed) {
             return None;
         }
         if self.listed
@@ -758,42 +793,6 @@ impl HopByHop {
 /// Where `Connection` and `Transfer-Encoding` stand in `headers::HOP_BY_HOP` (checked by a test).
 const HOP_BY_HOP_CONNECTION: usize = 0;
 const HOP_BY_HOP_TRANSFER_ENCODING: usize = 5;
-
-/// Appends the value an edit set.
-fn push_edit(out: &mut Vec<u8>, edit: &HeaderEdit) {
-    if let Some(value) = &edit.value {
-        push_line(out, edit.name.as_str().as_bytes(), value.as_bytes());
-    }
-}
-
-/// Appends the received header `line` of `buf` as [`push_line`] writes it: in one copy when it
-/// already reads `name: value\r\n` (most lines do), its name then lower-cased in place.
-fn push_received(out: &mut Vec<u8>, buf: &[u8], line: &HeaderLine) {
-    // Byte by byte: a slice comparison calls `bcmp` for two bytes.
-    let as_written = line.value.start == line.name.end + 2
-        && line.line.end == line.value.end + 2
-        && buf.get(line.name.end + 1) == Some(&b' ')
-        && buf.get(line.value.end) == Some(&b'\r');
-    if as_written {
-        let start = out.len();
-        out.extend_from_slice(&buf[line.line.clone()]);
-        out[start..start + line.name.len()].make_ascii_lowercase();
-    } else {
-        push_line(out, &buf[line.name.clone()], &buf[line.value.clone()]);
-    }
-}
-
-/// Appends `name: value` as hyper writes a header-map entry: the name lower-case (http
-/// `HeaderName` keeps names lower-case; no case is preserved on either hop).
-fn push_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    // Copied, then lower-cased in place (a byte-by-byte push costs several times more).
-    let start = out.len();
-    out.extend_from_slice(name);
-    out[start..].make_ascii_lowercase();
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
-}
 
 impl Exchanges {
     /// The method and the request-target of the exchange (`request_line` split at its space).
@@ -914,9 +913,7 @@ impl Exchanges {
         timer: &mut ExchangeTimer,
     ) -> Next {
         let started = Instant::now();
-        let received_at = SystemTime::now();
         self.started = started;
-        self.received_at = received_at;
         let keep_alive = head.keep_alive();
         let json = prefers_json(head, &self.buf);
         if self.router.wants_headers() {
@@ -954,6 +951,7 @@ impl Exchanges {
         // Mediation drops an empty body's Content-Length (runtime/engine.rs), then the client
         // the hop-by-hop fields (headers.rs `prepare_backend_request`; `Expect` never comes here).
         let strip = HopByHop::of(&head.headers, head.connection);
+        lowercase_names(&mut self.buf, &head.headers);
         let removal = |name: &[u8], kind: HeaderKind| {
             if no_body && kind == HeaderKind::ContentLength {
                 Some(0)
@@ -962,24 +960,26 @@ impl Exchanges {
             }
         };
         let out = &mut self.out;
+        let mut runs = LineRuns::new(&self.buf);
         // The route's edits come first: mediation makes them before the send.
-        in_map_order(
+        let entries = in_map_order(
             &self.buf,
             &head.headers,
             &forward.request_edits,
             &mut self.order,
             removal,
-            |entry| match entry {
+        );
+        for entry in entries {
+            match entry {
                 Emit::Line(line) if line.kind == HeaderKind::Host => {
                     // In place, where hyper's header map keeps a replaced value.
-                    out.extend_from_slice(b"host: ");
-                    out.extend_from_slice(forward.host.as_bytes());
-                    out.extend_from_slice(b"\r\n");
+                    runs.push_value(out, b"host", forward.host.as_bytes());
                 }
-                Emit::Line(line) => push_received(out, &self.buf, line),
-                Emit::Edit(edit) => push_edit(out, edit),
-            },
-        );
+                Emit::Line(line) => runs.push(out, line),
+                Emit::Edit(edit) => runs.push_edit(out, edit),
+            }
+        }
+        runs.flush(out);
         if head.host.is_none() {
             self.out.extend_from_slice(b"host: ");
             self.out.extend_from_slice(forward.host.as_bytes());
@@ -1353,20 +1353,20 @@ impl Exchanges {
         let mut out = std::mem::take(&mut self.out);
         let mut order = std::mem::take(&mut self.order);
         let lines = &self.rhead.headers;
+        lowercase_names(&mut self.rbuf, lines);
         let strip = HopByHop::of(lines, self.rhead.connection);
         let mut map = self.router.wants_headers().then(|| {
             let mut map = std::mem::take(&mut self.response_map);
             map.clear();
             map
         });
-        // What the engine writes (`Write::Received`: the line as received), kept in `map` too
-        // (when records want it).
-        let mut put = |out: &mut Vec<u8>, name: &[u8], value: &[u8], write: Write| {
-            match write {
-                Write::Received(line) => push_received(out, &self.rbuf, line),
-                Write::Value => push_line(out, name, value),
-                Write::Not => {}
-            }
+        let mut runs = LineRuns::new(&self.rbuf);
+        // The out-sequence's edits, then passthrough.rs `prepare_client_response`.
+        let entries = in_map_order(&self.rbuf, lines, edits, &mut order, |name, kind| {
+            strip.rank(&self.rbuf, lines, name, kind, 0)
+        });
+        // What was written is kept in `map` too, when records want it.
+        let keep = |map: &mut Option<http::HeaderMap>, name: &[u8], value: &[u8]| {
             if let Some(map) = map.as_mut()
                 && let (Ok(name), Ok(value)) = (
                     http::HeaderName::from_bytes(name),
@@ -1376,39 +1376,33 @@ impl Exchanges {
                 map.append(name, value);
             }
         };
-        // The out-sequence's edits, then passthrough.rs `prepare_client_response`.
-        in_map_order(
-            &self.rbuf,
-            lines,
-            edits,
-            &mut order,
-            |name, kind| strip.rank(&self.rbuf, lines, name, kind, 0),
-            |entry| match entry {
+        for entry in entries {
+            match entry {
                 Emit::Line(line) => {
                     let name = &self.rbuf[line.name.clone()];
+                    let value = &self.rbuf[line.value.clone()];
                     if line.kind == HeaderKind::ContentLength && moved_length {
                         // Still in the map; hyper moves it when it writes the head.
                         length.get_or_insert(());
-                        put(&mut out, name, &self.rbuf[line.value.clone()], Write::Not);
+                        keep(&mut map, name, value);
                     } else if let Some(rewritten) = self.rewritten_location(line) {
-                        put(&mut out, name, rewritten.as_bytes(), Write::Value);
+                        runs.push_value(&mut out, name, rewritten.as_bytes());
+                        keep(&mut map, name, rewritten.as_bytes());
                     } else {
-                        let value = &self.rbuf[line.value.clone()];
-                        put(&mut out, name, value, Write::Received(line));
+                        runs.push(&mut out, line);
+                        keep(&mut map, name, value);
                     }
                 }
                 Emit::Edit(edit) => {
                     if let Some(value) = &edit.value {
-                        put(
-                            &mut out,
-                            edit.name.as_str().as_bytes(),
-                            value.as_bytes(),
-                            Write::Value,
-                        );
+                        let name = edit.name.as_str().as_bytes();
+                        runs.push_value(&mut out, name, value.as_bytes());
+                        keep(&mut map, name, value.as_bytes());
                     }
                 }
-            },
-        );
+            }
+        }
+        runs.flush(&mut out);
         if let Some(map) = map {
             self.response_map = map;
         }
@@ -1732,7 +1726,6 @@ impl Exchanges {
                 method,
                 target,
                 status,
-                received_at: self.received_at,
                 elapsed: self.started.elapsed(),
                 forward,
                 failure,
@@ -1889,21 +1882,28 @@ mod tests {
             crate::headers::strip_hop_by_hop(&mut map);
             let mut expected = Vec::new();
             for (name, value) in &map {
-                push_line(&mut expected, name.as_str().as_bytes(), value.as_bytes());
+                super::super::lines::push_line(
+                    &mut expected,
+                    name.as_str().as_bytes(),
+                    value.as_bytes(),
+                );
             }
             let strip = HopByHop::of(&head.headers, head.connection);
             let mut got = Vec::new();
-            in_map_order(
-                raw.as_bytes(),
-                &head.headers,
-                edits,
-                &mut Vec::new(),
-                |name, kind| strip.rank(raw.as_bytes(), &head.headers, name, kind, 0),
-                |entry| match entry {
-                    Emit::Line(line) => push_received(&mut got, raw.as_bytes(), line),
-                    Emit::Edit(edit) => push_edit(&mut got, edit),
-                },
-            );
+            let mut raw = raw.into_bytes();
+            lowercase_names(&mut raw, &head.headers);
+            let mut runs = LineRuns::new(&raw);
+            let mut order = Vec::new();
+            let entries = in_map_order(&raw, &head.headers, edits, &mut order, |name, kind| {
+                strip.rank(&raw, &head.headers, name, kind, 0)
+            });
+            for entry in entries {
+                match entry {
+                    Emit::Line(line) => runs.push(&mut got, line),
+                    Emit::Edit(edit) => runs.push_edit(&mut got, edit),
+                }
+            }
+            runs.flush(&mut got);
             assert_eq!(
                 String::from_utf8_lossy(&got),
                 String::from_utf8_lossy(&expected),

@@ -20,6 +20,7 @@ pub mod backend;
 pub mod body;
 pub mod conn;
 pub mod head;
+mod lines;
 pub mod rewind;
 
 use std::net::SocketAddr;
@@ -148,7 +149,6 @@ pub struct DirectRecord<'a> {
     /// failed), but for a body that missed its deadline, which hyper's path counts as mediation's
     /// 400 (101001) before it tells the client 408.
     pub status: u16,
-    pub received_at: std::time::SystemTime,
     /// From the request head to the response head.
     pub elapsed: Duration,
     /// The forward the router chose for this exchange.
@@ -161,6 +161,15 @@ pub struct DirectRecord<'a> {
     /// `Date`, `Connection: close` and the framing hyper adds when writing not there), when
     /// [`Router::wants_headers`].
     pub response_headers: Option<&'a http::HeaderMap>,
+}
+
+impl DirectRecord<'_> {
+    /// When the request head was read, by the wall clock: read only for a record that is
+    /// written somewhere (an access log), not once per exchange.
+    pub fn received_at(&self) -> std::time::SystemTime {
+        let now = std::time::SystemTime::now();
+        now.checked_sub(self.elapsed).unwrap_or(now)
+    }
 }
 
 /// Decides, per request, whether the Conflux engine forwards it directly; implemented by the
