@@ -115,15 +115,15 @@ fn build() -> ApiTable {
     .unwrap_or_else(|e| panic!("table: {e}"))
 }
 
-fn get(table: &ApiTable, path: &str) -> ApiDispatch {
+fn get<'p>(table: &ApiTable, path: &'p str) -> ApiDispatch<'p> {
     dispatch(table, &Method::GET, path)
 }
 
-fn dispatch(table: &ApiTable, method: &Method, path: &str) -> ApiDispatch {
+fn dispatch<'p>(table: &ApiTable, method: &Method, path: &'p str) -> ApiDispatch<'p> {
     table.dispatch(&RequestHead {
         method,
         path_and_query: path,
-        host: Some("localhost:8290"),
+        host: Some("localhost:8290".as_bytes()),
         scheme: Protocol::Http,
         content_type: None,
         user_agent: None,
@@ -132,7 +132,7 @@ fn dispatch(table: &ApiTable, method: &Method, path: &str) -> ApiDispatch {
     })
 }
 
-fn matched(d: ApiDispatch) -> ApiMatch {
+fn matched(d: ApiDispatch<'_>) -> ApiMatch<'_> {
     match d {
         ApiDispatch::Matched(m) => m,
         other => panic!("expected a match, got {other:?}"),
@@ -164,7 +164,7 @@ fn longest_context_wins_and_root_catches_the_rest() {
     // "/shopping" is not under "/shop": only the root API takes it.
     let m = matched(get(&t, "/shopping"));
     assert_eq!(
-        (m.api, m.sub_path.as_str(), m.rest_url_postfix.as_str()),
+        (m.api, m.sub_path, m.rest_url_postfix.as_ref()),
         (ROOT, "/shopping", "/shopping")
     );
 }
@@ -182,13 +182,10 @@ fn url_mapping_is_tried_before_uri_template() {
     assert_eq!((m.api, m.resource), (SHOP, 2));
     // Anything else goes to the default resource, with any method.
     let m = matched(dispatch(&t, &Method::DELETE, "/shop/basket"));
-    assert_eq!(
-        (m.api, m.resource, m.sub_path.as_str()),
-        (SHOP, 3, "/basket")
-    );
+    assert_eq!((m.api, m.resource, m.sub_path), (SHOP, 3, "/basket"));
     let m = matched(get(&t, "/shop"));
     assert_eq!(
-        (m.resource, m.sub_path.as_str(), m.rest_url_postfix.as_str()),
+        (m.resource, m.sub_path, m.rest_url_postfix.as_ref()),
         (3, "/", "")
     );
 }
@@ -202,7 +199,7 @@ fn url_versioned_apis() {
         (STOCK_V2, pairs(&[("sym", "IBM")]))
     );
     assert_eq!(
-        (m.sub_path.as_str(), m.rest_url_postfix.as_str()),
+        (m.sub_path, m.rest_url_postfix.as_ref()),
         ("/quote/IBM?x=1", "/quote/IBM?x=1")
     );
     assert_eq!(matched(get(&t, "/stock/1.0.0/quote/WSO2")).api, STOCK_V1);
@@ -235,19 +232,15 @@ fn context_versioned_api() {
 fn last_query_param_empty_test_case() {
     let t = build();
     let base = "/last-query-param-empty";
-    let m = matched(get(
-        &t,
-        &format!("{base}/pattern1?latitude=10&longitude=20&floor="),
-    ));
+    let path = format!("{base}/pattern1?latitude=10&longitude=20&floor=");
+    let m = matched(get(&t, &path));
     assert_eq!(m.resource, 0);
     assert_eq!(
         m.query_params,
         pairs(&[("latitude", "10"), ("longitude", "20"), ("floor", "")])
     );
-    let m = matched(get(
-        &t,
-        &format!("{base}/pattern1?latitude=&longitude=20&floor=30"),
-    ));
+    let path = format!("{base}/pattern1?latitude=&longitude=20&floor=30");
+    let m = matched(get(&t, &path));
     assert_eq!(
         m.uri_vars,
         pairs(&[("latitude", ""), ("longitude", "20"), ("floor", "30")])
@@ -263,19 +256,15 @@ fn last_query_param_empty_test_case() {
             allow: vec![]
         }
     );
-    let m = matched(get(
-        &t,
-        &format!("{base}/pattern2?latitude=10&longitude=20&floor"),
-    ));
+    let path = format!("{base}/pattern2?latitude=10&longitude=20&floor");
+    let m = matched(get(&t, &path));
     assert_eq!(m.resource, 1);
     assert_eq!(
         m.query_params,
         pairs(&[("latitude", "10"), ("longitude", "20&floor")])
     );
-    let m = matched(get(
-        &t,
-        &format!("{base}/pattern3/sample?latitude=10&longitude=20&floor"),
-    ));
+    let path = format!("{base}/pattern3/sample?latitude=10&longitude=20&floor");
+    let m = matched(get(&t, &path));
     assert_eq!(m.resource, 2);
 }
 

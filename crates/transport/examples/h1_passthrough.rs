@@ -12,7 +12,7 @@ use std::time::Duration;
 use conflux_transport::body::ProxyBody;
 use conflux_transport::client::{BackendClient, ClientOptions};
 use conflux_transport::forward::pass_through;
-use conflux_transport::h1::{DirectForward, RequestView, Route, Router};
+use conflux_transport::h1::{BackendTarget, DirectForward, RequestView, Route, Router};
 use conflux_transport::server::{ConnInfo, ServerLimits, serve_routed};
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             backend,
             fallbacks: Arc::from([]),
             host: backend.to_string().into(),
-            target: None,
+            target: BackendTarget::Client,
             uri: format!("http://{backend}"),
             timeout: None,
             connect_timeout: Duration::from_secs(10),

@@ -250,10 +250,7 @@ impl RequestFramingScanner {
                     // Nothing in the rest of the request line (once the method is read) or in an
                     // ordinary header value matters but the line end: skip to it.
                     let rest = &bytes[i..];
-                    let skip = rest
-                        .iter()
-                        .position(|&b| b == b'\r' || b == b'\n')
-                        .unwrap_or(rest.len());
+                    let skip = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
                     if self.state == State::RequestLine {
                         self.shift_line_tail(&rest[skip.saturating_sub(8)..skip]);
                     }
@@ -830,6 +827,92 @@ mod tests {
                 assert_eq!(run(&[a, b]), whole, "split at {split}");
             }
         }
+    }
+
+    /// The scanner without its skips: `step` for every byte of a head, the body states' own
+    /// skipping for the rest.
+    fn scan_stepwise(input: &[u8]) -> (Result<(), FramingViolation>, u64, bool) {
+        let mut s = RequestFramingScanner::new();
+        for &byte in input {
+            let result = match s.state {
+                State::PassThrough => break,
+                State::FixedBody(_) | State::ChunkData(_) => s.scan(&[byte]),
+                _ => {
+                    let result = s.step(byte);
+                    s.offset += 1;
+                    result
+                }
+            };
+            if let Err(v) = result {
+                return (Err(v), s.releasable(), s.in_head());
+            }
+        }
+        (Ok(()), s.releasable(), s.in_head())
+    }
+
+    /// Skipping to the end of a request line or an ordinary header value judges every head as
+    /// stepping byte by byte does: heads put together at random from the pieces the scanner
+    /// tells apart (methods and names longer than it keeps, the framing headers in any case,
+    /// bare CR and LF, whitespace around names, bodies).
+    #[test]
+    fn skips_judge_as_single_steps_do() {
+        const PIECES: [&[u8]; 24] = [
+            b"GET",
+            b"POST",
+            b"VERYLONGMETHODNAME",
+            b"CONNECT",
+            b" ",
+            b"/a",
+            b"HTTP/1.1",
+            b"HTTP/1.0",
+            b"\r\n",
+            b"\r",
+            b"\n",
+            b"Host",
+            b"content-LENGTH",
+            b"Content-Length",
+            b"TRANSFER-ENCODING",
+            b"Transfer-Encodingx",
+            b"X-A-Very-Long-Header-Name",
+            b":",
+            b" chunked",
+            b"3",
+            b"0",
+            b"abc",
+            b"\t",
+            b"\r\n\r\n",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut verdicts = std::collections::HashSet::new();
+        for _ in 0..20_000 {
+            let mut input = b"POST /x HTTP/1.1\r\n".to_vec();
+            if next() % 4 == 0 {
+                input.clear();
+            }
+            for _ in 0..next() % 24 {
+                input.extend_from_slice(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            let (whole, releasable) = {
+                let (s, r) = scan_all(&input);
+                (r, (s.releasable(), s.in_head()))
+            };
+            let stepped = scan_stepwise(&input);
+            assert_eq!(
+                (whole, releasable.0, releasable.1),
+                stepped,
+                "{}",
+                String::from_utf8_lossy(&input)
+            );
+            verdicts.insert(format!("{whole:?}"));
+        }
+        // The heads reach most verdicts, not only one.
+        assert!(verdicts.len() >= 8, "{verdicts:?}");
     }
 
     #[test]

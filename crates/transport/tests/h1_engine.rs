@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conflux_transport::body::ProxyBody;
-use conflux_transport::h1::{DirectForward, RequestView, Route, Router};
+use conflux_transport::h1::{BackendTarget, DirectForward, RequestView, Route, Router};
 use conflux_transport::server::{ConnInfo, ListenerStats, ServerLimits, serve_routed};
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -43,7 +43,7 @@ impl Router for ByPrefix {
             backend: self.backend,
             fallbacks: Arc::from([]),
             host: self.backend.to_string().into(),
-            target: None,
+            target: BackendTarget::Client,
             uri: format!("http://{}", self.backend),
             timeout: self.timeout,
             connect_timeout: Duration::from_secs(5),
@@ -184,7 +184,7 @@ impl Router for Named {
             backend: self.first,
             fallbacks: self.fallbacks.clone(),
             host: "backend.example".into(),
-            target: None,
+            target: BackendTarget::Client,
             uri: "http://backend.example/x".to_string(),
             timeout: None,
             connect_timeout: Duration::from_secs(5),

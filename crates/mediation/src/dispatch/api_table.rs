@@ -1,6 +1,8 @@
 //! The REST API dispatch table: which API and resource a request goes to, and MI's answers when
-//! none fits. Built once per deployment snapshot; `dispatch` compiles no regex and allocates
-//! only small candidate lists and the values it returns.
+//! none fits. Built once per deployment snapshot, with its APIs indexed by context length;
+//! `dispatch` compiles no regex, asks only the APIs whose context can fit the path, and
+//! allocates only what cannot borrow the request (template variables, query parameters, a
+//! postfix that needs a `/` in front).
 //!
 //! Sources: SYN:`api/ApiUtils.java` (`getSelectedAPI`, `matchApiPath`, `getAcceptableResources`,
 //! the dispatcher order), SYN:`api/API.java` (`canProcess`, `process`: sub-path,
@@ -12,6 +14,7 @@ use super::java_compat::{MalformedEscape, split_query_params};
 use super::uri_template::UriTemplate;
 use super::url_mapping::UrlMapping;
 use http::Method;
+use std::borrow::Cow;
 use thiserror::Error;
 
 /// How an API's `version` appears in requests (`version-type`).
@@ -107,26 +110,38 @@ pub enum DispatchBuildError {
     },
 }
 
-/// The parts of a request dispatch looks at.
+/// The parts of a request dispatch looks at. Header values are their bytes as received: most
+/// requests are dispatched without reading them, and one that is read is taken as text only when
+/// it is visible ASCII ([`header_text`]).
 #[derive(Debug, Clone, Copy)]
-pub struct RequestHead<'a> {
+pub struct RequestHead<'a, 'p> {
     pub method: &'a Method,
     /// The request target as received: origin form (`/a/b?c`) or absolute form (`http://h/a?c`).
-    pub path_and_query: &'a str,
+    /// What a match returns borrows from it (`'p`), not from the rest of the head (`'a`).
+    pub path_and_query: &'p str,
     /// The `Host` header.
-    pub host: Option<&'a str>,
+    pub host: Option<&'a [u8]>,
     pub scheme: Protocol,
-    pub content_type: Option<&'a str>,
-    pub user_agent: Option<&'a str>,
+    pub content_type: Option<&'a [u8]>,
+    pub user_agent: Option<&'a [u8]>,
     /// The `Max-Forwards` header (only read for `OPTIONS`).
-    pub max_forwards: Option<&'a str>,
+    pub max_forwards: Option<&'a [u8]>,
     /// Whether the request carries an entity body (MI: `NO_ENTITY_BODY` is not set).
     pub has_body: bool,
 }
 
-/// A request handed to a resource.
+/// A header value as text, as `http::HeaderValue::to_str` reads it: only when every byte is
+/// visible ASCII or a tab; a value with other bytes counts as absent, on both request paths.
+pub fn header_text(value: Option<&[u8]>) -> Option<&str> {
+    value
+        .filter(|v| v.iter().all(|&b| b == b'\t' || (32..127).contains(&b)))
+        .and_then(|v| std::str::from_utf8(v).ok())
+}
+
+/// A request handed to a resource. The paths borrow the request's target: a forward that reads
+/// no property copies none of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiMatch {
+pub struct ApiMatch<'p> {
     /// Index into the routes given to [`ApiTable::build`].
     pub api: usize,
     /// Index into that API's `resources`.
@@ -136,18 +151,19 @@ pub struct ApiMatch {
     /// `query.param.*` values (without the prefix), MI's split.
     pub query_params: Vec<(String, String)>,
     /// `REST_SUB_REQUEST_PATH`: path after context (and version), with the query; `/` if empty.
-    pub sub_path: String,
-    /// Axis2 `REST_URL_POSTFIX` as `API.process` sets it.
-    pub rest_url_postfix: String,
+    pub sub_path: &'p str,
+    /// Axis2 `REST_URL_POSTFIX` as `API.process` sets it (borrowed unless it needs a `/` in
+    /// front).
+    pub rest_url_postfix: Cow<'p, str>,
     /// `REST_FULL_REQUEST_PATH`: path and query.
-    pub full_path: String,
+    pub full_path: &'p str,
 }
 
 /// The outcome of API dispatch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiDispatch {
+pub enum ApiDispatch<'p> {
     /// Mediate through this resource.
-    Matched(ApiMatch),
+    Matched(ApiMatch<'p>),
     /// An API claimed the request but no resource takes it. MI answers `status` with an empty body
     /// and no transport headers (404: no path match, or acceptable resources that all miss the
     /// path; 405: the path matches a resource whose methods exclude this one; 400: path and
@@ -224,6 +240,13 @@ pub struct ApiTable {
     apis: Vec<CompiledApi>,
     /// Positions in `apis`, in the order `getSelectedAPI` tries them: versioned APIs first.
     try_order: Vec<usize>,
+    /// Positions in `try_order` by the byte length of the API's context. An API can take a
+    /// path only if its context is a prefix ending where a path segment or the query starts
+    /// (`matches_context`), so its length is one of the path's boundaries: dispatch looks at
+    /// those lengths only, not at every API.
+    by_context_len: Vec<Vec<usize>>,
+    /// Positions in `try_order` of APIs whose context `/` takes any path.
+    any_path: Vec<usize>,
 }
 
 fn trim_trailing_slashes(s: &str) -> &str {
@@ -261,8 +284,26 @@ impl ApiTable {
         let apis: Vec<CompiledApi> = apis.into_iter().map(|(api, _)| api).collect();
         let versioned = (0..apis.len()).filter(|&i| apis[i].version_type.is_some());
         let unversioned = (0..apis.len()).filter(|&i| apis[i].version_type.is_none());
-        let try_order = versioned.chain(unversioned).collect();
-        Ok(ApiTable { apis, try_order })
+        let try_order: Vec<usize> = versioned.chain(unversioned).collect();
+        let mut by_context_len: Vec<Vec<usize>> = Vec::new();
+        let mut any_path = Vec::new();
+        for (position, &i) in try_order.iter().enumerate() {
+            let context = &apis[i].context;
+            if context == "/" {
+                any_path.push(position);
+                continue;
+            }
+            if by_context_len.len() <= context.len() {
+                by_context_len.resize_with(context.len() + 1, Vec::new);
+            }
+            by_context_len[context.len()].push(position);
+        }
+        Ok(ApiTable {
+            apis,
+            try_order,
+            by_context_len,
+            any_path,
+        })
     }
 
     /// Number of APIs in the table.
@@ -284,17 +325,42 @@ impl ApiTable {
     }
 
     /// Finds the API and resource for a request, or MI's answer when there is none.
-    pub fn dispatch(&self, req: &RequestHead<'_>) -> ApiDispatch {
+    pub fn dispatch<'p>(&self, req: &RequestHead<'_, 'p>) -> ApiDispatch<'p> {
         let full_path = full_request_path(req.path_and_query);
-        let Some(api) = self
-            .try_order
-            .iter()
-            .map(|&i| &self.apis[i])
-            .find(|api| api.can_process(full_path, req))
-        else {
+        let Some(position) = self.selected(full_path, req) else {
             return ApiDispatch::NoApi;
         };
-        api.process(full_path, req)
+        self.apis[self.try_order[position]].process(full_path, req)
+    }
+
+    /// `ApiUtils.getSelectedAPI`: the position in `try_order` of the first API that can process
+    /// the request. `can_process` reads only the request, so the first that can is the one with
+    /// the lowest position among all that can, whichever order they are asked in.
+    fn selected(&self, path: &str, req: &RequestHead<'_, '_>) -> Option<usize> {
+        let mut first: Option<usize> = None;
+        let mut ask = |positions: &[usize]| {
+            for &position in positions {
+                if first.is_none_or(|f| position < f)
+                    && self.apis[self.try_order[position]].can_process(path, req)
+                {
+                    first = Some(position);
+                }
+            }
+        };
+        if !self.any_path.is_empty() {
+            ask(&self.any_path);
+        }
+        let bytes = path.as_bytes();
+        for (len, positions) in self.by_context_len.iter().enumerate() {
+            if len > bytes.len() {
+                break;
+            }
+            let boundary = len == bytes.len() || matches!(bytes[len], b'/' | b'?');
+            if boundary && !positions.is_empty() {
+                ask(positions);
+            }
+        }
+        first
     }
 }
 
@@ -446,7 +512,7 @@ fn url_version_matches(path: &str, context: &str, version: &str) -> bool {
 
 impl CompiledApi {
     /// `API.canProcess` for a request.
-    fn can_process(&self, path: &str, req: &RequestHead<'_>) -> bool {
+    fn can_process(&self, path: &str, req: &RequestHead<'_, '_>) -> bool {
         if !matches_context(path, &self.context) {
             return false;
         }
@@ -458,7 +524,7 @@ impl CompiledApi {
             _ => {}
         }
         if self.hostname.is_some() || self.port.is_some() {
-            let Some(host_header) = req.host else {
+            let Some(host_header) = header_text(req.host) else {
                 return false;
             };
             // MI splits at the first ':' (so a bracketed IPv6 host never equals a hostname).
@@ -499,10 +565,10 @@ impl CompiledApi {
     }
 
     /// `API.process`: `REST_URL_POSTFIX` from the full path.
-    fn rest_url_postfix(&self, path: &str) -> String {
-        // Worked on borrowed text and copied once: the postfix is `slash` (a `/` in front) then
-        // `text`; `path` gets a leading `/` when it has none, then loses the context and then
-        // the version.
+    fn rest_url_postfix<'p>(&self, path: &'p str) -> Cow<'p, str> {
+        // Worked on borrowed text, copied only to put a `/` in front: the postfix is `slash` (a
+        // `/` in front) then `text`; `path` gets a leading `/` when it has none, then loses the
+        // context and then the version.
         let mut postfix = (!path.starts_with('/'), path);
         if let Some(rest) = strip_slashed(postfix, &self.context) {
             postfix = rest;
@@ -517,16 +583,18 @@ impl CompiledApi {
                 postfix = rest;
             }
         }
-        let (slash, text) = postfix;
-        let mut out = String::with_capacity(text.len() + usize::from(slash));
-        if slash {
-            out.push('/');
+        match postfix {
+            (false, text) => Cow::Borrowed(text),
+            (true, text) => {
+                let mut out = String::with_capacity(text.len() + 1);
+                out.push('/');
+                out.push_str(text);
+                Cow::Owned(out)
+            }
         }
-        out.push_str(text);
-        out
     }
 
-    fn process(&self, full_path: &str, req: &RequestHead<'_>) -> ApiDispatch {
+    fn process<'p>(&self, full_path: &'p str, req: &RequestHead<'_, '_>) -> ApiDispatch<'p> {
         let api = self.index;
         let sub_path = self.sub_path(full_path);
         // The acceptable resources are filtered lazily (no list per request): `can_process`
@@ -576,26 +644,27 @@ impl CompiledApi {
         }
     }
 
-    fn escape_message(&self, req: &RequestHead<'_>, path: &str, e: &MalformedEscape) -> String {
+    fn escape_message(&self, req: &RequestHead<'_, '_>, path: &str, e: &MalformedEscape) -> String {
         format!(
             "Error processing {} request for : {path} due to an error in the request sent by the client ({e})",
             req.method
         )
     }
 
-    fn matched(
+    fn matched<'p>(
         &self,
         resource: usize,
         uri_vars: Vec<(String, String)>,
-        sub_path: &str,
-        full_path: &str,
-        req: &RequestHead<'_>,
-    ) -> ApiDispatch {
+        sub_path: &'p str,
+        full_path: &'p str,
+        req: &RequestHead<'_, '_>,
+    ) -> ApiDispatch<'p> {
         let api = self.index;
         let compiled = &self.resources[resource];
         if *req.method == Method::OPTIONS {
             let mediates = compiled.methods.contains(&Method::OPTIONS)
-                && req.max_forwards.and_then(|v| v.trim().parse::<i64>().ok()) != Some(0);
+                && header_text(req.max_forwards).and_then(|v| v.trim().parse::<i64>().ok())
+                    != Some(0);
             if !mediates {
                 return ApiDispatch::Options {
                     api,
@@ -610,9 +679,9 @@ impl CompiledApi {
                 resource,
                 uri_vars,
                 query_params,
-                sub_path: sub_path.to_owned(),
+                sub_path,
                 rest_url_postfix: self.rest_url_postfix(full_path),
-                full_path: full_path.to_owned(),
+                full_path,
             }),
             Err(e) => ApiDispatch::BadRequest {
                 api,
@@ -672,7 +741,7 @@ impl CompiledApi {
 
 impl CompiledResource {
     /// `Resource.canProcess`.
-    fn can_process(&self, req: &RequestHead<'_>) -> bool {
+    fn can_process(&self, req: &RequestHead<'_, '_>) -> bool {
         if self.protocol.is_some_and(|p| p != req.scheme) {
             return false;
         }
@@ -684,12 +753,12 @@ impl CompiledResource {
         }
         if let Some(want) = &self.content_type
             && req.has_body
-            && req.content_type != Some(want.as_str())
+            && header_text(req.content_type) != Some(want.as_str())
         {
             return false;
         }
         if let Some(pattern) = &self.user_agent
-            && !req.user_agent.is_some_and(|agent| pattern.is_match(agent))
+            && !header_text(req.user_agent).is_some_and(|agent| pattern.is_match(agent))
         {
             return false;
         }
@@ -769,11 +838,11 @@ mod tests {
         }
     }
 
-    fn head<'a>(method: &'a Method, path: &'a str) -> RequestHead<'a> {
+    fn head<'a>(method: &'a Method, path: &'a str) -> RequestHead<'a, 'a> {
         RequestHead {
             method,
             path_and_query: path,
-            host: Some("localhost:8290"),
+            host: Some("localhost:8290".as_bytes()),
             scheme: Protocol::Http,
             content_type: None,
             user_agent: None,
@@ -784,6 +853,114 @@ mod tests {
 
     fn table(routes: Vec<ApiRoute>) -> ApiTable {
         ApiTable::build(routes).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The index by context length picks the API `getSelectedAPI`'s walk in `try_order` picks,
+    /// for contexts that nest, share prefixes, are versioned either way or bound to a host, and
+    /// paths that end at, inside or past them, with queries and absolute forms.
+    #[test]
+    fn selected_by_context_length_is_the_first_in_try_order() {
+        let contexts = [
+            "/",
+            "/a",
+            "/ab",
+            "/a/b",
+            "/a/b/c",
+            "/b",
+            "/a?x",
+            "/a/{version}",
+        ];
+        let versions = [
+            (None, None),
+            (Some("1.0"), Some(VersionType::Url)),
+            (Some("1.0"), Some(VersionType::Context)),
+        ];
+        let mut routes = Vec::new();
+        for (i, context) in contexts.iter().enumerate() {
+            for (j, (version, version_type)) in versions.iter().enumerate() {
+                if context.contains("{version}") && version_type.is_none() {
+                    continue;
+                }
+                let mut route = api(
+                    &format!("A{i}-{j}"),
+                    context,
+                    vec![resource(&[], ResourceMatcher::Default)],
+                );
+                route.version = version.map(str::to_owned);
+                route.version_type = *version_type;
+                // Bound to another host: can_process refuses it after its context matched.
+                route.hostname = (i % 3 == 1 && j == 0).then(|| "elsewhere".to_owned());
+                routes.push(route);
+            }
+        }
+        routes.retain(|r| compile_api(0, r).is_ok());
+        let mut seen = std::collections::HashSet::new();
+        routes.retain(|r| {
+            let c = compile_api(0, r).unwrap_or_else(|e| panic!("{e}"));
+            seen.insert((c.context, c.version))
+        });
+        let t = table(routes);
+        let paths = [
+            "",
+            "/",
+            "?",
+            "/?q",
+            "/a",
+            "/a/",
+            "/a?",
+            "/a?x",
+            "/a?x/y",
+            "/ab",
+            "/abc",
+            "/a/b",
+            "/a/bc",
+            "/a/b/c",
+            "/a/b/c/d?e",
+            "/a/1.0",
+            "/a/1.0/b",
+            "/a/b/1.0",
+            "/b/1.0?x",
+            "/b",
+            "/c",
+            "a",
+            "*",
+            "//a",
+            "/a//b",
+            "/1.0",
+        ];
+        let mut chosen = std::collections::HashSet::new();
+        for path in paths {
+            let req = head(&Method::GET, path);
+            let walked = t
+                .try_order
+                .iter()
+                .position(|&i| t.apis[i].can_process(path, &req));
+            assert_eq!(t.selected(path, &req), walked, "{path:?}");
+            chosen.insert(walked);
+        }
+        // The paths reach many different APIs, and some reach none.
+        assert!(chosen.len() > 8 && chosen.contains(&None), "{chosen:?}");
+    }
+
+    /// Header values are read as `HeaderValue::to_str` reads them on the general path, so both
+    /// request paths dispatch alike: a value with a byte outside visible ASCII and tab is absent
+    /// (a resource bound to a content type or user agent does not take it).
+    #[test]
+    fn header_values_are_text_only_when_visible_ascii() {
+        assert_eq!(header_text(Some(b"a\tb ~".as_slice())), Some("a\tb ~"));
+        assert_eq!(header_text(Some("café".as_bytes())), None);
+        assert_eq!(header_text(Some(b"a\x7fb".as_slice())), None);
+        assert_eq!(header_text(None), None);
+        let mut r = resource(&[Method::POST], template("/a"));
+        r.content_type = Some("text/plain; charset=café".into());
+        let t = table(vec![api("A", "/t", vec![r])]);
+        let mut req = head(&Method::POST, "/t/a");
+        req.has_body = true;
+        req.content_type = Some("text/plain; charset=café".as_bytes());
+        assert!(matches!(
+            t.dispatch(&req),
+            ApiDispatch::NoResource { status: 400, .. }
+        ));
     }
 
     /// MI test `ESBJAVA4176MethodNotAllowedTest`: GET on a POST-only resource is 405.
@@ -844,7 +1021,7 @@ mod tests {
         let t = table(vec![api("A", "/t", vec![r])]);
         let mut req = head(&Method::POST, "/t/x");
         req.has_body = true;
-        req.content_type = Some("text/xml");
+        req.content_type = Some("text/xml".as_bytes());
         assert_eq!(
             t.dispatch(&req),
             ApiDispatch::NoResource {
@@ -853,7 +1030,7 @@ mod tests {
                 allow: vec![]
             }
         );
-        req.content_type = Some("application/json");
+        req.content_type = Some("application/json".as_bytes());
         assert!(matches!(t.dispatch(&req), ApiDispatch::Matched(_)));
         // Without a body the content type is not checked.
         req.has_body = false;
@@ -867,9 +1044,9 @@ mod tests {
         r.user_agent = Some("curl/.*".into());
         let t = table(vec![api("A", "/t", vec![r])]);
         let mut req = head(&Method::GET, "/t");
-        req.user_agent = Some("curl/8.0");
+        req.user_agent = Some("curl/8.0".as_bytes());
         assert!(matches!(t.dispatch(&req), ApiDispatch::Matched(_)));
-        req.user_agent = Some("xcurl/8.0");
+        req.user_agent = Some("xcurl/8.0".as_bytes());
         assert_eq!(
             t.dispatch(&req),
             ApiDispatch::NoResource {
@@ -921,7 +1098,7 @@ mod tests {
             matches!(t.dispatch(&head(&Method::OPTIONS, "/t/c")), ApiDispatch::Matched(m) if m.resource == 2)
         );
         let mut req = head(&Method::OPTIONS, "/t/c");
-        req.max_forwards = Some("0");
+        req.max_forwards = Some("0".as_bytes());
         assert_eq!(
             t.dispatch(&req),
             ApiDispatch::Options {
@@ -1009,13 +1186,13 @@ mod tests {
         a.port = Some(80);
         let t = table(vec![a]);
         let mut req = head(&Method::GET, "/t");
-        req.host = Some("example.com");
+        req.host = Some("example.com".as_bytes());
         assert!(matches!(t.dispatch(&req), ApiDispatch::Matched(_)));
-        req.host = Some("example.com:80");
+        req.host = Some("example.com:80".as_bytes());
         assert!(matches!(t.dispatch(&req), ApiDispatch::Matched(_)));
-        req.host = Some("example.com:8080");
+        req.host = Some("example.com:8080".as_bytes());
         assert_eq!(t.dispatch(&req), ApiDispatch::NoApi);
-        req.host = Some("example.com");
+        req.host = Some("example.com".as_bytes());
         req.scheme = Protocol::Https;
         assert_eq!(t.dispatch(&req), ApiDispatch::NoApi);
         req.host = None;

@@ -205,20 +205,17 @@ impl Deployment {
             host: parts
                 .headers
                 .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok()),
+                .map(HeaderValue::as_bytes),
             scheme,
             content_type: parts
                 .headers
                 .get(http::header::CONTENT_TYPE)
-                .and_then(|h| h.to_str().ok()),
+                .map(HeaderValue::as_bytes),
             user_agent: parts
                 .headers
                 .get(http::header::USER_AGENT)
-                .and_then(|h| h.to_str().ok()),
-            max_forwards: parts
-                .headers
-                .get("max-forwards")
-                .and_then(|h| h.to_str().ok()),
+                .map(HeaderValue::as_bytes),
+            max_forwards: parts.headers.get("max-forwards").map(HeaderValue::as_bytes),
             has_body: has_body(&parts.headers),
         };
         match self.api_table.dispatch(&head) {
@@ -227,8 +224,10 @@ impl Deployment {
                 let route = &api.resources[m.resource];
                 let mut ctx = dispatched(parts, body, route, scheme);
                 self.share_with(&mut ctx);
-                ctx.axis2
-                    .insert(props::REST_URL_POSTFIX.into(), m.rest_url_postfix.clone());
+                ctx.axis2.insert(
+                    props::REST_URL_POSTFIX.into(),
+                    m.rest_url_postfix.to_string(),
+                );
                 // Properties MI sets on a dispatched REST request (SYN api/API.java, Resource.java),
                 // unless nothing on the route or in a fault handler could read them.
                 if !route.reads_no_properties() || self.has_fault_handlers {
@@ -590,9 +589,9 @@ fn set_rest_properties<B: MessageBody>(
             .insert("SYNAPSE_REST_API_VERSION".into(), v.clone());
     }
     ctx.properties
-        .insert("REST_FULL_REQUEST_PATH".into(), m.full_path.clone());
+        .insert("REST_FULL_REQUEST_PATH".into(), m.full_path.to_owned());
     ctx.properties
-        .insert("REST_SUB_REQUEST_PATH".into(), m.sub_path.clone());
+        .insert("REST_SUB_REQUEST_PATH".into(), m.sub_path.to_owned());
     ctx.properties
         .insert("REST_METHOD".into(), ctx.method.as_str().to_string());
 }

@@ -49,7 +49,7 @@ use super::head::{
 };
 use super::lines::{LineRuns, lowercase_names};
 use super::rewind::Rewind;
-use super::{DirectForward, DirectRecord, HeaderEdit, RequestView, Route, Router};
+use super::{BackendTarget, DirectForward, DirectRecord, HeaderEdit, RequestView, Route, Router};
 use crate::body::ProxyBody;
 use crate::conn_io::{AbortOnClose, ConnState, GuardedIo};
 use crate::error::{BackendError, ProtocolState};
@@ -940,8 +940,13 @@ impl Exchanges {
         self.out.extend_from_slice(method);
         self.out.push(b' ');
         match &forward.target {
-            Some(target) => self.out.extend_from_slice(target.as_bytes()),
-            None => self.out.extend_from_slice(&self.buf[head.target.clone()]),
+            BackendTarget::Client => self.out.extend_from_slice(&self.buf[head.target.clone()]),
+            BackendTarget::InUri(at) => {
+                // The router made `at` from this URI; "/" only if it broke that promise.
+                let path = forward.uri.get(*at..).unwrap_or("/");
+                self.out.extend_from_slice(path.as_bytes());
+            }
+            BackendTarget::Own(target) => self.out.extend_from_slice(target.as_bytes()),
         }
         self.out.extend_from_slice(b" HTTP/1.1\r\n");
         // `Content-Length: 0` declares no body; behind mediation the field is dropped (see

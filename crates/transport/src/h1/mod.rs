@@ -106,10 +106,11 @@ pub struct DirectForward {
     pub fallbacks: Arc<[SocketAddr]>,
     /// The `Host` value the backend gets (its authority, as the hyper client writes it).
     pub host: Arc<str>,
-    /// The request-target the backend gets; `None`: the client's, unchanged.
-    pub target: Option<String>,
-    /// The backend URI for logs and fault messages (never sent to the client). A `String`: it
-    /// is made per request, and an `Arc<str>` would copy it once more.
+    /// The request-target the backend gets.
+    pub target: BackendTarget,
+    /// The backend URI for logs and fault messages (never sent to the client), and the
+    /// request-target's text for [`BackendTarget::InUri`]. A `String`: it is made per request,
+    /// and an `Arc<str>` would copy it once more.
     pub uri: String,
     /// Deadline for the response head, connecting and sending included (the endpoint timeout);
     /// `None`: as long as the connection lives.
@@ -127,6 +128,18 @@ pub struct DirectForward {
     /// The router's own data for this request, handed back in [`DirectRecord::forward`] (the
     /// conflux crate keeps the deployment snapshot and the route's counters here).
     pub context: Option<Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+/// The request-target a direct forward sends to the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendTarget {
+    /// The client's, unchanged.
+    Client,
+    /// The tail of [`DirectForward::uri`] from this byte offset: the backend URL's own path and
+    /// query, written without a copy of its own.
+    InUri(usize),
+    /// A target of its own.
+    Own(String),
 }
 
 /// How the driver serves one request.

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use conflux_transport::body::ProxyBody;
 use conflux_transport::client::{BackendClient, ClientOptions};
 use conflux_transport::forward::pass_through;
-use conflux_transport::h1::{DirectForward, RequestView, Route, Router};
+use conflux_transport::h1::{BackendTarget, DirectForward, RequestView, Route, Router};
 use conflux_transport::server::{ConnInfo, ServerLimits, serve_routed};
 use http::{HeaderMap, Request, Response};
 use hyper::body::Incoming;
@@ -168,7 +168,7 @@ pub fn router_for(backend: SocketAddr, timeout: Option<Duration>) -> Option<Arc<
         backend,
         fallbacks: Arc::from([]),
         host: backend.to_string().into(),
-        target: None,
+        target: BackendTarget::Client,
         uri: format!("http://{backend}"),
         timeout,
         connect_timeout: conflux_transport::client::DEFAULT_CONNECT_TIMEOUT,
