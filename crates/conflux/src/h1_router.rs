@@ -50,6 +50,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
+use conflux_mediation::dispatch::api_table::header_text;
 use conflux_mediation::dispatch::swagger::definition_request;
 use conflux_mediation::dispatch::{ApiDispatch, Protocol, RequestHead};
 use conflux_mediation::runtime::context::Scope;
@@ -599,10 +600,7 @@ fn routed_body<'a>(
     max_message_bytes: usize,
 ) -> Option<&'a [u8]> {
     // The type as `HeaderValue::to_str` reads it (visible ASCII) on the general path.
-    let json = fields
-        .content_type
-        .filter(|v| v.iter().all(|&b| b == b'\t' || (32..127).contains(&b)))
-        .and_then(|v| std::str::from_utf8(v).ok())
+    let json = header_text(fields.content_type)
         .is_some_and(|t| !t.trim().is_empty() && ContentKind::of(t) == ContentKind::Json);
     if !json || fields.content_length.is_none_or(|v| v.starts_with(b"0")) {
         return None;

@@ -244,9 +244,8 @@ pub struct ApiTable {
     /// path only if its context is a prefix ending where a path segment or the query starts
     /// (`matches_context`), so its length is one of the path's boundaries: dispatch looks at
     /// those lengths only, not at every API.
+    /// (Contexts are stored without trailing slashes, so `/` is the empty context, at length 0.)
     by_context_len: Vec<Vec<usize>>,
-    /// Positions in `try_order` of APIs whose context `/` takes any path.
-    any_path: Vec<usize>,
 }
 
 fn trim_trailing_slashes(s: &str) -> &str {
@@ -286,13 +285,8 @@ impl ApiTable {
         let unversioned = (0..apis.len()).filter(|&i| apis[i].version_type.is_none());
         let try_order: Vec<usize> = versioned.chain(unversioned).collect();
         let mut by_context_len: Vec<Vec<usize>> = Vec::new();
-        let mut any_path = Vec::new();
         for (position, &i) in try_order.iter().enumerate() {
             let context = &apis[i].context;
-            if context == "/" {
-                any_path.push(position);
-                continue;
-            }
             if by_context_len.len() <= context.len() {
                 by_context_len.resize_with(context.len() + 1, Vec::new);
             }
@@ -302,7 +296,6 @@ impl ApiTable {
             apis,
             try_order,
             by_context_len,
-            any_path,
         })
     }
 
@@ -347,9 +340,6 @@ impl ApiTable {
                 }
             }
         };
-        if !self.any_path.is_empty() {
-            ask(&self.any_path);
-        }
         let bytes = path.as_bytes();
         for (len, positions) in self.by_context_len.iter().enumerate() {
             if len > bytes.len() {
