@@ -296,16 +296,21 @@ impl DeploymentRouter {
     }
 
     /// The table of the snapshot served now (built on the first request after a redeploy).
-    fn table(&self) -> Arc<Table> {
-        let live = self.live.load();
-        if let Some(table) = self.table.load_full()
-            && Arc::ptr_eq(&table.live, &live)
+    ///
+    /// A guard, not an `Arc`: a guard's load takes no reference count, which two loads per
+    /// request paid for before (issue 22). The guard lives for one `route` call.
+    fn table(&self) -> arc_swap::Guard<Option<Arc<Table>>> {
+        let table = self.table.load();
+        if let Some(current) = table.as_deref()
+            && Arc::ptr_eq(&current.live, &self.live.load())
         {
             return table;
         }
-        let table = Arc::new(Table::build(Arc::clone(&live), &self.settings, &self.names));
-        self.table.store(Some(table.clone()));
-        table
+        drop(table);
+        let live = self.live.load_full();
+        let built = Arc::new(Table::build(live, &self.settings, &self.names));
+        self.table.store(Some(built));
+        self.table.load()
     }
 }
 
@@ -704,7 +709,7 @@ impl Router for DeploymentRouter {
             .forward
             .context
             .as_ref()
-            .and_then(|c| c.clone().downcast::<Target>().ok())
+            .and_then(|c| c.downcast_ref::<Target>())
         else {
             return;
         };
@@ -742,6 +747,7 @@ impl DeploymentRouter {
     /// The direct forward of `request`, as `Deployment::handle_counted` would dispatch it.
     fn direct<'a>(&self, request: &RequestView<'a>) -> Option<DirectForward> {
         let table = self.table();
+        let table = table.as_deref()?;
         let live = &table.live;
         let deployment = &live.deployment;
         let path = request.target();

@@ -143,9 +143,10 @@ pub struct IoTimeouts {
 #[derive(Debug)]
 pub struct ConnState {
     origin: Instant,
-    /// Milliseconds since `origin` of the last byte moved either way.
+    /// Nanoseconds since `origin` of the last byte moved either way (nanoseconds, not coarser:
+    /// the engine times its exchanges from it instead of reading the clock again, issue 22).
     last_activity: AtomicU64,
-    /// Milliseconds since `origin` when the last request in flight ended (or the connection
+    /// Nanoseconds since `origin` when the last request in flight ended (or the connection
     /// opened); meaningful while `in_flight` is 0.
     idle_since: AtomicU64,
     /// Requests handed to the service whose responses have not ended.
@@ -179,19 +180,24 @@ impl ConnState {
         })
     }
 
-    fn millis_now(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    /// Now, as nanoseconds since `origin` (a u64 holds 584 years of them).
+    fn stamp_now(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn instant_of(&self, stamp: u64) -> Instant {
+        self.origin + Duration::from_nanos(stamp)
     }
 
     /// Records activity now.
     pub fn touch(&self) {
         self.last_activity
-            .store(self.millis_now(), Ordering::Relaxed);
+            .store(self.stamp_now(), Ordering::Relaxed);
     }
 
     /// The instant of the last recorded activity.
     pub fn last_activity(&self) -> Instant {
-        self.origin + Duration::from_millis(self.last_activity.load(Ordering::Relaxed))
+        self.instant_of(self.last_activity.load(Ordering::Relaxed))
     }
 
     /// The service took a request: the connection is busy until [`ConnState::request_ended`].
@@ -203,8 +209,19 @@ impl ConnState {
 
     /// A response ended (fully written or abandoned).
     pub fn request_ended(&self) {
+        self.request_ended_at(self.stamp_now());
+    }
+
+    /// A response ended with the last recorded activity, the write of its last byte: the
+    /// connection is idle from then on, and the clock is not read again (issue 22). Only for a
+    /// caller that knows no write is still to come for this response.
+    pub fn request_ended_by_last_write(&self) {
+        self.request_ended_at(self.last_activity.load(Ordering::Relaxed));
+    }
+
+    fn request_ended_at(&self, stamp: u64) {
         // Stamped before the count drops so that a reader seeing 0 sees the new stamp.
-        self.idle_since.store(self.millis_now(), Ordering::Release);
+        self.idle_since.store(stamp, Ordering::Release);
         self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
         if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.cut_waiter.wake();
@@ -230,7 +247,7 @@ impl ConnState {
         {
             return None;
         }
-        Some(self.origin + Duration::from_millis(self.idle_since.load(Ordering::Acquire)))
+        Some(self.instant_of(self.idle_since.load(Ordering::Acquire)))
     }
 
     /// True once a request body on this connection missed its deadline.
@@ -785,6 +802,21 @@ mod tests {
 
     fn guarded<T>(inner: T, timeouts: IoTimeouts) -> GuardedIo<T> {
         GuardedIo::new(inner, ConnState::new(Arc::default()), timeouts, true, 1024)
+    }
+
+    #[test]
+    fn a_request_ended_by_its_last_write_is_idle_from_that_write() {
+        let state = ConnState::new(Arc::default());
+        state.request_began();
+        state.touch();
+        let written = state.last_activity();
+        std::thread::sleep(Duration::from_millis(2));
+        state.request_ended_by_last_write();
+        assert_eq!(state.idle_since(), Some(written));
+        // Read from the clock otherwise: later than that write.
+        state.request_began();
+        state.request_ended();
+        assert!(state.idle_since().is_some_and(|idle| idle > written));
     }
 
     #[tokio::test]

@@ -207,6 +207,16 @@ impl EndpointState {
         }
     }
 
+    /// [`EndpointState::is_ready`] at this instant, reading the clock only for an endpoint that
+    /// waits for its retry time (an ACTIVE one, on every request, needs no time: issue 22).
+    pub fn is_ready_now(&self) -> bool {
+        match self.status {
+            EndpointStatus::Active => true,
+            EndpointStatus::Off => false,
+            EndpointStatus::Timeout | EndpointStatus::Suspended => self.is_ready(Instant::now()),
+        }
+    }
+
     /// When a TIMEOUT or SUSPENDED endpoint becomes ready again; `None` when ACTIVE or OFF, or when
     /// the time is beyond what `Instant` can hold (a maximum duration near `Long.MAX_VALUE`).
     pub fn next_retry_at(&self) -> Option<Instant> {
@@ -626,6 +636,28 @@ mod tests {
         endpoint.on_failure(NHTTP_CONNECTION_TIMEOUT, base + SEC);
         assert_eq!(endpoint.current_suspend_duration(), Some(3 * SEC));
         assert_eq!(endpoint.next_retry_at(), Some(base + 4 * SEC));
+    }
+
+    /// `is_ready_now` answers as `is_ready` at the present instant in every state.
+    #[test]
+    fn ready_now_is_ready_at_the_present_instant() {
+        let mut endpoint = EndpointState::new(SuspensionPolicy {
+            initial_duration_ms: Some(3_600_000),
+            ..SuspensionPolicy::default()
+        });
+        assert!(endpoint.is_ready_now());
+        endpoint.on_failure(NHTTP_CONNECTION_FAILED, Instant::now());
+        assert_eq!(endpoint.state(), Suspended);
+        assert!(!endpoint.is_ready_now());
+        assert_eq!(endpoint.is_ready_now(), endpoint.is_ready(Instant::now()));
+        // Suspended a day ago (when the clock goes back that far: it may count from boot).
+        if let Some(day_ago) = Instant::now().checked_sub(Duration::from_secs(86_400)) {
+            let mut waited = EndpointState::new(SuspensionPolicy::default());
+            waited.on_failure(NHTTP_CONNECTION_FAILED, day_ago);
+            assert!(waited.is_ready_now());
+        }
+        endpoint.switch_off();
+        assert!(!endpoint.is_ready_now());
     }
 
     #[test]

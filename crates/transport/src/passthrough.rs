@@ -177,7 +177,7 @@ impl Sender<ProxyBody> for EndpointSender {
     /// it); an endpoint without a state (an implicit one) is always ready.
     fn is_ready(&self, endpoint: &Endpoint) -> bool {
         self.state(endpoint)
-            .and_then(|s| s.lock().ok().map(|s| s.is_ready(Instant::now())))
+            .and_then(|s| s.lock().ok().map(|s| s.is_ready_now()))
             .unwrap_or(true)
     }
 
@@ -189,10 +189,7 @@ impl Sender<ProxyBody> for EndpointSender {
         Box::pin(async move {
             let state = self.state(endpoint);
             if let Some(state) = state {
-                let ready = state
-                    .lock()
-                    .map(|s| s.is_ready(Instant::now()))
-                    .unwrap_or(true);
+                let ready = state.lock().map(|s| s.is_ready_now()).unwrap_or(true);
                 if !ready {
                     // SYN AbstractEndpoint: a leaf that is not ready fails with 303001.
                     return Err(SendFault {

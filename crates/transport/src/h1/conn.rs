@@ -364,18 +364,34 @@ impl Driver {
 }
 
 /// Marks a request in flight for as long as it lives.
-struct Flight(Arc<ConnState>);
+struct Flight {
+    state: Arc<ConnState>,
+    /// The response's last byte is written: its write's stamp ends the request.
+    written: bool,
+}
 
 impl Flight {
     fn new(state: Arc<ConnState>) -> Self {
         state.request_began();
-        Flight(state)
+        Flight {
+            state,
+            written: false,
+        }
+    }
+
+    /// Ends the request whose response was written whole (the last activity is that write).
+    fn end_written(mut self) {
+        self.written = true;
     }
 }
 
 impl Drop for Flight {
     fn drop(&mut self) {
-        self.0.request_ended();
+        if self.written {
+            self.state.request_ended_by_last_write();
+        } else {
+            self.state.request_ended();
+        }
     }
 }
 
@@ -912,7 +928,10 @@ impl Exchanges {
         shutdown: &CancellationToken,
         timer: &mut ExchangeTimer,
     ) -> Next {
-        let started = Instant::now();
+        // The read that completed the head (or the write that ended the exchange before a
+        // pipelined one) stamped the connection's activity: that is when this exchange starts,
+        // without reading the clock once more (issue 22).
+        let started = self.state.last_activity();
         self.started = started;
         let keep_alive = head.keep_alive();
         let json = prefers_json(head, &self.buf);
@@ -1222,7 +1241,11 @@ impl Exchanges {
         self.rbuf.advance(response_head_len);
         let reusable = self.rhead.reusable(framing);
         let end = self.stream_response_body(&mut stream, framing).await;
-        drop(flight);
+        if matches!(end, BodyEnd::Complete(_)) {
+            flight.end_written();
+        } else {
+            drop(flight);
+        }
         match end {
             BodyEnd::Complete(clean) => {
                 if reusable && clean {

@@ -14,6 +14,7 @@
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
+use super::lines::eq_lowercase;
 use crate::framing::{FramingViolation, RequestFramingScanner};
 use crate::headers::RequestRejection;
 
@@ -221,10 +222,10 @@ const KINDS: [(&[u8], HeaderKind); 13] = [
 ];
 
 /// The kind of the header `name` ([`KINDS`], ASCII case-insensitive): by length first, so that
-/// most names are told `Other` without a comparison, and each comparison against a literal the
-/// compiler can unroll (every line of every head comes here).
+/// most names are told `Other` without a comparison, and each comparison a word at a time
+/// against a literal (every line of every head comes here).
 fn kind_of(name: &[u8]) -> HeaderKind {
-    let is = |known: &[u8]| name.eq_ignore_ascii_case(known);
+    let is = |known: &[u8]| eq_lowercase(name, known);
     match name.len() {
         2 if is(b"te") => HeaderKind::HopByHop,
         4 if is(b"host") => HeaderKind::Host,
