@@ -35,6 +35,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime};
 
 use bytes::{Buf, BytesMut};
+use conflux_mediation::dispatch::api_table::header_text;
 use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -47,7 +48,7 @@ use super::head::{
     ConnectionOptions, Framing, HeaderKind, HeaderLine, RequestHead, RequestParser, ResponseHead,
     parse_response,
 };
-use super::lines::{LineRuns, lowercase_names};
+use super::lines::{LineRuns, eq_lowercase, lowercase_names};
 use super::rewind::Rewind;
 use super::{BackendTarget, DirectForward, DirectRecord, HeaderEdit, RequestView, Route, Router};
 use crate::body::ProxyBody;
@@ -599,11 +600,10 @@ fn prefers_json(head: &RequestHead, buf: &[u8]) -> bool {
     head.headers.iter().any(|line| {
         let name = &buf[line.name.clone()];
         let value = &buf[line.value.clone()];
-        (name.eq_ignore_ascii_case(b"accept") || name.eq_ignore_ascii_case(b"content-type"))
-            && value
-                .iter()
-                .all(|b| *b == b'\t' || (0x20..0x7f).contains(b))
-            && value.windows(4).any(|w| w.eq_ignore_ascii_case(b"json"))
+        // A value the general path's `HeaderValue::to_str` refuses is not read there either.
+        (eq_lowercase(name, b"accept") || eq_lowercase(name, b"content-type"))
+            && header_text(Some(value))
+                .is_some_and(|v| v.as_bytes().windows(4).any(|w| eq_lowercase(w, b"json")))
     })
 }
 

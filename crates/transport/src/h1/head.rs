@@ -278,11 +278,11 @@ fn line_end(buf: &[u8], from: usize) -> usize {
 
 fn connection_options(value: &[u8], into: &mut ConnectionOptions) {
     // Most values are a single option, told apart without splitting.
-    if value.eq_ignore_ascii_case(b"keep-alive") {
+    if eq_lowercase(value, b"keep-alive") {
         into.keep_alive = true;
         return;
     }
-    if value.eq_ignore_ascii_case(b"close") {
+    if eq_lowercase(value, b"close") {
         into.close = true;
         return;
     }
@@ -291,9 +291,9 @@ fn connection_options(value: &[u8], into: &mut ConnectionOptions) {
         if token.is_empty() {
             continue;
         }
-        if token.eq_ignore_ascii_case(b"close") {
+        if eq_lowercase(token, b"close") {
             into.close = true;
-        } else if token.eq_ignore_ascii_case(b"keep-alive") {
+        } else if eq_lowercase(token, b"keep-alive") {
             into.keep_alive = true;
         } else {
             into.other = true;

@@ -156,9 +156,7 @@ fn word_at(bytes: &[u8], at: usize, n: usize) -> u64 {
 /// Lower-cases the `N` (at most 8) bytes of `window` as one word.
 #[inline]
 fn lowercase_window<const N: usize>(window: &mut [u8]) {
-    let mut word = [0; 8];
-    word[..N].copy_from_slice(&window[..N]);
-    let lowered = lowercase_word(u64::from_ne_bytes(word)).to_ne_bytes();
+    let lowered = lowercase_word(word_at(window, 0, N)).to_ne_bytes();
     window[..N].copy_from_slice(&lowered[..N]);
 }
 
